@@ -1,0 +1,162 @@
+"""HiGHS straight through highspy: CSC matrices handed to ``passModel``, no modelling layer.
+
+Solves LP, convex QP and MILP. HiGHS has no MIQP, cones or SOS1 (SOS1 sets are written with
+binaries and big-M rows from the variable bounds).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from optml.backends import register
+from optml.backends.base import Backend, RawSolution, SolverSpec
+
+_STATUS = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnbounded": "unbounded",
+    "kUnboundedOrInfeasible": "infeasible",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "time_limit",
+    "kSolutionLimit": "time_limit",
+    "kInterrupt": "time_limit",
+    "kObjectiveBound": "time_limit",
+    "kObjectiveTarget": "time_limit",
+}
+
+
+def new_highs(verbose: bool = False):
+    """A ``highspy.Highs`` instance, silent unless ``verbose``."""
+    import highspy
+
+    global _BANNER_DONE
+    if not _BANNER_DONE and not verbose:  # the first Highs() prints a banner to fd 1
+        import os
+        import sys
+
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), 1)
+                h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        _BANNER_DONE = True
+    else:
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(verbose))
+    return h
+
+
+_BANNER_DONE = False
+
+
+def pass_canonical(h, canon) -> None:
+    """Hand a canonical form to a Highs instance (CSC arrays, one call)."""
+    import highspy
+
+    n = canon.n
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = canon.m
+    lp.col_cost_ = np.ascontiguousarray(canon.q, dtype=np.float64)
+    lp.col_lower_ = np.ascontiguousarray(canon.lb, dtype=np.float64)
+    lp.col_upper_ = np.ascontiguousarray(canon.ub, dtype=np.float64)
+    lp.row_lower_ = np.ascontiguousarray(canon.row_lb, dtype=np.float64)
+    lp.row_upper_ = np.ascontiguousarray(canon.row_ub, dtype=np.float64)
+    lp.offset_ = float(canon.c0)
+    A = canon.A.tocsc()
+    A.sort_indices()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n
+    lp.a_matrix_.num_row_ = canon.m
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(np.float64)
+    if canon.integer.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
+            for b in canon.integer
+        ]
+    model = highspy.HighsModel()
+    model.lp_ = lp
+    if canon.has_quadratic:
+        Pl = sp.tril(canon.P, format="csc")
+        Pl.sort_indices()
+        hess = highspy.HighsHessian()
+        hess.dim_ = n
+        hess.format_ = highspy.HessianFormat.kTriangular
+        hess.start_ = Pl.indptr.astype(np.int32)
+        hess.index_ = Pl.indices.astype(np.int32)
+        hess.value_ = Pl.data.astype(np.float64)
+        model.hessian_ = hess
+    h.passModel(model)
+
+
+class HighsBackend(Backend):
+    name = "highs"
+    module = "highspy"
+    solvers = {"highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy")}
+
+    def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
+        import highspy
+
+        canon = canon.sos1_as_bigm()
+        h = new_highs(verbose)
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        if mip_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(mip_gap))
+        threads = options.pop("threads", None)
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        for k, v in options.items():
+            h.setOptionValue(k, v)
+        pass_canonical(h, canon)
+        if canon.x0 is not None and np.isfinite(canon.x0).all():
+            sol = highspy.HighsSolution()
+            sol.col_value = list(canon.x0)
+            sol.value_valid = True
+            h.setSolution(sol)
+        t0 = time.perf_counter()
+        h.run()
+        t = time.perf_counter() - t0
+        ms = h.getModelStatus()
+        key = str(ms).split(".")[-1]
+        status = _STATUS.get(key, "error")
+        info = h.getInfo()
+        sol = h.getSolution()
+        has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        x = np.array(sol.col_value) if has_x else None
+        if canon.is_mip:
+            bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
+            if status == "optimal" and bound is None:
+                bound = float(info.objective_function_value)
+            y = None
+        else:
+            bound = None
+            # row duals only: optml's certificate recomputes the column (bound) duals
+            y = np.array(sol.row_dual) if (has_x and sol.dual_valid) else None
+        return RawSolution(
+            status=status, x=x,
+            objective=float(info.objective_function_value) if has_x else None,
+            bound=bound, y=y, solve_time=t, message=h.modelStatusToString(ms),
+            solver_version=_version(),
+        )  # fmt: skip
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("highspy")
+    except Exception:  # pragma: no cover
+        return ""
+
+
+register(HighsBackend())

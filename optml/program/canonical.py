@@ -1,0 +1,420 @@
+r"""Lowering of a :class:`~optml.program.Program` to one canonical, solver-neutral form.
+
+The canonical form is
+
+.. math::
+
+    \min_x\ \tfrac12 x^\top P x + q^\top x + c_0 \quad\text{s.t.}\quad
+    r_l \le A x \le r_u,\ l \le x \le u,\ G_k x + h_k \in \mathcal K_k,\
+    x_j \in \mathbb Z\ (j \in I),
+
+with second-order cones :math:`\{(t, v): \|v\|_2 \le t\}`, exponential-cone triples
+:math:`\{(a, b, c): b e^{a/b} \le c\}`, PSD blocks (a symmetric matrix of columns), and SOS1
+records. Backends read only this form. A maximisation is stored as the minimisation of the
+negated objective (``sense = -1``).
+
+Atoms are lowered by epigraphs, except quadratic atoms in the objective, which become ``P``.
+A ``sum_squares(A x + c)`` with many more rows than columns is reduced by a thin QR factorisation
+to ``||R x + Q^T c||^2 + const`` (the n-independent Gram form) when ``quad="auto"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from optml.exceptions import ModelingError
+from optml.program.atoms import Atom, NonlinearExpr
+from optml.program.constraints import ConvexConstraint, LinearConstraint
+from optml.program.expr import Expression, Variable, as_expression, hstack
+
+
+@dataclass
+class CanonicalForm:
+    """Matrices of a program, ready for any backend. See the module docstring."""
+
+    n: int
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray  # bool per column
+    A: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    q: np.ndarray
+    P: sp.csc_matrix  # symmetric; objective 0.5 x'Px
+    c0: float
+    sense: int  # +1 minimise, -1 maximise (user objective = sense * canonical objective)
+    soc: list = field(default_factory=list)  # list of (G csr (d x n), h (d,))
+    exp: list = field(default_factory=list)  # list of (G csr (3k x n), h) rows (a1,b1,c1,a2,...)
+    psd: list = field(default_factory=list)  # list of (k x k) int arrays of column indices
+    sos1: list = field(default_factory=list)  # list of (cols, weights)
+    blocks: dict = field(default_factory=dict)  # name -> (start, shape) for user variables
+    row_blocks: list = field(default_factory=list)  # (constraint name, start, stop)
+    x0: np.ndarray | None = None  # warm start (NaN where unknown)
+
+    @property
+    def m(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def has_quadratic(self) -> bool:
+        return self.P.nnz > 0 and np.abs(self.P.data).max() > 0
+
+    @property
+    def is_mip(self) -> bool:
+        return bool(self.integer.any()) or bool(self.sos1)
+
+    @property
+    def problem_class(self) -> str:
+        if self.psd:
+            base = "SDP"
+        elif self.exp:
+            base = "EXP"
+        elif self.soc:
+            base = "SOCP"
+        elif self.has_quadratic:
+            base = "QP"
+        else:
+            base = "LP"
+        return ("MI" + base) if self.is_mip else base
+
+    def split(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Map a column vector back to named user variables."""
+        return {k: x[s : s + int(np.prod(sh))].reshape(sh) for k, (s, sh) in self.blocks.items()}
+
+    def objective_value(self, x: np.ndarray) -> float:
+        """User objective of column vector ``x`` (canonical form, numpy)."""
+        v = 0.5 * x @ (self.P @ x) + self.q @ x + self.c0
+        return float(self.sense * v)
+
+    def sos1_as_bigm(self) -> CanonicalForm:
+        """Equivalent form with every SOS1 set written with binaries and big-M rows.
+
+        Needs finite bounds on the SOS1 columns; raises :class:`ModelingError` otherwise.
+        """
+        if not self.sos1:
+            return self
+        rows, cols, vals, rlb, rub = [], [], [], [], []
+        n, m = self.n, self.m
+        lb, ub, integer = list(self.lb), list(self.ub), list(self.integer)
+        for cset, _ in self.sos1:
+            if not (np.isfinite(self.lb[cset]).all() and np.isfinite(self.ub[cset]).all()):
+                raise ModelingError(
+                    "SOS1 set has an unbounded variable; this solver path needs big-M rows, so "
+                    "give the variables finite lb/ub or use a solver with native SOS1 (scip)"
+                )
+            zs = np.arange(n, n + len(cset))
+            n += len(cset)
+            lb += [0.0] * len(cset)
+            ub += [1.0] * len(cset)
+            integer += [True] * len(cset)
+            for j, z in zip(cset, zs, strict=True):  # lb_j z <= x_j <= ub_j z
+                rows += [m, m, m + 1, m + 1]
+                cols += [j, z, j, z]
+                vals += [1.0, -self.ub[j], 1.0, -self.lb[j]]
+                rlb += [-np.inf, 0.0]
+                rub += [0.0, np.inf]
+                m += 2
+            rows += [m] * len(zs)
+            cols += list(zs)
+            vals += [1.0] * len(zs)
+            rlb.append(-np.inf)
+            rub.append(1.0)
+            m += 1
+        extra = sp.csr_matrix((vals, (np.array(rows) - self.m, cols)), shape=(m - self.m, n))
+        A = sp.vstack([_pad(self.A, n), extra]).tocsr()
+        k = n - self.n
+        return CanonicalForm(
+            n=n,
+            lb=np.array(lb),
+            ub=np.array(ub),
+            integer=np.array(integer, dtype=bool),
+            A=A,
+            row_lb=np.concatenate([self.row_lb, rlb]),
+            row_ub=np.concatenate([self.row_ub, rub]),
+            q=np.concatenate([self.q, np.zeros(k)]),
+            P=sp.block_diag([self.P, sp.csc_matrix((k, k))]).tocsc(),
+            c0=self.c0,
+            sense=self.sense,
+            soc=[(_pad(G, n), h) for G, h in self.soc],
+            exp=[(_pad(G, n), h) for G, h in self.exp],
+            psd=self.psd,
+            sos1=[],
+            blocks=self.blocks,
+            row_blocks=self.row_blocks,
+            x0=None if self.x0 is None else np.concatenate([self.x0, np.full(k, np.nan)]),
+        )
+
+
+def _pad(M, n):
+    M = sp.csr_matrix(M)
+    return sp.csr_matrix((M.data, M.indices, M.indptr), shape=(M.shape[0], n))
+
+
+class _Lowering:
+    def __init__(self, quad: str):
+        self.quad = quad
+        self.vars: list[Variable] = []
+        self.rows: list[tuple[Expression, np.ndarray, np.ndarray, str | None]] = []
+        self.soc: list[Expression] = []
+        self.exp: list[Expression] = []
+        self.quads: list[tuple[Variable, np.ndarray | sp.spmatrix]] = []
+        self.lin = as_expression(0.0)
+        self.naux = 0
+
+    def aux(self, shape, lb=None, ub=None) -> Variable:
+        v = Variable(f"_aux{self.naux}", shape, lb=lb, ub=ub)
+        self.naux += 1
+        self.vars.append(v)
+        return v
+
+    def row(self, e: Expression, sense: str, name=None):
+        e = e.flatten() if e.shape else e.reshape(1)
+        c = -e.const
+        lo = c if sense in (">=", "==") else np.full(e.size, -np.inf)
+        hi = c if sense in ("<=", "==") else np.full(e.size, np.inf)
+        self.rows.append((Expression(e.shape, e.terms, 0.0), lo, hi, name))
+
+    def equal_aux(self, e: Expression) -> Variable:
+        """A variable equal to ``e``; ``e`` itself if it is exactly a whole variable."""
+        if len(e.terms) == 1 and not e.const.any():
+            ((v, a),) = e.terms.values()
+            if a.shape == (v.size, v.size) and (a != sp.identity(v.size)).nnz == 0:
+                return v
+        r = self.aux(e.size)
+        self.row(r - e.flatten(), "==")
+        return r
+
+    # ------------------------------------------------------------ epigraphs
+    def epigraph(self, atom: Atom) -> Expression:
+        """Return ``t`` (shape of the atom's values, flattened) with ``t >= atom(arg)``."""
+        e, k = atom.arg, atom.kind
+        n = atom.size
+        if k in ("abs", "norm1", "norm_inf", "pos"):
+            ef = e.flatten()
+            if k == "norm_inf":
+                t = self.aux(1)
+                self.row(t - ef, ">=")
+                self.row(t + ef, ">=")
+                return t
+            s = self.aux(ef.size, lb=0.0)
+            self.row(s - ef, ">=")
+            if k != "pos":
+                self.row(s + ef, ">=")
+            return s.sum().reshape(1) if k == "norm1" else s
+        if k == "norm2":
+            t = self.aux(1, lb=0.0)
+            self.soc.append(hstack([t, e.flatten()]))
+            return t
+        if k in ("sum_squares", "quad_form"):
+            v = e.flatten()
+            if k == "quad_form":
+                w, U = np.linalg.eigh(atom.params["P"])
+                keep = w > 1e-12 * max(1.0, w.max(initial=0))
+                v = (U[:, keep] * np.sqrt(w[keep])).T @ v
+            t = self.aux(1, lb=0.0)
+            self.soc.append(hstack([t + 1.0, 2.0 * v, t - 1.0]))
+            return t
+        if k == "huber":
+            M = atom.params["M"]
+            ef = e.flatten()
+            s, nn, a = self.aux(n), self.aux(n), self.aux(n, lb=0.0)
+            self.row(s + nn - ef, "==")
+            self.row(a - nn, ">=")
+            self.row(a + nn, ">=")
+            t = self.aux(n)
+            for i in range(n):  # s_i^2 <= t_i - 2 M a_i
+                u = t[i] - 2 * M * a[i]
+                self.soc.append(hstack([u + 1.0, 2.0 * s[i], u - 1.0]))
+            return t
+        if k == "logistic":
+            ef = e.flatten()
+            t, u, w = self.aux(n), self.aux(n, lb=0.0), self.aux(n, lb=0.0)
+            self.row(u + w - 1.0, "<=")
+            one = as_expression(np.ones(n))
+            self.exp.append(_interleave(-t, one, u))
+            self.exp.append(_interleave(ef - t, one, w))
+            return t
+        raise AssertionError(k)
+
+    def convex_to_affine(self, f: NonlinearExpr, objective: bool) -> Expression:
+        """Affine expression equal (at the optimum) to the convex ``f``; quadratics in ``P``."""
+        out = f.affine
+        for atom, W in f.terms:
+            if not W.nnz:
+                continue
+            if objective and f.size == 1 and atom.kind in ("sum_squares", "quad_form", "huber"):
+                w = W.toarray().ravel()
+                out = out + self.objective_quadratic(atom, w)
+                continue
+            t = self.epigraph(atom)
+            out = out + _apply(W, t, f.shape)
+        return out
+
+    def objective_quadratic(self, atom: Atom, w: np.ndarray) -> Expression:
+        e = atom.arg.flatten()
+        if atom.kind == "huber":
+            M = atom.params["M"]
+            n = e.size
+            s, nn, a = self.aux(n), self.aux(n), self.aux(n, lb=0.0)
+            self.row(s + nn - e, "==")
+            self.row(a - nn, ">=")
+            self.row(a + nn, ">=")
+            self.quads.append((s, sp.diags(2.0 * w)))
+            return (2.0 * M * w) @ a
+        w = float(w[0])
+        if atom.kind == "quad_form":
+            r = self.equal_aux(e)
+            self.quads.append((r, 2.0 * w * atom.params["P"]))
+            return as_expression(0.0)
+        # sum_squares: QR (Gram) reduction when many more rows than columns
+        const = 0.0
+        cols = sum(v.size for v in e.variables)
+        if self.quad in ("auto", "qr") and e.size > 2 * cols and cols <= 2000:
+            dense = np.hstack([a.toarray() for _, a in e.terms.values()]) if e.terms else None
+            if dense is not None and (self.quad == "qr" or e.size * cols <= 5e7):
+                Q, R = np.linalg.qr(dense, mode="reduced")
+                qc = Q.T @ e.const
+                const = float(e.const @ e.const - qc @ qc)
+                blocks, start = {}, 0
+                for key, (v, _) in e.terms.items():
+                    blocks[key] = (v, sp.csr_matrix(R[:, start : start + v.size]))
+                    start += v.size
+                e = Expression((R.shape[0],), blocks, qc)
+        r = self.equal_aux(e)
+        self.quads.append((r, sp.identity(r.size) * 2.0 * w))
+        return as_expression(w * const)
+
+
+def _apply(W, t: Expression, shape) -> Expression:
+    return t._left(W, shape)
+
+
+def _interleave(a: Expression, b: Expression, c: Expression) -> Expression:
+    n = a.size
+    out = hstack([a.flatten(), b.flatten(), c.flatten()])  # a1..an b1..bn c1..cn
+    perm = np.arange(3 * n).reshape(3, n).T.ravel()  # a1 b1 c1 a2 ...
+    return out[perm]
+
+
+def _matrix(e: Expression, offsets: dict[int, int], n: int) -> sp.csr_matrix:
+    rows, cols, vals = [], [], []
+    for key, (_, a) in e.terms.items():
+        c = a.tocoo()
+        rows.append(c.row)
+        cols.append(c.col + offsets[key])
+        vals.append(c.data)
+    if not rows:
+        return sp.csr_matrix((e.size, n))
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(e.size, n)
+    )
+
+
+def lower(program, quad: str = "auto") -> CanonicalForm:
+    """Lower ``program`` to a :class:`CanonicalForm`.
+
+    Parameters
+    ----------
+    quad : {"auto", "qr", "aux"}
+        How ``sum_squares`` in the objective becomes ``P``: ``"aux"`` adds one variable per
+        row of the argument; ``"qr"``/``"auto"`` first reduce tall arguments by a thin QR.
+    """
+    if quad not in ("auto", "qr", "aux"):
+        raise ValueError(f"quad must be 'auto', 'qr' or 'aux', got {quad!r}")
+    L = _Lowering(quad)
+    L.vars = list(program.variables.values())
+    row_blocks_src = []
+    for con in program.constraints:
+        if isinstance(con, LinearConstraint):
+            before = len(L.rows)
+            L.row(con.expr, con.sense, con.name)
+            row_blocks_src.append((con.name, before))
+        elif isinstance(con, ConvexConstraint):
+            aff = L.convex_to_affine(con.f, objective=False)
+            L.row(aff, "<=", con.name)
+        else:  # pragma: no cover
+            raise TypeError(con)
+    for ind in program.indicators:
+        for e, sense in ind.bigm_rows():
+            L.row(e, sense, ind.name)
+    obj = program.objective
+    sense = 1
+    if obj is None:
+        obj = as_expression(0.0)
+    if program.sense == "max":
+        sense = -1
+        obj = -obj
+    if isinstance(obj, NonlinearExpr):
+        if obj.curvature not in ("convex", "affine"):
+            word = "maximise a convex" if sense < 0 else "minimise a concave"
+            raise ModelingError(f"objective is not convex: cannot {word} function")
+        obj = L.convex_to_affine(obj, objective=True)
+    # columns
+    offsets, start = {}, 0
+    for v in L.vars:
+        offsets[v.id] = start
+        start += v.size
+    n = start
+    lb = np.concatenate([v.lb for v in L.vars]) if L.vars else np.zeros(0)
+    ub = np.concatenate([v.ub for v in L.vars]) if L.vars else np.zeros(0)
+    integer = (
+        np.concatenate([np.full(v.size, v.is_integer) for v in L.vars])
+        if L.vars
+        else (np.zeros(0, bool))
+    )
+    for v in L.vars:
+        if v.id not in offsets:  # pragma: no cover
+            raise ModelingError(f"variable {v.name!r} is not part of the program")
+    _check_known(program, L, offsets)
+    # rows
+    mats = [_matrix(e, offsets, n) for e, _, _, _ in L.rows]
+    A = sp.vstack(mats).tocsr() if mats else sp.csr_matrix((0, n))
+    row_lb = np.concatenate([lo for _, lo, _, _ in L.rows]) if L.rows else np.zeros(0)
+    row_ub = np.concatenate([hi for _, _, hi, _ in L.rows]) if L.rows else np.zeros(0)
+    row_blocks, r = [], 0
+    for e, _, _, name in L.rows:
+        row_blocks.append((name, r, r + e.size))
+        r += e.size
+    # objective
+    objf = obj.reshape(()) if obj.shape != () else obj
+    q = np.asarray(_matrix(objf, offsets, n).todense()).ravel()
+    c0 = float(objf.const[0])
+    Pr, Pc, Pv = [], [], []
+    for v, K in L.quads:
+        K = sp.coo_matrix(K)
+        Pr.append(K.row + offsets[v.id])
+        Pc.append(K.col + offsets[v.id])
+        Pv.append(K.data)
+    P = (
+        sp.csc_matrix((np.concatenate(Pv), (np.concatenate(Pr), np.concatenate(Pc))), (n, n))
+        if Pv
+        else sp.csc_matrix((n, n))
+    )
+    soc = [(_matrix(e, offsets, n), e.const.copy()) for e in L.soc]
+    exp = [(_matrix(e, offsets, n), e.const.copy()) for e in L.exp]
+    psd = []
+    for v in program.variables.values():
+        if getattr(v, "psd", False):
+            k = v.shape[0]
+            psd.append(offsets[v.id] + np.arange(k * k).reshape(k, k))
+    sos1 = [(offsets[e_var.id] + idx, w) for e_var, idx, w in (s.columns() for s in program.sos1)]
+    blocks = {v.name: (offsets[v.id], v.shape) for v in program.variables.values()}
+    return CanonicalForm(
+        n=n, lb=lb, ub=ub, integer=integer.astype(bool), A=A, row_lb=row_lb, row_ub=row_ub,
+        q=q, P=P, c0=c0, sense=sense, soc=soc, exp=exp, psd=psd, sos1=sos1, blocks=blocks,
+        row_blocks=row_blocks,
+    )  # fmt: skip
+
+
+def _check_known(program, L, offsets):
+    exprs = [e for e, *_ in L.rows] + L.soc + L.exp
+    for e in exprs:
+        for key, (v, _) in e.terms.items():
+            if key not in offsets:
+                raise ModelingError(
+                    f"variable {v.name!r} is used in a constraint but was created by another "
+                    f"Program; create variables with this program's var()"
+                )

@@ -1,0 +1,97 @@
+"""The result of a solve: status, objective, bound, gap, times, values, and optml's own checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
+
+
+@dataclass
+class Result:
+    """What a solve returns.
+
+    Attributes
+    ----------
+    status : {"optimal", "time_limit", "infeasible", "unbounded", "error"}
+    objective : float
+        Objective value of the returned point, as reported by the solver (user's sense).
+    bound : float
+        Best proven bound on the optimum (dual bound). For a convex program it is computed by
+        optml from the solver's duals (a Lagrangian bound), not taken on trust.
+    gap : float
+        Relative gap ``|objective - bound| / max(1, |objective|)``; ``inf`` without a bound.
+    values : dict
+        Variable name -> numpy array.
+    objective_check, max_violation : float
+        The objective recomputed with numpy from the expression tree, and the largest violation
+        of any constraint, bound or integrality at the returned point.
+    verified : bool
+        True when the numpy check agrees with the solver (violation and objective within
+        tolerance) and, for ``optimal``, the gap is within tolerance.
+    """
+
+    status: str
+    objective: float = float("nan")
+    bound: float = float("nan")
+    gap: float = float("inf")
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    solver: str = ""
+    backend: str = ""
+    build_time: float = 0.0
+    solve_time: float = 0.0
+    problem_class: str = ""
+    objective_check: float = float("nan")
+    max_violation: float = float("nan")
+    kkt_residual: float = float("nan")
+    verified: bool = False
+    message: str = ""
+    solver_version: str = ""
+    raw: Any = None
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def has_solution(self) -> bool:
+        return bool(self.values)
+
+    @property
+    def optimal(self) -> bool:
+        return self.status == "optimal"
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.values[name]
+
+    def summary(self) -> str:
+        lines = [
+            f"status        {self.status}" + ("" if self.verified else "  (NOT verified)"),
+            f"solver        {self.backend}/{self.solver} {self.solver_version}".rstrip(),
+            f"class         {self.problem_class}",
+            f"objective     {self.objective:.10g}",
+            f"bound         {self.bound:.10g}",
+            f"gap           {self.gap:.3g}",
+            f"numpy check   objective {self.objective_check:.10g}, "
+            f"max violation {self.max_violation:.3g}",
+            f"times         build {self.build_time:.3f} s, solve {self.solve_time:.3f} s",
+        ]
+        if self.message:
+            lines.append(f"message       {self.message}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(status={self.status!r}, objective={self.objective:.6g}, "
+            f"bound={self.bound:.6g}, gap={self.gap:.3g}, solver='{self.backend}/{self.solver}', "
+            f"solve_time={self.solve_time:.3f})"
+        )
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    if not (np.isfinite(objective) and np.isfinite(bound)):
+        return float("inf")
+    return float(abs(objective - bound) / max(1.0, abs(objective)))
