@@ -82,5 +82,7 @@ __all__ = [
     "quad_form",
     "sum",
     "sum_squares",
+    "hstack",
+    "vstack",
     "solvers",
 ]
