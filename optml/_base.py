@@ -1,0 +1,81 @@
+"""What every optml estimator shares: the common solver parameters and the solve step.
+
+Estimators subclass :class:`ProgramEstimator` together with scikit-learn's mixins, keep
+``__init__`` to storing keyword arguments, and call :meth:`_solve` from ``fit``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.base import BaseEstimator
+
+from optml.exceptions import SolveError
+
+COMMON_PARAMS = ("backend", "solver", "time_limit", "mip_gap", "verbose", "solver_options")
+
+
+class ProgramEstimator(BaseEstimator):
+    """Mixin with the solve step shared by estimators that fit by solving a Program.
+
+    Subclasses define the common parameters ``backend="auto"``, ``solver=None``,
+    ``time_limit=None``, ``mip_gap=None``, ``verbose=False``, ``solver_options=None`` in their own
+    ``__init__`` (scikit-learn reads parameters from the signature).
+    """
+
+    #: default relative gap for mixed-integer fits when ``mip_gap`` is None
+    _default_mip_gap = 1e-4
+
+    def _check_common_params(self) -> None:
+        backend = getattr(self, "backend", "auto")
+        if not isinstance(backend, str):
+            raise TypeError(
+                f"backend must be a string ('auto', 'highs', 'cvxpy', 'pyomo'), got {backend!r}"
+            )
+        solver = getattr(self, "solver", None)
+        if solver is not None and not isinstance(solver, str):
+            raise TypeError(f"solver must be a string such as 'highs' or 'scip', got {solver!r}")
+        tl = getattr(self, "time_limit", None)
+        if tl is not None and (
+            not isinstance(tl, numbers.Real) or isinstance(tl, bool) or not tl > 0
+        ):
+            raise ValueError(f"time_limit must be a positive number of seconds or None, got {tl!r}")
+        gap = getattr(self, "mip_gap", None)
+        if gap is not None and (not isinstance(gap, numbers.Real) or not 0 <= gap < 1):
+            raise ValueError(f"mip_gap must be a number in [0, 1) or None, got {gap!r}")
+        opts = getattr(self, "solver_options", None)
+        if opts is not None and not isinstance(opts, dict):
+            raise TypeError(f"solver_options must be a dict or None, got {type(opts).__name__}")
+
+    def _solve(self, program, warm_start=None, mip=False, allow=("optimal", "time_limit")):
+        """Solve ``program`` with the estimator's solver settings; set ``program_``/``result_``.
+
+        Raises :class:`~optml.exceptions.SolveError` when the status is not in ``allow`` or
+        when no point came back (a time limit with no incumbent).
+        """
+        self._check_common_params()
+        gap = self.mip_gap
+        if gap is None and mip:
+            gap = self._default_mip_gap
+        res = program.solve(
+            backend=self.backend,
+            solver=self.solver,
+            time_limit=self.time_limit,
+            mip_gap=gap,
+            verbose=bool(self.verbose),
+            warm_start=warm_start,
+            **(self.solver_options or {}),
+        )
+        self.program_ = program
+        self.result_ = res
+        if res.status not in allow:
+            raise SolveError(
+                f"{type(self).__name__}: the {res.problem_class} program ended with status "
+                f"{res.status!r} ({res.backend}/{res.solver}: {res.message})"
+            )
+        if not res.has_solution:
+            raise SolveError(
+                f"{type(self).__name__}: the solver returned no solution (status "
+                f"{res.status!r}); raise time_limit or try another solver"
+            )
+        return res
