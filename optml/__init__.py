@@ -93,15 +93,26 @@ def solvers() -> list[dict]:
     return available()
 
 
-__all__ = sorted(
-    _PROGRAM_NAMES
-    | {
-        "OptmlError",
-        "ModelingError",
-        "SolveError",
-        "SolverAccuracyWarning",
-        "SolverNotAvailableError",
-        "UnsupportedProblemError",
-        "solvers",
-    }
-)
+__all__ = [
+    "ModelingError",
+    "OptmlError",
+    "Program",
+    "Result",
+    "SolveError",
+    "SolverAccuracyWarning",
+    "SolverNotAvailableError",
+    "UnsupportedProblemError",
+    "abs",
+    "hstack",
+    "huber",
+    "logistic",
+    "norm1",
+    "norm2",
+    "norm_inf",
+    "pos",
+    "quad_form",
+    "solvers",
+    "sum",
+    "sum_squares",
+    "vstack",
+]
