@@ -106,7 +106,8 @@ class HighsBackend(Backend):
     def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
         import highspy
 
-        canon = canon.sos1_as_bigm()
+        n_user = canon.n
+        canon = canon.sos1_as_bigm()  # extra binary columns go after the user's
         h = new_highs(verbose)
         if time_limit is not None:
             h.setOptionValue("time_limit", float(time_limit))
@@ -132,7 +133,7 @@ class HighsBackend(Backend):
         info = h.getInfo()
         sol = h.getSolution()
         has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        x = np.array(sol.col_value) if has_x else None
+        x = np.array(sol.col_value)[:n_user] if has_x else None
         if canon.is_mip:
             bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
             if status == "optimal" and bound is None:

@@ -67,10 +67,8 @@ class Expression:
     def ndim(self) -> int:
         return len(self.shape)
 
-    def __len__(self) -> int:
-        if not self.shape:
-            raise TypeError("len() of a scalar expression")
-        return self.shape[0]
+    # no __len__: numpy and scipy.sparse must see an expression as one object, not a sequence,
+    # so that ``sparse_matrix @ expr`` reaches our __rmatmul__.
 
     @property
     def variables(self) -> list[Variable]:
