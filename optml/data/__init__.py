@@ -6,7 +6,7 @@
 >>> Xb, thresholds = data.binarize(ds.X[:, :3], thresholds=4)
 
 * :func:`load`, :func:`list_datasets` -- iris, wine, breast_cancer, diabetes, digits
-  (scikit-learn's shipped files) and ruspini, longley, stackloss (shipped with optml); no
+  (scikit-learn's shipped files) and ruspini, hald, longley, stackloss (shipped with optml); no
   network, a few milliseconds each.
 * :func:`from_frame`, :func:`from_csv` -- pandas / CSV tables to a :class:`Dataset`, with
   one-hot encoding of text columns and clear errors for missing values, dates, mixed types,

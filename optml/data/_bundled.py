@@ -132,6 +132,21 @@ _REGISTRY: dict[str, _Meta] = {
         "Published facts, no licence of their own; cite Ruspini (1970).",
         "group",
     ),
+    "hald": _Meta(
+        "regression",
+        13,
+        4,
+        "Hald's cement data: heat evolved (cal/g) while 13 Portland cements harden, against "
+        "the percentages of four ingredients (x1 tricalcium aluminate, x2 tricalcium silicate, "
+        "x3 tetracalcium alumino ferrite, x4 dicalcium silicate). The textbook example of "
+        "all-subsets (best subset) regression: the best pair is {x1, x2} (R^2 = 0.979).",
+        "H. Woods, H. H. Steinour and H. R. Starke (1932), Effect of composition of Portland "
+        "cement on heat evolved during hardening, Industrial and Engineering Chemistry 24, "
+        "1207-1214; A. Hald (1952), Statistical Theory with Engineering Applications, Wiley; "
+        "Draper and Smith, Applied Regression Analysis; as in R's MASS::cement.",
+        "Published facts, no licence of their own; cite Woods et al. (1932) and Hald (1952).",
+        "y",
+    ),
     "longley": _Meta(
         "regression",
         16,
@@ -209,7 +224,8 @@ def load(name: str) -> Dataset:
     name : str
         One of :func:`list_datasets` (case and ``-``/``_`` are ignored): ``"iris"``,
         ``"wine"``, ``"breast_cancer"``, ``"diabetes"``, ``"digits"`` (scikit-learn's shipped
-        files) and ``"ruspini"``, ``"longley"``, ``"stackloss"`` (shipped with optml).
+        files) and ``"ruspini"``, ``"hald"``, ``"longley"``, ``"stackloss"`` (shipped with
+        optml).
 
     Returns
     -------

@@ -22,6 +22,7 @@ EXPECTED = {
     "diabetes": (442, 10, "regression", None),
     "digits": (1797, 64, "classification", 10),
     "ruspini": (75, 2, "clustering", 4),
+    "hald": (13, 4, "regression", None),
     "longley": (16, 6, "regression", None),
     "stackloss": (21, 3, "regression", None),
 }
@@ -186,3 +187,26 @@ def test_to_frame_round_trip_keeps_names(name):
     assert back.feature_names == ds.feature_names
     assert back.target_names == ds.target_names
     assert back.task == ds.task
+
+
+def test_hald_textbook_fit_and_best_subsets():
+    from itertools import combinations
+
+    ds = data.load("hald")
+    assert ds.feature_names == ["x1", "x2", "x3", "x4"] and ds.target_name == "y"
+    assert ds.X.sum(axis=1).min() == 95 and ds.X.sum(axis=1).max() == 99  # % of clinker
+    A = np.c_[np.ones(13), ds.X]
+    coef, rss, *_ = np.linalg.lstsq(A, ds.y, rcond=None)
+    # Draper and Smith / R: 62.4054 + 1.5511 x1 + 0.5102 x2 + 0.1019 x3 - 0.1441 x4, s = 2.446
+    np.testing.assert_allclose(coef, [62.4054, 1.5511, 0.5102, 0.1019, -0.1441], atol=6e-5)
+    assert np.sqrt(rss[0] / 8) == pytest.approx(2.446, abs=6e-4)
+    tss = ((ds.y - ds.y.mean()) ** 2).sum()
+    best = {}
+    for k in (1, 2, 3):
+        fits = {
+            S: np.linalg.lstsq(np.c_[np.ones(13), ds.X[:, S]], ds.y, rcond=None)[1][0]
+            for S in combinations(range(4), k)
+        }
+        S = min(fits, key=fits.get)
+        best[k] = (S, round(1 - fits[S] / tss, 3))
+    assert best == {1: ((3,), 0.675), 2: ((0, 1), 0.979), 3: ((0, 1, 3), 0.982)}
