@@ -36,10 +36,24 @@ def lagrangian_bound(canon, x, y, cone_duals=()) -> tuple[float, float]:
         return float("-inf"), float("inf")
     L = f - y @ (Ax - b)
     blocks = list(canon.soc) + list(canon.exp)
+    cone_duals = list(cone_duals)
     for (G, h), lam in zip(blocks, cone_duals, strict=False):
         lam = np.asarray(lam, dtype=float)
         L -= lam @ (G @ x + h)
         grad = grad - G.T @ lam
+    # PSD blocks (duals after the SOC and exp ones): Lam in the PSD cone, L -= <Lam, X>.
+    # X is symmetric on the feasible set, so only the symmetric part of the gradient counts.
+    psd = list(getattr(canon, "psd", []))
+    for k, cols in enumerate(psd):
+        cols = np.asarray(cols)
+        if len(blocks) + k < len(cone_duals):
+            lam = np.asarray(cone_duals[len(blocks) + k], dtype=float).reshape(cols.shape)
+            w, U = np.linalg.eigh((lam + lam.T) / 2)
+            lam = (U * np.maximum(w, 0.0)) @ U.T  # project round-off into the cone
+            L -= float(np.sum(lam * x[cols]))
+            grad[cols] = grad[cols] - lam
+        gs = grad[cols]
+        grad[cols] = (gs + gs.T) / 2
     scale = max(1.0, np.abs(canon.q).max(initial=0.0), np.abs(y).max(initial=0.0))
     lo, hi = canon.lb, canon.ub
     step = np.where(grad > 0, lo - x, hi - x)  # minimise grad * (x' - x) over the box

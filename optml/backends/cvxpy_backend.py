@@ -1,0 +1,472 @@
+r"""The cvxpy backend: a canonical form handed to cvxpy as one vectorised problem.
+
+The whole program becomes one cvxpy vector variable :math:`x \in \mathbb R^n` (integer and
+binary columns marked by index, bounds through cvxpy's ``bounds=`` attribute) and a handful of
+vectorised constraints, never one cvxpy object per scalar:
+
+.. math::
+
+    \min_x\ \tfrac12 x^\top P x + q^\top x + c_0 \quad\text{s.t.}\quad
+    A_{E} x = b_E,\ A_{L} x \ge r_{l,L},\ A_{U} x \le r_{u,U},\
+    (G^t_j x + h^t_j,\ G^X_j x + h^X_j) \in \mathcal Q,\
+    (G^a x + h^a, G^b x + h^b, G^c x + h^c) \in \mathcal K_{\exp},\
+    \operatorname{sym}(X_k) \succeq 0 .
+
+Second-order cones of equal dimension are grouped into one ``cp.SOC(t, X, axis=1)``, all
+exponential-cone triples into one ``cp.constraints.ExpCone``. A diagonal ``P`` becomes
+``sum_squares(multiply(sqrt(d), x[J]))`` (much faster for cvxpy than ``quad_form``).
+
+Duals are returned in optml's convention (:mod:`optml.program.certify`): ``y_i > 0`` when the
+lower row bound is active, ``y_i < 0`` for the upper; cone duals ``lam`` in the dual cone with
+:math:`L = f - \lambda^\top(Gx + h)`, in the order SOC blocks, exponential blocks, PSD blocks.
+
+Reached solvers: Clarabel, SCS, OSQP, ECOS, HiGHS, SCIP, and Gurobi, CPLEX, Xpress, MOSEK when
+installed. A MIP solve that stops at its time limit (which cvxpy reports as
+``optimal_inaccurate``, see SOLVERS.md) is reported as ``time_limit`` with the incumbent, the
+solver's dual bound and the gap.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from optml.backends import register
+from optml.backends.base import Backend, RawSolution, SolverSpec
+from optml.program.result import relative_gap
+
+_CONVEX = ("LP", "QP", "SOCP", "EXP", "SDP")
+_MI_COMMERCIAL = ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP")
+
+#: optml solver name -> cvxpy's solver name
+CVXPY_NAMES = {
+    "clarabel": "CLARABEL",
+    "scs": "SCS",
+    "osqp": "OSQP",
+    "ecos": "ECOS",
+    "highs": "HIGHS",
+    "scip": "SCIP",
+    "gurobi": "GUROBI",
+    "cplex": "CPLEX",
+    "xpress": "XPRESS",
+    "mosek": "MOSEK",
+}
+_LICENSED = ("gurobi", "cplex", "xpress", "mosek")
+# cvxpy's SCIP duals are documented as unreliable (and absent with cones): use SCIP's dual bound
+_NO_DUALS = ("scip",)
+
+_STATUS = {
+    "optimal": "optimal",
+    "optimal_inaccurate": "optimal",
+    "infeasible": "infeasible",
+    "infeasible_inaccurate": "infeasible",
+    "unbounded": "unbounded",
+    "unbounded_inaccurate": "unbounded",
+    "infeasible_or_unbounded": "infeasible",
+    "user_limit": "time_limit",
+    "solver_error": "error",
+}
+
+
+@dataclass
+class CvxpyModel:
+    """A canonical form lowered to cvxpy, with the handles needed to read duals back."""
+
+    problem: object
+    x: object
+    row_cons: list = field(default_factory=list)  # (constraint, row indices, sign)
+    soc_cons: list = field(default_factory=list)  # (constraint, block ids, dim)
+    exp_con: object = None
+    exp_sizes: list = field(default_factory=list)
+    psd_cons: list = field(default_factory=list)
+    build_time: float = 0.0
+
+
+def _is_diagonal(P: sp.spmatrix) -> bool:
+    C = P.tocoo()
+    return bool(np.all(C.row == C.col))
+
+
+def build(canon) -> CvxpyModel:
+    """Lower a :class:`~optml.program.canonical.CanonicalForm` (without SOS1) to cvxpy.
+
+    Returns a :class:`CvxpyModel`; ``model.problem`` is a ``cvxpy.Problem`` ready to solve.
+    """
+    import cvxpy as cp
+
+    t0 = time.perf_counter()
+    n = canon.n
+    kw = {}
+    if canon.integer.any():
+        ints = np.flatnonzero(canon.integer)
+        binary = (canon.lb[ints] == 0) & (canon.ub[ints] == 1)
+        if binary.any():
+            kw["boolean"] = (ints[binary],)
+        if (~binary).any():
+            kw["integer"] = (ints[~binary],)
+    lb, ub = np.asarray(canon.lb, float), np.asarray(canon.ub, float)
+    if np.isfinite(lb).any() or np.isfinite(ub).any():
+        kw["bounds"] = [lb.copy(), ub.copy()]
+    x = cp.Variable(n, name="x", **kw)
+    model = CvxpyModel(problem=None, x=x)
+    cons = []
+
+    # ---------------------------------------------------------------- affine rows
+    A = canon.A.tocsr()
+    rl, ru = np.asarray(canon.row_lb, float), np.asarray(canon.row_ub, float)
+    fl, fu = np.isfinite(rl), np.isfinite(ru)
+    eq = fl & fu & (rl == ru)
+    for mask, kind in ((eq, "=="), (fl & ~eq, ">="), (fu & ~eq, "<=")):
+        rows = np.flatnonzero(mask)
+        if rows.size == 0:
+            continue
+        Ar = A[rows]
+        if kind == "==":
+            c = Ar @ x == rl[rows]
+            sign = -1.0  # cvxpy's equality dual is minus optml's y
+        elif kind == ">=":
+            c = Ar @ x >= rl[rows]
+            sign = 1.0
+        else:
+            c = Ar @ x <= ru[rows]
+            sign = -1.0
+        cons.append(c)
+        model.row_cons.append((c, rows, sign))
+
+    # ---------------------------------------------------------------- second-order cones
+    by_dim: dict[int, list[int]] = {}
+    for j, (G, _) in enumerate(canon.soc):
+        by_dim.setdefault(G.shape[0], []).append(j)
+    for d, ids in by_dim.items():
+        Gs = [sp.csr_matrix(canon.soc[j][0]) for j in ids]
+        hs = [np.asarray(canon.soc[j][1], float) for j in ids]
+        Gt = sp.vstack([G[:1] for G in Gs]).tocsr()
+        ht = np.array([h[0] for h in hs])
+        if d == 1:
+            c = Gt @ x + ht >= 0
+        else:
+            GX = sp.vstack([G[1:] for G in Gs]).tocsr()
+            hX = np.concatenate([h[1:] for h in hs])
+            X = cp.reshape(GX @ x + hX, (len(ids), d - 1), order="C")
+            c = cp.SOC(Gt @ x + ht, X, axis=1)
+        cons.append(c)
+        model.soc_cons.append((c, ids, d))
+
+    # ---------------------------------------------------------------- exponential cones
+    if canon.exp:
+        G = sp.vstack([sp.csr_matrix(g) for g, _ in canon.exp]).tocsr()
+        h = np.concatenate([np.asarray(hh, float) for _, hh in canon.exp])
+        parts = [G[i::3] @ x + h[i::3] for i in range(3)]
+        model.exp_con = cp.constraints.ExpCone(*parts)
+        model.exp_sizes = [g.shape[0] for g, _ in canon.exp]
+        cons.append(model.exp_con)
+
+    # ---------------------------------------------------------------- PSD blocks
+    for cols in canon.psd:
+        cols = np.asarray(cols)
+        k = cols.shape[0]
+        M = cp.reshape(x[cols.ravel()], (k, k), order="C")
+        S = (M + M.T) / 2
+        c = S >> 0
+        cons.append(c)
+        model.psd_cons.append(c)
+        iu = np.triu_indices(k, 1)
+        if iu[0].size:
+            cons.append(x[cols[iu]] == x[cols.T[iu]])
+
+    # ---------------------------------------------------------------- objective
+    obj = 0.0
+    P = sp.csc_matrix(canon.P)
+    if P.nnz and np.abs(P.data).max() > 0:
+        if _is_diagonal(P):
+            d = P.diagonal()
+            J = np.flatnonzero(d)
+            if (d[J] > 0).all():
+                obj = 0.5 * cp.sum_squares(cp.multiply(np.sqrt(d[J]), x[J]))
+            else:  # not convex; let cvxpy say so
+                obj = 0.5 * (d[J] @ cp.square(x[J]))
+        else:
+            J = np.unique(P.tocoo().row)
+            PJ = P[J][:, J]
+            obj = 0.5 * cp.quad_form(x[J], cp.psd_wrap(PJ))
+    q = np.asarray(canon.q, float)
+    if np.any(q):
+        obj = obj + q @ x
+    obj = obj + float(canon.c0)
+    model.problem = cp.Problem(cp.Minimize(obj), cons)
+    model.build_time = time.perf_counter() - t0
+    return model
+
+
+def _duals(model: CvxpyModel, canon):
+    """Row duals ``y`` and cone duals in optml's convention, or ``(None, [])``."""
+    y = np.zeros(canon.m)
+    for c, rows, sign in model.row_cons:
+        dv = c.dual_value
+        if dv is None:
+            return None, []
+        y[rows] += sign * np.asarray(dv, float).ravel()
+    soc = [None] * len(canon.soc)
+    for c, ids, d in model.soc_cons:
+        dv = c.dual_value
+        if dv is None:
+            return y, []
+        if d == 1:
+            t = np.asarray(dv, float).ravel()
+            for i, j in enumerate(ids):
+                soc[j] = t[i : i + 1]
+        else:
+            t = np.asarray(dv[0], float).ravel()
+            X = np.asarray(dv[1], float).reshape(len(ids), d - 1)
+            for i, j in enumerate(ids):
+                soc[j] = np.concatenate([[t[i]], X[i]])
+    cone = list(soc)
+    if model.exp_con is not None:
+        dv = model.exp_con.dual_value
+        if dv is None:
+            return y, []
+        a, b, c = (np.asarray(v, float).ravel() for v in dv)
+        inter = np.column_stack([a, b, c]).ravel()
+        start = 0
+        for size in model.exp_sizes:
+            cone.append(inter[start : start + size])
+            start += size
+    for c in model.psd_cons:
+        dv = c.dual_value
+        if dv is None:
+            return y, cone
+        cone.append(np.asarray(dv, float))
+    return y, cone
+
+
+def _solver_options(solver: str, time_limit, mip_gap, verbose, options: dict) -> dict:
+    """Translate optml's common options into the solver's own names (as cvxpy passes them)."""
+    opts = dict(options)
+    threads = opts.pop("threads", None)
+    if solver == "scip":
+        params = {"display/verblevel": 4 if verbose else 0}
+        if time_limit is not None:
+            params["limits/time"] = float(time_limit)
+        if mip_gap is not None:
+            params["limits/gap"] = float(mip_gap)
+        if threads is not None:
+            params["parallel/maxnthreads"] = int(threads)
+        params.update(opts.pop("scip_params", {}))
+        opts["scip_params"] = params
+    elif solver == "highs":
+        if time_limit is not None:
+            opts.setdefault("time_limit", float(time_limit))
+        if mip_gap is not None:
+            opts.setdefault("mip_rel_gap", float(mip_gap))
+        if threads is not None:
+            opts.setdefault("threads", int(threads))
+    elif solver == "clarabel":
+        if time_limit is not None:
+            opts.setdefault("time_limit", float(time_limit))
+        if threads is not None:
+            opts.setdefault("max_threads", int(threads))
+    elif solver == "scs":
+        if time_limit is not None:
+            opts.setdefault("time_limit_secs", float(time_limit))
+        # cvxpy's default (1e-5) fails optml's 1e-6 feasibility check on easy programs
+        opts.setdefault("eps_abs", 1e-6)
+        opts.setdefault("eps_rel", 1e-6)
+    elif solver == "osqp":
+        if time_limit is not None:
+            opts.setdefault("time_limit", float(time_limit))
+    elif solver == "gurobi":
+        if time_limit is not None:
+            opts.setdefault("TimeLimit", float(time_limit))
+        if mip_gap is not None:
+            opts.setdefault("MIPGap", float(mip_gap))
+        if threads is not None:
+            opts.setdefault("Threads", int(threads))
+    elif solver == "cplex":
+        params = dict(opts.pop("cplex_params", {}))
+        if time_limit is not None:
+            params.setdefault("timelimit", float(time_limit))
+        if mip_gap is not None:
+            params.setdefault("mip.tolerances.mipgap", float(mip_gap))
+        if threads is not None:
+            params.setdefault("threads", int(threads))
+        opts["cplex_params"] = params
+    elif solver == "xpress":
+        if time_limit is not None:
+            opts.setdefault("maxtime", -int(np.ceil(time_limit)))  # negative: stop regardless
+        if mip_gap is not None:
+            opts.setdefault("miprelstop", float(mip_gap))
+        if threads is not None:
+            opts.setdefault("threads", int(threads))
+    elif solver == "mosek":
+        params = dict(opts.pop("mosek_params", {}))
+        if time_limit is not None:
+            params.setdefault("MSK_DPAR_OPTIMIZER_MAX_TIME", float(time_limit))
+        if mip_gap is not None:
+            params.setdefault("MSK_DPAR_MIO_TOL_REL_GAP", float(mip_gap))
+        if threads is not None:
+            params.setdefault("MSK_IPAR_NUM_THREADS", int(threads))
+        opts["mosek_params"] = params
+    # ecos: no time limit option (max_iters only)
+    return opts
+
+
+def _mip_stats(solver: str, stats) -> tuple[float | None, float | None, str | None]:
+    """``(primal, dual bound, raw status)`` from the solver's own statistics, when exposed."""
+    extra = getattr(stats, "extra_stats", None)
+    if extra is None:
+        return None, None, None
+    try:
+        if solver == "scip":
+            m = extra["model"]
+            return float(m.getPrimalbound()), float(m.getDualbound()), str(extra["scip_status"])
+        if solver == "highs":
+            return float(extra.objective_function_value), float(extra.mip_dual_bound), None
+        if solver == "gurobi":
+            st = {2: "optimal", 9: "timelimit", 13: "suboptimal"}.get(
+                extra.Status, str(extra.Status)
+            )
+            return float(extra.ObjVal), float(extra.ObjBound), st
+        if solver == "cplex":
+            sol = extra.solution
+            return float(sol.get_objective_value()), float(sol.MIP.get_best_objective()), None
+    except Exception:  # statistics are a bonus; never fail a solve on them
+        return None, None, None
+    return None, None, None
+
+
+class CvxpyBackend(Backend):
+    """cvxpy as a modelling layer over many solvers (see the module docstring)."""
+
+    name = "cvxpy"
+    module = "cvxpy"
+    solvers = {
+        "clarabel": SolverSpec("clarabel", _CONVEX, module="clarabel"),
+        "scs": SolverSpec("scs", _CONVEX, module="scs"),
+        "osqp": SolverSpec("osqp", ("LP", "QP"), module="osqp"),
+        "ecos": SolverSpec("ecos", ("LP", "SOCP", "EXP"), module="ecos"),
+        # QP reachable when named only (SOLVERS.md: cvxpy -> HiGHS once gave a wrong "optimal";
+        # optml's Lagrangian certificate flags such an answer)
+        "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy"),
+        "scip": SolverSpec(
+            "scip", ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"), module="pyscipopt", extra="scip"
+        ),
+        "gurobi": SolverSpec("gurobi", _MI_COMMERCIAL, module="gurobipy", extra="gurobi"),
+        "cplex": SolverSpec("cplex", _MI_COMMERCIAL, module="cplex", extra="cplex"),
+        "xpress": SolverSpec("xpress", _MI_COMMERCIAL, module="xpress", extra="xpress"),
+        "mosek": SolverSpec("mosek", _CONVEX + ("MILP", "MIQP", "MISOCP", "MIEXP"), module="mosek"),
+    }
+
+    def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
+        import cvxpy as cp
+
+        t_start = time.perf_counter()
+        version = _version(solver)
+        cname = CVXPY_NAMES[solver]
+        if cname not in cp.installed_solvers():
+            return RawSolution(
+                status="error",
+                message=f"cvxpy does not see solver {cname!r} (installed in cvxpy: "
+                f"{cp.installed_solvers()})",
+                solver_version=version,
+            )
+        canon = canon.sos1_as_bigm()  # cvxpy has no SOS1 constraint
+        model = build(canon)
+        is_mip = canon.is_mip
+        if solver == "highs":
+            _silence_highs_banner(verbose)
+        remaining = time_limit
+        if time_limit is not None:  # the build counts against the user's limit
+            remaining = max(0.05, float(time_limit) - (time.perf_counter() - t_start))
+        opts = _solver_options(solver, remaining, mip_gap, verbose, options)
+        warm = False
+        if canon.x0 is not None and np.isfinite(canon.x0).any():
+            x0 = np.where(np.isfinite(canon.x0), canon.x0, 0.0)
+            model.x.value = np.clip(x0, canon.lb, canon.ub)
+            warm = True
+        prob = model.problem
+        t0 = time.perf_counter()
+        try:
+            prob.solve(solver=cname, verbose=bool(verbose), warm_start=warm, **opts)
+        except cp.error.SolverError as exc:
+            msg = f"cvxpy/{solver}: {exc}"
+            if solver in _LICENSED:
+                msg += (
+                    f" (cvxpy hides licence errors behind this message: a size-limited "
+                    f"{solver} licence may be the cause; the program has {canon.n} variables "
+                    f"and {canon.m} rows)"
+                )
+            return RawSolution(status="error", message=msg, solver_version=version,
+                               solve_time=time.perf_counter() - t0)  # fmt: skip
+        wall = time.perf_counter() - t0
+        cstatus = prob.status
+        status = _STATUS.get(cstatus, "error")
+        xv = model.x.value
+        x = None if xv is None else np.asarray(xv, float).ravel()
+        if x is not None and not np.all(np.isfinite(x)):
+            x = None
+        stats = prob.solver_stats
+        solve_time = getattr(stats, "solve_time", None) or wall
+        obj = float(canon.objective_value(x) * canon.sense) if x is not None else None
+        message = cstatus
+        bound = None
+        y, cone = None, []
+        if is_mip:
+            primal, dual, raw_status = _mip_stats(solver, stats)
+            if dual is not None and np.isfinite(dual) and obj is not None and primal is not None:
+                # cvxpy keeps constants out of the solver's objective: shift by the difference
+                # (if the solver's incumbent value exceeds ours the shift is conservative)
+                bound = dual + (obj - primal) if np.isfinite(primal) else None
+            if cstatus in ("optimal_inaccurate", "user_limit") and x is not None:
+                # cvxpy's word for "stopped at a limit with an incumbent" (SOLVERS.md): call it
+                # optimal only if the solver's own bound closes the gap
+                tol = max(1e-4 if mip_gap is None else float(mip_gap), 1e-9)
+                closed = bound is not None and relative_gap(obj, bound) <= tol
+                status = "optimal" if closed else "time_limit"
+            if status == "optimal" and bound is None and obj is not None:
+                bound = obj  # proven by the solver; it exposes no statistics to read
+            if raw_status:
+                message = f"{cstatus} ({solver}: {raw_status})"
+        elif x is not None and status in ("optimal", "time_limit"):
+            if solver not in _NO_DUALS:
+                y, cone = _duals(model, canon)
+            if y is None:  # no usable duals: fall back on the solver's own dual bound
+                primal, dual, _ = _mip_stats(solver, stats)
+                if dual is not None and primal is not None and np.isfinite(dual + primal):
+                    bound = dual + (obj - primal)
+        if status == "time_limit" and x is None:
+            message = f"{cstatus}: stopped at the time limit without a feasible point"
+        return RawSolution(
+            status=status, x=x, objective=obj, bound=bound, y=y, cone_duals=cone,
+            solve_time=solve_time, message=message if message != "optimal" else "",
+            solver_version=version,
+            raw={"problem": prob, "cvxpy_build_time": model.build_time,
+                 "compilation_time": getattr(prob, "compilation_time", None),
+                 "solver_wall_time": wall},
+        )  # fmt: skip
+
+
+def _silence_highs_banner(verbose: bool) -> None:
+    """HiGHS prints a banner on the first ``Highs()`` of a process; let optml's helper eat it."""
+    from optml.backends import highs as _highs
+
+    if not _highs._BANNER_DONE and not verbose:
+        _highs.new_highs(False)
+
+
+def _version(solver: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    dist = {"scip": "pyscipopt", "highs": "highspy", "xpress": "xpress"}.get(solver, solver)
+    out = []
+    for d in ("cvxpy", dist):
+        try:
+            out.append(f"{d} {version(d)}")
+        except PackageNotFoundError:
+            pass
+    return ", ".join(out)
+
+
+register(CvxpyBackend())
