@@ -1,0 +1,1 @@
+"""Pure formulation functions: data + hyper-parameters -> Program (one model family per module)."""
