@@ -220,37 +220,47 @@ def from_frame(
 # --------------------------------------------------------------------------- CSV
 
 
-def _csv_column(name: str, values: list[str], lines: list[int]) -> _Col:
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _csv_column(name: str, values: Sequence[str], lines: list[int]) -> _Col:
     def where(i: int) -> str:
         return f"line {lines[i]}"
 
-    stripped = [v.strip() for v in values]
-    missing = [i for i, v in enumerate(stripped) if v.lower() in _MISSING_TOKENS]
-    if missing:
-        raise _missing_error(name, where(missing[0]), len(missing))
-    nums: list[float | None] = []
-    for v in stripped:
-        try:
-            nums.append(float(v))
-        except ValueError:
-            nums.append(None)
-    n_num = sum(x is not None for x in nums)
-    if n_num == len(stripped):
-        arr = np.asarray(nums, dtype=np.float64)
+    # fast path (C speed): every cell parses as a number
+    try:
+        arr = np.array(values, dtype=np.float64)
+    except ValueError:
+        arr = None
+    if arr is not None:
+        nan = np.isnan(arr)
+        if nan.any():
+            raise _missing_error(name, where(int(np.flatnonzero(nan)[0])), int(nan.sum()))
         _check_finite(name, arr, where)
         return _Col(name, "num", arr)
-    lowered = {v.lower() for v in stripped}
-    if lowered <= (_TRUE | _FALSE):
+    stripped = [v.strip() for v in values]
+    levels = set(stripped)
+    missing = {v for v in levels if v.lower() in _MISSING_TOKENS}
+    if missing:
+        rows = [i for i, v in enumerate(stripped) if v in missing]
+        raise _missing_error(name, where(rows[0]), len(rows))
+    if {v.lower() for v in levels} <= (_TRUE | _FALSE):
         return _Col(name, "num", np.asarray([v.lower() in _TRUE for v in stripped], float))
-    if n_num > 0:
-        i_num = next(i for i, x in enumerate(nums) if x is not None)
-        i_txt = next(i for i, x in enumerate(nums) if x is None)
+    numeric = {v for v in levels if _is_number(v)}
+    if numeric:
+        i_num = next(i for i, v in enumerate(stripped) if v in numeric)
+        i_txt = next(i for i, v in enumerate(stripped) if v not in numeric)
         raise ValueError(
             f"Column {name!r} cannot be encoded: it mixes numbers ({stripped[i_num]!r} at "
             f"{where(i_num)}) and text ({stripped[i_txt]!r} at {where(i_txt)}). Fix the "
             "file or drop the column."
         )
-    if all(_DATE_RE.match(v) for v in stripped):
+    if all(_DATE_RE.match(v) for v in levels):
         raise ValueError(
             f"Column {name!r} holds dates or times (e.g. {stripped[0]!r} at {where(0)}), which "
             "optml cannot encode. Convert them to numbers first (e.g. year, day of year) or "
@@ -338,8 +348,8 @@ def from_csv(
     _check_target_arg(target, header)
     cols = []
     ycol = None
-    for j, col in enumerate(header):
-        c = _csv_column(col, [r[j] for r in rows], lines)
+    for col, values in zip(header, zip(*rows, strict=True), strict=True):
+        c = _csv_column(col, values, lines)
         if col == target:
             ycol = c
         else:
