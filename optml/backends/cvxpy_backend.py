@@ -29,6 +29,7 @@ solver's dual bound and the gap.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -389,7 +390,9 @@ class CvxpyBackend(Backend):
         prob = model.problem
         t0 = time.perf_counter()
         try:
-            prob.solve(solver=cname, verbose=bool(verbose), warm_start=warm, **opts)
+            with warnings.catch_warnings():  # optml reports inaccuracy itself (status, check)
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                prob.solve(solver=cname, verbose=bool(verbose), warm_start=warm, **opts)
         except cp.error.SolverError as exc:
             msg = f"cvxpy/{solver}: {exc}"
             if solver in _LICENSED:
