@@ -78,7 +78,7 @@ class CvxpyModel:
 
     problem: object
     x: object
-    row_cons: list = field(default_factory=list)  # (constraint, row indices, sign)
+    row_cons: list = field(default_factory=list)  # (constraint, row indices, sign, kind)
     soc_cons: list = field(default_factory=list)  # (constraint, block ids, dim)
     exp_con: object = None
     exp_sizes: list = field(default_factory=list)
@@ -135,7 +135,7 @@ def build(canon) -> CvxpyModel:
             c = Ar @ x <= ru[rows]
             sign = -1.0
         cons.append(c)
-        model.row_cons.append((c, rows, sign))
+        model.row_cons.append((c, rows, sign, kind))
 
     # ---------------------------------------------------------------- second-order cones
     by_dim: dict[int, list[int]] = {}
@@ -205,11 +205,14 @@ def build(canon) -> CvxpyModel:
 def _duals(model: CvxpyModel, canon):
     """Row duals ``y`` and cone duals in optml's convention, or ``(None, [])``."""
     y = np.zeros(canon.m)
-    for c, rows, sign in model.row_cons:
+    for c, rows, sign, kind in model.row_cons:
         dv = c.dual_value
         if dv is None:
             return None, []
-        y[rows] += sign * np.asarray(dv, float).ravel()
+        dv = np.asarray(dv, float).ravel()
+        if kind != "==":  # inequality multipliers are >= 0; solvers leave round-off of either sign
+            dv = np.maximum(dv, 0.0)
+        y[rows] += sign * dv
     soc = [None] * len(canon.soc)
     for c, ids, d in model.soc_cons:
         dv = c.dual_value
@@ -373,7 +376,8 @@ class CvxpyBackend(Backend):
                 f"{cp.installed_solvers()})",
                 solver_version=version,
             )
-        canon = canon.sos1_as_bigm()  # cvxpy has no SOS1 constraint
+        n_user = canon.n
+        canon = canon.sos1_as_bigm()  # cvxpy has no SOS1 constraint; extra columns go last
         model = build(canon)
         is_mip = canon.is_mip
         if solver == "highs":
@@ -441,6 +445,8 @@ class CvxpyBackend(Backend):
                     bound = dual + (obj - primal)
         if status == "time_limit" and x is None:
             message = f"{cstatus}: stopped at the time limit without a feasible point"
+        if x is not None:
+            x = x[:n_user]
         return RawSolution(
             status=status, x=x, objective=obj, bound=bound, y=y, cone_duals=cone,
             solve_time=solve_time, message=message if message != "optimal" else "",
