@@ -63,7 +63,7 @@ def test_objective_matches_canonical_form(kind):
     rng = np.random.default_rng(1)
     p = om.Program("obj")
     w = p.var("w", shape=4)
-    X, y = rng.normal(size=(3, 4)), rng.normal(size=3)
+    X = rng.normal(size=(3, 4))
     if kind == "diagonal":
         p.minimize(om.sum_squares(w - 1) * 2.5 + np.arange(4) @ w + 7)
     elif kind == "dense":
