@@ -57,7 +57,13 @@ def _cold(code: str, repeat: int) -> float:
 
 
 def bench_loads(repeat: int) -> list[tuple]:
-    rows = []
+    rows = [
+        (
+            "import optml.data (no load)",
+            f"{_cold('import optml.data', repeat) * 1e3:.0f} ms cold",
+            f"{_cold('import sklearn.datasets', repeat) * 1e3:.0f} ms (import sklearn.datasets)",
+        )
+    ]
     for name in data.list_datasets():
         warm = _median_time(lambda n=name: data.load(n), repeat * 3)
         cold = _cold(f"import optml.data as d; d.load({name!r})", repeat)
@@ -162,6 +168,15 @@ def main() -> None:
             f"Measured by `python benchmarks/bench_data.py{' --quick' if args.quick else ''}` "
             f"on {platform.platform()}, Python {platform.python_version()}, "
             f"{os.cpu_count()} CPUs (shared machine; medians of {repeat} repeats).",
+            "",
+            "Cold figures are a fresh interpreter (minus an empty one) running the import "
+            "and the load; most of it is `import optml` itself (the program layer imports "
+            "scipy), see the first row. Warm figures are the load alone. The scikit-learn "
+            "sets are parsed from scikit-learn's shipped files without importing "
+            "scikit-learn. `from_csv` uses the standard library's csv module (same behaviour "
+            "with or without pandas, exact line numbers in errors); it is several times "
+            "slower than pandas' C parser, which matters only for files far larger than "
+            "these models handle.",
             "",
             "| what | optml | baseline (same run) |",
             "|---|---|---|",
