@@ -137,6 +137,17 @@ def import_time(repeat: int) -> tuple[float, float]:
     return full - bare, bare
 
 
+def import_time_self() -> float:
+    """Cumulative ``import optml`` time as Python's ``-X importtime`` reports it (seconds)."""
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", "import optml"],
+                         capture_output=True, text=True, cwd=ROOT, check=True).stderr  # fmt: skip
+    for line in err.splitlines():
+        parts = [x.strip() for x in line.split("|")]
+        if len(parts) == 3 and parts[2] == "optml":
+            return int(parts[1]) / 1e6
+    return float("nan")
+
+
 def phases(data, m, n):
     """Where optml's time goes (one run): build, lower, hand to HiGHS, build cvxpy."""
     from optml.backends.cvxpy_backend import build
@@ -206,7 +217,8 @@ def main(argv=None):
             r = to / tb
             lines.append(f"| {name} | {to:.3f} | {bname} | {tb:.3f} | {r:.2f}x | <= {target}x | "
                          f"{'yes' if r <= target else 'NO'} |")  # fmt: skip
-    lines += ["", f"Interpreter start-up alone (subtracted in (c)): {bare:.3f} s", "",
+    lines += ["", f"Interpreter start-up alone (subtracted in (c)): {bare:.3f} s; "
+              f"`python -X importtime` reports {import_time_self():.4f} s cumulative for optml", "",
               "Where optml's time goes (one run):", "", "| phase | s |", "|---|---|"]  # fmt: skip
     lines += [f"| {k} | {v:.3f} |" for k, v in ph.items()]
     text = "\n".join(lines)
