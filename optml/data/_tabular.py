@@ -195,6 +195,8 @@ def from_frame(
         raise ValueError(f"The frame has duplicate column names {dup}; make them unique.")
     if df.shape[0] == 0:
         raise ValueError("The frame has no rows; there is nothing to learn from.")
+    if target is not None and not isinstance(target, str) and target in list(df.columns):
+        target = str(target)  # e.g. integer column labels of a frame built from an array
     _check_target_arg(target, columns)
     index = df.index
 

@@ -130,6 +130,11 @@ def test_from_frame_other_bad_inputs():
         data.from_frame(_frame()[["price"]], target="price")
     with pytest.raises(TypeError, match="target must be a column name"):
         data.from_frame(_frame(), target=3)
+    # integer column labels (a frame built from an array) are fine
+    ds = data.from_frame(pd.DataFrame(np.arange(12.0).reshape(4, 3)), target=2, task="regression")
+    assert (
+        ds.feature_names == ["0", "1"] and ds.target_name == "2" and ds.y.tolist() == [2, 5, 8, 11]
+    )
 
 
 def test_from_frame_object_numbers_and_nullable_dtypes():
