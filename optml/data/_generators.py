@@ -156,7 +156,8 @@ def make_sparse_regression(
         equicorrelated (so that :math:`\Sigma` is positive definite); ignored when
         ``design="independent"``.
     snr : float, default 3.0
-        Signal-to-noise ratio, ``> 0``; ``numpy.inf`` gives noiseless data.
+        Signal-to-noise ratio, ``> 0``; ``numpy.inf`` gives noiseless data. With ``k = 0``
+        there is no signal and the noise has unit variance (a null model).
     design : {"toeplitz", "equicorrelated", "independent"}, default "toeplitz"
     beta_type : {"spread", "first", "linear", "decaying"}, default "spread"
     random_state : None, int or numpy.random.Generator
@@ -202,7 +203,12 @@ def make_sparse_regression(
     beta = sparse_regression_beta(p, k, beta_type)
     X = _correlated_normal(rng, n, p, rho, design)
     signal = _beta_sigma_beta(beta, rho, design)
-    sigma = 0.0 if np.isinf(snr) else float(np.sqrt(signal / snr))
+    if np.isinf(snr):
+        sigma = 0.0
+    elif signal == 0.0:  # k = 0: no signal, so the SNR cannot set the scale; pure N(0, 1) noise
+        sigma = 1.0
+    else:
+        sigma = float(np.sqrt(signal / snr))
     y = X @ beta + sigma * rng.standard_normal(n)
     if return_sigma:
         return X, y, beta, sigma
@@ -226,6 +232,11 @@ class TreeSpec:
     def apply(self, X) -> np.ndarray:
         """Index (0 .. 2**depth - 1, left to right) of the leaf each row of X reaches."""
         X = np.asarray(X, dtype=float)
+        need = int(self.features.max()) + 1
+        if X.ndim != 2 or X.shape[1] < need:
+            raise ValueError(
+                f"X must be 2-D with at least {need} columns for this tree, got shape {X.shape}."
+            )
         node = np.zeros(X.shape[0], dtype=np.int64)
         for _ in range(self.depth):
             go_left = X[np.arange(X.shape[0]), self.features[node]] <= self.thresholds[node]

@@ -80,6 +80,8 @@ def test_sparse_regression_defaults_reproducible_and_noiseless():
     np.testing.assert_array_equal(y, y2)
     X3, y3, b3 = data.make_sparse_regression(n=50, p=8, k=3, snr=np.inf, random_state=2)
     np.testing.assert_allclose(y3, X3 @ b3)
+    X0, y0, b0, s0 = data.make_sparse_regression(n=20, p=4, k=0, random_state=0, return_sigma=True)
+    assert not b0.any() and s0 == 1.0 and y0.std() > 0  # null model: unit-variance noise
     rs = np.random.RandomState(0)
     assert data.make_sparse_regression(n=5, p=3, k=1, random_state=rs)[0].shape == (5, 3)
 
@@ -119,6 +121,8 @@ def test_classification_tree_labels_come_from_the_tree(depth, n_classes):
     assert (tree.leaf_classes[0::2] != tree.leaf_classes[1::2]).all()  # siblings differ
     assert set(np.unique(y)) <= set(range(n_classes))
     assert str(tree).startswith("if x")
+    with pytest.raises(ValueError, match="at least"):
+        tree.predict(np.zeros((3, int(tree.features.max()))))
 
 
 def test_classification_tree_noise_flips_exactly_that_fraction():
