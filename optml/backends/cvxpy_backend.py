@@ -436,7 +436,16 @@ class CvxpyBackend(Backend):
                 bound = obj  # proven by the solver; it exposes no statistics to read
             if raw_status:
                 message = f"{cstatus} ({solver}: {raw_status})"
-        elif x is not None and status in ("optimal", "time_limit"):
+        else:
+            if (
+                cstatus == "optimal_inaccurate"
+                and remaining is not None
+                and solve_time >= 0.95 * float(remaining)
+            ):
+                status = "time_limit"  # e.g. SCS reports a timed-out run as "inaccurate"
+            if cstatus == "infeasible_or_unbounded":
+                message = "infeasible or unbounded: the solver could not tell which"
+        if not is_mip and x is not None and status in ("optimal", "time_limit"):
             if solver not in _NO_DUALS:
                 y, cone = _duals(model, canon)
             if y is None:  # no usable duals: fall back on the solver's own dual bound

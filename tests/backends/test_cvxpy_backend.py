@@ -314,3 +314,25 @@ def test_svm_primal_through_cvxpy_highs_is_never_a_wrong_verified_optimum():
         out = ob.finish(p, canon, fake, shell)
     assert out.max_violation <= 1e-9 and out.objective_check == pytest.approx(n)
     assert not out.verified and out.gap > 0.5
+
+
+@pytest.mark.parametrize("solver", ["clarabel", "scs"])
+def test_convex_time_limit_is_a_status(solver):
+    """A convex solve cut short returns status time_limit, its point, and no false optimum."""
+    if solver not in SOLVERS:
+        pytest.skip(f"{solver} not installed")
+    rng = np.random.default_rng(8)
+    n, d = 3000, 60
+    X = rng.normal(size=(n, d))
+    s = np.sign(X @ rng.normal(size=d) + rng.normal(size=n))
+    p = om.Program("svm_big")
+    w = p.var("w", shape=d)
+    b = p.var("b")
+    p.minimize(0.5 * om.sum_squares(w) + om.sum(om.pos(1 - s * (X @ w + b))))
+    p.canonical()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = p.solve(backend="cvxpy", solver=solver, time_limit=0.05)
+    assert res.status == "time_limit", res.summary()
+    assert res.solve_time <= 1.0
+    assert not res.verified or res.gap <= 1e-4  # an iterate is never passed off as certified
