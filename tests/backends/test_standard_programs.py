@@ -265,6 +265,28 @@ def test_miqp_equals_enumeration(backend, solver, seed):
     assert res.problem_class == "MIQP"
 
 
+def misocp_program(seed):
+    """min ||X k - y||_2 over 4 integers in [-2, 2]; brute-force reference."""
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(10, 4)), rng.normal(size=10)
+    p = om.Program("misocp")
+    k = p.var("k", shape=4, lb=-2, ub=2, domain="integer")
+    t = p.var("t")
+    p.add(om.norm2(X @ k - y) <= t)
+    p.minimize(t)
+    pts = np.array(list(itertools.product(range(-2, 3), repeat=4)), dtype=float)
+    return p, float(np.sqrt(((pts @ X.T - y) ** 2).sum(axis=1)).min())
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("backend, solver", pairs("MISOCP"))
+def test_misocp_equals_enumeration(backend, solver, seed):
+    p, expected = misocp_program(seed)
+    res = solve(p, backend, solver)
+    check_solution(p, res, expected, 1e-6)
+    assert res.problem_class == "MISOCP"
+
+
 # ----------------------------------------------------------------------------- statuses
 def infeasible_program(integer: bool):
     p = om.Program("infeasible")
@@ -349,6 +371,15 @@ def test_qp_only_solver_refuses_milp():
     p, _ = milp_program(0)
     with pytest.raises(SolverNotAvailableError, match="Solver 'osqp' cannot solve MILP"):
         p.solve(solver="osqp")
+
+
+@pytest.mark.skipif(
+    not any(b == "cvxpy" and s == "osqp" for b, s, _ in PAIRS), reason="cvxpy/osqp not installed"
+)
+def test_named_backend_and_unsuitable_solver_is_refused():
+    p, _ = socp_program()
+    with pytest.raises(SolverNotAvailableError, match="cannot solve SOCP programs"):
+        p.solve(backend="cvxpy", solver="osqp")
 
 
 def test_unknown_solver_lists_installed():
