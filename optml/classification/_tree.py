@@ -1,0 +1,309 @@
+r"""Optimal classification trees: certified-optimal fixed-depth trees solved as MILPs.
+
+:class:`OptimalClassificationTree` finds, among all trees of depth at most ``max_depth`` with
+splits from the candidate thresholds, one minimising
+
+.. math::
+
+    \sum_i \omega_i \mathbb 1[\hat y(x_i) \ne y_i] + \alpha \cdot \#\text{splits}
+
+(weighted training errors plus a penalty per split), and proves it with the solver's bound.
+The programs are in :mod:`optml.formulations.tree` (and :mod:`optml.formulations.tree_octh`
+for hyperplane splits).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from optml._base import ProgramEstimator
+from optml.classification._tree_structure import LEAF, TreeStructure, export_text
+from optml.exceptions import SolveError
+
+_FORMULATIONS = ("auto", "flow", "oct", "pairs")
+_PAIRS_WORK = 3e9  # largest (roots x children x grandchild columns x patterns) for "auto"
+
+
+class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
+    r"""Optimal classification tree of bounded depth (OCT / FlowOCT / OCT-H), certified.
+
+    Parameters
+    ----------
+    max_depth : int, default 2
+        Depth of the tree (a split at the root is depth 1).
+    min_samples_leaf : int, default 1
+        Every leaf holds at least this many training samples.
+    alpha : float, default 0.0
+        Penalty per split, in units of (weighted) misclassifications.
+    hyperplanes : bool, default False
+        OCT-H: splits ``w @ x <= b`` on features scaled to [0, 1] (Bertsimas and Dunn, 2017).
+    max_features_per_split : int or None, default None
+        OCT-H only: at most this many features per hyperplane.
+    formulation : {"auto", "flow", "oct", "pairs"}, default "auto"
+        ``"flow"``: FlowOCT (Aghaei, Gómez and Vayanos, 2021); ``"oct"``: Bertsimas--Dunn
+        big-M OCT on binarised splits; ``"pairs"``: the extended formulation over the splits of
+        the top two levels (depth <= 3, integral LP relaxation). ``"auto"`` uses ``"pairs"``
+        when it applies and its cost tables are small, else ``"flow"``. Ignored (OCT-H) when
+        ``hyperplanes=True``.
+    thresholds : "all" or int, default "all"
+        Candidate split thresholds per feature: ``"all"`` midpoints between consecutive
+        distinct values (optimal over every axis-aligned tree), or an int ``q``: at most
+        ``q - 1`` quantile thresholds per feature (the thresholds CART uses are added, so the
+        warm start stays feasible).
+    warm_start : {"cart", None}, default "cart"
+        Start from scikit-learn's ``DecisionTreeClassifier`` of the same depth; the fit never
+        returns a tree worse than it on the training objective (when CART meets the side
+        constraints).
+    class_weight : dict, "balanced" or None, default None
+        Weights of the classes in the objective (cost-sensitive errors).
+    parity_bound : float or None, default None
+        Statistical parity: the rates of predicting the positive class (the last of
+        ``classes_``) in the two groups given to ``fit(groups=...)`` differ by at most this.
+    forbidden_features : dict or None, default None
+        ``{depth: [feature indices]}``: features that may not be split on at that depth
+        (0 = root).
+    backend, solver, time_limit, mip_gap, verbose, solver_options
+        Common solver parameters (see :class:`optml._base.ProgramEstimator`).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    tree_ : TreeStructure
+        The fitted tree (feature, threshold in original units, children, class counts, leaf
+        class), see :meth:`export_text`.
+    result_ : optml.Result
+        Status, objective (training objective), bound, gap, times.
+    program_ : optml.Program
+    formulation_ : str
+        The formulation used.
+    objective_ : float
+        Training objective of ``tree_`` (weighted errors + alpha * splits), with numpy.
+    cart_objective_ : float or None
+        Training objective of the CART warm start.
+    source_ : {"mip", "cart"}
+        Where ``tree_`` comes from (``"cart"`` when the solve ended without a better tree).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from optml.classification import OptimalClassificationTree
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = OptimalClassificationTree(max_depth=2, thresholds=8).fit(X, y)
+    >>> clf.result_.status
+    'optimal'
+    """
+
+    def __init__(
+        self,
+        max_depth: int = 2,
+        min_samples_leaf: int = 1,
+        alpha: float = 0.0,
+        hyperplanes: bool = False,
+        max_features_per_split: int | None = None,
+        formulation: str = "auto",
+        thresholds: str | int = "all",
+        warm_start: str | None = "cart",
+        class_weight=None,
+        parity_bound: float | None = None,
+        forbidden_features: dict | None = None,
+        backend: str = "auto",
+        solver: str | None = None,
+        time_limit: float | None = None,
+        mip_gap: float | None = None,
+        verbose: bool = False,
+        solver_options: dict | None = None,
+    ):
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.alpha = alpha
+        self.hyperplanes = hyperplanes
+        self.max_features_per_split = max_features_per_split
+        self.formulation = formulation
+        self.thresholds = thresholds
+        self.warm_start = warm_start
+        self.class_weight = class_weight
+        self.parity_bound = parity_bound
+        self.forbidden_features = forbidden_features
+        self.backend = backend
+        self.solver = solver
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    # ----------------------------------------------------------------- validation
+    def _check_params(self):
+        d = self.max_depth
+        if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 1:
+            raise ValueError(f"max_depth must be an integer >= 1, got {d!r}")
+        m = self.min_samples_leaf
+        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
+            raise ValueError(f"min_samples_leaf must be an integer >= 1, got {m!r}")
+        a = self.alpha
+        if not isinstance(a, numbers.Real) or not np.isfinite(a) or a < 0:
+            raise ValueError(f"alpha must be a finite number >= 0, got {a!r}")
+        if self.formulation not in _FORMULATIONS:
+            raise ValueError(
+                f"formulation must be one of {_FORMULATIONS}, got {self.formulation!r}"
+            )
+        t = self.thresholds
+        if not (t == "all" if isinstance(t, str) else
+                isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 2):  # fmt: skip
+            raise ValueError(f'thresholds must be "all" or an integer >= 2, got {t!r}')
+        if self.warm_start not in ("cart", None):
+            raise ValueError(f'warm_start must be "cart" or None, got {self.warm_start!r}')
+        pb = self.parity_bound
+        if pb is not None and (not isinstance(pb, numbers.Real) or not 0 <= pb <= 1):
+            raise ValueError(f"parity_bound must be a number in [0, 1] or None, got {pb!r}")
+        k = self.max_features_per_split
+        if k is not None and (not isinstance(k, numbers.Integral) or k < 1):
+            raise ValueError(f"max_features_per_split must be an integer >= 1 or None, got {k!r}")
+        ff = self.forbidden_features
+        if ff is not None and not isinstance(ff, dict):
+            raise TypeError(f"forbidden_features must be a dict {{depth: [features]}}, got {ff!r}")
+        self._check_common_params()
+
+    def _validate(self, X, y, sample_weight, groups, reset=True):
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+        check_classification_targets(y)
+        classes, yi = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"OptimalClassificationTree needs at least 2 classes in y, got only class "
+                f"{classes[0]!r}; a tree cannot separate a single class"
+            )
+        n = X.shape[0]
+        sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if sw.shape != (n,) or not np.all(np.isfinite(sw)) or (sw < 0).any():
+            raise ValueError(f"sample_weight must be {n} finite numbers >= 0")
+        cw = self._class_weights(classes, yi)
+        if self.parity_bound is not None:
+            if groups is None:
+                raise ValueError("parity_bound needs the protected groups: fit(X, y, groups=g)")
+            g = np.asarray(groups).ravel()
+            if g.shape != (n,) or not np.isin(g, [0, 1]).all() or np.unique(g).size != 2:
+                raise ValueError("groups must be a 0/1 array with one entry per sample and both "
+                                 "groups present")  # fmt: skip
+            groups = g.astype(np.int64)
+        else:
+            groups = None
+        return X, yi, classes, sw * cw[yi], groups
+
+    def _class_weights(self, classes, yi):
+        cw = self.class_weight
+        K = classes.size
+        if cw is None:
+            return np.ones(K)
+        if isinstance(cw, str) and cw == "balanced":
+            cnt = np.bincount(yi, minlength=K)
+            return yi.size / (K * cnt)
+        if isinstance(cw, dict):
+            return np.array([float(cw.get(c, 1.0)) for c in classes])
+        raise ValueError(f'class_weight must be None, "balanced" or a dict, got {cw!r}')
+
+    # -------------------------------------------------------------------- building
+    def _prepare(self, X, y, sample_weight=None, groups=None, reset=True):
+        """Validate, binarise, run CART, and build the formulation."""
+        from optml.classification import _tree_build as tb
+
+        self._check_params()
+        X, yi, classes, w, groups = self._validate(X, y, sample_weight, groups, reset)
+        return tb.prepare(self, X, yi, classes, w, groups)
+
+    def build_program(self, X, y, sample_weight=None, groups=None):
+        """The :class:`~optml.Program` that :meth:`fit` would solve (to inspect or extend)."""
+        return self._prepare(X, y, sample_weight, groups).form.program
+
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the tree by solving the MILP; see the class docstring.
+
+        Parameters
+        ----------
+        X : array-like (n_samples, n_features)
+        y : array-like (n_samples,)
+        sample_weight : array-like (n_samples,), optional
+        groups : array-like (n_samples,) of 0/1, optional
+            Protected groups for ``parity_bound``.
+        """
+        from optml.classification import _tree_build as tb
+
+        prep = self._prepare(X, y, sample_weight, groups)
+        form = prep.form
+        self.classes_ = prep.classes
+        self.formulation_ = form.kind
+        start = prep.start_values
+        try:
+            res = self._solve(form.program, warm_start=start, mip=True)
+            tree = tb.decode(form, res.values)
+        except SolveError:
+            if prep.cart_tree is None:
+                raise
+            res, tree = self.result_, None
+        self.cart_objective_ = None if prep.cart_tree is None else prep.cart_objective
+        self.source_ = "mip"
+        obj = None if tree is None else tb.objective(prep, tree)
+        if prep.cart_tree is not None and (obj is None or prep.cart_objective < obj - 1e-9):
+            tree, obj, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
+        self.objective_ = obj
+        self.tree_ = tb.structure(prep, tree)
+        self.n_features_in_ = prep.X.shape[1]
+        return self
+
+    # ------------------------------------------------------------------ predicting
+    def _check_X(self, X):
+        check_is_fitted(self, "tree_")
+        return validate_data(self, X, reset=False, dtype=np.float64)
+
+    def apply(self, X) -> np.ndarray:
+        """Index (in ``tree_``) of the leaf each sample ends in."""
+        return self.tree_.apply(self._check_X(X))
+
+    def predict(self, X) -> np.ndarray:
+        leaf = self.apply(X)
+        return self.classes_[self.tree_.leaf_class[leaf]]
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Weighted training class frequencies of the leaf (of its parent if it is empty)."""
+        leaf = self.apply(X)
+        return self._leaf_proba()[leaf]
+
+    def _leaf_proba(self):
+        t = self.tree_
+        parent = np.full(t.node_count, -1)
+        for i in range(t.node_count):
+            if t.children_left[i] != LEAF:
+                parent[t.children_left[i]] = parent[t.children_right[i]] = i
+        out = np.zeros_like(t.value)
+        for i in range(t.node_count):
+            j = i
+            while t.value[j].sum() <= 0 and parent[j] >= 0:
+                j = parent[j]
+            tot = t.value[j].sum()
+            out[i] = t.value[j] / tot if tot > 0 else 1.0 / t.value.shape[1]
+        return out
+
+    def export_text(self, feature_names=None, decimals: int = 2, show_weights: bool = False):
+        """The tree as text, in the style of :func:`sklearn.tree.export_text`."""
+        check_is_fitted(self, "tree_")
+        if feature_names is None:
+            feature_names = getattr(self, "feature_names_in_", None)
+        if feature_names is not None:
+            feature_names = [str(f) for f in feature_names]
+            if len(feature_names) != self.n_features_in_:
+                raise ValueError(
+                    f"feature_names has {len(feature_names)} names, expected {self.n_features_in_}"
+                )
+        return export_text(self.tree_, self.classes_, feature_names, decimals, show_weights)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags
+
+
+__all__ = ["OptimalClassificationTree", "TreeStructure"]

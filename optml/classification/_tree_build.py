@@ -1,0 +1,221 @@
+"""Fit-time plumbing of :class:`OptimalClassificationTree`: candidate splits, CART warm start,
+the choice of formulation, and reading the tree back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from optml.classification._tree_structure import TreeStructure, from_heap
+from optml.formulations import tree as ft
+
+
+@dataclass
+class Prep:
+    X: np.ndarray
+    y: np.ndarray  # class indices
+    w: np.ndarray  # objective weight of each sample
+    groups: np.ndarray | None
+    classes: np.ndarray
+    col_feature: np.ndarray
+    col_value: np.ndarray
+    form: ft.TreeFormulation
+    cart_tree: tuple | None  # (node_col, leaf_class) in the formulation's columns
+    cart_objective: float | None
+    start_values: dict | None
+
+
+def _midpoint(u, t):
+    """Candidate threshold (as :func:`optml.data.binarize` computes it) equivalent to ``t``."""
+    r = int(np.searchsorted(u, t, side="right")) - 1
+    if r < 0 or r >= u.size - 1:
+        return None
+    m = (u[r] + u[r + 1]) / 2.0
+    return m if u[r] < m < u[r + 1] else u[r]
+
+
+def _fit_cart(est, X, y, w):
+    from sklearn.tree import DecisionTreeClassifier
+
+    cart = DecisionTreeClassifier(
+        max_depth=est.max_depth, min_samples_leaf=est.min_samples_leaf, random_state=0
+    )
+    cart.fit(X, y, sample_weight=w)
+    t = cart.tree_
+    splits = []
+
+    def rec(i, h):
+        if t.children_left[i] == -1:
+            return
+        splits.append((h, int(t.feature[i]), float(t.threshold[i])))
+        rec(t.children_left[i], 2 * h + 1)
+        rec(t.children_right[i], 2 * h + 2)
+
+    rec(0, 0)
+    return splits
+
+
+def _columns(est, X, y, cart_splits):
+    from optml.data import binarize
+
+    _, th = binarize(X, thresholds=est.thresholds)
+    feats, vals = list(th.features), list(th.values)
+    have = set(zip(feats, vals, strict=True))
+    cart_cols = []
+    for h, j, t in cart_splits:
+        m = _midpoint(np.unique(X[:, j]), t)
+        if m is None:
+            cart_cols.append((h, None))
+            continue
+        if (j, m) not in have:
+            feats.append(j)
+            vals.append(m)
+            have.add((j, m))
+        cart_cols.append((h, (j, m)))
+    feats, vals = np.asarray(feats, dtype=np.int64), np.asarray(vals, dtype=float)
+    order = np.lexsort((vals, feats))
+    feats, vals = feats[order], vals[order]
+    index = {(int(f), float(v)): c for c, (f, v) in enumerate(zip(feats, vals, strict=True))}
+    cart_heap = [(h, None if fv is None else index[(int(fv[0]), float(fv[1]))])
+                 for h, fv in cart_cols]  # fmt: skip
+    return feats, vals, cart_heap
+
+
+def _mask(est, X, y, feats, vals, cart_heap, groups):
+    d, F = est.max_depth, feats.size
+    level = {}
+    ff = est.forbidden_features or {}
+    for lv in range(d):
+        bad = [int(j) for j in ff.get(lv, [])]
+        level[lv] = ~np.isin(feats, bad)
+    if est.min_samples_leaf == 1 and groups is None:
+        keep = ft.boundary_columns(X, y, feats, vals)
+        for h, c in cart_heap:
+            if c is not None and ft.node_depth(h) == d - 1:
+                keep[c] = True
+        level[d - 1] = level[d - 1] & keep
+    return ft.split_mask(d, F, level)
+
+
+def _choose(est, data, mask, groups):
+    f = est.formulation
+    if f != "auto":
+        return f
+    if groups is not None or est.max_depth > 3:
+        return "flow"
+    P = data.n_patterns
+    if est.max_depth == 3:
+        work = mask[0].sum() * mask[1].sum() * mask[3].sum() * P
+    else:
+        work = mask[0].sum() * (mask[1].sum() if est.max_depth == 2 else 1) * P
+    return "pairs" if work <= ft_pairs_limit() else "flow"
+
+
+def ft_pairs_limit() -> float:
+    from optml.classification._tree import _PAIRS_WORK
+
+    return _PAIRS_WORK
+
+
+def prepare(est, X, y, classes, w, groups) -> Prep:
+    K = classes.size
+    cart_splits = _fit_cart(est, X, y, w) if est.warm_start == "cart" else []
+    feats, vals, cart_heap = _columns(est, X, y, cart_splits)
+    Xb = (X[:, feats] <= vals[None, :]).astype(float)
+    mask = _mask(est, X, y, feats, vals, cart_heap, groups)
+    data = ft.aggregate(Xb, y, K, w, groups)
+    kind = _choose(est, data, mask, groups)
+    pos = K - 1
+    parity = None if groups is None else (pos, float(est.parity_bound))
+    args = dict(alpha=float(est.alpha), min_samples_leaf=int(est.min_samples_leaf))
+    if kind == "pairs":
+        if parity is not None:
+            raise ValueError("formulation='pairs' cannot take parity_bound; use 'flow' or 'oct'")
+        if est.max_depth > 3:
+            raise ValueError(
+                f"formulation='pairs' handles max_depth <= 3, got {est.max_depth}; use 'flow'"
+            )
+        form = _build(ft.split_pairs, data, est.max_depth, mask, args)
+    else:
+        fn = ft.flow_oct if kind == "flow" else ft.oct_binary
+        form = _build(fn, data, est.max_depth, mask, dict(args, parity=parity))
+    form.extra["positive"] = pos
+    form.extra["alpha"] = float(est.alpha)
+    prep = Prep(X, y, w, groups, classes, feats, vals, form, None, None, None)
+    if cart_splits:
+        _cart_start(prep, cart_heap, mask, parity)
+    return prep
+
+
+def _build(fn, data, depth, mask, args):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return fn(data, depth, mask, **args)
+    with threadpool_limits(1, user_api="blas"):  # small matmuls: threads only contend
+        return fn(data, depth, mask, **args)
+
+
+def _cart_start(prep, cart_heap, mask, parity):
+    form = prep.form
+    d, F = form.depth, form.no_split
+    node_col = np.full(ft.n_internal(d), F, dtype=np.int64)
+    for h, c in cart_heap:
+        if c is None or not mask[h, c]:
+            return  # CART uses a split the program does not allow: no warm start
+        node_col[h] = c
+    leaf = ft.route(form.data.Xd, node_col, d)
+    labels = best_labels(form, leaf)
+    if parity is not None and abs(_parity_gap(form, leaf, labels)) > parity[1] + 1e-9:
+        return
+    prep.cart_tree = (node_col, labels)
+    prep.cart_objective = form.objective_of(node_col, labels)
+    try:
+        prep.start_values = form.start(node_col, labels)
+    except ValueError:
+        prep.start_values = None
+
+
+def best_labels(form, leaf):
+    L = 2**form.depth
+    cnt = np.zeros((L, form.data.n_classes))
+    np.add.at(cnt, leaf, form.data.counts)
+    return np.argmax(cnt, axis=1)
+
+
+def _parity_gap(form, leaf, labels):
+    d = form.data
+    yhat = (labels[leaf] == form.extra["positive"]).astype(float)
+    g = d.groups
+    r0 = (d.sizes * yhat)[g == 0].sum() / d.sizes[g == 0].sum()
+    r1 = (d.sizes * yhat)[g == 1].sum() / d.sizes[g == 1].sum()
+    return r0 - r1
+
+
+def decode(form, values):
+    node_col, labels = form.decode(values)
+    if form.data.groups is None:  # ties: take the first majority class (objective unchanged)
+        leaf = ft.route(form.data.Xd, node_col, form.depth)
+        cnt = np.zeros((2**form.depth, form.data.n_classes))
+        np.add.at(cnt, leaf, form.data.counts)
+        tie = cnt[np.arange(cnt.shape[0]), labels] >= cnt.max(axis=1) - 1e-9
+        labels = np.where(tie, np.argmax(cnt, axis=1), labels)
+    return node_col, labels
+
+
+def objective(prep, tree) -> float:
+    return prep.form.objective_of(*tree)
+
+
+def structure(prep, tree) -> TreeStructure:
+    form = prep.form
+    node_col, labels = tree
+    leaf = ft.route(form.data.Xd, node_col, form.depth)[form.data.inverse]
+    onehot = np.zeros((prep.y.size, prep.classes.size))
+    onehot[np.arange(prep.y.size), prep.y] = prep.w
+    ts = from_heap(form.depth, node_col, labels, form.no_split, prep.col_feature,
+                   prep.col_value, prep.X, leaf, onehot, prep.classes.size)  # fmt: skip
+    internal = ts.children_left != -1
+    ts.leaf_class[internal] = np.argmax(ts.value[internal], axis=1)
+    return ts
