@@ -55,7 +55,10 @@ def get_backend(name: str) -> Backend:
             raise SolverNotAvailableError(
                 f"unknown backend {name!r}; known backends: {sorted(_BACKEND_MODULES)} or 'auto'"
             )
-        importlib.import_module(_BACKEND_MODULES[name])
+        try:
+            importlib.import_module(_BACKEND_MODULES[name])
+        except ImportError as exc:
+            raise SolverNotAvailableError(f"backend {name!r} cannot be loaded: {exc}") from exc
     return _REGISTRY[name]
 
 
@@ -64,7 +67,7 @@ def _all_backends() -> list[Backend]:
     for name in _BACKEND_MODULES:
         try:
             out.append(get_backend(name))
-        except ImportError:
+        except SolverNotAvailableError:
             continue
     return out
 
@@ -119,7 +122,7 @@ def select(problem_class: str, backend: str = "auto", solver: str | None = None)
         for bname, s in PREFERENCE.get(problem_class, []):
             try:
                 b = get_backend(bname)
-            except ImportError:
+            except SolverNotAvailableError:
                 continue
             if b.is_available() and b.supports(s, problem_class) and b.solvers[s].is_available():
                 return b, s
