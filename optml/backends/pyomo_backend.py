@@ -1,0 +1,474 @@
+r"""Pyomo backend: the canonical form as a Pyomo model, solved by any solver Pyomo reaches.
+
+The model is built from the CSR arrays of the canonical form without walking expression trees
+and without ``quicksum``: one ``LinearExpression`` per row, made from a CSR slice with plain
+lists, and the quadratic objective as one sum of ``c_{ij} x_i x_j`` over the upper triangle of
+``P``:
+
+.. math::
+
+    \min_x\ \sum_{i} \tfrac12 P_{ii} x_i^2 + \sum_{i<j} P_{ij} x_i x_j + q^\top x + c_0
+    \quad\text{s.t.}\quad r_l \le A x \le r_u,\ l \le x \le u .
+
+Second-order cones :math:`\|v\|_2 \le t` (SCIP only) become ``w = G x + h`` (linear rows) and
+:math:`\sum_{i\ge1} w_i^2 \le w_0^2,\ w_0 \ge 0`. Exponential and PSD cones are not supported.
+
+Solvers and routes:
+
+* ``highs``: ``pyomo.contrib.solver`` HiGHS (persistent; LP, QP, MILP; row duals).
+  (``appsi_highs`` refuses quadratic objectives, and the contrib interface ends ``unknown`` on
+  MIQP, so MIQP is not offered.)
+* ``scip``: ``scip_direct`` (pyscipopt): LP, QP, SOCP, MILP, MIQP, MISOCP, native SOS1. SCIP
+  gives no row duals here; its dual bound is returned instead. The log is off unless
+  ``verbose`` (``display/verblevel 0``) and SCIP runs without holding Python's lock, so Pyomo's
+  output capture cannot dead-lock.
+* ``cbc``, ``glpk`` (executables on PATH), ``gurobi``, ``cplex``, ``xpress`` (direct Python
+  interfaces) through Pyomo's classic ``SolverFactory``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from optml.backends import register
+from optml.backends.base import Backend, RawSolution, SolverSpec
+from optml.exceptions import UnsupportedProblemError
+
+_LIN = ("LP", "MILP")
+_QP = ("LP", "QP", "MILP", "MIQP")
+
+#: classic SolverFactory routes: solver -> (factory name, option names)
+_LEGACY = {
+    "cbc": ("cbc", {"time": "sec", "gap": "ratio", "threads": "threads"}),
+    "glpk": ("glpk", {"time": "tmlim", "gap": "mipgap", "threads": None}),
+    "gurobi": ("gurobi_direct", {"time": "TimeLimit", "gap": "MIPGap", "threads": "Threads"}),
+    "cplex": ("cplex_direct", {"time": "timelimit", "gap": "mipgap", "threads": "threads"}),
+    "xpress": ("xpress_direct", {"time": "maxtime", "gap": "miprelstop", "threads": "threads"}),
+}
+_WARMSTART = ("cbc", "gurobi", "cplex", "xpress")
+
+
+# ----------------------------------------------------------------------------- model building
+def to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
+    """Build a Pyomo ``ConcreteModel`` of a canonical form (minimisation sense).
+
+    Returns ``(model, cols, rows)``: ``cols`` the ``VarData`` of each column, ``rows`` the
+    row index of the canonical form for each entry of ``model.rows`` (rows without bounds or
+    without coefficients are left out).
+
+    Parameters
+    ----------
+    canon : CanonicalForm
+    native_sos1 : bool
+        Write SOS1 sets as Pyomo ``SOSConstraint`` (otherwise the caller must have rewritten
+        them with :meth:`~optml.program.canonical.CanonicalForm.sos1_as_bigm`).
+    soc : bool
+        Write second-order cones as quadratic constraints (else refuse them).
+    """
+    import pyomo.environ as pe
+    from pyomo.core.expr.numeric_expr import (
+        LinearExpression,
+        MonomialTermExpression,
+        ProductExpression,
+        SumExpression,
+    )
+    from pyomo.core.expr.relational_expr import EqualityExpression, InequalityExpression
+
+    if canon.exp or canon.psd:
+        raise UnsupportedProblemError(
+            "the pyomo backend has no exponential or PSD cones; use backend='cvxpy'"
+        )
+    if canon.soc and not soc:
+        raise UnsupportedProblemError(
+            "this solver takes no second-order cones through Pyomo; use solver='scip' or "
+            "backend='cvxpy'"
+        )
+    if canon.sos1 and not native_sos1:
+        raise UnsupportedProblemError("SOS1 sets must be rewritten with big-M first")
+    n = canon.n
+    M = pe.ConcreteModel(name="optml")
+    lb = [None if not math.isfinite(v) else float(v) for v in canon.lb.tolist()]
+    ub = [None if not math.isfinite(v) else float(v) for v in canon.ub.tolist()]
+    integer = canon.integer.tolist()
+    binary = [
+        integer[j] and lb[j] is not None and ub[j] is not None and lb[j] >= 0 and ub[j] <= 1
+        for j in range(n)
+    ]
+    dom = [
+        pe.Binary if binary[j] else (pe.Integers if integer[j] else pe.Reals) for j in range(n)
+    ]
+    M.x = pe.Var(range(n), domain=lambda _m, j: dom[j], bounds=lambda _m, j: (lb[j], ub[j]))
+    cols = list(M.x.values())
+
+    def linexpr(idx, vals):
+        return LinearExpression(
+            list(map(MonomialTermExpression, zip(vals, map(cols.__getitem__, idx), strict=True)))
+        )
+
+    A = canon.A.tocsr()
+    indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
+    rlb, rub = canon.row_lb.tolist(), canon.row_ub.tolist()
+    M.rows = pe.ConstraintList()
+    kept = []
+    add = M.rows.add
+    for i in range(canon.m):
+        lo, hi = rlb[i], rub[i]
+        s, e = indptr[i], indptr[i + 1]
+        has_lo, has_hi = lo > -math.inf, hi < math.inf
+        if not (has_lo or has_hi):
+            continue
+        if s == e:  # constant row: 0 in [lo, hi] or the program is infeasible
+            if lo > 1e-9 or hi < -1e-9:
+                raise _TriviallyInfeasible(f"row {i} has no coefficients and bounds [{lo}, {hi}]")
+            continue
+        body = linexpr(indices[s:e], data[s:e])
+        if lo == hi:
+            add(EqualityExpression((body, lo)))
+        elif has_lo and has_hi:
+            add((lo, body, hi))
+        elif has_hi:
+            add(InequalityExpression((body, hi), False))
+        else:
+            add(InequalityExpression((lo, body), False))
+        kept.append(i)
+    # objective: linear part, quadratic part over triu(P), constant
+    q = canon.q
+    nz = np.flatnonzero(q)
+    args = list(linexpr(nz.tolist(), q[nz].tolist()).args) if nz.size else []
+    if canon.has_quadratic:
+        U = sp.triu(sp.csr_matrix(canon.P), format="coo")
+        c = np.where(U.row == U.col, 0.5 * U.data, U.data)
+        keep = c != 0
+        for ci, r, k in zip(c[keep].tolist(), U.row[keep].tolist(), U.col[keep].tolist(),
+                            strict=True):  # fmt: skip
+            args.append(ProductExpression((MonomialTermExpression((ci, cols[r])), cols[k])))
+    if canon.c0:
+        args.append(float(canon.c0))
+    obj = SumExpression(args) if len(args) != 1 else args[0]
+    M.obj = pe.Objective(expr=obj if args else 0.0, sense=pe.minimize)
+    if canon.soc:
+        M.soc = pe.ConstraintList()
+        M.soc_w = pe.VarList()
+        for G, h in canon.soc:
+            G = sp.csr_matrix(G)
+            w = [M.soc_w.add() for _ in range(G.shape[0])]
+            w[0].setlb(0.0)
+            gp, gi, gv = G.indptr.tolist(), G.indices.tolist(), G.data.tolist()
+            for r in range(G.shape[0]):  # w_r - G_r x == h_r
+                s, e = gp[r], gp[r + 1]
+                terms = [MonomialTermExpression((-v, cols[j])) for v, j in
+                         zip(gv[s:e], gi[s:e], strict=True)]  # fmt: skip
+                terms.append(w[r])
+                M.soc.add(EqualityExpression((LinearExpression(terms), float(h[r]))))
+            sq = [ProductExpression((w[r], w[r])) for r in range(1, len(w))]
+            sq.append(ProductExpression((MonomialTermExpression((-1.0, w[0])), w[0])))
+            M.soc.add(InequalityExpression((SumExpression(sq), 0.0), False))
+    if canon.sos1:
+        M.sos1 = pe.SOSConstraint(
+            range(len(canon.sos1)),
+            rule=lambda _m, k: (
+                [cols[j] for j in canon.sos1[k][0]],
+                [float(w) for w in canon.sos1[k][1]],
+            ),
+            sos=1,
+        )
+    return M, cols, kept
+
+
+class _TriviallyInfeasible(Exception):
+    pass
+
+
+def _set_start(cols, x0) -> bool:
+    if x0 is None:
+        return False
+    done = False
+    for v, val in zip(cols, x0.tolist(), strict=True):
+        if math.isfinite(val):
+            v.set_value(val, skip_validation=True)
+            done = True
+    return done
+
+
+# ----------------------------------------------------------------------------- SCIP
+def _scip_direct_class():
+    from pyomo.contrib.solver.solvers.scip.scip_direct import ScipDirect
+    from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+    class _Unlocked:
+        """Forward to a pyscipopt Model, but optimise without holding Python's lock."""
+
+        def __init__(self, model):
+            object.__setattr__(self, "_m", model)
+
+        def optimize(self):
+            self._m.optimizeNogil()
+
+        def __getattr__(self, name):
+            return getattr(self._m, name)
+
+    class OptmlScipDirect(ScipDirect):
+        """``scip_direct`` with a fast path for linear rows and no dead-lock on the log."""
+
+        def _create_solver_model(self, model, config):
+            scip_model, loader, has_obj = super()._create_solver_model(model, config)
+            return _Unlocked(scip_model), loader, has_obj
+
+        def _linear(self, body):
+            from pyscipopt.scip import Expr, Term
+
+            vmap = self._pyomo_var_to_solver_var_map
+            terms = {}
+            const = 0.0
+            for a in body.args:
+                if a.__class__ is MonomialTermExpression:
+                    c, v = a.args
+                elif a.__class__ in (int, float):
+                    const += a
+                    continue
+                else:
+                    c, v = 1.0, a
+                sv = vmap[v] if v in vmap else self._add_var(v)
+                t = Term(sv)
+                terms[t] = terms.get(t, 0.0) + float(c)
+            return Expr(terms), const
+
+        def _add_constraint(self, con):
+            body = con.body
+            if body.__class__ is not LinearExpression or not all(
+                a.__class__ is MonomialTermExpression for a in body.args
+            ):
+                return super()._add_constraint(con)
+            expr, const = self._linear(body)
+            lo, hi = con.lb, con.ub
+            if con.equality:
+                cons = expr == lo - const
+            elif lo is not None and hi is not None:
+                cons = (lo - const) <= (expr <= hi - const)
+            elif hi is not None:
+                cons = expr <= hi - const
+            else:
+                cons = expr >= lo - const
+            self._pyomo_con_to_solver_con_map[con] = self._solver_model.addCons(cons)
+
+    return OptmlScipDirect
+
+
+# ----------------------------------------------------------------------------- the backend
+class PyomoBackend(Backend):
+    """Pyomo models built from the canonical arrays; see the module docstring."""
+
+    name = "pyomo"
+    module = "pyomo"
+    solvers = {
+        "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy"),
+        "scip": SolverSpec(
+            "scip", ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"), module="pyscipopt",
+            extra="scip", native_sos1=True,
+        ),  # fmt: skip
+        "cbc": SolverSpec("cbc", _LIN, executable="cbc"),
+        "glpk": SolverSpec("glpk", _LIN, executable="glpsol"),
+        "gurobi": SolverSpec("gurobi", _QP, module="gurobipy", extra="gurobi", native_sos1=True),
+        "cplex": SolverSpec("cplex", _QP, module="cplex", extra="cplex", native_sos1=True),
+        "xpress": SolverSpec("xpress", _QP, module="xpress", extra="xpress", native_sos1=True),
+    }
+
+    def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
+        spec = self.solvers[solver]
+        if canon.sos1 and not spec.native_sos1:
+            canon = canon.sos1_as_bigm()
+        t0 = time.perf_counter()
+        try:
+            model, cols, kept = to_pyomo(canon, native_sos1=spec.native_sos1,
+                                         soc=solver == "scip")  # fmt: skip
+        except _TriviallyInfeasible as e:
+            return RawSolution(status="infeasible", message=str(e))
+        build = time.perf_counter() - t0
+        threads = options.pop("threads", None)
+        if solver == "highs":
+            raw = self._solve_highs(canon, model, cols, time_limit, mip_gap, verbose, threads,
+                                    options)  # fmt: skip
+        elif solver == "scip":
+            raw = self._solve_scip(canon, model, cols, time_limit, mip_gap, verbose, threads,
+                                   options)  # fmt: skip
+        else:
+            raw = self._solve_legacy(solver, canon, model, cols, time_limit, mip_gap, verbose,
+                                     threads, options)  # fmt: skip
+        if raw.y is not None:
+            y = np.zeros(canon.m)
+            y[kept] = raw.y
+            raw.y = y
+        raw.raw = {"model": model, "results": raw.raw, "pyomo_build_time": build}
+        return raw
+
+    # -------------------------------------------------------------- contrib (new) interfaces
+    @staticmethod
+    def _finish_contrib(res, canon, cols, t, duals=None, version="") -> RawSolution:
+        from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+        tc = res.termination_condition
+        has_x = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+        status = {
+            TerminationCondition.convergenceCriteriaSatisfied: "optimal",
+            TerminationCondition.maxTimeLimit: "time_limit",
+            TerminationCondition.iterationLimit: "time_limit",
+            TerminationCondition.objectiveLimit: "time_limit",
+            TerminationCondition.interrupted: "time_limit",
+            TerminationCondition.provenInfeasible: "infeasible",
+            TerminationCondition.locallyInfeasible: "infeasible",
+            TerminationCondition.infeasibleOrUnbounded: "infeasible",
+            TerminationCondition.unbounded: "unbounded",
+        }.get(tc, "error")
+        if status == "optimal" and not has_x:
+            status = "error"
+        x = None
+        if has_x and status not in ("infeasible", "unbounded"):
+            vals = res.solution_loader.get_vars()  # the columns the solver saw
+            # a column in no row and not in the objective: any value in its bounds is optimal
+            free = np.clip(0.0, canon.lb, canon.ub)
+            x = np.array([vals.get(v, f) for v, f in zip(cols, free.tolist(), strict=True)],
+                         dtype=float)  # fmt: skip
+        bound = res.objective_bound
+        bound = float(bound) if bound is not None and np.isfinite(bound) else None
+        obj = res.incumbent_objective
+        return RawSolution(
+            status=status, x=x, objective=None if obj is None or x is None else float(obj),
+            bound=bound, y=duals, solve_time=t, message=str(tc).split(".")[-1],
+            solver_version=version, raw=res,
+        )  # fmt: skip
+
+    def _solve_highs(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
+        from pyomo.contrib.solver.solvers.highs import Highs
+
+        opts = {} if verbose else {"output_flag": False}
+        opts.update(options)
+        opt = Highs()
+        t0 = time.perf_counter()
+        opt.set_instance(model)
+        if canon.x0 is not None and np.isfinite(canon.x0).all():
+            _highs_start(opt, cols, canon.x0)
+        res = opt.solve(
+            model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            tee=bool(verbose), time_limit=time_limit, rel_gap=mip_gap, threads=threads,
+            solver_options=opts, auto_updates=_NO_UPDATES,
+        )  # fmt: skip
+        t = time.perf_counter() - t0
+        duals = None
+        if not canon.is_mip and res.solution_status.name in ("optimal", "feasible"):
+            try:
+                d = res.solution_loader.get_duals(list(model.rows.values()))
+                duals = np.array([d[c] for c in model.rows.values()], dtype=float)
+            except Exception:  # no dual solution (e.g. stopped early)
+                duals = None
+        ver = ".".join(map(str, opt.version()))
+        return self._finish_contrib(res, canon, cols, t, duals, ver)
+
+    def _solve_scip(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
+        opt = _scip_direct_class()()
+        opts = {"display/verblevel": 4 if verbose else 0}
+        opts.update(options)
+        warm = False
+        if canon.x0 is not None and canon.integer.any():
+            xi = canon.x0[canon.integer]
+            warm = bool(np.isfinite(xi).all()) and _set_start(cols, canon.x0)
+        t0 = time.perf_counter()
+        res = opt.solve(
+            model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+            tee=bool(verbose), time_limit=time_limit, rel_gap=mip_gap, threads=threads,
+            solver_options=opts, warmstart_discrete_vars=warm,
+        )  # fmt: skip
+        t = time.perf_counter() - t0
+        ver = ".".join(map(str, opt.version()))
+        return self._finish_contrib(res, canon, cols, t, None, ver)
+
+    # -------------------------------------------------------------- classic SolverFactory
+    def _solve_legacy(self, solver, canon, model, cols, time_limit, mip_gap, verbose, threads,
+                      options):  # fmt: skip
+        import pyomo.environ as pe
+        from pyomo.opt import SolutionStatus, TerminationCondition
+
+        factory, names = _LEGACY[solver]
+        opt = pe.SolverFactory(factory)
+        if time_limit is not None:
+            opt.options[names["time"]] = float(time_limit)
+        if mip_gap is not None and canon.is_mip:
+            opt.options[names["gap"]] = float(mip_gap)
+        if threads is not None and names["threads"]:
+            opt.options[names["threads"]] = int(threads)
+        for k, v in options.items():
+            opt.options[k] = v
+        if not canon.is_mip:
+            model.dual = pe.Suffix(direction=pe.Suffix.IMPORT)
+        kw = {}
+        if solver in _WARMSTART and _set_start(cols, canon.x0):
+            kw["warmstart"] = True
+        t0 = time.perf_counter()
+        try:
+            res = opt.solve(model, load_solutions=False, tee=bool(verbose), **kw)
+        except Exception as e:  # a solver crash is a status, not an exception
+            return RawSolution(status="error", message=f"{factory}: {e}")
+        t = time.perf_counter() - t0
+        tc = res.solver.termination_condition
+        tcs = TerminationCondition
+        status = {
+            tcs.optimal: "optimal", tcs.locallyOptimal: "optimal", tcs.globallyOptimal: "optimal",
+            tcs.maxTimeLimit: "time_limit", tcs.maxIterations: "time_limit",
+            tcs.maxEvaluations: "time_limit", tcs.userInterrupt: "time_limit",
+            tcs.infeasible: "infeasible", tcs.infeasibleOrUnbounded: "infeasible",
+            tcs.unbounded: "unbounded",
+        }.get(tc, "error")  # fmt: skip
+        x = y = None
+        if len(res.solution) and res.solution(0).status in (
+            SolutionStatus.optimal, SolutionStatus.feasible, SolutionStatus.stoppedByLimit,
+            SolutionStatus.locallyOptimal, SolutionStatus.globallyOptimal,
+        ) and status not in ("infeasible", "unbounded"):  # fmt: skip
+            model.solutions.load_from(res)
+            x = np.array([np.nan if v.value is None else v.value for v in cols], dtype=float)
+            if not canon.is_mip:
+                y = np.array([model.dual.get(c, 0.0) for c in model.rows.values()], dtype=float)
+        bound = None
+        prob = res.problem(0) if len(res.problem) else None
+        lower = getattr(prob, "lower_bound", None) if prob is not None else None
+        if canon.is_mip and lower is not None and np.isfinite(float(lower)):
+            bound = float(lower)
+        return RawSolution(
+            status=status, x=x, objective=None, bound=bound, y=y, solve_time=t,
+            message=str(tc), raw=res,
+        )  # fmt: skip
+
+
+_NO_UPDATES = {
+    "check_for_new_or_removed_constraints": False,
+    "check_for_new_or_removed_vars": False,
+    "check_for_new_or_removed_params": False,
+    "check_for_new_objective": False,
+    "update_constraints": False,
+    "update_vars": False,
+    "update_parameters": False,
+    "update_named_expressions": False,
+    "update_objective": False,
+}
+
+
+def _highs_start(opt, cols, x0) -> None:
+    """Hand a full starting point to the HiGHS instance behind Pyomo's persistent interface."""
+    try:
+        import highspy
+
+        h = opt._solver_model
+        idx = [opt._pyomo_var_to_solver_var_map[id(v)] for v in cols]
+        vals = np.empty(len(cols))
+        vals[idx] = x0
+        sol = highspy.HighsSolution()
+        sol.col_value = vals.tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    except Exception:  # private API changed: solve without the start
+        pass
+
+
+register(PyomoBackend())
