@@ -16,3 +16,16 @@ def test_import_is_light():
     code = "import sys, optml; print(all(m not in sys.modules for m in ('cvxpy', 'pyomo', 'highspy', 'sklearn')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_demo_quick_runs_every_section():
+    proc = subprocess.run(
+        [sys.executable, "-m", "optml.cli", "demo", "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "failed" not in proc.stdout
+    for title in ("knapsack", "Lasso", "Best subset", "classification tree", "k-means", "ReLU"):
+        assert title in proc.stdout

@@ -1,0 +1,35 @@
+"""Assemble docs/performance.md from the per-area tables in docs/perf/*.md.
+
+Each benchmark script writes its own table (figure next to its baseline, measured in the same
+run) to docs/perf/<area>.md; this script only concatenates them in a fixed order.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORDER = ["program_cvxpy", "program_pyomo", "data", "regression", "classification", "trees",
+         "clustering", "nn", "bench"]  # fmt: skip
+
+HEADER = """# Performance
+
+Every figure below was produced by a script in `benchmarks/` that anyone can run
+(`python benchmarks/bench_<area>.py`), and each is shown next to its baseline measured in the
+same run on the same machine (2 cores). Timings on a shared machine are noisy; the scripts
+print their own tables. Tests assert correctness; these benchmarks only report speed.
+
+"""
+
+
+def main() -> None:
+    parts = [HEADER]
+    files = {p.stem: p for p in sorted((ROOT / "docs" / "perf").glob("*.md"))}
+    for name in ORDER + sorted(set(files) - set(ORDER)):
+        if name in files:
+            text = files[name].read_text().strip()
+            parts.append(text + "\n\n")
+    (ROOT / "docs" / "performance.md").write_text("".join(parts))
+    print(f"wrote docs/performance.md from {len(files)} tables")
+
+
+if __name__ == "__main__":
+    main()
