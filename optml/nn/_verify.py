@@ -1,0 +1,472 @@
+r"""Robustness verification of ReLU classifiers by MILP (Tjeng, Xiao and Tedrake, 2019).
+
+For an input :math:`x_0` of class :math:`\ell`, a radius :math:`\epsilon` and a norm
+:math:`p \in \{\infty, 1\}`, the network is robust when no input of the ball changes the class:
+
+.. math::
+
+    \max_{j \ne \ell}\ \max_{x \in B}\ f_j(x) - f_\ell(x) < 0, \qquad
+    B = \{x : \|x - x_0\|_p \le \epsilon,\ lb \le x \le ub\}.
+
+The decision runs cheapest first and stops early: the clean prediction, a numpy attack
+(Frank–Wolfe / PGD steps on the margin), interval or LP bounds on each margin, and only then one
+MILP per remaining class :math:`j` (the network written with :mod:`optml.formulations.relu`),
+which asks for a point with :math:`f_j - f_\ell \ge 0` and stops at the first one found
+(HiGHS ``objective_target``); an infeasible MILP proves the class unreachable.
+
+Every counterexample is re-checked by a numpy forward pass (inside the ball and the box,
+misclassified) before it is reported; a solver point that fails this check is never returned.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optml.nn._network import ReLUNetwork
+
+NORMS = {"inf": "inf", np.inf: "inf", "linf": "inf", "1": "1", 1: "1", "l1": "1"}
+
+
+@dataclass(eq=False)
+class RobustnessResult:
+    """What :func:`verify_robustness` found.
+
+    Attributes
+    ----------
+    robust : bool or None
+        True: proven robust. False: a counterexample (checked by a forward pass) exists.
+        None: undecided (time limit, or a solver point that failed the numpy check).
+    counterexample : ndarray or None
+        A misclassified input in the ball, verified by a numpy forward pass.
+    margin : float
+        The largest :math:`f_j(x) - f_\\ell(x)` seen at a verified point (a lower bound on the
+        worst case; positive for a counterexample).
+    margin_bound : float
+        A proven upper bound on the worst-case margin (negative when robust; ``0.0`` when the
+        proof was an infeasible "margin >= 0" MILP; exact with ``mode="margin"``).
+    result : Result or None
+        The last MILP's :class:`~optml.program.Result`.
+    """
+
+    robust: bool | None
+    counterexample: np.ndarray | None
+    margin: float
+    margin_bound: float
+    result: object = None
+    target: int | None = None
+    decided_by: str = ""
+    status: str = ""
+    epsilon: float = 0.0
+    norm: str = "inf"
+    n_milps: int = 0
+    n_binaries: int = 0
+    bounds: object = None
+    results: dict = field(default_factory=dict)
+    time: float = 0.0
+    message: str = ""
+
+    def summary(self) -> str:
+        verdict = {True: "robust", False: "NOT robust", None: "undecided"}[self.robust]
+        lines = [
+            f"verdict       {verdict} (decided by {self.decided_by})",
+            f"ball          L{self.norm} radius {self.epsilon:g}",
+            f"margin        {self.margin:.6g} (seen)   bound {self.margin_bound:.6g} (proven)",
+            f"MILPs         {self.n_milps} with {self.n_binaries} binaries each at most",
+            f"time          {self.time:.3f} s",
+        ]
+        if self.counterexample is not None:
+            lines.append(f"counterexample class {self.target}, checked by a forward pass")
+        if self.message:
+            lines.append(f"message       {self.message}")
+        return "\n".join(lines)
+
+
+def _norm(norm) -> str:
+    key = norm.lower() if isinstance(norm, str) else norm
+    if key not in NORMS:
+        raise ValueError(f"norm must be 'inf' or '1', got {norm!r}")
+    return NORMS[key]
+
+
+def _label_index(net: ReLUNetwork, label, n_classes: int) -> int:
+    if net.classes is not None:
+        hit = np.flatnonzero(net.classes == label)
+        if hit.size:
+            return int(hit[0])
+        raise ValueError(f"label {label!r} is not one of the network's classes {list(net.classes)}")
+    if not isinstance(label, numbers.Integral) or not 0 <= int(label) < n_classes:
+        raise ValueError(f"label must be an output index in [0, {n_classes}), got {label!r}")
+    return int(label)
+
+
+def _score_net(net: ReLUNetwork) -> ReLUNetwork:
+    """A network whose outputs are class scores (a single logit f becomes scores (0, f))."""
+    if net.n_outputs > 1:
+        return net
+    W = [*net.weights[:-1], np.vstack([np.zeros_like(net.weights[-1]), net.weights[-1]])]
+    b = [*net.biases[:-1], np.concatenate([[0.0], net.biases[-1]])]
+    return ReLUNetwork(W, b, classes=net.classes)
+
+
+def _check_ball(net, x0, epsilon, lb, ub):
+    x0 = np.asarray(x0, dtype=float).ravel()
+    if x0.size != net.n_inputs:
+        raise ValueError(f"x0 has {x0.size} entries, the network takes {net.n_inputs} inputs")
+    if not np.isfinite(x0).all():
+        raise ValueError("x0 contains NaN or inf")
+    if not isinstance(epsilon, numbers.Real) or not np.isfinite(epsilon) or epsilon < 0:
+        raise ValueError(f"epsilon must be a finite number >= 0, got {epsilon!r}")
+    n = x0.size
+    lo = np.broadcast_to(np.asarray(-np.inf if lb is None else lb, dtype=float), (n,)).copy()
+    hi = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,)).copy()
+    if (lo > hi).any():
+        i = int(np.flatnonzero(lo > hi)[0])
+        raise ValueError(f"lb > ub at input {i} ({lo[i]} > {hi[i]}); pass lb <= ub")
+    if ((x0 < lo - 1e-12) | (x0 > hi + 1e-12)).any():
+        raise ValueError("x0 lies outside the box [lb, ub]")
+    return x0, lo, hi
+
+
+def _in_ball(x, x0, eps, norm, lo, hi, tol=1e-9) -> bool:
+    d = x - x0
+    dist = np.abs(d).max() if norm == "inf" else np.abs(d).sum()
+    return bool(dist <= eps * (1 + 1e-9) + tol and (x >= lo - tol).all() and (x <= hi + tol).all())
+
+
+def _repair(x, x0, eps, norm, lo, hi):
+    """Project a solver point (off by round-off) back into the ball and the box."""
+    x = np.clip(x, lo, hi)
+    d = x - x0
+    if norm == "inf":
+        d = np.clip(d, -eps, eps)
+    else:
+        s = np.abs(d).sum()
+        if s > eps and s > 0:
+            d = d * (eps / s)
+    return np.clip(x0 + d, lo, hi)
+
+
+def _margins(net, X, label):
+    F = net.forward(np.atleast_2d(X))
+    other = np.delete(F, label, axis=1)
+    return (other.max(axis=1) - F[:, label]), F
+
+
+def _grad(net, X, c):
+    """Gradient of ``c @ f(x)`` for each row of ``X`` (numpy back-propagation)."""
+    H = X
+    masks = []
+    for k, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+        A = H @ W.T + b
+        if k < len(net.weights) - 1:
+            masks.append(A > 0)
+            H = np.maximum(A, 0)
+    G = np.broadcast_to(c, (X.shape[0], c.size)).copy()
+    for k in range(len(net.weights) - 1, -1, -1):
+        G = G @ net.weights[k]
+        if k > 0:
+            G = G * masks[k - 1]
+    return G
+
+
+def _lmo(g, x0, eps, norm, lo, hi):
+    """argmax of g . x over the ball intersected with the box (rows of g)."""
+    up = np.minimum(hi - x0, eps)
+    dn = np.maximum(lo - x0, -eps)
+    if norm == "inf":
+        return x0 + np.where(g > 0, up, dn)
+    room = np.where(g > 0, up, -dn)
+    order = np.argsort(-np.abs(g), axis=1)
+    r = np.take_along_axis(room, order, axis=1)
+    r = np.where(np.take_along_axis(np.abs(g), order, axis=1) > 0, r, 0.0)
+    take = np.clip(eps - (np.cumsum(r, axis=1) - r), 0.0, r)
+    d = np.zeros_like(g)
+    np.put_along_axis(d, order, take, axis=1)
+    return x0 + np.sign(g) * d
+
+
+def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state=0):
+    """A numpy attack on every target class: Frank–Wolfe steps from random starts in the ball.
+
+    Returns ``(best_x, best_margin)``; the margin is computed by a forward pass.
+    """
+    rng = np.random.default_rng(random_state)
+    n_out = net.n_outputs
+    best_x, best_m = x0.copy(), float(_margins(net, x0, label)[0][0])
+    if eps == 0:
+        return best_x, best_m
+    for j in range(n_out):
+        if j == label:
+            continue
+        c = np.zeros(n_out)
+        c[j], c[label] = 1.0, -1.0
+        X = _lmo(rng.normal(size=(restarts, x0.size)), x0, eps, norm, lo, hi)
+        X = x0 + rng.random((restarts, 1)) * (X - x0)
+        X[0] = x0
+        for t in range(steps):
+            V = _lmo(_grad(net, X, c), x0, eps, norm, lo, hi)
+            cand = np.vstack([X, V])
+            m = _margins(net, cand, label)[0]
+            i = int(np.argmax(m))
+            if m[i] > best_m:
+                best_m, best_x = float(m[i]), cand[i].copy()
+            if best_m > 0:
+                return best_x, best_m
+            X = X + (2.0 / (t + 2)) * (V - X)
+    return best_x, best_m
+
+
+def _margin_ia(net, bnd, label, lo, hi):
+    """Interval upper bound of f_j - f_label for each j (from the last hidden layer's bounds)."""
+    W, b = net.weights[-1], net.biases[-1]
+    if len(net.weights) == 1:
+        hl, hu = lo, hi
+    else:
+        hl, hu = np.maximum(bnd[-2][0], 0), np.maximum(bnd[-2][1], 0)
+    C = W - W[label]
+    d = b - b[label]
+    return np.maximum(C, 0) @ hu + np.minimum(C, 0) @ hl + d
+
+
+def verify_robustness(
+    net: ReLUNetwork,
+    x0,
+    label,
+    epsilon: float,
+    norm="inf",
+    lb=None,
+    ub=None,
+    *,
+    bounds: str = "interval",
+    formulation: str = "bigm",
+    mode: str = "decide",
+    attack_steps: int = 30,
+    backend: str = "auto",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    random_state=0,
+) -> RobustnessResult:
+    r"""Decide whether every input within ``epsilon`` of ``x0`` keeps the class ``label``.
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+        A classifier: class ``j`` scores ``f_j`` (one output: scores ``(0, f)``).
+    x0 : array of shape (n_inputs,)
+    label : class label (in ``net.classes``) or output index
+    epsilon : float >= 0
+    norm : {"inf", "1"}
+    lb, ub : float or array, optional
+        The input domain (e.g. 0 and 1 for images); the ball is intersected with it.
+    bounds : {"interval", "lp", "milp"}
+        Neuron bounds for the MILP (see :func:`optml.nn.compute_bounds`).
+    formulation : {"bigm", "partition"}
+    mode : {"decide", "margin"}
+        "decide" stops as early as possible; "margin" solves every MILP to optimality so that
+        ``margin_bound`` is the exact worst-case margin.
+    attack_steps : int
+        Steps of the numpy attack run first (0 to skip it).
+    backend, solver : str
+    time_limit : float, optional
+        Per-MILP time limit; hitting it leaves the verdict undecided (``robust=None``).
+
+    Returns
+    -------
+    RobustnessResult
+    """
+    t0 = time.perf_counter()
+    norm = _norm(norm)
+    if mode not in ("decide", "margin"):
+        raise ValueError(f"mode must be 'decide' or 'margin', got {mode!r}")
+    if not isinstance(net, ReLUNetwork):
+        raise TypeError(f"net must be a ReLUNetwork (see ReLUNetwork.from_sklearn), got {net!r}")
+    x0, dlo, dhi = _check_ball(net, x0, epsilon, lb, ub)
+    snet = _score_net(net)
+    lab = _label_index(net, label, snet.n_outputs)
+    eps = float(epsilon)
+    out = RobustnessResult(None, None, -np.inf, np.inf, epsilon=eps, norm=norm)
+
+    def done(**kw):
+        for k, v in kw.items():
+            setattr(out, k, v)
+        out.time = time.perf_counter() - t0
+        return out
+
+    m0 = float(_margins(snet, x0, lab)[0][0])
+    out.margin = m0
+    if int(np.argmax(snet.forward(x0))) != lab:
+        return done(robust=False, counterexample=x0.copy(), decided_by="clean prediction",
+                    status="counterexample", target=int(np.argmax(snet.forward(x0))))  # fmt: skip
+    lo, hi = np.maximum(dlo, x0 - eps), np.minimum(dhi, x0 + eps)
+    if attack_steps > 0 and eps > 0:
+        xa, ma = attack(snet, x0, lab, eps, norm, lo, hi, steps=attack_steps,
+                        random_state=random_state)  # fmt: skip
+        out.margin = max(out.margin, ma)
+        if _verified_cex(snet, xa, x0, eps, norm, lo, hi, lab):
+            return done(robust=False, counterexample=xa, margin=ma, decided_by="attack",
+                        status="counterexample", target=int(np.argmax(snet.forward(xa))))  # fmt: skip
+    from optml.nn._bounds import compute_bounds
+
+    bnd = compute_bounds(
+        snet.weights, snet.biases, lo, hi, method=bounds, norm=norm, center=x0, epsilon=eps,
+        formulation=formulation, backend=backend, solver=solver,
+    )  # fmt: skip
+    out.bounds = bnd
+    out.n_binaries = bnd.n_unstable
+    ub_m = _margin_ia(snet, bnd, lab, lo, hi)
+    ub_m[lab] = -np.inf
+    todo = [int(j) for j in np.argsort(-ub_m) if j != lab and ub_m[j] >= 0]
+    proven = np.where(ub_m < 0, ub_m, -np.inf)
+    if not todo:
+        return done(robust=True, margin_bound=float(ub_m.max()), decided_by="bounds",
+                    status="robust")  # fmt: skip
+    undecided = []
+    for j in todo:
+        res, xj = _margin_milp(snet, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode,
+                               backend, solver, time_limit)  # fmt: skip
+        out.n_milps += 1
+        out.result = res
+        out.results[j] = res
+        if xj is not None:
+            mj = float(_margins(snet, xj, lab)[0][0])
+            out.margin = max(out.margin, mj)
+            if _verified_cex(snet, xj, x0, eps, norm, lo, hi, lab):
+                return done(robust=False, counterexample=xj, decided_by="milp", target=j,
+                            status="counterexample")  # fmt: skip
+        if res.status == "infeasible":
+            proven[j] = 0.0
+        elif res.status == "optimal" and np.isfinite(res.bound) and res.bound < 0:
+            proven[j] = res.bound
+        else:
+            undecided.append(j)
+            proven[j] = res.bound if np.isfinite(res.bound) else np.inf
+    mb = float(proven.max())
+    if undecided:
+        return done(robust=None, margin_bound=mb, decided_by="milp", status="undecided",
+                    message=f"classes {undecided} not decided (time limit, or a solver point "
+                    "with margin ~0 that failed the numpy check)")  # fmt: skip
+    return done(robust=True, margin_bound=mb, decided_by="milp", status="robust")
+
+
+def _verified_cex(net, x, x0, eps, norm, lo, hi, lab) -> bool:
+    if x is None or not _in_ball(x, x0, eps, norm, lo, hi):
+        return False
+    return int(np.argmax(net.forward(x))) != lab
+
+
+def _margin_milp(net, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode, backend, solver,
+                 time_limit):  # fmt: skip
+    """Solve ``max f_j - f_lab`` over the ball (with ``>= 0`` in decide mode); return (res, x)."""
+    from optml.formulations.relu import add_relu_network
+    from optml.nn._bounds import input_program
+
+    p, x = input_program(lo, hi, norm, x0, eps)
+    enc = add_relu_network(p, net.weights, net.biases, x, bnd.bounds, input_bounds=(lo, hi),
+                           formulation=formulation)  # fmt: skip
+    m = enc.output[j] - enc.output[lab]
+    opts = {}
+    scale = 1.0 + float(np.abs(net.forward(x0)).max())
+    highs = backend in ("auto", "highs") and solver in (None, "highs")
+    if mode == "decide":
+        p.add(m >= 0, name="misclassified")
+        if highs:  # stop at the first point with a clearly positive margin
+            opts["objective_target"] = -1e-6 * scale
+    p.maximize(m)
+    res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6,
+                  **opts)  # fmt: skip
+    if not res.has_solution:
+        return res, None
+    return res, _repair(np.asarray(res.values["x"], dtype=float), x0, eps, norm, lo, hi)
+
+
+@dataclass(eq=False)
+class MinimalPerturbation:
+    """What :func:`minimal_perturbation` found: ``epsilon`` and a verified ``counterexample``."""
+
+    epsilon: float
+    bound: float
+    counterexample: np.ndarray | None
+    target: int | None
+    verified: bool
+    result: object = None
+    n_binaries: int = 0
+    time: float = 0.0
+
+
+def minimal_perturbation(
+    net: ReLUNetwork, x0, label, norm="inf", lb=None, ub=None, *, max_epsilon=None,
+    bounds: str = "interval", formulation: str = "bigm", backend="auto", solver=None,
+    time_limit=None, tolerance: float = 1e-5,
+) -> MinimalPerturbation:  # fmt: skip
+    r"""The smallest :math:`\epsilon` for which the ball around ``x0`` holds a misclassified input.
+
+    One MILP: :math:`\min \epsilon` over :math:`\|x - x_0\|_p \le \epsilon`, the network's
+    constraints, and a binary :math:`s_j` per other class with
+    :math:`\sum_j s_j = 1`, :math:`s_j = 1 \Rightarrow f_j(x) - f_\ell(x) \ge \tau` (``tolerance``,
+    so that the counterexample survives the numpy check). Neuron bounds are computed over the
+    ball of radius ``max_epsilon`` (default: the whole box ``[lb, ub]``, which must be finite).
+    ``bound`` is the proven lower bound on the minimal radius.
+    """
+    from optml.formulations.relu import add_norm_ball, add_relu_network
+    from optml.nn._bounds import compute_bounds
+    from optml.program import Program
+
+    t0 = time.perf_counter()
+    norm = _norm(norm)
+    snet = _score_net(net)
+    x0, dlo, dhi = _check_ball(net, x0, 0.0, lb, ub)
+    lab = _label_index(net, label, snet.n_outputs)
+    if max_epsilon is None:
+        if not (np.isfinite(dlo).all() and np.isfinite(dhi).all()):
+            raise ValueError("give finite lb and ub, or max_epsilon, to bound the search")
+        far = np.maximum(x0 - dlo, dhi - x0)
+        max_epsilon = float(far.max() if norm == "inf" else far.sum())
+        # an attack on growing balls gives a (verified) upper bound: smaller ball, fewer binaries
+        for r in max_epsilon * 2.0 ** -np.arange(10, 0, -1):
+            lo_r, hi_r = np.maximum(dlo, x0 - r), np.minimum(dhi, x0 + r)
+            xa, ma = attack(snet, x0, lab, r, norm, lo_r, hi_r)
+            if ma > tolerance and _verified_cex(snet, xa, x0, r, norm, lo_r, hi_r, lab):
+                d = np.abs(xa - x0)
+                max_epsilon = float(d.max() if norm == "inf" else d.sum()) * (1 + 1e-9) + 1e-12
+                break
+    if not (isinstance(max_epsilon, numbers.Real) and max_epsilon > 0):
+        raise ValueError(f"max_epsilon must be a positive number, got {max_epsilon!r}")
+    E = float(max_epsilon)
+    lo, hi = np.maximum(dlo, x0 - E), np.minimum(dhi, x0 + E)
+    bnd = compute_bounds(snet.weights, snet.biases, lo, hi, method=bounds, norm=norm,
+                         center=x0, epsilon=E, formulation=formulation, backend=backend,
+                         solver=solver)  # fmt: skip
+    p = Program("minimal_perturbation")
+    x = p.var("x", shape=x0.size, lb=lo, ub=hi)
+    e = p.var("epsilon", lb=0.0, ub=E)
+    add_norm_ball(p, x, x0, e, norm)
+    if norm == "1":
+        add_norm_ball(p, x, x0, E, norm, name="outer")
+    enc = add_relu_network(p, snet.weights, snet.biases, x, bnd.bounds, input_bounds=(lo, hi),
+                           formulation=formulation)  # fmt: skip
+    others = [j for j in range(snet.n_outputs) if j != lab]
+    s = p.var("target", shape=len(others), domain="binary")
+    p.add(s.sum() == 1, name="one_target")
+    for r, j in enumerate(others):
+        m = enc.output[j] - enc.output[lab]
+        p.add_indicator(s[r], m >= tolerance, active=1, name=f"reach_{j}")
+    p.minimize(e)
+    res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6)
+    if not res.has_solution:
+        return MinimalPerturbation(np.inf, res.bound, None, None, False, res, bnd.n_unstable,
+                                   time.perf_counter() - t0)  # fmt: skip
+    xs = np.asarray(res.values["x"], dtype=float)
+    d = xs - x0
+    eps_x = float(np.abs(d).max() if norm == "inf" else np.abs(d).sum())
+    xs = _repair(xs, x0, max(eps_x, 0.0), norm, lo, hi)
+    tgt = int(np.argmax(snet.forward(xs)))
+    ok = tgt != lab
+    return MinimalPerturbation(
+        epsilon=eps_x, bound=float(res.bound), counterexample=xs if ok else None,
+        target=tgt if ok else None, verified=ok, result=res, n_binaries=bnd.n_unstable,
+        time=time.perf_counter() - t0,
+    )  # fmt: skip
