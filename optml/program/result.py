@@ -56,6 +56,13 @@ class Result:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
 
+    def __getstate__(self):
+        # the solver's raw object (a cvxpy / Pyomo model, a Highs instance) is often not
+        # picklable; a pickled result keeps everything else
+        state = dict(self.__dict__)
+        state["raw"] = None
+        return state
+
     @property
     def has_solution(self) -> bool:
         return bool(self.values)
