@@ -98,9 +98,7 @@ def to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
         integer[j] and lb[j] is not None and ub[j] is not None and lb[j] >= 0 and ub[j] <= 1
         for j in range(n)
     ]
-    dom = [
-        pe.Binary if binary[j] else (pe.Integers if integer[j] else pe.Reals) for j in range(n)
-    ]
+    dom = [pe.Binary if binary[j] else (pe.Integers if integer[j] else pe.Reals) for j in range(n)]
     M.x = pe.Var(range(n), domain=lambda _m, j: dom[j], bounds=lambda _m, j: (lb[j], ub[j]))
     cols = list(M.x.values())
 
@@ -267,8 +265,11 @@ class PyomoBackend(Backend):
     solvers = {
         "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy"),
         "scip": SolverSpec(
-            "scip", ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"), module="pyscipopt",
-            extra="scip", native_sos1=True,
+            "scip",
+            ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"),
+            module="pyscipopt",
+            extra="scip",
+            native_sos1=True,
         ),  # fmt: skip
         "cbc": SolverSpec("cbc", _LIN, executable="cbc"),
         "glpk": SolverSpec("glpk", _LIN, executable="glpsol"),
@@ -279,8 +280,9 @@ class PyomoBackend(Backend):
 
     def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
         spec = self.solvers[solver]
+        n_user, m_user = canon.n, canon.m
         if canon.sos1 and not spec.native_sos1:
-            canon = canon.sos1_as_bigm()
+            canon = canon.sos1_as_bigm()  # extra binary columns go after the user's
         t0 = time.perf_counter()
         try:
             model, cols, kept = to_pyomo(canon, native_sos1=spec.native_sos1,
@@ -298,10 +300,12 @@ class PyomoBackend(Backend):
         else:
             raw = self._solve_legacy(solver, canon, model, cols, time_limit, mip_gap, verbose,
                                      threads, options)  # fmt: skip
+        if raw.x is not None:
+            raw.x = raw.x[:n_user]
         if raw.y is not None:
             y = np.zeros(canon.m)
             y[kept] = raw.y
-            raw.y = y
+            raw.y = y[:m_user]
         raw.raw = {"model": model, "results": raw.raw, "pyomo_build_time": build}
         return raw
 
@@ -383,7 +387,11 @@ class PyomoBackend(Backend):
         )  # fmt: skip
         t = time.perf_counter() - t0
         ver = ".".join(map(str, opt.version()))
-        return self._finish_contrib(res, canon, cols, t, None, ver)
+        raw = self._finish_contrib(res, canon, cols, t, None, ver)
+        # scip_direct models the objective as an epigraph variable, which may sit below the
+        # objective by SCIP's feasibility tolerance: report the objective of the point instead
+        raw.objective = None
+        return raw
 
     # -------------------------------------------------------------- classic SolverFactory
     def _solve_legacy(self, solver, canon, model, cols, time_limit, mip_gap, verbose, threads,
