@@ -1,0 +1,119 @@
+"""Upper bounds for MSSC: weighted k-means++, Lloyd, and Hartigan single-item moves.
+
+Items are weighted points (a must-link group is one item at its mean with weight = its size).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def weighted_cost(M: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Sum over clusters of ``sum_i w_i ||M_i - centroid||^2`` (without within-item scatter)."""
+    W = np.bincount(labels, weights=w, minlength=k)
+    S = np.zeros((k, M.shape[1]))
+    np.add.at(S, labels, w[:, None] * M)
+    sq = np.bincount(labels, weights=w * (M * M).sum(axis=1), minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = sq - (S * S).sum(axis=1) / np.where(W > 0, W, 1.0)
+    return float(np.maximum(c, 0).sum())
+
+
+def kmeans_pp(M, w, k, rng) -> np.ndarray:
+    """k-means++ seeding on weighted items; returns k centre rows."""
+    m = M.shape[0]
+    first = rng.choice(m, p=w / w.sum())
+    C = [M[first]]
+    d2 = w * ((M - C[0]) ** 2).sum(axis=1)
+    for _ in range(1, k):
+        tot = d2.sum()
+        j = rng.choice(m, p=d2 / tot) if tot > 0 else rng.integers(m)
+        C.append(M[j])
+        d2 = np.minimum(d2, w * ((M - M[j]) ** 2).sum(axis=1))
+    return np.array(C)
+
+
+def lloyd(M, w, C, max_iter: int = 100) -> np.ndarray:
+    """Weighted Lloyd iterations from centres ``C``; returns labels (empty clusters re-seeded)."""
+    k = C.shape[0]
+    labels = None
+    for _ in range(max_iter):
+        d2 = ((M[:, None, :] - C[None]) ** 2).sum(axis=2)
+        new = d2.argmin(axis=1)
+        counts = np.bincount(new, minlength=k)
+        for j in np.flatnonzero(counts == 0):  # re-seed an empty cluster at the worst item
+            far = int((w * d2[np.arange(len(new)), new]).argmax())
+            new[far] = j
+            d2[far] = 0
+            counts = np.bincount(new, minlength=k)
+        if labels is not None and np.array_equal(new, labels):
+            break
+        labels = new
+        W = np.bincount(labels, weights=w, minlength=k)
+        S = np.zeros_like(C)
+        np.add.at(S, labels, w[:, None] * M)
+        C = S / np.maximum(W, 1e-300)[:, None]
+    return labels
+
+
+def hartigan(M, w, labels, k, max_pass: int = 50) -> np.ndarray:
+    """Single-item moves while one lowers the weighted MSSC cost (Hartigan–Wong style)."""
+    labels = labels.copy()
+    W = np.bincount(labels, weights=w, minlength=k)
+    S = np.zeros((k, M.shape[1]))
+    np.add.at(S, labels, w[:, None] * M)
+    cnt = np.bincount(labels, minlength=k)
+    for _ in range(max_pass):
+        moved = False
+        for i in range(M.shape[0]):
+            a = labels[i]
+            if cnt[a] <= 1:
+                continue
+            C = S / W[:, None]
+            d2 = ((C - M[i]) ** 2).sum(axis=1)
+            wi = w[i]
+            remove = wi * W[a] / (W[a] - wi) * d2[a]
+            add = wi * W / (W + wi) * d2
+            add[a] = np.inf
+            b = int(add.argmin())
+            if add[b] < remove - 1e-12 * (1.0 + remove):
+                labels[i] = b
+                W[a] -= wi
+                W[b] += wi
+                S[a] -= wi * M[i]
+                S[b] += wi * M[i]
+                cnt[a] -= 1
+                cnt[b] += 1
+                moved = True
+        if not moved:
+            break
+    return labels
+
+
+def best_partition(M, w, k, n_init: int, rng) -> tuple[np.ndarray, float, list[np.ndarray]]:
+    """k-means++ + Lloyd + Hartigan from ``n_init`` seeds.
+
+    Returns the best labels, their weighted cost, and every distinct local optimum found (their
+    clusters seed the column pool).
+    """
+    best, best_cost, seen, found = None, np.inf, set(), []
+    for _ in range(n_init):
+        lab = hartigan(M, w, lloyd(M, w, kmeans_pp(M, w, k, rng)), k)
+        key = _canon(lab).tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(lab)
+        cost = weighted_cost(M, w, lab, k)
+        if cost < best_cost - 1e-12:
+            best, best_cost = lab, cost
+    return best, best_cost, found
+
+
+def _canon(labels: np.ndarray) -> np.ndarray:
+    """Relabel clusters in order of first appearance (symmetry-free key)."""
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(first)
+    remap = np.empty(order.size, dtype=int)
+    remap[np.unique(labels)[order]] = np.arange(order.size)
+    return remap[np.searchsorted(np.unique(labels), labels)]

@@ -1,0 +1,195 @@
+r"""Clustering formulations: set partitioning (MSSC), Peng–Wei SDP, a compact MIQCP, p-median.
+
+Minimum sum-of-squares clustering (MSSC) of points :math:`x_1, \dots, x_n \in \mathbb R^d` into
+:math:`k` non-empty clusters is
+
+.. math::
+
+    \min_{C_1 \sqcup \dots \sqcup C_k = [n]} \sum_{j=1}^k \sum_{i \in C_j}
+    \lVert x_i - \bar x_{C_j} \rVert^2 .
+
+All functions here are pure: data and hyper-parameters in, a :class:`optml.Program` out.
+
+References
+----------
+du Merle, Hansen, Jaumard, Mladenović (2000). An interior point algorithm for minimum
+sum-of-squares clustering. SIAM J. Sci. Comput. 21(4).
+Aloise, Hansen, Liberti (2012). An improved column generation algorithm for minimum
+sum-of-squares clustering. Math. Program. 131.
+Peng, Wei (2007). Approximating k-means-type clustering via semidefinite programming. SIAM J.
+Optim. 18(1).
+Mulvey, Beck (1984). Solving capacitated clustering problems. EJOR 18(3).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+import optml.program as om
+from optml.program import Program
+
+
+def cluster_costs(X: np.ndarray, members: sp.csc_matrix) -> np.ndarray:
+    r"""Sum of squared distances to the centroid, :math:`\sum_{i\in S}\lVert x_i-\bar x_S\rVert^2`,
+    for each column ``S`` of the 0/1 membership matrix ``members`` (n x m)."""
+    members = sp.csc_matrix(members, dtype=float)
+    size = np.asarray(members.sum(axis=0)).ravel()
+    s1 = members.T @ X  # m x d
+    s2 = members.T @ (X * X).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = s2 - (s1 * s1).sum(axis=1) / np.where(size > 0, size, 1.0)
+    return np.maximum(c, 0.0)
+
+
+def set_partitioning(costs, members, n_clusters: int, relax: bool = False) -> Program:
+    r"""The set-partitioning master problem over a pool of candidate clusters.
+
+    .. math::
+
+        \min_{\lambda} \sum_{S \in \mathcal P} c_S \lambda_S \quad \text{s.t.}\quad
+        \sum_{S \ni i} \lambda_S = 1\ (i \in [n]),\quad \sum_S \lambda_S = k,\quad
+        \lambda_S \in \{0, 1\}\ (\text{or } [0, 1] \text{ when relaxed}),
+
+    with :math:`c_S = \sum_{i\in S}\lVert x_i - \bar x_S\rVert^2` (du Merle et al., 2000).
+    Over *all* subsets this is MSSC exactly; over a pool it is the restricted master.
+
+    Parameters
+    ----------
+    costs : array of shape (m,)
+        Cost of each candidate cluster.
+    members : sparse or dense 0/1 matrix of shape (n, m)
+        ``members[i, S] = 1`` when item ``i`` belongs to cluster ``S``.
+    n_clusters : int
+    relax : bool
+        Continuous :math:`\lambda \in [0, 1]` (the LP relaxation) instead of binary.
+    """
+    members = sp.csr_matrix(members, dtype=float)
+    n, m = members.shape
+    p = Program("mssc_set_partitioning" + ("_lp" if relax else ""))
+    lam = p.var("lam", m, lb=0, ub=1, domain="continuous" if relax else "binary",
+                latex=r"\lambda")  # fmt: skip
+    p.add(members @ lam == np.ones(n), name="cover")
+    p.add(lam.sum() == n_clusters, name="count")
+    p.minimize(np.asarray(costs, dtype=float) @ lam)
+    return p
+
+
+def set_partitioning_dual(costs, members, n_clusters: int, dual_bound: float) -> Program:
+    r"""The dual of the set-partitioning LP (its optimal :math:`\pi, \mu` price new clusters).
+
+    .. math::
+
+        \max_{\pi, \mu} \sum_i \pi_i + k\mu \quad\text{s.t.}\quad
+        \sum_{i \in S} \pi_i + \mu \le c_S\ (S \in \mathcal P),\quad
+        |\pi_i| \le M,\ |\mu| \le M .
+
+    The box :math:`M` (``dual_bound``) keeps the program bounded when the pool holds no
+    partition; any :math:`(\pi, \mu)` gives the Lagrangian bound
+    :math:`\sum_i \pi_i + k\mu + k \min_S (c_S - \pi(S) - \mu)` on MSSC.
+    """
+    members = sp.csc_matrix(members, dtype=float)
+    n, m = members.shape
+    p = Program("mssc_master_dual")
+    pi = p.var("pi", n, lb=-dual_bound, ub=dual_bound, latex=r"\pi")
+    mu = p.var("mu", (), lb=-dual_bound, ub=dual_bound, latex=r"\mu")
+    p.add(members.T @ pi + mu <= np.asarray(costs, dtype=float), name="columns")
+    p.maximize(pi.sum() + n_clusters * mu)
+    return p
+
+
+def peng_wei_sdp(X: np.ndarray, n_clusters: int) -> Program:
+    r"""The Peng–Wei (2007) semidefinite relaxation of MSSC.
+
+    With the Gram matrix :math:`W = XX^\top`,
+
+    .. math::
+
+        \min_Z\ \operatorname{tr}(W) - \langle W, Z \rangle \quad\text{s.t.}\quad
+        Z\mathbf 1 = \mathbf 1,\ \operatorname{tr} Z = k,\ Z \ge 0,\ Z \succeq 0 .
+
+    The partition matrices :math:`Z_{ij} = [i, j \text{ in one cluster}] / |C|` are feasible,
+    so the optimum is a lower bound on MSSC.
+    """
+    X = np.asarray(X, dtype=float)
+    X = X - X.mean(axis=0)
+    n = X.shape[0]
+    W = X @ X.T
+    p = Program("mssc_peng_wei_sdp")
+    Z = p.var("Z", shape=(n, n), lb=0, psd=True, latex="Z")
+    p.add(Z.sum(axis=1) == np.ones(n), name="rows")
+    p.add(Z.reshape(n * n)[np.arange(n) * (n + 1)].sum() == n_clusters, name="trace")
+    p.minimize(float(np.trace(W)) - W.reshape(-1) @ Z.reshape(n * n))
+    return p
+
+
+def mssc_miqcp(X: np.ndarray, n_clusters: int, must_link=(), cannot_link=()) -> Program:
+    r"""A compact convex mixed-integer formulation of MSSC (for small n and for teaching).
+
+    .. math::
+
+        \min \sum_{i,j} d_{ij} \quad\text{s.t.}\quad
+        \lVert x_i - c_j \rVert^2 \le d_{ij} + M_i (1 - z_{ij}),\quad
+        \sum_j z_{ij} = 1,\quad z_{ij} = 0\ (j > i),\quad z \in \{0,1\}^{n\times k},
+
+    with :math:`M_i = \max_l \lVert x_i - x_l \rVert^2` (centres lie in the convex hull) and
+    the symmetry broken by ordering clusters by their first point. Must-link pairs share
+    :math:`z_{i\cdot} = z_{j\cdot}`; cannot-link pairs have :math:`z_{ij'} + z_{jj'} \le 1`.
+    Non-empty clusters: :math:`\sum_i z_{ij} \ge 1`.
+    """
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    k = int(n_clusters)
+    D2 = ((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2)
+    M = D2.max(axis=1)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    p = Program("mssc_miqcp")
+    z = p.var("z", (n, k), domain="binary", latex="z")
+    c = p.var("c", (k, d), lb=np.broadcast_to(lo, (k, d)), ub=np.broadcast_to(hi, (k, d)),
+              latex="c")  # fmt: skip
+    dd = p.var("d", (n, k), lb=0, latex="d")
+    for i in range(n):
+        for j in range(k):
+            p.add(om.sum_squares(X[i] - c[j]) <= dd[i, j] + M[i] * (1 - z[i, j]))
+    p.add(z.sum(axis=1) == np.ones(n), name="assign")
+    p.add(z.sum(axis=0) >= np.ones(k), name="nonempty")
+    upper = [(i, j) for i in range(n) for j in range(k) if j > i]
+    if upper:
+        idx = np.array([i * k + j for i, j in upper])
+        p.add(z.reshape(n * k)[idx] == 0, name="symmetry")
+    for a, b in must_link:
+        p.add(z[a] == z[b], name=f"must_{a}_{b}")
+    for a, b in cannot_link:
+        p.add(z[a] + z[b] <= np.ones(k), name=f"cannot_{a}_{b}")
+    p.minimize(dd.sum())
+    return p
+
+
+def p_median(D: np.ndarray, n_clusters: int, capacity=None, weights=None) -> Program:
+    r"""The p-median MILP (and the capacitated p-median of Mulvey–Beck, 1984).
+
+    With dissimilarities :math:`D_{ij}` from point :math:`i` to candidate medoid :math:`j`,
+
+    .. math::
+
+        \min \sum_{i,j} D_{ij} x_{ij} \quad\text{s.t.}\quad \sum_j x_{ij} = 1,\quad
+        x_{ij} \le y_j,\quad \sum_j y_j = k,\quad x, y \in \{0,1\},
+
+    and with a capacity :math:`Q`: :math:`\sum_i w_i x_{ij} \le Q y_j`.
+    """
+    D = np.asarray(D, dtype=float)
+    n, m = D.shape
+    p = Program("capacitated_p_median" if capacity is not None else "p_median")
+    y = p.var("y", m, domain="binary", latex="y")
+    cont = capacity is None  # uncapacitated: x continuous is exact once y is binary
+    x = p.var("x", (n, m), lb=0, ub=1, domain="continuous" if cont else "binary", latex="x")
+    p.add(x.sum(axis=1) == np.ones(n), name="assign")
+    p.add(y.sum() == n_clusters, name="count")
+    Y = y.reshape(1, m)
+    ones = np.ones((n, 1))
+    p.add(x - ones @ Y <= 0, name="open")
+    if capacity is not None:
+        w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        p.add(w @ x - float(capacity) * y <= 0, name="capacity")
+    p.minimize(D.reshape(-1) @ x.reshape(n * m))
+    return p
