@@ -1,30 +1,59 @@
 """Solver comparison: the same ML instance on every solver, fairly, at scale.
 
->>> from optml import bench                                   # doctest: +SKIP
+>>> from optml import bench, data                                      # doctest: +SKIP
+>>> from optml.regression import BestSubsetRegression                  # doctest: +SKIP
 >>> df = bench.compare(BestSubsetRegression(k=5), data.load("diabetes"),
-...                    solvers=["scip", "gurobi"], backends=["pyomo", "cvxpy"], time_limit=60)
->>> bench.summarize(df); bench.performance_profile(df)
+...                    solvers=["scip", "highs"], backends=["pyomo", "cvxpy"], time_limit=60)
+>>> bench.summarize(df); bench.performance_profile(df)                 # doctest: +SKIP
 
-Every task runs in its own process with a hard wall-clock limit; crashes, hangs and memory
-exhaustion are recorded as statuses. The program is built once and the same pickled object is
-handed to every solver.
+Every task runs in a worker process under a hard wall-clock (and optional memory) limit;
+crashes, hangs and memory exhaustion are recorded as statuses and the sweep goes on. The
+program is built once and the same pickled object is handed to every solver. Suites (TOML) run
+with :func:`run_suite` or ``optml bench``; see docs/bench.md.
 """
 
 from __future__ import annotations
 
 import json
 import pickle
+import shutil
 import tempfile
 from pathlib import Path
 
-from optml.bench.report import performance_profile, profile_data, summarize, to_markdown
-from optml.bench.runner import Store, machine_info, run_suite, run_task, run_tasks
-from optml.bench.suite import MODELS, SuiteError, Task, expand, load_suite, make_data, resolve_model
+from optml.bench.report import (
+    gap_vs_time,
+    performance_profile,
+    performance_ratios,
+    profile_data,
+    shifted_geometric_mean,
+    summarize,
+    time_vs_size,
+    to_markdown,
+)
+from optml.bench.runner import (
+    WorkerPool,
+    machine_info,
+    run_suite,
+    run_task,
+    run_tasks,
+)
+from optml.bench.store import COLUMNS, Store
+from optml.bench.suite import (
+    MODELS,
+    SuiteError,
+    Task,
+    build_instance,
+    check_solvers,
+    expand,
+    load_suite,
+    make_data,
+    resolve_model,
+)
 
 
 def _xy(data):
     if hasattr(data, "X") and hasattr(data, "y"):
-        return data.X, data.y, getattr(data, "name", "data")
+        return data.X, data.y, getattr(data, "name", None) or "data"
     if isinstance(data, tuple | list) and len(data) >= 2:
         return data[0], data[1], "data"
     raise TypeError(
@@ -32,10 +61,21 @@ def _xy(data):
     )
 
 
+def _installed_solvers() -> list[str]:
+    from optml.backends import _BACKEND_MODULES, _REGISTRY, available
+
+    names = {r["solver"] for r in available()}
+    for name, b in list(_REGISTRY.items()):
+        if name not in _BACKEND_MODULES and b.is_available():
+            names |= {s for s, sp in b.solvers.items() if sp.is_available()}
+    return sorted(names)
+
+
 def compare(
     model, data, solvers=None, backends=None, time_limit: float = 60, repeats: int = 1,
     workers: int = 1, threads: int = 1, out=None, progress: bool = False, plugins=(),
-    margin: float = 10.0,
+    margin: float = 10.0, mip_gap: float | None = None, memory_limit_mb: float | None = None,
+    solver_options: dict | None = None,
 ):  # fmt: skip
     """Solve the same program, built once from ``model`` and ``data``, on many solvers.
 
@@ -43,12 +83,31 @@ def compare(
     ----------
     model : estimator with ``build_program(X, y)``, or a callable ``(X, y) -> Program``
     data : optml Dataset or ``(X, y, ...)``
-    solvers, backends : lists of names; their cross product is tried. A pair that does not
-        exist for the program's class is recorded with status ``unavailable``.
+    solvers, backends : list of str, optional
+        Their cross product is tried (``None``: the automatic choice). A pair that cannot
+        solve the program's class is recorded with status ``unavailable``; an unknown or
+        uninstalled solver raises :class:`~optml.exceptions.SolverNotAvailableError` listing
+        the installed ones.
+    time_limit : float
+        Seconds per solve; the hard limit of each task is ``time_limit + margin``.
+    repeats : int
+        Solves per pair (the summaries average them).
+    workers, threads : int
+        Tasks run at once; threads given to each solver (and BLAS), recorded in the rows.
+    out : path, optional
+        Folder of the SQLite store; with ``out`` a second call resumes (skips finished
+        tasks). Without it a temporary store is used and removed.
+    mip_gap, memory_limit_mb, solver_options
+        Relative MIP gap (default 1e-4 for MIPs), a resident memory limit per task, and
+        options passed to every solver.
 
-    Returns a pandas DataFrame (a list of dicts without pandas), one row per task.
+    Returns
+    -------
+    pandas.DataFrame (a list of dicts without pandas), one row per task; the columns are
+    :data:`COLUMNS` (see docs/bench.md).
     """
-    from optml.backends import available, select
+    from optml.backends import select
+    from optml.bench.worker import program_hash
     from optml.exceptions import SolverNotAvailableError
 
     X, y, name = _xy(data)
@@ -56,72 +115,71 @@ def compare(
         __import__(mod)
     program = model.build_program(X, y) if hasattr(model, "build_program") else model(X, y)
     pclass = program.problem_class
-    known = {r["solver"] for r in available()}
-    solvers = list(solvers or [None])
+    installed = _installed_solvers()
+    solvers = [None] if not solvers else list(solvers)
     for s in solvers:
-        if s is not None and s not in known and not _known_anywhere(s):
+        if s is not None and s.lower() not in installed:
             raise SolverNotAvailableError(
-                f"unknown solver {s!r}; installed solvers: {sorted(known)}"
+                f"solver {s!r} is unknown or not installed; installed solvers: {installed}"
             )
-    backends = list(backends or ["auto"])
+    backends = ["auto"] if not backends else list(backends)
     tmp = Path(tempfile.mkdtemp(prefix="optml-compare-"))
-    payload = tmp / "program.pkl"
-    with open(payload, "wb") as fh:
-        pickle.dump({"program": program, "n": int(X.shape[0]),
-                     "p": int(X.shape[1]) if getattr(X, "ndim", 1) > 1 else 1}, fh)  # fmt: skip
-    params = model.get_params() if hasattr(model, "get_params") else {}
-    params = json.loads(json.dumps(params, default=str))
-    label = (
-        type(model).__name__
-        if hasattr(model, "build_program")
-        else getattr(model, "__name__", "program")
-    )
-    tasks, skipped = [], []
-    for b in backends:
-        for s in solvers:
-            try:
-                bb, ss = select(pclass, b, s)
-            except SolverNotAvailableError as exc:
-                skipped.append({"backend": b, "solver": s, "status": "unavailable",
-                                "message": str(exc)})  # fmt: skip
-                continue
-            for r in range(int(repeats)):
-                tasks.append(Task(model=label, params=params, data=name, data_params={},
-                                  seed=None, backend=bb.name, solver=ss, time_limit=float(time_limit),
-                                  repeat=r, threads=threads, plugins=list(plugins), margin=margin,
-                                  payload=str(payload)))  # fmt: skip
-    # the same pair reached through "auto" and by name is one task
-    uniq = {t.key: t for t in tasks}
-    store = Store(Path(out or tmp) / "results.sqlite")
-    run_tasks(
-        list(uniq.values()), store, workers=workers, resume=out is not None, progress=progress
-    )
-    rows = store.rows()
-    blank = dict.fromkeys(rows[0]) if rows else {}
+    try:
+        payload = tmp / "program.pkl"
+        n = int(X.shape[0])
+        p = int(X.shape[1]) if getattr(X, "ndim", 1) > 1 else 1
+        with open(payload, "wb") as fh:
+            pickle.dump({"program": program, "n": n, "p": p}, fh)
+        params = model.get_params() if hasattr(model, "get_params") else {}
+        params = json.loads(json.dumps(params, default=str))
+        label = (
+            type(model).__name__
+            if hasattr(model, "build_program")
+            else getattr(model, "__name__", "program")
+        )
+        # the program's hash is part of the instance: another data set is another instance
+        dparams = {"program_hash": program_hash(program), "n": n, "p": p}
+        tasks, skipped = {}, []
+        for b in backends:
+            for s in solvers:
+                try:
+                    bb, ss = select(pclass, b, s)
+                except SolverNotAvailableError as exc:
+                    skipped.append({"backend": b, "solver": s, "status": "unavailable",
+                                    "message": str(exc)})  # fmt: skip
+                    continue
+                for r in range(int(repeats)):
+                    t = Task(model=label, params=params, data=name, data_params=dparams,
+                             seed=None, backend=bb.name, solver=ss, time_limit=float(time_limit),
+                             repeat=r, threads=threads, mip_gap=mip_gap,
+                             options=dict(solver_options or {}), plugins=list(plugins),
+                             memory_limit_mb=memory_limit_mb, margin=margin,
+                             payload=str(payload))  # fmt: skip
+                    tasks[t.key] = t  # a pair reached through "auto" and by name is one task
+        store = Store(Path(out or tmp) / "results.sqlite")
+        run_tasks(list(tasks.values()), store, workers=workers, resume=True, progress=progress,
+                  settings={"compare": label})  # fmt: skip
+        rows = [r for r in store.rows() if r["key"] in tasks]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    blank = dict.fromkeys(COLUMNS)
     for s in skipped:
-        rows.append({**blank, **s, "model": label, "data": name})
+        rows.append({**blank, **s, "model": label, "data": name, "problem_class": pclass,
+                     "time_limit": float(time_limit), "n": n, "p": p})  # fmt: skip
     try:
         import pandas as pd
 
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=COLUMNS)
     except ImportError:  # pragma: no cover
         return rows
 
 
-def _known_anywhere(solver: str) -> bool:
-    from optml.backends import get_backend
-
-    for b in ("highs", "cvxpy", "pyomo"):
-        try:
-            if solver in get_backend(b).solvers:
-                return True
-        except Exception:
-            continue
-    return False
-
-
 def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
-    """Write every program of a suite as ``.mps``/``.lp`` with a ``manifest.json``."""
+    """Write every distinct program of a suite as ``.mps``/``.lp`` plus ``manifest.json``.
+
+    The manifest lists, per file, the model, its parameters, the data, seed, size and
+    problem class, so that other tools can run the same instances.
+    """
     if fmt not in ("mps", "lp"):
         raise ValueError(f"format must be 'mps' or 'lp', got {fmt!r}")
     spec = load_suite(suite)
@@ -132,33 +190,45 @@ def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
         if t.instance in seen:
             continue
         seen.add(t.instance)
-        X, y = make_data(t.data, t.data_params, t.seed)
-        est = resolve_model(t.model)(**t.params)
-        program = est.build_program(X, y)
-        fname = f"{t.model}_{t.key[:10]}.{fmt}"
+        program, X, _ = build_instance(t.model, t.params, t.data, t.data_params, t.seed)
+        stem = t.model.rsplit(":", 1)[-1]
+        fname = f"{stem}_{len(manifest):04d}.{fmt}"
         program.write(str(out / fname))
         manifest.append({"file": fname, "model": t.model, "params": t.params, "data": t.data,
                          "data_params": t.data_params, "seed": t.seed, "n": int(X.shape[0]),
-                         "p": int(X.shape[1]), "problem_class": program.problem_class})  # fmt: skip
+                         "p": int(X.shape[1]) if X.ndim > 1 else 1,
+                         "problem_class": program.problem_class,
+                         "variables": int(program.canonical().n),
+                         "constraints": int(program.canonical().m)})  # fmt: skip
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
 
 
 __all__ = [
+    "COLUMNS",
     "MODELS",
     "Store",
     "SuiteError",
     "Task",
+    "WorkerPool",
+    "build_instance",
+    "check_solvers",
     "compare",
     "expand",
     "export_instances",
+    "gap_vs_time",
     "load_suite",
     "machine_info",
+    "make_data",
     "performance_profile",
+    "performance_ratios",
     "profile_data",
+    "resolve_model",
     "run_suite",
     "run_task",
     "run_tasks",
+    "shifted_geometric_mean",
     "summarize",
+    "time_vs_size",
     "to_markdown",
 ]

@@ -9,38 +9,85 @@ from pathlib import Path
 
 
 def main_bench(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="optml bench", description="Run a benchmark suite (TOML).")
+    ap = argparse.ArgumentParser(
+        prog="optml bench",
+        description="Run a benchmark suite (TOML): every task in a worker process under hard "
+        "limits, rows stored in OUT/results.sqlite as they finish; then write OUT/summary.md, "
+        "OUT/summary.csv, OUT/results.csv and the plots.",
+    )
     ap.add_argument("suite", help="suite file (TOML)")
     ap.add_argument("--out", default="results", help="output folder (results.sqlite, reports)")
     ap.add_argument("--workers", type=int, default=1, help="tasks run at once")
     ap.add_argument(
         "--scheduler",
         default=None,
-        help="Dask scheduler address, or 'local' for a LocalCluster of --workers",
+        help="Dask scheduler address, or 'local' for a LocalCluster of --workers processes",
     )
     ap.add_argument("--resume", action="store_true", help="skip tasks already in the store")
-    ap.add_argument("--no-progress", action="store_true")
+    ap.add_argument(
+        "--max-tasks-per-worker", type=int, default=None,
+        help="tasks a worker process runs before it is replaced (default 200)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--fresh", action="store_true",
+        help="a brand-new process for every task (same as --max-tasks-per-worker 1)",
+    )  # fmt: skip
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     args = ap.parse_args(argv)
     from optml.bench import SuiteError, run_suite, summarize, to_markdown
+    from optml.bench.runner import DEFAULT_MAX_TASKS
 
+    if args.workers < 1:
+        print("optml bench: --workers must be at least 1", file=sys.stderr)
+        return 2
+    max_tasks = 1 if args.fresh else (args.max_tasks_per_worker or DEFAULT_MAX_TASKS)
     try:
         rows = run_suite(args.suite, args.out, workers=args.workers, scheduler=args.scheduler,
-                         resume=args.resume, progress=not args.no_progress)  # fmt: skip
-    except (SuiteError, FileExistsError, FileNotFoundError) as exc:
+                         resume=args.resume, progress=not args.no_progress,
+                         max_tasks_per_worker=max_tasks)  # fmt: skip
+    except (SuiteError, FileExistsError, FileNotFoundError, ImportError) as exc:
         print(f"optml bench: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("optml bench: interrupted; finished rows are kept, rerun with --resume",
+              file=sys.stderr)  # fmt: skip
+        return 130
     out = Path(args.out)
     summary = summarize(rows)
     md = to_markdown(summary)
     (out / "summary.md").write_text(md + "\n")
+    _write_csv(out / "summary.csv", _records(summary))
+    _write_csv(out / "results.csv", rows)
     print(md)
-    try:
-        from optml.bench import performance_profile
+    if not args.no_plots:
+        try:
+            from optml.bench import gap_vs_time, performance_profile, time_vs_size
 
-        performance_profile(rows).savefig(out / "profile.png", dpi=120, bbox_inches="tight")
-    except ImportError:
-        pass
+            for name, plot in (("profile", performance_profile), ("time_vs_size", time_vs_size),
+                               ("gap_vs_time", gap_vs_time)):  # fmt: skip
+                fig = plot(rows)
+                fig.savefig(out / f"{name}.png", dpi=120, bbox_inches="tight")
+        except ImportError:
+            print("optml bench: plots skipped (pip install matplotlib)", file=sys.stderr)
+    print(f"rows: {out / 'results.sqlite'} ({len(rows)}), summary: {out / 'summary.md'}")
     return 0
+
+
+def _records(df):
+    return df.to_dict("records") if hasattr(df, "to_dict") else list(df)
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    import csv
+
+    if not rows:
+        path.write_text("")
+        return
+    with open(path, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def _parse_value(v: str):

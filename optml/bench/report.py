@@ -1,22 +1,31 @@
-r"""Summaries and Dolan–Moré performance profiles of benchmark rows.
+r"""Summaries, Dolan–Moré performance profiles and plots of benchmark rows.
 
-Conventions (documented in docs/bench.md):
+Conventions (docs/bench.md states them for users):
 
+* a *solver* is a backend/solver pair, labelled ``"backend/solver"``;
+* times are ``wall_time`` by default: the seconds of ``Program.solve`` from the lowered
+  program to the checked result, measured by the worker in the same way for every pair
+  (modelling-layer translation included). ``solve_time`` (the solver's own report, which each
+  backend measures differently) can be chosen with ``time="solve_time"``;
 * a task is *solved* when its status is ``optimal`` and optml's numpy check verified it;
-* the shifted geometric mean of times uses shift :math:`s = 1` s,
-  :math:`\mathrm{sgm} = \exp\big(\tfrac1N \sum_i \log(t_i + s)\big) - s`, with unsolved tasks
-  counted at their time limit;
-* the performance ratio of solver :math:`s` on instance :math:`p` is
-  :math:`r_{p,s} = t_{p,s} / \min_{s'} t_{p,s'}` over solvers that solved :math:`p`
-  (:math:`\infty` when :math:`s` did not), and the profile is
-  :math:`\rho_s(\tau) = |\{p : r_{p,s} \le \tau\}| / |P|`.
-  Repeats of a task are averaged first.
+* repeats are merged first: an instance counts as solved by a solver when every repeat solved
+  it, and its time :math:`t_{p,s}` is the mean over repeats of the solve time, an unsolved
+  repeat counting at its time limit;
+* the shifted geometric mean with shift :math:`\sigma = 1` s is
+  :math:`\mathrm{sgm}_s = \exp\big(\tfrac1{|P_s|}\sum_{p\in P_s}\log(t_{p,s}+\sigma)\big)-\sigma`
+  with unsolved instances at their time limit;
+* the performance ratio is :math:`r_{p,s} = t_{p,s} / \min\{t_{p,s'} : s' \text{ solved } p\}`
+  (:math:`\infty` when :math:`s` did not solve :math:`p`) and the profile is
+  :math:`\rho_s(\tau) = |\{p \in P : r_{p,s} \le \tau\}| / |P|` over all instances :math:`P`
+  (Dolan and Moré, 2002).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+
+FAILED = ("crashed", "killed", "out_of_memory", "error")
 
 
 def _records(df) -> list[dict]:
@@ -33,133 +42,228 @@ def _frame(rows: list[dict]):
     return pd.DataFrame(rows)
 
 
-def _solved(r) -> bool:
-    return r.get("status") == "optimal" and bool(r.get("verified"))
-
-
-def _time(r) -> float:
-    t = r.get("solve_time")
-    return float(t) if t is not None and not _isnan(t) else float("nan")
-
-
-def _isnan(x) -> bool:
+def _num(x) -> float:
     try:
-        return math.isnan(float(x))
+        x = float(x)
     except (TypeError, ValueError):
-        return True
+        return math.nan
+    return x
 
 
-def _label(r) -> str:
+def solved(r) -> bool:
+    """A row counts as solved: status ``optimal`` and verified by optml's numpy check."""
+    v = r.get("verified")
+    return r.get("status") == "optimal" and bool(v) and not (isinstance(v, float) and math.isnan(v))
+
+
+def label(r) -> str:
     return f"{r.get('backend')}/{r.get('solver')}"
 
 
-def _per_instance(rows):
-    """(instance, label) -> (solved, mean time over repeats, time limit)."""
+def _time(r, time: str) -> float:
+    """The row's time, or its time limit when unsolved (or the time is missing)."""
+    tl = _num(r.get("time_limit"))
+    t = _num(r.get(time))
+    if not solved(r) or math.isnan(t):
+        return tl
+    return t
+
+
+def per_instance(df, time: str = "wall_time") -> dict:
+    """``{(instance, label): (solved, time, gap)}`` with repeats merged (see module doc)."""
     acc = defaultdict(list)
-    for r in rows:
-        acc[(r["instance"], _label(r))].append(r)
+    for r in _records(df):
+        acc[(r["instance"], label(r))].append(r)
     out = {}
     for k, rs in acc.items():
-        solved = all(_solved(r) for r in rs)
-        times = [_time(r) for r in rs]
-        tl = max(float(r.get("time_limit") or 0) for r in rs)
-        out[k] = (solved, sum(times) / len(times) if solved else float("inf"), tl)
+        ok = all(solved(r) for r in rs)
+        t = sum(_time(r, time) for r in rs) / len(rs)
+        gaps = [_num(r.get("gap")) for r in rs]
+        gaps = [g for g in gaps if math.isfinite(g)]
+        out[k] = (ok, t, sum(gaps) / len(gaps) if gaps else math.nan)
     return out
 
 
-def summarize(df, shift: float = 1.0):
-    """Per backend/solver: tasks, solved, shifted geometric mean time, mean gap, fastest count."""
+def shifted_geometric_mean(values, shift: float = 1.0) -> float:
+    r""":math:`\exp(\frac1N\sum\log(v_i+s)) - s`."""
+    values = list(values)
+    if not values:
+        return math.nan
+    return math.exp(sum(math.log(v + shift) for v in values) / len(values)) - shift
+
+
+def summarize(df, shift: float = 1.0, time: str = "wall_time"):
+    """One row per backend/solver pair.
+
+    Columns: ``backend``, ``solver``, ``tasks`` (rows, repeats included), ``instances``,
+    ``solved`` (instances solved in every repeat), ``failed`` (tasks that crashed, were
+    killed, ran out of memory or raised), ``sgm_time`` (shifted geometric mean of ``time``
+    over instances, shift ``shift`` seconds, unsolved at the time limit), ``mean_gap`` (over
+    instances with a finite gap) and ``fastest`` (instances on which it was fastest among the
+    pairs that solved them; ties count for each).
+
+    Returns a pandas DataFrame (a list of dicts without pandas).
+    """
     rows = _records(df)
+    inst = per_instance(rows, time)
+    best: dict[str, float] = {}
+    for (i, _), (ok, t, _) in inst.items():
+        if ok:
+            best[i] = min(best.get(i, math.inf), t)
     by = defaultdict(list)
     for r in rows:
-        by[_label(r)].append(r)
-    inst = _per_instance(rows)
-    best = {}
-    for (i, lab), (ok, t, _) in inst.items():
-        if ok and t < best.get(i, (float("inf"), None))[0]:
-            best[i] = (t, lab)
+        by[label(r)].append(r)
     out = []
     for lab, rs in sorted(by.items()):
-        ts = []
-        for r in rs:
-            t = _time(r) if _solved(r) else float(r.get("time_limit") or 0)
-            ts.append(t if not _isnan(t) else float(r.get("time_limit") or 0))
-        sgm = math.exp(sum(math.log(t + shift) for t in ts) / len(ts)) - shift
-        gaps = [float(r["gap"]) for r in rs if r.get("gap") is not None
-                and not _isnan(r["gap"]) and math.isfinite(float(r["gap"]))]  # fmt: skip
+        mine = {i: v for (i, lb), v in inst.items() if lb == lab}
+        gaps = [g for _, _, g in mine.values() if math.isfinite(g)]
         out.append({
             "backend": rs[0].get("backend"), "solver": rs[0].get("solver"), "tasks": len(rs),
-            "solved": sum(_solved(r) for r in rs), "sgm_time": sgm,
-            "mean_gap": sum(gaps) / len(gaps) if gaps else float("nan"),
-            "fastest": sum(1 for t, lab2 in best.values() if lab2 == lab),
+            "instances": len(mine), "solved": sum(ok for ok, _, _ in mine.values()),
+            "failed": sum(r.get("status") in FAILED for r in rs),
+            "sgm_time": shifted_geometric_mean((t for _, t, _ in mine.values()), shift),
+            "mean_gap": sum(gaps) / len(gaps) if gaps else math.nan,
+            "fastest": sum(1 for i, (ok, t, _) in mine.items() if ok and t <= best[i]),
         })  # fmt: skip
     return _frame(out)
 
 
-def profile_data(df, taus=None) -> dict:
-    """Dolan–Moré profile: ``{"tau": [...], label: [rho(tau) ...]}``."""
-    rows = _records(df)
-    inst = _per_instance(rows)
+def profile_data(df, taus=None, time: str = "wall_time") -> dict:
+    r"""Dolan–Moré profile: ``{"tau": [...], label: [rho(tau) ...], ...}``.
+
+    Without ``taus``, the breakpoints of the step functions (every finite ratio, and 1) are
+    used, so the result is exact. Times below 1e-9 s count as 1e-9 s.
+    """
+    ratios = performance_ratios(df, time)
+    if taus is None:
+        finite = {r for rs in ratios.values() for r in rs if math.isfinite(r)}
+        taus = sorted(finite | {1.0})
+    out = {"tau": [float(t) for t in taus]}
+    for lab, rs in ratios.items():
+        n = len(rs)
+        out[lab] = [sum(1 for r in rs if r <= tau) / n if n else 0.0 for tau in taus]
+    return out
+
+
+def performance_ratios(df, time: str = "wall_time") -> dict:
+    """``{label: [r_{p,s} for p in sorted instances]}`` (``inf`` where not solved)."""
+    inst = per_instance(df, time)
     instances = sorted({i for i, _ in inst})
     labels = sorted({lab for _, lab in inst})
     best = {}
     for (i, _), (ok, t, _) in inst.items():
         if ok:
-            best[i] = min(best.get(i, float("inf")), max(t, 1e-9))
-    ratios = {lab: [] for lab in labels}
-    for i in instances:
-        for lab in labels:
-            ok, t, _ = inst.get((i, lab), (False, float("inf"), 0))
-            ratios[lab].append(max(t, 1e-9) / best[i] if ok and i in best else float("inf"))
-    if taus is None:
-        finite = [r for rs in ratios.values() for r in rs if math.isfinite(r)]
-        top = max(finite + [1.0]) * 1.1
-        taus = [1.0 + (top - 1.0) * k / 199 for k in range(200)]
-    out = {"tau": list(taus)}
-    n = len(instances)
+            best[i] = min(best.get(i, math.inf), max(t, 1e-9))
+    out = {}
     for lab in labels:
-        out[lab] = [sum(1 for r in ratios[lab] if r <= tau) / n if n else 0.0 for tau in taus]
+        rs = []
+        for i in instances:
+            ok, t, _ = inst.get((i, lab), (False, math.inf, math.nan))
+            rs.append(max(t, 1e-9) / best[i] if ok else math.inf)
+        out[lab] = rs
     return out
 
 
-def performance_profile(df, ax=None, taus=None):
-    """Plot the Dolan–Moré performance profile (needs matplotlib); returns the figure."""
+def _plt():
     try:
-        import matplotlib
+        import matplotlib.pyplot as plt  # headless: matplotlib falls back to Agg by itself
+    except ImportError as exc:
+        raise ImportError('plots need matplotlib: pip install "optml-models[plot]"') from exc
+    return plt
 
-        if ax is None:
-            matplotlib.use(matplotlib.get_backend() or "Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError(
-            'performance_profile needs matplotlib: pip install "optml-models[plot]"'
-        ) from exc
-    data = profile_data(df, taus)
+
+def performance_profile(df, ax=None, taus=None, time: str = "wall_time"):
+    """Plot the Dolan–Moré performance profile (needs matplotlib); returns the figure."""
+    plt = _plt()
+    data = profile_data(df, taus, time)
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
         fig = ax.figure
+    top = max(data["tau"]) if data["tau"] else 1.0
+    xs = list(data["tau"]) + [max(top * 2, 2.0)]
     for lab, rho in data.items():
         if lab != "tau":
-            ax.step(data["tau"], rho, where="post", label=lab)
+            ax.step(xs, list(rho) + [rho[-1] if rho else 0.0], where="post", label=lab)
     ax.set_xscale("log")
+    ax.set_xlim(1, xs[-1])
     ax.set_xlabel(r"$\tau$ (time ratio to the fastest)")
     ax.set_ylabel(r"fraction of instances solved within $\tau$")
     ax.set_ylim(0, 1.02)
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
+    ax.set_title("Performance profile (Dolan–Moré)")
     return fig
 
 
-def to_markdown(df, floatfmt: str = ".3g") -> str:
+def time_vs_size(df, size: str = "p", ax=None, time: str = "wall_time"):
+    """Mean time (unsolved at the time limit, hollow marker) against a size column."""
+    plt = _plt()
+    rows = _records(df)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    by = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        by[label(r)][_num(r.get(size))].append(r)
+    for lab, groups in sorted(by.items()):
+        xs = sorted(x for x in groups if not math.isnan(x))
+        ys = [sum(_time(r, time) for r in groups[x]) / len(groups[x]) for x in xs]
+        allok = [all(solved(r) for r in groups[x]) for x in xs]
+        (line,) = ax.plot(xs, ys, "-", label=lab)
+        ax.plot(
+            [x for x, ok in zip(xs, allok, strict=True) if ok],
+            [y for y, ok in zip(ys, allok, strict=True) if ok],
+            "o",
+            color=line.get_color(),
+        )
+        ax.plot([x for x, ok in zip(xs, allok, strict=True) if not ok],
+                [y for y, ok in zip(ys, allok, strict=True) if not ok], "o", mfc="none",
+                color=line.get_color())  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel(size)
+    ax.set_ylabel(f"{time} (s), unsolved at the time limit")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def gap_vs_time(df, ax=None, time: str = "wall_time"):
+    """Final gap against time, one point per task (gap 0 drawn at 1e-9)."""
+    plt = _plt()
+    rows = _records(df)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    by = defaultdict(list)
+    for r in rows:
+        g, t = _num(r.get("gap")), _num(r.get(time))
+        if math.isfinite(g) and math.isfinite(t):
+            by[label(r)].append((t, max(g, 1e-9)))
+    for lab, pts in sorted(by.items()):
+        ax.plot([t for t, _ in pts], [g for _, g in pts], "o", label=lab, alpha=0.7)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"{time} (s)")
+    ax.set_ylabel("relative gap")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def to_markdown(df, floatfmt: str = ".3g", columns=None) -> str:
     """A Markdown table of rows (no pandas needed)."""
     rows = _records(df)
     if not rows:
         return "(no rows)"
-    cols = list(rows[0])
+    cols = list(columns or rows[0])
 
     def fmt(v):
-        return format(v, floatfmt) if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return format(v, floatfmt)
+        return "" if v is None else str(v)
 
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in rows]

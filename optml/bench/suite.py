@@ -3,7 +3,10 @@
 A suite file::
 
     name = "best-subset"
-    time_limit = 30          # seconds per solve
+    time_limit = 30          # seconds per solve (passed to the solver)
+    margin = 10              # hard wall-clock limit = time_limit + margin
+    memory_limit_mb = 4000   # optional: resident memory limit of the worker process
+    mip_gap = 1e-4           # relative gap for MIPs (default 1e-4)
     repeats = 1
     threads = 1
     plugins = []             # modules imported in each worker (e.g. to register a backend)
@@ -11,6 +14,7 @@ A suite file::
     [[solvers]]              # backend/solver pairs; every model runs on each
     backend = "pyomo"
     solver = "scip"
+    options = {}             # solver options, passed as they are
 
     [[models]]
     name = "best_subset"                  # a name from MODELS, or "package.module:Class"
@@ -22,7 +26,11 @@ A suite file::
     seeds = [0, 1]
 
 The cross product models x params grid x data x params grid x seeds x solvers x repeats gives
-the tasks. Errors name the key (and, for TOML syntax errors, the line).
+the tasks. A model is an estimator class with ``build_program(X, y)`` (built as
+``Class(**params)``) or a function ``f(X, y, **params) -> Program``. A parameter whose value
+must itself be a list is written as a list of lists (``groups = [[[0, 1], [2, 3]]]``).
+
+Errors name the key and, for a file, its line.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import hashlib
 import importlib
 import itertools
 import json
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +53,9 @@ MODELS = {
     "best_subset": "optml.regression:BestSubsetRegression",
     "lad": "optml.regression:LeastAbsoluteDeviation",
     "quantile": "optml.regression:QuantileRegression",
+    "huber": "optml.regression:HuberRegression",
+    "svr": "optml.regression:SupportVectorRegression",
+    "trimmed": "optml.regression:LeastTrimmedSquares",
     "soft_margin_svm": "optml.classification:SoftMarginSVM",
     "sparse_svm": "optml.classification:SparseSVM",
     "logistic": "optml.classification:LogisticRegression",
@@ -51,16 +63,31 @@ MODELS = {
     "kmedoids": "optml.clustering:KMedoids",
 }
 
-_TOP_KEYS = {"name", "time_limit", "repeats", "threads", "plugins", "solvers", "models", "data",
-             "memory_limit_mb", "margin"}  # fmt: skip
+_TOP_KEYS = {"name": str, "time_limit": (int, float), "repeats": int, "threads": int,
+             "plugins": list, "solvers": list, "models": list, "data": list,
+             "memory_limit_mb": (int, float), "margin": (int, float),
+             "mip_gap": (int, float)}  # fmt: skip
+_ENTRY_KEYS = {
+    "models": {"name", "params"},
+    "data": {"name", "params", "seeds"},
+    "solvers": {"backend", "solver", "options"},
+}
 
 
 class SuiteError(ValueError):
-    """A malformed suite: the message names the key (and line where known)."""
+    """A malformed suite: the message names the key (and its line for a file)."""
 
-    def __init__(self, message: str, key: str | None = None):
+    def __init__(self, message: str, key: str | None = None, line: int | None = None):
         super().__init__(message)
         self.key = key
+        self.line = line
+
+
+class Suite(dict):
+    """A parsed suite (a dict) that remembers its TOML text and file, for error lines."""
+
+    text: str | None = None
+    path: str | None = None
 
 
 @dataclass
@@ -77,16 +104,18 @@ class Task:
     time_limit: float
     repeat: int = 0
     threads: int = 1
+    mip_gap: float | None = None
+    options: dict = field(default_factory=dict)
     plugins: list = field(default_factory=list)
-    memory_limit_mb: int | None = None
+    memory_limit_mb: float | None = None
     margin: float = 10.0
-    payload: str | None = None  # pickled (estimator, X, y) for bench.compare
+    payload: str | None = None  # pickled program for bench.compare
 
     @property
     def key(self) -> str:
         """Stable identity of the task (used by ``--resume``)."""
         d = asdict(self)
-        for k in ("plugins", "margin", "payload"):
+        for k in ("plugins", "margin", "payload", "memory_limit_mb"):
             d.pop(k)
         return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -97,18 +126,20 @@ class Task:
         return json.dumps(d, sort_keys=True, default=str)
 
 
+# --------------------------------------------------------------------------- models, data
 def resolve_model(name: str):
     """The estimator class (or program builder) for a suite model name."""
     target = MODELS.get(name, name)
     if ":" not in target:
         raise SuiteError(
-            f"unknown model {name!r}: use one of {sorted(MODELS)} or 'package.module:Class'"
+            f"unknown model {name!r}: use one of {sorted(MODELS)} or 'package.module:Class'",
+            "name",
         )
     mod, attr = target.split(":", 1)
     try:
         return getattr(importlib.import_module(mod), attr)
     except (ImportError, AttributeError) as exc:
-        raise SuiteError(f"model {name!r} ({target}) cannot be imported: {exc}") from None
+        raise SuiteError(f"model {name!r} ({target}) cannot be imported: {exc}", "name") from None
 
 
 def make_data(name: str, params: dict, seed: int | None):
@@ -124,80 +155,217 @@ def make_data(name: str, params: dict, seed: int | None):
     if gen is None or not name.startswith("make_"):
         raise SuiteError(
             f"unknown data {name!r}: a bundled set {data.list_datasets()} or a generator "
-            f"optml.data.make_*"
+            f"optml.data.make_*",
+            "name",
         )
     out = gen(**params, random_state=seed)
     return out[0], out[1]
 
 
-def load_suite(source) -> dict:
-    """Parse a suite from a TOML path, TOML text or dict; raise :class:`SuiteError`."""
+def build_instance(model: str, params: dict, data: str, data_params: dict, seed):
+    """``(program, X, y)`` of one instance: the data, then the model's program."""
+    X, y = make_data(data, data_params, seed)
+    target = resolve_model(model)
+    if hasattr(target, "build_program"):
+        program = target(**params).build_program(X, y)
+    elif callable(target):  # a function (X, y, **params) -> Program
+        program = target(X, y, **params)
+    else:
+        raise SuiteError(f"model {model!r} is neither an estimator class nor a function", "name")
+    return program, X, y
+
+
+# --------------------------------------------------------------------------- parsing
+def load_suite(source) -> Suite:
+    """Parse and check a suite from a TOML path, TOML text or dict; raise :class:`SuiteError`
+    naming the key (and line) of the first problem."""
     import tomllib
 
+    if isinstance(source, Suite):
+        return source
+    suite = Suite()
     if isinstance(source, dict):
-        spec = source
+        suite.update(source)
     else:
-        text = Path(source).read_text() if Path(str(source)).exists() else str(source)
+        is_file = isinstance(source, Path) or (
+            "\n" not in str(source) and Path(str(source)).is_file()
+        )
+        if not is_file and isinstance(source, str) and source.endswith(".toml"):
+            raise FileNotFoundError(f"suite file {source!r} does not exist")
+        text = Path(source).read_text() if is_file else str(source)
+        suite.text, suite.path = text, str(source) if is_file else None
         try:
-            spec = tomllib.loads(text)
+            suite.update(tomllib.loads(text))
         except tomllib.TOMLDecodeError as exc:
-            raise SuiteError(f"suite file is not valid TOML: {exc}") from None
-        try:
-            _validate(spec)
-        except SuiteError as exc:
-            line = _line_of(text, exc.key)
-            if line is None:
-                raise
-            raise SuiteError(f"{exc} (line {line})", exc.key) from None
-        return spec
-    _validate(spec)
-    return spec
+            raise SuiteError(f"{_where(suite)}not valid TOML: {exc}") from None
+    try:
+        _validate(suite)
+    except SuiteError as exc:
+        raise _with_line(suite, exc) from None
+    return suite
 
 
-def _line_of(text: str, key: str | None) -> int | None:
-    if not key:
+def _where(suite: Suite) -> str:
+    return f"suite {suite.path}: " if suite.path else "suite: "
+
+
+def _with_line(suite: Suite, exc: SuiteError) -> SuiteError:
+    path = getattr(exc, "path", None) or ([exc.key] if exc.key else [])
+    line = _locate(suite.text, path) if suite.text else None
+    msg = f"{_where(suite)}{exc}" + (f" (line {line})" if line else "")
+    return SuiteError(msg, exc.key, line)
+
+
+def _err(message: str, *path) -> SuiteError:
+    """An error about ``path`` (e.g. ``("models", 1, "params")``), naming its last key."""
+    keys = [p for p in path if isinstance(p, str)]
+    e = SuiteError(message, keys[-1] if keys else None)
+    e.path = list(path)
+    return e
+
+
+def _locate(text: str, path: list) -> int | None:
+    """Line (1-based) of ``path`` in TOML ``text``: a top-level key, ``[[table]]`` number
+    ``i``, or a key inside it; the nearest enclosing line when the key is absent."""
+    if not text or not path:
         return None
-    for i, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith(key) or f" {key} " in f" {stripped} " or f"[{key}]" in stripped:
-            return i
-    return None
+    lines = text.splitlines()
+
+    def key_line(start, stop, key):
+        for j in range(start, stop):
+            s = lines[j].strip()
+            if s.startswith(f"{key} ") or s.startswith(f"{key}=") or s.startswith(f'"{key}"'):
+                return j
+        return None
+
+    headers = [j for j, ln in enumerate(lines) if ln.strip().startswith("[")]
+    if not isinstance(path[0], str):
+        return None
+    table = path[0]
+    if len(path) == 1 or not isinstance(path[1], int):  # a top-level key
+        stop = headers[0] if headers else len(lines)
+        j = key_line(0, stop, table)
+        if j is None:
+            hs = [h for h in headers if lines[h].strip().strip("[]").strip() == table]
+            j = hs[0] if hs else None
+        return None if j is None else j + 1
+    idx = path[1]
+    hs = [h for h in headers if lines[h].strip() == f"[[{table}]]"]
+    if idx < len(hs):
+        start = hs[idx]
+        nxt = [h for h in headers if h > start]
+        stop = nxt[0] if nxt else len(lines)
+        j = key_line(start + 1, stop, path[2]) if len(path) > 2 else None
+        return (start if j is None else j) + 1
+    j = key_line(0, len(lines), table)  # inline: models = [{...}, ...]
+    return None if j is None else j + 1
 
 
 def _validate(spec: dict) -> None:
-    unknown = set(spec) - _TOP_KEYS
-    if unknown:
-        raise SuiteError(
-            f"unknown key(s) {sorted(unknown)} in suite; allowed: {sorted(_TOP_KEYS)}",
-            sorted(unknown)[0],
-        )
+    for key in spec:
+        if key not in _TOP_KEYS:
+            raise _err(f"unknown key {key!r}; allowed keys: {sorted(_TOP_KEYS)}", key)
     for key in ("models", "data", "solvers"):
         if key not in spec:
-            raise SuiteError(f"suite has no [[{key}]] entries (key {key!r} is required)")
+            raise _err(f"the suite has no [[{key}]] entries (key {key!r} is required)", key)
         if not isinstance(spec[key], list) or not spec[key]:
-            raise SuiteError(f"key {key!r} must be a non-empty array of tables ([[{key}]])", key)
-    for i, m in enumerate(spec["models"]):
-        if "name" not in m:
-            raise SuiteError(f"models[{i}] has no 'name'", "models")
-        _check_params(m.get("params", {}), f"models[{i}].params")
+            raise _err(f"key {key!r} must be a non-empty array of tables ([[{key}]])", key)
+        for i, entry in enumerate(spec[key]):
+            if not isinstance(entry, dict):
+                raise _err(f"{key}[{i}] must be a table, got {entry!r}", key, i)
+            for k in entry:
+                if k not in _ENTRY_KEYS[key]:
+                    raise _err(f"unknown key {k!r} in {key}[{i}]; allowed: "
+                               f"{sorted(_ENTRY_KEYS[key])}", key, i, k)  # fmt: skip
+    for key, kind in _TOP_KEYS.items():
+        if key in spec and not isinstance(spec[key], kind) or isinstance(spec.get(key), bool):
+            raise _err(f"key {key!r} must be of type {_kind(kind)}, got {spec[key]!r}", key)
+    for key in ("time_limit", "repeats", "threads", "memory_limit_mb"):
+        if key in spec and spec[key] <= 0:
+            raise _err(f"key {key!r} must be positive, got {spec[key]!r}", key)
+    if "margin" in spec and spec["margin"] < 0:
+        raise _err(f"key 'margin' must be >= 0 seconds, got {spec['margin']!r}", "margin")
+    if "mip_gap" in spec and not 0 <= spec["mip_gap"] < 1:
+        raise _err(f"key 'mip_gap' must be in [0, 1), got {spec['mip_gap']!r}", "mip_gap")
+    if not all(isinstance(m, str) for m in spec.get("plugins", [])):
+        raise _err(f"key 'plugins' must be a list of module names, got {spec['plugins']!r}",
+                   "plugins")  # fmt: skip
+    for key in ("models", "data"):
+        for i, m in enumerate(spec[key]):
+            if not isinstance(m.get("name"), str):
+                raise _err(f"{key}[{i}] needs a string 'name'", key, i, "name")
+            if not isinstance(m.get("params", {}), dict):
+                raise _err(f"{key}[{i}].params must be a table, got {m['params']!r}",
+                           key, i, "params")  # fmt: skip
     for i, d in enumerate(spec["data"]):
-        if "name" not in d:
-            raise SuiteError(f"data[{i}] has no 'name'", "data")
-        _check_params(d.get("params", {}), f"data[{i}].params")
         seeds = d.get("seeds", [None])
-        if not isinstance(seeds, list) or not all(s is None or isinstance(s, int) for s in seeds):
-            raise SuiteError(f"data[{i}].seeds must be a list of integers, got {seeds!r}", "seeds")
+        if not isinstance(seeds, list) or not all(
+            s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in seeds
+        ):
+            raise _err(f"data[{i}].seeds must be a list of integers, got {seeds!r}",
+                       "data", i, "seeds")  # fmt: skip
     for i, s in enumerate(spec["solvers"]):
-        if not isinstance(s, dict) or not ({"backend", "solver"} & set(s)):
-            raise SuiteError(f"solvers[{i}] needs 'backend' and/or 'solver'", "solvers")
-    for key, kind in (("time_limit", (int, float)), ("repeats", int), ("threads", int)):
-        if key in spec and (not isinstance(spec[key], kind) or spec[key] <= 0):
-            raise SuiteError(f"key {key!r} must be a positive number, got {spec[key]!r}", key)
+        if not ({"backend", "solver"} & set(s)):
+            raise _err(f"solvers[{i}] needs 'backend' and/or 'solver'", "solvers", i)
+        for k in ("backend", "solver"):
+            if k in s and not isinstance(s[k], str):
+                raise _err(f"solvers[{i}].{k} must be a string, got {s[k]!r}", "solvers", i, k)
+        if not isinstance(s.get("options", {}), dict):
+            raise _err(f"solvers[{i}].options must be a table", "solvers", i, "options")
 
 
-def _check_params(params, where):
-    if not isinstance(params, dict):
-        raise SuiteError(f"{where} must be a table, got {type(params).__name__}", "params")
+def _kind(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def check_solvers(spec, pythonpath=()) -> None:
+    """Import the suite's plugins and check every backend/solver name and model; raise
+    :class:`SuiteError` listing the installed solvers for an unknown one."""
+    from optml.backends import _BACKEND_MODULES, _REGISTRY, available, get_backend
+
+    suite = load_suite(spec)
+    added = [p for p in pythonpath if p not in sys.path]
+    sys.path[:0] = added
+    try:
+        for mod in suite.get("plugins", []):
+            try:
+                importlib.import_module(mod)
+            except Exception as exc:
+                raise _with_line(suite, _err(f"plugin {mod!r} cannot be imported: {exc}",
+                                             "plugins")) from None  # fmt: skip
+        for i, m in enumerate(suite["models"]):
+            try:
+                resolve_model(m["name"])
+            except SuiteError as exc:
+                raise _with_line(suite, _err(f"models[{i}]: {exc}", "models", i, "name")) from None
+    finally:
+        for p in added:
+            sys.path.remove(p)
+    backends = sorted(set(_BACKEND_MODULES) | set(_REGISTRY))
+    installed = {r["solver"] for r in available()}
+    for name, b in list(_REGISTRY.items()):  # plug-in backends registered by the plugins
+        if name not in _BACKEND_MODULES and b.is_available():
+            installed |= {s for s, sp in b.solvers.items() if sp.is_available()}
+    installed = sorted(installed)
+    known = set()
+    for b in backends:
+        try:
+            known |= set(get_backend(b).solvers)
+        except Exception:
+            continue
+    for i, s in enumerate(suite["solvers"]):
+        b, name = s.get("backend", "auto"), s.get("solver")
+        if b != "auto" and b not in backends:
+            raise _with_line(suite, _err(f"solvers[{i}]: unknown backend {b!r}; known backends: "
+                                         f"{backends} or 'auto'", "solvers", i, "backend"))  # fmt: skip
+        if name is not None and name.lower() not in known | set(installed):
+            raise _with_line(suite, _err(f"solvers[{i}]: unknown solver {name!r}; installed "
+                                         f"solvers: {installed}", "solvers", i, "solver"))  # fmt: skip
+        if name is not None and name.lower() not in installed:
+            raise _with_line(suite, _err(f"solvers[{i}]: solver {name!r} is not installed; "
+                                         f"installed solvers: {installed}", "solvers", i,
+                                         "solver"))  # fmt: skip
 
 
 def _grid(params: dict) -> list[dict]:
@@ -206,10 +374,15 @@ def _grid(params: dict) -> list[dict]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values)]
 
 
-def expand(spec: dict) -> list[Task]:
+def expand(spec) -> list[Task]:
     """All tasks of a suite, in a deterministic order."""
-    spec = load_suite(spec) if not isinstance(spec, dict) else (_validate(spec) or spec)
+    spec = load_suite(spec)
     tl = float(spec.get("time_limit", 60))
+    common = dict(
+        time_limit=tl, threads=int(spec.get("threads", 1)), mip_gap=spec.get("mip_gap"),
+        plugins=list(spec.get("plugins", [])), memory_limit_mb=spec.get("memory_limit_mb"),
+        margin=float(spec.get("margin", 10.0)),
+    )  # fmt: skip
     tasks = []
     for m in spec["models"]:
         for mp in _grid(m.get("params", {})):
@@ -218,20 +391,14 @@ def expand(spec: dict) -> list[Task]:
                     for seed in d.get("seeds", [None]):
                         for s in spec["solvers"]:
                             for r in range(int(spec.get("repeats", 1))):
-                                tasks.append(
-                                    Task(
-                                        model=m["name"], params=mp, data=d["name"],
-                                        data_params=dp, seed=seed,
-                                        backend=s.get("backend", "auto"),
-                                        solver=s.get("solver"), time_limit=tl, repeat=r,
-                                        threads=int(spec.get("threads", 1)),
-                                        plugins=list(spec.get("plugins", [])),
-                                        memory_limit_mb=spec.get("memory_limit_mb"),
-                                        margin=float(spec.get("margin", 10.0)),
-                                    )
-                                )  # fmt: skip
+                                tasks.append(Task(
+                                    model=m["name"], params=mp, data=d["name"], data_params=dp,
+                                    seed=seed, backend=s.get("backend", "auto"),
+                                    solver=s.get("solver"), repeat=r,
+                                    options=dict(s.get("options", {})), **common,
+                                ))  # fmt: skip
     return tasks
 
 
 def task_from_dict(d: dict[str, Any]) -> Task:
-    return Task(**d)
+    return Task(**{k: v for k, v in d.items() if k in Task.__dataclass_fields__})

@@ -1,47 +1,134 @@
-"""Runs one benchmark task in its own process: ``python -m optml.bench.worker TASK.json OUT.json``.
+"""The benchmark worker: a long-lived process that runs tasks one at a time.
 
-The parent sets the thread environment variables and resource limits; this process builds the
-data and the program, warms the solver path up on a tiny program (so imports are not timed),
-solves, checks the answer with numpy, and writes one JSON row.
+Started by :mod:`optml.bench.runner` as ``python -m optml.bench.worker --serve RESULT_FD
+MAX_TASKS``. It reads one task (a JSON object) per line on stdin, runs it, and writes one
+result row (a JSON object) per line to the file descriptor ``RESULT_FD``; solver logs on
+stdout and stderr never mix with the results. It exits after ``MAX_TASKS`` tasks, on end of
+input, or when its parent goes away.
+
+For each task it builds the data and the program, warms the solver path up on a tiny program
+of the same kind the first time this process meets that path (so imports and lazy
+initialisation are not timed, and the time spent is recorded as ``warm_up_time``), solves,
+checks the answer with numpy, and measures the task's own peak resident memory.
+
+The supervisor (not this process) enforces the hard limits: a task that crashes this process,
+hangs past its wall-clock limit or exceeds its memory limit is recorded as such, and the
+process is replaced.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
+import os
 import pickle
 import platform
-import resource
 import sys
+import threading
 import time
 
+_WARMED: dict[tuple, float] = {}
 
-def _warm_up(backend: str, solver: str | None, problem_class: str, options: dict) -> None:
-    """Solve a tiny program of the same class on the same path; failures are ignored."""
+
+def program_hash(program) -> str:
+    """A short hash of the lowered program (matrices, bounds, integrality, objective).
+
+    Every solver of one instance must see the same hash: the evidence that they were handed
+    the same mathematical object.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+
+    canon = program.canonical()
+    h = hashlib.sha1()
+    for name in ("A", "row_lb", "row_ub", "P", "q", "lb", "ub", "integer", "sense"):
+        v = getattr(canon, name, None)
+        if v is None:
+            continue
+        if sp.issparse(v):
+            v = v.tocsr()
+            for part in (v.indptr, v.indices, v.data):
+                h.update(np.ascontiguousarray(part).tobytes())
+            h.update(str(v.shape).encode())
+        elif isinstance(v, np.ndarray):
+            h.update(np.ascontiguousarray(v).tobytes())
+        else:
+            h.update(repr(v).encode())
+    h.update(repr(getattr(canon, "soc", None) and len(canon.soc)).encode())
+    h.update(program.problem_class.encode())
+    return h.hexdigest()[:16]
+
+
+def _warm_up(backend: str, solver: str | None, problem_class: str, options: dict) -> float:
+    """Solve a tiny program of the same kind on the same path once per process; returns the
+    seconds spent (0 when this path is already warm). Failures are ignored."""
+    integer = problem_class.startswith("MI")
+    quad = "QP" in problem_class
+    key = (backend, solver, integer, quad, json.dumps(options, sort_keys=True, default=str))
+    if key in _WARMED:
+        return 0.0
+    t0 = time.perf_counter()
     import numpy as np
 
     import optml as om
 
     p = om.Program("warm_up")
-    x = p.var(
-        "x", 2, lb=0, ub=1, domain="binary" if problem_class.startswith("MI") else "continuous"
-    )
+    x = p.var("x", 2, lb=0, ub=1, domain="binary" if integer else "continuous")
     p.add(om.sum(x) <= 1)
-    if "QP" in problem_class:
+    if quad:
         p.minimize(om.sum_squares(x - 0.3))
     else:
         p.minimize(-np.array([1.0, 2.0]) @ x)
     try:
-        p.solve(backend=backend, solver=solver, time_limit=10, **options)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p.solve(backend=backend, solver=solver, time_limit=10, **options)
     except Exception:
         pass
+    _WARMED[key] = time.perf_counter() - t0
+    return _WARMED[key]
 
 
-def run(task: dict) -> dict:
+def _reset_peak() -> bool:
+    """Reset this process's peak resident memory (Linux ``clear_refs``); False if not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak_mb(reset_ok: bool) -> float:
+    if reset_ok:
+        try:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024.0
+        except OSError:
+            pass
+    import resource
+
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
+
+
+def run(task: dict, report=None) -> dict:
+    """Run one task in this process and return its result row (raises on errors).
+
+    ``report(fields)``, when given, receives what is known before the solve (sizes, class,
+    program hash), so that a crash during the solve still leaves them in the row."""
+    import warnings
+
     from optml.bench.suite import make_data, resolve_model
 
     for mod in task.get("plugins") or []:
         importlib.import_module(mod)
+    reset_ok = _reset_peak()
     t0 = time.perf_counter()
     if task.get("payload"):  # the very program object built once by bench.compare
         with open(task["payload"], "rb") as fh:
@@ -51,60 +138,126 @@ def run(task: dict) -> dict:
     else:
         X, y = make_data(task["data"], task["data_params"], task["seed"])
         n, p = int(X.shape[0]), int(X.shape[1]) if X.ndim > 1 else 1
-        est = resolve_model(task["model"])(**task["params"])
         data_time = time.perf_counter() - t0
         t0 = time.perf_counter()
-        program = est.build_program(X, y) if hasattr(est, "build_program") else est(X, y)
+        target = resolve_model(task["model"])
+        if hasattr(target, "build_program"):
+            program = target(**task["params"]).build_program(X, y)
+        else:  # a function (X, y, **params) -> Program
+            program = target(X, y, **task["params"])
         model_time = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    program.canonical()  # the lowering is part of the build (cached for the solve)
+    lower_time = time.perf_counter() - t0
     pclass = program.problem_class
-    options = {}
+    options = dict(task.get("options") or {})
     if task.get("threads"):
         options["threads"] = int(task["threads"])
-    _warm_up(task["backend"], task["solver"], pclass, options)  # same options: HiGHS fixes threads
+    mip_gap = task.get("mip_gap")
+    if mip_gap is None and pclass.startswith("MI"):
+        mip_gap = 1e-4
+    phash = program_hash(program)
+    if report is not None:
+        report({"n": n, "p": p, "problem_class": pclass, "program_hash": phash,
+                "build_time": model_time + lower_time, "mip_gap": mip_gap,
+                "worker_pid": os.getpid()})  # fmt: skip
+    warm = _warm_up(task["backend"], task["solver"], pclass, options)
     t0 = time.perf_counter()
-    res = program.solve(
-        backend=task["backend"], solver=task["solver"], time_limit=task["time_limit"], **options
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = program.solve(
+            backend=task["backend"], solver=task["solver"], time_limit=task["time_limit"],
+            mip_gap=mip_gap, **options,
+        )  # fmt: skip
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB -> MB on Linux
+    message = res.message
+    for w in caught:
+        text = f"{type(w.message).__name__}: {w.message}"
+        if text not in message:
+            message = f"{message}; {text}".strip("; ")
     return {
         "status": res.status,
         "objective": res.objective,
         "bound": res.bound,
         "gap": res.gap,
-        "build_time": res.build_time + model_time,
+        "build_time": model_time + lower_time + res.build_time,
         "solve_time": res.solve_time,
         "wall_time": wall,
         "data_time": data_time,
+        "warm_up_time": warm,
         "objective_check": res.objective_check,
         "max_violation": res.max_violation,
         "verified": bool(res.verified),
         "problem_class": pclass,
+        "program_hash": phash,
         "backend": res.backend,
         "solver": res.solver,
         "solver_version": res.solver_version,
         "n": n,
         "p": p,
-        "peak_memory_mb": peak,
-        "message": res.message[:500],
-        "python": platform.python_version(),
+        "mip_gap": mip_gap,
+        "peak_memory_mb": _peak_mb(reset_ok),
+        "message": message[:1000],
     }
+
+
+def run_safely(task: dict, report=None) -> dict:
+    """:func:`run`, with any Python exception turned into a row (the sweep goes on)."""
+    try:
+        row = run(task, report)
+    except MemoryError:
+        row = {"status": "out_of_memory", "message": "MemoryError in the worker"}
+    except Exception as exc:
+        row = {"status": "error", "message": f"{type(exc).__name__}: {exc}"[:1000]}
+    row["worker_pid"] = os.getpid()
+    return row
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(3)
+
+
+def serve(result_fd: int, max_tasks: int) -> int:
+    """Read tasks from stdin, write rows to ``result_fd``, one JSON line each."""
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    import numpy  # noqa: F401  (the imports every task needs, paid once per process)
+
+    import optml.backends  # noqa: F401
+    import optml.bench.suite  # noqa: F401
+
+    for mod in filter(None, os.environ.get("OPTML_BENCH_PRELOAD", "").split(",")):
+        try:
+            importlib.import_module(mod)
+        except Exception:  # an error shows again, with its message, in the task's row
+            pass
+
+    out = os.fdopen(result_fd, "w", buffering=1)
+    out.write(json.dumps({"ready": os.getpid(), "python": platform.python_version()}) + "\n")
+    done = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        task = json.loads(line)
+        row = run_safely(
+            task, lambda d: out.write(json.dumps({"partial": d}, default=float) + "\n")
+        )
+        out.write(json.dumps(row, default=float) + "\n")
+        done += 1
+        if max_tasks and done >= max_tasks:
+            break
+    out.close()
+    return 0
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    task_path, out_path = argv
-    with open(task_path) as fh:
-        task = json.load(fh)
-    try:
-        row = run(task)
-    except MemoryError:
-        row = {"status": "out_of_memory", "message": "MemoryError in the worker"}
-    except Exception as exc:  # recorded, the sweep goes on
-        row = {"status": "error", "message": f"{type(exc).__name__}: {exc}"[:500]}
-    with open(out_path, "w") as fh:
-        json.dump(row, fh, default=float)
-    return 0
+    if len(argv) == 3 and argv[0] == "--serve":
+        return serve(int(argv[1]), int(argv[2]))
+    print("usage: python -m optml.bench.worker --serve RESULT_FD MAX_TASKS", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""Tiny models for the bench tests, given to suites as ``bench_testmodels:<function>``.
+
+Each is a function ``(X, y, **params) -> Program`` whose optimum the tests recompute
+independently (scipy's linprog, or enumeration).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+import optml as om
+
+
+def lad(X, y, scale: float = 1.0):
+    """Least absolute deviations ``min sum |y - X b|`` as an LP (no intercept)."""
+    n, p = X.shape
+    prog = om.Program("lad")
+    b = prog.var("b", p, lb=None)
+    r = prog.var("r", n, lb=0)
+    s = prog.var("s", n, lb=0)
+    prog.add(X @ b + r - s == scale * y)
+    prog.minimize(om.sum(r) + om.sum(s))
+    return prog
+
+
+def knapsack_data(X, y, items: int = 8):
+    """Values ``|y|`` and weights ``1 + |X[:, 0]|`` of the first ``items`` samples."""
+    v = np.abs(np.asarray(y, float)[:items])
+    w = 1.0 + np.abs(np.asarray(X, float)[:items, 0])
+    return v, w, 0.4 * w.sum()
+
+
+def knapsack(X, y, items: int = 8):
+    """A 0-1 knapsack MILP: ``max v'x  s.t.  w'x <= W``."""
+    v, w, cap = knapsack_data(X, y, items)
+    prog = om.Program("knapsack")
+    x = prog.var("x", items, domain="binary")
+    prog.add(w @ x <= cap)
+    prog.maximize(v @ x)
+    return prog
+
+
+def knapsack_brute(X, y, items: int = 8) -> float:
+    v, w, cap = knapsack_data(X, y, items)
+    best = 0.0
+    for bits in itertools.product((0, 1), repeat=items):
+        x = np.array(bits, float)
+        if w @ x <= cap + 1e-9:
+            best = max(best, float(v @ x))
+    return best
+
+
+def lad_linprog(X, y, scale: float = 1.0) -> float:
+    from scipy.optimize import linprog
+
+    n, p = X.shape
+    c = np.r_[np.zeros(p), np.ones(2 * n)]
+    A = np.hstack([X, np.eye(n), -np.eye(n)])
+    bounds = [(None, None)] * p + [(0, None)] * (2 * n)
+    res = linprog(c, A_eq=A, b_eq=scale * np.asarray(y, float), bounds=bounds, method="highs")
+    assert res.status == 0
+    return float(res.fun)

@@ -1,0 +1,47 @@
+"""A test backend whose solvers misbehave on purpose (imported by bench workers as a plugin).
+
+Solvers of backend ``misbehave``:
+
+* ``segv``: the process kills itself with SIGSEGV;
+* ``sleepy``: sleeps far past any time limit;
+* ``hog``: allocates memory without bound (64 MB per step);
+* ``raiser``: raises an exception;
+* ``slow``: sleeps ``OPTML_TEST_SLOW`` seconds (default 0.3), then solves with HiGHS.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from optml.backends import ALL_CLASSES, Backend, SolverSpec, get_backend, register
+
+
+class Misbehave(Backend):
+    name = "misbehave"
+    module = "optml"
+    solvers = {s: SolverSpec(s, ALL_CLASSES) for s in ("segv", "sleepy", "hog", "raiser", "slow")}
+
+    def is_available(self) -> bool:
+        return True
+
+    def solve(self, canon, solver, time_limit, mip_gap, verbose, options):
+        if solver == "segv":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if solver == "sleepy":
+            time.sleep(3600)
+        if solver == "hog":
+            import numpy as np
+
+            keep = []
+            while True:
+                keep.append(np.ones(8 * 1024 * 1024))  # 64 MB, touched
+        if solver == "raiser":
+            raise RuntimeError("the raiser solver always fails")
+        time.sleep(float(os.environ.get("OPTML_TEST_SLOW", "0.3")))
+        options.pop("threads", None)
+        return get_backend("highs").solve(canon, "highs", time_limit, mip_gap, verbose, options)
+
+
+register(Misbehave())
