@@ -256,6 +256,90 @@ def _scip_direct_class():
     return OptmlScipDirect
 
 
+# ----------------------------------------------------------------------------- HiGHS
+def _highs_class():
+    """Pyomo's persistent HiGHS interface with a fast path for plain linear rows.
+
+    A row that is a ``LinearExpression`` of ``coefficient * variable`` terms with numeric
+    coefficients (every row :func:`to_pyomo` writes) is registered with the same book-keeping
+    as Pyomo's ``add_constraints`` and handed to HiGHS in one ``addRows`` call, without the
+    expression walk and ``generate_standard_repn`` per row. Any other row takes Pyomo's path.
+    If Pyomo's private attributes change, the stock interface is used.
+    """
+    from pyomo.contrib.solver.solvers.highs import Highs
+    from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
+
+    needed = ("_active_constraints", "_named_expressions", "_vars_referenced_by_con",
+              "_referenced_variables", "_pyomo_var_to_solver_var_map",
+              "_pyomo_con_to_solver_con_map", "_solver_con_to_pyomo_con_map", "_solver_model")  # fmt: skip
+    probe = Highs()
+    if not all(hasattr(probe, a) for a in needed):  # pragma: no cover - Pyomo changed
+        return Highs
+
+    class OptmlHighs(Highs):
+        def add_constraints(self, cons):
+            fast, slow = [], []
+            for con in cons:
+                body = con.body
+                if (
+                    body.__class__ is LinearExpression
+                    and con.lb.__class__ in _NUM and con.ub.__class__ in _NUM
+                    and all(a.__class__ is MonomialTermExpression
+                            and a._args_[0].__class__ in _NUM and not a._args_[1].fixed
+                            for a in body._args_)
+                ):  # fmt: skip
+                    fast.append((con, body))
+                else:
+                    slow.append(con)
+            if slow:
+                super().add_constraints(slow)
+            if fast:
+                self._add_linear_rows(fast)
+
+        def _add_linear_rows(self, fast):
+            import highspy
+
+            refs = self._referenced_variables
+            new = {}
+            rows = []
+            for con, body in fast:
+                vs = [a._args_[1] for a in body._args_]
+                for v in vs:
+                    if id(v) not in refs and id(v) not in new:
+                        new[id(v)] = v
+                rows.append(vs)
+            if new:
+                self.add_variables(list(new.values()))
+            vmap = self._pyomo_var_to_solver_var_map
+            n0 = len(self._pyomo_con_to_solver_con_map)
+            starts, idx, vals, lbs, ubs = [], [], [], [], []
+            inf = highspy.kHighsInf
+            for k, ((con, body), vs) in enumerate(zip(fast, rows, strict=True)):
+                self._active_constraints[con] = con.expr
+                self._named_expressions[con] = []
+                self._vars_referenced_by_con[con] = vs
+                for v in vs:
+                    refs[id(v)][0][con] = None
+                starts.append(len(idx))
+                idx.extend([vmap[id(v)] for v in vs])
+                vals.extend([a._args_[0] for a in body._args_])
+                lbs.append(-inf if con.lb is None else con.lb)
+                ubs.append(inf if con.ub is None else con.ub)
+                self._pyomo_con_to_solver_con_map[con] = n0 + k
+                self._solver_con_to_pyomo_con_map[n0 + k] = con
+            self._sol = None
+            self._solver_model.addRows(
+                len(lbs), np.array(lbs, dtype=np.double), np.array(ubs, dtype=np.double),
+                len(idx), np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32),
+                np.array(vals, dtype=np.double),
+            )  # fmt: skip
+
+    return OptmlHighs
+
+
+_NUM = (float, int, type(None))
+
+
 # ----------------------------------------------------------------------------- the backend
 class PyomoBackend(Backend):
     """Pyomo models built from the canonical arrays; see the module docstring."""
@@ -346,11 +430,9 @@ class PyomoBackend(Backend):
         )  # fmt: skip
 
     def _solve_highs(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
-        from pyomo.contrib.solver.solvers.highs import Highs
-
         opts = {} if verbose else {"output_flag": False}
         opts.update(options)
-        opt = Highs()
+        opt = _highs_class()()
         t0 = time.perf_counter()
         opt.set_instance(model)
         if canon.x0 is not None and np.isfinite(canon.x0).all():

@@ -321,6 +321,7 @@ _TIME_LIMIT_SCRIPT = textwrap.dedent(
     wall = time.perf_counter() - t0
     print("RESULT" + json.dumps({"status": r.status, "obj": r.objective, "bound": r.bound,
           "gap": r.gap, "wall": wall, "viol": r.max_violation,
+          "scip_time": r.raw["results"].timing_info.scip_time,
           "has_x": "b" in r.values}))
     """
 )
@@ -345,6 +346,9 @@ def test_time_limit_returns_incumbent_without_hanging(verbose):
     assert r["has_x"] and r["viol"] <= 1e-5
     assert np.isfinite(r["bound"]) and r["bound"] <= r["obj"] + 1e-6
     assert 0 < r["gap"] < np.inf
-    assert r["wall"] <= 1.0 + 10.0  # the limit plus building and Pyomo's translation
+    assert r["scip_time"] <= 1.0 + 0.5  # SCIP itself stops at the limit
+    # the whole call: the limit plus building, Pyomo's translation and presolve (generous: the
+    # test machine may be shared)
+    assert r["wall"] <= 1.0 + 20.0
     if verbose == "1":
         assert "SCIP" in proc.stdout or "SCIP" in proc.stderr  # the log was shown
