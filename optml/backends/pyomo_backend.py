@@ -302,7 +302,7 @@ def _highs_class():
             refs = self._referenced_variables
             new = {}
             rows = []
-            for con, body in fast:
+            for _con, body in fast:
                 vs = [a._args_[1] for a in body._args_]
                 for v in vs:
                     if id(v) not in refs and id(v) not in new:
