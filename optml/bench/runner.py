@@ -47,6 +47,8 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
 #: seconds a new worker may take to start (interpreter, imports) before it counts as crashed
 STARTUP_TIMEOUT = 300.0
+#: seconds allowed for a task's data, program build and warm-up (before the solve's limit)
+DEFAULT_SETUP_LIMIT = 300.0
 #: tasks a worker runs before it is replaced (0: never)
 DEFAULT_MAX_TASKS = 200
 _OOM_WORDS = ("MemoryError", "std::bad_alloc", "Cannot allocate memory", "out of memory")
@@ -148,6 +150,7 @@ class WorkerProcess:
                 [*pythonpath, *filter(None, [env.get("PYTHONPATH")])]
             )
         env["OPTML_BENCH_PRELOAD"] = ",".join(self.config[2])
+        env["OPTML_BENCH_THREADS"] = str(self.config[0])
         rfd, wfd = os.pipe()
         self.log = tempfile.TemporaryFile(prefix="optml-bench-worker-", suffix=".log")
         try:
@@ -242,8 +245,12 @@ class WorkerProcess:
             pass
 
     # -- one task
-    def run(self, task: dict, limit: float, memory_limit_mb=None, stop=None) -> dict:
-        """Send one task and supervise it; returns the worker's row or a failure row."""
+    def run(self, task: dict, limit: float, memory_limit_mb=None, stop=None,
+            setup_limit: float | None = None) -> dict:  # fmt: skip
+        """Send one task and supervise it; returns the worker's row or a failure row.
+
+        ``setup_limit`` bounds the data, build and warm-up phase; ``limit`` the solve, from
+        the moment the worker says it starts."""
         offset = self.log_offset()
         t0 = time.monotonic()
         try:
@@ -266,17 +273,22 @@ class WorkerProcess:
 
         every = 0.02 if memory_limit_mb else 0.25
         partial: dict = {}
+        deadline = t0 + (setup_limit if setup_limit is not None else limit)
         while True:
-            kind, text = self._read_line(t0 + limit, poll=poll, poll_every=every)
+            kind, text = self._read_line(deadline, poll=poll, poll_every=every)
             if kind != "line":
                 break
             row = json.loads(text)
             if "partial" in row:  # sizes, class, hash: known before the solve
                 partial.update(row["partial"])
+                if partial.get("phase") == "solve":  # built and warm: the hard limit starts
+                    deadline = time.monotonic() + limit
                 continue
             row["task_time"] = time.monotonic() - t0
+            partial.pop("phase", None)
             return {**partial, **row}
         elapsed = time.monotonic() - t0
+        solving = partial.pop("phase", None) == "solve"
         if kind == "eof":
             return {**partial, **self._died(offset, t0)}
         self.kill()
@@ -287,10 +299,14 @@ class WorkerProcess:
                     "peak_memory_mb": max(state["peak"], text),
                     "message": f"resident memory {text:.0f} MB passed the limit of "
                                f"{memory_limit_mb} MB; worker killed"}  # fmt: skip
+        if not solving:
+            msg = (f"data, build and warm-up took more than the setup limit of "
+                   f"{setup_limit:.3g} s; worker killed")  # fmt: skip
+        else:
+            msg = (f"no answer within the hard limit of {limit:.3g} s (time limit + margin); "
+                   f"worker killed")  # fmt: skip
         return {**partial, "status": "killed", "task_time": elapsed,
-                "peak_memory_mb": state["peak"] or None,
-                "message": f"no answer within the hard limit of {limit:.3g} s (time limit + "
-                           f"margin); worker killed"}  # fmt: skip
+                "peak_memory_mb": state["peak"] or None, "message": msg}  # fmt: skip
 
     def _died(self, offset: int, t0: float) -> dict:
         try:
@@ -422,7 +438,8 @@ def run_task(task: dict, pool: WorkerPool | None = None, stop=None) -> dict | No
         out = failed
     else:
         try:
-            out = w.run(task, limit, task.get("memory_limit_mb"), stop)
+            setup = float(task.get("setup_limit") or DEFAULT_SETUP_LIMIT)
+            out = w.run(task, limit, task.get("memory_limit_mb"), stop, setup)
         finally:
             pool.release(w)
     if out.get("status") == "stopped" or (stop is not None and stop.is_set()):
@@ -442,8 +459,9 @@ def _task_dicts(tasks: list[Task], pythonpath=()) -> list[dict]:
     preload = set()
     for t in tasks:
         preload.update(t.plugins)
-        if t.backend in _BACKEND_MODULES:
-            preload.add(_BACKEND_MODULES[t.backend])
+        preload.update(_BACKEND_MODULES.get(t.backend, ()))
+        if t.solver == "scip":
+            preload.add("pyscipopt")
     out = []
     for t in tasks:
         d = asdict(t)
@@ -453,10 +471,11 @@ def _task_dicts(tasks: list[Task], pythonpath=()) -> list[dict]:
     return out
 
 
+#: modules a worker imports before its first task when the sweep uses that backend
 _BACKEND_MODULES = {
-    "highs": "optml.backends.highs",
-    "cvxpy": "optml.backends.cvxpy_backend",
-    "pyomo": "optml.backends.pyomo_backend",
+    "highs": ("optml.backends.highs", "highspy"),
+    "cvxpy": ("optml.backends.cvxpy_backend", "cvxpy"),
+    "pyomo": ("optml.backends.pyomo_backend", "pyomo.environ"),
 }
 
 

@@ -4,7 +4,8 @@ A suite file::
 
     name = "best-subset"
     time_limit = 30          # seconds per solve (passed to the solver)
-    margin = 10              # hard wall-clock limit = time_limit + margin
+    margin = 10              # hard wall-clock limit of the solve = time_limit + margin
+    setup_limit = 300        # seconds for data, program build and warm-up (before the solve)
     memory_limit_mb = 4000   # optional: resident memory limit of the worker process
     mip_gap = 1e-4           # relative gap for MIPs (default 1e-4)
     repeats = 1
@@ -66,6 +67,7 @@ MODELS = {
 _TOP_KEYS = {"name": str, "time_limit": (int, float), "repeats": int, "threads": int,
              "plugins": list, "solvers": list, "models": list, "data": list,
              "memory_limit_mb": (int, float), "margin": (int, float),
+             "setup_limit": (int, float),
              "mip_gap": (int, float)}  # fmt: skip
 _ENTRY_KEYS = {
     "models": {"name", "params"},
@@ -109,13 +111,14 @@ class Task:
     plugins: list = field(default_factory=list)
     memory_limit_mb: float | None = None
     margin: float = 10.0
+    setup_limit: float | None = None
     payload: str | None = None  # pickled program for bench.compare
 
     @property
     def key(self) -> str:
         """Stable identity of the task (used by ``--resume``)."""
         d = asdict(self)
-        for k in ("plugins", "margin", "payload", "memory_limit_mb"):
+        for k in ("plugins", "margin", "payload", "memory_limit_mb", "setup_limit"):
             d.pop(k)
         return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -280,7 +283,7 @@ def _validate(spec: dict) -> None:
     for key, kind in _TOP_KEYS.items():
         if key in spec and not isinstance(spec[key], kind) or isinstance(spec.get(key), bool):
             raise _err(f"key {key!r} must be of type {_kind(kind)}, got {spec[key]!r}", key)
-    for key in ("time_limit", "repeats", "threads", "memory_limit_mb"):
+    for key in ("time_limit", "repeats", "threads", "memory_limit_mb", "setup_limit"):
         if key in spec and spec[key] <= 0:
             raise _err(f"key {key!r} must be positive, got {spec[key]!r}", key)
     if "margin" in spec and spec["margin"] < 0:
@@ -381,7 +384,7 @@ def expand(spec) -> list[Task]:
     common = dict(
         time_limit=tl, threads=int(spec.get("threads", 1)), mip_gap=spec.get("mip_gap"),
         plugins=list(spec.get("plugins", [])), memory_limit_mb=spec.get("memory_limit_mb"),
-        margin=float(spec.get("margin", 10.0)),
+        margin=float(spec.get("margin", 10.0)), setup_limit=spec.get("setup_limit"),
     )  # fmt: skip
     tasks = []
     for m in spec["models"]:

@@ -162,6 +162,8 @@ def run(task: dict, report=None) -> dict:
                 "build_time": model_time + lower_time, "mip_gap": mip_gap,
                 "worker_pid": os.getpid()})  # fmt: skip
     warm = _warm_up(task["backend"], task["solver"], pclass, options)
+    if report is not None:  # the hard limit of the solve starts now
+        report({"warm_up_time": warm, "phase": "solve"})
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -203,14 +205,35 @@ def run(task: dict, report=None) -> dict:
 
 def run_safely(task: dict, report=None) -> dict:
     """:func:`run`, with any Python exception turned into a row (the sweep goes on)."""
+    from optml.exceptions import SolverNotAvailableError
+
     try:
         row = run(task, report)
+    except SolverNotAvailableError as exc:  # this pair cannot solve this program's class
+        row = {"status": "unavailable", "message": str(exc)[:1000]}
     except MemoryError:
         row = {"status": "out_of_memory", "message": "MemoryError in the worker"}
     except Exception as exc:
         row = {"status": "error", "message": f"{type(exc).__name__}: {exc}"[:1000]}
     row["worker_pid"] = os.getpid()
     return row
+
+
+def _pin_highs_threads(threads: int) -> None:
+    """Start HiGHS's process-wide thread scheduler with ``threads`` threads.
+
+    HiGHS fixes its scheduler at its first run in a process; a later run asking for another
+    thread count fails (model status "Not Set"). Starting it here, with the worker's count,
+    means every HiGHS path in this process (direct, cvxpy, Pyomo, or inside a model's build)
+    runs with that count."""
+    try:
+        import highspy
+    except ImportError:
+        return
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(threads))
+    h.run()
 
 
 def _watch_parent(parent: int) -> None:
@@ -228,6 +251,7 @@ def serve(result_fd: int, max_tasks: int) -> int:
     import optml.backends  # noqa: F401
     import optml.bench.suite  # noqa: F401
 
+    _pin_highs_threads(int(os.environ.get("OPTML_BENCH_THREADS", "1")))
     for mod in filter(None, os.environ.get("OPTML_BENCH_PRELOAD", "").split(",")):
         try:
             importlib.import_module(mod)
