@@ -1,0 +1,135 @@
+"""What the linear / kernel classifiers share: label handling, one-vs-rest, validation.
+
+A subclass implements ``_build_binary(X, s)`` (a Program for labels ``s`` in {-1, +1}) and
+``_fit_binary(X, s)`` returning a :class:`BinaryFit`; :class:`LinearProgramClassifier` turns
+that into a scikit-learn classifier, one-vs-rest when there are more than two classes.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from optml._base import ProgramEstimator
+from optml.exceptions import SolveError
+
+
+@dataclass
+class BinaryFit:
+    """One binary (+1 vs -1) fit."""
+
+    coef: np.ndarray | None
+    intercept: float
+    program: object
+    result: object
+    extra: dict = field(default_factory=dict)
+
+
+def check_positive(name: str, value, allow_none: bool = False, allow_zero: bool = False):
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        what = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"{name} must be {what} number, got {value!r}")
+
+
+def check_choice(name: str, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
+    """Base of the binary-program classifiers (one-vs-rest for three or more classes).
+
+    Fitted attributes: ``classes_``, ``coef_`` (1, p) or (K, p), ``intercept_``, ``program_``
+    and ``result_`` (of the first binary problem; all in ``programs_`` / ``results_``).
+    """
+
+    def _check_params(self) -> None:  # subclasses add their own checks
+        self._check_common_params()
+
+    # -------------------------------------------------------------- data handling
+    def _validate_xy(self, X, y, reset=True):
+        X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2, reset=reset)
+        check_classification_targets(y)
+        classes, yi = np.unique(y, return_inverse=True)
+        if classes.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
+                f"the data contains only one class: {classes[0]!r}"
+            )
+        return X, classes, yi
+
+    @staticmethod
+    def _tasks(classes, yi):
+        if classes.size == 2:
+            return [np.where(yi == 1, 1.0, -1.0)]
+        return [np.where(yi == k, 1.0, -1.0) for k in range(classes.size)]
+
+    def build_program(self, X, y):
+        """The Program ``fit`` would solve (binary ``y``), or ``{class: Program}`` one-vs-rest.
+
+        Change it (add a side constraint, fix a variable) and solve it yourself with
+        ``program.solve(...)``.
+        """
+        self._check_params()
+        X, classes, yi = self._validate_xy(X, y, reset=False if hasattr(self, "n_features_in_")
+                                           else True)  # fmt: skip
+        tasks = self._tasks(classes, yi)
+        if len(tasks) == 1:
+            return self._build_binary(X, tasks[0])
+        return {c: self._build_binary(X, s) for c, s in zip(classes, tasks, strict=True)}
+
+    def fit(self, X, y):
+        """Fit by solving one program per binary (one-vs-rest) problem."""
+        self._check_params()
+        X, classes, yi = self._validate_xy(X, y)
+        self.classes_ = classes
+        fits = [self._fit_binary(X, s) for s in self._tasks(classes, yi)]
+        self._set_fits(fits)
+        return self
+
+    def _set_fits(self, fits: list[BinaryFit]) -> None:
+        if fits[0].coef is not None:
+            self.coef_ = np.vstack([f.coef for f in fits])
+        self.intercept_ = np.array([f.intercept for f in fits], dtype=float)
+        self.programs_ = [f.program for f in fits]
+        self.results_ = [f.result for f in fits]
+        self.program_ = fits[0].program
+        self.result_ = fits[0].result
+        self._fits = fits
+
+    # ------------------------------------------------------------------ predict
+    def _scores(self, X) -> np.ndarray:
+        return X @ self.coef_.T + self.intercept_
+
+    def decision_function(self, X):
+        """Signed distance-like scores: (n,) for two classes, (n, K) one-vs-rest."""
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        d = self._scores(X)
+        return d.ravel() if self.classes_.size == 2 else d
+
+    def predict(self, X):
+        d = self.decision_function(X)
+        if self.classes_.size == 2:
+            return self.classes_[(d > 0).astype(int)]
+        return self.classes_[np.argmax(d, axis=1)]
+
+    # -------------------------------------------------------------- solve helpers
+    def _solve_checked(self, program, mip=False, infeasible_hint=None, warm_start=None):
+        """Solve with the common parameters; SolveError with a hint on infeasibility."""
+        try:
+            res = self._solve(program, warm_start=warm_start, mip=mip)
+        except SolveError:
+            res = getattr(self, "result_", None)
+            if res is not None and res.status == "infeasible" and infeasible_hint:
+                raise SolveError(f"{type(self).__name__}: {infeasible_hint}") from None
+            raise
+        return res

@@ -1,0 +1,241 @@
+r"""Linear and kernel classifiers as mathematical programs: the support vector machine family
+and Fisher's linear discriminant.
+
+Every function is pure: data (``X``, labels ``s`` in :math:`\{-1, +1\}`) and hyper-parameters in,
+a :class:`~optml.program.Program` out. Estimators in :mod:`optml.classification` solve them.
+
+Models
+------
+Hard margin SVM (Vapnik 1995)
+
+.. math:: \min_{w, b}\ \tfrac12 \|w\|_2^2 \quad \text{s.t.}\quad s_i (x_i^\top w + b) \ge 1.
+
+Soft margin SVM, libsvm's primal (Cortes & Vapnik 1995), the intercept unpenalised
+
+.. math:: \min_{w, b}\ \tfrac12 \|w\|_2^2 + C \sum_i \left(1 - s_i (x_i^\top w + b)\right)_+,
+
+and the L1-norm SVM linear program (Bradley & Mangasarian 1998)
+
+.. math:: \min_{w, b}\ \|w\|_1 + C \sum_i \left(1 - s_i (x_i^\top w + b)\right)_+.
+
+Kernel SVM dual (Boser, Guyon & Vapnik 1992) with :math:`K = L L^\top`
+
+.. math:: \max_{\alpha}\ \mathbf 1^\top \alpha - \tfrac12 \|L^\top (\alpha \circ s)\|_2^2
+    \quad\text{s.t.}\quad s^\top \alpha = 0,\ 0 \le \alpha \le C.
+
+Fisher's discriminant (Fisher 1936), the Rayleigh quotient
+:math:`\max_w w^\top S_B w / w^\top S_W w` written as a convex program: for two classes with
+:math:`d = \mu_1 - \mu_0`,
+
+.. math:: \min_w\ w^\top S_W w \quad\text{s.t.}\quad d^\top w = 1,
+
+and for :math:`K > 2` classes the Fantope SDP of Overton & Womersley (1992), with
+:math:`M = S_W^{-1/2} S_B S_W^{-1/2}`:
+
+.. math:: \max_{P}\ \langle M, P\rangle \quad\text{s.t.}\quad 0 \preceq P \preceq I,\
+    \operatorname{tr} P = K - 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import optml.program as om
+from optml.program import Program
+
+__all__ = [
+    "fisher_lda",
+    "hard_margin_svm",
+    "kernel_factor",
+    "kernel_svm_dual",
+    "soft_margin_svm",
+    "svm_objective",
+]
+
+
+def _check_labels(X, s):
+    X = np.asarray(X, dtype=float)
+    s = np.asarray(s, dtype=float).ravel()
+    if X.ndim != 2 or s.shape[0] != X.shape[0]:
+        raise ValueError(f"X must be (n, p) and s (n,); got X {X.shape} and s {s.shape}")
+    if not np.isin(s, (-1.0, 1.0)).all():
+        raise ValueError("labels s must be -1 or +1")
+    return X, s
+
+
+def hard_margin_svm(X, s) -> Program:
+    r"""Hard margin SVM: :math:`\min \frac12\|w\|^2` s.t. :math:`s_i(x_i^\top w + b) \ge 1`.
+
+    Infeasible exactly when the two classes cannot be separated by a hyperplane.
+    """
+    X, s = _check_labels(X, s)
+    n, p = X.shape
+    prog = Program("hard_margin_svm")
+    w = prog.var("w", p, latex="w")
+    b = prog.var("b", latex="b")
+    prog.add((s[:, None] * X) @ w + s * b >= 1.0, name="margin")
+    prog.minimize(0.5 * om.sum_squares(w))
+    return prog
+
+
+def soft_margin_svm(
+    X,
+    s,
+    C: float = 1.0,
+    penalty: str = "l2",
+    sample_weight=None,
+    linear=None,
+    drop=None,
+    b_bound: float | None = None,
+) -> Program:
+    r"""Soft margin SVM primal (libsvm's objective), or the L1-norm SVM LP.
+
+    Parameters
+    ----------
+    X : array (n, p)
+    s : array (n,) of -1/+1
+    C : float > 0
+        Weight of the hinge loss.
+    penalty : {"l2", "l1"}
+        ``"l2"``: :math:`\frac12\|w\|_2^2 + C\sum_i h_i` (QP, libsvm's linear SVC);
+        ``"l1"``: :math:`\|w\|_1 + C\sum_i h_i` (LP, Bradley & Mangasarian 1998).
+    sample_weight : array (n,), optional
+        Per-sample multipliers of ``C``.
+    linear, drop : boolean masks (n,), optional
+        Build a *relaxation* used by the working-set solver: the hinge
+        :math:`h_i = (1 - s_i(x_i^\top w + b))_+` of samples in ``linear`` is replaced by its
+        linear minorant :math:`1 - s_i(x_i^\top w + b)` (summed into one affine term), and that
+        of samples in ``drop`` by 0. Since both are :math:`\le h_i`, the optimum of the relaxed
+        program is a lower bound on the full one; it equals it when the relaxed solution has
+        margin :math:`\le 1` on ``linear`` and :math:`\ge 1` on ``drop``.
+    b_bound : float, optional
+        Bounds :math:`|b| \le` ``b_bound`` (keeps a relaxation bounded). Some optimum of the full
+        program satisfies :math:`|b| \le \max_i |x_i^\top w| + 1`, so a bound at least that
+        large loses nothing.
+    """
+    X, s = _check_labels(X, s)
+    if not (np.isfinite(C) and C > 0):
+        raise ValueError(f"C must be a positive number, got {C}")
+    if penalty not in ("l1", "l2"):
+        raise ValueError(f"penalty must be 'l1' or 'l2', got {penalty!r}")
+    n, p = X.shape
+    cw = C * (np.ones(n) if sample_weight is None else np.asarray(sample_weight, float))
+    lin = np.zeros(n, bool) if linear is None else np.asarray(linear, bool)
+    drp = np.zeros(n, bool) if drop is None else np.asarray(drop, bool)
+    if (lin & drp).any():
+        raise ValueError("a sample cannot be both in `linear` and in `drop`")
+    hinge = ~(lin | drp)
+    relaxed = not hinge.all()
+    prog = Program(("relaxed_" if relaxed else "") + f"soft_margin_svm_{penalty}")
+    w = prog.var("w", p, latex="w")
+    bb = None if b_bound is None else float(b_bound)
+    b = prog.var("b", lb=None if bb is None else -bb, ub=bb, latex="b")
+    reg = 0.5 * om.sum_squares(w) if penalty == "l2" else om.norm1(w)
+    sX = s[:, None] * X
+    obj = reg
+    if hinge.any():
+        h = hinge
+        obj = obj + cw[h] @ om.pos(1.0 - (sX[h] @ w + s[h] * b))
+    if lin.any():  # sum_i c_i (1 - s_i (x_i w + b)) as one affine term
+        c = cw[lin]
+        obj = obj + (float(c.sum()) - (c @ sX[lin]) @ w - float(c @ s[lin]) * b)
+    prog.minimize(obj)
+    return prog
+
+
+def svm_objective(X, s, w, b, C: float = 1.0, penalty: str = "l2", sample_weight=None) -> float:
+    """The soft margin objective at ``(w, b)``, with numpy (for certificates and tests)."""
+    X = np.asarray(X, float)
+    w = np.asarray(w, float).ravel()
+    cw = C * (1.0 if sample_weight is None else np.asarray(sample_weight, float))
+    hinge = np.maximum(0.0, 1.0 - s * (X @ w + b))
+    reg = 0.5 * w @ w if penalty == "l2" else np.abs(w).sum()
+    return float(reg + np.sum(cw * hinge))
+
+
+def kernel_factor(K, tol: float = 1e-10) -> np.ndarray:
+    r"""A factor :math:`L` (n x r) with :math:`L L^\top = K` from the eigen-decomposition.
+
+    Eigenvalues below ``tol * max eigenvalue`` are dropped (``K`` is PSD up to round-off).
+    Raises ``ValueError`` when ``K`` has a clearly negative eigenvalue (not a kernel).
+    """
+    K = np.asarray(K, dtype=float)
+    K = 0.5 * (K + K.T)
+    lam, U = np.linalg.eigh(K)
+    top = max(lam.max(initial=0.0), 1e-300)
+    if lam.min(initial=0.0) < -1e-6 * top:
+        raise ValueError(
+            f"the kernel matrix is not positive semidefinite (smallest eigenvalue "
+            f"{lam.min():.3g}, largest {top:.3g}); use a positive definite kernel"
+        )
+    keep = lam > tol * top
+    return U[:, keep] * np.sqrt(lam[keep])
+
+
+def kernel_svm_dual(K, s, C: float = 1.0, factor=None) -> Program:
+    r"""The kernel SVM dual QP (libsvm's problem) with the Gram matrix written as a factor.
+
+    :math:`\max \mathbf 1^\top\alpha - \frac12\|L^\top(\alpha\circ s)\|^2` s.t.
+    :math:`s^\top\alpha = 0`, :math:`0 \le \alpha \le C`. ``factor`` may pass ``L`` directly.
+    """
+    s = np.asarray(s, dtype=float).ravel()
+    if not (np.isfinite(C) and C > 0):
+        raise ValueError(f"C must be a positive number, got {C}")
+    L = kernel_factor(K) if factor is None else np.asarray(factor, dtype=float)
+    n = s.size
+    if L.shape[0] != n:
+        raise ValueError(f"kernel factor has {L.shape[0]} rows, expected {n}")
+    prog = Program("kernel_svm_dual")
+    a = prog.var("alpha", n, lb=0.0, ub=C, latex=r"\alpha")
+    prog.add(s @ a == 0.0, name="balance")
+    prog.maximize(om.sum(a) - 0.5 * om.sum_squares((L.T * s) @ a))
+    return prog
+
+
+def scatter_matrices(X, y):
+    """Class means, priors, within-class scatter :math:`S_W` and between-class :math:`S_B`."""
+    X = np.asarray(X, float)
+    classes, yi = np.unique(y, return_inverse=True)
+    mu = np.vstack([X[yi == k].mean(axis=0) for k in range(classes.size)])
+    counts = np.bincount(yi, minlength=classes.size).astype(float)
+    Xc = X - mu[yi]
+    Sw = Xc.T @ Xc
+    m = X.mean(axis=0)
+    D = (mu - m) * np.sqrt(counts)[:, None]
+    Sb = D.T @ D
+    return mu, counts / counts.sum(), Sw, Sb
+
+
+def fisher_lda(X, y, reg: float = 0.0) -> Program:
+    r"""Fisher's discriminant as a convex program.
+
+    Two classes: the QP :math:`\min_w w^\top S_W w` s.t. :math:`(\mu_1-\mu_0)^\top w = 1`,
+    whose solution is :math:`S_W^{-1}(\mu_1-\mu_0)` up to scale. More classes: the Fantope SDP
+    :math:`\max\langle M, P\rangle`, :math:`0\preceq P\preceq I`, :math:`\operatorname{tr}P = K-1`
+    with :math:`M = S_W^{-1/2} S_B S_W^{-1/2}` (variable ``P`` and slack ``Q = I - P``).
+    ``reg`` adds ``reg * I`` to :math:`S_W` (needed when it is singular).
+    """
+    mu, _, Sw, Sb = scatter_matrices(X, y)
+    Sw = Sw + reg * np.eye(Sw.shape[0])
+    k = mu.shape[0]
+    p = Sw.shape[0]
+    if k == 2:
+        prog = Program("fisher_lda")
+        w = prog.var("w", p, latex="w")
+        d = mu[1] - mu[0]
+        prog.add(d @ w == 1.0, name="scale")
+        prog.minimize(om.quad_form(w, 0.5 * (Sw + Sw.T)))
+        return prog
+    lam, U = np.linalg.eigh(Sw)
+    if lam.min() <= 1e-12 * max(lam.max(), 1e-300):
+        raise ValueError("the within-class scatter is singular; pass reg > 0")
+    Wm = (U / np.sqrt(lam)) @ U.T
+    M = Wm @ Sb @ Wm
+    M = 0.5 * (M + M.T)
+    prog = Program("fisher_lda_fantope")
+    P = prog.var("P", (p, p), psd=True, latex="P")
+    Q = prog.var("Q", (p, p), psd=True, latex="Q")
+    prog.add(P + Q == np.eye(p), name="fantope")
+    prog.add(P.reshape(p * p)[:: p + 1].sum() == float(min(k - 1, p)), name="trace")
+    prog.maximize(M.ravel() @ P.reshape(p * p))
+    return prog
