@@ -154,7 +154,7 @@ class BranchAndPrice:
             if labels[a] == labels[b]:
                 return
         cost = float(cluster_costs(self.X, np.eye(self.k)[labels]).sum())
-        if cost < self.ub - 1e-12 * max(1.0, self.ub):
+        if not np.isfinite(self.ub) or cost < self.ub - 1e-12 * max(1.0, self.ub):
             self.ub, self.best = cost, labels.copy()
 
     def _time_left(self):
@@ -193,38 +193,87 @@ class BranchAndPrice:
         tol = self.gap * max(self.ub, 1e-9) / (4 * self.k) if np.isfinite(self.ub) else 1e-6
         tol = max(tol, 1e-9 * max(1.0, self.total))
         M_dual = 2 * self.total + 1.0
+        rng_starts = self.rng.uniform(self.box_lo, self.box_hi, (20, self.d))
+        starts = np.vstack([items.M, rng_starts])
+        hat, hat_L = self._initial_dual(items, item_of, starts)
+        alpha = 0.5
+        delta = 0.0 if hat is None else 0.2 * float(np.abs(hat[:-1]).mean()) + 1e-9
         while True:
             P, c = self.pool.matrix()
             ok = self._compatible(P, must, cannot)
             A = P[reps][:, ok].astype(float)
-            prog = set_partitioning_dual(c[ok], A, self.k, M_dual)
-            res = self._solve_program(prog, highs_solver="ipm", run_crossover="off")
+            if hat is not None:
+                prog = set_partitioning_dual(c[ok], A, self.k, M_dual, hat[:-1] - delta,
+                                             hat[:-1] + delta)  # fmt: skip
+            else:
+                prog = set_partitioning_dual(c[ok], A, self.k, M_dual)
+            res = self._solve_program(prog)
             if res.status != "optimal":
                 raise RuntimeError(f"master dual LP ended {res.status}: {res.message}")
-            pi, mu = res.values["pi"], float(res.values["mu"])
-            a = items.s - pi
-            starts = np.vstack([items.M, self.rng.uniform(self.box_lo, self.box_hi,
-                                                           (20, self.d))])  # fmt: skip
-            new = heuristic_columns(items, a, mu, starts, tol / 2)
-            added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
-            if added:
-                continue
-            if not self._time_left():
-                deadline = time.perf_counter() + 2.0
-            else:
-                deadline = self.deadline
-            lb_g, centres = exact_pricing(items, a, mu, self.box_lo, self.box_hi, tol,
-                                          deadline=deadline)  # fmt: skip
-            if centres.shape[0]:
-                new = heuristic_columns(items, a, mu, centres, tol / 2, n_iter=1)
-                new += heuristic_columns(items, a, mu, centres, tol / 2)
+            lp_val = float(res.objective)
+            d_lp = np.append(res.values["pi"], float(res.values["mu"]))
+            cands = [d_lp] if hat is None else [alpha * hat + (1 - alpha) * d_lp, d_lp]
+            added = 0
+            for d in cands:  # price at the smoothed dual; on mis-pricing at the LP dual
+                pi, mu = d[:-1], float(d[-1])
+                a = items.s - pi
+                new, best = heuristic_columns(items, a, mu, starts, tol / 2)
+                L = float(pi.sum() + self.k * best)
+                if L > hat_L:
+                    hat, hat_L = np.append(pi, best), L
+                    moved = True
+                if self.verbose > 1:
+                    print(
+                        f"  lp {lp_val:.5f} L {L:.5f} best {hat_L:.5f} cols {len(new)} "
+                        f"pool {len(self.pool.cols)}"
+                    )
                 added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
                 if added:
+                    break
+            if added and hat_L < min(lp_val, self.ub) - self.k * tol:
+                continue
+            if hat is not None and delta > 0 and self._time_left():
+                binding = np.abs(np.abs(d_lp[:-1] - hat[:-1]) - delta) <= 1e-7 * (1 + delta)
+                if binding.any() and hat_L < lp_val - self.k * tol:
+                    continue  # the trust region still binds: hat moved (box-step), go on
+            pi, mu = hat[:-1], float(hat[-1])
+            a = items.s - pi
+            slack = hat_L - self.ub * (1 - self.gap)
+            ptol = max(tol, 0.9 * slack / self.k) if np.isfinite(slack) else tol
+            deadline = self.deadline if self._time_left() else time.perf_counter() + 2.0
+            lb_g, centres = exact_pricing(items, a, mu, self.box_lo, self.box_hi, ptol,
+                                          deadline=deadline)  # fmt: skip
+            if centres.shape[0]:
+                new, _ = heuristic_columns(items, a, mu, centres, tol / 2, n_iter=1)
+                new += heuristic_columns(items, a, mu, centres, tol / 2)[0]
+                added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
+                if added and self._time_left():
+                    hat_L = -np.inf
                     continue
                 lb_g, _ = exact_pricing(items, a, mu, self.box_lo, self.box_hi, 0.0,
                                         deadline=time.perf_counter() + 2.0)  # fmt: skip
             bound = float(pi.sum() + self.k * mu + self.k * (lb_g - mu))
             return bound, (P[:, ok], c[ok], A)
+
+    def _initial_dual(self, items, item_of, starts):
+        """A stability centre from the incumbent: pi_i = ||x_i - c_j||^2 + rho / |C_j|."""
+        if self.best is None:
+            return None, -np.inf
+        lab = self.best
+        C = np.array([self.X[lab == j].mean(axis=0) for j in range(self.k)])
+        size = np.bincount(lab, minlength=self.k)
+        d2 = ((self.X - C[lab]) ** 2).sum(axis=1)
+        rmax = max(float(d2.max()), 1e-12) * (size.max() + 1)
+        best_d, best_L = None, -np.inf
+        for rho in rmax * np.geomspace(1e-3, 1.0, 25):
+            pi_pt = d2 + rho / size[lab]
+            pi = np.bincount(item_of, weights=pi_pt, minlength=items.m)
+            a = items.s - pi
+            _, best = heuristic_columns(items, a, 0.0, starts, np.inf)
+            L = float(pi.sum() + self.k * best)
+            if L > best_L:
+                best_d, best_L = np.append(pi, best), L
+        return best_d, best_L
 
     def _branch_pair(self, P, c, A, must, cannot):
         prog = set_partitioning(c, P, self.k, relax=True)
@@ -233,7 +282,7 @@ class BranchAndPrice:
             return None
         lam = np.clip(res.values["lam"], 0, 1)
         used = lam > 1e-7
-        if np.all((lam[used] > 1 - 1e-6)):
+        if np.all(lam[used] > 1 - 1e-6):
             sel = P[:, used]
             if sel.shape[1] == self.k and (sel.sum(axis=1) == 1).all():
                 self._try_incumbent(sel.argmax(axis=1))
@@ -277,9 +326,11 @@ class BranchAndPrice:
             self._master_milp(self.must0, self.cannot0)
         heap = [_Node(self.must0, self.cannot0, -np.inf)]
         nodes, root_bound, open_bounds = 0, None, []
+        leaf_bounds = []
         while heap:
             node = heapq.heappop(heap)
             if node.bound >= self.ub * (1 - self.gap) - 1e-12:
+                leaf_bounds.append(node.bound)
                 continue
             if not self._time_left() or nodes >= self.max_nodes:
                 heapq.heappush(heap, node)
@@ -295,6 +346,7 @@ class BranchAndPrice:
                 print(f"node {nodes}: bound {bound:.6f} incumbent {self.ub:.6f} "
                       f"columns {len(self.pool.cols)} t={time.perf_counter() - t0:.2f}s")  # fmt: skip
             if lp is None or bound >= self.ub * (1 - self.gap) - 1e-12:
+                leaf_bounds.append(bound)
                 continue
             pair = self._branch_pair(*lp, node.must, node.cannot)
             if pair is None:
@@ -305,7 +357,7 @@ class BranchAndPrice:
             heapq.heappush(heap, _Node(node.must, node.cannot + (pair,), bound))
         if not np.isfinite(self.ub):
             self._master_milp(self.must0, self.cannot0)
-        remaining = [nd.bound for nd in heap] + open_bounds
+        remaining = [nd.bound for nd in heap] + open_bounds + leaf_bounds
         lb = min(remaining) if remaining else self.ub
         lb = min(lb, self.ub)
         if self.best is None:

@@ -92,9 +92,9 @@ class Items:
                 break
             if tot + self.w[i] > self.size_hi:
                 continue
-            if self.conflicts and any(
-                S[b] for a, b in self.conflicts if a == i
-            ) | any(S[a] for a, b in self.conflicts if b == i):
+            if self.conflicts and any(S[b] for a, b in self.conflicts if a == i) | any(
+                S[a] for a, b in self.conflicts if b == i
+            ):
                 continue
             S[i] = True
             tot += self.w[i]
@@ -104,9 +104,13 @@ class Items:
 
 
 def heuristic_columns(items: Items, a, mu, starts, tol, n_iter=10, max_cols=60):
-    """Descent ``c <- centroid(S(c))`` from many centres; columns with reduced cost < -tol."""
+    """Descent ``c <- centroid(S(c))`` from many centres.
+
+    Returns the columns with reduced cost < -tol and the smallest ``sum q`` seen.
+    """
     C = starts.copy()
     found = {}
+    best = np.inf
     for _ in range(n_iter):
         Q = items.q(C, a)
         newC = C.copy()
@@ -117,6 +121,7 @@ def heuristic_columns(items: Items, a, mu, starts, tol, n_iter=10, max_cols=60):
             W = items.w[S].sum()
             cen = (items.w[S, None] * items.M[S]).sum(axis=0) / W
             val = float((items.w[S] * ((items.M[S] - cen) ** 2).sum(axis=1) + a[S]).sum())
+            best = min(best, val)
             if val - mu < -tol:
                 key = S.tobytes()
                 if key not in found or found[key][0] > val:
@@ -126,7 +131,7 @@ def heuristic_columns(items: Items, a, mu, starts, tol, n_iter=10, max_cols=60):
             break
         C = newC
     cols = sorted(found.values(), key=lambda t: t[0])[:max_cols]
-    return [S for _, S in cols]
+    return [S for _, S in cols], best
 
 
 def _box_bounds(items: Items, lo, hi, a):

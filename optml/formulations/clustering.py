@@ -75,7 +75,9 @@ def set_partitioning(costs, members, n_clusters: int, relax: bool = False) -> Pr
     return p
 
 
-def set_partitioning_dual(costs, members, n_clusters: int, dual_bound: float) -> Program:
+def set_partitioning_dual(
+    costs, members, n_clusters: int, dual_bound: float, pi_lb=None, pi_ub=None
+) -> Program:
     r"""The dual of the set-partitioning LP (its optimal :math:`\pi, \mu` price new clusters).
 
     .. math::
@@ -85,13 +87,16 @@ def set_partitioning_dual(costs, members, n_clusters: int, dual_bound: float) ->
         |\pi_i| \le M,\ |\mu| \le M .
 
     The box :math:`M` (``dual_bound``) keeps the program bounded when the pool holds no
-    partition; any :math:`(\pi, \mu)` gives the Lagrangian bound
+    partition (``pi_lb`` / ``pi_ub`` narrow it to a trust region around a stability centre:
+    the box-step method); any :math:`(\pi, \mu)` gives the Lagrangian bound
     :math:`\sum_i \pi_i + k\mu + k \min_S (c_S - \pi(S) - \mu)` on MSSC.
     """
     members = sp.csc_matrix(members, dtype=float)
     n, m = members.shape
     p = Program("mssc_master_dual")
-    pi = p.var("pi", n, lb=-dual_bound, ub=dual_bound, latex=r"\pi")
+    lo = -dual_bound if pi_lb is None else np.maximum(pi_lb, -dual_bound)
+    hi = dual_bound if pi_ub is None else np.minimum(pi_ub, dual_bound)
+    pi = p.var("pi", n, lb=lo, ub=hi, latex=r"\pi")
     mu = p.var("mu", (), lb=-dual_bound, ub=dual_bound, latex=r"\mu")
     p.add(members.T @ pi + mu <= np.asarray(costs, dtype=float), name="columns")
     p.maximize(pi.sum() + n_clusters * mu)
