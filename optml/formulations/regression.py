@@ -1,0 +1,377 @@
+r"""Convex regression models as programs: least squares and its penalties, quantile / LAD,
+Huber with a joint scale, and support vector regression.
+
+Every function here is pure: data and hyper-parameters in, :class:`optml.Program` out.
+
+The least-squares family is written in the n-independent **Gram form**. After centring
+(:func:`gram_data`), with :math:`G = X_c^\top X_c`, :math:`c = X_c^\top y_c`,
+
+.. math::
+
+    \|y_c - X_c w\|_2^2 = w^\top G w - 2 c^\top w + y_c^\top y_c
+                        = \|R w - z\|_2^2 + \bigl(y_c^\top y_c - \|z\|_2^2\bigr),
+
+where :math:`R^\top R = G` (Cholesky, or a square root from the eigen-decomposition when
+:math:`G` is singular) and :math:`R^\top z = c`. The program has :math:`p` columns whatever
+:math:`n` is; ``form="gram"`` writes the quadratic with :math:`G` as its Hessian (fastest for
+QP solvers), ``form="factor"`` writes :math:`\|Rw - z\|^2` (the form that lets SCIP prove
+optimality of best-subset programs, see ``SOLVERS.md``).
+
+References
+----------
+Tibshirani (1996), Regression shrinkage and selection via the lasso. JRSS B 58(1).
+Hoerl and Kennard (1970), Ridge regression. Technometrics 12(1).
+Zou and Hastie (2005), Regularization and variable selection via the elastic net. JRSS B 67(2).
+Koenker and Bassett (1978), Regression quantiles. Econometrica 46(1).
+Huber (1964), Robust estimation of a location parameter. Ann. Math. Statist. 35(1);
+Owen (2007), A robust hybrid of lasso and ridge regression (the joint scale).
+Vapnik (1995), The Nature of Statistical Learning Theory (epsilon-insensitive loss).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+import optml.program as om
+from optml.program.atoms import Atom, NonlinearExpr
+
+__all__ = [
+    "GramData",
+    "coef_bounds",
+    "gram_data",
+    "huber_program",
+    "huber_objective",
+    "least_squares_program",
+    "psd_factor",
+    "psd_quad",
+    "quantile_program",
+    "svr_program",
+]
+
+
+# --------------------------------------------------------------------------- Gram data
+@dataclass
+class GramData:
+    r"""Sufficient statistics of a (centred) least-squares problem.
+
+    ``G = Xc'Xc``, ``c = Xc'yc``, ``yy = yc'yc``; ``x_mean``/``y_mean`` are zero when the
+    data were not centred. :meth:`factor` gives ``(R, z, const)`` with
+    :math:`\|X_c w - y_c\|^2 = \|Rw - z\|^2 + \mathrm{const}`.
+    """
+
+    G: np.ndarray
+    c: np.ndarray
+    yy: float
+    n: int
+    x_mean: np.ndarray
+    y_mean: float
+    _factor: tuple | None = field(default=None, repr=False)
+
+    @property
+    def p(self) -> int:
+        return self.G.shape[0]
+
+    def rss(self, w: np.ndarray) -> float:
+        """Residual sum of squares of the centred problem at ``w``."""
+        w = np.asarray(w, dtype=float)
+        return float(max(w @ self.G @ w - 2.0 * self.c @ w + self.yy, 0.0))
+
+    def intercept(self, w: np.ndarray) -> float:
+        return float(self.y_mean - self.x_mean @ w)
+
+    def factor(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """``(R, z, const)`` with ``R'R = G``, ``R'z = c`` and ``const = yy - z'z``."""
+        if self._factor is None:
+            self._factor = psd_factor(self.G, self.c, self.yy)
+        return self._factor
+
+
+def psd_factor(G, c, yy) -> tuple[np.ndarray, np.ndarray, float]:
+    r"""Square-root factor of a least-squares objective.
+
+    Returns ``(R, z, const)`` with :math:`w^\top G w - 2c^\top w + yy = \|Rw - z\|^2 +
+    \mathrm{const}`: Cholesky when :math:`G` is well conditioned, otherwise the eigen square
+    root on the range of :math:`G` (``c`` must lie in that range, as ``X'y`` does).
+    """
+    scale = max(float(np.abs(np.diag(G)).max(initial=0.0)), 1e-300)
+    R = None
+    try:
+        L = np.linalg.cholesky(G)
+        d = np.abs(np.diag(L))
+        if d.size and d.min() > 1e-7 * np.sqrt(scale):
+            R = L.T
+            z = sla.solve_triangular(L, c, lower=True)
+    except np.linalg.LinAlgError:
+        R = None
+    if R is None:  # singular or ill-conditioned: square root from the eigenbasis
+        s, U = np.linalg.eigh(G)
+        keep = s > 1e-12 * scale * max(1, G.shape[0])
+        R = np.sqrt(s[keep])[:, None] * U[:, keep].T
+        z = (U[:, keep].T @ c) / np.sqrt(s[keep])
+    const = float(max(yy - z @ z, 0.0))
+    return R, z, const
+
+
+def gram_data(X, y, fit_intercept: bool = True) -> GramData:
+    r"""Centre (when ``fit_intercept``) and form :math:`X_c^\top X_c`, :math:`X_c^\top y_c`.
+
+    Centring follows scikit-learn: the intercept drops out of the centred problem and is
+    recovered as :math:`b = \bar y - \bar x^\top w`. The Gram matrix is computed without
+    copying ``X`` as :math:`X^\top X - n\bar x\bar x^\top` unless the means are large next to
+    the spread (then ``X`` is centred explicitly, to avoid cancellation).
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    n, p = X.shape
+    if fit_intercept:
+        xm = X.mean(axis=0)
+        ym = float(y.mean())
+        yc = y - ym
+        G0 = X.T @ X
+        dg = np.diag(G0) - n * xm * xm
+        if np.all(n * xm * xm <= 1e4 * np.maximum(dg, 1e-300)):
+            G = G0 - n * np.outer(xm, xm)
+            c = X.T @ yc  # sum(yc) = 0, so X'yc = Xc'yc
+        else:
+            Xc = X - xm
+            G = Xc.T @ Xc
+            c = Xc.T @ yc
+    else:
+        xm = np.zeros(p)
+        ym = 0.0
+        yc = y
+        G = X.T @ X
+        c = X.T @ y
+    G = 0.5 * (G + G.T)
+    return GramData(G=G, c=c, yy=float(yc @ yc), n=n, x_mean=xm, y_mean=ym)
+
+
+def psd_quad(x, H) -> NonlinearExpr:
+    r""":math:`x^\top H x` for a matrix known to be positive semidefinite (a Gram matrix).
+
+    Like :func:`optml.quad_form` but skips the eigenvalue check, which costs more than the
+    solve on the programs built here.
+    """
+    x = om.as_expression(x).flatten()
+    return NonlinearExpr((), None, [(Atom("quad_form", x, P=np.asarray(H, float)),
+                                     sp.identity(1, format="csr"))])  # fmt: skip
+
+
+def coef_bounds(p: int, positive: bool = False, bounds=None) -> tuple[np.ndarray, np.ndarray]:
+    """Lower / upper bounds of the coefficients from ``positive`` and ``bounds=(lb, ub)``.
+
+    ``lb``/``ub`` are numbers, arrays of shape ``(p,)`` or None (unbounded on that side).
+    """
+    lo = np.full(p, -np.inf)
+    hi = np.full(p, np.inf)
+    if bounds is not None:
+        if not isinstance(bounds, tuple | list) or len(bounds) != 2:
+            raise ValueError(
+                f"coef_bounds must be a pair (lower, upper) of numbers, arrays of shape ({p},) "
+                f"or None; got {bounds!r}"
+            )
+        for side, val in zip(("lower", "upper"), bounds, strict=True):
+            if val is None:
+                continue
+            arr = np.asarray(val, dtype=float)
+            if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != p):
+                raise ValueError(
+                    f"coef_bounds {side} has shape {arr.shape}; expected a number or shape ({p},)"
+                )
+            if np.isnan(arr).any():
+                raise ValueError(f"coef_bounds {side} contains NaN")
+            if side == "lower":
+                lo = np.maximum(lo, arr)
+            else:
+                hi = np.minimum(hi, arr)
+    if positive:
+        lo = np.maximum(lo, 0.0)
+    if np.any(lo > hi):
+        j = int(np.flatnonzero(lo > hi)[0])
+        raise ValueError(
+            f"coefficient bounds are empty at feature {j}: lower {lo[j]} > upper {hi[j]}"
+            + (" (positive=True forces lower >= 0)" if positive else "")
+        )
+    return lo, hi
+
+
+# ---------------------------------------------------------------- least squares family
+def least_squares_program(
+    gram: GramData,
+    scale: float = 1.0,
+    l1: float = 0.0,
+    l2: float = 0.0,
+    lb=None,
+    ub=None,
+    form: str = "gram",
+    name: str = "least_squares",
+) -> om.Program:
+    r"""Penalised least squares in the Gram form.
+
+    .. math::
+
+        \min_w\ s\,\|y_c - X_c w\|_2^2 + \lambda_1 \|w\|_1 + \lambda_2 \|w\|_2^2
+        \quad\text{s.t.}\quad l \le w \le u,
+
+    which is scikit-learn's ``LinearRegression`` (:math:`s=1`), ``Ridge``
+    (:math:`s = 1, \lambda_2 = \alpha`), ``Lasso`` (:math:`s = 1/(2n), \lambda_1 = \alpha`) and
+    ``ElasticNet`` (:math:`s = 1/(2n)`, :math:`\lambda_1 = \alpha\rho`,
+    :math:`\lambda_2 = \alpha(1-\rho)/2`). The variable is ``coef``; with ``fit_intercept`` the
+    intercept is :math:`\bar y - \bar x^\top w` (it drops out after centring). The objective
+    value equals the un-centred objective of scikit-learn at that intercept.
+
+    Parameters
+    ----------
+    gram : GramData
+        From :func:`gram_data`.
+    scale, l1, l2 : float
+        Weights of the residual sum of squares, the l1 and the squared l2 penalty.
+    lb, ub : array of shape (p,), optional
+        Coefficient bounds (``positive=True`` is ``lb = 0``).
+    form : {"gram", "factor"}
+        ``"gram"``: Hessian :math:`2(sG + \lambda_2 I)` on ``coef``, no rows.
+        ``"factor"``: :math:`s\|Rw - z\|^2` with an auxiliary ``u = Rw - z`` (p rows).
+    """
+    p = gram.p
+    prog = om.Program(name)
+    w = prog.var("coef", p, lb=lb, ub=ub, latex="w")
+    if form == "gram":
+        H = scale * gram.G
+        if l2:
+            H = H + l2 * np.eye(p)
+        obj = psd_quad(w, H) - (2.0 * scale * gram.c) @ w + scale * gram.yy
+    elif form == "factor":
+        R, z, const = gram.factor()
+        obj = scale * om.sum_squares(R @ w - z) + scale * const
+        if l2:
+            obj = obj + l2 * om.sum_squares(w)
+    else:
+        raise ValueError(f"form must be 'gram' or 'factor', got {form!r}")
+    if l1:
+        obj = obj + l1 * om.norm1(w)
+    prog.minimize(obj)
+    return prog
+
+
+# --------------------------------------------------------------------- quantile / LAD
+def quantile_program(
+    X, y, quantile: float = 0.5, alpha: float = 0.0, fit_intercept: bool = True,
+    lb=None, ub=None, name: str = "quantile_regression",
+) -> om.Program:  # fmt: skip
+    r"""Quantile regression (Koenker and Bassett 1978) as a linear program.
+
+    .. math::
+
+        \min_{w, b, u, v}\ \frac1n \sum_i \bigl(q\,u_i + (1-q)\,v_i\bigr) + \alpha\|w\|_1
+        \quad\text{s.t.}\quad X w + b + u - v = y,\ u, v \ge 0,
+
+    the objective of :class:`sklearn.linear_model.QuantileRegressor` (pinball loss
+    :math:`\rho_q(r) = \max(q r, (q-1) r)`). ``q = 1/2`` is half the mean absolute deviation.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    n, p = X.shape
+    prog = om.Program(name)
+    w = prog.var("coef", p, lb=lb, ub=ub, latex="w")
+    u = prog.var("over", n, lb=0.0, latex="u")
+    v = prog.var("under", n, lb=0.0, latex="v")
+    fit = X @ w
+    if fit_intercept:
+        b = prog.var("intercept", (), latex="b")
+        fit = fit + b
+    prog.add(fit + u - v == y, name="residuals")
+    obj = (quantile / n) * u.sum() + ((1.0 - quantile) / n) * v.sum()
+    if alpha:
+        obj = obj + alpha * om.norm1(w)
+    prog.minimize(obj)
+    return prog
+
+
+# ------------------------------------------------------------------------------ Huber
+def huber_program(
+    X, y, epsilon: float = 1.35, alpha: float = 1e-4, fit_intercept: bool = True,
+    sigma_min: float = 1e-12, name: str = "huber_regression",
+) -> om.Program:  # fmt: skip
+    r"""Huber regression with a jointly estimated scale, as scikit-learn's ``HuberRegressor``.
+
+    scikit-learn minimises over :math:`w, b, \sigma > 0`
+
+    .. math::
+
+        n\sigma + \sum_i \sigma\, H_\epsilon\!\Bigl(\frac{y_i - x_i^\top w - b}{\sigma}\Bigr)
+        + \alpha\|w\|_2^2,\qquad
+        H_\epsilon(t) = \begin{cases} t^2 & |t| \le \epsilon \\
+        2\epsilon|t| - \epsilon^2 & |t| > \epsilon \end{cases}
+
+    (Owen 2007). The scaled loss is the perspective of the Huber function, jointly convex, and
+    :math:`H_\epsilon(t) = \min_{s}\ s^2 + 2\epsilon|t - s|` gives the second-order-cone program
+
+    .. math::
+
+        \min\ n\sigma + T + 2\epsilon\|a\|_1 + \alpha\|w\|_2^2
+        \quad\text{s.t.}\quad Xw + b + s + a = y,\quad
+        \|s\|_2^2 \le T\sigma \;\;\Bigl(\bigl\|(2s,\ T - \sigma)\bigr\|_2 \le T + \sigma\Bigr),
+        \quad \sigma \ge \sigma_{\min}.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    n, p = X.shape
+    prog = om.Program(name)
+    w = prog.var("coef", p, latex="w")
+    sigma = prog.var("scale", (), lb=sigma_min, latex=r"\sigma")
+    s = prog.var("inlier", n, latex="s")
+    a = prog.var("outlier", n, latex="a")
+    T = prog.var("quad", (), lb=0.0, latex="T")
+    fit = X @ w
+    if fit_intercept:
+        b = prog.var("intercept", (), latex="b")
+        fit = fit + b
+    prog.add(fit + s + a == y, name="split")
+    prog.add(om.norm2(om.hstack([2.0 * s, T - sigma])) <= T + sigma, name="perspective")
+    obj = n * sigma + T + (2.0 * epsilon) * om.norm1(a)
+    if alpha:
+        obj = obj + alpha * om.sum_squares(w)
+    prog.minimize(obj)
+    return prog
+
+
+def huber_objective(X, y, coef, intercept, scale, epsilon, alpha) -> float:
+    """scikit-learn's ``HuberRegressor`` objective at a point (numpy)."""
+    r = np.asarray(y, float) - np.asarray(X, float) @ coef - intercept
+    t = np.abs(r) / scale
+    h = np.where(t <= epsilon, t * t, 2.0 * epsilon * t - epsilon**2)
+    return float(len(r) * scale + scale * h.sum() + alpha * coef @ coef)
+
+
+# -------------------------------------------------------------------------------- SVR
+def svr_program(
+    X, y, C: float = 1.0, epsilon: float = 0.1, fit_intercept: bool = True,
+    name: str = "support_vector_regression",
+) -> om.Program:  # fmt: skip
+    r"""Linear epsilon-insensitive support vector regression (primal QP).
+
+    .. math::
+
+        \min_{w, b}\ \tfrac12\|w\|_2^2 + C\sum_i \max\bigl(0,\ |y_i - x_i^\top w - b| -
+        \epsilon\bigr),
+
+    the objective of :class:`sklearn.svm.SVR` with ``kernel="linear"`` (libsvm; the intercept
+    is not penalised). Written as :math:`(r_i - \epsilon)_+ + (-r_i - \epsilon)_+`, which is
+    the same for :math:`\epsilon \ge 0`.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    n, p = X.shape
+    prog = om.Program(name)
+    w = prog.var("coef", p, latex="w")
+    r = y - X @ w
+    if fit_intercept:
+        b = prog.var("intercept", (), latex="b")
+        r = r - b
+    obj = 0.5 * om.sum_squares(w) + C * (om.sum(om.pos(r - epsilon)) + om.sum(om.pos(-r - epsilon)))
+    prog.minimize(obj)
+    return prog
