@@ -171,6 +171,8 @@ def relu_training_program(X, y_idx, n_classes: int, n_hidden: int = 3, loss: str
         if H > 1:
             D = sp.diags([np.ones(H - 1), -np.ones(H - 1)], [0, 1], shape=(H - 1, H))
             prog.add(D @ s >= 0, name="symmetry")
+            # units of the same sign are interchangeable: order them by bias
+            prog.add(D @ b >= -2 * B * (D @ s), name="symmetry_bias")
         f = B * q.sum(axis=1) + c
         yy = np.where(np.asarray(y_idx) == 1, 1.0, -1.0)
         parts.update(sign=s, c=c, f=f)

@@ -1,0 +1,161 @@
+"""MIPNetworkClassifier: a one-hidden-layer ReLU network trained to global optimality by MILP."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from optml._base import ProgramEstimator
+from optml.nn._bnn import _check_sizes
+
+
+class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
+    r"""A tiny ReLU network with bounded weights, trained to global optimality by MILP.
+
+    After Thorbjarnarson and Yorke-Smith (2021), "On training neural networks with mixed
+    integer programming". One hidden layer of ReLU units; every weight and bias lies in
+    ``[-weight_bound, weight_bound]``. The loss is the hinge loss (Crammer–Singer for more than
+    two classes) or the zero-one loss (points with a class margin below ``margin`` count as
+    errors). For two classes the MILP is exact over all such networks (positive homogeneity of
+    ReLU lets the output weights be :math:`\pm B`); for more classes the output weights are
+    restricted to :math:`\{-B, 0, B\}`. Formulation:
+    :func:`optml.formulations.bnn.relu_training_program`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of one int, default=(3,)
+    loss : {"hinge", "zero_one"}, default="hinge"
+    weight_bound : float > 0, default=1.0
+    margin : float > 0, default=1e-3
+        Zero-one loss: the class score must win by at least this much to count as correct
+        (keeps the MILP's verdict and the numpy prediction the same despite round-off).
+    backend, solver, time_limit, mip_gap, verbose, solver_options
+        Solver settings; a time limit returns the incumbent with its gap (``result_.gap``).
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of ndarray
+        scikit-learn's MLP convention (``coefs_[0]`` of shape (n_features, n_hidden)).
+    loss_ : float
+        Training loss (sum over points) of the returned network, recomputed with numpy.
+    classes_, n_features_in_, program_, result_
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(3,),
+        loss="hinge",
+        weight_bound=1.0,
+        margin=1e-3,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.loss = loss
+        self.weight_bound = weight_bound
+        self.margin = margin
+        self.backend = backend
+        self.solver = solver
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def _validate(self, X, y):
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs at least 2 classes in y, got 1 class "
+                f"({self.classes_[0]!r})"
+            )
+        if self.loss not in ("hinge", "zero_one"):
+            raise ValueError(f"loss must be 'hinge' or 'zero_one', got {self.loss!r}")
+        for name in ("weight_bound", "margin"):
+            v = getattr(self, name)
+            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not (0 < v < np.inf):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        sizes = _check_sizes(self.hidden_layer_sizes)
+        if len(sizes) != 1:
+            raise ValueError(
+                f"MIPNetworkClassifier trains one hidden layer, got hidden_layer_sizes={sizes}; "
+                "pass a single size such as (3,)"
+            )
+        return X, y_idx, sizes[0]
+
+    def build_program(self, X, y):
+        """The training MILP for ``(X, y)``; returns ``(program, parts)``."""
+        from optml.formulations.bnn import relu_training_program
+
+        X, y_idx, H = self._validate(X, y)
+        return relu_training_program(
+            X, y_idx, self.classes_.size, H, self.loss, float(self.weight_bound),
+            float(self.margin),
+        )  # fmt: skip
+
+    def fit(self, X, y):
+        prog, parts = self.build_program(X, y)
+        res = self._solve(prog, mip=True)
+        v = res.values
+        B = float(self.weight_bound)
+        W = np.clip(v["W"], -B, B)
+        b = np.clip(np.atleast_1d(v["b"]), -B, B)
+        if self.classes_.size == 2:
+            out = B * np.where(v["sign"] > 0.5, 1.0, -1.0).reshape(-1, 1)
+        else:
+            tp, tn = parts["t"]
+            out = B * np.rint(v[tp.name] - v[tn.name]).T  # (H, K)
+        c = np.clip(np.atleast_1d(v["c"]), -B, B)
+        self.coefs_ = [W.T.copy(), out]
+        self.intercepts_ = [b, c]
+        Xv = np.asarray(validate_data(self, X, reset=False), dtype=float)
+        self.loss_ = self._loss_value(Xv, np.searchsorted(self.classes_, np.asarray(y)))
+        self.gap_ = res.gap
+        return self
+
+    def _loss_value(self, X, y_idx) -> float:
+        F = self.decision_function(X).reshape(X.shape[0], -1)
+        if F.shape[1] == 1:
+            yf = np.where(y_idx == 1, 1.0, -1.0) * F[:, 0]
+            return float(np.maximum(0, 1 - yf).sum() if self.loss == "hinge"
+                         else (yf < self.margin - 1e-9).sum())  # fmt: skip
+        fy = F[np.arange(len(F)), y_idx]
+        G = F - fy[:, None]
+        G[np.arange(len(F)), y_idx] = -np.inf
+        worst = G.max(axis=1)
+        if self.loss == "hinge":
+            return float(np.maximum(0, 1 + worst).sum())
+        return float((-worst < self.margin - 1e-9).sum())
+
+    def to_network(self):
+        """The trained network as a :class:`~optml.nn.ReLUNetwork` (to verify or embed it)."""
+        from optml.nn._network import ReLUNetwork
+
+        check_is_fitted(self, "coefs_")
+        return ReLUNetwork([c.T for c in self.coefs_], self.intercepts_, classes=self.classes_)
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coefs_")
+        X = np.asarray(validate_data(self, X, reset=False), dtype=float)
+        h = np.maximum(X @ self.coefs_[0] + self.intercepts_[0], 0.0)
+        F = h @ self.coefs_[1] + self.intercepts_[1]
+        return F[:, 0] if F.shape[1] == 1 else F
+
+    def predict(self, X):
+        F = self.decision_function(X)
+        idx = (F > 0).astype(int) if F.ndim == 1 else F.argmax(axis=1)
+        return self.classes_[idx]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.poor_score = True
+        return tags
