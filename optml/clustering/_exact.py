@@ -221,7 +221,6 @@ class BranchAndPrice:
                 L = float(pi.sum() + self.k * best)
                 if L > hat_L:
                     hat, hat_L = np.append(pi, best), L
-                    moved = True
                 if self.verbose > 1:
                     print(
                         f"  lp {lp_val:.5f} L {L:.5f} best {hat_L:.5f} cols {len(new)} "
@@ -236,24 +235,39 @@ class BranchAndPrice:
                 binding = np.abs(np.abs(d_lp[:-1] - hat[:-1]) - delta) <= 1e-7 * (1 + delta)
                 if binding.any() and hat_L < lp_val - self.k * tol:
                     continue  # the trust region still binds: hat moved (box-step), go on
-            pi, mu = hat[:-1], float(hat[-1])
-            a = items.s - pi
-            slack = hat_L - self.ub * (1 - self.gap)
-            ptol = max(tol, 0.9 * slack / self.k) if np.isfinite(slack) else tol
-            deadline = self.deadline if self._time_left() else time.perf_counter() + 2.0
-            lb_g, centres = exact_pricing(items, a, mu, self.box_lo, self.box_hi, ptol,
-                                          deadline=deadline)  # fmt: skip
-            if centres.shape[0]:
-                new, _ = heuristic_columns(items, a, mu, centres, tol / 2, n_iter=1)
-                new += heuristic_columns(items, a, mu, centres, tol / 2)[0]
-                added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
-                if added and self._time_left():
-                    hat_L = -np.inf
-                    continue
-                lb_g, _ = exact_pricing(items, a, mu, self.box_lo, self.box_hi, 0.0,
-                                        deadline=time.perf_counter() + 2.0)  # fmt: skip
-            bound = float(pi.sum() + self.k * mu + self.k * (lb_g - mu))
-            return bound, (P[:, ok], c[ok], A)
+            best_bound, added = -np.inf, 0
+            for d in [hat, d_lp]:
+                pi, mu = d[:-1], float(d[-1])
+                a = items.s - pi
+                slack = pi.sum() + self.k * mu - self.ub * (1 - self.gap)
+                ptol = max(tol, 0.9 * slack / self.k) if np.isfinite(slack) else tol
+                deadline = self.deadline if self._time_left() else time.perf_counter() + 2.0
+                lb_g, centres = exact_pricing(items, a, mu, self.box_lo, self.box_hi, ptol,
+                                              deadline=deadline)  # fmt: skip
+                if centres.shape[0]:
+                    new, _ = heuristic_columns(items, a, mu, centres, 0.0, n_iter=1)
+                    new += heuristic_columns(items, a, mu, centres, 0.0)[0]
+                    added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
+                    if added:
+                        break
+                    lb_g, _ = exact_pricing(
+                        items,
+                        a,
+                        mu,
+                        self.box_lo,
+                        self.box_hi,
+                        0.0,
+                        deadline=time.perf_counter() + 2.0,
+                        find=False,
+                    )
+                bound = float(pi.sum() + self.k * lb_g)
+                best_bound = max(best_bound, bound)
+                if best_bound >= self.ub * (1 - self.gap):
+                    break
+            if added and self._time_left():
+                hat_L = -np.inf
+                continue
+            return best_bound, (P[:, ok], c[ok], A)
 
     def _initial_dual(self, items, item_of, starts):
         """A stability centre from the incumbent: pi_i = ||x_i - c_j||^2 + rho / |C_j|."""

@@ -179,7 +179,7 @@ def _knapsack_bound(l, w, lo, hi):
 
 
 def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_boxes=400_000,
-                  batch=1024):  # fmt: skip
+                  batch=1024, find=True):  # fmt: skip
     r"""Branch and bound over centre boxes.
 
     Returns ``(bound, centres)``: ``bound`` is a certified lower bound on
@@ -203,7 +203,9 @@ def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_b
             processed += blo.shape[0]
             cen = (blo + bhi) / 2
             Q = items.q(cen, a)
-            if not items.sized and not items.conflicts:
+            if not find:
+                pass
+            elif not items.sized and not items.conflicts:
                 g = np.where(Q < 0, Q, 0).sum(axis=1)
                 g = np.where((Q < 0).any(axis=1), g, Q.min(axis=1))
                 bad = np.flatnonzero(g < target)
