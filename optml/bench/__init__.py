@@ -178,8 +178,11 @@ def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
     """Write every distinct program of a suite as ``.mps``/``.lp`` plus ``manifest.json``.
 
     The manifest lists, per file, the model, its parameters, the data, seed, size and
-    problem class, so that other tools can run the same instances.
+    problem class, so that other tools can run the same instances. A program with conic
+    blocks (no MPS/LP form) gets ``"file": null`` and the reason under ``"skipped"``.
     """
+    from optml.exceptions import UnsupportedProblemError
+
     if fmt not in ("mps", "lp"):
         raise ValueError(f"format must be 'mps' or 'lp', got {fmt!r}")
     spec = load_suite(suite)
@@ -193,8 +196,12 @@ def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
         program, X, _ = build_instance(t.model, t.params, t.data, t.data_params, t.seed)
         stem = t.model.rsplit(":", 1)[-1]
         fname = f"{stem}_{len(manifest):04d}.{fmt}"
-        program.write(str(out / fname))
-        manifest.append({"file": fname, "model": t.model, "params": t.params, "data": t.data,
+        skipped = None
+        try:
+            program.write(str(out / fname))
+        except UnsupportedProblemError as exc:  # conic blocks have no MPS/LP form
+            fname, skipped = None, str(exc)
+        manifest.append({"file": fname, "skipped": skipped, "model": t.model, "params": t.params, "data": t.data,
                          "data_params": t.data_params, "seed": t.seed, "n": int(X.shape[0]),
                          "p": int(X.shape[1]) if X.ndim > 1 else 1,
                          "problem_class": program.problem_class,

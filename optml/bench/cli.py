@@ -133,5 +133,7 @@ def main_export(argv=None) -> int:
         print(f"optml export: {exc}", file=sys.stderr)
         return 2
     for m in manifest:
-        print(f"{Path(args.out) / m['file']}  {m['problem_class']}  n={m['n']} p={m['p']}")
+        where = Path(args.out) / m["file"] if m["file"] else f"(skipped: {m['skipped']})"
+        print(f"{where}  {m['problem_class']}  n={m['n']} p={m['p']}")
+    print(f"manifest: {Path(args.out) / 'manifest.json'}")
     return 0

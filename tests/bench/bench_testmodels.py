@@ -62,3 +62,16 @@ def lad_linprog(X, y, scale: float = 1.0) -> float:
     res = linprog(c, A_eq=A, b_eq=scale * np.asarray(y, float), bounds=bounds, method="highs")
     assert res.status == 0
     return float(res.fun)
+
+
+class LADModel:
+    """An estimator-like wrapper (``build_program`` and ``get_params``) for ``compare``."""
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {"scale": self.scale}
+
+    def build_program(self, X, y):
+        return lad(X, y, self.scale)

@@ -1,0 +1,125 @@
+"""Kill ``optml bench`` in the middle of a sweep, rerun it with ``--resume``: every task is in
+the store exactly once, and the rows written before the kill are kept as they were."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from optml import bench  # noqa: E402
+
+SUITE = """\
+name = "resume"
+time_limit = 10
+plugins = ["bench_testplugins"]
+
+[[solvers]]
+backend = "misbehave"
+solver = "slow"
+
+[[models]]
+name = "bench_testmodels:lad"
+params = { scale = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0] }
+
+[[data]]
+name = "hald"
+"""
+
+
+def _rows(db):
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute("SELECT key, finished_at, worker_pid FROM results").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def _cli(suite, out, *extra):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
+    env["OPTML_TEST_SLOW"] = "0.4"
+    cmd = [sys.executable, "-m", "optml.cli", "bench", str(suite), "--out", str(out),
+           "--no-progress", "--no-plots", *extra]  # fmt: skip
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its reaper counts as gone
+        with open(f"/proc/{pid}/status") as fh:
+            return "zombie" not in fh.read()
+    except OSError:
+        return True
+
+
+def test_kill_then_resume_leaves_no_duplicate_or_missing_rows(tmp_path):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(SUITE)
+    out = tmp_path / "out"
+    db = out / "results.sqlite"
+    expected = {t.key for t in bench.expand(suite)}
+    assert len(expected) == 8
+    proc = _cli(suite, out)
+    deadline = time.monotonic() + 120
+    while len(_rows(db)) < 3:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sweep did not start"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = _rows(db)
+    assert 3 <= len(before) < 8, "the kill came too late to test anything"
+    # the orphaned worker notices and goes away
+    worker = before[0][2]
+    deadline = time.monotonic() + 15
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker), "orphaned worker still running"
+    # without --resume the store is protected
+    p = _cli(suite, out)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 2 and b"--resume" in err
+    p = _cli(suite, out, "--resume")
+    o, err = p.communicate(timeout=300)
+    assert p.returncode == 0, err.decode()
+    after = _rows(db)
+    keys = [k for k, _, _ in after]
+    assert len(keys) == len(set(keys)) == 8
+    assert set(keys) == expected
+    assert set(before) <= set(after)  # rows written before the kill were not redone
+    rows = bench.Store(db).rows()
+    assert all(r["status"] == "optimal" for r in rows)
+    assert len(bench.Store(db).meta()["runs"]) == 2
+    assert (out / "summary.md").exists() and (out / "results.csv").exists()
+    assert b"misbehave" in o
+
+
+def test_resume_api_skips_finished_tasks(tmp_path):
+    suite = {
+        "time_limit": 5,
+        "models": [{"name": "bench_testmodels:lad", "params": {"scale": [1.0, 2.0]}}],
+        "data": [{"name": "hald"}],
+        "solvers": [{"backend": "highs", "solver": "highs"}],
+    }
+    first = bench.run_suite(suite, tmp_path, progress=False)
+    with pytest.raises(FileExistsError, match="resume"):
+        bench.run_suite(suite, tmp_path, progress=False)
+    suite["models"][0]["params"]["scale"].append(3.0)
+    rows = bench.run_suite(suite, tmp_path, progress=False, resume=True)
+    assert len(rows) == 3 and rows[:2] == first
