@@ -1,0 +1,209 @@
+r"""Mixed-integer SVMs: :class:`SparseSVM` (at most k features) and :class:`RampLossSVM`
+(robust to label noise). Programs in :mod:`optml.formulations.svm_mip`.
+
+Big-M values come from the data through an incumbent: a heuristic fit with objective
+:math:`U` bounds every better fit's weights (:func:`optml.formulations.svm_mip.svm_bigm`); for
+the L1 sparse SVM they can be tightened by solving :math:`2p` LPs
+:math:`\max \pm w_j` s.t. :math:`\|w\|_1 + C\sum_i h_i \le U`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+import optml.program as om
+from optml.classification._linear_base import (
+    BinaryFit,
+    LinearProgramClassifier,
+    check_choice,
+    check_positive,
+)
+from optml.formulations.classification import soft_margin_svm, svm_objective
+from optml.formulations.svm_mip import ramp_loss_svm, sparse_svm, svm_bigm
+
+
+def ramp_objective(X, s, w, b, C, penalty) -> float:
+    """Ramp-loss objective with numpy."""
+    r = np.clip(1.0 - s * (X @ w + b), 0.0, 2.0)
+    reg = 0.5 * w @ w if penalty == "l2" else np.abs(w).sum()
+    return float(reg + C * r.sum())
+
+
+def _hinge_fit(X, s, C, penalty):
+    res = soft_margin_svm(X, s, C=C, penalty=penalty).solve(backend="highs")
+    if not res.has_solution:  # pragma: no cover - the soft margin program is always feasible
+        return np.zeros(X.shape[1]), 0.0
+    return res.values["w"].ravel(), float(res.values["b"])
+
+
+class SparseSVM(LinearProgramClassifier):
+    r"""Soft margin SVM using at most ``k`` features, certified optimal (MILP / MIQP).
+
+    .. math:: \min_{w,b,z}\ R(w) + C\sum_i (1 - s_i(x_i^\top w+b))_+\quad\text{s.t.}\quad
+        |w_j| \le M_j z_j,\ \textstyle\sum_j z_j \le k,
+
+    (Maldonado et al. 2014; Labbé et al. 2019). ``penalty="l1"`` (:math:`R=\|w\|_1`) is a MILP
+    that HiGHS solves; ``"l2"`` (:math:`R=\frac12\|w\|^2`) a MIQP for SCIP.
+
+    Parameters
+    ----------
+    C : float, default 1.0
+    k : int, default 5
+    penalty : {"l1", "l2"}, default "l1"
+    bigm : {"lp", "objective"}, default "lp"
+        ``"objective"``: :math:`M_j` from the objective :math:`U` of a heuristic fit (the
+        soft margin SVM's top-``k`` features, refitted); ``"lp"`` (L1 only): tightened by
+        :math:`2p` LPs over the set of fits with objective at most :math:`U`.
+    backend, solver, time_limit, mip_gap, verbose, solver_options
+        Common solver parameters (``mip_gap`` defaults to 1e-4).
+
+    Attributes
+    ----------
+    coef_, intercept_, support_ (selected features per binary problem), bigm_, program_,
+    result_
+    """
+
+    def __init__(self, C=1.0, *, k=5, penalty="l1", bigm="lp", backend="auto", solver=None,
+                 time_limit=None, mip_gap=None, verbose=False, solver_options=None):  # fmt: skip
+        self.C = C
+        self.k = k
+        self.penalty = penalty
+        self.bigm = bigm
+        self.backend = backend
+        self.solver = solver
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def _check_params(self):
+        super()._check_params()
+        check_positive("C", self.C)
+        check_choice("penalty", self.penalty, ("l1", "l2"))
+        check_choice("bigm", self.bigm, ("lp", "objective"))
+        if not isinstance(self.k, numbers.Integral) or isinstance(self.k, bool) or self.k < 1:
+            raise ValueError(f"k must be a positive integer, got {self.k!r}")
+
+    def _k(self, p):
+        if self.k > p:
+            raise ValueError(f"k={self.k} exceeds the number of features p={p}; use k <= p")
+        return int(self.k)
+
+    def _heuristic(self, X, s, k):
+        C = float(self.C)
+        w, _ = _hinge_fit(X, s, C, self.penalty)
+        sup = np.sort(np.argsort(-np.abs(w))[:k])
+        ws, b = _hinge_fit(X[:, sup], s, C, self.penalty)
+        w = np.zeros(X.shape[1])
+        w[sup] = ws
+        return w, b, svm_objective(X, s, w, b, C, self.penalty)
+
+    def _bigm(self, X, s, upper):
+        M = np.full(X.shape[1], svm_bigm(upper, self.penalty))
+        if self.bigm == "objective" or self.penalty != "l1":
+            return M * 1.0001 + 1e-9
+        n, p = X.shape
+        prog = om.Program("sparse_svm_bound_tightening")
+        w = prog.var("w", p)
+        b = prog.var("b")
+        hinge = om.pos(1.0 - ((s[:, None] * X) @ w + s * b))
+        prog.add(om.norm1(w) + float(self.C) * om.sum(hinge) <= upper * (1 + 1e-7) + 1e-9)
+        for j in range(p):
+            hi = 0.0
+            for sign in (1.0, -1.0):
+                prog.maximize(sign * w[j])
+                res = prog.solve(backend="highs")
+                if res.status != "optimal" or not np.isfinite(res.bound):
+                    hi = M[j]
+                    break
+                hi = max(hi, res.bound)  # certified upper bound on sign * w_j
+            M[j] = min(M[j], hi)
+        return M * 1.0001 + 1e-9
+
+    def _build_binary(self, X, s):
+        k = self._k(X.shape[1])
+        upper = self._heuristic(X, s, k)[2]
+        return sparse_svm(X, s, k, float(self.C), self.penalty, self._bigm(X, s, upper))
+
+    def _fit_binary(self, X, s):
+        k = self._k(X.shape[1])
+        wh, bh, upper = self._heuristic(X, s, k)
+        M = self._bigm(X, s, upper)
+        prog = sparse_svm(X, s, k, float(self.C), self.penalty, M)
+        res = self._solve_checked(prog, mip=True)
+        w, b = res.values["w"].ravel(), float(res.values["b"])
+        w = np.where(res.values["z"].ravel() > 0.5, w, 0.0)
+        return BinaryFit(w, b, prog, res, {"support": np.flatnonzero(w != 0), "bigm": M})
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.support_ = [f.extra["support"] for f in self._fits]
+        self.bigm_ = [f.extra["bigm"] for f in self._fits]
+        return self
+
+
+class RampLossSVM(LinearProgramClassifier):
+    r"""Ramp-loss SVM: the hinge capped at 2, robust to label noise (MIQP / MILP).
+
+    .. math:: \min_{w,b}\ R(w) + C\sum_i \min\{2, (1 - s_i(x_i^\top w + b))_+\}
+
+    written with one binary per sample (Brooks 2011; Belotti et al. 2016). A mislabelled point
+    far on the wrong side costs at most :math:`2C`, so it cannot pull the hyperplane.
+    ``penalty="l2"`` (:math:`\frac12\|w\|^2`, Brooks' model) is a MIQP for SCIP;
+    ``penalty="l1"`` a MILP for HiGHS.
+
+    Parameters
+    ----------
+    C : float, default 1.0
+    penalty : {"l2", "l1"}, default "l2"
+    backend, solver, time_limit, mip_gap, verbose, solver_options
+        Common solver parameters (``mip_gap`` defaults to 1e-4).
+
+    Attributes
+    ----------
+    coef_, intercept_, outliers_ (boolean mask of the samples with :math:`z_i = 1`, first
+    binary problem), program_, result_
+    """
+
+    def __init__(self, C=1.0, *, penalty="l2", backend="auto", solver=None, time_limit=None,
+                 mip_gap=None, verbose=False, solver_options=None):  # fmt: skip
+        self.C = C
+        self.penalty = penalty
+        self.backend = backend
+        self.solver = solver
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def _check_params(self):
+        super()._check_params()
+        check_positive("C", self.C)
+        check_choice("penalty", self.penalty, ("l2", "l1"))
+
+    def _bounds(self, X, s):
+        C = float(self.C)
+        w, b = _hinge_fit(X, s, C, self.penalty)
+        upper = ramp_objective(X, s, w, b, C, self.penalty)
+        mw = svm_bigm(upper, self.penalty)
+        # some optimum has |b| <= max_i |x_i w| + 1 (moving b further changes no loss)
+        reach = np.linalg.norm(X, axis=1).max() if self.penalty == "l2" else np.abs(X).max()
+        return (w, b), mw * 1.0001 + 1e-9, (reach * mw + 1.0) * 1.0001 + 1e-9
+
+    def _build_binary(self, X, s):
+        _, mw, mb = self._bounds(X, s)
+        return ramp_loss_svm(X, s, float(self.C), self.penalty, mw, mb)
+
+    def _fit_binary(self, X, s):
+        (w0, b0), mw, mb = self._bounds(X, s)
+        prog = ramp_loss_svm(X, s, float(self.C), self.penalty, mw, mb)
+        res = self._solve_checked(prog, mip=True)
+        w, b = res.values["w"].ravel(), float(res.values["b"])
+        return BinaryFit(w, b, prog, res, {"outliers": res.values["z"].ravel() > 0.5})
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.outliers_ = self._fits[0].extra["outliers"]
+        return self
