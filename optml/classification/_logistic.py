@@ -280,7 +280,7 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
         wpts = np.column_stack([np.linspace(-1, 1, 5)[None, :] * mw * np.ones((p, 1)), w_best])
         target = self.mip_gap if self.mip_gap is not None else 1e-4
         lower, res, prog, rounds = -np.inf, None, None, 0
-        for rounds in range(1, int(self.max_rounds) + 1):
+        for rounds in range(1, int(self.max_rounds) + 1):  # noqa: B007
             prog = sparse_logistic_regression(X, s, k, C, self.penalty, mw, mb, "outer",
                                               points=pts, w_points=wpts)  # fmt: skip
             res = self._solve_checked(prog, mip=True)

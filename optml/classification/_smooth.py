@@ -71,7 +71,7 @@ def newton(X, s, C, penalty, tol=1e-10, max_iter=100, w0=None, b0=0.0):
     fv = f(th)
     gnorm = np.inf
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007
         u = s * (Xa @ th)
         a = expit(-u)
         g = -C * (Xa.T @ (a * s)) + reg * th
@@ -101,6 +101,11 @@ def newton(X, s, C, penalty, tol=1e-10, max_iter=100, w0=None, b0=0.0):
                 "separable, so no finite minimiser exists; use penalty='l2' or 'l1'"
             )
     u = s * (Xa @ th)
+    if penalty is None and u.min() > 0:
+        raise ValueError(
+            "unregularised logistic regression has no finite minimiser: the classes are "
+            "linearly separable (every training margin is positive); use penalty='l2' or 'l1'"
+        )
     g = -C * (Xa.T @ (expit(-u) * s)) + reg * th
     gnorm = float(np.abs(g).max())
     info = {"iterations": it, "grad_norm": gnorm, "converged": gnorm <= 1e3 * tol * max(1.0, C)}
