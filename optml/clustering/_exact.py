@@ -352,9 +352,9 @@ class BranchAndPrice:
             bound, lp = self._node(node.must, node.cannot)
             nodes += 1
             bound = max(bound, node.bound)
-            if root_bound is None:
-                root_bound = bound
-                self._master_milp(node.must, node.cannot)
+            if root_bound is None or self.best is None:
+                root_bound = bound if root_bound is None else root_bound
+                self._master_milp(self.must0, self.cannot0)
             self.log.append((nodes, bound, self.ub, time.perf_counter() - t0))
             if self.verbose:
                 print(f"node {nodes}: bound {bound:.6f} incumbent {self.ub:.6f} "

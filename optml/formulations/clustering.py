@@ -94,10 +94,10 @@ def set_partitioning_dual(
     members = sp.csc_matrix(members, dtype=float)
     n, m = members.shape
     p = Program("mssc_master_dual")
-    lo = -dual_bound if pi_lb is None else np.maximum(pi_lb, -dual_bound)
-    hi = dual_bound if pi_ub is None else np.minimum(pi_ub, dual_bound)
+    lo = -dual_bound if pi_lb is None else pi_lb
+    hi = dual_bound if pi_ub is None else pi_ub
     pi = p.var("pi", n, lb=lo, ub=hi, latex=r"\pi")
-    mu = p.var("mu", (), lb=-dual_bound, ub=dual_bound, latex=r"\mu")
+    mu = p.var("mu", (), latex=r"\mu")  # bounded above by the singleton columns' rows
     p.add(members.T @ pi + mu <= np.asarray(costs, dtype=float), name="columns")
     p.maximize(pi.sum() + n_clusters * mu)
     return p
