@@ -17,7 +17,7 @@ def digits_net():
     X = X / 16.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp = MLPClassifier((16,), random_state=0, max_iter=200).fit(X[:-50], y[:-50])
+        mlp = MLPClassifier((16,), random_state=0, max_iter=60).fit(X[:-50], y[:-50])
     return ReLUNetwork.from_sklearn(mlp), mlp, X[-50:], y[-50:]
 
 
