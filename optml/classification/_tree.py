@@ -24,8 +24,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from optml._base import ProgramEstimator
 from optml.classification._tree_structure import LEAF, TreeStructure, export_text
 from optml.exceptions import SolveError
+from optml.program.result import relative_gap
 
-_FORMULATIONS = ("auto", "flow", "oct", "pairs")
+_FORMULATIONS = ("auto", "flow", "flow-plain", "oct", "pairs")
 _PAIRS_WORK = 3e9  # largest (roots x children x grandchild columns x patterns) for "auto"
 
 
@@ -44,12 +45,15 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         OCT-H: splits ``w @ x <= b`` on features scaled to [0, 1] (Bertsimas and Dunn, 2017).
     max_features_per_split : int or None, default None
         OCT-H only: at most this many features per hyperplane.
-    formulation : {"auto", "flow", "oct", "pairs"}, default "auto"
-        ``"flow"``: FlowOCT (Aghaei, Gómez and Vayanos, 2021); ``"oct"``: Bertsimas--Dunn
-        big-M OCT on binarised splits; ``"pairs"``: the extended formulation over the splits of
-        the top two levels (depth <= 3, integral LP relaxation). ``"auto"`` uses ``"pairs"``
-        when it applies and its cost tables are small, else ``"flow"``. Ignored (OCT-H) when
-        ``hyperplanes=True``.
+    formulation : {"auto", "flow", "flow-plain", "oct", "pairs"}, default "auto"
+        ``"flow"``: FlowOCT (Aghaei, Gómez and Vayanos, 2021) over merged rows, plus (depth
+        <= 3, when the tables are small) the cut
+        :math:`\text{objective} \ge \sum_f V_f b_{0f}` with :math:`V_f` the best objective
+        of a tree with root split :math:`f`; ``"flow-plain"``: without that cut; ``"oct"``:
+        Bertsimas--Dunn big-M OCT on binarised splits; ``"pairs"``: the extended formulation
+        over the splits of the top two levels (depth <= 3, integral LP relaxation). ``"auto"``
+        uses ``"pairs"`` when it applies (no parity limit) and its cost tables are small,
+        else ``"flow"``. Ignored (OCT-H) when ``hyperplanes=True``.
     thresholds : "all" or int, default "all"
         Candidate split thresholds per feature: ``"all"`` midpoints between consecutive
         distinct values (optimal over every axis-aligned tree), or an int ``q``: at most
@@ -155,7 +159,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         if not (t == "all" if isinstance(t, str) else
                 isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 2):  # fmt: skip
             raise ValueError(f'thresholds must be "all" or an integer >= 2, got {t!r}')
-        if self.warm_start not in ("cart", None):
+        if self.warm_start not in ("cart", None, True, False):
             raise ValueError(f'warm_start must be "cart" or None, got {self.warm_start!r}')
         pb = self.parity_bound
         if pb is not None and (not isinstance(pb, numbers.Real) or not 0 <= pb <= 1):
@@ -174,8 +178,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         classes, yi = np.unique(y, return_inverse=True)
         if classes.size < 2:
             raise ValueError(
-                f"OptimalClassificationTree needs at least 2 classes in y, got only class "
-                f"{classes[0]!r}; a tree cannot separate a single class"
+                f"OptimalClassificationTree needs at least 2 classes in y, got 1 class "
+                f"({classes[0]!r}); a tree cannot separate a single class"
             )
         n = X.shape[0]
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -192,7 +196,14 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             groups = g.astype(np.int64)
         else:
             groups = None
-        return X, yi, classes, sw * cw[yi], groups
+        w = sw * cw[yi]
+        keep = w > 0  # zero-weight samples do not count: drop them (also from the thresholds)
+        if not keep.any():
+            raise ValueError("all samples have zero weight; give some sample_weight > 0")
+        if not keep.all():
+            X, yi, w = X[keep], yi[keep], w[keep]
+            groups = None if groups is None else groups[keep]
+        return X, yi, classes, w, groups
 
     def _class_weights(self, classes, yi):
         cw = self.class_weight
@@ -210,14 +221,40 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
     def _prepare(self, X, y, sample_weight=None, groups=None, reset=True):
         """Validate, binarise, run CART, and build the formulation."""
         from optml.classification import _tree_build as tb
+        from optml.classification import _tree_octh as th
 
         self._check_params()
         X, yi, classes, w, groups = self._validate(X, y, sample_weight, groups, reset)
+        if self.hyperplanes:
+            if groups is not None:
+                raise ValueError("parity_bound is not available with hyperplanes=True")
+            if self.forbidden_features:
+                raise ValueError("forbidden_features is not available with hyperplanes=True")
+            return th.prepare(self, X, yi, classes, w)
         return tb.prepare(self, X, yi, classes, w, groups)
 
     def build_program(self, X, y, sample_weight=None, groups=None):
         """The :class:`~optml.Program` that :meth:`fit` would solve (to inspect or extend)."""
-        return self._prepare(X, y, sample_weight, groups).form.program
+        prep = self._prepare(X, y, sample_weight, groups)
+        return prep.program if self.hyperplanes else prep.form.program
+
+    def _fit_octh(self, prep):
+        from optml.classification import _tree_octh as th
+
+        self.formulation_ = "oct-h"
+        try:
+            res = self._solve(prep.program, mip=True)
+            tree = th.decode(res.values, prep)
+            obj = th.objective(tree, prep)
+        except SolveError:
+            if prep.cart is None:
+                raise
+            tree, obj = None, None
+        self.source_ = "mip"
+        if prep.cart is not None and (obj is None or prep.cart_objective < obj - 1e-9):
+            tree, obj, self.source_ = prep.cart, prep.cart_objective, "cart"
+        self.cart_objective_ = prep.cart_objective
+        return tree, obj
 
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the tree by solving the MILP; see the class docstring.
@@ -233,17 +270,20 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         from optml.classification import _tree_build as tb
 
         prep = self._prepare(X, y, sample_weight, groups)
-        form = prep.form
         self.classes_ = prep.classes
-        self.formulation_ = form.kind
+        if self.hyperplanes:
+            self.tree_, self.objective_ = self._fit_octh(prep)
+            self._fix_bound()
+            return self
+        form = prep.form
+        self.formulation_ = form.extra.get("name", form.kind)
         start = prep.start_values
         try:
-            res = self._solve(form.program, warm_start=start, mip=True)
-            tree = tb.decode(form, res.values)
+            tree = tb.decode(form, self._solve(form.program, warm_start=start, mip=True).values)
         except SolveError:
             if prep.cart_tree is None:
                 raise
-            res, tree = self.result_, None
+            tree = None
         self.cart_objective_ = None if prep.cart_tree is None else prep.cart_objective
         self.source_ = "mip"
         obj = None if tree is None else tb.objective(prep, tree)
@@ -251,8 +291,14 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             tree, obj, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
         self.objective_ = obj
         self.tree_ = tb.structure(prep, tree)
-        self.n_features_in_ = prep.X.shape[1]
+        self._fix_bound()
         return self
+
+    def _fix_bound(self):
+        res = self.result_
+        if not (np.isfinite(res.bound) and res.bound >= 0):  # errors and splits are >= 0
+            res.bound = 0.0
+        res.gap = relative_gap(self.objective_, res.bound)
 
     # ------------------------------------------------------------------ predicting
     def _check_X(self, X):
@@ -261,7 +307,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
 
     def apply(self, X) -> np.ndarray:
         """Index (in ``tree_``) of the leaf each sample ends in."""
-        return self.tree_.apply(self._check_X(X))
+        X = self._check_X(X)
+        return self.tree_.apply(X)
 
     def predict(self, X) -> np.ndarray:
         leaf = self.apply(X)

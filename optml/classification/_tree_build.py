@@ -104,12 +104,17 @@ def _choose(est, data, mask, groups):
         return f
     if groups is not None or est.max_depth > 3:
         return "flow"
+    return "pairs" if _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit() else "flow"
+
+
+def _pairs_work(depth, data, mask) -> float:
+    """Arithmetic of the 'pairs' cost tables (inf beyond depth 3)."""
     P = data.n_patterns
-    if est.max_depth == 3:
-        work = mask[0].sum() * mask[1].sum() * mask[3].sum() * P
-    else:
-        work = mask[0].sum() * (mask[1].sum() if est.max_depth == 2 else 1) * P
-    return "pairs" if work <= ft_pairs_limit() else "flow"
+    if depth > 3:
+        return np.inf
+    if depth == 3:
+        return float(mask[0].sum() * mask[1].sum() * mask[3].sum() * P)
+    return float(mask[0].sum() * (mask[1].sum() if depth == 2 else 1) * P)
 
 
 def ft_pairs_limit() -> float:
@@ -120,7 +125,7 @@ def ft_pairs_limit() -> float:
 
 def prepare(est, X, y, classes, w, groups) -> Prep:
     K = classes.size
-    cart_splits = _fit_cart(est, X, y, w) if est.warm_start == "cart" else []
+    cart_splits = _fit_cart(est, X, y, w) if est.warm_start in ("cart", True) else []
     feats, vals, cart_heap = _columns(est, X, y, cart_splits)
     Xb = (X[:, feats] <= vals[None, :]).astype(float)
     mask = _mask(est, X, y, feats, vals, cart_heap, groups)
@@ -137,9 +142,14 @@ def prepare(est, X, y, classes, w, groups) -> Prep:
                 f"formulation='pairs' handles max_depth <= 3, got {est.max_depth}; use 'flow'"
             )
         form = _build(ft.split_pairs, data, est.max_depth, mask, args)
+    elif kind == "oct":
+        form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity))
     else:
-        fn = ft.flow_oct if kind == "flow" else ft.oct_binary
-        form = _build(fn, data, est.max_depth, mask, dict(args, parity=parity))
+        extra = dict(args, parity=parity)
+        if kind == "flow" and _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit():
+            extra["root_bound"] = _build(ft.root_values, data, est.max_depth, mask, args)
+        form = _build(ft.flow_oct, data, est.max_depth, mask, extra)
+    form.extra["name"] = kind
     form.extra["positive"] = pos
     form.extra["alpha"] = float(est.alpha)
     prep = Prep(X, y, w, groups, classes, feats, vals, form, None, None, None)

@@ -333,6 +333,7 @@ def flow_oct(
     alpha: float = 0.0,
     min_samples_leaf: int = 1,
     parity: tuple[int, float] | None = None,
+    root_bound: np.ndarray | None = None,
     name: str = "flow_oct",
 ) -> TreeFormulation:
     r"""FlowOCT (Aghaei, Gómez and Vayanos, 2021) over patterns; see the module docstring.
@@ -350,6 +351,9 @@ def flow_oct(
     parity : (positive_class, bound), optional
         Limit on the difference of the rates of predicting ``positive_class`` between the
         groups ``data.groups == 0`` and ``== 1``.
+    root_bound : ndarray (F + 1,), optional
+        :math:`V_f`, a lower bound on the objective of any tree with root column ``f``
+        (:func:`root_values`); adds the cut :math:`\text{obj} \ge \sum_f V_f b_{0f}`.
     """
     P, K, L = data.n_patterns, data.n_classes, 2**depth
     N = n_internal(depth)
@@ -388,8 +392,22 @@ def flow_oct(
                        min_samples_leaf)  # fmt: skip
     if parity is not None:
         _parity_rows(p, data, depth, z_leaf, w, parity[0], parity[1])
-    p.minimize(float(data.counts.sum()) - gain @ s + penalty)
+    obj = float(data.counts.sum()) - gain @ s + penalty
+    if root_bound is not None:
+        _root_cut(p, obj, root_bound, pn, pc, b)
+    p.minimize(obj)
     return TreeFormulation("flow", p, depth, mask, data, pn, pc, extra)
+
+
+def _root_cut(p, obj, root_bound, pn, pc, b):
+    js = np.flatnonzero(pn == 0)
+    v = root_bound[pc[js]]
+    bad = ~np.isfinite(v)
+    if bad.any():  # a root column with no valid tree below it
+        p.add(b[js[bad]] == 0, name="root_infeasible")
+    coef = np.zeros(b.size)
+    coef[js[~bad]] = v[~bad]
+    p.add(obj - coef @ b >= 0, name="root_cut")
 
 
 def _start_flow(form: TreeFormulation, node_col, leaf_class) -> dict:
@@ -541,12 +559,52 @@ def _child_costs(sub, Xg, real_g, X3, real3, X4, real4, C, S, alpha, m):
     return total, j3, j4
 
 
+def root_values(data: TreeData, depth: int, mask: np.ndarray, alpha: float = 0.0,
+                min_samples_leaf: int = 1) -> np.ndarray | None:  # fmt: skip
+    r"""Best objective of a tree of depth 1..3 given its root column (inf: no valid tree).
+
+    Returns an array over the ``F + 1`` columns (inf where the root column is not allowed), or
+    None for depth > 3. Used as the valid inequality
+    :math:`\text{objective} \ge \sum_f V_f b_{0f}` in :func:`flow_oct`; side constraints
+    (parity) only raise the true values, so the cut stays valid.
+    """
+    if depth > 3:
+        return None
+    form = split_pairs(data, depth, mask, alpha, min_samples_leaf, max_columns=10**12)
+    F = data.n_columns
+    out = np.full(F + 1, np.inf)
+    roots = form.extra["roots"]
+    if depth == 1:
+        c = form.program.objective.const
+        coef = _objective_coefs(form.program, "r")
+        out[roots] = coef + c
+        return out
+    cL, cR = _objective_coefs(form.program, "uL"), _objective_coefs(form.program, "uR")
+    base = alpha * (roots < F)
+    for side, c in (("L", cL), ("R", cR)):
+        fi, _ = form.extra[f"pairs{side}"]
+        best = np.full(roots.size, np.inf)
+        np.minimum.at(best, fi, c)
+        base = base + best
+    out[roots] = base
+    return out
+
+
+def _objective_coefs(p: Program, name: str) -> np.ndarray:
+    v = p.variables[name]
+    for var, a in p.objective.terms.values():
+        if var is v:
+            return np.asarray(a.todense()).ravel()
+    return np.zeros(v.size)
+
+
 def split_pairs(
     data: TreeData,
     depth: int,
     mask: np.ndarray,
     alpha: float = 0.0,
     min_samples_leaf: int = 1,
+    max_columns: int = 200_000,
     name: str = "split_pairs",
 ) -> TreeFormulation:
     r"""Extended formulation over the splits of the top two levels (depth 1, 2 or 3).
@@ -557,7 +615,9 @@ def split_pairs(
     variables: each leaf takes its weighted majority class (the first one on ties), which is
     optimal for the misclassification objective; side constraints that couple leaves
     (parity) need ``flow`` or ``oct``. Work and memory grow as :math:`O(F^2)` columns (plus
-    :math:`O(F^3 P K)` arithmetic for depth 3).
+    :math:`O(F^3 P K)` arithmetic for depth 3). When a side has more than ``max_columns``
+    (root, child) pairs, each root keeps only its cheapest children (ties included): the
+    optimum is unchanged, but constraints added later through the program see fewer choices.
     """
     if depth not in (1, 2, 3):
         raise ValueError(f"the 'pairs' formulation handles depth 1 to 3, got depth {depth}")
@@ -604,6 +664,10 @@ def split_pairs(
     obj = alpha * (real_r @ r)
     extra = {"roots": roots, "kids": kids_all, "alpha": alpha, "grand": grand}
     for side, cost in zip(("L", "R"), costs, strict=True):
+        if cost.size > max_columns:  # keep each root's cheapest children: the optimum stays
+            top = max(1, max_columns // roots.size)
+            cut = np.sort(cost, axis=1)[:, min(top, cost.shape[1]) - 1]
+            cost = np.where(cost <= cut[:, None], cost, np.inf)
         fi, gi = np.nonzero(np.isfinite(cost))
         u = p.var(f"u{side}", shape=fi.size, lb=0, ub=1, latex=f"u^{side}")
         A = sp.csr_matrix((np.ones(fi.size), (fi, np.arange(fi.size))), shape=(roots.size, fi.size))
