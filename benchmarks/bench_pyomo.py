@@ -107,8 +107,13 @@ def optml_pyomo(data, interface="optml", parts=None):
     t1 = time.perf_counter()
     model, cols, kept = to_pyomo(canon)
     t2 = time.perf_counter()
-    opt = _interface(interface)
-    opt.set_instance(model)
+    if interface == "optml":  # exactly what the backend does (GC paused, fast path)
+        from optml.backends.pyomo_backend import highs_instance
+
+        opt = highs_instance(model)
+    else:
+        opt = _interface(interface)
+        opt.set_instance(model)
     t3 = time.perf_counter()
     if parts is not None:
         parts.update(program=t1 - t0, pyomo_model=t2 - t1, set_instance=t3 - t2)

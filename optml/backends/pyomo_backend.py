@@ -29,6 +29,7 @@ Solvers and routes:
 from __future__ import annotations
 
 import math
+import operator
 import time
 
 import numpy as np
@@ -54,6 +55,14 @@ _WARMSTART = ("cbc", "gurobi", "cplex", "xpress")
 
 # ----------------------------------------------------------------------------- model building
 def to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
+    """See :func:`_to_pyomo`; runs with Python's cyclic garbage collector paused."""
+    from pyomo.common.gc_manager import PauseGC
+
+    with PauseGC():  # millions of small objects: the collector would rescan them all
+        return _to_pyomo(canon, native_sos1, soc)
+
+
+def _to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
     """Build a Pyomo ``ConcreteModel`` of a canonical form (minimisation sense).
 
     Returns ``(model, cols, rows)``: ``cols`` the ``VarData`` of each column, ``rows`` the
@@ -275,56 +284,65 @@ def _highs_class():
     probe = Highs()
     if not all(hasattr(probe, a) for a in needed):  # pragma: no cover - Pyomo changed
         return Highs
+    _MONO.add(MonomialTermExpression)
 
     class OptmlHighs(Highs):
         def add_constraints(self, cons):
             fast, slow = [], []
             for con in cons:
-                body = con.body
+                lo, body, hi = con.to_bounded_expression(evaluate_bounds=True)
                 if (
                     body.__class__ is LinearExpression
-                    and con.lb.__class__ in _NUM and con.ub.__class__ in _NUM
-                    and all(a.__class__ is MonomialTermExpression
-                            and a._args_[0].__class__ in _NUM and not a._args_[1].fixed
-                            for a in body._args_)
-                ):  # fmt: skip
-                    fast.append((con, body))
-                else:
-                    slow.append(con)
+                    and lo.__class__ in _NUM
+                    and (hi.__class__ in _NUM)
+                ):
+                    args = body._args_
+                    if set(map(type, args)) <= _MONO:
+                        pairs = list(map(_ARGS, args))
+                        coefs = list(map(_FIRST, pairs))
+                        vs = list(map(_SECOND, pairs))
+                        if set(map(type, coefs)) <= _NUMS:
+                            fast.append((con, lo, hi, coefs, vs))
+                            continue
+                slow.append(con)
+            seen = {}  # the distinct variables of the fast rows
+            for f in fast:
+                seen.update(zip(map(id, f[4]), f[4], strict=True))
+            fixed = {i for i, v in seen.items() if v.fixed}
+            if fixed:  # rows with fixed variables: Pyomo's path treats them as constants
+                slow += [f[0] for f in fast if not fixed.isdisjoint(map(id, f[4]))]
+                fast = [f for f in fast if fixed.isdisjoint(map(id, f[4]))]
+                seen = {i: v for i, v in seen.items() if i not in fixed}
             if slow:
                 super().add_constraints(slow)
             if fast:
-                self._add_linear_rows(fast)
+                self._add_linear_rows(fast, seen)
 
-        def _add_linear_rows(self, fast):
+        def _add_linear_rows(self, fast, seen):
+            """Pyomo's book-keeping for the rows, then one ``addRows`` call.
+
+            Left out: the per-variable index of referencing constraints, which Pyomo uses
+            only to remove variables from a persistent model; optml solves once.
+            """
             import highspy
 
             refs = self._referenced_variables
-            new = {}
-            rows = []
-            for _con, body in fast:
-                vs = [a._args_[1] for a in body._args_]
-                for v in vs:
-                    if id(v) not in refs and id(v) not in new:
-                        new[id(v)] = v
-                rows.append(vs)
+            new = [v for i, v in seen.items() if i not in refs]
             if new:
-                self.add_variables(list(new.values()))
+                self.add_variables(new)
             vmap = self._pyomo_var_to_solver_var_map
             n0 = len(self._pyomo_con_to_solver_con_map)
             starts, idx, vals, lbs, ubs = [], [], [], [], []
             inf = highspy.kHighsInf
-            for k, ((con, body), vs) in enumerate(zip(fast, rows, strict=True)):
+            for k, (con, lo, hi, coefs, vs) in enumerate(fast):
                 self._active_constraints[con] = con.expr
                 self._named_expressions[con] = []
                 self._vars_referenced_by_con[con] = vs
-                for v in vs:
-                    refs[id(v)][0][con] = None
                 starts.append(len(idx))
-                idx.extend([vmap[id(v)] for v in vs])
-                vals.extend([a._args_[0] for a in body._args_])
-                lbs.append(-inf if con.lb is None else con.lb)
-                ubs.append(inf if con.ub is None else con.ub)
+                idx.extend(map(vmap.__getitem__, map(id, vs)))
+                vals.extend(coefs)
+                lbs.append(-inf if lo is None else lo)
+                ubs.append(inf if hi is None else hi)
                 self._pyomo_con_to_solver_con_map[con] = n0 + k
                 self._solver_con_to_pyomo_con_map[n0 + k] = con
             self._sol = None
@@ -338,6 +356,20 @@ def _highs_class():
 
 
 _NUM = (float, int, type(None))
+_NUMS = {float, int}
+_MONO: set = set()
+_ARGS = operator.attrgetter("_args_")
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+
+
+def highs_instance(model):
+    """Pyomo's persistent HiGHS interface (with the linear-row fast path) loaded with ``model``."""
+    from pyomo.common.gc_manager import PauseGC
+
+    opt = _highs_class()()
+    with PauseGC():
+        opt.set_instance(model)
+    return opt
 
 
 # ----------------------------------------------------------------------------- the backend
@@ -395,7 +427,7 @@ class PyomoBackend(Backend):
 
     # -------------------------------------------------------------- contrib (new) interfaces
     @staticmethod
-    def _finish_contrib(res, canon, cols, t, duals=None, version="") -> RawSolution:
+    def _finish_contrib(res, canon, cols, t, duals=None, version="", known=None) -> RawSolution:
         from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
         tc = res.termination_condition
@@ -415,7 +447,8 @@ class PyomoBackend(Backend):
             status = "error"
         x = None
         if has_x and status not in ("infeasible", "unbounded"):
-            vals = res.solution_loader.get_vars()  # the columns the solver saw
+            seen = [v for v in cols if known(v)]  # the columns the solver saw
+            vals = res.solution_loader.get_vars(seen)
             # a column in no row and not in the objective: any value in its bounds is optimal
             free = np.clip(0.0, canon.lb, canon.ub)
             x = np.array([vals.get(v, f) for v, f in zip(cols, free.tolist(), strict=True)],
@@ -432,9 +465,8 @@ class PyomoBackend(Backend):
     def _solve_highs(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
         opts = {} if verbose else {"output_flag": False}
         opts.update(options)
-        opt = _highs_class()()
         t0 = time.perf_counter()
-        opt.set_instance(model)
+        opt = highs_instance(model)
         if canon.x0 is not None and np.isfinite(canon.x0).all():
             _highs_start(opt, cols, canon.x0)
         res = opt.solve(
@@ -451,7 +483,8 @@ class PyomoBackend(Backend):
             except Exception:  # no dual solution (e.g. stopped early)
                 duals = None
         ver = ".".join(map(str, opt.version()))
-        return self._finish_contrib(res, canon, cols, t, duals, ver)
+        vmap = opt._pyomo_var_to_solver_var_map  # keyed by id(var)
+        return self._finish_contrib(res, canon, cols, t, duals, ver, lambda v: id(v) in vmap)
 
     def _solve_scip(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
         opt = _scip_direct_class()()
@@ -461,15 +494,19 @@ class PyomoBackend(Backend):
         if canon.x0 is not None and canon.integer.any():
             xi = canon.x0[canon.integer]
             warm = bool(np.isfinite(xi).all()) and _set_start(cols, canon.x0)
+        from pyomo.common.gc_manager import PauseGC
+
         t0 = time.perf_counter()
-        res = opt.solve(
-            model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-            tee=bool(verbose), time_limit=time_limit, rel_gap=mip_gap, threads=threads,
-            solver_options=opts, warmstart_discrete_vars=warm,
-        )  # fmt: skip
+        with PauseGC():  # the translation makes many small objects
+            res = opt.solve(
+                model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                tee=bool(verbose), time_limit=time_limit, rel_gap=mip_gap, threads=threads,
+                solver_options=opts, warmstart_discrete_vars=warm,
+            )  # fmt: skip
         t = time.perf_counter() - t0
         ver = ".".join(map(str, opt.version()))
-        raw = self._finish_contrib(res, canon, cols, t, None, ver)
+        vmap = opt._pyomo_var_to_solver_var_map  # a ComponentMap
+        raw = self._finish_contrib(res, canon, cols, t, None, ver, vmap.__contains__)
         # scip_direct models the objective as an epigraph variable, which may sit below the
         # objective by SCIP's feasibility tolerance: report the objective of the point instead
         raw.objective = None
