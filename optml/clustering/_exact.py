@@ -208,8 +208,10 @@ class BranchAndPrice:
             else:
                 prog = set_partitioning_dual(c[ok], A, self.k, M_dual)
             res = self._solve_program(prog)
-            if res.status != "optimal":
-                raise RuntimeError(f"master dual LP ended {res.status}: {res.message}")
+            if res.status != "optimal" or not self._time_left():
+                if res.status not in ("optimal", "time_limit"):
+                    raise RuntimeError(f"master dual LP ended {res.status}: {res.message}")
+                return self._final_bound(items, hat), (P[:, ok], c[ok], A)
             lp_val = float(res.objective)
             d_lp = np.append(res.values["pi"], float(res.values["mu"]))
             cands = [d_lp] if hat is None else [alpha * hat + (1 - alpha) * d_lp, d_lp]
@@ -268,6 +270,15 @@ class BranchAndPrice:
                 hat_L = -np.inf
                 continue
             return best_bound, (P[:, ok], c[ok], A)
+
+    def _final_bound(self, items, hat):
+        """Certified bound at the stability centre within 2 s (the time limit has passed)."""
+        if hat is None:
+            return -np.inf
+        pi, mu = hat[:-1], float(hat[-1])
+        lb_g, _ = exact_pricing(items, items.s - pi, mu, self.box_lo, self.box_hi, 0.0,
+                                deadline=time.perf_counter() + 2.0, find=False)  # fmt: skip
+        return float(pi.sum() + self.k * lb_g)
 
     def _initial_dual(self, items, item_of, starts):
         """A stability centre from the incumbent: pi_i = ||x_i - c_j||^2 + rho / |C_j|."""

@@ -111,22 +111,33 @@ def heuristic_columns(items: Items, a, mu, starts, tol, n_iter=10, max_cols=60):
     C = starts.copy()
     found = {}
     best = np.inf
+    fast = not items.sized and not items.conflicts
+    w, M = items.w, items.M
     for _ in range(n_iter):
         Q = items.q(C, a)
+        if fast:
+            S = Q < 0
+            empty = ~S.any(axis=1)
+            S[empty, Q[empty].argmin(axis=1)] = True
+            rows = np.arange(C.shape[0])
+        else:
+            sel = [items.select(Q[r]) for r in range(C.shape[0])]
+            rows = np.array([r for r, x in enumerate(sel) if x is not None], dtype=int)
+            if rows.size == 0:
+                break
+            S = np.array([sel[r] for r in rows])
+        Sw = S * w
+        W = Sw.sum(axis=1)
+        cen = (Sw @ M) / W[:, None]
+        # sum_{i in S} w_i ||M_i - cen||^2 + a_i
+        val = Sw @ items.msq - W * (cen * cen).sum(axis=1) + S.astype(float) @ a
+        best = min(best, float(val.min()))
+        for r in np.flatnonzero(val - mu < -tol):
+            key = S[r].tobytes()
+            if key not in found or found[key][0] > val[r]:
+                found[key] = (float(val[r]), S[r].copy())
         newC = C.copy()
-        for r in range(C.shape[0]):
-            S = items.select(Q[r])
-            if S is None:
-                continue
-            W = items.w[S].sum()
-            cen = (items.w[S, None] * items.M[S]).sum(axis=0) / W
-            val = float((items.w[S] * ((items.M[S] - cen) ** 2).sum(axis=1) + a[S]).sum())
-            best = min(best, val)
-            if val - mu < -tol:
-                key = S.tobytes()
-                if key not in found or found[key][0] > val:
-                    found[key] = (val, S)
-            newC[r] = cen
+        newC[rows] = cen
         if np.allclose(newC, C):
             break
         C = newC
@@ -144,18 +155,22 @@ def _box_bounds(items: Items, lo, hi, a):
     far = np.maximum(np.abs(M[None] - lo[:, None, :]), np.abs(hi[:, None, :] - M[None]))
     u = w * (far**2).sum(axis=2) + a
     act = (u <= 0) & ~items.in_conflict
-    und = (l < 0) & ~act
-    A = act.astype(float)
-    W = A @ w
-    S1 = A @ (w[:, None] * M)
-    S0 = A @ (a + w * items.msq)
+    und = (l < 0) & ~act & ~items.in_conflict
+    # min(0, q) is concave in q, so on [l, u] it lies above its chord s*q + t: the bound is the
+    # exact box minimum of one isotropic quadratic (active items + chords of undecided ones)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(und, -l / (u - l), 0.0)
+        shift = np.where(und, l * u / (u - l), 0.0)
+    alpha = np.where(act, 1.0, slope)
+    W = alpha @ w
+    S1 = alpha @ (w[:, None] * M)
+    S0 = alpha @ (a + w * items.msq) + shift.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = S1 / W[:, None]
         cstar = np.clip(mean, lo, hi)
         quad = W * ((cstar - mean) ** 2).sum(axis=1) + S0 - (S1 * S1).sum(axis=1) / W
-    quad = np.where(W > 0, quad, 0.0)
-    free = und & ~items.in_conflict
-    lin = np.where(free, l, 0.0).sum(axis=1)
+    quad = np.where(W > 0, quad, S0)
+    lin = np.zeros(lo.shape[0])
     for comp, sets in items.comps:
         lc = np.minimum(l[:, comp], 0.0)
         lin = lin + (lc.sum(axis=1) if sets is None else (lc @ sets).min(axis=1))

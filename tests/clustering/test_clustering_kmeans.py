@@ -97,7 +97,6 @@ def test_peng_wei_sdp_bound_below_optimum():
         assert res.objective <= brute(X, 2) * (1 + 1e-6) + 1e-6
 
 
-@pytest.mark.slow
 def test_kmeans_iris_certified():
     from sklearn.datasets import load_iris
 
