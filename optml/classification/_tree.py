@@ -167,6 +167,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         k = self.max_features_per_split
         if k is not None and (not isinstance(k, numbers.Integral) or k < 1):
             raise ValueError(f"max_features_per_split must be an integer >= 1 or None, got {k!r}")
+        if k is not None and not self.hyperplanes:
+            raise ValueError("max_features_per_split applies to hyperplanes=True only")
         ff = self.forbidden_features
         if ff is not None and not isinstance(ff, dict):
             raise TypeError(f"forbidden_features must be a dict {{depth: [features]}}, got {ff!r}")

@@ -86,6 +86,17 @@ def _mask(est, X, y, feats, vals, cart_heap, groups):
     d, F = est.max_depth, feats.size
     level = {}
     ff = est.forbidden_features or {}
+    p = X.shape[1]
+    for lv, js in ff.items():
+        if not isinstance(lv, (int, np.integer)) or not 0 <= lv < d:
+            raise ValueError(
+                f"forbidden_features: depth keys must be integers in [0, {d}), got {lv!r}"
+            )
+        js = np.asarray(list(js))
+        if js.size and (js.dtype.kind not in "iu" or js.min() < 0 or js.max() >= p):
+            raise ValueError(
+                f"forbidden_features[{lv}] must list feature indices in [0, {p}), got {js.tolist()}"
+            )
     for lv in range(d):
         bad = [int(j) for j in ff.get(lv, [])]
         level[lv] = ~np.isin(feats, bad)

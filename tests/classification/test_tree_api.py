@@ -30,6 +30,9 @@ def _data(seed=0, n=30):
         ({"parity_bound": 2.0}, "parity_bound"),
         ({"time_limit": -1}, "time_limit"),
         ({"formulation": "pairs", "max_depth": 4}, "depth"),
+        ({"forbidden_features": {5: [0]}}, "depth keys"),
+        ({"forbidden_features": {0: [7]}}, "feature indices"),
+        ({"max_features_per_split": 1}, "hyperplanes"),
     ],
 )
 def test_bad_params(params, match):
