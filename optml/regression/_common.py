@@ -24,7 +24,7 @@ def check_fraction(name: str, value, closed: bool = False) -> float:
     """A number in (0, 1) (or [0, 1] when ``closed``)."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
     if not ok or not ((0 <= value <= 1) if closed else (0 < value < 1)):
-        rng = "[0, 1]" if closed else "strictly between 0 and 1"
+        rng = "in [0, 1]" if closed else "strictly between 0 and 1"
         raise ValueError(f"{name} must be a number {rng}, got {value!r}")
     return float(value)
 

@@ -36,17 +36,26 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
     def _build(self, X, y):
         gram = gram_data(X, y, self.fit_intercept)
         lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
-        scale, l1, l2 = self._weights(X.shape[0])
+        n = X.shape[0]
+        scale, l1, l2 = self._weights(n)
+        # solvers' tolerances are absolute: give the program an O(1) Hessian. Lasso and
+        # elastic net already carry scikit-learn's 1/(2n); least squares and ridge are
+        # divided by 2n here (same minimiser), and objective_ is reported on sklearn's scale.
+        factor = 2.0 * n if scale == 1.0 else 1.0
+        # HiGHS's QP stops early on a Hessian-only program (no rows, KKT residual ~1e-5):
+        # without an l1 term the factor form ||Rw - z||^2 (p equality rows) is used instead
+        form = "gram" if l1 > 0 else "factor"
         prog = least_squares_program(
-            gram, scale=scale, l1=l1, l2=l2, lb=lo, ub=hi, name=type(self).__name__
-        )
-        return prog, {"gram": gram}
+            gram, scale=scale / factor, l1=l1 / factor, l2=l2 / factor, lb=lo, ub=hi,
+            form=form, name=type(self).__name__,
+        )  # fmt: skip
+        return prog, {"gram": gram, "factor": factor}
 
     def _unpack(self, res, ctx) -> None:
         gram = ctx["gram"]
         self.coef_ = np.asarray(res.values["coef"], dtype=float).copy()
         self.intercept_ = gram.intercept(self.coef_) if self.fit_intercept else 0.0
-        self.objective_ = float(res.objective)
+        self.objective_ = float(res.objective) * ctx["factor"]
 
 
 _COMMON_DOC = """
@@ -67,6 +76,8 @@ _COMMON_DOC = """
     intercept_ : float
     objective_ : float
         Optimal value of the objective above (on the un-centred data, at ``intercept_``).
+        For least squares and ridge the program minimises this objective divided by
+        :math:`2n` (same minimiser, solver tolerances suited to an O(1) Hessian).
     program_ : optml.Program
         The program that was solved (``build_program(X, y)`` rebuilds it).
     result_ : optml.Result

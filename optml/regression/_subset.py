@@ -59,9 +59,12 @@ class BestSubsetRegression(LinearProgramRegressor):
         Largest number of nonzero coefficients, ``0 <= k <= n_features``.
     alpha : float, default 0.0
         Ridge weight (>= 0).
-    formulation : {"bigm", "sos1", "perspective"}, default "bigm"
-        How a coefficient is switched off: big-M rows, SOS-1 sets, or (``alpha > 0``) the
-        perspective of the ridge term (an MISOCP).
+    formulation : {"auto", "bigm", "sos1", "perspective"}, default "auto"
+        How a coefficient is switched off: big-M rows, SOS-1 sets, or the perspective of the
+        ridge term (an MISOCP). The perspective also works for ``alpha = 0``: it moves
+        :math:`\delta I` out of :math:`X^\top X` (:math:`\delta = 0.95\lambda_{\min}`) into a
+        perspective term. "auto" takes the perspective when :math:`\alpha + \delta` is at least
+        5 % of the mean diagonal of :math:`X_c^\top X_c` (well-conditioned designs), else big-M.
     warm_start : {"auto", "dfo", "forward", "none"} or bool, default "auto"
         Heuristic for the starting incumbent and the big-M bound ("none" or False: start from
         0, whose objective still gives valid big-M values; True means "auto").
@@ -90,6 +93,8 @@ class BestSubsetRegression(LinearProgramRegressor):
     bigm_ : ndarray, the big-M values used; ``bigm_source_`` says where they came from
         ("ellipsoid", "heuristic" when :math:`X^\top X` is singular and ``alpha = 0``, "user").
     warm_start_objective_, warm_start_method_ : the heuristic's value and method.
+    formulation_ : str, the formulation used; ``perspective_shift_`` : float, its
+        :math:`\delta`.
     heuristic_time_ : float, seconds spent in the heuristics.
     program_, result_ : the program and its :class:`optml.Result` (status, bound, gap).
     """
@@ -97,7 +102,7 @@ class BestSubsetRegression(LinearProgramRegressor):
     _mip = True
 
     def __init__(
-        self, k=10, *, alpha=0.0, formulation="bigm", warm_start="auto", fit_intercept=True,
+        self, k=10, *, alpha=0.0, formulation="auto", warm_start="auto", fit_intercept=True,
         positive=False, coef_bounds=None, groups=None, max_correlation=None, big_m=None,
         backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
         solver_options=None,
@@ -124,8 +129,10 @@ class BestSubsetRegression(LinearProgramRegressor):
         check_nonneg("alpha", self.alpha)
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("positive", self.positive)
-        if self.formulation not in FORMULATIONS:
-            raise ValueError(f"formulation must be one of {FORMULATIONS}, got {self.formulation!r}")
+        if self.formulation not in ("auto",) + FORMULATIONS:
+            raise ValueError(
+                f"formulation must be 'auto' or one of {FORMULATIONS}, got {self.formulation!r}"
+            )
         if not (isinstance(self.warm_start, bool) or self.warm_start in _WARM):
             raise ValueError(
                 f"warm_start must be one of {_WARM} (or True = 'auto', False = 'none'), got "
@@ -133,9 +140,6 @@ class BestSubsetRegression(LinearProgramRegressor):
             )
         if self.max_correlation is not None:
             check_fraction("max_correlation", self.max_correlation)
-
-    def _problem_class(self):
-        return "MISOCP" if self.formulation == "perspective" else "MIQP"
 
     def _setup(self, X, y, previous=None):
         n, p = X.shape
@@ -174,27 +178,33 @@ class BestSubsetRegression(LinearProgramRegressor):
                 source = "heuristic"
         M = np.maximum(M, np.abs(beta0) * (1 + 1e-9))  # keep the warm start feasible
         shift = 0.0
-        if self.formulation == "perspective":
-            lam = float(np.linalg.eigvalsh(gram.G)[0])
+        form = self.formulation
+        if form in ("auto", "perspective"):
+            lam = float(np.linalg.eigvalsh(gram.G)[0]) if p else 0.0
             shift = max(0.0, 0.95 * lam)  # move delta*I of X'X into the perspective term
-            if not (float(self.alpha) + shift > 0):
+            if form == "auto":  # the perspective pays when the moved ridge part is sizeable
+                ridge = float(self.alpha) + shift
+                form = "perspective" if ridge >= 0.05 * np.diag(gram.G).mean() else "bigm"
+            if form == "bigm":
+                shift = 0.0
+            elif not (float(self.alpha) + shift > 0):
                 raise ValueError(
                     "formulation='perspective' needs alpha > 0 when X'X is singular (more "
                     "features than samples, or collinear columns); use 'bigm' or 'sos1'"
                 )
         prog = best_subset_program(
-            gram, self.k, alpha=float(self.alpha), formulation=self.formulation, M=M, lb=lo,
+            gram, self.k, alpha=float(self.alpha), formulation=form, M=M, lb=lo,
             ub=hi, groups=groups, exclusive_pairs=pairs, shift=shift, name="best_subset",
         )  # fmt: skip
         supp = np.zeros(p)
         supp[prob.closure(np.flatnonzero(beta0))] = 1.0
         ws = {"coef": beta0, "support": supp}
-        if self.formulation == "sos1":
+        if form == "sos1":
             ws["sos_pairs"] = np.column_stack([beta0, 1.0 - supp])
-        if self.formulation == "perspective":
+        if form == "perspective":
             ws["ridge_epi"] = beta0**2
         ctx = {"gram": gram, "problem": prob, "warm_start": ws, "M": M, "source": source, "f0": f0,
-               "how": how, "heur": heur, "shift": shift}  # fmt: skip
+               "how": how, "heur": heur, "shift": shift, "form": form}  # fmt: skip
         return prog, ctx
 
     def _build(self, X, y):
@@ -231,6 +241,7 @@ class BestSubsetRegression(LinearProgramRegressor):
         self.warm_start_method_ = ctx["how"]
         self.heuristic_time_ = ctx["heur"]
         self.perspective_shift_ = ctx["shift"]
+        self.formulation_ = ctx["form"]
 
 
 def _check_groups(groups, p):

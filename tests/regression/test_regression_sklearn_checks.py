@@ -37,9 +37,11 @@ def test_sklearn_checks_huber(estimator, check):
     check(estimator)
 
 
+# time limits: some checks fit tie-heavy targets (y = arange(n) % 3) on which certifying LTS
+# takes minutes; a time-limited fit returns its incumbent, which is all the checks need
 MIP = [
-    BestSubsetRegression(k=1),
-    LeastTrimmedSquares(n_starts=2),
+    BestSubsetRegression(k=1, time_limit=5.0),
+    LeastTrimmedSquares(n_starts=2, time_limit=2.0),
 ]
 
 
