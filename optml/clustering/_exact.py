@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optml.clustering._heuristics import best_partition
+from optml.clustering._heuristics import best_partition, repair
 from optml.clustering._pricing import Items, exact_pricing, heuristic_columns
 from optml.formulations.clustering import (
     cluster_costs,
@@ -202,12 +202,16 @@ class BranchAndPrice:
             P, c = self.pool.matrix()
             ok = self._compatible(P, must, cannot)
             A = P[reps][:, ok].astype(float)
+            centre = None if hat is None else hat.copy()
             if hat is not None:
                 prog = set_partitioning_dual(c[ok], A, self.k, M_dual, hat[:-1] - delta,
                                              hat[:-1] + delta)  # fmt: skip
             else:
                 prog = set_partitioning_dual(c[ok], A, self.k, M_dual)
             res = self._solve_program(prog)
+            if res.status == "error" and hat is not None:  # numerical trouble in the box LP
+                prog = set_partitioning_dual(c[ok], A, self.k, M_dual)
+                res = self._solve_program(prog)
             if res.status != "optimal" or not self._time_left():
                 if res.status not in ("optimal", "time_limit"):
                     raise RuntimeError(f"master dual LP ended {res.status}: {res.message}")
@@ -233,10 +237,15 @@ class BranchAndPrice:
                     break
             if added and hat_L < min(lp_val, self.ub) - self.k * tol:
                 continue
-            if hat is not None and delta > 0 and self._time_left():
-                binding = np.abs(np.abs(d_lp[:-1] - hat[:-1]) - delta) <= 1e-7 * (1 + delta)
-                if binding.any() and hat_L < lp_val - self.k * tol:
-                    continue  # the trust region still binds: hat moved (box-step), go on
+            if centre is not None and delta > 0 and self._time_left():
+                binding = np.abs(np.abs(d_lp[:-1] - centre[:-1]) - delta) <= 1e-7 * (1 + delta)
+                if binding.any() and hat_L < lp_val + self.k * tol:
+                    # the trust region binds: compare with the unrestricted master LP
+                    full = self._solve_program(set_partitioning(c[ok], P[:, ok], self.k,
+                                                                relax=True))  # fmt: skip
+                    if full.status == "optimal" and hat_L < full.objective - self.k * tol:
+                        delta = min(2.0 * delta, M_dual)  # recentre at hat, widen, go on
+                        continue
             best_bound, added = -np.inf, 0
             for d in [hat, d_lp]:
                 pi, mu = d[:-1], float(d[-1])
@@ -340,9 +349,13 @@ class BranchAndPrice:
                 self._add_labels(f[item_of])
             self._try_incumbent(lab[item_of])
         else:
-            lab, _, found = best_partition(items.M, items.w, self.k, 10, self.rng)
+            lab, _, found = best_partition(items.M, items.w, self.k, self.n_init, self.rng)
             for f in found:
                 self._add_labels(f[item_of])
+                fixed = repair(items.M, items.w, f, self.k, items.conflicts, self.lo, self.hi)
+                if fixed is not None:
+                    self._add_labels(fixed[item_of])
+                    self._try_incumbent(fixed[item_of])
         for i in range(self.n):  # singletons keep every master LP meaningful
             col = np.zeros(self.n, bool)
             col[i] = True

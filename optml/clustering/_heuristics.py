@@ -117,3 +117,48 @@ def _canon(labels: np.ndarray) -> np.ndarray:
     remap = np.empty(order.size, dtype=int)
     remap[np.unique(labels)[order]] = np.arange(order.size)
     return remap[np.searchsorted(np.unique(labels), labels)]
+
+
+def repair(M, w, labels, k, conflicts, lo, hi, max_moves=None) -> np.ndarray | None:
+    """Greedy moves that make ``labels`` respect cannot-link ``conflicts`` and sizes [lo, hi].
+
+    Returns the repaired labels, or None when the greedy moves get stuck.
+    """
+    lab = labels.copy()
+    m = len(lab)
+    partners = [[] for _ in range(m)]
+    for a, b in conflicts:
+        partners[a].append(b)
+        partners[b].append(a)
+    for _ in range(max_moves or 10 * m + 10):
+        size = np.bincount(lab, weights=w, minlength=k)
+        S = np.zeros((k, M.shape[1]))
+        np.add.at(S, lab, w[:, None] * M)
+        C = S / np.maximum(size, 1e-300)[:, None]
+
+        def allowed(i, j, size=size):
+            return j != lab[i] and size[j] + w[i] <= hi and all(lab[p] != j for p in partners[i])
+
+        bad = [b for a, b in conflicts if lab[a] == lab[b]]
+        over = np.flatnonzero(size > hi)
+        under = np.flatnonzero(size < lo)
+        if bad:
+            cand = [bad[0]]
+        elif over.size:
+            cand = list(np.flatnonzero(lab == over[0]))
+        elif under.size:
+            cand = [i for i in range(m) if size[lab[i]] - w[i] >= lo]
+        else:
+            return lab
+        best, move = np.inf, None
+        for i in cand:
+            targets = [under[0]] if (not bad and not over.size) else range(k)
+            for j in targets:
+                if allowed(i, j):
+                    dist = float(((M[i] - C[j]) ** 2).sum()) if size[j] > 0 else 0.0
+                    if dist < best:
+                        best, move = dist, (i, j)
+        if move is None:
+            return None
+        lab[move[0]] = move[1]
+    return None
