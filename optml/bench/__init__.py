@@ -18,6 +18,7 @@ import json
 import pickle
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from optml.bench.report import (
@@ -113,8 +114,10 @@ def compare(
     X, y, name = _xy(data)
     for mod in plugins:
         __import__(mod)
+    t0 = time.perf_counter()
     program = model.build_program(X, y) if hasattr(model, "build_program") else model(X, y)
-    pclass = program.problem_class
+    pclass = program.problem_class  # lowers the program (cached, and pickled with it)
+    build_time = time.perf_counter() - t0
     installed = _installed_solvers()
     solvers = [None] if not solvers else list(solvers)
     for s in solvers:
@@ -129,7 +132,7 @@ def compare(
         n = int(X.shape[0])
         p = int(X.shape[1]) if getattr(X, "ndim", 1) > 1 else 1
         with open(payload, "wb") as fh:
-            pickle.dump({"program": program, "n": n, "p": p}, fh)
+            pickle.dump({"program": program, "n": n, "p": p, "build_time": build_time}, fh)
         params = model.get_params() if hasattr(model, "get_params") else {}
         params = json.loads(json.dumps(params, default=str))
         label = (

@@ -7,6 +7,7 @@ Conventions (docs/bench.md states them for users):
   program to the checked result, measured by the worker in the same way for every pair
   (modelling-layer translation included). ``solve_time`` (the solver's own report, which each
   backend measures differently) can be chosen with ``time="solve_time"``;
+* rows with status ``unavailable`` (the pair cannot take the problem class) are left out;
 * a task is *solved* when its status is ``optimal`` and optml's numpy check verified it;
 * repeats are merged first: an instance counts as solved by a solver when every repeat solved
   it, and its time :math:`t_{p,s}` is the mean over repeats of the solve time, an unsolved
@@ -29,9 +30,10 @@ FAILED = ("crashed", "killed", "out_of_memory", "error")
 
 
 def _records(df) -> list[dict]:
-    if hasattr(df, "to_dict"):
-        return df.to_dict("records")
-    return list(df)
+    """Rows as dicts, without ``unavailable`` ones (the pair cannot take the class: it never
+    ran, so it is neither slow nor failed)."""
+    rows = df.to_dict("records") if hasattr(df, "to_dict") else list(df)
+    return [r for r in rows if r.get("status") != "unavailable"]
 
 
 def _frame(rows: list[dict]):
@@ -255,7 +257,7 @@ def gap_vs_time(df, ax=None, time: str = "wall_time"):
 
 def to_markdown(df, floatfmt: str = ".3g", columns=None) -> str:
     """A Markdown table of rows (no pandas needed)."""
-    rows = _records(df)
+    rows = df.to_dict("records") if hasattr(df, "to_dict") else list(df)
     if not rows:
         return "(no rows)"
     cols = list(columns or rows[0])

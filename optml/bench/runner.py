@@ -527,6 +527,7 @@ def _run_local(dicts, store, workers, max_tasks, bar, rows):
     pool = WorkerPool(max_tasks)
     stop = threading.Event()
     ex = ThreadPoolExecutor(max_workers=max(1, int(workers)), thread_name_prefix="optml-bench")
+    futs = []
     try:
         futs = [ex.submit(run_task, d, pool, stop) for d in dicts]
         for f in as_completed(futs):

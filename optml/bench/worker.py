@@ -134,7 +134,7 @@ def run(task: dict, report=None) -> dict:
         with open(task["payload"], "rb") as fh:
             blob = pickle.load(fh)
         program, n, p = blob["program"], blob["n"], blob["p"]
-        data_time = model_time = 0.0
+        data_time, model_time = 0.0, float(blob.get("build_time", 0.0))  # built by compare
     else:
         X, y = make_data(task["data"], task["data_params"], task["seed"])
         n, p = int(X.shape[0]), int(X.shape[1]) if X.ndim > 1 else 1

@@ -103,3 +103,11 @@ def test_markdown_and_plots(tmp_path):
     bench.gap_vs_time(rows).savefig(tmp_path / "g.png")
     plt.close("all")
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_unavailable_rows_are_left_out():
+    rows = TABLE + [dict(_row("i1", "D", "unavailable", math.nan), wall_time=None)]
+    s = bench.summarize(rows).to_dict("records")
+    assert [r["solver"] for r in s] == ["A", "B", "C"]
+    assert bench.profile_data(rows) == bench.profile_data(TABLE)
+    assert "unavailable" in bench.to_markdown(rows)

@@ -184,13 +184,13 @@ def test_fresh_process_per_task(tmp_path):
     """max_tasks_per_worker=1: every task gets its own process."""
     suite = {
         "time_limit": 5,
-        "models": [{"name": "bench_testmodels:lad", "params": {"scale": [1.0, 2.0, 3.0]}}],
+        "models": [{"name": "bench_testmodels:lad", "params": {"scale": [1.0, 3.0]}}],
         "data": [{"name": "hald"}],
         "solvers": [{"backend": "highs", "solver": "highs"}],
     }
     rows = bench.run_suite(suite, tmp_path, workers=1, progress=False, max_tasks_per_worker=1)
-    assert [r["status"] for r in rows] == ["optimal"] * 3
-    assert len({r["worker_pid"] for r in rows}) == 3
+    assert [r["status"] for r in rows] == ["optimal"] * 2
+    assert len({r["worker_pid"] for r in rows}) == 2
     assert all(r["warm_up_time"] > 0 for r in rows)
     objs = sorted(r["objective"] for r in rows)
-    np.testing.assert_allclose(objs[1:], [2 * objs[0], 3 * objs[0]], rtol=1e-6)
+    np.testing.assert_allclose(objs[1], 3 * objs[0], rtol=1e-6)
