@@ -215,6 +215,12 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         return None if missing else v
 
     def decision_function(self, X):
+        """Class scores, shape (n_samples, n_classes); for two classes the 1-D difference
+        ``score_1 - score_0`` (positive means ``classes_[1]``), as scikit-learn expects."""
+        s = self.scores(X)
+        return s[:, 1] - s[:, 0] if s.shape[1] == 2 else s
+
+    def scores(self, X):
         """Output scores, shape (n_samples, n_classes)."""
         check_is_fitted(self, "coefs_")
         X = validate_data(self, X, reset=False)
@@ -230,7 +236,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         return h  # pragma: no cover
 
     def predict(self, X):
-        s = self.decision_function(X)
+        s = self.scores(X)
         return self.classes_[np.argmax(s, axis=1)]
 
     def __sklearn_tags__(self):

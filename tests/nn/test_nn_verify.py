@@ -115,7 +115,9 @@ def test_minimal_perturbation_is_the_threshold(digits_net, norm):
     assert mlp.predict(m.counterexample.reshape(1, -1))[0] != label
     assert m.bound <= m.epsilon * (1 + 1e-6) + 1e-6
     assert verify_robustness(net, x0, label, 0.98 * m.epsilon, norm=norm, lb=0, ub=1).robust
-    assert verify_robustness(net, x0, label, 1.02 * m.epsilon, norm=norm, lb=0, ub=1).robust is False
+    assert (
+        verify_robustness(net, x0, label, 1.02 * m.epsilon, norm=norm, lb=0, ub=1).robust is False
+    )
 
 
 def test_misclassified_input_is_its_own_counterexample(digits_net):
