@@ -157,15 +157,33 @@ def prepare(est, X, y, classes, w, groups) -> Prep:
         form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity))
     else:
         extra = dict(args, parity=parity)
+        best = None
         if kind == "flow" and _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit():
-            extra["root_bound"] = _build(ft.root_values, data, est.max_depth, mask, args)
+            extra["root_bound"], best = _build(ft.root_values, data, est.max_depth, mask, args)
         form = _build(ft.flow_oct, data, est.max_depth, mask, extra)
+        form.extra["best_unconstrained"] = best
     form.extra["name"] = kind
     form.extra["positive"] = pos
     form.extra["alpha"] = float(est.alpha)
     prep = Prep(X, y, w, groups, classes, feats, vals, form, None, None, None)
     if cart_splits:
         _cart_start(prep, cart_heap, mask, parity)
+    if parity is not None and prep.start_values is None:
+        _parity_start(est, prep, cart_heap, mask, args, parity)
+    best = form.extra.get("best_unconstrained")
+    if best is not None:  # the root cut's optimal unconstrained tree, if it meets the limits
+        labels = best_labels(form, ft.route(form.data.Xd, best, form.depth))
+        ok = (
+            parity is None
+            or abs(_parity_gap(form, ft.route(form.data.Xd, best, form.depth), labels))
+            <= parity[1] + 1e-9
+        )
+        obj = form.objective_of(best, labels)
+        if ok and (prep.start_values is None or obj < prep.cart_objective - 1e-9):
+            try:
+                prep.start_values = form.start(best, labels)
+            except ValueError:
+                pass
     return prep
 
 
@@ -196,6 +214,29 @@ def _cart_start(prep, cart_heap, mask, parity):
         prep.start_values = form.start(node_col, labels)
     except ValueError:
         prep.start_values = None
+
+
+def _parity_start(est, prep, cart_heap, mask, args, parity):
+    """A feasible start under a parity limit: CART's splits, labels chosen by a small MIP."""
+    form = prep.form
+    d, F = form.depth, form.no_split
+    node_col = np.full(ft.n_internal(d), F, dtype=np.int64)
+    for h, c in cart_heap:
+        if c is None or not mask[h, c]:
+            return
+        node_col[h] = c
+    fixed = np.zeros_like(mask)
+    fixed[np.arange(node_col.size), node_col] = True
+    sub = ft.flow_oct(form.data, d, fixed, parity=parity, **args)
+    tl = 10.0 if est.time_limit is None else max(1.0, 0.1 * est.time_limit)
+    res = sub.program.solve(backend=est.backend, solver=est.solver, time_limit=tl)
+    if not res.has_solution:
+        return
+    _, labels = sub.decode(res.values)
+    try:
+        prep.start_values = form.start(node_col, labels)
+    except ValueError:
+        pass
 
 
 def best_labels(form, leaf):

@@ -560,11 +560,12 @@ def _child_costs(sub, Xg, real_g, X3, real3, X4, real4, C, S, alpha, m):
 
 
 def root_values(data: TreeData, depth: int, mask: np.ndarray, alpha: float = 0.0,
-                min_samples_leaf: int = 1) -> np.ndarray | None:  # fmt: skip
-    r"""Best objective of a tree of depth 1..3 given its root column (inf: no valid tree).
+                min_samples_leaf: int = 1) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+    r"""Best objective of a tree of depth 1..3 given its root column, and the best tree.
 
-    Returns an array over the ``F + 1`` columns (inf where the root column is not allowed), or
-    None for depth > 3. Used as the valid inequality
+    Returns ``(V, node_col)``: ``V`` over the ``F + 1`` columns (inf where the root column is
+    not allowed or has no valid tree) and the splits of an optimal tree (heap order), or None
+    for depth > 3. ``V`` gives the valid inequality
     :math:`\text{objective} \ge \sum_f V_f b_{0f}` in :func:`flow_oct`; side constraints
     (parity) only raise the true values, so the cut stays valid.
     """
@@ -575,19 +576,30 @@ def root_values(data: TreeData, depth: int, mask: np.ndarray, alpha: float = 0.0
     out = np.full(F + 1, np.inf)
     roots = form.extra["roots"]
     if depth == 1:
-        c = form.program.objective.const
         coef = _objective_coefs(form.program, "r")
-        out[roots] = coef + c
-        return out
-    cL, cR = _objective_coefs(form.program, "uL"), _objective_coefs(form.program, "uR")
+        out[roots] = coef
+        best = np.zeros(coef.size)
+        best[int(np.argmin(coef))] = 1.0
+        return out, form.decode({"r": best})[0]
     base = alpha * (roots < F)
-    for side, c in (("L", cL), ("R", cR)):
+    values = {}
+    pick = {}
+    for side in ("L", "R"):
+        c = _objective_coefs(form.program, f"u{side}")
         fi, _ = form.extra[f"pairs{side}"]
         best = np.full(roots.size, np.inf)
         np.minimum.at(best, fi, c)
         base = base + best
+        pick[side] = (c, fi)
     out[roots] = base
-    return out
+    i = int(np.argmin(base))
+    values["r"] = np.eye(roots.size)[i]
+    for side, (c, fi) in pick.items():
+        js = np.flatnonzero(fi == i)
+        u = np.zeros(c.size)
+        u[js[np.argmin(c[js])]] = 1.0
+        values[f"u{side}"] = u
+    return out, form.decode(values)[0]
 
 
 def _objective_coefs(p: Program, name: str) -> np.ndarray:
