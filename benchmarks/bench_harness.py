@@ -116,20 +116,30 @@ def sweep(folder: Path, n_tasks: int, workers: int, max_tasks: int, solvers=None
 SWEEP_MARK = "## Example sweep"
 
 
-def example_sweep(out_md: Path, workers: int = 2) -> None:
-    """Run benchmarks/suites/best_subset.toml; write its tables into ``out_md`` (section
-    "Example sweep") and the profile figure to docs/bench_profile.png."""
+def example_sweep(out_md: Path, workers: int = 2, store: str | None = None) -> None:
+    """Run benchmarks/suites/best_subset.toml (or read a finished ``store``); write its tables
+    into ``out_md`` (section "Example sweep") and the profiles to docs/bench_profile.png."""
     import matplotlib.pyplot as plt
 
     from optml import bench
-    from optml.bench.runner import machine_info
 
     suite = ROOT / "benchmarks" / "suites" / "best_subset.toml"
-    out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
-    t0 = time.perf_counter()
-    rows = bench.run_suite(suite, out, workers=workers, progress=True)
-    total = time.perf_counter() - t0
-    info = machine_info()
+    if store:
+        out = Path(store).parent
+        st = bench.Store(store)
+        rows, info = st.rows(), st.meta()
+        total = float("nan")
+        if rows:
+            t0 = min(r["finished_at"] for r in rows)
+            t1 = max(r["finished_at"] for r in rows)
+            fmt = "%Y-%m-%dT%H:%M:%S"
+            total = time.mktime(time.strptime(t1, fmt)) - time.mktime(time.strptime(t0, fmt))
+    else:
+        out = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+        t0 = time.perf_counter()
+        rows = bench.run_suite(suite, out, workers=workers, progress=True)
+        total = time.perf_counter() - t0
+        info = bench.Store(out / "results.sqlite").meta()
     families = [("best_subset", "Best subset, least squares (MIQP)"),
                 ("optml.bench.instances:lad_best_subset",
                  "Best subset, least absolute deviations (MILP)")]  # fmt: skip
@@ -170,10 +180,12 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="40 tasks, no file written")
     ap.add_argument("--sweep", action="store_true", help="run the example sweep only")
+    ap.add_argument("--from-store", default=None, help="with --sweep: report this finished "
+                    "results.sqlite instead of running the suite")  # fmt: skip
     ap.add_argument("--out", default=str(ROOT / "docs" / "perf" / "bench.md"))
     args = ap.parse_args(argv)
     if args.sweep:
-        example_sweep(Path(args.out))
+        example_sweep(Path(args.out), store=args.from_store)
         return 0
     n_big = 40 if args.quick else 200
     n_fresh = 10 if args.quick else 20

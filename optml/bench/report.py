@@ -189,6 +189,7 @@ def performance_profile(df, ax=None, taus=None, time: str = "wall_time"):
             ax.step(xs, list(rho) + [rho[-1] if rho else 0.0], where="post", label=lab)
     ax.set_xscale("log")
     ax.set_xlim(1, xs[-1])
+    _tau_ticks(ax, xs[-1])
     ax.set_xlabel(r"$\tau$ (time ratio to the fastest)")
     ax.set_ylabel(r"fraction of instances solved within $\tau$")
     ax.set_ylim(0, 1.02)
@@ -196,6 +197,16 @@ def performance_profile(df, ax=None, taus=None, time: str = "wall_time"):
     ax.grid(alpha=0.3)
     ax.set_title("Performance profile (Dolan–Moré)")
     return fig
+
+
+def _tau_ticks(ax, top: float) -> None:
+    """Readable ticks (1, 1.5, 2, 3, 5, 10, ...) on the log tau axis."""
+    from matplotlib.ticker import NullFormatter
+
+    ticks = [t for t in (1, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 100, 1000, 10000) if t <= top]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def time_vs_size(df, size: str = "p", ax=None, time: str = "wall_time"):
