@@ -66,7 +66,7 @@ def bench_convex(ns, repeats, lines):
         ]  # fmt: skip
         for kind, a, r, ours, theirs in cases:
             Lasso(alpha=1.0).fit(X[:50], y[:50])  # warm imports
-            t_o, m_o = _best(lambda ours=ours, a=a, r=r: ours(a, r).fit(X, y), repeats)
+            t_o, m_o = _best(lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r).fit(X, y), repeats)
             f_o = obj(m_o, X, y, a, r, kind)
             ref = theirs(a, r, 1e-12).fit(X, y)
             f_ref = min(f_o, obj(ref, X, y, a, r, kind))
@@ -75,7 +75,7 @@ def bench_convex(ns, repeats, lines):
                 m_s = theirs(a, r, tol).fit(X, y)
                 if _rel(obj(m_s, X, y, a, r, kind), f_ref) <= 1e-8:
                     tol_used = tol
-                    t_s, _ = _best(lambda theirs=theirs, a=a, r=r, tol=tol:
+                    t_s, _ = _best(lambda theirs=theirs, a=a, r=r, tol=tol, X=X, y=y:
                                    theirs(a, r, tol).fit(X, y), repeats)  # fmt: skip
                     break
             ok = _rel(f_o, f_ref) <= 1e-8
@@ -180,10 +180,10 @@ def bench_subset(ps, forms, time_limit, lines):
                 best_model = m
         if best_model is None:
             continue
-        lasso = LassoCV(n_alphas=50, cv=5, random_state=0).fit(X, y)
+        lasso = LassoCV(alphas=50, cv=5, random_state=0).fit(X, y)
         sigma2 = float(beta @ _toeplitz(p) @ beta) / 3.0
 
-        def rte(model):  # relative test error: E(y - f)^2 / sigma^2
+        def rte(model, Xt=Xt, yt=yt, sigma2=sigma2):  # test MSE / noise variance
             return float(np.mean((yt - model.predict(Xt)) ** 2) / sigma2)
 
         sl = set(np.flatnonzero(lasso.coef_))

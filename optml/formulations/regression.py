@@ -234,7 +234,8 @@ def least_squares_program(
         Coefficient bounds (``positive=True`` is ``lb = 0``).
     form : {"gram", "factor"}
         ``"gram"``: Hessian :math:`2(sG + \lambda_2 I)` on ``coef``, no rows.
-        ``"factor"``: :math:`s\|Rw - z\|^2` with an auxiliary ``u = Rw - z`` (p rows).
+        ``"factor"``: :math:`\|Rw - z\|^2 + \mathrm{const}` with :math:`R^\top R = sG +
+        \lambda_2 I` and an auxiliary ``u = Rw - z`` (p rows).
     """
     p = gram.p
     prog = om.Program(name)
@@ -245,10 +246,13 @@ def least_squares_program(
             H = H + l2 * np.eye(p)
         obj = psd_quad(w, H) - (2.0 * scale * gram.c) @ w + scale * gram.yy
     elif form == "factor":
-        R, z, const = gram.factor()
-        obj = scale * om.sum_squares(R @ w - z) + scale * const
-        if l2:
-            obj = obj + l2 * om.sum_squares(w)
+        if l2:  # one factor of the whole quadratic: s G + l2 I = R'R (better conditioned)
+            R, z, const = psd_factor(scale * gram.G + l2 * np.eye(p), scale * gram.c,
+                                     scale * gram.yy)  # fmt: skip
+            obj = om.sum_squares(R @ w - z) + const
+        else:
+            R, z, const = gram.factor()
+            obj = scale * om.sum_squares(R @ w - z) + scale * const
     else:
         raise ValueError(f"form must be 'gram' or 'factor', got {form!r}")
     if l1:

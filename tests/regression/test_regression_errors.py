@@ -90,7 +90,9 @@ def test_wrong_shapes_and_too_few_samples():
 
 def test_highs_cannot_do_miqp():
     with pytest.raises(SolverNotAvailableError, match="cannot solve MIQP"):
-        BestSubsetRegression(k=2, solver="highs").fit(X, y)
+        BestSubsetRegression(k=2, formulation="bigm", solver="highs").fit(X, y)
+    with pytest.raises(SolverNotAvailableError, match="cannot solve MISOCP"):
+        BestSubsetRegression(k=2, formulation="perspective", solver="highs").fit(X, y)
     with pytest.raises(SolverNotAvailableError, match="cannot solve MIQP"):
         LeastTrimmedSquares(solver="highs").fit(X, y)
 

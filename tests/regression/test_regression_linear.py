@@ -143,3 +143,19 @@ def test_build_program_is_what_fit_solves():
     res2 = prog.solve()
     assert res2.values["coef"].sum() <= 0.5 + 1e-7
     assert res2.objective >= res.objective - 1e-9
+
+
+@pytest.mark.parametrize("backend,solver", [("cvxpy", "clarabel"), ("pyomo", "highs")])
+def test_same_coefficients_through_other_backends(backend, solver):
+    from optml.backends import available
+
+    if not any(r["backend"] == backend and r["solver"] == solver for r in available()):
+        pytest.skip(f"{backend}/{solver} is not installed")
+    X, y = _data(seed=8)
+    ref = Lasso(alpha=0.05).fit(X, y)
+    m = Lasso(alpha=0.05, backend=backend, solver=solver).fit(X, y)
+    assert m.result_.backend == backend
+    np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-5)
+    assert m.objective_ == pytest.approx(ref.objective_, rel=1e-6)
+    r = Ridge(alpha=2.0, backend=backend, solver=solver).fit(X, y)
+    np.testing.assert_allclose(r.coef_, Ridge(alpha=2.0).fit(X, y).coef_, atol=1e-5)

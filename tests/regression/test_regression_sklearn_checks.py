@@ -45,6 +45,7 @@ MIP = [
 ]
 
 
+@pytest.mark.slow  # ~90 MIQP fits (about 2 min on 2 cores): run with -m slow
 @parametrize_with_checks(MIP)
 def test_sklearn_checks_mip(estimator, check):
     pytest.importorskip("pyscipopt", reason="the MIQP estimators need SCIP")
