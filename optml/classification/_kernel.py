@@ -115,7 +115,11 @@ class KernelSVM(LinearProgramClassifier):
     def _prepare(self, X):
         self._gamma_ = self._gamma(X)
         K = self._K(X, X)
-        return K, kernel_factor(K)
+        # one BLAS thread: on a loaded machine a threaded eigh is up to 50x slower
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1):
+            return K, kernel_factor(K)
 
     def _build_binary(self, X, s):
         K, L = self._prepare(X)

@@ -25,7 +25,7 @@ class FisherLDA(ClassifierMixin, TransformerMixin, ProgramEstimator):
     :math:`\max\langle S_W^{-1/2}S_BS_W^{-1/2}, P\rangle`, :math:`0\preceq P\preceq I`,
     :math:`\operatorname{tr}P = K-1` (Overton & Womersley 1992; SCS/Clarabel through cvxpy),
     whose top eigenvectors span the discriminant subspace. Classification uses the pooled
-    covariance :math:`S_W/(n-K)` and the class priors as
+    covariance :math:`S_W/n` and the class priors as
     ``sklearn.discriminant_analysis.LinearDiscriminantAnalysis`` does, so predictions agree
     with it (the Gaussian rule depends on the data only through this subspace).
 
@@ -94,8 +94,8 @@ class FisherLDA(ClassifierMixin, TransformerMixin, ProgramEstimator):
             lw, Uw = np.linalg.eigh(Sw)
             Wm = (Uw / np.sqrt(lw)) @ Uw.T
             V = Wm @ U[:, ::-1][:, :d]
-        # scale so that V' Sigma V = I with the pooled covariance Sigma = S_W / (n - K)
-        G = V.T @ Sw @ V / (n - K)
+        # scale so that V' Sigma V = I with the pooled covariance Sigma = S_W / n (sklearn's)
+        G = V.T @ Sw @ V / n
         lg, Ug = np.linalg.eigh(0.5 * (G + G.T))
         keep = lg > 1e-12 * max(lg.max(), 1e-300)
         V = V @ (Ug[:, keep] / np.sqrt(lg[keep]))
@@ -133,6 +133,7 @@ class FisherLDA(ClassifierMixin, TransformerMixin, ProgramEstimator):
         return softmax(X @ self._coef_all.T + self._icpt_all, axis=1)
 
     def predict(self, X):
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def transform(self, X):

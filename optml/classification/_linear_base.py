@@ -131,5 +131,39 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
             res = getattr(self, "result_", None)
             if res is not None and res.status == "infeasible" and infeasible_hint:
                 raise SolveError(f"{type(self).__name__}: {infeasible_hint}") from None
-            raise
+            if res is None or not self._fallback_ok(res, mip):
+                raise
+            return self._fallback(program)
+        if self._fallback_ok(res, mip) and not res.verified:
+            return self._fallback(program)
+        return res
+
+    def _fallback_ok(self, res, mip) -> bool:
+        """HiGHS' QP solver sometimes ends in 'Solve error' or an unverified answer (see
+        SOLVERS.md): with automatic solver choice, a convex program is then re-solved once by
+        Clarabel through cvxpy."""
+        return (
+            not mip and self.backend == "auto" and self.solver is None
+            and res.backend == "highs" and res.problem_class in ("QP", "LP")
+            and (res.status == "error" or not res.verified)
+        )  # fmt: skip
+
+    def _fallback(self, program):
+        import warnings
+
+        from optml.exceptions import SolverAccuracyWarning
+
+        first = self.result_
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SolverAccuracyWarning)
+            res = program.solve(backend="cvxpy", solver="clarabel", time_limit=self.time_limit,
+                                verbose=bool(self.verbose), **(self.solver_options or {}))  # fmt: skip
+        res.message = (f"HiGHS ended with {first.status!r} ({first.message}); re-solved by "
+                       f"Clarabel. " + res.message).strip()  # fmt: skip
+        self.program_, self.result_ = program, res
+        if res.status not in ("optimal", "time_limit") or not res.has_solution:
+            raise SolveError(
+                f"{type(self).__name__}: the {res.problem_class} program ended with status "
+                f"{res.status!r} (HiGHS: {first.status!r}; cvxpy/clarabel: {res.message})"
+            )
         return res

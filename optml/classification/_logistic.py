@@ -120,10 +120,16 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
         prog = self._build_binary(X, s)
         if self._method() == "conic":
             res = self._solve_checked(prog)
-            return BinaryFit(res.values["w"].ravel(), float(res.values["b"]), prog, res)
+            return BinaryFit(res.values["w"].ravel(), float(res.values["b"]), prog, res,
+                             {"n_iter": 1})  # fmt: skip
         w, b, res = fit_smooth(X, s, float(self.C), self.penalty, float(self.tol),
                                int(self.max_iter), prog)  # fmt: skip
-        return BinaryFit(w, b, prog, res)
+        return BinaryFit(w, b, prog, res, {"n_iter": res.raw["iterations"]})
+
+    def fit(self, X, y):
+        super().fit(X, y)
+        self.n_iter_ = np.array([max(1, int(f.extra["n_iter"])) for f in self._fits])
+        return self
 
 
 def fit_smooth(X, s, C, penalty, tol, max_iter, prog=None):
@@ -149,7 +155,7 @@ def fit_smooth(X, s, C, penalty, tol, max_iter, prog=None):
         objective_check=check, max_violation=viol, kkt_residual=info["grad_norm"],
         verified=bool(certified and abs(check - obj) <= 1e-8 * max(1.0, abs(obj))),
         message=f"{name}: {info['iterations']} iterations, gradient norm "
-        f"{info['grad_norm']:.2e}; bound = dual value of a feasible dual point",
+        f"{info['grad_norm']:.2e}; bound = dual value of a feasible dual point", raw=info,
     )  # fmt: skip
     return w, b, res
 

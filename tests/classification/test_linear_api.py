@@ -1,0 +1,186 @@
+"""Estimator contract of the linear / kernel classifiers: sklearn checks, labels, bad input,
+backends agreeing."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_classification
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import optml
+from optml.classification import (
+    FisherLDA,
+    HardMarginSVM,
+    KernelSVM,
+    LogisticRegression,
+    RampLossSVM,
+    SoftMarginSVM,
+    SparseLogisticRegression,
+    SparseSVM,
+)
+
+
+def _has(backend, solver):
+    return any(r["backend"] == backend and r["solver"] == solver for r in optml.solvers())
+
+
+# Justified exceptions: the hard margin SVM cannot fit non-separable data by definition (it
+# raises SolveError suggesting SoftMarginSVM); scikit-learn's checks use overlapping blobs.
+_HARD_XFAIL = {
+    c: "non-separable data: the hard margin program is infeasible by definition"
+    for c in ("check_classifiers_train", "check_classifiers_regression_target",
+              "check_supervised_y_2d", "check_fit_idempotent", "check_n_features_in",
+              "check_fit2d_1sample", "check_methods_sample_order_invariance",
+              "check_methods_subset_invariance", "check_classifier_data_not_an_array",
+              "check_classifiers_one_label_sample_weights", "check_dict_unchanged",
+              "check_dont_overwrite_parameters", "check_estimators_dtypes",
+              "check_fit_score_takes_y", "check_estimators_fit_returns_self",
+              "check_readonly_memmap_input", "check_pipeline_consistency",
+              "check_estimators_pickle", "check_f_contiguous_array_estimator",
+              "check_estimators_overwrite_params", "check_classifiers_classes",
+              "check_fit_check_is_fitted", "check_n_features_in_after_fitting",
+              "check_decision_proba_consistency", "check_estimators_unfitted",
+              "check_fit2d_predict1d", "check_estimators_empty_data_messages",
+              "check_estimators_nan_inf", "check_estimator_sparse_array",
+              "check_estimator_sparse_matrix", "check_estimators_partial_fit_n_features",
+              "check_classifiers_multilabel_output_format_predict",
+              "check_sample_weight_equivalence_on_dense_data", "check_fit1d",
+              "check_complex_data", "check_dtype_object", "check_fit2d_1feature",
+              "check_requires_y_none", "check_positive_only_tag_during_fit",
+              "check_mixin_order", "check_supervised_y_no_nan")
+}  # fmt: skip
+
+_FAST_MIP = {"time_limit": 5, "mip_gap": 1e-2}
+ESTIMATORS = [
+    SoftMarginSVM(),
+    SoftMarginSVM(penalty="l1"),
+    KernelSVM(),
+    LogisticRegression(),
+    FisherLDA(reg=1e-6),
+]
+# the mixed-integer models pass too, but scikit-learn's checks fit them hundreds of times
+MIP_ESTIMATORS = [
+    SparseSVM(k=1, bigm="objective", **_FAST_MIP),
+    SparseLogisticRegression(k=1, max_rounds=3, **_FAST_MIP),
+    RampLossSVM(penalty="l1", **_FAST_MIP),
+]
+
+
+def _expected(est):
+    if isinstance(est, HardMarginSVM):
+        return _HARD_XFAIL
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(MIP_ESTIMATORS)
+def test_sklearn_compatible_mip(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("est", [SoftMarginSVM(), LogisticRegression(), KernelSVM()])
+def test_string_labels_and_three_classes_one_vs_rest(est):
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    est.fit(X, names)
+    assert list(est.classes_) == list(names[[0, 50, 100]])
+    assert est.decision_function(X).shape == (150, 3)
+    assert len(est.programs_) == 3
+    assert est.score(X, names) > 0.85
+    pred = est.predict(X[:5])
+    assert pred.dtype.kind in "UO" and set(pred) <= set(names)
+
+
+def test_one_vs_rest_equals_binary_fits():
+    X, y = load_iris(return_X_y=True)
+    m = SoftMarginSVM(C=0.5).fit(X, y)
+    b = SoftMarginSVM(C=0.5).fit(X, (y == 2).astype(int))
+    np.testing.assert_allclose(m.coef_[2], b.coef_[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("cls", [SoftMarginSVM, LogisticRegression, KernelSVM, FisherLDA,
+                                 SparseSVM, RampLossSVM, HardMarginSVM])  # fmt: skip
+def test_bad_input(cls):
+    X, y = make_classification(30, 4, random_state=0)
+    with pytest.raises(ValueError, match="class"):
+        cls().fit(X, np.zeros(30))
+    Xn = X.copy()
+    Xn[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cls().fit(Xn, y)
+    with pytest.raises(ValueError):
+        cls().fit(X[:, :, None], y)
+
+
+def test_bad_parameters():
+    X, y = make_classification(30, 4, random_state=0)
+    with pytest.raises(ValueError, match="C must be"):
+        SoftMarginSVM(C=-1).fit(X, y)
+    with pytest.raises(ValueError, match="penalty"):
+        LogisticRegression(penalty="elasticnet").fit(X, y)
+    with pytest.raises(ValueError, match="exceeds the number of features"):
+        SparseSVM(k=5).fit(X, y)
+    with pytest.raises(ValueError, match="kernel"):
+        KernelSVM(kernel="sigmoid").fit(X, y)
+    with pytest.raises(optml.SolverNotAvailableError):
+        SoftMarginSVM(method="full", solver="no_such_solver").fit(X, y)
+
+
+def test_build_program_is_public_and_solvable():
+    X, y = make_classification(50, 3, n_informative=2, n_redundant=0, random_state=0)
+    prog = SoftMarginSVM(C=1.0, method="full").build_program(X, y)
+    res = prog.solve()
+    m = SoftMarginSVM(C=1.0, method="full").fit(X, y)
+    assert res.objective == pytest.approx(m.result_.objective, rel=1e-7)
+    # an OR user may add a side constraint: w_0 = 0
+    w = prog.variables["w"]
+    prog.add(w[0] == 0.0)
+    assert prog.solve().values["w"][0] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_fisher_lda_direction_and_predictions_match_sklearn():
+    X, y = make_classification(200, 5, n_informative=3, n_redundant=0, random_state=1)
+    m = FisherLDA().fit(X, y)
+    sk = LinearDiscriminantAnalysis().fit(X, y)
+    cos = (m.coef_ @ sk.coef_.T).item() / np.linalg.norm(m.coef_) / np.linalg.norm(sk.coef_)
+    assert cos == pytest.approx(1.0, abs=1e-8)
+    np.testing.assert_allclose(m.decision_function(X), sk.decision_function(X), atol=1e-5)
+    np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-6)
+    assert m.program_.problem_class == "QP"
+
+
+@pytest.mark.skipif(not _has("cvxpy", "scs"), reason="cvxpy/SCS not installed")
+def test_fisher_lda_multiclass_sdp_matches_sklearn():
+    X, y = load_iris(return_X_y=True)
+    m = FisherLDA().fit(X, y)
+    sk = LinearDiscriminantAnalysis().fit(X, y)
+    assert m.program_.problem_class == "SDP"
+    assert (m.predict(X) == sk.predict(X)).mean() >= 0.99
+    np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-2)
+
+
+@pytest.mark.parametrize("est,cls", [(SoftMarginSVM(C=1.0, method="full"), "QP"),
+                                     (SoftMarginSVM(C=1.0, penalty="l1"), "LP"),
+                                     (SparseSVM(k=2, bigm="objective"), "MILP")])  # fmt: skip
+def test_backends_agree(est, cls):
+    X, y = make_classification(40, 4, n_informative=2, random_state=5)
+    prog = est.build_program(X, y)
+    assert prog.problem_class == cls
+    pairs = [("highs", "highs"), ("cvxpy", "clarabel" if cls in ("LP", "QP") else "scip"),
+             ("pyomo", "scip" if cls != "QP" else "highs")]  # fmt: skip
+    got = {}
+    for backend, solver in pairs:
+        if not _has(backend, solver):
+            continue
+        res = prog.solve(backend=backend, solver=solver)
+        assert res.status == "optimal", (backend, solver, res.message)
+        got[(backend, solver)] = res.objective
+    if len(got) < 2:
+        pytest.skip(f"fewer than two backends can solve {cls} here: {list(got)}")
+    vals = np.array(list(got.values()))
+    np.testing.assert_allclose(vals, vals[0], rtol=1e-5, err_msg=str(got))
