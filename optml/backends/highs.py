@@ -6,6 +6,7 @@ binaries and big-M rows from the variable bounds).
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -151,7 +152,8 @@ class HighsBackend(Backend):
         )  # fmt: skip
 
 
-def _version() -> str:
+@functools.lru_cache(maxsize=1)
+def _version() -> str:  # importlib.metadata parses files: ~10 ms a call, so once per process
     try:
         from importlib.metadata import version
 
