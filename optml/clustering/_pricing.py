@@ -162,21 +162,65 @@ def _box_bounds(items: Items, lo, hi, a):
         slope = np.where(und, -l / (u - l), 0.0)
         shift = np.where(und, l * u / (u - l), 0.0)
     alpha = np.where(act, 1.0, slope)
+    lin = np.zeros(lo.shape[0])
+    combos = _combos(items)
+    if not items.comps:
+        quad = _quad_min(items, alpha, shift.sum(axis=1), lo, hi, a)
+    elif combos is None:  # big conflict components: their items count by their box minimum
+        quad = _quad_min(items, alpha, shift.sum(axis=1), lo, hi, a)
+        for comp, sets in items.comps:
+            lc = np.minimum(l[:, comp], 0.0)
+            lin = lin + (lc.sum(axis=1) if sets is None else (lc @ sets).min(axis=1))
+    else:  # every choice of independent sets: the chord quadratic of the chosen items
+        ci = np.flatnonzero(items.in_conflict)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cs = np.where(u[:, ci] <= 0, 1.0, np.where(l[:, ci] < 0, -l[:, ci] / (u[:, ci] - l[:, ci]),
+                                                       0.0))  # fmt: skip
+            ct = np.where((u[:, ci] > 0) & (l[:, ci] < 0), l[:, ci] * u[:, ci] / (u[:, ci] - l[:, ci]),
+                          0.0)  # fmt: skip
+        quad = np.full(lo.shape[0], np.inf)
+        base_t = shift.sum(axis=1)
+        for mask in combos:
+            al = alpha.copy()
+            al[:, ci] = cs * mask
+            quad = np.minimum(
+                quad, _quad_min(items, al, base_t + (ct * mask).sum(axis=1), lo, hi, a)
+            )
+    bound = quad + lin
+    none = ~(act.any(axis=1) | (l < 0).any(axis=1))
+    return np.where(none, l.min(axis=1), bound)
+
+
+def _quad_min(items, alpha, const, lo, hi, a):
+    """Box minimum of sum_i alpha_i q_i(c) + const (an isotropic quadratic in c), per row."""
+    w, M = items.w, items.M
     W = alpha @ w
     S1 = alpha @ (w[:, None] * M)
-    S0 = alpha @ (a + w * items.msq) + shift.sum(axis=1)
+    S0 = alpha @ (a + w * items.msq) + const
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = S1 / W[:, None]
         cstar = np.clip(mean, lo, hi)
         quad = W * ((cstar - mean) ** 2).sum(axis=1) + S0 - (S1 * S1).sum(axis=1) / W
-    quad = np.where(W > 0, quad, S0)
-    lin = np.zeros(lo.shape[0])
-    for comp, sets in items.comps:
-        lc = np.minimum(l[:, comp], 0.0)
-        lin = lin + (lc.sum(axis=1) if sets is None else (lc @ sets).min(axis=1))
-    bound = quad + lin
-    none = ~(act.any(axis=1) | (l < 0).any(axis=1))
-    return np.where(none, l.min(axis=1), bound)
+    return np.where(W > 0, quad, S0)
+
+
+def _combos(items, limit=128):
+    """0/1 masks over the conflict items, one per choice of an independent set per component."""
+    if any(sets is None for _, sets in items.comps):
+        return None
+    ci = np.flatnonzero(items.in_conflict)
+    pos = {int(v): j for j, v in enumerate(ci)}
+    total = int(np.prod([sets.shape[1] for _, sets in items.comps]))
+    if total > limit:
+        return None
+    out = []
+    for choice in itertools.product(*[range(sets.shape[1]) for _, sets in items.comps]):
+        mask = np.zeros(ci.size)
+        for (comp, sets), j in zip(items.comps, choice, strict=True):
+            for v, bit in zip(comp, sets[:, j], strict=True):
+                mask[pos[int(v)]] = bit
+        out.append(mask)
+    return out
 
 
 def _knapsack_bound(l, w, lo, hi):

@@ -63,8 +63,6 @@ def test_kmeans_links_and_sizes_change_the_optimum(method):
     assert opt > free + 1e-9
     assert km.labels_[a] == km.labels_[b]
     assert km.inertia_ == pytest.approx(opt, rel=1e-4)
-    if method == "colgen":
-        return  # cannot-link / sizes in column generation: open issue, see docs/clustering.md
     # cannot-link two points the free optimum joins
     c = int(np.flatnonzero(lab == lab[a])[1])
     km = KMeans(2, method=method, random_state=0).fit(X, cannot_link=[(a, c)])
