@@ -175,7 +175,7 @@ def run(task: dict, report=None) -> dict:
     message = res.message
     for w in caught:
         text = f"{type(w.message).__name__}: {w.message}"
-        if text not in message:
+        if str(w.message) not in message:
             message = f"{message}; {text}".strip("; ")
     return {
         "status": res.status,
