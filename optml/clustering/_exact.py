@@ -246,7 +246,7 @@ class BranchAndPrice:
                     if full.status == "optimal" and hat_L < full.objective - self.k * tol:
                         delta = min(2.0 * delta, M_dual)  # recentre at hat, widen, go on
                         continue
-            best_bound, added = -np.inf, 0
+            best_bound, added, stuck = -np.inf, 0, False
             for d in [hat, d_lp]:
                 pi, mu = d[:-1], float(d[-1])
                 a = items.s - pi
@@ -261,6 +261,7 @@ class BranchAndPrice:
                     added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
                     if added:
                         break
+                    stuck = True  # pool columns price out here: the trust region binds
                     lb_g, _ = exact_pricing(
                         items,
                         a,
@@ -277,6 +278,10 @@ class BranchAndPrice:
                     break
             if added and self._time_left():
                 hat_L = -np.inf
+                continue
+            if (stuck and best_bound < self.ub * (1 - self.gap) and 0 < delta < M_dual
+                    and self._time_left()):  # fmt: skip
+                delta = min(4.0 * delta, M_dual)
                 continue
             return best_bound, (P[:, ok], c[ok], A)
 
