@@ -91,6 +91,20 @@ def _is_diagonal(P: sp.spmatrix) -> bool:
     return bool(np.all(C.row == C.col))
 
 
+def _vstack_csr(mats, n: int) -> sp.csr_matrix:
+    """Stack CSR matrices with ``n`` columns by concatenating their arrays (fast for many)."""
+    mats = [M if isinstance(M, sp.csr_matrix) else sp.csr_matrix(M) for M in mats]
+    indptr = [np.zeros(1, dtype=np.int64)]
+    off = 0
+    for M in mats:
+        indptr.append(M.indptr[1:].astype(np.int64) + off)
+        off += M.nnz
+    data = np.concatenate([M.data for M in mats]) if mats else np.zeros(0)
+    indices = np.concatenate([M.indices for M in mats]) if mats else np.zeros(0, np.int64)
+    rows = sum(M.shape[0] for M in mats)
+    return sp.csr_matrix((data, indices, np.concatenate(indptr)), shape=(rows, n))
+
+
 def build(canon) -> CvxpyModel:
     """Lower a :class:`~optml.program.canonical.CanonicalForm` (without SOS1) to cvxpy.
 
@@ -138,23 +152,24 @@ def build(canon) -> CvxpyModel:
         model.row_cons.append((c, rows, sign, kind))
 
     # ---------------------------------------------------------------- second-order cones
-    by_dim: dict[int, list[int]] = {}
-    for j, (G, _) in enumerate(canon.soc):
-        by_dim.setdefault(G.shape[0], []).append(j)
-    for d, ids in by_dim.items():
-        Gs = [sp.csr_matrix(canon.soc[j][0]) for j in ids]
-        hs = [np.asarray(canon.soc[j][1], float) for j in ids]
-        Gt = sp.vstack([G[:1] for G in Gs]).tocsr()
-        ht = np.array([h[0] for h in hs])
-        if d == 1:
-            c = Gt @ x + ht >= 0
-        else:
-            GX = sp.vstack([G[1:] for G in Gs]).tocsr()
-            hX = np.concatenate([h[1:] for h in hs])
-            X = cp.reshape(GX @ x + hX, (len(ids), d - 1), order="C")
-            c = cp.SOC(Gt @ x + ht, X, axis=1)
-        cons.append(c)
-        model.soc_cons.append((c, ids, d))
+    if canon.soc:
+        # one stacked matrix, then row-index arithmetic: no per-block scipy calls
+        dims = np.array([G.shape[0] for G, _ in canon.soc])
+        starts = np.concatenate([[0], np.cumsum(dims)[:-1]])
+        Gall = _vstack_csr([G for G, _ in canon.soc], n)
+        hall = np.concatenate([np.asarray(h, float).ravel() for _, h in canon.soc])
+        for d in np.unique(dims):
+            ids = np.flatnonzero(dims == d)
+            first = starts[ids]
+            Gt, ht = Gall[first], hall[first]
+            if d == 1:
+                c = Gt @ x + ht >= 0
+            else:
+                rest = (first[:, None] + np.arange(1, d)[None, :]).ravel()
+                X = cp.reshape(Gall[rest] @ x + hall[rest], (ids.size, int(d) - 1), order="C")
+                c = cp.SOC(Gt @ x + ht, X, axis=1)
+            cons.append(c)
+            model.soc_cons.append((c, ids, int(d)))
 
     # ---------------------------------------------------------------- exponential cones
     if canon.exp:

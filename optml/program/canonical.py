@@ -159,6 +159,7 @@ class _Lowering:
         self.vars: list[Variable] = []
         self.rows: list[tuple[Expression, np.ndarray, np.ndarray, str | None]] = []
         self.soc: list[Expression] = []
+        self.soc_batches: list[tuple[Expression, int]] = []  # (rows of k cones, dimension)
         self.exp: list[Expression] = []
         self.quads: list[tuple[Variable, np.ndarray | sp.spmatrix]] = []
         self.lin = as_expression(0.0)
@@ -225,9 +226,8 @@ class _Lowering:
             self.row(a - nn, ">=")
             self.row(a + nn, ">=")
             t = self.aux(n)
-            for i in range(n):  # s_i^2 <= t_i - 2 M a_i
-                u = t[i] - 2 * M * a[i]
-                self.soc.append(hstack([u + 1.0, 2.0 * s[i], u - 1.0]))
+            u = t - 2 * M * a  # s_i^2 <= u_i: n cones of dimension 3, lowered in one batch
+            self.soc_batches.append((_interleave(u + 1.0, 2.0 * s, u - 1.0), 3))
             return t
         if k == "logistic":
             ef = e.flatten()
@@ -297,6 +297,20 @@ def _interleave(a: Expression, b: Expression, c: Expression) -> Expression:
     out = hstack([a.flatten(), b.flatten(), c.flatten()])  # a1..an b1..bn c1..cn
     perm = np.arange(3 * n).reshape(3, n).T.ravel()  # a1 b1 c1 a2 ...
     return out[perm]
+
+
+def _split_blocks(G: sp.csr_matrix, h: np.ndarray, d: int) -> list:
+    """Cut the rows of ``G`` (and ``h``) into consecutive ``(d x n)`` blocks, without copies of G."""
+    G = sp.csr_matrix(G)
+    ip, n = G.indptr, G.shape[1]
+    out = []
+    for j in range(G.shape[0] // d):
+        a, b = ip[j * d], ip[(j + 1) * d]
+        Gj = sp.csr_matrix(
+            (G.data[a:b], G.indices[a:b], ip[j * d : (j + 1) * d + 1] - a), shape=(d, n)
+        )
+        out.append((Gj, np.array(h[j * d : (j + 1) * d], dtype=float)))
+    return out
 
 
 def _matrix(e: Expression, offsets: dict[int, int], n: int) -> sp.csr_matrix:
@@ -394,6 +408,8 @@ def lower(program, quad: str = "auto") -> CanonicalForm:
         else sp.csc_matrix((n, n))
     )
     soc = [(_matrix(e, offsets, n), e.const.copy()) for e in L.soc]
+    for e, d in L.soc_batches:
+        soc += _split_blocks(_matrix(e, offsets, n), e.const, d)
     exp = [(_matrix(e, offsets, n), e.const.copy()) for e in L.exp]
     psd = []
     for v in program.variables.values():
@@ -410,7 +426,7 @@ def lower(program, quad: str = "auto") -> CanonicalForm:
 
 
 def _check_known(program, L, offsets):
-    exprs = [e for e, *_ in L.rows] + L.soc + L.exp
+    exprs = [e for e, *_ in L.rows] + L.soc + L.exp + [e for e, _ in L.soc_batches]
     for e in exprs:
         for key, (v, _) in e.terms.items():
             if key not in offsets:
