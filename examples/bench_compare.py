@@ -28,7 +28,7 @@ def main() -> None:
     program = model.build_program(hald.X, hald.y)
     print(program.summary())
     df = bench.compare(model, hald, solvers=solvers, backends=backends, time_limit=10,
-                       workers=2)  # fmt: skip
+                       workers=1)  # fmt: skip
     print("\nTidy rows (one per task):")
     print(bench.to_markdown(df[COLUMNS].to_dict("records")))
     print("\nSummary per backend/solver (shifted geometric mean of wall time, shift 1 s):")
