@@ -119,9 +119,8 @@ def _to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
     A = canon.A.tocsr()
     indptr, indices, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
     rlb, rub = canon.row_lb.tolist(), canon.row_ub.tolist()
-    M.rows = pe.ConstraintList()
-    kept = []
-    add = M.rows.add
+    exprs, kept = [], []
+    add = exprs.append
     for i in range(canon.m):
         lo, hi = rlb[i], rub[i]
         s, e = indptr[i], indptr[i + 1]
@@ -142,6 +141,8 @@ def _to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
         else:
             add(InequalityExpression((lo, body), False))
         kept.append(i)
+    # one indexed Constraint over 0..k-1 (a ConstraintList pays a set update per row)
+    M.rows = pe.Constraint(range(len(exprs)), rule=lambda _m, k: exprs[k])
     # objective: linear part, quadratic part over triu(P), constant
     q = canon.q
     nz = np.flatnonzero(q)
