@@ -23,6 +23,7 @@ from pathlib import Path
 
 from optml.bench.report import (
     gap_vs_time,
+    inconsistent_instances,
     performance_profile,
     performance_ratios,
     profile_data,
@@ -227,6 +228,7 @@ __all__ = [
     "expand",
     "export_instances",
     "gap_vs_time",
+    "inconsistent_instances",
     "load_suite",
     "machine_info",
     "make_data",

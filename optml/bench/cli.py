@@ -25,6 +25,11 @@ def main_bench(argv=None) -> int:
     )
     ap.add_argument("--resume", action="store_true", help="skip tasks already in the store")
     ap.add_argument(
+        "--retry", default="",
+        help="with --resume: run again the stored tasks with these statuses, comma-separated "
+        "(e.g. killed,crashed)",
+    )  # fmt: skip
+    ap.add_argument(
         "--max-tasks-per-worker", type=int, default=None,
         help="tasks a worker process runs before it is replaced (default 200)",
     )  # fmt: skip
@@ -43,9 +48,10 @@ def main_bench(argv=None) -> int:
         return 2
     max_tasks = 1 if args.fresh else (args.max_tasks_per_worker or DEFAULT_MAX_TASKS)
     try:
+        retry = tuple(s.strip() for s in args.retry.split(",") if s.strip())
         rows = run_suite(args.suite, args.out, workers=args.workers, scheduler=args.scheduler,
-                         resume=args.resume, progress=not args.no_progress,
-                         max_tasks_per_worker=max_tasks)  # fmt: skip
+                         resume=args.resume or bool(retry), progress=not args.no_progress,
+                         max_tasks_per_worker=max_tasks, retry=retry)  # fmt: skip
     except (SuiteError, FileExistsError, FileNotFoundError, ImportError) as exc:
         print(f"optml bench: {exc}", file=sys.stderr)
         return 2
@@ -54,6 +60,11 @@ def main_bench(argv=None) -> int:
               file=sys.stderr)  # fmt: skip
         return 130
     out = Path(args.out)
+    from optml.bench import inconsistent_instances
+
+    for inst, hashes in inconsistent_instances(rows).items():
+        print(f"optml bench: warning: the solvers of instance {inst} saw different programs "
+              f"{hashes}; is the model's build deterministic?", file=sys.stderr)  # fmt: skip
     summary = summarize(rows)
     md = to_markdown(summary)
     (out / "summary.md").write_text(md + "\n")

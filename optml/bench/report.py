@@ -166,6 +166,19 @@ def performance_ratios(df, time: str = "wall_time") -> dict:
     return out
 
 
+def inconsistent_instances(df) -> dict:
+    """Instances whose tasks saw different programs: ``{instance: sorted hashes}``.
+
+    Every solver of an instance must get the same lowered program; a model whose build is not
+    deterministic (an unseeded heuristic, say) breaks that, and this is how to notice."""
+    hashes = defaultdict(set)
+    for r in _records(df):
+        h = r.get("program_hash")
+        if isinstance(h, str) and h:
+            hashes[r["instance"]].add(h)
+    return {i: sorted(hs) for i, hs in hashes.items() if len(hs) > 1}
+
+
 def _plt():
     try:
         import matplotlib.pyplot as plt  # headless: matplotlib falls back to Agg by itself

@@ -163,7 +163,7 @@ _BACKEND_MODULES = {
 def run_tasks(
     tasks: list[Task], store: Store, workers: int = 1, scheduler=None, resume: bool = False,
     progress: bool = True, max_tasks_per_worker: int = DEFAULT_MAX_TASKS, pythonpath=None,
-    settings: dict | None = None,
+    settings: dict | None = None, retry=(),
 ) -> list[dict]:  # fmt: skip
     """Run tasks (skipping finished ones when ``resume``) and store each row as it ends.
 
@@ -176,8 +176,11 @@ def run_tasks(
         processes; any other string: the address of a Dask scheduler.
     max_tasks_per_worker : int
         Tasks a worker process runs before it is replaced; 1 gives a fresh process per task.
+    retry : tuple of str
+        With ``resume``, stored tasks with these statuses (e.g. ``("killed", "crashed")``)
+        run again; their new rows replace the old ones.
     """
-    done = store.done_keys()
+    done = store.done_keys(skip_statuses=retry)
     if done and not resume:
         raise FileExistsError(
             f"{store.path} already holds {len(done)} results; pass resume=True (--resume) to "
@@ -290,7 +293,7 @@ class _Progress:
 
 def run_suite(
     suite, out, workers: int = 1, scheduler=None, resume: bool = False, progress: bool = True,
-    max_tasks_per_worker: int = DEFAULT_MAX_TASKS,
+    max_tasks_per_worker: int = DEFAULT_MAX_TASKS, retry=(),
 ):  # fmt: skip
     """Run a suite (path, TOML text or dict) into ``out/results.sqlite``; return all rows.
 
@@ -308,5 +311,5 @@ def run_suite(
     store = Store(Path(out) / "results.sqlite")
     run_tasks(expand(spec), store, workers=workers, scheduler=scheduler, resume=resume,
               progress=progress, max_tasks_per_worker=max_tasks_per_worker, pythonpath=path,
-              settings={"suite": spec.get("name")})  # fmt: skip
+              settings={"suite": spec.get("name")}, retry=retry)  # fmt: skip
     return store.rows()

@@ -55,10 +55,11 @@ class Store:
     def _connect(self):
         return sqlite3.connect(self.path, timeout=60)
 
-    def done_keys(self) -> set[str]:
-        """Keys of the tasks already recorded."""
+    def done_keys(self, skip_statuses=()) -> set[str]:
+        """Keys of the tasks already recorded (except those with ``skip_statuses``)."""
         with self._connect() as con:
-            return {r[0] for r in con.execute("SELECT key FROM results")}
+            return {k for k, st in con.execute("SELECT key, status FROM results")
+                    if st not in skip_statuses}  # fmt: skip
 
     def add(self, row: dict) -> None:
         """Write one row and commit it (a row with a known key replaces the old one)."""

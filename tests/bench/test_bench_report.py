@@ -111,3 +111,10 @@ def test_unavailable_rows_are_left_out():
     assert [r["solver"] for r in s] == ["A", "B", "C"]
     assert bench.profile_data(rows) == bench.profile_data(TABLE)
     assert "unavailable" in bench.to_markdown(rows)
+
+
+def test_inconsistent_instances_are_reported():
+    rows = [dict(r, program_hash="h1") for r in TABLE]
+    assert bench.inconsistent_instances(rows) == {}
+    rows[1]["program_hash"] = "h2"  # i1 on B saw another program
+    assert bench.inconsistent_instances(rows) == {"i1": ["h1", "h2"]}

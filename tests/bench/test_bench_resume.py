@@ -119,3 +119,22 @@ def test_resume_api_skips_finished_tasks(tmp_path):
     suite["models"][0]["params"]["scale"].append(3.0)
     rows = bench.run_suite(suite, tmp_path, progress=False, resume=True)
     assert len(rows) == 3 and rows[:2] == first
+
+
+def test_retry_reruns_only_the_failed_tasks(tmp_path):
+    suite = {
+        "time_limit": 5,
+        "plugins": ["bench_testplugins"],
+        "models": [{"name": "bench_testmodels:lad"}],
+        "data": [{"name": "hald"}],
+        "solvers": [{"backend": "highs", "solver": "highs"},
+                    {"backend": "misbehave", "solver": "segv"}],
+    }  # fmt: skip
+    first = {r["solver"]: r for r in bench.run_suite(suite, tmp_path, progress=False)}
+    assert first["segv"]["status"] == "crashed"
+    time.sleep(1.1)  # finished_at has a resolution of one second
+    rows = bench.run_suite(suite, tmp_path, progress=False, resume=True, retry=("crashed",))
+    again = {r["solver"]: r for r in rows}
+    assert len(rows) == 2 and again["segv"]["status"] == "crashed"
+    assert again["highs"]["finished_at"] == first["highs"]["finished_at"]  # kept
+    assert again["segv"]["finished_at"] > first["segv"]["finished_at"]  # run again
