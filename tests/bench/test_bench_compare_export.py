@@ -107,3 +107,26 @@ def test_export_cli(tmp_path, capsys):
     assert m["params"] == {"items": 7} and (tmp_path / m["file"]).exists()
     assert main(["export", "nosuchmodel", "-o", str(tmp_path)]) == 2
     assert "unknown model" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # about 9 s: imports the regression estimators and solves twice
+def test_export_best_subset_miqp_read_back_by_scip(tmp_path):
+    """The issue's command: best subset as MPS; SCIP on the file finds the estimator's optimum."""
+    pytest.importorskip("optml.program.io", reason="Program.write is not there yet")
+    scip = pytest.importorskip("pyscipopt")
+    from optml.cli import main
+    from optml.regression import BestSubsetRegression
+
+    assert main(["export", "best-subset", "--data", "hald", "--k", "2", "--format", "mps",
+                 "-o", str(tmp_path)]) == 0  # fmt: skip
+    (m,) = json.loads((tmp_path / "manifest.json").read_text())
+    assert m["problem_class"] == "MIQP"
+    model = scip.Model()
+    model.hideOutput()
+    model.readProblem(str(tmp_path / m["file"]))
+    model.optimize()
+    assert model.getStatus() == "optimal"
+    ds = data.load("hald")
+    est = BestSubsetRegression(k=2).fit(ds.X, ds.y)
+    assert est.result_.status == "optimal"
+    assert model.getObjVal() == pytest.approx(est.result_.objective, rel=1e-6)
