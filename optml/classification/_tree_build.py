@@ -9,6 +9,7 @@ import numpy as np
 
 from optml.classification._tree_structure import TreeStructure, from_heap
 from optml.formulations import tree as ft
+from optml.formulations import tree_pairs as fp
 
 
 @dataclass
@@ -152,14 +153,14 @@ def prepare(est, X, y, classes, w, groups) -> Prep:
             raise ValueError(
                 f"formulation='pairs' handles max_depth <= 3, got {est.max_depth}; use 'flow'"
             )
-        form = _build(ft.split_pairs, data, est.max_depth, mask, args)
+        form = _build(fp.split_pairs, data, est.max_depth, mask, args)
     elif kind == "oct":
         form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity))
     else:
         extra = dict(args, parity=parity)
         best = None
         if kind == "flow" and _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit():
-            extra["root_bound"], best = _build(ft.root_values, data, est.max_depth, mask, args)
+            extra["root_bound"], best = _build(fp.root_values, data, est.max_depth, mask, args)
         form = _build(ft.flow_oct, data, est.max_depth, mask, extra)
         form.extra["best_unconstrained"] = best
     form.extra["name"] = kind
