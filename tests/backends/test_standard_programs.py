@@ -54,8 +54,8 @@ def check_solution(p, res, expected, tol):
 def raw_bound(backend, solver, p):
     """The certified bound before any clamping (user sense), straight from the backend."""
     canon = p.canonical()
-    raw = ob.get_backend(backend).solve(canon, solver, None, None, False, {})
-    assert raw.status == "optimal"
+    raw = ob.get_backend(backend).solve(canon, solver, GUARD, None, False, {})
+    assert raw.status == "optimal", raw.message
     if raw.y is not None:
         lag, kkt = lagrangian_bound(canon, raw.x, raw.y, raw.cone_duals)
         assert kkt <= 1e-5
@@ -64,8 +64,13 @@ def raw_bound(backend, solver, p):
     return canon.sense * raw.bound
 
 
+#: every standard program is tiny: a solver still busy after this is failing, not slow
+GUARD = 10.0
+
+
 def solve(p, backend, solver, **kw):
     """Solve; a SolverAccuracyWarning must agree with ``res.verified``."""
+    kw.setdefault("time_limit", GUARD)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SolverAccuracyWarning)
         res = p.solve(backend=backend, solver=solver, **kw)
@@ -321,6 +326,7 @@ def test_unbounded_lp_is_a_status(backend, solver):
 
 
 def p_solve_quiet(p, backend, solver, **kw):
+    kw.setdefault("time_limit", GUARD)
     return p.solve(backend=backend, solver=solver, **kw)
 
 
