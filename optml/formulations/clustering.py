@@ -121,7 +121,9 @@ def peng_wei_sdp(X: np.ndarray, n_clusters: int) -> Program:
     n = X.shape[0]
     W = X @ X.T
     p = Program("mssc_peng_wei_sdp")
-    Z = p.var("Z", shape=(n, n), lb=0, psd=True, latex="Z")
+    # 0 <= Z <= 1 is implied (Z >= 0, Z 1 = 1); the finite box makes optml's Lagrangian bound
+    # from the solver's duals rigorous (no unbounded column whose residual is dropped)
+    Z = p.var("Z", shape=(n, n), lb=0, ub=1, psd=True, latex="Z")
     p.add(Z.sum(axis=1) == np.ones(n), name="rows")
     p.add(Z.reshape(n * n)[np.arange(n) * (n + 1)].sum() == n_clusters, name="trace")
     p.minimize(float(np.trace(W)) - W.reshape(-1) @ Z.reshape(n * n))

@@ -134,3 +134,13 @@ def test_kmeans_predict_and_transform():
     km = KMeans(2).fit(X)
     assert (km.predict(X) == km.labels_).all()
     assert km.transform(X).shape == (4, 2)
+
+
+def test_kmeans_sdp_method_bound_below_certified_optimum():
+    pytest.importorskip("cvxpy")
+    X = np.random.default_rng(4).normal(size=(9, 2))
+    km = KMeans(3, method="sdp", random_state=0).fit(X)
+    opt = brute(X, 3)
+    assert km.result_.bound <= opt + 1e-7
+    assert km.inertia_ >= opt - 1e-9
+    assert km.result_.problem_class == "SDP"
