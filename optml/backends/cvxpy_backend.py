@@ -413,6 +413,13 @@ class CvxpyBackend(Backend):
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
                 prob.solve(solver=cname, verbose=bool(verbose), warm_start=warm, **opts)
         except cp.error.SolverError as exc:
+            spent = time.perf_counter() - t0
+            if remaining is not None and spent >= 0.95 * float(remaining):
+                # cvxpy raises when a solver stops at its limit without a point (SCIP on a MIP)
+                return RawSolution(
+                    status="time_limit", solve_time=spent, solver_version=version,
+                    message=f"stopped at the time limit without a feasible point ({exc})",
+                )  # fmt: skip
             msg = f"cvxpy/{solver}: {exc}"
             if solver in _LICENSED:
                 msg += (
@@ -430,6 +437,10 @@ class CvxpyBackend(Backend):
         if x is not None and not np.all(np.isfinite(x)):
             x = None
         stats = prob.solver_stats
+        if solver == "highs" and x is not None:
+            info = getattr(stats, "extra_stats", None)
+            if getattr(info, "primal_solution_status", 2) != 2:  # 2: feasible point
+                x = None  # cvxpy hands back HiGHS's column values even without a point
         solve_time = getattr(stats, "solve_time", None) or wall
         obj = float(canon.objective_value(x) * canon.sense) if x is not None else None
         message = cstatus
@@ -447,6 +458,8 @@ class CvxpyBackend(Backend):
                 tol = max(1e-4 if mip_gap is None else float(mip_gap), 1e-9)
                 closed = bound is not None and relative_gap(obj, bound) <= tol
                 status = "optimal" if closed else "time_limit"
+            if x is None and raw_status == "timelimit":
+                status = "time_limit"  # SCIP without an incumbent: cvxpy says solver_error
             if status == "optimal" and bound is None and obj is not None:
                 bound = obj  # proven by the solver; it exposes no statistics to read
             if raw_status:

@@ -336,3 +336,19 @@ def test_convex_time_limit_is_a_status(solver):
     assert res.status == "time_limit", res.summary()
     assert res.solve_time <= 1.0
     assert not res.verified or res.gap <= 1e-4  # an iterate is never passed off as certified
+
+
+@pytest.mark.parametrize("solver", ["scip", "highs"])
+def test_mip_time_limit_without_incumbent(solver):
+    """No feasible point by the limit: status time_limit, no values (never a garbage point)."""
+    if solver not in SOLVERS:
+        pytest.skip(f"{solver} not installed")
+    rng = np.random.default_rng(5)
+    A = rng.integers(0, 100, size=(5, 50)).astype(float)
+    p = om.Program("market_split_eq")
+    x = p.var("x", shape=50, domain="binary")
+    p.add(A @ x == np.floor(A.sum(axis=1) / 2))
+    p.minimize(om.sum(x))
+    res = p.solve(backend="cvxpy", solver=solver, time_limit=0.5)
+    assert res.status == "time_limit", res.summary()
+    assert not res.values and "without a feasible point" in res.message
