@@ -59,6 +59,7 @@ class RobustnessResult:
     result: object = None
     target: int | None = None
     decided_by: str = ""
+    program: object = None
     status: str = ""
     epsilon: float = 0.0
     norm: str = "inf"
@@ -326,7 +327,7 @@ def verify_robustness(
                     status="robust")  # fmt: skip
     undecided = []
     for j in todo:
-        res, xj = _margin_milp(snet, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode,
+        res, xj, out.program = _margin_milp(snet, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode,
                                backend, solver, time_limit)  # fmt: skip
         out.n_milps += 1
         out.result = res
@@ -360,7 +361,7 @@ def _verified_cex(net, x, x0, eps, norm, lo, hi, lab) -> bool:
 
 def _margin_milp(net, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode, backend, solver,
                  time_limit):  # fmt: skip
-    """Solve ``max f_j - f_lab`` over the ball (with ``>= 0`` in decide mode); return (res, x)."""
+    """Solve ``max f_j - f_lab`` over the ball (``>= 0`` in decide mode): (res, x, program)."""
     from optml.formulations.relu import add_relu_network
     from optml.nn._bounds import input_program
 
@@ -379,8 +380,8 @@ def _margin_milp(net, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode, bac
     res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6,
                   **opts)  # fmt: skip
     if not res.has_solution:
-        return res, None
-    return res, _repair(np.asarray(res.values["x"], dtype=float), x0, eps, norm, lo, hi)
+        return res, None, p
+    return res, _repair(np.asarray(res.values["x"], dtype=float), x0, eps, norm, lo, hi), p
 
 
 @dataclass(eq=False)
