@@ -248,6 +248,7 @@ def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_b
     target = mu - tol
     scale = np.maximum(box_hi - box_lo, 1e-12)
     boxes_lo, boxes_hi = [box_lo[None].copy()], [box_hi[None].copy()]
+    parent = np.array([-np.inf])  # a box's bound is at least its parent's
     pruned = np.inf
     processed = 0
     found = []
@@ -257,6 +258,10 @@ def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_b
         boxes_lo, boxes_hi = [], []
         keep_lo, keep_hi, keep_b = [], [], []
         for s in range(0, lo.shape[0], batch):
+            if s and deadline is not None and time.perf_counter() > deadline:
+                rest = min(parent[s:].min(), min((float(x.min()) for x in keep_b if x.size),
+                                                 default=np.inf))  # fmt: skip
+                return float(min(pruned, rest)), np.zeros((0, items.d))
             blo, bhi = lo[s : s + batch], hi[s : s + batch]
             b = _box_bounds(items, blo, bhi, a)
             processed += blo.shape[0]
@@ -299,4 +304,5 @@ def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_b
         lo2[np.arange(lo.shape[0]), j] = mid
         boxes_lo += [lo, lo2]
         boxes_hi += [hi1, hi]
+        parent = np.concatenate([bl, bl])
     return float(pruned), np.zeros((0, items.d))
