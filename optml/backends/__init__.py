@@ -196,11 +196,15 @@ def solve_program(
         solve_time=raw.solve_time or wall, problem_class=pclass, message=raw.message,
         solver_version=raw.solver_version, raw=raw.raw,
     )  # fmt: skip
-    return finish(program, canon, raw, res)
+    return finish(program, canon, raw, res, mip_gap=mip_gap)
 
 
-def finish(program, canon, raw: RawSolution, res: Result) -> Result:
-    """Map a raw solution to user values and attach optml's independent checks."""
+def finish(program, canon, raw: RawSolution, res: Result, mip_gap=None) -> Result:
+    """Map a raw solution to user values and attach optml's independent checks.
+
+    A MIP counts as verified optimal when its gap is within ``mip_gap`` (the user's stopping
+    rule), a convex program when it is within :data:`GAP_TOL`.
+    """
     sense = canon.sense
     if raw.x is None or raw.status in ("infeasible", "unbounded") or not np.all(np.isfinite(raw.x)):
         if raw.status == "optimal":
@@ -228,7 +232,8 @@ def finish(program, canon, raw: RawSolution, res: Result) -> Result:
     scale = max(1.0, abs(res.objective_check))
     obj_ok = abs(res.objective_check - res.objective) <= 1e-6 * scale + 1e-7
     feas_ok = res.max_violation <= FEAS_TOL * max(1.0, _row_scale(canon))
-    gap_ok = res.status != "optimal" or res.gap <= max(GAP_TOL, 1e-6)
+    gap_tol = max(GAP_TOL, float(mip_gap or 0.0)) if canon.is_mip else GAP_TOL
+    gap_ok = res.status != "optimal" or res.gap <= max(gap_tol, 1e-6)
     res.verified = bool(obj_ok and feas_ok and gap_ok)
     if not res.verified:
         why = []

@@ -361,6 +361,23 @@ def test_time_limit_returns_incumbent_and_gap(backend, solver):
     assert abs(obj - res.objective) <= 1e-6 * max(1, abs(obj)) and viol <= 1e-6
 
 
+@pytest.mark.parametrize("backend, solver", pairs("MILP"))
+def test_mip_gap_is_the_stopping_rule(backend, solver):
+    """With mip_gap=5%, an "optimal" answer is verified, within 5% of the exact optimum."""
+    rng = np.random.default_rng(2)
+    w = rng.integers(20, 80, 60).astype(float)
+    v = w + rng.integers(-5, 5, 60)
+    p = om.Program("knapsack")
+    x = p.var("x", shape=60, domain="binary")
+    p.add(w @ x <= w.sum() / 3)
+    p.maximize(v @ x)
+    exact = solve(p, backend, solver, mip_gap=0.0)
+    assert exact.status == "optimal" and exact.gap <= 1e-6, exact.summary()
+    res = solve(p, backend, solver, mip_gap=0.05)
+    assert res.status == "optimal" and res.verified, res.summary()
+    assert res.gap <= 0.05 and res.objective >= 0.95 * exact.objective
+
+
 # ----------------------------------------------------------------------------- refusals
 def test_unsuitable_solver_is_refused_before_work():
     p, _ = miqp_program(0)
