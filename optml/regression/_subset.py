@@ -90,6 +90,9 @@ class BestSubsetRegression(LinearProgramRegressor):
     coef_, intercept_ : the fitted model.
     support_ : ndarray of bool, the selected features.
     objective_ : float, :math:`\mathrm{RSS} + \alpha\|\beta\|^2` at the solution.
+    bound_, gap_ : float, the solver's proven lower bound and the relative gap of the returned
+        model to it (equal to ``result_``'s unless the fit kept a better point than the
+        solver's incumbent: the polished support, or the warm start after a time limit).
     bigm_ : ndarray, the big-M values used; ``bigm_source_`` says where they came from
         ("ellipsoid", "heuristic" when :math:`X^\top X` is singular and ``alpha = 0``, "user").
     warm_start_objective_, warm_start_method_ : the heuristic's value and method.
@@ -231,10 +234,19 @@ class BestSubsetRegression(LinearProgramRegressor):
         polished, f_pol = prob.fit_support(prob.closure(np.flatnonzero(s)))
         if f_pol <= prob.objective(beta):
             beta = polished
+        # a solver stopped by its time limit may hold a worse incumbent than the warm start
+        # (not every path hands the warm start to the solver): keep the better feasible point
+        beta0 = ctx["warm_start"]["coef"]
+        if prob.objective(beta0) < prob.objective(beta):
+            beta = np.asarray(beta0, float).copy()
         self.coef_ = beta
         self.support_ = beta != 0
         self.intercept_ = gram.intercept(beta) if self.fit_intercept else 0.0
         self.objective_ = gram.rss(beta) + float(self.alpha) * float(beta @ beta)
+        bound = float(res.bound) if np.isfinite(res.bound) else -np.inf
+        self.bound_ = bound
+        self.gap_ = float(abs(self.objective_ - bound) / max(1.0, abs(self.objective_))) \
+            if np.isfinite(bound) else float("inf")  # fmt: skip
         self.bigm_ = ctx["M"]
         self.bigm_source_ = ctx["source"]
         self.warm_start_objective_ = ctx["f0"]

@@ -118,11 +118,13 @@ def test_time_limit_returns_incumbent_and_gap():
 
     X, y, _ = make_sparse_regression(n=120, p=100, k=12, rho=0.9, snr=0.5,
                                      design="equicorrelated", random_state=1)  # fmt: skip
-    m = BestSubsetRegression(k=12, formulation="bigm", time_limit=1.0).fit(X, y)
+    m = BestSubsetRegression(k=12, formulation="bigm", time_limit=3.0).fit(X, y)
     assert m.result_.status == "time_limit"
     assert np.isfinite(m.result_.gap) and m.result_.gap > 1e-4
     assert m.support_.sum() <= 12 and np.isfinite(m.objective_)
     assert m.objective_ <= m.warm_start_objective_ * (1 + 1e-9)
+    assert m.bound_ == m.result_.bound and np.isfinite(m.gap_)
+    assert m.gap_ <= m.result_.gap + 1e-12  # the returned model is at least the incumbent
 
 
 @pytest.mark.parametrize("formulation", ["bigm", "sos1"])
