@@ -86,6 +86,13 @@ class WorkerProcess:
         env["OPTML_BENCH_THREADS"] = str(self.config[0])
         rfd, wfd = os.pipe()
         self.log = tempfile.TemporaryFile(prefix="optml-bench-worker-", suffix=".log")
+        try:  # the worker's writes always go to the end, wherever we read
+            import fcntl
+
+            fl = fcntl.fcntl(self.log.fileno(), fcntl.F_GETFL)
+            fcntl.fcntl(self.log.fileno(), fcntl.F_SETFL, fl | os.O_APPEND)
+        except (ImportError, OSError):  # pragma: no cover
+            pass
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "optml.bench.worker", "--serve", str(wfd),
@@ -247,7 +254,7 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:  # pragma: no cover - closed its pipe but lives on
             rc = None
         elapsed = time.monotonic() - t0
-        tail = self.log_tail(offset)
+        tail = _last_words(self.log_tail(offset, size=8000))
         self.kill()
         if rc is not None and rc < 0:
             try:
@@ -260,12 +267,24 @@ class WorkerProcess:
             status = "out_of_memory" if any(w in tail for w in _OOM_WORDS) else "crashed"
             msg = f"worker exited with code {rc}"
         if tail:
-            msg += ": " + tail[-400:]
+            msg += ": " + tail
         return {"status": status, "task_time": elapsed, "message": msg}
 
 
 def _oom_killed() -> bool:  # the kernel's OOM killer leaves no trace we can read portably
     return False
+
+
+def _last_words(text: str, size: int = 800) -> str:
+    """What a dead worker's stderr says: faulthandler's error and innermost frames (without
+    its list of extension modules), or the end of the text."""
+    if "Fatal Python error" in text:
+        text = text[text.rindex("Fatal Python error") :]
+        text = text.split("\nExtension modules:", 1)[0]
+        lines = text.splitlines()
+        head, frames = lines[:1], [ln.strip() for ln in lines[1:] if ln.strip().startswith("File")]
+        return " | ".join(head + frames[:4])[:size]
+    return text[-size:]
 
 
 class WorkerPool:

@@ -245,6 +245,11 @@ def _watch_parent(parent: int) -> None:
 
 def serve(result_fd: int, max_tasks: int) -> int:
     """Read tasks from stdin, write rows to ``result_fd``, one JSON line each."""
+    import faulthandler
+
+    faulthandler.enable(
+        all_threads=False
+    )  # a segfault leaves its Python traceback in the crash message
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     import numpy  # noqa: F401  (the imports every task needs, paid once per process)
 

@@ -111,6 +111,7 @@ def test_misbehaving_solvers_are_recorded(tmp_path):
     by = {r["solver"]: r for r in rows}
     seg = by["segv"]
     assert seg["status"] == "crashed" and "SIGSEGV" in seg["message"]
+    assert "Segmentation fault" in seg["message"] and "bench_testplugins" in seg["message"]
     slp = by["sleepy"]
     assert slp["status"] == "killed" and "hard limit" in slp["message"]
     assert 5.0 <= slp["task_time"] < 60  # killed at time limit + margin = 5 s
