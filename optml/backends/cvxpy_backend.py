@@ -366,12 +366,12 @@ class CvxpyBackend(Backend):
         "scs": SolverSpec("scs", _CONVEX, module="scs"),
         "osqp": SolverSpec("osqp", ("LP", "QP"), module="osqp"),
         "ecos": SolverSpec("ecos", ("LP", "SOCP", "EXP"), module="ecos"),
-        # QP reachable when named only (SOLVERS.md: cvxpy -> HiGHS once gave a wrong "optimal";
-        # optml's Lagrangian certificate flags such an answer)
-        "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy"),
         "scip": SolverSpec(
             "scip", ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"), module="pyscipopt", extra="scip"
         ),
+        # last of the QP solvers, so a QP goes to HiGHS only when named or alone (SOLVERS.md:
+        # cvxpy -> HiGHS once gave a wrong "optimal"; optml's certificate flags such an answer)
+        "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy"),
         "gurobi": SolverSpec("gurobi", _MI_COMMERCIAL, module="gurobipy", extra="gurobi"),
         "cplex": SolverSpec("cplex", _MI_COMMERCIAL, module="cplex", extra="cplex"),
         "xpress": SolverSpec("xpress", _MI_COMMERCIAL, module="xpress", extra="xpress"),
