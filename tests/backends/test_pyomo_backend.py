@@ -353,3 +353,20 @@ def test_time_limit_returns_incumbent_without_hanging(verbose):
     assert r["wall"] <= 1.0 + 20.0
     if verbose == "1":
         assert "SCIP" in proc.stdout or "SCIP" in proc.stderr  # the log was shown
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_no_objective_constant_objective_and_unused_columns(solver):
+    """A feasibility program, a constant objective, and a column in no row: still solved."""
+    p = om.Program("feas")
+    x = p.var("x", 3, lb=0, ub=1)
+    u = p.var("u", 2, lb=-1, ub=5)  # appears nowhere: any value in its box is optimal
+    p.add(om.sum(x) >= 1.5, name="need")
+    res = p.solve(backend="pyomo", solver=solver)
+    assert res.status == "optimal" and res.verified
+    assert res.values["x"].sum() >= 1.5 - 1e-9
+    assert np.all((res.values["u"] >= -1) & (res.values["u"] <= 5))
+    p.minimize(3.0 + 0 * u[0])
+    res = p.solve(backend="pyomo", solver=solver)
+    assert res.objective == pytest.approx(3.0)
+    assert res.verified
