@@ -218,6 +218,9 @@ def finish(program, canon, raw: RawSolution, res: Result, mip_gap=None) -> Resul
     obj_canon = canon.objective_value(x) * sense  # canonical objective recomputed from matrices
     res.objective = sense * (raw.objective if raw.objective is not None else obj_canon)
     res.objective_check, res.max_violation = program.evaluate(res.values)
+    if res.status != "optimal" and np.isfinite(res.objective_check):
+        # an incumbent's epigraph variables need not be tight: report the point's true value
+        res.objective = res.objective_check
     # bound: solver's MIP bound, or optml's Lagrangian bound from the duals of a convex program
     bound = raw.bound
     if not canon.is_mip and raw.y is not None:

@@ -27,6 +27,10 @@ def lagrangian_bound(canon, x, y, cone_duals=()) -> tuple[float, float]:
     """
     x = np.asarray(x, dtype=float)
     y = np.zeros(canon.m) if y is None else np.asarray(y, dtype=float)
+    # round-off duals of the wrong sign (pointing at an infinite row bound) are zero
+    wrong = ((y > 0) & ~np.isfinite(canon.row_lb)) | ((y < 0) & ~np.isfinite(canon.row_ub))
+    tiny = np.abs(y) <= 1e-9 * max(1.0, np.abs(y).max(initial=0.0))
+    y = np.where(wrong & tiny, 0.0, y)
     f = 0.5 * x @ (canon.P @ x) + canon.q @ x + canon.c0
     grad = canon.P @ x + canon.q - canon.A.T @ y
     Ax = canon.A @ x
