@@ -34,3 +34,39 @@ def _random_net(sizes, seed):
 def random_net():
     """A function (sizes, seed) -> ReLUNetwork with Gaussian weights."""
     return _random_net
+
+
+# scikit-learn's estimator checks that run without fitting, or fit a handful of points: the
+# default run keeps these; the checks that train the MILP classifiers on the checks' own
+# 100-300-point data sets take seconds each and run with ``-m slow``.
+FAST_SKLEARN_CHECKS = {
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_no_attributes_set_in_init",
+    "check_estimators_unfitted",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_parameters_default_constructible",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_mixin_order",
+    "check_estimators_empty_data_messages",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_fit1d",
+    "check_complex_data",
+    "check_classifiers_one_label",
+    "check_classifiers_one_label_sample_weights",
+    "check_requires_y_none",
+    "check_estimators_nan_inf",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "test_nn_sklearn_checks" not in item.nodeid:
+            continue
+        name = item.nodeid.split("-")[-1].split("(")[0].rstrip("]")
+        if name not in FAST_SKLEARN_CHECKS:
+            item.add_marker(pytest.mark.slow)

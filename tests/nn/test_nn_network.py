@@ -37,7 +37,7 @@ def test_minimize_and_other_output(random_net):
     assert v <= net.forward(G2)[:, 1].min() + 1e-7
 
 
-@pytest.mark.parametrize("seed", [3, 4])
+@pytest.mark.parametrize("seed", [3])
 def test_bound_tightening_never_cuts_off_the_optimum(seed, random_net):
     net = random_net([2, 8, 8, 1], seed)
     vals = {}
