@@ -106,35 +106,25 @@ def test_kill_then_resume_leaves_no_duplicate_or_missing_rows(tmp_path):
     assert b"misbehave" in o
 
 
-def test_resume_api_skips_finished_tasks(tmp_path):
-    suite = {
-        "time_limit": 5,
-        "models": [{"name": "bench_testmodels:lad", "params": {"scale": [1.0, 2.0]}}],
-        "data": [{"name": "hald"}],
-        "solvers": [{"backend": "highs", "solver": "highs"}],
-    }
-    first = bench.run_suite(suite, tmp_path, progress=False)
-    with pytest.raises(FileExistsError, match="resume"):
-        bench.run_suite(suite, tmp_path, progress=False)
-    suite["models"][0]["params"]["scale"].append(3.0)
-    rows = bench.run_suite(suite, tmp_path, progress=False, resume=True)
-    assert len(rows) == 3 and rows[:2] == first
-
-
-def test_retry_reruns_only_the_failed_tasks(tmp_path):
+def test_resume_api_skips_finished_tasks_and_retries_failed_ones(tmp_path):
     suite = {
         "time_limit": 5,
         "plugins": ["bench_testplugins"],
-        "models": [{"name": "bench_testmodels:lad"}],
+        "models": [{"name": "bench_testmodels:lad", "params": {"scale": [1.0]}}],
         "data": [{"name": "hald"}],
         "solvers": [{"backend": "highs", "solver": "highs"},
                     {"backend": "misbehave", "solver": "segv"}],
     }  # fmt: skip
     first = {r["solver"]: r for r in bench.run_suite(suite, tmp_path, progress=False)}
-    assert first["segv"]["status"] == "crashed"
+    assert first["segv"]["status"] == "crashed" and first["highs"]["status"] == "optimal"
+    with pytest.raises(FileExistsError, match="resume"):
+        bench.run_suite(suite, tmp_path, progress=False)
     time.sleep(1.1)  # finished_at has a resolution of one second
+    suite["models"][0]["params"]["scale"].append(2.0)
     rows = bench.run_suite(suite, tmp_path, progress=False, resume=True, retry=("crashed",))
-    again = {r["solver"]: r for r in rows}
-    assert len(rows) == 2 and again["segv"]["status"] == "crashed"
+    assert len(rows) == 4 and len({r["key"] for r in rows}) == 4
+    old = [r for r in rows if r["params"] == '{"scale": 1.0}']
+    again = {r["solver"]: r for r in old}
     assert again["highs"]["finished_at"] == first["highs"]["finished_at"]  # kept
     assert again["segv"]["finished_at"] > first["segv"]["finished_at"]  # run again
+    assert again["segv"]["status"] == "crashed"
