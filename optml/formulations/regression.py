@@ -112,7 +112,7 @@ def psd_factor(G, c, yy) -> tuple[np.ndarray, np.ndarray, float]:
         keep = s > 1e-12 * scale * max(1, G.shape[0])
         R = np.sqrt(s[keep])[:, None] * U[:, keep].T
         z = (U[:, keep].T @ c) / np.sqrt(s[keep])
-    const = float(max(yy - z @ z, 0.0))
+    const = float(yy - z @ z)  # may be < 0 when G was shifted (G - delta I)
     return R, z, const
 
 

@@ -68,6 +68,10 @@ def test_best_subset_equals_enumeration(formulation, alpha, seed, k):
     assert m.objective_ == pytest.approx(f_ref, rel=1e-6)
     assert sorted(np.flatnonzero(m.support_)) == S_ref
     assert m.bigm_source_ == "ellipsoid"
+    # the program's objective is RSS + alpha ||b||^2 itself (no hidden offset, also for the
+    # shifted perspective form), and the certificate applies to the returned model
+    assert m.result_.objective == pytest.approx(m.objective_, rel=1e-6)
+    assert m.bound_ <= m.objective_ * (1 + 1e-9) and m.gap_ <= 1e-6
     # the reported objective is the objective of the returned model on the raw data
     r = y - X @ m.coef_ - m.intercept_
     assert (r @ r + alpha * m.coef_ @ m.coef_) == pytest.approx(m.objective_, rel=1e-9)
