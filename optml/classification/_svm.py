@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from optml.classification._linear_base import (
     BinaryFit,
@@ -24,7 +25,7 @@ from optml.classification._linear_base import (
     check_choice,
     check_positive,
 )
-from optml.exceptions import SolveError
+from optml.classification._smooth import huber_hinge_newton
 from optml.formulations.classification import hard_margin_svm, soft_margin_svm, svm_objective
 from optml.program import Result, relative_gap
 
@@ -186,21 +187,18 @@ class SoftMarginSVM(LinearProgramClassifier):
         C = float(self.C)
         tol = float(self.tol)
         full = self._build_binary(X, s)
-        rng = np.random.default_rng(0)
-        # start: the same SVM on a subsample (C rescaled), whose margins seed the partition
-        m = min(n, max(300, 10 * (p + 1)))
-        sub = np.sort(rng.choice(n, m, replace=False))
-        if np.unique(s[sub]).size < 2:
-            sub = np.arange(n)
-        w, b = self._solve_relaxed(X[sub], s[sub], C * n / sub.size, None, None)[:2]
+        # start: Newton on the Huberised hinge, a close smooth approximation
+        with threadpool_limits(1):
+            w, b = huber_hinge_newton(X, s, C, h=0.05)
         r = s * (X @ w + b)
         # a valid bound on |b| keeps every relaxation bounded: any optimum has
         # 1/2||w||^2 <= U (the objective at the start point) and |b| <= max|x_i w| + 1
         upper = svm_objective(X, s, w, b, C)
         b_bound = float(np.linalg.norm(X, axis=1).max() * np.sqrt(2 * upper) + 1.0) * 1.01
+        best = (upper, w, b)
         # initial working set: the samples whose margin is closest to 1
-        size = min(n, max(4 * (p + 1), 100))
-        work = np.zeros(n, bool)
+        size = min(n, max(2 * (p + 1), 50))
+        work = np.abs(r - 1.0) <= 0.1
         work[np.argsort(np.abs(r - 1.0))[:size]] = True
         rounds, res = 0, None
         while True:
@@ -209,6 +207,9 @@ class SoftMarginSVM(LinearProgramClassifier):
             drop = ~work & ~lin
             w, b, res, prog = self._solve_relaxed(X, s, C, lin, drop, b_bound)
             r = s * (X @ w + b)
+            f_full = svm_objective(X, s, w, b, C)
+            if f_full < best[0]:
+                best = (f_full, w, b)
             bad = (lin & (r > 1.0 + tol)) | (drop & (r < 1.0 - tol))
             limit = self.time_limit is not None and (
                 time.perf_counter() - t_start > self.time_limit
@@ -221,6 +222,8 @@ class SoftMarginSVM(LinearProgramClassifier):
             viol = np.where(bad, np.abs(r - 1.0), 0.0)
             order = np.argsort(-viol)[:step]
             work[order[viol[order] > 0]] = True
+        if bad.any() or res.status != "optimal":  # stopped early: the best point seen
+            w, b = best[1], best[2]
         values = {"w": w, "b": np.array(b)}
         obj, viol = full.evaluate(values)
         bound = res.bound if np.isfinite(res.bound) else float("nan")
@@ -242,24 +245,5 @@ class SoftMarginSVM(LinearProgramClassifier):
 
     def _solve_relaxed(self, X, s, C, lin, drop, b_bound=None):
         prog = soft_margin_svm(X, s, C=C, penalty="l2", linear=lin, drop=drop, b_bound=b_bound)
-        if self.backend == "auto" and self.solver is None:
-            # HiGHS' active-set QP sometimes ends in "Solve error" on these relaxations:
-            # fall back to Clarabel (interior point) through cvxpy
-            res = prog.solve(backend="highs", time_limit=self.time_limit, verbose=self.verbose)
-            if res.status == "optimal" and res.verified:
-                self.program_, self.result_ = prog, res
-                return res.values["w"].ravel(), float(res.values["b"]), res, prog
-            import warnings
-
-            from optml.exceptions import SolverAccuracyWarning
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", SolverAccuracyWarning)
-                res = prog.solve(backend="cvxpy", solver="clarabel", time_limit=self.time_limit,
-                                 verbose=self.verbose)  # fmt: skip
-            self.program_, self.result_ = prog, res
-            if res.status not in ("optimal", "time_limit") or not res.has_solution:
-                raise SolveError(f"SoftMarginSVM: relaxed QP ended with status {res.status!r}")
-            return res.values["w"].ravel(), float(res.values["b"]), res, prog
         res = self._solve_checked(prog)
         return res.values["w"].ravel(), float(res.values["b"]), res, prog
