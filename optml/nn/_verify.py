@@ -190,7 +190,8 @@ def _lmo(g, x0, eps, norm, lo, hi):
     return x0 + np.sign(g) * d
 
 
-def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state=0):
+def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state=0,
+           targets=None):  # fmt: skip
     """A numpy attack on every target class: Frank–Wolfe steps from random starts in the ball.
 
     Returns ``(best_x, best_margin)``; the margin is computed by a forward pass.
@@ -200,7 +201,7 @@ def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state
     best_x, best_m = x0.copy(), float(_margins(net, x0, label)[0][0])
     if eps == 0:
         return best_x, best_m
-    for j in range(n_out):
+    for j in range(n_out) if targets is None else targets:
         if j == label:
             continue
         c = np.zeros(n_out)
@@ -221,8 +222,8 @@ def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state
     return best_x, best_m
 
 
-def _margin_ia(net, bnd, label, lo, hi):
-    """Interval upper bound of f_j - f_label for each j (from the last hidden layer's bounds)."""
+def _margin_ia(net, bnd, label, lo, hi, both=False):
+    """Interval bounds of f_j - f_label for each j (from the last hidden layer's bounds)."""
     W, b = net.weights[-1], net.biases[-1]
     if len(net.weights) == 1:
         hl, hu = lo, hi
@@ -230,7 +231,10 @@ def _margin_ia(net, bnd, label, lo, hi):
         hl, hu = np.maximum(bnd[-2][0], 0), np.maximum(bnd[-2][1], 0)
     C = W - W[label]
     d = b - b[label]
-    return np.maximum(C, 0) @ hu + np.minimum(C, 0) @ hl + d
+    upper = np.maximum(C, 0) @ hu + np.minimum(C, 0) @ hl + d
+    if not both:
+        return upper
+    return upper, np.maximum(C, 0) @ hl + np.minimum(C, 0) @ hu + d
 
 
 def verify_robustness(
@@ -245,7 +249,8 @@ def verify_robustness(
     bounds: str = "interval",
     formulation: str = "bigm",
     mode: str = "decide",
-    attack_steps: int = 30,
+    attack_steps: int = 20,
+    joint: bool = True,
     backend: str = "auto",
     solver: str | None = None,
     time_limit: float | None = None,
@@ -271,6 +276,9 @@ def verify_robustness(
         ``margin_bound`` is the exact worst-case margin.
     attack_steps : int
         Steps of the numpy attack run first (0 to skip it).
+    joint : bool
+        One MILP over all classes the bounds leave open (a binary picks the class) instead of
+        one MILP per class.
     backend, solver : str
     time_limit : float, optional
         Per-MILP time limit; hitting it leaves the verdict undecided (``robust=None``).
@@ -303,13 +311,6 @@ def verify_robustness(
         return done(robust=False, counterexample=x0.copy(), decided_by="clean prediction",
                     status="counterexample", target=int(np.argmax(snet.forward(x0))))  # fmt: skip
     lo, hi = np.maximum(dlo, x0 - eps), np.minimum(dhi, x0 + eps)
-    if attack_steps > 0 and eps > 0:
-        xa, ma = attack(snet, x0, lab, eps, norm, lo, hi, steps=attack_steps,
-                        random_state=random_state)  # fmt: skip
-        out.margin = max(out.margin, ma)
-        if _verified_cex(snet, xa, x0, eps, norm, lo, hi, lab):
-            return done(robust=False, counterexample=xa, margin=ma, decided_by="attack",
-                        status="counterexample", target=int(np.argmax(snet.forward(xa))))  # fmt: skip
     from optml.nn._bounds import compute_bounds
 
     bnd = compute_bounds(
@@ -318,33 +319,42 @@ def verify_robustness(
     )  # fmt: skip
     out.bounds = bnd
     out.n_binaries = bnd.n_unstable
-    ub_m = _margin_ia(snet, bnd, lab, lo, hi)
+    ub_m, lb_m = _margin_ia(snet, bnd, lab, lo, hi, both=True)
     ub_m[lab] = -np.inf
     todo = [int(j) for j in np.argsort(-ub_m) if j != lab and ub_m[j] >= 0]
     proven = np.where(ub_m < 0, ub_m, -np.inf)
     if not todo:
         return done(robust=True, margin_bound=float(ub_m.max()), decided_by="bounds",
                     status="robust")  # fmt: skip
+    if attack_steps > 0 and eps > 0:  # only on the classes the bounds could not rule out
+        xa, ma = attack(snet, x0, lab, eps, norm, lo, hi, steps=attack_steps,
+                        random_state=random_state, targets=todo)  # fmt: skip
+        out.margin = max(out.margin, ma)
+        if _verified_cex(snet, xa, x0, eps, norm, lo, hi, lab):
+            return done(robust=False, counterexample=xa, margin=ma, decided_by="attack",
+                        status="counterexample", target=int(np.argmax(snet.forward(xa))))  # fmt: skip
+    groups = [todo] if joint else [[j] for j in todo]
     undecided = []
-    for j in todo:
-        res, xj, out.program = _margin_milp(snet, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode,
-                               backend, solver, time_limit)  # fmt: skip
+    for js in groups:
+        res, xj, out.program = _margin_milp(snet, x0, lab, js, eps, norm, lo, hi, bnd,
+                                            formulation, mode, backend, solver, time_limit,
+                                            ub_m, lb_m)  # fmt: skip
         out.n_milps += 1
         out.result = res
-        out.results[j] = res
+        out.results[tuple(js)] = res
         if xj is not None:
             mj = float(_margins(snet, xj, lab)[0][0])
             out.margin = max(out.margin, mj)
             if _verified_cex(snet, xj, x0, eps, norm, lo, hi, lab):
-                return done(robust=False, counterexample=xj, decided_by="milp", target=j,
-                            status="counterexample")  # fmt: skip
+                return done(robust=False, counterexample=xj, decided_by="milp",
+                            target=int(np.argmax(snet.forward(xj))), status="counterexample")  # fmt: skip
         if res.status == "infeasible":
-            proven[j] = 0.0
+            proven[js] = 0.0
         elif res.status == "optimal" and np.isfinite(res.bound) and res.bound < 0:
-            proven[j] = res.bound
+            proven[js] = res.bound
         else:
-            undecided.append(j)
-            proven[j] = res.bound if np.isfinite(res.bound) else np.inf
+            undecided += js
+            proven[js] = res.bound if np.isfinite(res.bound) else np.inf
     mb = float(proven.max())
     if undecided:
         return done(robust=None, margin_bound=mb, decided_by="milp", status="undecided",
@@ -359,26 +369,49 @@ def _verified_cex(net, x, x0, eps, norm, lo, hi, lab) -> bool:
     return int(np.argmax(net.forward(x))) != lab
 
 
-def _margin_milp(net, x0, lab, j, eps, norm, lo, hi, bnd, formulation, mode, backend, solver,
-                 time_limit):  # fmt: skip
-    """Solve ``max f_j - f_lab`` over the ball (``>= 0`` in decide mode): (res, x, program)."""
+def _margin_milp(net, x0, lab, js, eps, norm, lo, hi, bnd, formulation, mode, backend, solver,
+                 time_limit, ub_m, lb_m):  # fmt: skip
+    r"""``max t`` with ``t <= f_j - f_lab`` for the selected class ``j`` of ``js``.
+
+    One binary :math:`s_j` per class, :math:`\sum_j s_j = 1`,
+    :math:`t \le f_j - f_\ell + (T - L_j)(1 - s_j)` with :math:`T = \max_j U_j` and
+    :math:`[L_j, U_j]` interval bounds on the margin; a single class needs no binary. In decide
+    mode :math:`t \ge 0` as well. Returns ``(result, x or None, program)``.
+    """
     from optml.formulations.relu import add_relu_network
     from optml.nn._bounds import input_program
 
     p, x = input_program(lo, hi, norm, x0, eps)
     enc = add_relu_network(p, net.weights, net.biases, x, bnd.bounds, input_bounds=(lo, hi),
                            formulation=formulation)  # fmt: skip
-    m = enc.output[j] - enc.output[lab]
-    opts = {}
+    js = list(js)
     scale = 1.0 + float(np.abs(net.forward(x0)).max())
-    highs = backend in ("auto", "highs") and solver in (None, "highs")
+    tau = 1e-6 * scale  # a counterexample must win clearly, so that numpy agrees
     if mode == "decide":
-        p.add(m >= 0, name="misclassified")
-        if highs:  # stop at the first point with a clearly positive margin
-            opts["objective_target"] = -1e-6 * scale
-    p.maximize(m)
-    res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6,
-                  **opts)  # fmt: skip
+        # feasibility: s_j = 1 => f_j - f_lab >= tau (big-M from the interval bound L_j)
+        if len(js) == 1:
+            p.add(enc.output[js[0]] - enc.output[lab] >= tau, name="misclassified")
+        else:
+            s = p.var("target", shape=len(js), domain="binary")
+            p.add(s.sum() == 1, name="one_target")
+            C = np.zeros((len(js), net.n_outputs))
+            C[np.arange(len(js)), js] = 1.0
+            C[:, lab] -= 1.0
+            L = np.asarray([lb_m[j] for j in js])
+            p.add(C @ enc.output >= tau * s + L * (1 - s), name="target")
+    else:
+        T = float(max(ub_m[j] for j in js))
+        if len(js) == 1:
+            t = enc.output[js[0]] - enc.output[lab]
+        else:
+            t = p.var("margin", lb=float(min(lb_m[j] for j in js)), ub=T)
+            s = p.var("target", shape=len(js), domain="binary")
+            p.add(s.sum() == 1, name="one_target")
+            for r, j in enumerate(js):
+                p.add(t <= enc.output[j] - enc.output[lab] + (T - lb_m[j]) * (1 - s[r]),
+                      name=f"target_{j}")  # fmt: skip
+        p.maximize(t)
+    res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6)
     if not res.has_solution:
         return res, None, p
     return res, _repair(np.asarray(res.values["x"], dtype=float), x0, eps, norm, lo, hi), p
