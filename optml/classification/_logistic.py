@@ -134,13 +134,17 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
 
 def fit_smooth(X, s, C, penalty, tol, max_iter, prog=None):
     """Smooth solve with a certificate; returns ``(w, b, Result)``."""
+    from threadpoolctl import threadpool_limits
+
     t0 = time.perf_counter()
-    if penalty == "l1":
-        w, b, info = _smooth.l1_lbfgsb(X, s, C, tol=tol, max_iter=150 * max_iter)
-        name = "l-bfgs-b"
-    else:
-        w, b, info = _smooth.newton(X, s, C, penalty, tol=tol, max_iter=max_iter)
-        name = "newton"
+    # one BLAS thread: these are small dense products, and threads only contend
+    with threadpool_limits(1):
+        if penalty == "l1":
+            w, b, info = _smooth.l1_lbfgsb(X, s, C, tol=tol, max_iter=150 * max_iter)
+            name = "l-bfgs-b"
+        else:
+            w, b, info = _smooth.newton(X, s, C, penalty, tol=tol, max_iter=max_iter)
+            name = "newton"
     t = time.perf_counter() - t0
     obj = _smooth.objective(X, s, w, b, C, penalty)
     bound = _smooth.dual_bound(X, s, w, b, C, penalty)
