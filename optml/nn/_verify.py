@@ -10,9 +10,11 @@ For an input :math:`x_0` of class :math:`\ell`, a radius :math:`\epsilon` and a 
 
 The decision runs cheapest first and stops early: the clean prediction, a numpy attack
 (Frank–Wolfe / PGD steps on the margin), interval or LP bounds on each margin, and only then one
-MILP per remaining class :math:`j` (the network written with :mod:`optml.formulations.relu`),
-which asks for a point with :math:`f_j - f_\ell \ge 0` and stops at the first one found
-(HiGHS ``objective_target``); an infeasible MILP proves the class unreachable.
+feasibility MILP over the classes left open (the network written with
+:mod:`optml.formulations.relu`, a binary :math:`s_j` picking the class,
+:math:`s_j = 1 \Rightarrow f_j - f_\ell \ge \tau`), which stops at the first point found;
+an infeasible MILP proves every open class unreachable. ``mode="margin"`` maximises the
+margin to optimality instead.
 
 Every counterexample is re-checked by a numpy forward pass (inside the ball and the box,
 misclassified) before it is reported; a solver point that fails this check is never returned.

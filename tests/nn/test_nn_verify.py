@@ -82,7 +82,8 @@ def test_milp_decides_after_attack_fails(digits_net):
     for i in range(4):
         a = verify_robustness(net, X[i], y[i], 0.06, lb=0, ub=1)
         b = verify_robustness(net, X[i], y[i], 0.06, lb=0, ub=1, attack_steps=0, bounds="lp")
-        assert a.robust == b.robust
+        c = verify_robustness(net, X[i], y[i], 0.06, lb=0, ub=1, attack_steps=0, joint=False)
+        assert a.robust == b.robust == c.robust
         if b.robust is False:
             assert b.decided_by in ("milp", "clean prediction")
             assert mlp.predict(b.counterexample.reshape(1, -1))[0] != y[i]
