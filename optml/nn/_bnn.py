@@ -45,7 +45,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
     allow_errors : bool, default=False
         If False, training data that no network of this shape fits make ``fit`` raise; if
         True, the MILP first minimises the number of misfitted points.
-    warm_start : bool, default=True
+    heuristic_start : bool, default=True
         With one hidden layer, start the MILP from a heuristic network: the ternarised first
         layer of a small scikit-learn MLP (tanh) and, for its hidden signs, the fewest ternary
         output weights that fit every point (a small MILP). Skipped when it finds nothing.
@@ -78,7 +78,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         hidden_layer_sizes=(16,),
         objective="min_weight",
         allow_errors=False,
-        warm_start=True,
+        heuristic_start=True,
         backend="auto",
         solver=None,
         time_limit=None,
@@ -89,7 +89,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.objective = objective
         self.allow_errors = allow_errors
-        self.warm_start = warm_start
+        self.heuristic_start = heuristic_start
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -131,7 +131,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
 
         prog, parts = self.build_program(X, y)
         start = None
-        if self.warm_start:
+        if self.heuristic_start:
             Xv, y_idx = self._validate(X, y)
             start = self._heuristic_start(Xv, y_idx, prog, parts)
         try:
@@ -159,7 +159,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         return self
 
     def _heuristic_start(self, X, y_idx, prog, parts):
-        """A feasible starting point (dict of variable values) or None; see ``warm_start``."""
+        """A feasible starting point (dict of variable values) or None; see ``heuristic_start``."""
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning

@@ -12,7 +12,7 @@ FAST = {"mip_max_nodes": 10}
 @parametrize_with_checks(
     [
         BinarizedNeuralNetwork(
-            hidden_layer_sizes=(1,), allow_errors=True, warm_start=False, solver_options=FAST
+            hidden_layer_sizes=(1,), allow_errors=True, heuristic_start=False, solver_options=FAST
         ),
         MIPNetworkClassifier(hidden_layer_sizes=(1,), loss="zero_one", solver_options=FAST),
     ],

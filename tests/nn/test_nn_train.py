@@ -30,7 +30,7 @@ def test_bnn_matches_enumeration_on_tiny_instance():
             if np.all(S[np.arange(5), y] - S[np.arange(5), 1 - y] >= 1):
                 best = min(best, np.count_nonzero(w1) + np.count_nonzero(w2))
     assert np.isfinite(best)
-    bnn = BinarizedNeuralNetwork(hidden_layer_sizes=(1,), warm_start=False).fit(X, y)
+    bnn = BinarizedNeuralNetwork(hidden_layer_sizes=(1,), heuristic_start=False).fit(X, y)
     assert bnn.result_.status == "optimal"
     assert bnn.n_nonzero_weights_ == best == pytest.approx(bnn.result_.objective)
     np.testing.assert_array_equal(bnn.predict(X), y)
