@@ -8,7 +8,7 @@ Interval arithmetic (exact for the first layer over a box) propagates
     U_k = W_k^+ \max(U_{k-1}, 0) + W_k^- \max(L_{k-1}, 0) + b_k.
 
 Bound tightening (Fischetti and Jo, 2018) then goes layer by layer: for each neuron of layer
-:math:`k` that is not already stably inactive it maximises (and, where still unstable,
+:math:`k` that is still unstable (:math:`L < 0 < U`) it maximises (and, where still unstable,
 minimises) :math:`a_{kj}` over the LP relaxation (``method="lp"``) or the MILP
 (``method="milp"``) of layers :math:`1..k-1` with the bounds found so far. The bound kept is the
 solver's certified bound (optml's Lagrangian bound for an LP, the MIP dual bound for a MILP),
@@ -194,7 +194,7 @@ def _tighten_layer(weights, biases, lb, ub, bounds, k, method, norm, center, eps
     from optml.formulations.relu import add_relu_network
 
     L, U = bounds[k]
-    todo = np.flatnonzero(U > 0)
+    todo = np.flatnonzero((L < 0) & (U > 0))  # only unstable neurons can lose a binary
     if todo.size == 0:
         return 0
     p, x = input_program(lb, ub, norm, center, epsilon)
