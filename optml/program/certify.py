@@ -20,11 +20,90 @@ from __future__ import annotations
 import numpy as np
 
 
-def lagrangian_bound(canon, x, y, cone_duals=()) -> tuple[float, float]:
+def lagrangian_bound(canon, x, y, cone_duals=(), polish: bool = True) -> tuple[float, float]:
     """Return ``(bound, kkt_residual)`` for the canonical (minimisation) problem.
 
     ``bound`` is on the canonical objective (multiply by ``canon.sense`` for the user's).
+    The bound is valid for *any* linearisation point and any sign-consistent duals, so when
+    the stationarity residual of the solver's point is not negligible (an LP/QP solver that
+    stopped on its own tolerances), the point and duals are first polished on the active set
+    (:func:`polish_kkt`) and the better certificate is returned.
     """
+    bound, resid = _lagrangian_bound(canon, x, y, cone_duals)
+    if polish and y is not None and resid > 1e-9 and not canon.soc and not canon.exp:
+        polished = polish_kkt(canon, x, y)
+        if polished is not None:
+            b2, r2 = _lagrangian_bound(canon, *polished)
+            if r2 < resid and np.isfinite(b2):
+                return b2, r2
+    return bound, resid
+
+
+def polish_kkt(canon, x, y, tol: float = 1e-7):
+    """Exactly stationary ``(x, y)`` on the solver's active set, or None.
+
+    Rows with a nonzero dual (and equality rows) are held at the bound their dual points to,
+    columns at a bound stay there; the equality-constrained QP's KKT system is solved with a
+    sparse LU. Only used to compute a certificate, never returned as the solution.
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import splu
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n = canon.n
+    if n + canon.m > 50000:
+        return None
+    scale_y = max(1.0, np.abs(y).max(initial=0.0))
+    eq = canon.row_lb == canon.row_ub
+    act = eq | (np.abs(y) > tol * scale_y)
+    rows = np.flatnonzero(act)
+    b = np.where(y[rows] > 0, canon.row_lb[rows], canon.row_ub[rows])
+    b = np.where(eq[rows], canon.row_lb[rows], b)
+    if not np.isfinite(b).all():
+        return None
+    at_lb = np.isfinite(canon.lb) & (np.abs(x - canon.lb) <= tol * np.maximum(1, np.abs(x)))
+    at_ub = np.isfinite(canon.ub) & (np.abs(x - canon.ub) <= tol * np.maximum(1, np.abs(x)))
+    fixed = at_lb | at_ub
+    N = np.flatnonzero(~fixed)
+    B = np.flatnonzero(fixed)
+    xB = np.where(at_lb, canon.lb, canon.ub)[B]
+    P = canon.P.tocsc()
+    A = canon.A.tocsr()[rows]
+    AN, AB = A[:, N], A[:, B]
+    K = sp.bmat([[P[N][:, N], -AN.T], [AN, None]], format="csc")
+    rhs = np.concatenate([-(canon.q[N] + P[N][:, B] @ xB), b - AB @ xB])
+    try:
+        sol = splu(K).solve(rhs)
+    except (RuntimeError, ValueError):  # singular: degenerate active set (redundant rows)
+        if K.shape[0] > 3000:
+            from scipy.sparse.linalg import lsqr
+
+            sol = lsqr(K, rhs, atol=1e-14, btol=1e-14, iter_lim=20 * K.shape[0])[0]
+        else:
+            sol = np.linalg.lstsq(K.toarray(), rhs, rcond=None)[0]
+    if not np.isfinite(sol).all():
+        return None
+    x2 = x.copy()
+    x2[N] = sol[: N.size]
+    x2[B] = xB
+    # duals for the polished point, with the sign each active row's bound requires
+    from scipy.optimize import lsq_linear
+
+    g = (P @ x2 + canon.q)[N]
+    lo = np.where(eq[rows], -np.inf, np.where(y[rows] > 0, 0.0, -np.inf))
+    hi = np.where(eq[rows], np.inf, np.where(y[rows] > 0, np.inf, 0.0))
+    M = AN.T
+    if M.shape[0] * M.shape[1] <= 4_000_000:
+        fit = lsq_linear(M.toarray(), g, bounds=(lo, hi), method="bvls", tol=1e-14)
+    else:
+        fit = lsq_linear(M, g, bounds=(lo, hi), method="trf", tol=1e-12, lsmr_tol="auto")
+    y2 = np.zeros_like(y)
+    y2[rows] = fit.x
+    return x2, y2
+
+
+def _lagrangian_bound(canon, x, y, cone_duals=()) -> tuple[float, float]:
     x = np.asarray(x, dtype=float)
     y = np.zeros(canon.m) if y is None else np.asarray(y, dtype=float)
     # round-off duals of the wrong sign (pointing at an infinite row bound) are zero
