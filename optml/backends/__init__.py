@@ -69,6 +69,7 @@ def _all_backends() -> list[Backend]:
             out.append(get_backend(name))
         except SolverNotAvailableError:
             continue
+    out += [b for name, b in _REGISTRY.items() if name not in _BACKEND_MODULES]  # plug-ins
     return out
 
 
@@ -223,6 +224,8 @@ def finish(program, canon, raw: RawSolution, res: Result, mip_gap=None) -> Resul
         res.objective = res.objective_check
     # bound: solver's MIP bound, or optml's Lagrangian bound from the duals of a convex program
     bound = raw.bound
+    if bound is not None and not abs(bound) < 1e19:  # solvers' "infinity" means no bound
+        bound = None
     if not canon.is_mip and raw.y is not None:
         # optml's own certificate replaces whatever the solver claims
         lag, res.kkt_residual = lagrangian_bound(canon, x, raw.y, raw.cone_duals)

@@ -116,6 +116,8 @@ class HighsBackend(Backend):
             h.setOptionValue("mip_rel_gap", float(mip_gap))
         threads = options.pop("threads", None)
         if threads is not None:
+            # HiGHS fixes its thread pool at the first run in a process: reset it to change it
+            highspy.Highs.resetGlobalScheduler(True)
             h.setOptionValue("threads", int(threads))
         for k, v in options.items():
             h.setOptionValue(k, v)
