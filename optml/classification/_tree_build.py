@@ -11,6 +11,9 @@ from optml.classification._tree_structure import TreeStructure, from_heap
 from optml.formulations import tree as ft
 from optml.formulations import tree_pairs as fp
 
+_MAX_NNZ = 4e7  # largest flow / OCT split-capacity matrix built at all
+_SLOW_NNZ = 5e6  # ... without a time limit
+
 
 @dataclass
 class Prep:
@@ -154,6 +157,14 @@ def prepare(est, X, y, classes, w, groups) -> Prep:
                 f"formulation='pairs' handles max_depth <= 3, got {est.max_depth}; use 'flow'"
             )
         form = _build(fp.split_pairs, data, est.max_depth, mask, args)
+    elif (nnz := data.n_patterns * mask.sum()) > (_MAX_NNZ if est.time_limit else _SLOW_NNZ):
+        raise ValueError(
+            f"the {kind!r} program would have about {nnz:.2g} nonzeros ({data.n_patterns} "
+            f"distinct rows x {int(mask.sum())} (node, threshold) pairs; {feats.size} candidate "
+            f"thresholds): too large for the 'pairs' tables and too slow to certify as a MIP. "
+            "Pass thresholds=q (quantile bins, e.g. 8)"
+            + ("" if est.time_limit else ", or a time_limit to accept a gap")
+        )
     elif kind == "oct":
         form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity))
     else:

@@ -60,6 +60,14 @@ def test_bad_data():
         OptimalClassificationTree(max_depth=1, solver="nosuchsolver").fit(X, y)
 
 
+def test_too_large_without_time_limit():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 30))
+    y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    with pytest.raises(ValueError, match="thresholds=q"):
+        OptimalClassificationTree(max_depth=3).fit(X, y)
+
+
 def test_fitted_structure_and_text():
     X, y = _data(1)
     names = ["a", "b", "c"]
