@@ -18,6 +18,7 @@ wall times because the machine may be shared.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 import warnings
@@ -151,8 +152,9 @@ def bench_subset(ps, forms, time_limit, lines):
 
     k = 10
     lines.append("\n## Best subset, BKM design (n = 1000, Toeplitz rho = 0.35, SNR = 3, k = 10)\n")
-    lines.append(f"Time limit {time_limit:g} s per solve; `time` is wall-clock including the "
-                 "heuristics, `cpu` the process CPU time.\n")  # fmt: skip
+    lines.append(f"Time limit {time_limit:g} s per solve (wall clock); `time` is wall-clock "
+                 "including the heuristics, `cpu` the process CPU time (SCIP runs in-process), "
+                 "`gap` the returned model's certified relative gap.\n")  # fmt: skip
     lines.append("| p | formulation | backend | status | gap | time (s) | cpu (s) | heuristic (s) | "
                  "true support found |")  # fmt: skip
     lines.append("|---|---|---|---|---|---|---|---|---|")
@@ -173,7 +175,7 @@ def bench_subset(ps, forms, time_limit, lines):
             r = m.result_
             found = len(true & set(np.flatnonzero(m.support_)))
             lines.append(f"| {p} | {form} ({m.formulation_}) | {r.backend}/{r.solver} | {r.status} | "
-                         f"{r.gap:.1e} | {wall:.2f} | {cpu:.2f} | {m.heuristic_time_:.2f} | "
+                         f"{m.gap_:.1e} | {wall:.2f} | {cpu:.2f} | {m.heuristic_time_:.2f} | "
                          f"{found}/{k} |")  # fmt: skip
             print(lines[-1], flush=True)
             if best_model is None or m.objective_ < best_model.objective_:
@@ -214,9 +216,12 @@ def main():
     a = ap.parse_args()
     skip = set(a.skip.split(",")) - {""}
     warnings.simplefilter("ignore")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = ["# Regression figures (benchmarks/bench_regression.py)\n",
-             f"Machine: {platform.processor() or platform.machine()}, Python "
-             f"{platform.python_version()}; run {time.strftime('%Y-%m-%d %H:%M')}.\n"]  # fmt: skip
+             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"Python {platform.python_version()}; run {time.strftime('%Y-%m-%d %H:%M')}, "
+             f"load average {load:.1f} at the start; BLAS threads as set by the environment "
+             f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}).\n"]  # fmt: skip
     repeats = 1 if a.quick else a.repeats
     if "convex" not in skip:
         bench_convex([2000] if a.quick else [5000, 50000], repeats, lines)
