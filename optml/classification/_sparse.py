@@ -21,7 +21,7 @@ from optml.classification._linear_base import (
     check_positive,
 )
 from optml.formulations.classification import soft_margin_svm, svm_objective
-from optml.formulations.svm_mip import ramp_loss_svm, sparse_svm, svm_bigm
+from optml.formulations.svm_mip import ramp_loss_svm, sparse_svm, sparse_svm_start, svm_bigm
 
 
 def ramp_objective(X, s, w, b, C, penalty) -> float:
@@ -54,8 +54,11 @@ class SparseSVM(LinearProgramClassifier):
     penalty : {"l1", "l2"}, default "l1"
     bigm : {"lp", "objective"}, default "lp"
         ``"objective"``: :math:`M_j` from the objective :math:`U` of a heuristic fit (the
-        soft margin SVM's top-``k`` features, refitted); ``"lp"`` (L1 only): tightened by
-        :math:`2p` LPs over the set of fits with objective at most :math:`U`.
+        soft margin SVM's top-``k`` features, refitted). ``"lp"`` (L1 only): tightened by
+        LP duality (a feasible dual point :math:`\alpha` of the L1-SVM gives
+        :math:`(1-|g_j|)|w_j| \le U - \sum_i\alpha_i` with :math:`g = X^\top(\alpha\circ s)`)
+        and, for the :math:`2k` loosest features, by LPs :math:`\max \pm w_j` s.t.
+        :math:`\|w\|_1 + C\sum_i h_i \le U`. The heuristic is also the MILP's warm start.
     backend, solver, time_limit, mip_gap, verbose, solver_options
         Common solver parameters (``mip_gap`` defaults to 1e-4).
 
@@ -104,13 +107,23 @@ class SparseSVM(LinearProgramClassifier):
         M = np.full(X.shape[1], svm_bigm(upper, self.penalty))
         if self.bigm == "objective" or self.penalty != "l1":
             return M * 1.0001 + 1e-9
-        n, p = X.shape
+        C = float(self.C)
+        # 1) duality: for alpha in [0, C]^n with s'alpha = 0 and g = X'(alpha s), |g_j| <= 1,
+        #    F(w, b) >= sum(alpha) + sum_j (1 - |g_j|) |w_j|, so F <= U bounds every |w_j|.
+        alpha = self._dual_point(X, s, C)
+        g = np.abs(X.T @ (alpha * s))
+        slack = max(upper - alpha.sum(), 0.0)
+        with np.errstate(divide="ignore"):
+            dual_m = np.where(g < 1 - 1e-9, slack / np.maximum(1 - g, 1e-300), np.inf)
+        M = np.minimum(M, dual_m)
+        # 2) LPs  max +-w_j  s.t. F(w, b) <= U  for the features the dual leaves loose
+        loose = np.argsort(-M)[: 2 * int(self.k)]
         prog = om.Program("sparse_svm_bound_tightening")
-        w = prog.var("w", p)
+        w = prog.var("w", X.shape[1])
         b = prog.var("b")
         hinge = om.pos(1.0 - ((s[:, None] * X) @ w + s * b))
-        prog.add(om.norm1(w) + float(self.C) * om.sum(hinge) <= upper * (1 + 1e-7) + 1e-9)
-        for j in range(p):
+        prog.add(om.norm1(w) + C * om.sum(hinge) <= upper * (1 + 1e-7) + 1e-9)
+        for j in loose:
             hi = 0.0
             for sign in (1.0, -1.0):
                 prog.maximize(sign * w[j])
@@ -122,6 +135,28 @@ class SparseSVM(LinearProgramClassifier):
             M[j] = min(M[j], hi)
         return M * 1.0001 + 1e-9
 
+    @staticmethod
+    def _dual_point(X, s, C):
+        """A feasible point of the L1-SVM dual (max sum(alpha)), made exactly feasible."""
+        n = X.shape[0]
+        prog = om.Program("l1_svm_dual")
+        a = prog.var("alpha", n, lb=0.0, ub=C)
+        G = (X * s[:, None]).T
+        prog.add(G @ a <= 1.0)
+        prog.add(G @ a >= -1.0)
+        prog.add(s @ a == 0.0)
+        prog.maximize(om.sum(a))
+        res = prog.solve(backend="highs")
+        if not res.has_solution:
+            return np.zeros(n)
+        a = np.clip(res.values["alpha"].ravel(), 0.0, C)
+        sp_, sn_ = a[s > 0].sum(), a[s < 0].sum()
+        if sp_ > sn_:
+            a[s > 0] *= sn_ / sp_
+        elif sn_ > sp_:
+            a[s < 0] *= sp_ / sn_
+        return a / max(1.0, float(np.abs(G @ a).max(initial=0.0)))
+
     def _build_binary(self, X, s):
         k = self._k(X.shape[1])
         upper = self._heuristic(X, s, k)[2]
@@ -132,7 +167,8 @@ class SparseSVM(LinearProgramClassifier):
         wh, bh, upper = self._heuristic(X, s, k)
         M = self._bigm(X, s, upper)
         prog = sparse_svm(X, s, k, float(self.C), self.penalty, M)
-        res = self._solve_checked(prog, mip=True)
+        start = sparse_svm_start(X, s, wh, bh, M)
+        res = self._solve_checked(prog, mip=True, warm_start=start)
         w, b = res.values["w"].ravel(), float(res.values["b"])
         w = np.where(res.values["z"].ravel() > 0.5, w, 0.0)
         return BinaryFit(w, b, prog, res, {"support": np.flatnonzero(w != 0), "bigm": M})

@@ -25,7 +25,7 @@ import numpy as np
 import optml.program as om
 from optml.program import Program
 
-__all__ = ["ramp_loss_svm", "sparse_svm"]
+__all__ = ["ramp_loss_svm", "sparse_svm", "sparse_svm_start", "svm_bigm"]
 
 
 def _check(X, s, C, penalty):
@@ -56,15 +56,30 @@ def sparse_svm(X, s, k: int, C: float = 1.0, penalty: str = "l1", w_bound=None) 
         raise ValueError("sparse_svm needs w_bound (big-M values), e.g. from svm_bigm()")
     M = np.broadcast_to(np.asarray(w_bound, dtype=float), (p,))
     prog = Program(f"sparse_svm_{penalty}")
+    # every column is a named variable (no lowering auxiliaries), so a full warm start can be
+    # handed to the solver: w = w^+ - w^-, hinge slacks xi
     w = prog.var("w", p, lb=-M, ub=M, latex="w")
+    wp = prog.var("w_pos", p, lb=0.0, ub=M, latex="w^+")
+    wn = prog.var("w_neg", p, lb=0.0, ub=M, latex="w^-")
     b = prog.var("b", latex="b")
+    xi = prog.var("xi", n, lb=0.0, latex=r"\xi")
     z = prog.var("z", p, domain="binary", latex="z")
-    prog.add(w - M * z <= 0, name="bigm_up")
-    prog.add(w + M * z >= 0, name="bigm_lo")
+    prog.add(w - wp + wn == 0, name="split")
+    prog.add(wp - M * z <= 0, name="bigm_pos")
+    prog.add(wn - M * z <= 0, name="bigm_neg")
     prog.add(om.sum(z) <= int(k), name="cardinality")
-    hinge = om.pos(1.0 - ((s[:, None] * X) @ w + s * b))
-    prog.minimize(_reg(w, penalty) + float(C) * om.sum(hinge))
+    prog.add((s[:, None] * X) @ w + s * b + xi >= 1.0, name="margin")
+    reg = 0.5 * om.sum_squares(w) if penalty == "l2" else om.sum(wp) + om.sum(wn)
+    prog.minimize(reg + float(C) * om.sum(xi))
     return prog
+
+
+def sparse_svm_start(X, s, w, b, M):
+    """A complete warm start for :func:`sparse_svm` from a sparse ``(w, b)``."""
+    w = np.clip(np.asarray(w, dtype=float), -M, M)
+    xi = np.maximum(0.0, 1.0 - s * (X @ w + b))
+    return {"w": w, "w_pos": np.maximum(w, 0), "w_neg": np.maximum(-w, 0), "b": np.array(b),
+            "xi": xi, "z": (w != 0).astype(float)}  # fmt: skip
 
 
 def svm_bigm(upper: float, penalty: str) -> float:
