@@ -323,12 +323,15 @@ def verify_robustness(
     out.n_binaries = bnd.n_unstable
     ub_m, lb_m = _margin_ia(snet, bnd, lab, lo, hi, both=True)
     ub_m[lab] = -np.inf
-    todo = [int(j) for j in np.argsort(-ub_m) if j != lab and ub_m[j] >= 0]
+    exact = mode == "margin"  # the exact worst case needs every class in the MILP
+    todo = [int(j) for j in np.argsort(-ub_m) if j != lab and (exact or ub_m[j] >= 0)]
     proven = np.where(ub_m < 0, ub_m, -np.inf)
+    if exact:
+        proven[:] = -np.inf
     if not todo:
         return done(robust=True, margin_bound=float(ub_m.max()), decided_by="bounds",
                     status="robust")  # fmt: skip
-    if attack_steps > 0 and eps > 0:  # only on the classes the bounds could not rule out
+    if attack_steps > 0 and eps > 0 and not exact:  # only on the classes still open
         xa, ma = attack(snet, x0, lab, eps, norm, lo, hi, steps=attack_steps,
                         random_state=random_state, targets=todo)  # fmt: skip
         out.margin = max(out.margin, ma)
@@ -348,7 +351,8 @@ def verify_robustness(
             mj = float(_margins(snet, xj, lab)[0][0])
             out.margin = max(out.margin, mj)
             if _verified_cex(snet, xj, x0, eps, norm, lo, hi, lab):
-                return done(robust=False, counterexample=xj, decided_by="milp",
+                mb = float(res.bound) if exact and np.isfinite(res.bound) else np.inf
+                return done(robust=False, counterexample=xj, decided_by="milp", margin_bound=mb,
                             target=int(np.argmax(snet.forward(xj))), status="counterexample")  # fmt: skip
         if res.status == "infeasible":
             proven[js] = 0.0
