@@ -54,15 +54,15 @@ _WARMSTART = ("cbc", "gurobi", "cplex", "xpress")
 
 
 # ----------------------------------------------------------------------------- model building
-def to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
+def to_pyomo(canon, native_sos1: bool = False, soc: bool = False, separable: bool = False):
     """See :func:`_to_pyomo`; runs with Python's cyclic garbage collector paused."""
     from pyomo.common.gc_manager import PauseGC
 
     with PauseGC():  # millions of small objects: the collector would rescan them all
-        return _to_pyomo(canon, native_sos1, soc)
+        return _to_pyomo(canon, native_sos1, soc, separable)
 
 
-def _to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
+def _to_pyomo(canon, native_sos1=False, soc=False, separable=False):
     """Build a Pyomo ``ConcreteModel`` of a canonical form (minimisation sense).
 
     Returns ``(model, cols, rows)``: ``cols`` the ``VarData`` of each column, ``rows`` the
@@ -151,6 +151,19 @@ def _to_pyomo(canon, native_sos1: bool = False, soc: bool = False):
         U = sp.triu(sp.csr_matrix(canon.P), format="coo")
         c = np.where(U.row == U.col, 0.5 * U.data, U.data)
         keep = c != 0
+        if separable:  # t_j >= c_j x_j^2 for columns with a positive diagonal term only
+            off = U.row[keep & (U.row != U.col)], U.col[keep & (U.row != U.col)]
+            coupled = np.zeros(n, bool)
+            coupled[off[0]] = coupled[off[1]] = True
+            diag = keep & (U.row == U.col) & (c > 0) & ~coupled[U.row]
+            keep &= ~diag
+            dc, dj = c[diag].tolist(), U.row[diag].tolist()
+            M.qt = pe.Var(range(int(diag.sum())), bounds=(0, None))
+            M.qepi = pe.Constraint(range(int(diag.sum())), rule=lambda _m, k: InequalityExpression(
+                (SumExpression([ProductExpression((MonomialTermExpression((dc[k], cols[dj[k]])),
+                                                   cols[dj[k]])),
+                                MonomialTermExpression((-1.0, _m.qt[k]))]), 0.0), False))  # fmt: skip
+            args += list(M.qt.values())
         for ci, r, k in zip(c[keep].tolist(), U.row[keep].tolist(), U.col[keep].tolist(),
                             strict=True):  # fmt: skip
             args.append(ProductExpression((MonomialTermExpression((ci, cols[r])), cols[k])))
@@ -403,7 +416,7 @@ class PyomoBackend(Backend):
         t0 = time.perf_counter()
         try:
             model, cols, kept = to_pyomo(canon, native_sos1=spec.native_sos1,
-                                         soc=solver == "scip")  # fmt: skip
+                                         soc=solver == "scip", separable=solver == "scip")  # fmt: skip
         except _TriviallyInfeasible as e:
             return RawSolution(status="infeasible", message=str(e))
         build = time.perf_counter() - t0
