@@ -173,8 +173,6 @@ class SubsetProblem:
             rng = np.random.default_rng(seed)
             starts = [np.zeros(self.p)]
             order = np.argsort(-np.abs(self.c) / np.sqrt(np.maximum(np.diag(self.H), 1e-300)))
-            b = np.zeros(self.p)
-            b[order[: self.k]] = 1.0
             starts.append(self.fit_support(order[: self.k])[0])
             for _ in range(3):
                 starts.append(rng.standard_normal(self.p) * np.abs(starts[1]).max(initial=1.0))
