@@ -370,3 +370,20 @@ def test_no_objective_constant_objective_and_unused_columns(solver):
     res = p.solve(backend="pyomo", solver=solver)
     assert res.objective == pytest.approx(3.0)
     assert res.verified
+
+
+@needs_scip
+def test_scip_quadratic_coupled_and_separable_terms():
+    """SCIP gets separable epigraphs for diagonal terms and keeps coupled ones together."""
+    rng = np.random.default_rng(8)
+    Q = np.array([[2.0, 0.8], [0.8, 1.0]])
+    p = om.Program("mixq")
+    x = p.var("x", 5, lb=-2, ub=2)
+    p.add(om.sum(x) >= 1.0, name="s")
+    p.minimize(om.quad_form(x[:2], Q) + om.sum_squares(x[2:] - 0.5) + rng.normal(size=5) @ x)
+    ref = p.solve(backend="highs")
+    res = p.solve(backend="pyomo", solver="scip", mip_gap=1e-8)
+    assert res.status == "optimal" and res.verified
+    assert res.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-6)
+    model = res.raw["model"]
+    assert len(model.qepi) >= 3  # the three separable squares have their own epigraph
