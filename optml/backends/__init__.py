@@ -28,7 +28,13 @@ _REGISTRY: dict[str, Backend] = {}
 #: documented auto-selection order: problem class -> [(backend, solver), ...]
 PREFERENCE: dict[str, list[tuple[str, str]]] = {
     "LP": [("highs", "highs"), ("cvxpy", "clarabel"), ("pyomo", "highs")],
-    "QP": [("highs", "highs"), ("cvxpy", "clarabel"), ("cvxpy", "osqp"), ("pyomo", "scip")],
+    "QP": [
+        ("highs", "highs"),
+        ("cvxpy", "clarabel"),
+        ("cvxpy", "osqp"),
+        ("pyomo", "highs"),
+        ("pyomo", "scip"),
+    ],
     "SOCP": [("cvxpy", "clarabel"), ("cvxpy", "scs"), ("cvxpy", "ecos")],
     "EXP": [("cvxpy", "clarabel"), ("cvxpy", "scs"), ("cvxpy", "ecos")],
     "SDP": [("cvxpy", "scs"), ("cvxpy", "clarabel")],
@@ -46,7 +52,9 @@ GAP_TOL = 1e-4
 
 def register(backend: Backend) -> None:
     """Register a backend instance (plug-ins call this)."""
+    global _AVAILABLE
     _REGISTRY[backend.name] = backend
+    _AVAILABLE = None
 
 
 def get_backend(name: str) -> Backend:
@@ -73,8 +81,22 @@ def _all_backends() -> list[Backend]:
     return out
 
 
-def available() -> list[dict]:
-    """Installed (backend, solver) pairs with the problem classes each supports."""
+def available(refresh: bool = False) -> list[dict]:
+    """Installed (backend, solver) pairs with the problem classes each supports.
+
+    Looked up once per process (module discovery costs milliseconds per solve); pass
+    ``refresh=True`` after installing a solver or registering a plug-in.
+    """
+    global _AVAILABLE
+    if _AVAILABLE is None or refresh:
+        _AVAILABLE = _find_available()
+    return [dict(r, classes=list(r["classes"])) for r in _AVAILABLE]
+
+
+_AVAILABLE: list[dict] | None = None
+
+
+def _find_available() -> list[dict]:
     rows = []
     for b in _all_backends():
         if not b.is_available():

@@ -122,11 +122,10 @@ class HighsBackend(Backend):
         for k, v in options.items():
             h.setOptionValue(k, v)
         pass_canonical(h, canon)
-        if canon.x0 is not None and np.isfinite(canon.x0).all():
-            sol = highspy.HighsSolution()
-            sol.col_value = list(canon.x0)
-            sol.value_valid = True
-            h.setSolution(sol)
+        if canon.x0 is not None and np.isfinite(canon.x0).any():
+            # a partial start (user columns only; auxiliaries unknown): HiGHS completes it
+            idx = np.flatnonzero(np.isfinite(canon.x0[:n_user])).astype(np.int32)
+            h.setSolution(int(idx.size), idx, canon.x0[idx].astype(np.float64))
         t0 = time.perf_counter()
         h.run()
         t = time.perf_counter() - t0
