@@ -118,7 +118,7 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         self.coefs_ = [W.T.copy(), out]
         self.intercepts_ = [b, c]
         Xv = np.asarray(validate_data(self, X, reset=False), dtype=float)
-        self.loss_ = self._loss_value(Xv, np.searchsorted(self.classes_, np.asarray(y)))
+        self.loss_ = self._loss_value(Xv, np.searchsorted(self.classes_, np.ravel(y)))
         self.gap_ = res.gap
         return self
 
