@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from optml.backends import register
 from optml.backends.base import Backend, RawSolution, SolverSpec
 from optml.exceptions import UnsupportedProblemError
+from optml.program.canonical import separable_quadratic
 
 _LIN = ("LP", "MILP")
 _QP = ("LP", "QP", "MILP", "MIQP")
@@ -413,6 +414,8 @@ class PyomoBackend(Backend):
         n_user, m_user = canon.n, canon.m
         if canon.sos1 and not spec.native_sos1:
             canon = canon.sos1_as_bigm()  # extra binary columns go after the user's
+        if solver == "scip":  # coupled quadratics as ||F'x||^2 over new columns (after the user's)
+            canon = separable_quadratic(canon)
         t0 = time.perf_counter()
         try:
             model, cols, kept = to_pyomo(canon, native_sos1=spec.native_sos1,

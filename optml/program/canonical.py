@@ -148,6 +148,58 @@ class CanonicalForm:
         )
 
 
+def separable_quadratic(canon: CanonicalForm) -> CanonicalForm:
+    """Equivalent form whose ``P`` is diagonal (``x^T P x = ||F^T x||^2`` with new columns).
+
+    The coupled block ``P_CC = F F^T`` (eigen-decomposition, positive part) is replaced by
+    free columns ``u = F^T x_C`` and ``0.5 ||u||^2``: the Cholesky form with which SCIP
+    proves optimality (SOLVERS.md). New columns and rows go after the user's.
+    """
+    P = sp.csr_matrix(canon.P)
+    off = sp.triu(P, k=1)
+    if off.nnz == 0:
+        return canon
+    off = off.tocoo()
+    C = np.unique(np.concatenate([off.row, off.col]))
+    block = P[C][:, C].toarray()
+    w, U = np.linalg.eigh((block + block.T) / 2)
+    keep = w > 1e-12 * max(1.0, w.max(initial=0.0))
+    F = U[:, keep] * np.sqrt(w[keep])  # P_CC = F F^T
+    k = F.shape[1]
+    n = canon.n
+    Pd = P.copy().tolil()
+    Pd[np.ix_(C, C)] = 0.0
+    Pd = sp.block_diag([Pd.tocsc(), sp.identity(k)]).tocsc()
+    link = sp.hstack([_cols(-F.T, C, n), sp.identity(k)]).tocsr()  # u - F^T x_C = 0
+    return CanonicalForm(
+        n=n + k,
+        lb=np.concatenate([canon.lb, np.full(k, -np.inf)]),
+        ub=np.concatenate([canon.ub, np.full(k, np.inf)]),
+        integer=np.concatenate([canon.integer, np.zeros(k, bool)]),
+        A=sp.vstack([_pad(canon.A, n + k), link]).tocsr(),
+        row_lb=np.concatenate([canon.row_lb, np.zeros(k)]),
+        row_ub=np.concatenate([canon.row_ub, np.zeros(k)]),
+        q=np.concatenate([canon.q, np.zeros(k)]),
+        P=Pd,
+        c0=canon.c0,
+        sense=canon.sense,
+        soc=[(_pad(G, n + k), h) for G, h in canon.soc],
+        exp=[(_pad(G, n + k), h) for G, h in canon.exp],
+        psd=canon.psd,
+        sos1=canon.sos1,
+        blocks=canon.blocks,
+        row_blocks=canon.row_blocks,
+        x0=None if canon.x0 is None else np.concatenate([canon.x0, np.full(k, np.nan)]),
+    )
+
+
+def _cols(M: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
+    """A dense (r x len(cols)) block placed at columns ``cols`` of an (r x n) sparse matrix."""
+    r = M.shape[0]
+    rows = np.repeat(np.arange(r), cols.size)
+    return sp.csr_matrix((M.ravel(), (rows, np.tile(cols, r))), shape=(r, n))
+
+
 def _pad(M, n):
     M = sp.csr_matrix(M)
     return sp.csr_matrix((M.data, M.indices, M.indptr), shape=(M.shape[0], n))
