@@ -40,7 +40,7 @@ PREFERENCE: dict[str, list[tuple[str, str]]] = {
     "SDP": [("cvxpy", "scs"), ("cvxpy", "clarabel")],
     "MILP": [("highs", "highs"), ("pyomo", "scip"), ("cvxpy", "scip"), ("cvxpy", "gurobi")],
     "MIQP": [("pyomo", "scip"), ("cvxpy", "scip"), ("pyomo", "gurobi"), ("cvxpy", "gurobi")],
-    "MISOCP": [("cvxpy", "scip"), ("pyomo", "scip"), ("cvxpy", "gurobi")],
+    "MISOCP": [("pyomo", "scip"), ("cvxpy", "scip"), ("cvxpy", "gurobi")],
     "MIEXP": [],
     "MISDP": [],
 }
