@@ -79,3 +79,21 @@ class ProgramEstimator(BaseEstimator):
                 f"{res.status!r}); raise time_limit or try another solver"
             )
         return res
+
+
+def encode_classes(estimator, y):
+    """Check classification targets; return ``(classes, y as indices into classes)``.
+
+    Raises ValueError naming the estimator when ``y`` holds fewer than 2 classes.
+    """
+    import numpy as np
+    from sklearn.utils.multiclass import check_classification_targets
+
+    check_classification_targets(y)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs samples of at least 2 classes in y, but the data "
+            f"contains only one class: {classes[0]!r}"
+        )
+    return classes, y_idx

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from optml._base import ProgramEstimator
+from optml._base import ProgramEstimator, encode_classes
 from optml.exceptions import SolveError
 
 
@@ -57,13 +56,7 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
     # -------------------------------------------------------------- data handling
     def _validate_xy(self, X, y, reset=True):
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2, reset=reset)
-        check_classification_targets(y)
-        classes, yi = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
-                f"the data contains only one class: {classes[0]!r}"
-            )
+        classes, yi = encode_classes(self, y)
         return X, classes, yi
 
     @staticmethod

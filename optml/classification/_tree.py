@@ -18,10 +18,9 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from optml._base import ProgramEstimator
+from optml._base import ProgramEstimator, encode_classes
 from optml.classification._tree_structure import LEAF, TreeStructure, export_text
 from optml.exceptions import SolveError
 from optml.program.result import relative_gap
@@ -176,13 +175,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
 
     def _validate(self, X, y, sample_weight, groups, reset=True):
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
-        check_classification_targets(y)
-        classes, yi = np.unique(y, return_inverse=True)
-        if classes.size < 2:
-            raise ValueError(
-                f"OptimalClassificationTree needs at least 2 classes in y, got 1 class "
-                f"({classes[0]!r}); a tree cannot separate a single class"
-            )
+        classes, yi = encode_classes(self, y)
         n = X.shape[0]
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         if sw.shape != (n,) or not np.all(np.isfinite(sw)) or (sw < 0).any():

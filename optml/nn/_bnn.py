@@ -6,10 +6,9 @@ import numbers
 
 import numpy as np
 from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from optml._base import ProgramEstimator
+from optml._base import ProgramEstimator, encode_classes
 
 #: gap between "active" (pre-activation >= 0) and "inactive" (<= -delta) on the first layer
 _DELTA = 1e-3
@@ -99,13 +98,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
 
     def _validate(self, X, y):
         X, y = validate_data(self, X, y)
-        check_classification_targets(y)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs at least 2 classes in y, got 1 class "
-                f"({self.classes_[0]!r})"
-            )
+        self.classes_, y_idx = encode_classes(self, y)
         if self.objective not in ("min_weight", "max_margin"):
             raise ValueError(
                 f"objective must be 'min_weight' or 'max_margin', got {self.objective!r}"
