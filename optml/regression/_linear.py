@@ -8,19 +8,29 @@ All four solve, after centring (the intercept drops out and is recovered afterwa
     \quad\text{s.t.}\quad l \le w \le u
 
 in the n-independent Gram form of :func:`optml.formulations.regression.least_squares_program`.
+By default (no solver chosen) the program is solved by optml's certified active-set method
+(:mod:`optml.regression._active_set`); naming a ``backend`` or ``solver`` hands the same program
+to that solver.
 """
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from optml.exceptions import SolveError
 from optml.formulations.regression import coef_bounds, gram_data, least_squares_program
+from optml.program import Result, relative_gap
+from optml.regression import _active_set
 from optml.regression._common import (
     LinearProgramRegressor,
     check_bool,
     check_fraction,
     check_nonneg,
 )
+
+_METHODS = ("auto", "active_set", "program")
 
 
 class _PenalizedLeastSquares(LinearProgramRegressor):
@@ -32,30 +42,127 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
     def _check_params(self) -> None:
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("positive", self.positive)
+        if self.method not in _METHODS:
+            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
 
-    def _build(self, X, y):
-        gram = gram_data(X, y, self.fit_intercept)
-        lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
-        n = X.shape[0]
+    def _program_weights(self, n):
+        """``(s, l1, l2, factor)``: the program minimises the objective divided by ``factor``.
+
+        Solvers' tolerances are absolute: the program gets an O(1) Hessian. Lasso and elastic
+        net already carry scikit-learn's 1/(2n); least squares and ridge are divided by 2n
+        here (same minimiser), and ``objective_`` is reported on scikit-learn's scale.
+        """
         scale, l1, l2 = self._weights(n)
-        # solvers' tolerances are absolute: give the program an O(1) Hessian. Lasso and
-        # elastic net already carry scikit-learn's 1/(2n); least squares and ridge are
-        # divided by 2n here (same minimiser), and objective_ is reported on sklearn's scale.
         factor = 2.0 * n if scale == 1.0 else 1.0
+        return scale / factor, l1 / factor, l2 / factor, factor
+
+    def _build(self, X, y, gram=None):
+        gram = gram_data(X, y, self.fit_intercept) if gram is None else gram
+        lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
+        s, l1, l2, factor = self._program_weights(X.shape[0])
+        args = (gram, s, l1, l2, lo, hi)
+        return self._make_program(*args), {"gram": gram, "factor": factor, "args": args}
+
+    def _make_program(self, gram, s, l1, l2, lo, hi, form=None):
         # HiGHS's QP stops early on a Hessian-only program (no rows, KKT residual ~1e-5):
         # without an l1 term the factor form ||Rw - z||^2 (p equality rows) is used instead
-        form = "gram" if l1 > 0 else "factor"
-        prog = least_squares_program(
-            gram, scale=scale / factor, l1=l1 / factor, l2=l2 / factor, lb=lo, ub=hi,
-            form=form, name=type(self).__name__,
-        )  # fmt: skip
-        return prog, {"gram": gram, "factor": factor}
+        form = form or ("gram" if l1 > 0 else "factor")
+        return least_squares_program(
+            gram, scale=s, l1=l1, l2=l2, lb=lo, ub=hi, form=form, name=type(self).__name__
+        )
+
+    def _use_active_set(self) -> bool:
+        if self.method != "auto":
+            return self.method == "active_set"
+        return self.backend == "auto" and self.solver is None and not self.solver_options
+
+    def fit(self, X, y):
+        """Fit by solving the program; sets ``coef_``, ``intercept_``, ``program_``, ``result_``."""
+        self._check_params()
+        self._check_common_params()
+        X, y = self._validate_fit(X, y)
+        gram = None
+        if self._use_active_set():
+            t0 = time.perf_counter()
+            gram = gram_data(X, y, self.fit_intercept)
+            lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
+            s, l1, l2, factor = self._program_weights(X.shape[0])
+            res = _certified_active_set(X, y, gram, s, l1, l2, lo, hi, t0, self.verbose)
+            if self.verbose:
+                print(f"{type(self).__name__}: {res.message}")
+            if res.status == "optimal":
+                self.__dict__.pop("program_", None)
+                self._program_args = (gram, s, l1, l2, lo, hi)
+                self.result_ = res
+                self._unpack(res, {"gram": gram, "factor": factor})
+                return self
+            if self.method == "active_set" or self.verbose:
+                print(f"{type(self).__name__}: {res.message}; solving the program instead")
+        prog, ctx = self._build(X, y, gram)
+        try:
+            res = self._solve(prog)
+        except SolveError:
+            # HiGHS's QP solver sometimes ends the factor form (used without an l1 term) with
+            # "Solve error" (primal infeasibilities ~1e-5 on the p factor rows); the Gram form
+            # is the same QP
+            if ctx["args"][2] > 0:
+                raise
+            res = self._solve(self._make_program(*ctx["args"], form="gram"))
+        self._unpack(res, ctx)
+        return self
+
+    def __getattr__(self, name):
+        # ``program_`` of an active-set fit is built on first use (it is not needed to fit)
+        if name == "program_" and "_program_args" in self.__dict__:
+            prog = self._make_program(*self.__dict__["_program_args"])
+            self.__dict__["program_"] = prog
+            return prog
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _unpack(self, res, ctx) -> None:
         gram = ctx["gram"]
         self.coef_ = np.asarray(res.values["coef"], dtype=float).copy()
         self.intercept_ = gram.intercept(self.coef_) if self.fit_intercept else 0.0
         self.objective_ = float(res.objective) * ctx["factor"]
+
+
+def _certified_active_set(X, y, gram, s, l1, l2, lo, hi, t0, verbose=False) -> Result:
+    r"""Solve :math:`\min s\|y_c - X_c w\|^2 + l_1\|w\|_1 + l_2\|w\|^2` on the box by the
+    active-set method and certify it; status "optimal" only when certified (gap <= 1e-9)."""
+    n, p = X.shape
+    H = (2.0 * s) * gram.G
+    if l2:
+        H = H + (2.0 * l2) * np.eye(p)
+    b = (2.0 * s) * gram.c
+    const = s * gram.yy
+    t1 = time.perf_counter()
+    w, info = _active_set.solve(H, b, l1, lo, hi)
+    if not info["converged"] and l1 > 0:
+        w, info = _active_set.solve_continuation(H, b, l1, lo, hi)
+    t2 = time.perf_counter()
+    use_gram = abs(2.0 * s * n - 1.0) < 1e-12  # H = G/n + 2 l2 I, b = c/n
+    obj, bound = _active_set.certify(
+        H, b, l1, lo, hi, w, gram if use_gram else None, 2.0 * l2, grad=info.get("grad")
+    )
+    obj, bound = obj + const, bound + const
+    gap = relative_gap(obj, bound)
+    # the objective re-evaluated on the raw data (not the Gram algebra) and the box
+    r = y - X @ w - gram.intercept(w)
+    check = float(s * (r @ r) + l1 * np.abs(w).sum() + l2 * (w @ w))
+    viol = float(max(np.max(lo - w, initial=0.0), np.max(w - hi, initial=0.0), 0.0))
+    ok = bool(info["converged"] and gap <= 1e-9 and viol <= 1e-9
+              and abs(check - obj) <= 1e-8 * max(1.0, abs(obj)))  # fmt: skip
+    why = info["reason"] or (f"certified gap {gap:.2e}" if gap > 1e-9 else "numpy check")
+    msg = (f"active set: {info['iterations']} iterations, KKT residual {info['kkt']:.1e}; bound "
+           "= Lagrangian dual value at multipliers read off the gradient")  # fmt: skip
+    return Result(
+        status="optimal" if ok else "error", objective=obj,
+        bound=float(bound) if np.isfinite(bound) else float("nan"), gap=gap,
+        values={"coef": w}, solver="active-set", backend="numpy",
+        build_time=t1 - t0, solve_time=t2 - t1, problem_class="QP", objective_check=check,
+        max_violation=viol, kkt_residual=float(info["kkt"]), verified=ok,
+        message=msg if ok else f"active set not certified ({why})",
+    )  # fmt: skip
 
 
 _COMMON_DOC = """
@@ -67,8 +174,16 @@ _COMMON_DOC = """
     coef_bounds : (lower, upper), optional
         Bounds on the coefficients: numbers or arrays of shape ``(n_features,)``, None for no
         bound on that side.
+    method : {"auto", "active_set", "program"}, default "auto"
+        ``"program"``: the QP goes to the chosen backend and solver, and is certified by
+        optml's Lagrangian bound. ``"active_set"``: optml's primal-dual active-set method on
+        the same program (a Cholesky solve per iteration on the free coefficients), certified
+        by a dual bound and re-evaluated on the raw data; if it cannot certify, the program is
+        solved instead. ``"auto"``: the active-set method unless ``backend``, ``solver`` or
+        ``solver_options`` name a solver.
     backend, solver, time_limit, mip_gap, verbose, solver_options
-        Solver settings (see :class:`optml.Program.solve`); the default is HiGHS's QP solver.
+        Solver settings (see :class:`optml.Program.solve`); with ``method="program"`` the
+        default is HiGHS's QP solver.
 
     Attributes
     ----------
@@ -79,7 +194,8 @@ _COMMON_DOC = """
         For least squares and ridge the program minimises this objective divided by
         :math:`2n` (same minimiser, solver tolerances suited to an O(1) Hessian).
     program_ : optml.Program
-        The program that was solved (``build_program(X, y)`` rebuilds it).
+        The program that was solved (``build_program(X, y)`` rebuilds it; after an
+        active-set fit it is built on first access).
     result_ : optml.Result
         Status, objective, certified bound and gap, times.
 """
@@ -108,12 +224,14 @@ class LeastSquares(_PenalizedLeastSquares):
     )
 
     def __init__(
-        self, *, fit_intercept=True, positive=False, coef_bounds=None, backend="auto",
-        solver=None, time_limit=None, mip_gap=None, verbose=False, solver_options=None,
+        self, *, fit_intercept=True, positive=False, coef_bounds=None, method="auto",
+        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        solver_options=None,
     ):  # fmt: skip
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.coef_bounds = coef_bounds
+        self.method = method
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -140,13 +258,14 @@ class Ridge(_PenalizedLeastSquares):
 
     def __init__(
         self, alpha=1.0, *, fit_intercept=True, positive=False, coef_bounds=None,
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        method="auto", backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
         solver_options=None,
     ):  # fmt: skip
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.coef_bounds = coef_bounds
+        self.method = method
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -177,13 +296,14 @@ class Lasso(_PenalizedLeastSquares):
 
     def __init__(
         self, alpha=1.0, *, fit_intercept=True, positive=False, coef_bounds=None,
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        method="auto", backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
         solver_options=None,
     ):  # fmt: skip
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.coef_bounds = coef_bounds
+        self.method = method
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -219,14 +339,15 @@ class ElasticNet(_PenalizedLeastSquares):
 
     def __init__(
         self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, positive=False,
-        coef_bounds=None, backend="auto", solver=None, time_limit=None, mip_gap=None,
-        verbose=False, solver_options=None,
+        coef_bounds=None, method="auto", backend="auto", solver=None, time_limit=None,
+        mip_gap=None, verbose=False, solver_options=None,
     ):  # fmt: skip
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.coef_bounds = coef_bounds
+        self.method = method
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
