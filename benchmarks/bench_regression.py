@@ -7,12 +7,11 @@
    that reaches the reference objective to 1e-8 (the reference is the better of the two).
 2. A 50-alpha lasso path vs `sklearn.linear_model.lasso_path` (same alphas, every point to 1e-8).
 3. The IR's automatic QR reduction of `sum_squares(y - X @ w)` (program size independent of n).
-4. Best subset on the Bertsimas-King-Mazumder design (Toeplitz rho = 0.35, SNR = 3, k = 10 spread
-   evenly), n = 1000, p = 50/100/200/500: each formulation side by side with time, CPU time and
-   certified gap; support recovered and test error of best subset vs a validated lasso.
 
-Times are the best of `repeats` wall-clock runs; CPU seconds (process time) are printed next to
-wall times because the machine may be shared.
+Best subset (the Bertsimas-King-Mazumder design) is in `bench_best_subset.py`.
+
+Times are the best of `repeats` wall-clock runs, optml and its baseline run alternately so that
+both see the same machine state.
 """
 
 from __future__ import annotations
@@ -37,12 +36,26 @@ def _best(f, repeats):
     return best, out
 
 
+def _best_alternating(fs, repeats):
+    """Best wall time of each callable, run in turn (``a b c a b c ...``) so that all see the
+    same machine state; returns the list of best times."""
+    best = [np.inf] * len(fs)
+    for f in fs:  # warm-up
+        f()
+    for _ in range(repeats):
+        for i, f in enumerate(fs):
+            t0 = time.perf_counter()
+            f()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
 def _rel(a, b):
     return abs(a - b) / max(1.0, abs(b))
 
 
 # ------------------------------------------------------------------------ convex fits
-def bench_convex(ns, repeats, lines):
+def bench_convex(ns, repeats, lines, runs=1):
     import sklearn.linear_model as skl
 
     from optml.regression import ElasticNet, Lasso, Ridge
@@ -58,41 +71,57 @@ def bench_convex(ns, repeats, lines):
     for n in ns:
         X, y, _ = make_sparse_regression(n=n, p=100, k=10, random_state=0)
         cases = [
-            ("lasso", 0.05, 1.0, lambda a, r, **k: Lasso(alpha=a),
+            ("lasso", 0.05, 1.0, lambda a, r, **k: Lasso(alpha=a, **k),
              lambda a, r, tol: skl.Lasso(alpha=a, tol=tol, max_iter=100000)),
-            ("ridge", 10.0, 0.0, lambda a, r, **k: Ridge(alpha=a),
+            ("ridge", 10.0, 0.0, lambda a, r, **k: Ridge(alpha=a, **k),
              lambda a, r, tol: skl.Ridge(alpha=a)),
-            ("elasticnet", 0.05, 0.5, lambda a, r, **k: ElasticNet(alpha=a, l1_ratio=r),
+            ("elasticnet", 0.05, 0.5, lambda a, r, **k: ElasticNet(alpha=a, l1_ratio=r, **k),
              lambda a, r, tol: skl.ElasticNet(alpha=a, l1_ratio=r, tol=tol, max_iter=100000)),
         ]  # fmt: skip
         for kind, a, r, ours, theirs in cases:
-            Lasso(alpha=1.0).fit(X[:50], y[:50])  # warm imports
-            t_o, m_o = _best(lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r).fit(X, y), repeats)
+            m_o = ours(a, r).fit(X, y)
             f_o = obj(m_o, X, y, a, r, kind)
+            m_p = ours(a, r, method="program").fit(X, y)
             ref = theirs(a, r, 1e-12).fit(X, y)
             f_ref = min(f_o, obj(ref, X, y, a, r, kind))
-            tol_used, t_s = None, np.inf
+            tol_used = None
             for tol in (1e-4, 1e-6, 1e-8, 1e-10, 1e-12):
                 m_s = theirs(a, r, tol).fit(X, y)
                 if _rel(obj(m_s, X, y, a, r, kind), f_ref) <= 1e-8:
                     tol_used = tol
-                    t_s, _ = _best(lambda theirs=theirs, a=a, r=r, tol=tol, X=X, y=y:
-                                   theirs(a, r, tol).fit(X, y), repeats)  # fmt: skip
                     break
+            reps = repeats if n <= 5000 else max(3, repeats // 4)
+            tol = tol_used or 1e-12
+            times = [_best_alternating(
+                [lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r).fit(X, y),
+                 lambda theirs=theirs, a=a, r=r, tol=tol, X=X, y=y: theirs(a, r, tol).fit(X, y),
+                 lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r, method="program").fit(X, y)],
+                reps) for _ in range(runs)]  # fmt: skip
+            ratios = sorted(t[0] / t[1] for t in times)
+            t_o, t_s, t_p = times[[t[0] / t[1] for t in times].index(ratios[len(ratios) // 2])]
             ok = _rel(f_o, f_ref) <= 1e-8
-            rows.append((kind, n, t_o, t_s, tol_used, _rel(f_o, f_ref), ok, m_o.result_.gap))
+            rows.append((kind, n, t_o, t_s, t_p, tol_used, _rel(f_o, f_ref), ok,
+                         m_o.result_.gap, ratios, m_p.result_.solver))  # fmt: skip
     lines.append("## Lasso, ridge, elastic net: fit time vs scikit-learn (p = 100)\n")
-    lines.append("| model | n | optml (s) | scikit-learn (s) | ratio | sklearn tol needed | "
-                 "optml obj. rel. diff | certified gap |")  # fmt: skip
-    lines.append("|---|---|---|---|---|---|---|---|")
-    for kind, n, t_o, t_s, tol, d, ok, gap in rows:
+    lines.append("`optml` is the default fit (the active-set method on the Gram form, certified); "
+                 "`optml program` hands the same QP to HiGHS (`method=\"program\"`). scikit-learn "
+                 "runs at the loosest `tol` that reaches the best objective to 1e-8. Best of "
+                 f"{repeats} alternating runs (n = 5000), {max(3, repeats // 4)} (n = 50000); "
+                 f"this is done {runs} times and the run with the median ratio is shown, with "
+                 "the range of the ratio over the runs (the machine is a shared VM).\n")  # fmt: skip
+    lines.append("| model | n | optml (s) | scikit-learn (s) | ratio | ratio range | "
+                 "optml program (s) | sklearn tol needed | optml obj. rel. diff | "
+                 "certified gap |")  # fmt: skip
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    for kind, n, t_o, t_s, t_p, tol, d, ok, gap, ratios, s_p in rows:
         tol_s = "exact" if kind == "ridge" else (f"{tol:g}" if tol else "not reached")
-        lines.append(f"| {kind} | {n} | {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | {tol_s} | "
+        lines.append(f"| {kind} | {n} | {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | "
+                     f"{ratios[0]:.2f}-{ratios[-1]:.2f}x | {t_p:.4f} ({s_p}) | {tol_s} | "
                      f"{d:.1e}{'' if ok else ' (FAILS 1e-8)'} | {gap:.1e} |")  # fmt: skip
     return rows
 
 
-def bench_path(repeats, lines):
+def bench_path(repeats, lines, runs=1):
     from sklearn.linear_model import lasso_path as sk_path
 
     from optml.regression import lasso_path
@@ -101,7 +130,7 @@ def bench_path(repeats, lines):
     X = X - X.mean(0)
     y = y - y.mean()
     n = len(y)
-    t_o, (alphas, coefs, gaps) = _best(lambda: lasso_path(X, y, n_alphas=50), repeats)
+    alphas, coefs, gaps = lasso_path(X, y, n_alphas=50)
 
     def objs(C):
         R = y[:, None] - X @ C
@@ -109,21 +138,30 @@ def bench_path(repeats, lines):
 
     _, c_ref, _ = sk_path(X, y, alphas=alphas, tol=1e-14, max_iter=100000)
     f_ref = np.minimum(objs(coefs), objs(c_ref))
-    tol_used, t_s = None, np.inf
+    tol_used = None
     for tol in (1e-4, 1e-6, 1e-8, 1e-10, 1e-12, 1e-14):
         _, c, _ = sk_path(X, y, alphas=alphas, tol=tol, max_iter=100000)
         if np.all(np.abs(objs(c) - f_ref) <= 1e-8 * np.maximum(1.0, f_ref)):
             tol_used = tol
-            t_s, _ = _best(lambda tol=tol: sk_path(X, y, alphas=alphas, tol=tol, max_iter=100000),
-                           repeats)  # fmt: skip
             break
+    times = [_best_alternating(
+        [lambda: lasso_path(X, y, n_alphas=50),
+         lambda: sk_path(X, y, alphas=alphas, tol=tol_used, max_iter=100000)], repeats)
+        for _ in range(runs)]  # fmt: skip
+    ratios = sorted(t[0] / t[1] for t in times)
+    t_o, t_s = times[[t[0] / t[1] for t in times].index(ratios[len(ratios) // 2])]
+    t_p, (_, c_p, g_p) = _best(lambda: lasso_path(X, y, alphas=alphas, method="program"), 1)
     d = float(np.max(np.abs(objs(coefs) - f_ref) / np.maximum(1.0, f_ref)))
     lines.append("\n## 50-alpha lasso path (n = 5000, p = 100)\n")
-    lines.append("| optml lasso_path (s) | sklearn lasso_path (s) | ratio | sklearn tol needed | "
-                 "optml max obj. rel. diff | max certified gap |")  # fmt: skip
-    lines.append("|---|---|---|---|---|---|")
-    lines.append(f"| {t_o:.3f} | {t_s:.3f} | {t_o / t_s:.2f}x | {tol_used:g} | {d:.1e} | "
-                 f"{gaps.max():.1e} |")  # fmt: skip
+    lines.append("`optml` is `lasso_path` (active set, warm-started from alpha to alpha, each "
+                 "point certified); `optml program` solves one HiGHS QP per alpha on the strong "
+                 f"set (`method=\"program\"`, one run). Best of {repeats} alternating runs, done {runs} times (median ratio shown).\n")  # fmt: skip
+    lines.append("| optml lasso_path (s) | sklearn lasso_path (s) | ratio | ratio range | "
+                 "optml program (s) | sklearn tol needed | optml max obj. rel. diff | "
+                 "max certified gap |")  # fmt: skip
+    lines.append("|---|---|---|---|---|---|---|---|")
+    lines.append(f"| {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | {ratios[0]:.2f}-{ratios[-1]:.2f}x "
+                 f"| {t_p:.3f} | {tol_used:g} | {d:.1e} | {gaps.max():.1e} |")  # fmt: skip
 
 
 def bench_qr(lines):
@@ -144,75 +182,36 @@ def bench_qr(lines):
         lines.append(f"| {n} | {canon.n} | {canon.m} | {t1:.3f} | {res.solve_time:.3f} |")
 
 
-# ----------------------------------------------------------------------- best subset
-def bench_subset(ps, forms, time_limit, lines):
-    from sklearn.linear_model import LassoCV
+NOTES = """
+## Reading these figures
 
-    from optml.regression import BestSubsetRegression
-
-    k = 10
-    lines.append("\n## Best subset, BKM design (n = 1000, Toeplitz rho = 0.35, SNR = 3, k = 10)\n")
-    lines.append(f"Time limit {time_limit:g} s per solve (wall clock); `time` is wall-clock "
-                 "including the heuristics, `cpu` the process CPU time (SCIP runs in-process), "
-                 "`gap` the returned model's certified relative gap.\n")  # fmt: skip
-    lines.append("| p | formulation | backend | status | gap | time (s) | cpu (s) | heuristic (s) | "
-                 "true support found |")  # fmt: skip
-    lines.append("|---|---|---|---|---|---|---|---|---|")
-    quality = []
-    for p in ps:
-        X, y, beta = make_sparse_regression(n=1000, p=p, k=k, rho=0.35, snr=3.0, random_state=0)
-        Xt, yt, _ = make_sparse_regression(n=5000, p=p, k=k, rho=0.35, snr=3.0, random_state=1)
-        true = set(np.flatnonzero(beta))
-        best_model = None
-        for form in forms:
-            c0, t0 = time.process_time(), time.perf_counter()
-            try:
-                m = BestSubsetRegression(k=k, formulation=form, time_limit=time_limit).fit(X, y)
-            except Exception as exc:  # report, do not stop the benchmark
-                lines.append(f"| {p} | {form} | - | error: {type(exc).__name__} | | | | | |")
-                continue
-            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            r = m.result_
-            found = len(true & set(np.flatnonzero(m.support_)))
-            lines.append(f"| {p} | {form} ({m.formulation_}) | {r.backend}/{r.solver} | {r.status} | "
-                         f"{m.gap_:.1e} | {wall:.2f} | {cpu:.2f} | {m.heuristic_time_:.2f} | "
-                         f"{found}/{k} |")  # fmt: skip
-            print(lines[-1], flush=True)
-            if best_model is None or m.objective_ < best_model.objective_:
-                best_model = m
-        if best_model is None:
-            continue
-        lasso = LassoCV(alphas=50, cv=5, random_state=0).fit(X, y)
-        sigma2 = float(beta @ _toeplitz(p) @ beta) / 3.0
-
-        def rte(model, Xt=Xt, yt=yt, sigma2=sigma2):  # test MSE / noise variance
-            return float(np.mean((yt - model.predict(Xt)) ** 2) / sigma2)
-
-        sl = set(np.flatnonzero(lasso.coef_))
-        sb = set(np.flatnonzero(best_model.support_))
-        quality.append((p, rte(best_model), len(sb & true), len(sb - true),
-                        rte(lasso), len(sl & true), len(sl - true)))  # fmt: skip
-    lines.append("\n### Support and test error: best subset (k = 10) vs lasso (5-fold CV)\n")
-    lines.append("Relative test error = mean squared test error / noise variance (1 is perfect); "
-                 "abess / L0Learn are not installed here.\n")  # fmt: skip
-    lines.append("| p | best subset RTE | true / false found | lasso RTE | true / false found |")
-    lines.append("|---|---|---|---|---|")
-    for p, e_b, tb, fb, e_l, tl, fl in quality:
-        lines.append(f"| {p} | {e_b:.3f} | {tb} / {fb} | {e_l:.3f} | {tl} / {fl} |")
-
-
-def _toeplitz(p, rho=0.35):
-    idx = np.arange(p)
-    return rho ** np.abs(idx[:, None] - idx[None, :])
+* **What is timed.** A whole `fit` as a user calls it: input validation, the Gram step
+  ($X^\\top X$ by BLAS `syrk`, one pass over $X$ for the means and $X^\\top y$), the solve, the
+  certificate (dual bound, objective re-evaluated on the raw data with numpy) and the fitted
+  attributes. `program_` is built on first access, not during `fit` (it is the same program
+  `build_program` returns, and `method="program"` solves it with HiGHS: the middle column).
+* **Where the time goes at n = 5000:** the Gram matrix is about 1.5-2 ms of the 2.5-3 ms, input
+  validation 0.3 ms, the active-set solve (3 Cholesky solves on the free coefficients from a
+  cold start) and its certificate about 0.25 ms. scikit-learn's coordinate descent needs about
+  the same time on this well-conditioned design, so the ratio sits near 1 and moves with the
+  VM's noise (see the range); at n = 50000 the Gram step is a smaller share of scikit-learn's
+  work and optml is clearly faster.
+* **The path** forms the Gram matrix once and solves each alpha warm-started from the last
+  (1-2 active-set iterations each, about 0.1 ms), every point certified; `method="program"`
+  (one HiGHS QP per alpha) is about 50x slower.
+* **Same objective:** optml's objective agrees with the best of the two to 1e-15 relative and
+  its certified gap is at round-off; scikit-learn's default `tol=1e-4` already reaches 1e-8
+  here, so it is timed at its default.
+"""
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, one repeat")
-    ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=5, help="independent measurements per figure")
     ap.add_argument("--out", default="docs/perf/regression.md")
-    ap.add_argument("--skip", default="", help="comma list of: convex,path,qr,subset")
+    ap.add_argument("--skip", default="", help="comma list of: convex,path,qr")
     a = ap.parse_args()
     skip = set(a.skip.split(",")) - {""}
     warnings.simplefilter("ignore")
@@ -224,15 +223,13 @@ def main():
              f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}).\n"]  # fmt: skip
     repeats = 1 if a.quick else a.repeats
     if "convex" not in skip:
-        bench_convex([2000] if a.quick else [5000, 50000], repeats, lines)
+        bench_convex([2000] if a.quick else [5000, 50000], repeats, lines, 1 if a.quick else a.runs)
         print("\n".join(lines), flush=True)
     if "path" not in skip:
-        bench_path(repeats, lines)
+        bench_path(repeats, lines, 1 if a.quick else a.runs)
     if "qr" not in skip:
         bench_qr(lines)
-    if "subset" not in skip:
-        ps = [50, 100] if a.quick else [50, 100, 200, 500]
-        bench_subset(ps, ["bigm", "sos1", "auto"], a.time_limit, lines)
+    lines.append(NOTES)
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:

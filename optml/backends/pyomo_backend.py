@@ -506,6 +506,11 @@ class PyomoBackend(Backend):
     def _solve_scip(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
         opt = _scip_direct_class()()
         opts = {"display/verblevel": 4 if verbose else 0}
+        if canon.sos1:
+            # the SOS1 handler's bound-tightening presolve does not look at the time limit: on
+            # best subset with p = 500 it ran 17 s past a 10 s limit; without it the limit
+            # holds, and p = 100 certified in 11.7 s instead of 15.6 s (SCIP 10, this machine)
+            opts["constraints/SOS1/maxtightenbds"] = 0
         opts.update(options)
         warm = False
         if canon.x0 is not None and canon.integer.any():

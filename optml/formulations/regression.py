@@ -160,7 +160,9 @@ def _xtx(X) -> np.ndarray:
     else:
         G = X.T @ X
         return 0.5 * (G + G.T)
-    return np.triu(U) + np.triu(U, 1).T
+    G = U + U.T  # syrk leaves the strict lower triangle zero
+    G.flat[:: G.shape[0] + 1] *= 0.5
+    return G
 
 
 def psd_quad(x, H) -> NonlinearExpr:
