@@ -16,12 +16,12 @@ to that solver.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
 from optml.exceptions import SolveError
 from optml.formulations.regression import coef_bounds, gram_data, least_squares_program
-from optml.program import Result, relative_gap
 from optml.regression import _active_set
 from optml.regression._common import (
     LinearProgramRegressor,
@@ -56,12 +56,16 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         factor = 2.0 * n if scale == 1.0 else 1.0
         return scale / factor, l1 / factor, l2 / factor, factor
 
-    def _build(self, X, y, gram=None):
+    def _program_args(self, X, y, gram=None):
+        """``(gram, s, l1, l2, lo, hi)`` of the program, and the objective's ``factor``."""
         gram = gram_data(X, y, self.fit_intercept) if gram is None else gram
         lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
         s, l1, l2, factor = self._program_weights(X.shape[0])
-        args = (gram, s, l1, l2, lo, hi)
-        return self._make_program(*args), {"gram": gram, "factor": factor, "args": args}
+        return (gram, s, l1, l2, lo, hi), factor
+
+    def _build(self, X, y):
+        args, factor = self._program_args(X, y)
+        return self._make_program(*args), {"gram": args[0], "factor": factor, "args": args}
 
     def _make_program(self, gram, s, l1, l2, lo, hi, form=None):
         # HiGHS's QP stops early on a Hessian-only program (no rows, KKT residual ~1e-5):
@@ -81,40 +85,41 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         self._check_params()
         self._check_common_params()
         X, y = self._validate_fit(X, y)
-        gram = None
+        t0 = time.perf_counter()
+        args, factor = self._program_args(X, y)
+        ctx = {"gram": args[0], "factor": factor, "args": args}
+        self.__dict__.pop("program_", None)
+        self.__dict__.pop("_lazy_program_args", None)
         if self._use_active_set():
-            t0 = time.perf_counter()
-            gram = gram_data(X, y, self.fit_intercept)
-            lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
-            s, l1, l2, factor = self._program_weights(X.shape[0])
-            res = _certified_active_set(X, y, gram, s, l1, l2, lo, hi, t0, self.verbose)
-            if self.verbose:
-                print(f"{type(self).__name__}: {res.message}")
+            res = _active_set.solve_gram_program(X, y, *args, start=t0)
             if res.status == "optimal":
-                self.__dict__.pop("program_", None)
-                self._program_args = (gram, s, l1, l2, lo, hi)
+                if self.verbose:
+                    print(f"{type(self).__name__}: {res.message}")
+                self._lazy_program_args = args
                 self.result_ = res
-                self._unpack(res, {"gram": gram, "factor": factor})
+                self._unpack(res, ctx)
                 return self
-            if self.method == "active_set" or self.verbose:
-                print(f"{type(self).__name__}: {res.message}; solving the program instead")
-        prog, ctx = self._build(X, y, gram)
+            msg = f"{type(self).__name__}: {res.message}; solving the program instead"
+            if self.verbose:
+                print(msg)
+            elif self.method == "active_set":
+                warnings.warn(msg, stacklevel=2)
         try:
-            res = self._solve(prog)
+            res = self._solve(self._make_program(*args))
         except SolveError:
             # HiGHS's QP solver sometimes ends the factor form (used without an l1 term) with
             # "Solve error" (primal infeasibilities ~1e-5 on the p factor rows); the Gram form
             # is the same QP
-            if ctx["args"][2] > 0:
+            if args[2] > 0:
                 raise
-            res = self._solve(self._make_program(*ctx["args"], form="gram"))
+            res = self._solve(self._make_program(*args, form="gram"))
         self._unpack(res, ctx)
         return self
 
     def __getattr__(self, name):
         # ``program_`` of an active-set fit is built on first use (it is not needed to fit)
-        if name == "program_" and "_program_args" in self.__dict__:
-            prog = self._make_program(*self.__dict__["_program_args"])
+        if name == "program_" and "_lazy_program_args" in self.__dict__:
+            prog = self._make_program(*self.__dict__["_lazy_program_args"])
             self.__dict__["program_"] = prog
             return prog
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -124,45 +129,6 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         self.coef_ = np.asarray(res.values["coef"], dtype=float).copy()
         self.intercept_ = gram.intercept(self.coef_) if self.fit_intercept else 0.0
         self.objective_ = float(res.objective) * ctx["factor"]
-
-
-def _certified_active_set(X, y, gram, s, l1, l2, lo, hi, t0, verbose=False) -> Result:
-    r"""Solve :math:`\min s\|y_c - X_c w\|^2 + l_1\|w\|_1 + l_2\|w\|^2` on the box by the
-    active-set method and certify it; status "optimal" only when certified (gap <= 1e-9)."""
-    n, p = X.shape
-    H = (2.0 * s) * gram.G
-    if l2:
-        H = H + (2.0 * l2) * np.eye(p)
-    b = (2.0 * s) * gram.c
-    const = s * gram.yy
-    t1 = time.perf_counter()
-    w, info = _active_set.solve(H, b, l1, lo, hi)
-    if not info["converged"] and l1 > 0:
-        w, info = _active_set.solve_continuation(H, b, l1, lo, hi)
-    t2 = time.perf_counter()
-    use_gram = abs(2.0 * s * n - 1.0) < 1e-12  # H = G/n + 2 l2 I, b = c/n
-    obj, bound = _active_set.certify(
-        H, b, l1, lo, hi, w, gram if use_gram else None, 2.0 * l2, grad=info.get("grad")
-    )
-    obj, bound = obj + const, bound + const
-    gap = relative_gap(obj, bound)
-    # the objective re-evaluated on the raw data (not the Gram algebra) and the box
-    r = y - X @ w - gram.intercept(w)
-    check = float(s * (r @ r) + l1 * np.abs(w).sum() + l2 * (w @ w))
-    viol = float(max(np.max(lo - w, initial=0.0), np.max(w - hi, initial=0.0), 0.0))
-    ok = bool(info["converged"] and gap <= 1e-9 and viol <= 1e-9
-              and abs(check - obj) <= 1e-8 * max(1.0, abs(obj)))  # fmt: skip
-    why = info["reason"] or (f"certified gap {gap:.2e}" if gap > 1e-9 else "numpy check")
-    msg = (f"active set: {info['iterations']} iterations, KKT residual {info['kkt']:.1e}; bound "
-           "= Lagrangian dual value at multipliers read off the gradient")  # fmt: skip
-    return Result(
-        status="optimal" if ok else "error", objective=obj,
-        bound=float(bound) if np.isfinite(bound) else float("nan"), gap=gap,
-        values={"coef": w}, solver="active-set", backend="numpy",
-        build_time=t1 - t0, solve_time=t2 - t1, problem_class="QP", objective_check=check,
-        max_violation=viol, kkt_residual=float(info["kkt"]), verified=ok,
-        message=msg if ok else f"active set not certified ({why})",
-    )  # fmt: skip
 
 
 _COMMON_DOC = """
