@@ -81,7 +81,7 @@ def _kkt_residual(w, g, lam, lo, hi) -> float:
     return float(r.max(initial=0.0))
 
 
-def solve(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=50, tol=1e-9):
+def solve(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=50, tol=1e-9, continuation=True):
     r"""Primal-dual active-set iterations; returns ``(w, info)``.
 
     ``info["converged"]`` is False when the KKT conditions do not hold (to ``tol`` relative to
@@ -102,7 +102,8 @@ def solve(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=50, tol=1e-9):
             w[live], info = solve(H[np.ix_(live, live)], b[live], lam,
                                   None if lo is None else lo[live],
                                   None if hi is None else hi[live],
-                                  w0=w0l, max_iter=max_iter, tol=tol)  # fmt: skip
+                                  w0=w0l, max_iter=max_iter, tol=tol,
+                                  continuation=continuation)  # fmt: skip
             info["grad"] = H @ w - b
             return w, info
         return w, {"converged": True, "iterations": 0, "kkt": 0.0, "reason": ""}
@@ -153,6 +154,12 @@ def solve(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=50, tol=1e-9):
         res = _kkt_residual(w, g, lam, lo, hi)
         if res <= scale:
             return w, {"converged": True, "iterations": it, "kkt": res, "reason": "", "grad": g}
+    if continuation and lam > 0 and w0 is None:
+        # from a cold start, penalties decreasing from lambda_max keep the free sets small
+        wc, info = solve_continuation(H, b, lam, lo, hi, max_iter=max_iter, tol=tol)
+        if info["converged"]:
+            info["iterations"] += it
+            return wc, info
     w, info = primal_active_set(H, b, lam, lo, hi, w0=w_start, tol=tol)
     info["iterations"] += it
     return w, info
@@ -185,8 +192,11 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
         F = W.nonzero()[0]
         if F.size:
             # minimiser of the quadratic on the face {w_j = const for j not in W}
-            N = ~W
-            rhs = b[F] - lam * sigma[F] - H[np.ix_(F, N)] @ w[N]
+            # coordinates held away from zero (at a nonzero bound) couple into the face
+            K = (~W & (w != 0.0)).nonzero()[0]
+            rhs = b[F] - lam * sigma[F]
+            if K.size:
+                rhs = rhs - H[np.ix_(F, K)] @ w[K]
             c, info = lapack.dpotrf(H[np.ix_(F, F)], lower=0, clean=0)
             if info != 0:
                 return w, {"converged": False, "iterations": it, "kkt": np.inf,
@@ -223,9 +233,9 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
                 w[F[at_hi & ~at_lo]] = fhi[at_hi & ~at_lo]
                 W[F[at_lo | at_hi]] = False
                 sigma = np.where(W, sigma, np.sign(w))
-                g = H @ w - b
                 continue
-        g = H @ w - b
+        S = (w != 0.0).nonzero()[0]
+        g = H[:, S] @ w[S] - b  # w is zero off S
         # the face is solved: the most negative one-sided directional derivative enters
         up = g + np.where(w >= 0, lam, -lam)  # derivative moving up
         dn = -g + np.where(w <= 0, lam, -lam)  # moving down
@@ -254,11 +264,11 @@ def solve_continuation(H, b, lam, lo=None, hi=None, steps=12, max_iter=50, tol=1
     total = 0
     if lam > 0 and lam_max > lam:
         for lk in lam_max * (lam / lam_max) ** (np.arange(1, steps) / steps):
-            w, info = solve(H, b, lk, lo, hi, w0=w, max_iter=max_iter, tol=tol)
+            w, info = solve(H, b, lk, lo, hi, w0=w, max_iter=max_iter, tol=tol, continuation=False)
             total += info["iterations"]
             if not info["converged"]:
                 return w, info
-    w, info = solve(H, b, lam, lo, hi, w0=w, max_iter=max_iter, tol=tol)
+    w, info = solve(H, b, lam, lo, hi, w0=w, max_iter=max_iter, tol=tol, continuation=False)
     info["iterations"] += total
     return w, info
 
