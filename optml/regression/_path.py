@@ -165,8 +165,8 @@ def _active_set_path(X, y, gram, alphas, l1_ratio, positive, backend, solver, re
     H0 = gram.G / n
     b = gram.c / n
     const = gram.yy / (2.0 * n)
-    lo = np.zeros(p) if positive else np.full(p, -np.inf)
-    hi = np.full(p, np.inf)
+    lo = np.zeros(p) if positive else None  # None: no box (the solver's fast path)
+    hi = None
     eye = np.eye(p)
     coefs = np.zeros((p, alphas.size))
     gaps = np.zeros(alphas.size)
