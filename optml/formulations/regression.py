@@ -128,39 +128,25 @@ def gram_data(X, y, fit_intercept: bool = True) -> GramData:
     y = np.asarray(y, dtype=float).ravel()
     n, p = X.shape
     if fit_intercept:
+        xm = (np.ones(n) @ X) / n
         ym = float(y.mean())
         yc = y - ym
-        G0, colsum, c = _moments(X, yc)  # X'yc = Xc'yc since sum(yc) = 0
-        xm = colsum / n
+        G0 = _xtx(X)
         dg = np.diag(G0) - n * xm * xm
         if np.all(n * xm * xm <= 1e4 * np.maximum(dg, 1e-300)):
             G = G0 - n * np.outer(xm, xm)
+            c = X.T @ yc  # sum(yc) = 0, so X'yc = Xc'yc
         else:
             Xc = X - xm
-            G, _, c = _moments(Xc, yc)
+            G = _xtx(Xc)
+            c = Xc.T @ yc
     else:
         xm = np.zeros(p)
         ym = 0.0
         yc = y
-        G, _, c = _moments(X, y)
+        G = _xtx(X)
+        c = X.T @ y
     return GramData(G=G, c=c, yy=float(yc @ yc), n=n, x_mean=xm, y_mean=ym)
-
-
-_GRAM_POOL: dict = {}
-
-
-def _gram_threads(n: int, p: int) -> int:
-    """Threads for :math:`X^\top X`: the cores this process may use (at most 4), when the
-    product is large enough to pay for them and tall enough to split by rows."""
-    import os
-
-    if n * p * p < 2_000_000 or n < 8 * p:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, 4))
 
 
 def _xtx(X) -> np.ndarray:
@@ -177,44 +163,6 @@ def _xtx(X) -> np.ndarray:
     G = U + U.T  # syrk leaves the strict lower triangle zero
     G.flat[:: G.shape[0] + 1] *= 0.5
     return G
-
-
-def _block_moments(B, v):
-    return B.T @ B, np.ones(B.shape[0]) @ B, B.T @ v
-
-
-def _moments(X, v) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r""":math:`(X^\top X,\ X^\top 1,\ X^\top v)`.
-
-    A tall C-ordered ``X`` is cut into row blocks whose products run in threads (numpy releases
-    the GIL), with BLAS held to one thread for the whole step: OpenBLAS's own threading does not
-    speed up this shape (n = 5000, p = 100: 1.9 ms with 2 threads, 1.5 ms with 1), the row split
-    does (0.8-0.9 ms on 2 cores). Otherwise one ``syrk`` and two matrix-vector products.
-    """
-    n, p = X.shape
-    k = _gram_threads(n, p) if X.flags.c_contiguous else 1
-    if k == 1:
-        return _xtx(X), np.ones(n) @ X, X.T @ v
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import ThreadpoolController
-
-    if _GRAM_POOL.get("k") != k or _GRAM_POOL.get("pid") != os.getpid():
-        # a new pool after a fork too: a forked child inherits the pool but not its threads
-        _GRAM_POOL.update(pool=ThreadPoolExecutor(k - 1), k=k, pid=os.getpid(),
-                          ctl=ThreadpoolController())  # fmt: skip
-    cuts = np.linspace(0, n, k + 1).astype(int)
-    spans = list(zip(cuts[:-1], cuts[1:], strict=True))
-    with _GRAM_POOL["ctl"].limit(limits=1, user_api="blas"):
-        futures = [_GRAM_POOL["pool"].submit(_block_moments, X[a:b], v[a:b]) for a, b in spans[1:]]
-        G, s, c = _block_moments(X[spans[0][0] : spans[0][1]], v[spans[0][0] : spans[0][1]])
-        for fut in futures:
-            Gb, sb, cb = fut.result()
-            G += Gb
-            s += sb
-            c += cb
-    return 0.5 * (G + G.T), s, c
 
 
 def psd_quad(x, H) -> NonlinearExpr:

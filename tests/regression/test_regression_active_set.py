@@ -262,34 +262,3 @@ def test_ridge_program_route_survives_highs_factor_form_error():
     Xc = X - X.mean(0)
     mu = 2 * (np.linalg.eigvalsh(Xc.T @ Xc)[0] + 10.0)
     assert np.linalg.norm(m.coef_ - ref.coef_) <= np.sqrt(2 * max(f_m - f_ref, 0) / mu) + 1e-8
-
-
-def test_gram_moments_in_threads_match_and_survive_fork():
-    """The row-blocked, threaded X'X equals the serial one, also with large means (explicit
-    centring), and a forked child (the bench harness forks) does not wait on the parent's
-    pool threads."""
-    import multiprocessing as mp
-
-    from optml.formulations import regression as R
-
-    rng = np.random.default_rng(12)
-    for shift in (0.0, 1e5):
-        X = rng.standard_normal((4000, 60)) + shift
-        y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(4000)
-        G, s, c = R._moments(X, y)
-        np.testing.assert_allclose(G, X.T @ X, rtol=1e-12, atol=1e-9 * np.abs(X.T @ X).max())
-        np.testing.assert_allclose(s, X.sum(0), rtol=1e-12)
-        np.testing.assert_allclose(c, X.T @ y, rtol=1e-10)
-        g = gram_data(X, y)
-        Xc, yc = X - X.mean(0), y - y.mean()
-        np.testing.assert_allclose(g.G, Xc.T @ Xc, rtol=1e-8, atol=1e-8 * np.abs(Xc.T @ Xc).max())
-        np.testing.assert_allclose(g.c, Xc.T @ yc, rtol=1e-8, atol=1e-6)
-    if "fork" not in mp.get_all_start_methods():
-        pytest.skip("no fork on this platform")
-    ctx = mp.get_context("fork")
-    q = ctx.Queue()
-    proc = ctx.Process(target=lambda: q.put(float(gram_data(X, y).G[0, 0])))
-    proc.start()
-    proc.join(60)
-    assert proc.exitcode == 0
-    assert q.get(timeout=5) == pytest.approx(float(gram_data(X, y).G[0, 0]), rel=1e-12)
