@@ -188,20 +188,29 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
     scale = tol * max(1.0, lam, float(np.abs(b).max(initial=0.0)))
     max_iter = 20 * p + 100 if max_iter is None else max_iter
     g = H @ w - b
+    # Cholesky factor R'R = H[order][:, order] of the working set, extended by one row and
+    # column when a coordinate enters (O(k^2)) and recomputed after one leaves
+    order = list(W.nonzero()[0])
+    R = None
     for it in range(1, max_iter + 1):
-        F = W.nonzero()[0]
-        if F.size:
+        if order:
+            F = np.asarray(order)
+            if R is None:
+                R, info = lapack.dpotrf(H[np.ix_(F, F)], lower=0, clean=1)
+                if info != 0:
+                    return w, {"converged": False, "iterations": it, "kkt": np.inf,
+                               "reason": "singular reduced Hessian", "grad": g}  # fmt: skip
             # minimiser of the quadratic on the face {w_j = const for j not in W}
             # coordinates held away from zero (at a nonzero bound) couple into the face
             K = (~W & (w != 0.0)).nonzero()[0]
             rhs = b[F] - lam * sigma[F]
             if K.size:
                 rhs = rhs - H[np.ix_(F, K)] @ w[K]
-            c, info = lapack.dpotrf(H[np.ix_(F, F)], lower=0, clean=0)
-            if info != 0:
-                return w, {"converged": False, "iterations": it, "kkt": np.inf,
-                           "reason": "singular reduced Hessian", "grad": g}  # fmt: skip
-            target, _ = lapack.dpotrs(c, rhs, lower=0)
+            target = sla.solve_triangular(
+                R,
+                sla.solve_triangular(R, rhs, trans="T", check_finite=False),
+                check_finite=False,
+            )
             cur = w[F]
             # the face's range for each free coordinate: its box within its sign's orthant
             flo = np.where(sigma[F] > 0, np.maximum(lo[F], 0.0), lo[F])
@@ -233,9 +242,11 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
                 w[F[at_hi & ~at_lo]] = fhi[at_hi & ~at_lo]
                 W[F[at_lo | at_hi]] = False
                 sigma = np.where(W, sigma, np.sign(w))
+                order = [i for i in order if W[i]]
+                R = None
                 continue
         S = (w != 0.0).nonzero()[0]
-        g = H[:, S] @ w[S] - b  # w is zero off S
+        g = H[S].T @ w[S] - b  # w is zero off S (rows of the symmetric H: a contiguous gather)
         # the face is solved: the most negative one-sided directional derivative enters
         up = g + np.where(w >= 0, lam, -lam)  # derivative moving up
         dn = -g + np.where(w <= 0, lam, -lam)  # moving down
@@ -250,6 +261,21 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
         j, direction = (j_up, 1.0) if up[j_up] <= dn[j_dn] else (j_dn, -1.0)
         W[j] = True
         sigma[j] = direction if w[j] == 0.0 else np.sign(w[j])
+        if R is not None and order:
+            r = sla.solve_triangular(R, H[order, j], trans="T", check_finite=False)
+            d2 = H[j, j] - r @ r
+            if d2 <= 1e-13 * H[j, j]:  # (nearly) dependent on the working set: refactor
+                R = None
+            else:
+                k = len(order)
+                R2 = np.zeros((k + 1, k + 1))
+                R2[:k, :k] = R
+                R2[:k, k] = r
+                R2[k, k] = np.sqrt(d2)
+                R = R2
+        else:
+            R = None
+        order.append(j)
     res = _kkt_residual(w, g, lam, lo, hi)
     return w, {"converged": False, "iterations": max_iter, "kkt": res,
                "reason": "active set did not settle", "grad": g}  # fmt: skip
