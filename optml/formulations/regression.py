@@ -116,6 +116,11 @@ def psd_factor(G, c, yy) -> tuple[np.ndarray, np.ndarray, float]:
     return R, z, const
 
 
+#: the largest Gram matrix :func:`gram_data` forms (bytes); beyond it a clear error, not an
+#: out-of-memory crash (2 GiB: about 16,000 features)
+GRAM_MAX_BYTES = 2**31
+
+
 def gram_data(X, y, fit_intercept: bool = True) -> GramData:
     r"""Centre (when ``fit_intercept``) and form :math:`X_c^\top X_c`, :math:`X_c^\top y_c`.
 
@@ -127,6 +132,13 @@ def gram_data(X, y, fit_intercept: bool = True) -> GramData:
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
     n, p = X.shape
+    if 8.0 * p * p > GRAM_MAX_BYTES:
+        raise ValueError(
+            f"the Gram form of this least-squares program needs a {p} x {p} matrix "
+            f"({8.0 * p * p / 2**30:.1f} GiB) for {p} features and {n} samples, more than "
+            f"optml.formulations.regression.GRAM_MAX_BYTES = {GRAM_MAX_BYTES / 2**30:.1f} GiB; "
+            "screen the features first (e.g. keep those a lasso path selects) or raise that limit"
+        )
     if fit_intercept:
         xm = (np.ones(n) @ X) / n
         ym = float(y.mean())

@@ -262,3 +262,14 @@ def test_ridge_program_route_survives_highs_factor_form_error():
     Xc = X - X.mean(0)
     mu = 2 * (np.linalg.eigvalsh(Xc.T @ Xc)[0] + 10.0)
     assert np.linalg.norm(m.coef_ - ref.coef_) <= np.sqrt(2 * max(f_m - f_ref, 0) / mu) + 1e-8
+
+
+def test_too_many_features_for_the_gram_form_is_a_clear_error(monkeypatch):
+    from optml.formulations import regression as R
+
+    monkeypatch.setattr(R, "GRAM_MAX_BYTES", 8 * 50 * 50)
+    X, y = _data(n=20, p=60, seed=13)
+    with pytest.raises(ValueError, match="60 x 60 matrix"):
+        Lasso(alpha=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="GRAM_MAX_BYTES"):
+        lasso_path(X, y, n_alphas=3)
