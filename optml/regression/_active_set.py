@@ -402,6 +402,20 @@ def certify(H, b, lam, lo, hi, w, gram=None, l2=0.0, want=1e-9, grad=None):
     return obj, (min(bound, obj) if np.isfinite(bound) else bound)
 
 
+def raw_check(X, y, gram, w, s, l1, l2, lo=None, hi=None) -> tuple[float, float]:
+    r"""The objective :math:`s\|y - Xw - b\|^2 + l_1\|w\|_1 + l_2\|w\|^2` re-evaluated on the raw
+    data (not the Gram algebra), at the intercept :math:`b` of ``gram``, and the largest
+    violation of the bounds."""
+    r = y - X @ w - gram.intercept(w)
+    check = float(s * (r @ r) + l1 * np.abs(w).sum() + l2 * (w @ w))
+    viol = 0.0
+    if lo is not None:
+        viol = max(viol, float(np.max(lo - w, initial=0.0)))
+    if hi is not None:
+        viol = max(viol, float(np.max(w - hi, initial=0.0)))
+    return check, viol
+
+
 def solve_gram_program(X, y, gram, s, l1, l2, lo, hi, start=None) -> Result:
     r"""Solve and certify :func:`optml.formulations.regression.least_squares_program`'s QP,
     :math:`\min_{l \le w \le u} s\|y_c - X_c w\|^2 + l_1\|w\|_1 + l_2\|w\|^2`, from its Gram
@@ -426,19 +440,14 @@ def solve_gram_program(X, y, gram, s, l1, l2, lo, hi, start=None) -> Result:
         if not info["converged"]:
             w, info = solve(H, b, l1, lo, hi)
     else:
-        w, info = solve(H, b, l1, lo, hi)
-        if not info["converged"] and l1 > 0:
-            w, info = solve_continuation(H, b, l1, lo, hi)
+        w, info = solve(H, b, l1, lo, hi)  # its cold start falls back to the continuation itself
     t2 = time.perf_counter()
     scaled = abs(2.0 * s * n - 1.0) < 1e-12  # H = G/n + 2 l2 I, b = c/n: the lasso's dual applies
     obj, bound = certify(H, b, l1, lo, hi, w, gram if scaled else None, 2.0 * l2,
                          grad=info.get("grad"))  # fmt: skip
     obj, bound = obj + const, bound + const
     gap = relative_gap(obj, bound)
-    # the objective re-evaluated on the raw data (not the Gram algebra), and the box
-    r = y - X @ w - gram.intercept(w)
-    check = float(s * (r @ r) + l1 * np.abs(w).sum() + l2 * (w @ w))
-    viol = float(max(np.max(lo - w, initial=0.0), np.max(w - hi, initial=0.0), 0.0))
+    check, viol = raw_check(X, y, gram, w, s, l1, l2, lo, hi)
     ok = bool(info["converged"] and gap <= 1e-9 and viol <= 1e-9
               and abs(check - obj) <= 1e-8 * max(1.0, abs(obj)))  # fmt: skip
     why = info["reason"] or (f"certified gap {gap:.2e}" if gap > 1e-9 else "numpy check")

@@ -199,10 +199,7 @@ def _active_set_path(X, y, gram, alphas, l1_ratio, positive, backend, solver, re
                 raise RuntimeError(f"lasso_path: QP at alpha={a:g} ended {res.status}")
             wa, gap = np.asarray(res.values["coef"], float), res.gap
         elif return_results:
-            # the objective re-evaluated on the raw data, and the sign constraints
-            r = y - X @ wa - gram.intercept(wa)
-            check = float(r @ r / (2 * n) + l1 * np.abs(wa).sum() + 0.5 * l2 * wa @ wa)
-            viol = float(max(-wa.min(initial=0.0), 0.0)) if positive else 0.0
+            check, viol = _active_set.raw_check(X, y, gram, wa, 0.5 / n, l1, 0.5 * l2, lo, hi)
             ok = abs(check - obj) <= 1e-8 * max(1.0, abs(obj)) and viol <= 1e-9
             res = Result(status="optimal", objective=obj, bound=bound, gap=gap,
                          values={"coef": wa}, solver="active-set", backend="numpy",
