@@ -32,8 +32,10 @@ def main() -> None:
     fig.tight_layout()
     out = ROOT / "docs" / "kmeans_vs_lloyd.png"
     fig.savefig(out, dpi=110)
-    print(f"wrote {out.relative_to(ROOT)}: {sum(e > 1e-9 for e in excess)} of {len(seeds)} seeds "
-          f"above the optimum")
+    print(
+        f"wrote {out.relative_to(ROOT)}: {sum(e > 1e-9 for e in excess)} of {len(seeds)} seeds "
+        f"above the optimum"
+    )
 
 
 if __name__ == "__main__":

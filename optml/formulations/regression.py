@@ -83,6 +83,14 @@ class GramData:
     def intercept(self, w: np.ndarray) -> float:
         return float(self.y_mean - self.x_mean @ w)
 
+    def finite(self) -> bool:
+        """Whether every statistic is finite (False for data with NaN / inf, or overflow)."""
+        return bool(
+            np.isfinite(np.diag(self.G)).all() and np.isfinite(self.c).all()
+            and np.isfinite(self.yy) and np.isfinite(self.y_mean)
+            and np.isfinite(self.x_mean).all()
+        )  # fmt: skip
+
     def factor(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(R, z, const)`` with ``R'R = G``, ``R'z = c`` and ``const = yy - z'z``."""
         if self._factor is None:
@@ -121,13 +129,24 @@ def psd_factor(G, c, yy) -> tuple[np.ndarray, np.ndarray, float]:
 GRAM_MAX_BYTES = 2**31
 
 
-def gram_data(X, y, fit_intercept: bool = True) -> GramData:
+_NOT_FINITE = (
+    "X and y must be finite: they hold NaN or infinity, or values so large that X'X overflows "
+    "float64; remove or impute the non-finite values, or rescale the data"
+)
+
+
+def gram_data(X, y, fit_intercept: bool = True, check_finite: bool = True) -> GramData:
     r"""Centre (when ``fit_intercept``) and form :math:`X_c^\top X_c`, :math:`X_c^\top y_c`.
 
     Centring follows scikit-learn: the intercept drops out of the centred problem and is
     recovered as :math:`b = \bar y - \bar x^\top w`. The Gram matrix is computed without
     copying ``X`` as :math:`X^\top X - n\bar x\bar x^\top` unless the means are large next to
-    the spread (then ``X`` is centred explicitly, to avoid cancellation).
+    the spread (then ``X`` is centred explicitly, to avoid cancellation). The column sums of
+    ``X`` and :math:`X^\top y_c` come from one pass over ``X``.
+
+    With ``check_finite`` a ``ValueError`` is raised when the data hold NaN or infinity (or
+    values so large that these sums overflow); with ``check_finite=False`` the statistics are
+    then not finite (see :meth:`GramData.finite`) and the caller reports it.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
@@ -139,25 +158,45 @@ def gram_data(X, y, fit_intercept: bool = True) -> GramData:
             f"optml.formulations.regression.GRAM_MAX_BYTES = {GRAM_MAX_BYTES / 2**30:.1f} GiB; "
             "screen the features first (e.g. keep those a lasso path selects) or raise that limit"
         )
+    # non-finite data (NaN, inf, overflow) are reported at the end, without numpy's warnings
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _gram_stats(X, y, fit_intercept)
+    if out is None:
+        if check_finite:
+            raise ValueError(_NOT_FINITE)
+        nan = np.full(p, np.nan)
+        return GramData(G=np.full((p, p), np.nan), c=nan, yy=np.nan, n=n, x_mean=nan,
+                        y_mean=np.nan)  # fmt: skip
+    if check_finite and not out.finite():
+        raise ValueError(_NOT_FINITE)
+    return out
+
+
+def _gram_stats(X, y, fit_intercept: bool) -> GramData | None:
+    """The statistics of :func:`gram_data`; None when a column sum of ``X`` or ``X'y`` is not
+    finite (the Gram step is then skipped)."""
+    n, p = X.shape
+    ym = float(y.sum()) / n if fit_intercept else 0.0
+    yc = y - ym if fit_intercept else y
+    # one pass over X: its column sums and X'yc (a NaN or inf anywhere in X or y shows in them)
+    M = X.T @ np.column_stack((np.ones(n), yc))
+    if not np.isfinite(M).all():
+        return None
     if fit_intercept:
-        xm = (np.ones(n) @ X) / n
-        ym = float(y.mean())
-        yc = y - ym
+        xm = M[:, 0] / n
         G0 = _xtx(X)
         dg = np.diag(G0) - n * xm * xm
         if np.all(n * xm * xm <= 1e4 * np.maximum(dg, 1e-300)):
             G = G0 - n * np.outer(xm, xm)
-            c = X.T @ yc  # sum(yc) = 0, so X'yc = Xc'yc
+            c = M[:, 1]  # sum(yc) = 0, so X'yc = Xc'yc
         else:
             Xc = X - xm
             G = _xtx(Xc)
             c = Xc.T @ yc
     else:
         xm = np.zeros(p)
-        ym = 0.0
-        yc = y
         G = _xtx(X)
-        c = X.T @ y
+        c = M[:, 1]
     return GramData(G=G, c=c, yy=float(yc @ yc), n=n, x_mean=xm, y_mean=ym)
 
 

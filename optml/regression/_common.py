@@ -44,8 +44,11 @@ class LinearProgramRegressor(RegressorMixin, ProgramEstimator):
 
     _mip = False
 
-    def _validate_fit(self, X, y):
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, multi_output=False)
+    def _validate_fit(self, X, y, ensure_all_finite=True):
+        X, y = validate_data(
+            self, X, y, y_numeric=True, dtype=np.float64, multi_output=False,
+            ensure_all_finite=ensure_all_finite,
+        )  # fmt: skip
         if X.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 samples, got n_samples = {X.shape[0]}; "

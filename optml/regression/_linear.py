@@ -19,6 +19,7 @@ import time
 import warnings
 
 import numpy as np
+from sklearn.utils import assert_all_finite
 
 from optml.exceptions import SolveError
 from optml.formulations.regression import coef_bounds, gram_data, least_squares_program
@@ -56,9 +57,24 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         factor = 2.0 * n if scale == 1.0 else 1.0
         return scale / factor, l1 / factor, l2 / factor, factor
 
+    def _validate_fit(self, X, y):
+        # NaN / inf are found in the statistics of the Gram step (one pass over X less)
+        return super()._validate_fit(X, y, ensure_all_finite=False)
+
     def _program_args(self, X, y, gram=None):
         """``(gram, s, l1, l2, lo, hi)`` of the program, and the objective's ``factor``."""
-        gram = gram_data(X, y, self.fit_intercept) if gram is None else gram
+        if gram is None:
+            gram = gram_data(X, y, self.fit_intercept, check_finite=False)
+            if not gram.finite():
+                # scikit-learn's messages for NaN / inf; else the values overflow float64
+                name = type(self).__name__
+                assert_all_finite(X, input_name="X", estimator_name=name)
+                assert_all_finite(y, input_name="y", estimator_name=name)
+                raise ValueError(
+                    f"{name}: X'X or X'y overflows float64 (largest |X| = "
+                    f"{float(np.abs(X).max()):.3g}, largest |y| = {float(np.abs(y).max()):.3g}); "
+                    "rescale X and y, e.g. with sklearn.preprocessing.StandardScaler"
+                )
         lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
         s, l1, l2, factor = self._program_weights(X.shape[0])
         return (gram, s, l1, l2, lo, hi), factor

@@ -1,5 +1,7 @@
 """Every bad input gives a clear error (what was expected, what came)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,28 @@ def test_nan_inf_rejected(bad, where):
     for est in (Lasso(alpha=0.1), QuantileRegression(), BestSubsetRegression(k=2)):
         with pytest.raises(ValueError, match="NaN|infinity"):
             est.fit(Xb, yb)
+    # the least-squares family finds non-finite data in its Gram statistics (by either route);
+    # the message names which input holds what, as scikit-learn's does
+    what = "NaN" if np.isnan(bad) else "infinity"
+    for est in (Ridge(), ElasticNet(alpha=0.1), Lasso(alpha=0.1, method="program"),
+                Ridge(fit_intercept=False)):  # fmt: skip
+        with pytest.raises(ValueError, match=f"Input {where} contains {what}"):
+            est.fit(Xb, yb)
+
+
+@pytest.mark.parametrize("where", ["X", "y"])
+def test_overflowing_data_rejected(where):
+    # finite values whose squares overflow float64: a clear error, no numpy warnings
+    Xb, yb = X.copy(), y.copy()
+    if where == "X":
+        Xb[3, 1] = 1e200
+    else:
+        yb[5] = 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for est in (Lasso(alpha=0.1), Ridge(method="program")):
+            with pytest.raises(ValueError, match="overflows float64.*rescale"):
+                est.fit(Xb, yb)
 
 
 @pytest.mark.parametrize(
