@@ -42,6 +42,7 @@ from optml.program.atoms import Atom, NonlinearExpr
 __all__ = [
     "GramData",
     "coef_bounds",
+    "data_moments",
     "gram_data",
     "huber_program",
     "huber_objective",
@@ -135,7 +136,9 @@ _NOT_FINITE = (
 )
 
 
-def gram_data(X, y, fit_intercept: bool = True, check_finite: bool = True) -> GramData:
+def gram_data(
+    X, y, fit_intercept: bool = True, check_finite: bool = True, moments=None
+) -> GramData:
     r"""Centre (when ``fit_intercept``) and form :math:`X_c^\top X_c`, :math:`X_c^\top y_c`.
 
     Centring follows scikit-learn: the intercept drops out of the centred problem and is
@@ -146,7 +149,8 @@ def gram_data(X, y, fit_intercept: bool = True, check_finite: bool = True) -> Gr
 
     With ``check_finite`` a ``ValueError`` is raised when the data hold NaN or infinity (or
     values so large that these sums overflow); with ``check_finite=False`` the statistics are
-    then not finite (see :meth:`GramData.finite`) and the caller reports it.
+    then not finite (see :meth:`GramData.finite`) and the caller reports it. ``moments``:
+    :func:`data_moments` of the same data, if the caller has them (saves their pass over X).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
@@ -160,7 +164,7 @@ def gram_data(X, y, fit_intercept: bool = True, check_finite: bool = True) -> Gr
         )
     # non-finite data (NaN, inf, overflow) are reported at the end, without numpy's warnings
     with np.errstate(over="ignore", invalid="ignore"):
-        out = _gram_stats(X, y, fit_intercept)
+        out = _gram_stats(X, y, fit_intercept, moments)
     if out is None:
         if check_finite:
             raise ValueError(_NOT_FINITE)
@@ -172,31 +176,41 @@ def gram_data(X, y, fit_intercept: bool = True, check_finite: bool = True) -> Gr
     return out
 
 
-def _gram_stats(X, y, fit_intercept: bool) -> GramData | None:
-    """The statistics of :func:`gram_data`; None when a column sum of ``X`` or ``X'y`` is not
-    finite (the Gram step is then skipped)."""
+def data_moments(X, y, fit_intercept: bool = True):
+    r"""``(x_mean, y_mean, yc, c)`` with :math:`y_c = y - \bar y` and :math:`c = X^\top y_c`
+    (so :math:`c = X_c^\top y_c`), from one pass over ``X``; None when a column sum of ``X``
+    or an entry of ``c`` is not finite (a NaN or inf anywhere in ``X`` or ``y`` shows there).
+    Without ``fit_intercept`` the means are zero. Call it under ``np.errstate(over="ignore",
+    invalid="ignore")`` when the data may not be finite."""
     n, p = X.shape
     ym = float(y.sum()) / n if fit_intercept else 0.0
     yc = y - ym if fit_intercept else y
-    # one pass over X: its column sums and X'yc (a NaN or inf anywhere in X or y shows in them)
     M = X.T @ np.column_stack((np.ones(n), yc))
     if not np.isfinite(M).all():
         return None
+    xm = M[:, 0] / n if fit_intercept else np.zeros(p)
+    return xm, ym, yc, M[:, 1]
+
+
+def _gram_stats(X, y, fit_intercept: bool, mom=None) -> GramData | None:
+    """The statistics of :func:`gram_data`; None when :func:`data_moments` finds non-finite
+    data (the Gram step is then skipped)."""
+    n, p = X.shape
+    mom = data_moments(X, y, fit_intercept) if mom is None else mom
+    if mom is None:
+        return None
+    xm, ym, yc, c = mom
     if fit_intercept:
-        xm = M[:, 0] / n
         G0 = _xtx(X)
         dg = np.diag(G0) - n * xm * xm
         if np.all(n * xm * xm <= 1e4 * np.maximum(dg, 1e-300)):
-            G = G0 - n * np.outer(xm, xm)
-            c = M[:, 1]  # sum(yc) = 0, so X'yc = Xc'yc
+            G = G0 - n * np.outer(xm, xm)  # and c = X'yc = Xc'yc, as sum(yc) = 0
         else:
             Xc = X - xm
             G = _xtx(Xc)
             c = Xc.T @ yc
     else:
-        xm = np.zeros(p)
         G = _xtx(X)
-        c = M[:, 1]
     return GramData(G=G, c=c, yy=float(yc @ yc), n=n, x_mean=xm, y_mean=ym)
 
 

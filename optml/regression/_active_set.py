@@ -63,12 +63,17 @@ def _kkt_residual(w, g, lam, lo, hi) -> float:
     """Largest violation of the optimality conditions at ``w`` (gradient ``g`` of the quadratic).
 
     The residual of coordinate j is the distance of :math:`-g_j` from the normal cone of the
-    box plus the l1 subdifferential at :math:`w_j`.
+    box plus the l1 subdifferential at :math:`w_j` (:func:`kkt_violations`).
     """
+    return float(max(kkt_violations(w, g, lam, lo, hi).max(initial=0.0), 0.0))
+
+
+def kkt_violations(w, g, lam, lo, hi) -> np.ndarray:
+    """Each coordinate's violation of the optimality conditions (see :func:`_kkt_residual`);
+    ``lo``/``hi`` None when there is no box."""
     if lo is None:
         # |g_j + lam sign(w_j)| off zero; |g_j| - lam at zero
-        r = np.abs(g + lam * np.sign(w)) - lam * (w == 0.0)
-        return float(max(r.max(initial=0.0), 0.0))
+        return np.abs(g + lam * np.sign(w)) - lam * (w == 0.0)
     # the subdifferential of lam|x| + box at w_j is [a, b]; residual = dist(-g_j, [a, b])
     a = np.where(w > 0, lam, -lam)
     b = np.where(w < 0, -lam, lam)
@@ -77,8 +82,7 @@ def _kkt_residual(w, g, lam, lo, hi) -> float:
     m = -g
     r = np.maximum(np.maximum(a - m, m - b), 0.0)
     # a free coordinate solved outside its box is infeasible, whatever its gradient
-    r = np.maximum(r, np.maximum(lo - w, w - hi))
-    return float(r.max(initial=0.0))
+    return np.maximum(r, np.maximum(lo - w, w - hi))
 
 
 def solve(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=50, tol=1e-9, continuation=True):
@@ -329,21 +333,29 @@ def dual_bound(H, b, lam, lo, hi, w, chol=None) -> float:
 
 def gram_dual_bound(G, c, yy, n, lam, l2, lo, hi, w) -> float:
     r"""Scaled-residual dual bound for :math:`\frac{1}{2n}\|y - Xw\|^2 + \lambda\|w\|_1 +
-    \frac{l_2}{2}\|w\|^2` over a box, from Gram data only.
-
-    With the residual :math:`r = y - Xw` (augmented by :math:`-\sqrt{n l_2}\,w` for the ridge
-    part), :math:`\theta = s r / n` is dual feasible for a scale :math:`s \in [0, 1]` that keeps
-    :math:`h^*(X^\top\theta)` finite, and
-    :math:`D(\theta) = \theta^\top y - \frac n2\|\theta\|^2 - h^*(X^\top\theta)`.
-    """
+    \frac{l_2}{2}\|w\|^2` over a box, from Gram data only (see :func:`residual_dual`)."""
     if lam <= 0:
         return -np.inf
-    p = w.shape[0]
-    lo, hi = _box(p, lo, hi)
     Gw = G @ w
     v = (c - Gw) / n - l2 * w  # X_aug' r_aug / n
     rr = max(yy - 2.0 * c @ w + w @ Gw, 0.0) + n * l2 * float(w @ w)
-    yr = yy - c @ w
+    return residual_dual(v, rr, yy - c @ w, n, lam, lo, hi)
+
+
+def residual_dual(v, rr, yr, n, lam, lo, hi) -> float:
+    r"""The lasso's scaled-residual dual bound, from the residual's statistics.
+
+    For :math:`\frac{1}{2n}\|y - Xw\|^2 + \lambda\|w\|_1 + \frac{l_2}{2}\|w\|^2` over a
+    box, with the residual :math:`r = y - Xw` augmented by :math:`-\sqrt{n l_2}\,w` for the
+    ridge part: ``v`` :math:`= X_{aug}^\top r_{aug} / n`, ``rr`` :math:`= \|r_{aug}\|^2`,
+    ``yr`` :math:`= r^\top y`. The point :math:`\theta = s r_{aug} / n` is dual feasible for a
+    scale :math:`s \in [0, 1]` that keeps :math:`h^*(X_{aug}^\top\theta)` finite, and
+    :math:`D(\theta) = \theta^\top y - \frac n2\|\theta\|^2 - h^*(X_{aug}^\top\theta)`
+    (minus the constant :math:`\|y\|^2 / 2n`, which the caller adds back).
+    """
+    if lam <= 0:
+        return -np.inf
+    lo, hi = _box(v.shape[0], lo, hi)
     # h(x) = lam|x| + box; h*(s v) is finite iff no unbounded side has slope > lam
     if lo is None:
         vmax = float(np.abs(v).max(initial=0.0))
@@ -453,11 +465,18 @@ def solve_gram_program(X, y, gram, s, l1, l2, lo, hi, start=None) -> Result:
     why = info["reason"] or (f"certified gap {gap:.2e}" if gap > 1e-9 else "numpy check")
     msg = (f"active set: {info['iterations']} iterations, KKT residual {info['kkt']:.1e}; bound "
            "= dual value of a feasible dual point")  # fmt: skip
+    return result(ok, obj, bound, w, (t1 - t0, t2 - t1), check, viol, float(info["kkt"]),
+                  msg if ok else f"active set not certified ({why})")  # fmt: skip
+
+
+def result(ok, obj, bound, w, times, check, viol, kkt, message) -> Result:
+    """The :class:`~optml.program.Result` of a (certified when ``ok``) active-set solve;
+    ``times`` = (build, solve) seconds."""
     return Result(
         status="optimal" if ok else "error", objective=obj,
-        bound=float(bound) if np.isfinite(bound) else float("nan"), gap=gap,
-        values={"coef": w}, solver="active-set", backend="numpy",
-        build_time=t1 - t0, solve_time=t2 - t1, problem_class="QP", objective_check=check,
-        max_violation=viol, kkt_residual=float(info["kkt"]), verified=ok,
-        message=msg if ok else f"active set not certified ({why})",
+        bound=float(bound) if np.isfinite(bound) else float("nan"),
+        gap=relative_gap(obj, bound), values={"coef": w}, solver="active-set",
+        backend="numpy", build_time=times[0], solve_time=times[1], problem_class="QP",
+        objective_check=check, max_violation=viol, kkt_residual=kkt, verified=ok,
+        message=message,
     )  # fmt: skip

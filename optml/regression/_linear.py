@@ -9,8 +9,9 @@ All four solve, after centring (the intercept drops out and is recovered afterwa
 
 in the n-independent Gram form of :func:`optml.formulations.regression.least_squares_program`.
 By default (no solver chosen) the program is solved by optml's certified active-set method
-(:mod:`optml.regression._active_set`); naming a ``backend`` or ``solver`` hands the same program
-to that solver.
+(:mod:`optml.regression._active_set`), for a sparse lasso on a growing working set of features
+(:mod:`optml.regression._working_set`); naming a ``backend`` or ``solver`` hands the same
+program to that solver.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ import numpy as np
 from sklearn.utils import assert_all_finite
 
 from optml.exceptions import SolveError
-from optml.formulations.regression import coef_bounds, gram_data, least_squares_program
-from optml.regression import _active_set
+from optml.formulations.regression import (
+    coef_bounds,
+    data_moments,
+    gram_data,
+    least_squares_program,
+)
+from optml.regression import _active_set, _working_set
 from optml.regression._common import (
     LinearProgramRegressor,
     check_bool,
@@ -61,23 +67,56 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         # NaN / inf are found in the statistics of the Gram step (one pass over X less)
         return super()._validate_fit(X, y, ensure_all_finite=False)
 
-    def _program_args(self, X, y, gram=None):
+    def _not_finite(self, X, y):
+        """The error for data whose Gram statistics are not finite: scikit-learn's messages for
+        NaN / inf, else the values overflow float64."""
+        name = type(self).__name__
+        assert_all_finite(X, input_name="X", estimator_name=name)
+        assert_all_finite(y, input_name="y", estimator_name=name)
+        return ValueError(
+            f"{name}: X'X or X'y overflows float64 (largest |X| = "
+            f"{float(np.abs(X).max()):.3g}, largest |y| = {float(np.abs(y).max()):.3g}); "
+            "rescale X and y, e.g. with sklearn.preprocessing.StandardScaler"
+        )
+
+    def _program_args(self, X, y, gram=None, moments=None):
         """``(gram, s, l1, l2, lo, hi)`` of the program, and the objective's ``factor``."""
         if gram is None:
-            gram = gram_data(X, y, self.fit_intercept, check_finite=False)
+            gram = gram_data(X, y, self.fit_intercept, check_finite=False, moments=moments)
             if not gram.finite():
-                # scikit-learn's messages for NaN / inf; else the values overflow float64
-                name = type(self).__name__
-                assert_all_finite(X, input_name="X", estimator_name=name)
-                assert_all_finite(y, input_name="y", estimator_name=name)
-                raise ValueError(
-                    f"{name}: X'X or X'y overflows float64 (largest |X| = "
-                    f"{float(np.abs(X).max()):.3g}, largest |y| = {float(np.abs(y).max()):.3g}); "
-                    "rescale X and y, e.g. with sklearn.preprocessing.StandardScaler"
-                )
+                raise self._not_finite(X, y)
         lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
         s, l1, l2, factor = self._program_weights(X.shape[0])
         return (gram, s, l1, l2, lo, hi), factor
+
+    def _fit_working_set(self, X, y, t0):
+        """The lasso / elastic net on a growing working set (:mod:`._working_set`), where it
+        applies: ``(True, moments)`` when it gave a certified fit (then stored), else
+        ``(False, moments)`` for the fit with the full Gram matrix (``moments`` from
+        :func:`data_moments`, None if not computed)."""
+        n, p = X.shape
+        s, l1, l2, factor = self._program_weights(n)
+        lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
+        if not _working_set.applicable(n, p, s, l1, l2, lo, hi):
+            return False, None
+        with np.errstate(over="ignore", invalid="ignore"):
+            mom = data_moments(X, y, self.fit_intercept)
+        if mom is None:
+            raise self._not_finite(X, y)
+        res = _working_set.solve(X, y, mom, s, l1, l2, lo, hi, start=t0)
+        if res is None or res.status != "optimal":
+            if self.verbose:
+                why = "given up" if res is None else res.message
+                print(f"{type(self).__name__}: working set {why}; using the full Gram matrix")
+            return False, mom
+        if self.verbose:
+            print(f"{type(self).__name__}: {res.message}")
+        lazy = _working_set.LazyGram(X=X, y=y, fit_intercept=self.fit_intercept,
+                                     x_mean=mom[0], y_mean=mom[1], c=mom[3])  # fmt: skip
+        self._lazy_program_args = (lazy, s, l1, l2, lo, hi)
+        self.result_ = res
+        self._unpack(res, {"gram": lazy, "factor": factor})
+        return True, mom
 
     def _build(self, X, y):
         args, factor = self._program_args(X, y)
@@ -102,10 +141,13 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         self._check_common_params()
         X, y = self._validate_fit(X, y)
         t0 = time.perf_counter()
-        args, factor = self._program_args(X, y)
-        ctx = {"gram": args[0], "factor": factor, "args": args}
         self.__dict__.pop("program_", None)
         self.__dict__.pop("_lazy_program_args", None)
+        done, mom = self._fit_working_set(X, y, t0) if self._use_active_set() else (False, None)
+        if done:
+            return self
+        args, factor = self._program_args(X, y, moments=mom)
+        ctx = {"gram": args[0], "factor": factor, "args": args}
         if self._use_active_set():
             res = _active_set.solve_gram_program(X, y, *args, start=t0)
             if res.status == "optimal":
@@ -132,13 +174,28 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         self._unpack(res, ctx)
         return self
 
+    def _exact_program_args(self):
+        """The lazy program's arguments with the full Gram data (formed now after a
+        working-set fit, which then lets go of ``X``)."""
+        args = self.__dict__["_lazy_program_args"]
+        if isinstance(args[0], _working_set.LazyGram):
+            args = (args[0].exact(), *args[1:])
+            self.__dict__["_lazy_program_args"] = args
+        return args
+
     def __getattr__(self, name):
         # ``program_`` of an active-set fit is built on first use (it is not needed to fit)
         if name == "program_" and "_lazy_program_args" in self.__dict__:
-            prog = self._make_program(*self.__dict__["_lazy_program_args"])
+            prog = self._make_program(*self._exact_program_args())
             self.__dict__["program_"] = prog
             return prog
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self):
+        # a pickle carries the p x p Gram data, not the training data
+        if "_lazy_program_args" in self.__dict__:
+            self._exact_program_args()
+        return super().__getstate__()
 
     def _unpack(self, res, ctx) -> None:
         gram = ctx["gram"]
@@ -160,9 +217,11 @@ _COMMON_DOC = """
         ``"program"``: the QP goes to the chosen backend and solver, and is certified by
         optml's Lagrangian bound. ``"active_set"``: optml's primal-dual active-set method on
         the same program (a Cholesky solve per iteration on the free coefficients), certified
-        by a dual bound and re-evaluated on the raw data; if it cannot certify, the program is
-        solved instead. ``"auto"``: the active-set method unless ``backend``, ``solver`` or
-        ``solver_options`` name a solver.
+        by a dual bound and re-evaluated on the raw data; a sparse lasso (and the elastic net
+        with more features than samples) is solved on a growing working set of features,
+        without the full Gram matrix, and certified on all features from the raw data. If it
+        cannot certify, the program is solved instead. ``"auto"``: the active-set method
+        unless ``backend``, ``solver`` or ``solver_options`` name a solver.
     backend, solver, time_limit, mip_gap, verbose, solver_options
         Solver settings (see :class:`optml.Program.solve`); with ``method="program"`` the
         default is HiGHS's QP solver.
@@ -177,7 +236,8 @@ _COMMON_DOC = """
         :math:`2n` (same minimiser, solver tolerances suited to an O(1) Hessian).
     program_ : optml.Program
         The program that was solved (``build_program(X, y)`` rebuilds it; after an
-        active-set fit it is built on first access).
+        active-set fit it is built on first access; after a working-set fit the estimator
+        holds a reference to ``X`` and ``y`` until then, or until it is pickled).
     result_ : optml.Result
         Status, objective, certified bound and gap, times.
 """
