@@ -99,11 +99,12 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
         if not _working_set.applicable(n, p, s, l1, l2, lo, hi):
             return False, None
-        with np.errstate(over="ignore", invalid="ignore"):
-            mom = data_moments(X, y, self.fit_intercept)
-        if mom is None:
-            raise self._not_finite(X, y)
-        res = _working_set.solve(X, y, mom, s, l1, l2, lo, hi, start=t0)
+        with _working_set.one_blas_thread(X.size):
+            with np.errstate(over="ignore", invalid="ignore"):
+                mom = data_moments(X, y, self.fit_intercept)
+            if mom is None:
+                raise self._not_finite(X, y)
+            res = _working_set.solve(X, y, mom, s, l1, l2, lo, hi, start=t0)
         if res is None or res.status != "optimal":
             if self.verbose:
                 why = "given up" if res is None else res.message
@@ -192,9 +193,13 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __getstate__(self):
-        # a pickle carries the p x p Gram data, not the training data
-        if "_lazy_program_args" in self.__dict__:
-            self._exact_program_args()
+        # a pickle carries the p x p Gram data rather than the n x p training data, whichever
+        # is smaller (with p > n the data, and program_ is formed from them after loading)
+        args = self.__dict__.get("_lazy_program_args")
+        if args is not None and isinstance(args[0], _working_set.LazyGram):
+            n, p = args[0].X.shape
+            if p <= n:
+                self._exact_program_args()
         return super().__getstate__()
 
     def _unpack(self, res, ctx) -> None:

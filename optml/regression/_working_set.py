@@ -21,17 +21,17 @@ the lasso literature, e.g. Tibshirani et al. 2012's strong-set check, Johnson an
    :math:`g = -2s X_c^\top r + 2\lambda_2 w` of every feature, in float64 from the raw data
    (two matrix-vector products);
 4. if every feature meets its optimality condition (:math:`|g_j| \le \lambda_1` at zero, to
-   :math:`10^{-9}`) stop; else add the worst violators (at most :math:`|W|`, so the set at
-   most doubles) and go to 2.
+   :math:`10^{-9}`) stop; else add the violators (with more features than samples only the
+   worst :math:`|W|` of them, so the set at most doubles) and go to 2.
 
 The Gram matrix is formed on :math:`W` only. The answer is certified from the raw data:
 the objective from :math:`r`, the lasso's scaled-residual dual bound from :math:`X^\top r`
 (:func:`~optml.regression._active_set.residual_dual`) and, with a ridge term, the
 strong-convexity bound :math:`f^* \ge \min_x f(w) + g^\top(x - w) + \lambda_1(\|x\|_1 -
-\|w\|_1) + \lambda_2\|x - w\|^2`. With at least as many samples as features, a working set
-that would pass :data:`MAX_SHARE` of the features is given up (the full Gram matrix is then
-cheaper), as is a sub-problem the active-set method cannot solve; the caller then solves with
-the full Gram matrix.
+\|w\|_1) + \lambda_2\|x - w\|^2`. With at least as many samples as features, a first round
+whose working set and violators pass :data:`MAX_SHARE` of the features gives up (the solution
+is dense and the full Gram matrix as cheap), as does a sub-problem the active-set method
+cannot solve; the caller then solves with the full Gram matrix.
 
 References
 ----------
@@ -45,6 +45,8 @@ extrapolation. ICML.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -56,10 +58,13 @@ from optml.regression import _active_set
 
 #: features in the first working set
 FIRST_SET = 10
-#: with n >= p, the share of the features past which the full Gram matrix is used instead
-#: (BLAS forms a narrow Gram matrix X_W'X_W at a fraction of its full-width speed: with 50 of
-#: 100 features the blocks of three rounds took about as long as the full matrix)
-MAX_SHARE = 0.3
+#: with n >= p, the share of the features past which the first round's working set (plus its
+#: violators) gives up for the full Gram matrix: ``MAX_SHARE[0]`` below ``p = 200``, else
+#: ``MAX_SHARE[1]``. BLAS forms a narrow X_W'X_W at a fraction of its full-width speed; measured
+#: at n = 5000 (best of 10): p = 100, elastic net with 51 of 100 features: 3.3 ms against 2.7 ms
+#: with the full matrix, 15 features: 1.0 against 2.2 ms; p = 200, 90 of 200: 7.8 against
+#: 15.8 ms; p = 400, 147 of 400: 15.8 against 28 ms
+MAX_SHARE = (0.3, 0.5)
 #: fewer features than this: the full Gram matrix (cheap) is used directly
 MIN_FEATURES = 32
 #: with n >= p, the smallest full Gram step (n p^2 multiply-adds, ~0.5 ms) worth avoiding
@@ -70,18 +75,11 @@ def applicable(n: int, p: int, s: float, l1: float, l2: float, lo, hi) -> bool:
     """Whether :func:`solve` is tried: an l1 penalty with scikit-learn's :math:`1/2n` scaling
     (which the certificate uses), at least :data:`MIN_FEATURES` features and a box holding 0
     for every coefficient (the features off the working set sit at 0); with at least as many
-    samples as features, also no ridge term and a full Gram step of at least
-    :data:`MIN_GRAM_FLOPS` (below it, a working set given up would cost more than it could
-    save).
-
-    The ridge term of the elastic net makes its supports denser (correlated features enter
-    together: Zou and Hastie 2005's grouping effect); with n >= p the full Gram matrix was as
-    fast or faster there (n = 5000, p = 100, alpha = 0.05, l1_ratio = 0.5: 44 of 100 features
-    in the support; the working set took 3 rounds, and a round given up costs ~0.5 ms).
-    """
+    samples as features, also a full Gram step of at least :data:`MIN_GRAM_FLOPS` (below it,
+    a working set given up would cost more than it could save)."""
     if not (l1 > 0 and abs(2.0 * s * n - 1.0) < 1e-12 and p >= MIN_FEATURES):
         return False
-    if n >= p and (l2 > 0 or n * p * p < MIN_GRAM_FLOPS):
+    if n >= p and n * p * p < MIN_GRAM_FLOPS:
         return False
     ok_lo = lo is None or bool(np.all(np.asarray(lo) <= 0.0))
     ok_hi = hi is None or bool(np.all(np.asarray(hi) >= 0.0))
@@ -158,6 +156,37 @@ def certificate(X, mom, w, s, l1, l2, lo, hi, r, g=None) -> tuple[float, float]:
     return obj, min(bound, obj)
 
 
+_blas_state: dict = {"controller": None}
+_blas_lock = threading.Lock()
+
+
+#: data up to this many entries (8 MB) are fitted with BLAS on one thread
+ONE_THREAD_MAX_SIZE = 2**20
+
+
+@contextlib.contextmanager
+def one_blas_thread(size: int):
+    """BLAS on one thread for the duration (threadpoolctl), for data of up to
+    :data:`ONE_THREAD_MAX_SIZE` entries. The products of a working-set fit on such data are
+    small: a second BLAS thread only adds wake-up latency, and contends with threads other
+    libraries left spinning (measured at n = 5000, p = 100: median fit 2.1 ms instead of
+    3.5-3.9 ms when timed alternately with scikit-learn). On larger data the passes over
+    ``X`` are memory-bound and two threads read it faster. The setting is process-wide, so
+    one caller at a time changes it; a second one runs as it is."""
+    if size > ONE_THREAD_MAX_SIZE or not _blas_lock.acquire(blocking=False):
+        yield
+        return
+    try:
+        if _blas_state["controller"] is None:
+            from threadpoolctl import ThreadpoolController
+
+            _blas_state["controller"] = ThreadpoolController().select(user_api="blas")
+        with _blas_state["controller"].limit(limits=1):
+            yield
+    finally:
+        _blas_lock.release()
+
+
 def solve(X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60) -> Result | None:
     r"""Solve on a growing working set (see the module docstring).
 
@@ -201,7 +230,9 @@ def solve(X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60) -> Result | N
             break
         if n < p:  # the set at most doubles: with p >> n most violators of a round are not kept
             new = new[np.argsort(-viol[new], kind="stable")][: max(W.size, FIRST_SET)]
-        elif W.size + new.size > MAX_SHARE * p:
+        elif rounds == 1 and W.size + new.size > MAX_SHARE[p >= 200] * p:
+            # the first round's violators foretell a dense solution: the full Gram matrix is
+            # as cheap (later rounds add few features, and giving up late costs more)
             return None
         if rounds == max_rounds:
             return None

@@ -39,7 +39,13 @@ CASES = [
     dict(alpha=0.1, positive=True),
     dict(alpha=0.1, fit_intercept=False),
     dict(alpha=0.1, coef_bounds=(-0.3, 0.8)),  # the ten true coefficients end at 0.8
+    dict(alpha=0.1, l1_ratio=0.9),  # elastic net
+    dict(alpha=0.3, l1_ratio=0.5, positive=True),
 ]
+
+
+def _ours(kw):
+    return ElasticNet(**kw) if "l1_ratio" in kw else Lasso(**kw)
 
 
 @pytest.mark.parametrize("kw", CASES)
@@ -47,24 +53,26 @@ CASES = [
 def test_working_set_equals_full_gram_and_sklearn(kw, seed, monkeypatch):
     # without an intercept, data off the origin make a dense model: centred data there
     X, y = _data(seed=seed, shift=2.0 if kw.get("fit_intercept", True) else 0.0)
-    m = Lasso(**kw).fit(X, y)
+    rho = kw.get("l1_ratio", 1.0)
+    m = _ours(kw).fit(X, y)
     res = m.result_
     assert "working set" in res.message, res.message
     assert res.status == "optimal" and res.verified and res.gap <= 1e-9
     assert res.backend == "numpy" and res.solver == "active-set"
-    f = _obj(X, y, m.coef_, m.intercept_, kw["alpha"])
+    f = _obj(X, y, m.coef_, m.intercept_, kw["alpha"], rho)
     assert m.objective_ == pytest.approx(f, rel=1e-12)
     # scikit-learn at a tight tolerance, where it applies (it has no coefficient bounds)
     if "coef_bounds" not in kw:
-        s = skl.Lasso(tol=1e-14, max_iter=10**6, **kw).fit(X, y)
-        f_s = _obj(X, y, s.coef_, s.intercept_, kw["alpha"])
+        sk = skl.ElasticNet if "l1_ratio" in kw else skl.Lasso
+        s = sk(tol=1e-14, max_iter=10**6, **kw).fit(X, y)
+        f_s = _obj(X, y, s.coef_, s.intercept_, kw["alpha"], rho)
         assert f <= f_s + 1e-12 * f_s and abs(f - f_s) <= 1e-10 * f_s
         np.testing.assert_allclose(m.coef_, s.coef_, atol=1e-6)
     # the full Gram matrix (the active set on all features)
     _full_gram(monkeypatch)
-    full = Lasso(**kw).fit(X, y)
+    full = _ours(kw).fit(X, y)
     assert "working set" not in full.result_.message
-    f_full = _obj(X, y, full.coef_, full.intercept_, kw["alpha"])
+    f_full = _obj(X, y, full.coef_, full.intercept_, kw["alpha"], rho)
     assert abs(f - f_full) <= 1e-12 * f_full
     np.testing.assert_allclose(m.coef_, full.coef_, atol=1e-9)
     assert m.intercept_ == pytest.approx(full.intercept_, abs=1e-9)
@@ -119,21 +127,29 @@ def test_certificate_never_above_the_optimum(l2, box):
 
 def test_cases_left_to_the_full_gram_matrix():
     X, y = _data(seed=6)
-    # a ridge term with n >= p; 0 outside the box; too small a problem
-    for est, Xf in [(ElasticNet(alpha=0.05, l1_ratio=0.5), X),
-                    (Lasso(alpha=0.02, coef_bounds=(0.01, 1.0)), X),
-                    (Lasso(alpha=0.02), X[:300, :30])]:  # fmt: skip
+    # no l1 term; 0 outside the box; too small a problem
+    for est, Xf in [(ElasticNet(alpha=0.05, l1_ratio=0.0), X),
+                    (Lasso(alpha=0.2, coef_bounds=(0.01, 1.0)), X),
+                    (Lasso(alpha=0.2), X[:300, :30])]:  # fmt: skip
         est.fit(Xf, y[: Xf.shape[0]])
         assert est.result_.verified and "working set" not in est.result_.message
 
 
-def test_a_dense_solution_gives_up_the_working_set(capsys):
-    X, y = _data(seed=7)  # at this alpha 43 of 100 features: more than MAX_SHARE
-    m = Lasso(alpha=0.03, verbose=True).fit(X, y)
+@pytest.mark.parametrize(
+    "make,rho",
+    [
+        (lambda: Lasso(alpha=0.03), 1.0),  # 43 of 100 features
+        (lambda: ElasticNet(alpha=0.05, l1_ratio=0.5), 0.5),
+    ],
+)  # 55
+def test_a_dense_solution_gives_up_the_working_set(make, rho, capsys):
+    X, y = _data(seed=7)
+    m = make().set_params(verbose=True).fit(X, y)
     assert "working set given up" in capsys.readouterr().out
     assert m.result_.verified and "working set" not in m.result_.message
-    s = skl.Lasso(alpha=0.03, tol=1e-14, max_iter=10**6).fit(X, y)
-    f, f_s = (_obj(X, y, e.coef_, e.intercept_, 0.03) for e in (m, s))
+    kw = dict(alpha=m.alpha, tol=1e-14, max_iter=10**6)
+    s = (skl.Lasso(**kw) if rho == 1.0 else skl.ElasticNet(l1_ratio=rho, **kw)).fit(X, y)
+    f, f_s = (_obj(X, y, e.coef_, e.intercept_, m.alpha, rho) for e in (m, s))
     assert abs(f - f_s) <= 1e-10 * f_s
 
 
@@ -167,6 +183,17 @@ def test_program_is_formed_later_from_the_data_and_pickles():
     np.testing.assert_array_equal(m3.coef_, m.coef_)
 
 
+def test_pickle_with_more_features_than_samples_keeps_the_data():
+    # with p > n the training data are smaller than the Gram matrix: the pickle holds them
+    X, y = _data(n=60, p=300, seed=12)
+    m = Lasso(alpha=0.05).fit(X, y)
+    assert "working set" in m.result_.message
+    blob = pickle.dumps(m)
+    assert X.nbytes < len(blob) < 300 * 300 * 8
+    m2 = pickle.loads(blob)
+    assert m2.program_.solve().objective == pytest.approx(m.result_.objective, rel=1e-7)
+
+
 def test_program_refuses_data_changed_after_fit():
     X, y = _data(seed=10)
     m = Lasso(alpha=0.2).fit(X, y)
@@ -182,3 +209,15 @@ def test_nan_found_by_the_working_set_route():
     X[5, 7] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         Lasso(alpha=0.2).fit(X, y)
+
+
+def test_blas_threads_restored_after_fit_and_error():
+    # the working set runs BLAS on one thread; the process-wide setting is restored after
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    X, y = _data(seed=13)
+    assert "working set" in Lasso(alpha=0.2).fit(X, y).result_.message
+    X[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        Lasso(alpha=0.2).fit(X, y)
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
