@@ -39,9 +39,16 @@ CASES = [
     dict(alpha=0.1, positive=True),
     dict(alpha=0.1, fit_intercept=False),
     dict(alpha=0.1, coef_bounds=(-0.3, 0.8)),  # the ten true coefficients end at 0.8
-    dict(alpha=0.1, l1_ratio=0.9),  # elastic net
+    dict(alpha=0.1, l1_ratio=0.9),  # elastic net (on 200 features, see _data_for)
     dict(alpha=0.3, l1_ratio=0.5, positive=True),
 ]
+
+
+def _data_for(kw, seed):
+    # without an intercept, data off the origin make a dense model: centred data there; with
+    # n >= p the elastic net takes the working set from ENET_MIN_FEATURES = 200 features on
+    p = 200 if "l1_ratio" in kw else 100
+    return _data(p=p, seed=seed, shift=2.0 if kw.get("fit_intercept", True) else 0.0)
 
 
 def _ours(kw):
@@ -51,8 +58,7 @@ def _ours(kw):
 @pytest.mark.parametrize("kw", CASES)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_working_set_equals_full_gram_and_sklearn(kw, seed, monkeypatch):
-    # without an intercept, data off the origin make a dense model: centred data there
-    X, y = _data(seed=seed, shift=2.0 if kw.get("fit_intercept", True) else 0.0)
+    X, y = _data_for(kw, seed)
     rho = kw.get("l1_ratio", 1.0)
     m = _ours(kw).fit(X, y)
     res = m.result_
@@ -127,8 +133,10 @@ def test_certificate_never_above_the_optimum(l2, box):
 
 def test_cases_left_to_the_full_gram_matrix():
     X, y = _data(seed=6)
-    # no l1 term; 0 outside the box; too small a problem
+    # no l1 term; an elastic net with n >= p and fewer than 200 features; 0 outside the box;
+    # too small a problem
     for est, Xf in [(ElasticNet(alpha=0.05, l1_ratio=0.0), X),
+                    (ElasticNet(alpha=0.1, l1_ratio=0.9), X),
                     (Lasso(alpha=0.2, coef_bounds=(0.01, 1.0)), X),
                     (Lasso(alpha=0.2), X[:300, :30])]:  # fmt: skip
         est.fit(Xf, y[: Xf.shape[0]])
@@ -136,14 +144,14 @@ def test_cases_left_to_the_full_gram_matrix():
 
 
 @pytest.mark.parametrize(
-    "make,rho",
+    "make,rho,p",
     [
-        (lambda: Lasso(alpha=0.03), 1.0),  # 43 of 100 features
-        (lambda: ElasticNet(alpha=0.05, l1_ratio=0.5), 0.5),
+        (lambda: Lasso(alpha=0.03), 1.0, 100),  # 43 of 100 features
+        (lambda: ElasticNet(alpha=0.02, l1_ratio=0.5), 0.5, 200),  # 159 of 200
     ],
-)  # 55
-def test_a_dense_solution_gives_up_the_working_set(make, rho, capsys):
-    X, y = _data(seed=7)
+)
+def test_a_dense_solution_gives_up_the_working_set(make, rho, p, capsys):
+    X, y = _data(seed=7, p=p)
     m = make().set_params(verbose=True).fit(X, y)
     assert "working set given up" in capsys.readouterr().out
     assert m.result_.verified and "working set" not in m.result_.message
