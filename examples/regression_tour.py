@@ -5,7 +5,8 @@ Run: python examples/regression_tour.py
 Each model is fitted by solving a program (HiGHS for the LPs, Clarabel for the Huber SOCP; the
 ridge and lasso QPs by optml's certified active-set method unless a solver is named, as in the
 second lasso row); the table shows the objective, the certified bound and gap, and the solver.
-The same fits from scikit-learn are shown where it has the same objective.
+The same fits from scikit-learn are shown where it has the same objective. Last, a sparse lasso
+on 200 features, which optml solves on a working set of features and certifies on all.
 """
 
 import numpy as np
@@ -59,6 +60,21 @@ def main():
     print("\nThe lasso program (n-independent Gram form):")
     print(models[1][1].program_.summary())
     print(models[1][1].program_.to_latex())
+    working_set()
+
+
+def working_set():
+    """A sparse lasso on 200 features: solved on a working set of features, certified on all."""
+    from optml.data import make_sparse_regression
+
+    X, y, beta = make_sparse_regression(n=2000, p=200, k=10, random_state=0)
+    m = Lasso(alpha=0.1).fit(X, y)
+    r = m.result_
+    print("\nLasso(alpha=0.1), Bertsimas-King-Mazumder design, n = 2000, p = 200:")
+    print(f"  {r.message}")
+    print(f"  status {r.status}, objective {r.objective:.10g}, bound {r.bound:.10g}, "
+          f"gap {r.gap:.1e}; {np.count_nonzero(m.coef_)} nonzero coefficients, "
+          f"{np.count_nonzero(m.coef_[beta != 0])} of the {np.count_nonzero(beta)} true ones")  # fmt: skip
 
 
 if __name__ == "__main__":
