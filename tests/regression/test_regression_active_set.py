@@ -273,3 +273,19 @@ def test_too_many_features_for_the_gram_form_is_a_clear_error(monkeypatch):
         Lasso(alpha=0.1).fit(X, y)
     with pytest.raises(ValueError, match="GRAM_MAX_BYTES"):
         lasso_path(X, y, n_alphas=3)
+
+
+@pytest.mark.parametrize("n,p", [(150, 100), (200, 200)])
+@pytest.mark.parametrize("alpha,l1_ratio", [(0.01, 1.0), (0.05, 0.5)])
+def test_dense_solutions_with_n_close_to_p(n, p, alpha, l1_ratio):
+    # many free coefficients and an ill-conditioned Gram matrix: the cold start gives way to
+    # the continuation in lambda, and the answer is still the certified optimum
+    from optml.data import make_sparse_regression
+
+    X, y, _ = make_sparse_regression(n=n, p=p, k=10, random_state=1)
+    m = ElasticNet(alpha=alpha, l1_ratio=l1_ratio).fit(X, y)
+    assert m.result_.backend == "numpy" and m.result_.verified and m.result_.gap <= 1e-9
+    s = skl.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-14, max_iter=10**6).fit(X, y)
+    f_m = _sk_obj(m, X, y, m.coef_, m.intercept_)
+    f_s = _sk_obj(m, X, y, s.coef_, s.intercept_)
+    assert f_m <= f_s + 1e-12 * f_s and abs(f_m - f_s) <= 1e-10 * f_s
