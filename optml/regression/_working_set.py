@@ -22,7 +22,7 @@ the lasso literature, e.g. Tibshirani et al. 2012's strong-set check, Johnson an
    (two matrix-vector products);
 4. if every feature meets its optimality condition (:math:`|g_j| \le \lambda_1` at zero, to
    :math:`10^{-9}`) stop; else add the violators (with more features than samples only the
-   worst :math:`|W|` of them, so the set at most doubles) and go to 2.
+   worst ones, as many as the support has, as Celer does) and go to 2.
 
 The Gram matrix is formed on :math:`W` only. The answer is certified from the raw data:
 the objective from :math:`r`, the lasso's scaled-residual dual bound from :math:`X^\top r`
@@ -236,8 +236,11 @@ def solve(X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60) -> Result | N
         new = np.flatnonzero(viol > tol)
         if kkt <= tol or new.size == 0:  # optimal, or only round-off on the working set
             break
-        if n < p:  # the set at most doubles: with p >> n most violators of a round are not kept
-            new = new[np.argsort(-viol[new], kind="stable")][: max(W.size, FIRST_SET)]
+        if n < p:
+            # as many new features as the support has (Celer's rule): with p >> n most
+            # violators of a round end at zero, and a set beyond n makes X_W'X_W singular
+            k = max(int(np.count_nonzero(wW)), FIRST_SET)
+            new = new[np.argsort(-viol[new], kind="stable")][:k]
         elif rounds == 1 and W.size + new.size > MAX_SHARE[p >= 200] * p:
             # the first round's violators foretell a dense solution: the full Gram matrix is
             # as cheap (later rounds add few features, and giving up late costs more)
