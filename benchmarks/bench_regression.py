@@ -263,9 +263,9 @@ NOTES = """
   `build_program` returns, and `method="program"` solves it with HiGHS: the middle column).
 * **Where the time goes at n = 5000:** the lasso is fitted on a working set of features
   (15 of 100 in 2 rounds): the Gram matrix of those columns only, two matrix-vector products
-  over all of $X$ per round for the exact gradient, the certificate from the residual; about
-  1.2 ms in a loop and 1.6-2.5 ms here, timed after a scikit-learn fit (the data are then out
-  of cache); input validation and the one pass for the means and $X^\\top y$
+  over all of $X$ per round for the exact gradient, the certificate from the residual, with
+  BLAS on one thread; about 1.2-2.5 ms depending on the VM's state; input validation and the
+  one pass for the means and $X^\\top y$
   are 0.2-0.3 ms. Ridge and the elastic net (44 of 100 features in its support) form the full
   Gram matrix (BLAS `syrk`, 1.5-2 ms of their 2.5-3 ms). scikit-learn's coordinate descent
   needs 2.5-4 ms for each, depending on the VM's state (see the ranges).
@@ -273,7 +273,7 @@ NOTES = """
   (1-2 active-set iterations each, about 0.1 ms), every point certified; `method="program"`
   (one HiGHS QP per alpha) is about 50x slower.
 * **More features than samples:** the working set never forms the p x p Gram matrix (the
-  route before it took 1-2.5 s here). Each round's sub-problem is solved exactly; once the
+  route before it took 0.5-9 s here). Each round's sub-problem is solved exactly; once the
   working set holds more features than there are samples its Gram matrix is singular (lasso)
   or nearly so, the active-set prediction cycles and the monotone fallback adds one feature
   at a time, which is why the elastic net at n = 500 is still several times slower than
