@@ -359,8 +359,9 @@ def residual_dual(v, rr, yr, n, lam, lo, hi) -> float:
     ridge part: ``v`` :math:`= X_{aug}^\top r_{aug} / n`, ``rr`` :math:`= \|r_{aug}\|^2`,
     ``yr`` :math:`= r^\top y`. The point :math:`\theta = s r_{aug} / n` is dual feasible for a
     scale :math:`s \in [0, 1]` that keeps :math:`h^*(X_{aug}^\top\theta)` finite, and
-    :math:`D(\theta) = \theta^\top y - \frac n2\|\theta\|^2 - h^*(X_{aug}^\top\theta)`
-    (minus the constant :math:`\|y\|^2 / 2n`, which the caller adds back).
+    :math:`D(\theta) = \theta^\top y - \frac n2\|\theta\|^2 - h^*(X_{aug}^\top\theta)`,
+    which is returned: a lower bound on the full objective above (a caller that drops the
+    constant :math:`\|y\|^2 / 2n` from its objective subtracts it here too).
     """
     if lam <= 0:
         return -np.inf
