@@ -32,8 +32,9 @@ def main():
     sk, t_sk = timed(lambda: SVC(kernel="linear", C=1.0).fit(X, y))
     f_sk = svm_objective(X, s, sk.coef_.ravel(), sk.intercept_[0], 1.0)
     for method in ("working_set", "full"):
-        m, t = timed(lambda method=method: SoftMarginSVM(C=1.0, method=method,
-                                                          time_limit=120).fit(X, y))  # fmt: skip
+        m, t = timed(
+            lambda method=method: SoftMarginSVM(C=1.0, method=method, time_limit=120).fit(X, y)
+        )
         r = m.result_
         rows.append(
             (
@@ -55,18 +56,33 @@ def main():
         )
     )
     m, t = timed(lambda: LogisticRegression(C=1.0, method="conic").fit(X, y))
-    rows.append((f"LogisticRegression n={n} p={p} (exp cone, {m.result_.backend}/"
-                  f"{m.result_.solver})", t, t_sk,
-                  f"{m.result_.objective:.6f}, gap {m.result_.gap:.1e}"))  # fmt: skip
+    rows.append(
+        (
+            f"LogisticRegression n={n} p={p} (exp cone, {m.result_.backend}/{m.result_.solver})",
+            t,
+            t_sk,
+            f"{m.result_.objective:.6f}, gap {m.result_.gap:.1e}",
+        )
+    )
     Xs, ys = make_classification(500, 50, n_informative=5, n_redundant=0, random_state=0)
     m, t = timed(lambda: SparseSVM(C=1.0, k=5, time_limit=60).fit(Xs, ys))
-    rows.append(("SparseSVM n=500 p=50 k=5 (L1, HiGHS MILP)", t, float("nan"),
-                 f"{m.result_.status}, objective {m.result_.objective:.4f}, bound "
-                 f"{m.result_.bound:.4f}, gap {m.result_.gap:.1e}"))  # fmt: skip
-    lines = ["# Classification figures", "",
-             "Measured by `python benchmarks/bench_classification.py` on a shared 2-core machine.",
-             "", "| case | optml (s) | scikit-learn (s) | ratio | objective / certificate |",
-             "|---|---|---|---|---|"]  # fmt: skip
+    rows.append(
+        (
+            "SparseSVM n=500 p=50 k=5 (L1, HiGHS MILP)",
+            t,
+            float("nan"),
+            f"{m.result_.status}, objective {m.result_.objective:.4f}, bound "
+            f"{m.result_.bound:.4f}, gap {m.result_.gap:.1e}",
+        )
+    )
+    lines = [
+        "# Classification figures",
+        "",
+        "Measured by `python benchmarks/bench_classification.py` on a shared 2-core machine.",
+        "",
+        "| case | optml (s) | scikit-learn (s) | ratio | objective / certificate |",
+        "|---|---|---|---|---|",
+    ]
     for name, t, tb, note in rows:
         ratio = t / tb if np.isfinite(tb) else float("nan")
         lines.append(f"| {name} | {t:.3f} | {tb:.3f} | {ratio:.1f}x | {note} |")

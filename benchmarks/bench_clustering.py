@@ -24,8 +24,10 @@ def run(name, X, k, limit=LIMIT):
     km = KMeans(k, method="colgen", random_state=0, time_limit=limit).fit(X)
     dt = time.perf_counter() - t
     r = km.result_
-    rows.append(f"| {name} | {k} | {r.status} | {r.objective:.4f} | {r.bound:.4f} | "
-                f"{r.gap:.1e} | {dt:.1f} |")  # fmt: skip
+    rows.append(
+        f"| {name} | {k} | {r.status} | {r.objective:.4f} | {r.bound:.4f} | "
+        f"{r.gap:.1e} | {dt:.1f} |"
+    )
     print(rows[-1], flush=True)
     return km
 
@@ -37,8 +39,12 @@ def main():
     import optml.data
     from optml.clustering import KMedoids
 
-    out = ["# Clustering benchmarks", "", "| data | k | status | objective | bound | gap | s |",
-           "|---|---|---|---|---|---|---|"]  # fmt: skip
+    out = [
+        "# Clustering benchmarks",
+        "",
+        "| data | k | status | objective | bound | gap | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     run("iris", load_iris().data, 3)
     try:
         R = np.asarray(optml.data.load("ruspini").X, dtype=float)
@@ -53,8 +59,13 @@ def main():
         run(f"mixture n={X.shape[0]}", X, k)
     out += rows
     # exact vs Lloyd
-    out += ["", "## Exact vs scikit-learn KMeans(n_init=10), hard mixture (n=60, k=5, d=2)", "",
-            "| seed | optml (status) | sklearn | sklearn excess % |", "|---|---|---|---|"]  # fmt: skip
+    out += [
+        "",
+        "## Exact vs scikit-learn KMeans(n_init=10), hard mixture (n=60, k=5, d=2)",
+        "",
+        "| seed | optml (status) | sklearn | sklearn excess % |",
+        "|---|---|---|---|",
+    ]
     miss, cert = 0, 0
     from optml.clustering import KMeans
 
@@ -68,20 +79,27 @@ def main():
         exc = 100 * (sk.inertia_ - ex.inertia_) / ex.inertia_
         miss += exc > 1e-6  # certified, or already worse than optml's incumbent
         cert += ex.result_.status == "optimal"
-        out.append(f"| {seed} | {ex.inertia_:.4f} ({ex.result_.status}) | {sk.inertia_:.4f} | "
-                   f"{exc:.3f} |")  # fmt: skip
+        out.append(
+            f"| {seed} | {ex.inertia_:.4f} ({ex.result_.status}) | {sk.inertia_:.4f} | {exc:.3f} |"
+        )
         print(out[-1], flush=True)
-    out.append(f"\nscikit-learn missed the optimum on {miss} of the seeds ({cert} certified "
-               "optimal; on time-limited rows with a positive excess optml's incumbent is "
-               "already better than scikit-learn's answer).")  # fmt: skip
+    out.append(
+        f"\nscikit-learn missed the optimum on {miss} of the seeds ({cert} certified "
+        "optimal; on time-limited rows with a positive excess optml's incumbent is "
+        "already better than scikit-learn's answer)."
+    )
     # KMedoids
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(size=(40, 2)) + c for c in rng.normal(scale=4, size=(5, 2))])
     t = time.perf_counter()
     m = KMedoids(5).fit(X)
-    out += ["", "## KMedoids n=200, k=5 (HiGHS)", "",
-            f"status {m.result_.status}, objective {m.inertia_:.4f}, gap {m.result_.gap:.1e}, "
-            f"{time.perf_counter() - t:.1f} s (target <= 30 s)"]  # fmt: skip
+    out += [
+        "",
+        "## KMedoids n=200, k=5 (HiGHS)",
+        "",
+        f"status {m.result_.status}, objective {m.inertia_:.4f}, gap {m.result_.gap:.1e}, "
+        f"{time.perf_counter() - t:.1f} s (target <= 30 s)",
+    ]
     print(out[-1])
     text = "\n".join(out) + "\n"
     if not QUICK:

@@ -53,11 +53,12 @@ def _suite(n_tasks: int, solvers=(("highs", "highs"),)) -> dict:
     return {
         "name": "harness",
         "time_limit": 10,
-        "models": [{"name": f"{MODELS}:lad",
-                    "params": {"scale": [1.0 + i / 100 for i in range(per)]}}],
+        "models": [
+            {"name": f"{MODELS}:lad", "params": {"scale": [1.0 + i / 100 for i in range(per)]}}
+        ],
         "data": [{"name": "hald"}],
         "solvers": [{"backend": b, "solver": s} for b, s in solvers],
-    }  # fmt: skip
+    }
 
 
 def in_process_baseline(folder: Path, n: int) -> dict:
@@ -90,8 +91,9 @@ def sweep(folder: Path, n_tasks: int, workers: int, max_tasks: int, solvers=None
     os.chdir(folder)  # the workers find the model module through the working directory
     try:
         t0 = time.perf_counter()
-        rows = run_suite(suite, out, workers=workers, progress=False,
-                         max_tasks_per_worker=max_tasks)  # fmt: skip
+        rows = run_suite(
+            suite, out, workers=workers, progress=False, max_tasks_per_worker=max_tasks
+        )
         total = time.perf_counter() - t0
     finally:
         os.chdir(cwd)
@@ -140,30 +142,42 @@ def example_sweep(out_md: Path, workers: int = 2, store: str | None = None) -> N
         rows = bench.run_suite(suite, out, workers=workers, progress=True)
         total = time.perf_counter() - t0
         info = bench.Store(out / "results.sqlite").meta()
-    families = [("best_subset", "Best subset, least squares (MIQP)"),
-                ("optml.bench.instances:lad_best_subset",
-                 "Best subset, least absolute deviations (MILP)")]  # fmt: skip
+    families = [
+        ("best_subset", "Best subset, least squares (MIQP)"),
+        ("optml.bench.instances:lad_best_subset", "Best subset, least absolute deviations (MILP)"),
+    ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    parts = [f"{SWEEP_MARK}\n\nMeasured by `python benchmarks/bench_harness.py --sweep` "
-             f"(suite `benchmarks/suites/best_subset.toml`, {len(rows)} tasks, {workers} "
-             f"workers, {total:.0f} s in all) on {info.get('cpu_model')}, {info.get('cpus')} "
-             f"cores shared with other jobs (load average {info['load_average'][0]}), SCIP "
-             f"{info.get('pyscipopt')} (pyscipopt), HiGHS {info.get('highspy')}. Time limit "
-             f"15 s, one thread, n = 500, k = 5, SNR 10, p = 20, 50, 100, 200, seeds 0 and 1. "
-             f"Times are `wall_time` (`Program.solve`, modelling layer included); unsolved "
-             f"count at the 15 s limit.\n"]  # fmt: skip
+    parts = [
+        f"{SWEEP_MARK}\n\nMeasured by `python benchmarks/bench_harness.py --sweep` "
+        f"(suite `benchmarks/suites/best_subset.toml`, {len(rows)} tasks, {workers} "
+        f"workers, {total:.0f} s in all) on {info.get('cpu_model')}, {info.get('cpus')} "
+        f"cores shared with other jobs (load average {info['load_average'][0]}), SCIP "
+        f"{info.get('pyscipopt')} (pyscipopt), HiGHS {info.get('highspy')}. Time limit "
+        f"15 s, one thread, n = 500, k = 5, SNR 10, p = 20, 50, 100, 200, seeds 0 and 1. "
+        f"Times are `wall_time` (`Program.solve`, modelling layer included); unsolved "
+        f"count at the 15 s limit.\n"
+    ]
     for ax, (model, title) in zip(axes, families, strict=True):
         sub = [r for r in rows if r["model"] == model and r["status"] != "unavailable"]
         summ = bench.summarize(sub)
         parts.append(f"### {title}\n\n" + bench.to_markdown(summ) + "\n")
         per = []
         for r in sorted(sub, key=lambda r: (r["p"], r["seed"], r["backend"], r["solver"])):
-            per.append({"p": r["p"], "seed": r["seed"], "solver": f"{r['backend']}/"
-                        f"{r['solver']}", "status": r["status"], "objective": r["objective"],
-                        "gap": r["gap"], "wall_time": r["wall_time"],
-                        "build_time": r["build_time"]})  # fmt: skip
-        parts.append("<details><summary>all rows</summary>\n\n" + bench.to_markdown(per)
-                     + "\n\n</details>\n")  # fmt: skip
+            per.append(
+                {
+                    "p": r["p"],
+                    "seed": r["seed"],
+                    "solver": f"{r['backend']}/{r['solver']}",
+                    "status": r["status"],
+                    "objective": r["objective"],
+                    "gap": r["gap"],
+                    "wall_time": r["wall_time"],
+                    "build_time": r["build_time"],
+                }
+            )
+        parts.append(
+            "<details><summary>all rows</summary>\n\n" + bench.to_markdown(per) + "\n\n</details>\n"
+        )
         bench.performance_profile(sub, ax=ax)
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -180,8 +194,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="40 tasks, no file written")
     ap.add_argument("--sweep", action="store_true", help="run the example sweep only")
-    ap.add_argument("--from-store", default=None, help="with --sweep: report this finished "
-                    "results.sqlite instead of running the suite")  # fmt: skip
+    ap.add_argument(
+        "--from-store",
+        default=None,
+        help="with --sweep: report this finished results.sqlite instead of running the suite",
+    )
     ap.add_argument("--out", default=str(ROOT / "docs" / "perf" / "bench.md"))
     args = ap.parse_args(argv)
     if args.sweep:
@@ -193,13 +210,17 @@ def main(argv=None) -> int:
     _models_module(folder)
 
     base = in_process_baseline(folder, 50)
-    print(f"baseline, in process: build+solve {base['task'] * 1e3:.1f} ms "
-          f"(solver {base['solve'] * 1e3:.1f} ms)")  # fmt: skip
+    print(
+        f"baseline, in process: build+solve {base['task'] * 1e3:.1f} ms "
+        f"(solver {base['solve'] * 1e3:.1f} ms)"
+    )
     pool = sweep(folder, n_big, workers=2, max_tasks=200)
-    print(f"pool, 2 workers, {pool['tasks']} tasks: {pool['total']:.1f} s "
-          f"(target <= 120 s); overhead per task {pool['overhead_steady'] * 1e3:.0f} ms "
-          f"median, {pool['overhead_p90'] * 1e3:.0f} ms p90 (target <= 500 ms); amortised "
-          f"with worker start {pool['overhead_amortised'] * 1e3:.0f} ms")  # fmt: skip
+    print(
+        f"pool, 2 workers, {pool['tasks']} tasks: {pool['total']:.1f} s "
+        f"(target <= 120 s); overhead per task {pool['overhead_steady'] * 1e3:.0f} ms "
+        f"median, {pool['overhead_p90'] * 1e3:.0f} ms p90 (target <= 500 ms); amortised "
+        f"with worker start {pool['overhead_amortised'] * 1e3:.0f} ms"
+    )
     fresh = sweep(folder, n_fresh, workers=2, max_tasks=1)
     print(
         f"fresh process per task, 2 workers, {fresh['tasks']} tasks: {fresh['total']:.1f} s;"
@@ -212,9 +233,11 @@ def main(argv=None) -> int:
         max_tasks=200,
         solvers=(("highs", "highs"), ("pyomo", "highs"), ("cvxpy", "clarabel")),
     )
-    print(f"pool, three backends, {mixed['tasks']} tasks: {mixed['total']:.1f} s; overhead "
-          f"per task {mixed['overhead_steady'] * 1e3:.0f} ms median, amortised "
-          f"{mixed['overhead_amortised'] * 1e3:.0f} ms")  # fmt: skip
+    print(
+        f"pool, three backends, {mixed['tasks']} tasks: {mixed['total']:.1f} s; overhead "
+        f"per task {mixed['overhead_steady'] * 1e3:.0f} ms median, amortised "
+        f"{mixed['overhead_amortised'] * 1e3:.0f} ms"
+    )
     if args.quick:
         return 0
     from optml.bench.runner import machine_info

@@ -48,14 +48,24 @@ def verification(net, Xte, yte, n_images, rows):
                 verdicts.append(r.robust)
                 by[r.decided_by] = by.get(r.decided_by, 0) + 1
             dt = (time.perf_counter() - t) / n_images
-            row = dict(eps=eps, bounds=bounds, n=n_images, robust=verdicts.count(True),
-                       not_robust=verdicts.count(False), undecided=verdicts.count(None),
-                       time=dt, attack_found=int(found), attack_time=t_att,
-                       by=", ".join(f"{k}: {v}" for k, v in sorted(by.items())))  # fmt: skip
+            row = dict(
+                eps=eps,
+                bounds=bounds,
+                n=n_images,
+                robust=verdicts.count(True),
+                not_robust=verdicts.count(False),
+                undecided=verdicts.count(None),
+                time=dt,
+                attack_found=int(found),
+                attack_time=t_att,
+                by=", ".join(f"{k}: {v}" for k, v in sorted(by.items())),
+            )
             rows.append(row)
-            print(f"eps={eps} bounds={bounds:8s} robust {row['robust']:3d} not {row['not_robust']:3d}"
-                  f" undecided {row['undecided']} | {dt:.3f} s/image (target <= 0.5) | "
-                  f"baseline attack alone: {found} counterexamples, {t_att:.3f} s/image")  # fmt: skip
+            print(
+                f"eps={eps} bounds={bounds:8s} robust {row['robust']:3d} not {row['not_robust']:3d}"
+                f" undecided {row['undecided']} | {dt:.3f} s/image (target <= 0.5) | "
+                f"baseline attack alone: {found} counterexamples, {t_att:.3f} s/image"
+            )
 
 
 def fischetti_jo(net, Xte, yte, n_images, rows, eps=0.05):
@@ -64,19 +74,36 @@ def fischetti_jo(net, Xte, yte, n_images, rows, eps=0.05):
         bins, t_bnd, t_all, margins = [], [], [], []
         for i in range(n_images):
             t = time.perf_counter()
-            r = verify_robustness(net, Xte[i], yte[i], eps, lb=0.0, ub=1.0, bounds=method,
-                                  mode="margin", attack_steps=0)  # fmt: skip
+            r = verify_robustness(
+                net,
+                Xte[i],
+                yte[i],
+                eps,
+                lb=0.0,
+                ub=1.0,
+                bounds=method,
+                mode="margin",
+                attack_steps=0,
+            )
             t_all.append(time.perf_counter() - t)
             if r.bounds is not None:
                 bins.append(r.bounds.n_unstable)
                 t_bnd.append(r.bounds.time)
             margins.append(r.margin_bound)
-        row = dict(method=method, images=n_images, binaries=float(np.mean(bins)),
-                   binaries_interval=None, bound_time=float(np.mean(t_bnd)),
-                   total_time=float(np.mean(t_all)), margins=margins)  # fmt: skip
+        row = dict(
+            method=method,
+            images=n_images,
+            binaries=float(np.mean(bins)),
+            binaries_interval=None,
+            bound_time=float(np.mean(t_bnd)),
+            total_time=float(np.mean(t_all)),
+            margins=margins,
+        )
         rows.append(row)
-        print(f"bounds={method:8s} mean binaries {row['binaries']:.1f}, bound time "
-              f"{row['bound_time']:.3f} s, total {row['total_time']:.3f} s per image")  # fmt: skip
+        print(
+            f"bounds={method:8s} mean binaries {row['binaries']:.1f}, bound time "
+            f"{row['bound_time']:.3f} s, total {row['total_time']:.3f} s per image"
+        )
     ref = rows[-3]["margins"]
     for r in rows[-2:]:
         same = np.allclose(np.array(r["margins"]), np.array(ref), rtol=1e-4, atol=1e-5)
@@ -86,8 +113,9 @@ def fischetti_jo(net, Xte, yte, n_images, rows, eps=0.05):
 
 def bnn(Xtr, ytr, Xte, yte, rows, time_limit):
     rng = np.random.default_rng(0)
-    idx = np.concatenate([rng.choice(np.flatnonzero(ytr == c), 10, replace=False)
-                          for c in range(10)])  # fmt: skip
+    idx = np.concatenate(
+        [rng.choice(np.flatnonzero(ytr == c), 10, replace=False) for c in range(10)]
+    )
     t = time.perf_counter()
     b = BinarizedNeuralNetwork(hidden_layer_sizes=(16,), time_limit=time_limit)
     b.fit(Xtr[idx], ytr[idx])
@@ -97,15 +125,24 @@ def bnn(Xtr, ytr, Xte, yte, rows, time_limit):
         t = time.perf_counter()
         m = MLPClassifier((16,), random_state=0, max_iter=2000).fit(Xtr[idx], ytr[idx])
         t_m = time.perf_counter() - t
-    row = dict(time=t_b, status=b.result_.status, gap=b.result_.gap,
-               nonzero=b.n_nonzero_weights_, train_acc=b.score(Xtr[idx], ytr[idx]),
-               test_acc=b.score(Xte, yte), mlp_train=m.score(Xtr[idx], ytr[idx]),
-               mlp_test=m.score(Xte, yte), mlp_time=t_m)  # fmt: skip
+    row = dict(
+        time=t_b,
+        status=b.result_.status,
+        gap=b.result_.gap,
+        nonzero=b.n_nonzero_weights_,
+        train_acc=b.score(Xtr[idx], ytr[idx]),
+        test_acc=b.score(Xte, yte),
+        mlp_train=m.score(Xtr[idx], ytr[idx]),
+        mlp_test=m.score(Xte, yte),
+        mlp_time=t_m,
+    )
     rows.append(row)
-    print(f"BNN 64-16-10 on 100 images: {t_b:.1f} s (target <= 120), {row['status']}, gap "
-          f"{row['gap']:.3g}, {row['nonzero']} nonzero weights, train acc {row['train_acc']:.2f}, "
-          f"test acc {row['test_acc']:.2f} | baseline sklearn MLP: train {row['mlp_train']:.2f}, "
-          f"test {row['mlp_test']:.2f} in {t_m:.1f} s")  # fmt: skip
+    print(
+        f"BNN 64-16-10 on 100 images: {t_b:.1f} s (target <= 120), {row['status']}, gap "
+        f"{row['gap']:.3g}, {row['nonzero']} nonzero weights, train acc {row['train_acc']:.2f}, "
+        f"test acc {row['test_acc']:.2f} | baseline sklearn MLP: train {row['mlp_train']:.2f}, "
+        f"test {row['mlp_test']:.2f} in {t_m:.1f} s"
+    )
 
 
 def main():
@@ -131,33 +168,53 @@ def main():
 
 
 def write(path, net, acc, ver, fj, bn, quick):
-    L = ["# optml.nn: measured figures", "",
-         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-         f"shared 2-core box (timings noisy). Generated by `python benchmarks/bench_nn.py"
-         f"{' --quick' if quick else ''}`.", "",
-         f"## Robustness verification, digits MLP {net} (sklearn, random_state=0, "
-         f"test accuracy {acc:.3f}), L-inf, HiGHS", "",
-         "| epsilon | bounds | images | robust | not robust | undecided | s / image "
-         "(target <= 0.5) | decided by | baseline: attack alone finds | attack s / image |",
-         "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    L = [
+        "# optml.nn: measured figures",
+        "",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, "
+        f"shared 2-core box (timings noisy). Generated by `python benchmarks/bench_nn.py"
+        f"{' --quick' if quick else ''}`.",
+        "",
+        f"## Robustness verification, digits MLP {net} (sklearn, random_state=0, "
+        f"test accuracy {acc:.3f}), L-inf, HiGHS",
+        "",
+        "| epsilon | bounds | images | robust | not robust | undecided | s / image "
+        "(target <= 0.5) | decided by | baseline: attack alone finds | attack s / image |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in ver:
-        L.append(f"| {r['eps']} | {r['bounds']} | {r['n']} | {r['robust']} | {r['not_robust']} | "
-                 f"{r['undecided']} | {r['time']:.3f} | {r['by']} | {r['attack_found']} | "
-                 f"{r['attack_time']:.3f} |")  # fmt: skip
-    L += ["", "## Fischetti–Jo table in miniature (epsilon 0.05, worst-case margin to optimality)",
-          "", "| neuron bounds | images | mean binaries | bound time (s) | total s / image | "
-          "same optimum as interval |", "|---|---|---|---|---|---|"]  # fmt: skip
+        L.append(
+            f"| {r['eps']} | {r['bounds']} | {r['n']} | {r['robust']} | {r['not_robust']} | "
+            f"{r['undecided']} | {r['time']:.3f} | {r['by']} | {r['attack_found']} | "
+            f"{r['attack_time']:.3f} |"
+        )
+    L += [
+        "",
+        "## Fischetti–Jo table in miniature (epsilon 0.05, worst-case margin to optimality)",
+        "",
+        "| neuron bounds | images | mean binaries | bound time (s) | total s / image | "
+        "same optimum as interval |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in fj:
-        L.append(f"| {r['method']} | {r['images']} | {r['binaries']:.1f} | {r['bound_time']:.3f} | "
-                 f"{r['total_time']:.3f} | {r.get('same_margins', 'reference')} |")  # fmt: skip
+        L.append(
+            f"| {r['method']} | {r['images']} | {r['binaries']:.1f} | {r['bound_time']:.3f} | "
+            f"{r['total_time']:.3f} | {r.get('same_margins', 'reference')} |"
+        )
     b = bn[0]
-    L += ["", "## Binarized network 64-16-10 trained by MILP (10 images per class)", "",
-          "| model | train time (s) | status | gap | nonzero weights | train acc | "
-          "test acc (100 images) |", "|---|---|---|---|---|---|---|",
-          f"| BNN (MILP, HiGHS, target <= 120 s) | {b['time']:.1f} | {b['status']} | "
-          f"{b['gap']:.3g} | {b['nonzero']} | {b['train_acc']:.2f} | {b['test_acc']:.2f} |",
-          f"| baseline: sklearn MLPClassifier((16,)) | {b['mlp_time']:.1f} | | | | "
-          f"{b['mlp_train']:.2f} | {b['mlp_test']:.2f} |", ""]  # fmt: skip
+    L += [
+        "",
+        "## Binarized network 64-16-10 trained by MILP (10 images per class)",
+        "",
+        "| model | train time (s) | status | gap | nonzero weights | train acc | "
+        "test acc (100 images) |",
+        "|---|---|---|---|---|---|---|",
+        f"| BNN (MILP, HiGHS, target <= 120 s) | {b['time']:.1f} | {b['status']} | "
+        f"{b['gap']:.3g} | {b['nonzero']} | {b['train_acc']:.2f} | {b['test_acc']:.2f} |",
+        f"| baseline: sklearn MLPClassifier((16,)) | {b['mlp_time']:.1f} | | | | "
+        f"{b['mlp_train']:.2f} | {b['mlp_test']:.2f} |",
+        "",
+    ]
     Path(path).write_text("\n".join(L))
     print(f"wrote {path}")
 

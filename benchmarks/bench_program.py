@@ -139,8 +139,13 @@ def import_time(repeat: int) -> tuple[float, float]:
 
 def import_time_self() -> float:
     """Cumulative ``import optml`` time as Python's ``-X importtime`` reports it (seconds)."""
-    err = subprocess.run([sys.executable, "-X", "importtime", "-c", "import optml"],
-                         capture_output=True, text=True, cwd=ROOT, check=True).stderr  # fmt: skip
+    err = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import optml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stderr
     for line in err.splitlines():
         parts = [x.strip() for x in line.split("|")]
         if len(parts) == 3 and parts[2] == "optml":
@@ -196,8 +201,15 @@ def main(argv=None):
     rows.append(("(a) LP -> HiGHS passModel", t_o, "scipy CSR + highspy passModel", t_b, 1.5))
     t_o, _ = best(lambda: optml_cvxpy(data, m, n, a.solver), a.repeat)
     t_b, _ = best(lambda: baseline_cvxpy(data, m, n, a.solver), a.repeat)
-    rows.append((f"(b) LP -> cvxpy get_problem_data({a.solver})", t_o,
-                 "hand-written vectorised cvxpy", t_b, 1.5))  # fmt: skip
+    rows.append(
+        (
+            f"(b) LP -> cvxpy get_problem_data({a.solver})",
+            t_o,
+            "hand-written vectorised cvxpy",
+            t_b,
+            1.5,
+        )
+    )
     t_i, bare = import_time(max(a.repeat, 5))
     rows.append(("(c) import optml (fresh interpreter)", t_i, "target", 0.3, None))
     ph = phases(data, m, n)
@@ -211,15 +223,26 @@ def main(argv=None):
     ]
     for name, to, bname, tb, target in rows:
         if target is None:
-            lines.append(f"| {name} | {to:.3f} | {bname} | < {tb:.2f} | | < {tb} s | "
-                         f"{'yes' if to < tb else 'NO'} |")  # fmt: skip
+            lines.append(
+                f"| {name} | {to:.3f} | {bname} | < {tb:.2f} | | < {tb} s | "
+                f"{'yes' if to < tb else 'NO'} |"
+            )
         else:
             r = to / tb
-            lines.append(f"| {name} | {to:.3f} | {bname} | {tb:.3f} | {r:.2f}x | <= {target}x | "
-                         f"{'yes' if r <= target else 'NO'} |")  # fmt: skip
-    lines += ["", f"Interpreter start-up alone (subtracted in (c)): {bare:.3f} s; "
-              f"`python -X importtime` reports {import_time_self():.4f} s cumulative for optml", "",
-              "Where optml's time goes (one run):", "", "| phase | s |", "|---|---|"]  # fmt: skip
+            lines.append(
+                f"| {name} | {to:.3f} | {bname} | {tb:.3f} | {r:.2f}x | <= {target}x | "
+                f"{'yes' if r <= target else 'NO'} |"
+            )
+    lines += [
+        "",
+        f"Interpreter start-up alone (subtracted in (c)): {bare:.3f} s; "
+        f"`python -X importtime` reports {import_time_self():.4f} s cumulative for optml",
+        "",
+        "Where optml's time goes (one run):",
+        "",
+        "| phase | s |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v:.3f} |" for k, v in ph.items()]
     text = "\n".join(lines)
     print(text)

@@ -171,8 +171,12 @@ def check_same_lp(data):
     h2 = optml_highs(data)
     h2.run()
     opt, model = optml_pyomo(data, "optml")
-    res = opt.solve(model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                    solver_options={"output_flag": False})  # fmt: skip
+    res = opt.solve(
+        model,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        solver_options={"output_flag": False},
+    )
     ok = res.termination_condition == TerminationCondition.convergenceCriteriaSatisfied
     return ref, h2.getInfo().objective_function_value, res.incumbent_objective if ok else None
 
@@ -211,18 +215,32 @@ def main(argv=None):
     for key, label in routes:
         parts = {}
         t, _ = timed(lambda key=key, parts=parts: optml_pyomo(data, key, parts), a.repeat)
-        rows.append((f"optml Program -> {label}", t,
-                     "program {program:.2f} + pyomo model {pyomo_model:.2f} + set_instance "
-                     "{set_instance:.2f}".format(**parts)))  # fmt: skip
+        rows.append(
+            (
+                f"optml Program -> {label}",
+                t,
+                "program {program:.2f} + pyomo model {pyomo_model:.2f} + set_instance "
+                "{set_instance:.2f}".format(**parts),
+            )
+        )
     if a.elementwise:
         pe_ = {}
         t_el, _ = timed(lambda: elementwise(data, "contrib", pe_), 1)
-        rows.append(("Pyomo element by element (quicksum) -> contrib highs", t_el,
-                     "pyomo model {pyomo_model:.2f} + set_instance {set_instance:.2f}"
-                     .format(**pe_)))  # fmt: skip
+        rows.append(
+            (
+                "Pyomo element by element (quicksum) -> contrib highs",
+                t_el,
+                "pyomo model {pyomo_model:.2f} + set_instance {set_instance:.2f}".format(**pe_),
+            )
+        )
     else:
-        rows.append(("Pyomo element by element (quicksum)", float("nan"),
-                     "skipped (run with --elementwise)"))  # fmt: skip
+        rows.append(
+            (
+                "Pyomo element by element (quicksum)",
+                float("nan"),
+                "skipped (run with --elementwise)",
+            )
+        )
     print(f"{'route':58s} {'seconds':>8s} {'x baseline':>10s}  parts")
     for name, t, note in rows:
         print(f"{name:58s} {t:8.3f} {t / t_base:10.1f}  {note}")

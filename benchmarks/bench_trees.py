@@ -47,27 +47,36 @@ def section_certify(quick: bool) -> list[str]:
     Xb, th = binarize(X, thresholds=5)
     rows = []
     lim = 30 if quick else 60
-    plan = [(2, "pairs", None, None, 5), (2, "pairs", "cart", None, 5),
-            (2, "pairs", None, None, 10), (2, "flow-plain", "cart", lim, 5),
-            (2, "flow", "cart", lim, 5), (2, "oct", "cart", lim, 5),
-            (3, "pairs", None, None, 5), (3, "pairs", "cart", None, 5),
-            (3, "flow", "cart", 2 * lim, 5)]  # fmt: skip
+    plan = [
+        (2, "pairs", None, None, 5),
+        (2, "pairs", "cart", None, 5),
+        (2, "pairs", None, None, 10),
+        (2, "flow-plain", "cart", lim, 5),
+        (2, "flow", "cart", lim, 5),
+        (2, "oct", "cart", lim, 5),
+        (3, "pairs", None, None, 5),
+        (3, "pairs", "cart", None, 5),
+        (3, "flow", "cart", 2 * lim, 5),
+    ]
     for depth, form, ws, tl, q in plan:
-        clf, wall = fit_timed(X=X, y=y, max_depth=depth, thresholds=q, formulation=form,
-                              warm_start=ws, time_limit=tl)  # fmt: skip
+        clf, wall = fit_timed(
+            X=X, y=y, max_depth=depth, thresholds=q, formulation=form, warm_start=ws, time_limit=tl
+        )
         rows.append(_row(clf, depth, q, form, ws, tl, wall))
         print(rows[-1], flush=True)
     # a side constraint: statistical parity between two groups (mean radius above median)
     g = (X[:, 0] > np.median(X[:, 0])).astype(int)
     for bound in (None, 0.3):
         t0 = time.perf_counter()
-        clf = OptimalClassificationTree(max_depth=2, thresholds=5, formulation="flow",
-                                        parity_bound=bound, time_limit=lim).fit(X, y, groups=g)  # fmt: skip
+        clf = OptimalClassificationTree(
+            max_depth=2, thresholds=5, formulation="flow", parity_bound=bound, time_limit=lim
+        ).fit(X, y, groups=g)
         wall = time.perf_counter() - t0
         pred = clf.predict(X)
         gap = abs(pred[g == 0].mean() - pred[g == 1].mean())
-        rows.append(_row(clf, 2, 5, f"flow, parity <= {bound} (measured {gap:.3f})", "cart",
-                         lim, wall))  # fmt: skip
+        rows.append(
+            _row(clf, 2, 5, f"flow, parity <= {bound} (measured {gap:.3f})", "cart", lim, wall)
+        )
         print(rows[-1], flush=True)
     cart = []
     for depth in (2, 3):
@@ -83,8 +92,10 @@ def section_certify(quick: bool) -> list[str]:
             t0 = time.perf_counter()
             s = STreeDClassifier(max_depth=depth, time_limit=60).fit(Xb.astype(int), y)
             st = time.perf_counter() - t0
-            cart.append(f"| pystreed depth {depth} (120 columns) | "
-                        f"{(s.predict(Xb.astype(int)) != y).sum()} | {st:.3f} |")  # fmt: skip
+            cart.append(
+                f"| pystreed depth {depth} (120 columns) | "
+                f"{(s.predict(Xb.astype(int)) != y).sum()} | {st:.3f} |"
+            )
         except ImportError:
             cart.append(f"| pystreed depth {depth} | not installed | - |")
         print(cart[-3:], flush=True)
@@ -125,8 +136,7 @@ def section_cv(quick: bool) -> list[str]:
             cv = StratifiedKFold(5, shuffle=True, random_state=0)
             for tr, te in cv.split(X, y):
                 c = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X[tr], y[tr])
-                o, wall = fit_timed(X=X[tr], y=y[tr], max_depth=depth, thresholds=6,
-                                    time_limit=tl)  # fmt: skip
+                o, wall = fit_timed(X=X[tr], y=y[tr], max_depth=depth, thresholds=6, time_limit=tl)
                 acc["cr"].append(c.score(X[tr], y[tr]))
                 acc["or"].append(o.score(X[tr], y[tr]))
                 acc["ct"].append(c.score(X[te], y[te]))

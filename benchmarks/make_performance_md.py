@@ -7,8 +7,18 @@ run) to docs/perf/<area>.md; this script only concatenates them in a fixed order
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ["program_cvxpy", "program_pyomo", "data", "regression", "best_subset", "classification",
-         "trees", "clustering", "nn", "bench"]  # fmt: skip
+ORDER = [
+    "program_cvxpy",
+    "program_pyomo",
+    "data",
+    "regression",
+    "best_subset",
+    "classification",
+    "trees",
+    "clustering",
+    "nn",
+    "bench",
+]
 
 HEADER = """# Performance
 

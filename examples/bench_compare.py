@@ -15,8 +15,21 @@ import importlib.util
 from optml import bench, data
 from optml.regression import BestSubsetRegression, LeastAbsoluteDeviation
 
-COLUMNS = ["model", "backend", "solver", "solver_version", "status", "objective", "bound",
-           "gap", "build_time", "solve_time", "wall_time", "max_violation", "verified"]  # fmt: skip
+COLUMNS = [
+    "model",
+    "backend",
+    "solver",
+    "solver_version",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "build_time",
+    "solve_time",
+    "wall_time",
+    "max_violation",
+    "verified",
+]
 
 
 def main() -> None:
@@ -27,16 +40,17 @@ def main() -> None:
         model, solvers, backends = LeastAbsoluteDeviation(), ["highs", "clarabel"], None
     program = model.build_program(hald.X, hald.y)
     print(program.summary())
-    df = bench.compare(model, hald, solvers=solvers, backends=backends, time_limit=10,
-                       workers=1)  # fmt: skip
+    df = bench.compare(model, hald, solvers=solvers, backends=backends, time_limit=10, workers=1)
     print("\nTidy rows (one per task):")
     print(bench.to_markdown(df[COLUMNS].to_dict("records")))
     print("\nSummary per backend/solver (shifted geometric mean of wall time, shift 1 s):")
     print(bench.to_markdown(bench.summarize(df)))
     best = df[df["status"] == "optimal"].sort_values("wall_time").iloc[0]
-    print(f"\ncertificate of the fastest: {best['backend']}/{best['solver']} "
-          f"status={best['status']} objective={best['objective']:.6g} "
-          f"bound={best['bound']:.6g} gap={best['gap']:.2g}")  # fmt: skip
+    print(
+        f"\ncertificate of the fastest: {best['backend']}/{best['solver']} "
+        f"status={best['status']} objective={best['objective']:.6g} "
+        f"bound={best['bound']:.6g} gap={best['gap']:.2g}"
+    )
 
 
 if __name__ == "__main__":

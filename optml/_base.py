@@ -47,26 +47,54 @@ class ProgramEstimator(BaseEstimator):
         if opts is not None and not isinstance(opts, dict):
             raise TypeError(f"solver_options must be a dict or None, got {type(opts).__name__}")
 
-    def _solve(self, program, warm_start=None, mip=False, allow=("optimal", "time_limit")):
-        """Solve ``program`` with the estimator's solver settings; set ``program_``/``result_``.
+    def _settings(self, mip: bool = False, warm_start=None):
+        """The estimator's :class:`~optml.program.settings.SolveSettings` (every solve of a
+        fit, internal ones included, starts from these)."""
+        from optml.program.settings import SolveSettings
 
-        Raises :class:`~optml.exceptions.SolveError` when the status is not in ``allow`` or
-        when no point came back (a time limit with no incumbent).
-        """
-        self._check_common_params()
-        gap = self.mip_gap
+        gap = getattr(self, "mip_gap", None)
         if gap is None and mip:
             gap = self._default_mip_gap
-        res = program.solve(
-            backend=self.backend,
-            solver=self.solver,
-            time_limit=self.time_limit,
+        return SolveSettings.from_params(
+            time_limit=getattr(self, "time_limit", None),
             mip_gap=gap,
-            verbose=bool(self.verbose),
+            verbose=bool(getattr(self, "verbose", False)),
+            solver_options=getattr(self, "solver_options", None),
             warm_start=warm_start,
-            **(self.solver_options or {}),
         )
-        self.program_ = program
+
+    def _solve(
+        self,
+        program,
+        warm_start=None,
+        mip=False,
+        allow=("optimal", "time_limit"),
+        settings=None,
+    ):
+        """Solve ``program`` (a Program or a structured problem) on the solve path with the
+        estimator's settings; set ``program_``/``result_``.
+
+        ``settings`` overrides the estimator's (e.g. the time left of a fit that started
+        earlier). Raises :class:`~optml.exceptions.SolveError` when the status is not in
+        ``allow`` or when no point came back (a time limit with no incumbent).
+        """
+        from optml.program.structured import StructuredProblem
+        from optml.solve import solve
+
+        self._check_common_params()
+        if settings is None:
+            settings = self._settings(mip=mip, warm_start=warm_start)
+        elif warm_start is not None:
+            settings = settings.replace(warm_start=warm_start)
+        res = solve(program, backend=self.backend, solver=self.solver, settings=settings)
+        if isinstance(program, StructuredProblem):
+            # the program is built only when a general solver needed it; an estimator that
+            # solves structured problems forms ``program_`` from ``problem_`` on first access
+            self.problem_ = program
+            if "_program" in program.__dict__:
+                self.program_ = program.program
+        else:
+            self.program_ = program
         self.result_ = res
         if res.status not in allow:
             raise SolveError(

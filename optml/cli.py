@@ -8,12 +8,21 @@ import sys
 
 
 def _solvers(args) -> int:
-    from optml.backends import available
+    from optml.backends import available, special_solvers
 
     rows = available()
-    print(f"{'backend':<8} {'solver':<10} problem classes")
+    general = [r for r in rows if not r["kinds"]]
+    print("General solvers (take any program of their classes):")
+    print(f"  {'backend':<8} {'solver':<14} problem classes")
+    for r in general:
+        print(f"  {r['backend']:<8} {r['solver']:<14} {', '.join(r['classes'])}")
+    special = {sp.name: sp for sp in special_solvers()}
+    print("\nSpecial-purpose solvers (optml's own algorithms; take one structured problem kind):")
+    print(f"  {'solver':<22} {'kinds':<28} description")
     for r in rows:
-        print(f"{r['backend']:<8} {r['solver']:<10} {', '.join(r['classes'])}")
+        if r["kinds"]:
+            sp = special[r["solver"]]
+            print(f"  {r['solver']:<22} {', '.join(r['kinds']):<28} {sp.description}")
     return 0
 
 

@@ -58,12 +58,16 @@ def demo_lasso() -> None:
         return r @ r / (2 * n) + 0.5 * np.abs(coef).sum()
 
     print("nonzero coefficients:", [ds.feature_names[j] for j in np.flatnonzero(model.coef_)])
-    print(f"objective optml {obj(model.coef_, model.intercept_):.10f}   "
-          f"scikit-learn {obj(sk.coef_, sk.intercept_):.10f}")  # fmt: skip
+    print(
+        f"objective optml {obj(model.coef_, model.intercept_):.10f}   "
+        f"scikit-learn {obj(sk.coef_, sk.intercept_):.10f}"
+    )
     _certificate(model.result_)
     via = Lasso(alpha=0.5, backend="highs").fit(X, y)  # the same program, handed to HiGHS
-    print(f"the same QP through HiGHS: objective {obj(via.coef_, via.intercept_):.10f}, "
-          f"certified gap {via.result_.gap:.1e}")  # fmt: skip
+    print(
+        f"the same QP through HiGHS: objective {obj(via.coef_, via.intercept_):.10f}, "
+        f"certified gap {via.result_.gap:.1e}"
+    )
     print(model.program_.summary())
     print(model.program_.to_latex())
 
@@ -97,8 +101,10 @@ def demo_tree(quick: bool) -> None:
     tree = OptimalClassificationTree(max_depth=2, time_limit=60).fit(ds.X, ds.y)
     cart = DecisionTreeClassifier(max_depth=2, random_state=0).fit(ds.X, ds.y)
     print(tree.export_text(feature_names=list(ds.feature_names)))
-    print(f"training accuracy: optimal tree {tree.score(ds.X, ds.y):.4f}, "
-          f"CART {cart.score(ds.X, ds.y):.4f}")  # fmt: skip
+    print(
+        f"training accuracy: optimal tree {tree.score(ds.X, ds.y):.4f}, "
+        f"CART {cart.score(ds.X, ds.y):.4f}"
+    )
     _certificate(tree.result_)
     print(tree.program_.summary())
 
@@ -134,8 +140,10 @@ def demo_relu(quick: bool) -> None:
             net, X[i], label=int(ds.y[i]), epsilon=0.05, norm="inf", lb=0.0, ub=1.0
         )
         verdict = "robust" if r.robust else "NOT robust (counterexample verified by a forward pass)"
-        print(f"image {i} (label {ds.y[i]}): {verdict}; best other logit minus true logit over "
-              f"the ball: {r.margin:.4f}; {time.perf_counter() - t0:.2f} s")  # fmt: skip
+        print(
+            f"image {i} (label {ds.y[i]}): {verdict}; best other logit minus true logit over "
+            f"the ball: {r.margin:.4f}; {time.perf_counter() - t0:.2f} s"
+        )
 
 
 def run_demo(quick: bool = False) -> int:
@@ -157,6 +165,8 @@ def run_demo(quick: bool = False) -> int:
             failed += 1
             print("this section failed:")
             traceback.print_exc()
-    print(f"\noptml demo finished in {time.perf_counter() - t0:.1f} s"
-          + (f" with {failed} failed section(s)" if failed else ""))  # fmt: skip
+    print(
+        f"\noptml demo finished in {time.perf_counter() - t0:.1f} s"
+        + (f" with {failed} failed section(s)" if failed else "")
+    )
     return 1 if failed else 0

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from optml.backends import register
 from optml.backends.base import Backend, RawSolution, SolverSpec
+from optml.backends.registry import register
 from optml.program.result import relative_gap
 
 _CONVEX = ("LP", "QP", "SOCP", "EXP", "SDP")
@@ -261,10 +261,11 @@ def _duals(model: CvxpyModel, canon):
     return y, cone
 
 
-def _solver_options(solver: str, time_limit, mip_gap, verbose, options: dict) -> dict:
-    """Translate optml's common options into the solver's own names (as cvxpy passes them)."""
-    opts = dict(options)
-    threads = opts.pop("threads", None)
+def _solver_options(solver: str, time_limit, mip_gap, verbose, settings) -> dict:
+    """Translate optml's settings into the solver's own names (as cvxpy passes them)."""
+    opts = dict(settings.options)
+    threads = settings.threads
+    seed = settings.seed
     if solver == "scip":
         params = {"display/verblevel": 4 if verbose else 0}
         if time_limit is not None:
@@ -273,6 +274,8 @@ def _solver_options(solver: str, time_limit, mip_gap, verbose, options: dict) ->
             params["limits/gap"] = float(mip_gap)
         if threads is not None:
             params["parallel/maxnthreads"] = int(threads)
+        if seed is not None:
+            params["randomization/randomseedshift"] = int(seed)
         params.update(opts.pop("scip_params", {}))
         opts["scip_params"] = params
     elif solver == "highs":
@@ -282,6 +285,8 @@ def _solver_options(solver: str, time_limit, mip_gap, verbose, options: dict) ->
             opts.setdefault("mip_rel_gap", float(mip_gap))
         if threads is not None:
             opts.setdefault("threads", int(threads))
+        if seed is not None:
+            opts.setdefault("random_seed", int(seed))
     elif solver == "clarabel":
         if time_limit is not None:
             opts.setdefault("time_limit", float(time_limit))
@@ -303,6 +308,8 @@ def _solver_options(solver: str, time_limit, mip_gap, verbose, options: dict) ->
             opts.setdefault("MIPGap", float(mip_gap))
         if threads is not None:
             opts.setdefault("Threads", int(threads))
+        if seed is not None:
+            opts.setdefault("Seed", int(seed))
     elif solver == "cplex":
         params = dict(opts.pop("cplex_params", {}))
         if time_limit is not None:
@@ -367,19 +374,28 @@ class CvxpyBackend(Backend):
         "osqp": SolverSpec("osqp", ("LP", "QP"), module="osqp"),
         "ecos": SolverSpec("ecos", ("LP", "SOCP", "EXP"), module="ecos"),
         "scip": SolverSpec(
-            "scip", ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"), module="pyscipopt", extra="scip"
+            "scip",
+            ("LP", "QP", "SOCP", "MILP", "MIQP", "MISOCP"),
+            module="pyscipopt",
+            extra="scip",
+            duals=False,
+            seed=True,
         ),
         # last of the QP solvers, so a QP goes to HiGHS only when named or alone (SOLVERS.md:
         # cvxpy -> HiGHS once gave a wrong "optimal"; optml's certificate flags such an answer)
-        "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy"),
-        "gurobi": SolverSpec("gurobi", _MI_COMMERCIAL, module="gurobipy", extra="gurobi"),
+        "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy", seed=True),
+        "gurobi": SolverSpec(
+            "gurobi", _MI_COMMERCIAL, module="gurobipy", extra="gurobi", seed=True
+        ),
         "cplex": SolverSpec("cplex", _MI_COMMERCIAL, module="cplex", extra="cplex"),
         "xpress": SolverSpec("xpress", _MI_COMMERCIAL, module="xpress", extra="xpress"),
         "mosek": SolverSpec("mosek", _CONVEX + ("MILP", "MIQP", "MISOCP", "MIEXP"), module="mosek"),
     }
 
-    def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
+    def solve(self, canon, solver, settings) -> RawSolution:
         import cvxpy as cp
+
+        time_limit, mip_gap, verbose = settings.remaining(), settings.mip_gap, settings.verbose
 
         t_start = time.perf_counter()
         version = _version(solver)
@@ -391,8 +407,6 @@ class CvxpyBackend(Backend):
                 f"{cp.installed_solvers()})",
                 solver_version=version,
             )
-        n_user = canon.n
-        canon = canon.sos1_as_bigm()  # cvxpy has no SOS1 constraint; extra columns go last
         model = build(canon)
         is_mip = canon.is_mip
         if solver == "highs":
@@ -400,7 +414,7 @@ class CvxpyBackend(Backend):
         remaining = time_limit
         if time_limit is not None:  # the build counts against the user's limit
             remaining = max(0.05, float(time_limit) - (time.perf_counter() - t_start))
-        opts = _solver_options(solver, remaining, mip_gap, verbose, options)
+        opts = _solver_options(solver, remaining, mip_gap, verbose, settings)
         warm = False
         if canon.x0 is not None and np.isfinite(canon.x0).any():
             x0 = np.where(np.isfinite(canon.x0), canon.x0, 0.0)
@@ -417,9 +431,11 @@ class CvxpyBackend(Backend):
             if remaining is not None and spent >= 0.95 * float(remaining):
                 # cvxpy raises when a solver stops at its limit without a point (SCIP on a MIP)
                 return RawSolution(
-                    status="time_limit", solve_time=spent, solver_version=version,
+                    status="time_limit",
+                    solve_time=spent,
+                    solver_version=version,
                     message=f"stopped at the time limit without a feasible point ({exc})",
-                )  # fmt: skip
+                )
             msg = f"cvxpy/{solver}: {exc}"
             if solver in _LICENSED:
                 msg += (
@@ -427,8 +443,12 @@ class CvxpyBackend(Backend):
                     f"{solver} licence may be the cause; the program has {canon.n} variables "
                     f"and {canon.m} rows)"
                 )
-            return RawSolution(status="error", message=msg, solver_version=version,
-                               solve_time=time.perf_counter() - t0)  # fmt: skip
+            return RawSolution(
+                status="error",
+                message=msg,
+                solver_version=version,
+                solve_time=time.perf_counter() - t0,
+            )
         wall = time.perf_counter() - t0
         cstatus = prob.status
         status = _STATUS.get(cstatus, "error")
@@ -482,16 +502,23 @@ class CvxpyBackend(Backend):
                     bound = dual + (obj - primal)
         if status == "time_limit" and x is None:
             message = f"{cstatus}: stopped at the time limit without a feasible point"
-        if x is not None:
-            x = x[:n_user]
         return RawSolution(
-            status=status, x=x, objective=obj, bound=bound, y=y, cone_duals=cone,
-            solve_time=solve_time, message=message if message != "optimal" else "",
+            status=status,
+            x=x,
+            objective=obj,
+            bound=bound,
+            y=y,
+            cone_duals=cone,
+            solve_time=solve_time,
+            message=message if message != "optimal" else "",
             solver_version=version,
-            raw={"problem": prob, "cvxpy_build_time": model.build_time,
-                 "compilation_time": getattr(prob, "compilation_time", None),
-                 "solver_wall_time": wall},
-        )  # fmt: skip
+            raw={
+                "problem": prob,
+                "cvxpy_build_time": model.build_time,
+                "compilation_time": getattr(prob, "compilation_time", None),
+                "solver_wall_time": wall,
+            },
+        )
 
 
 def _silence_highs_banner(verbose: bool) -> None:

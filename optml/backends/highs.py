@@ -12,8 +12,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from optml.backends import register
 from optml.backends.base import Backend, RawSolution, SolverSpec
+from optml.backends.registry import register
 
 _STATUS = {
     "kOptimal": "optimal",
@@ -102,29 +102,29 @@ def pass_canonical(h, canon) -> None:
 class HighsBackend(Backend):
     name = "highs"
     module = "highspy"
-    solvers = {"highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy")}
+    solvers = {"highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy", seed=True)}
 
-    def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
+    def solve(self, canon, solver, settings) -> RawSolution:
         import highspy
 
-        n_user = canon.n
-        canon = canon.sos1_as_bigm()  # extra binary columns go after the user's
-        h = new_highs(verbose)
+        h = new_highs(settings.verbose)
+        time_limit = settings.remaining()
         if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
-        if mip_gap is not None:
-            h.setOptionValue("mip_rel_gap", float(mip_gap))
-        threads = options.pop("threads", None)
-        if threads is not None:
+            h.setOptionValue("time_limit", max(1e-3, float(time_limit)))
+        if settings.mip_gap is not None:
+            h.setOptionValue("mip_rel_gap", float(settings.mip_gap))
+        if settings.threads is not None:
             # HiGHS fixes its thread pool at the first run in a process: reset it to change it
             highspy.Highs.resetGlobalScheduler(True)
-            h.setOptionValue("threads", int(threads))
-        for k, v in options.items():
+            h.setOptionValue("threads", int(settings.threads))
+        if settings.seed is not None:
+            h.setOptionValue("random_seed", int(settings.seed))
+        for k, v in settings.options.items():
             h.setOptionValue(k, v)
         pass_canonical(h, canon)
         if canon.x0 is not None and np.isfinite(canon.x0).any():
-            # a partial start (user columns only; auxiliaries unknown): HiGHS completes it
-            idx = np.flatnonzero(np.isfinite(canon.x0[:n_user])).astype(np.int32)
+            # a partial start (auxiliary columns unknown): HiGHS completes it
+            idx = np.flatnonzero(np.isfinite(canon.x0)).astype(np.int32)
             h.setSolution(int(idx.size), idx, canon.x0[idx].astype(np.float64))
         t0 = time.perf_counter()
         h.run()
@@ -135,7 +135,7 @@ class HighsBackend(Backend):
         info = h.getInfo()
         sol = h.getSolution()
         has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        x = np.array(sol.col_value)[:n_user] if has_x else None
+        x = np.array(sol.col_value) if has_x else None
         if canon.is_mip:
             bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
             if status == "optimal" and bound is None:
@@ -146,11 +146,15 @@ class HighsBackend(Backend):
             # row duals only: optml's certificate recomputes the column (bound) duals
             y = np.array(sol.row_dual) if (has_x and sol.dual_valid) else None
         return RawSolution(
-            status=status, x=x,
+            status=status,
+            x=x,
             objective=float(info.objective_function_value) if has_x else None,
-            bound=bound, y=y, solve_time=t, message=h.modelStatusToString(ms),
+            bound=bound,
+            y=y,
+            solve_time=t,
+            message=h.modelStatusToString(ms),
             solver_version=_version(),
-        )  # fmt: skip
+        )
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,10 +35,9 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from optml.backends import register
 from optml.backends.base import Backend, RawSolution, SolverSpec
+from optml.backends.registry import register
 from optml.exceptions import UnsupportedProblemError
-from optml.program.canonical import separable_quadratic
 
 _LIN = ("LP", "MILP")
 _QP = ("LP", "QP", "MILP", "MIQP")
@@ -75,7 +74,7 @@ def _to_pyomo(canon, native_sos1=False, soc=False, separable=False):
     canon : CanonicalForm
     native_sos1 : bool
         Write SOS1 sets as Pyomo ``SOSConstraint`` (otherwise the caller must have rewritten
-        them with :meth:`~optml.program.canonical.CanonicalForm.sos1_as_bigm`).
+        them with the solve path's ``SOS1ToBigM`` reduction).
     soc : bool
         Write second-order cones as quadratic constraints (else refuse them).
     """
@@ -160,13 +159,27 @@ def _to_pyomo(canon, native_sos1=False, soc=False, separable=False):
             keep &= ~diag
             dc, dj = c[diag].tolist(), U.row[diag].tolist()
             M.qt = pe.Var(range(int(diag.sum())), bounds=(0, None))
-            M.qepi = pe.Constraint(range(int(diag.sum())), rule=lambda _m, k: InequalityExpression(
-                (SumExpression([ProductExpression((MonomialTermExpression((dc[k], cols[dj[k]])),
-                                                   cols[dj[k]])),
-                                MonomialTermExpression((-1.0, _m.qt[k]))]), 0.0), False))  # fmt: skip
+            M.qepi = pe.Constraint(
+                range(int(diag.sum())),
+                rule=lambda _m, k: InequalityExpression(
+                    (
+                        SumExpression(
+                            [
+                                ProductExpression(
+                                    (MonomialTermExpression((dc[k], cols[dj[k]])), cols[dj[k]])
+                                ),
+                                MonomialTermExpression((-1.0, _m.qt[k])),
+                            ]
+                        ),
+                        0.0,
+                    ),
+                    False,
+                ),
+            )
             args += list(M.qt.values())
-        for ci, r, k in zip(c[keep].tolist(), U.row[keep].tolist(), U.col[keep].tolist(),
-                            strict=True):  # fmt: skip
+        for ci, r, k in zip(
+            c[keep].tolist(), U.row[keep].tolist(), U.col[keep].tolist(), strict=True
+        ):
             args.append(ProductExpression((MonomialTermExpression((ci, cols[r])), cols[k])))
     if canon.c0:
         args.append(float(canon.c0))
@@ -182,8 +195,10 @@ def _to_pyomo(canon, native_sos1=False, soc=False, separable=False):
             gp, gi, gv = G.indptr.tolist(), G.indices.tolist(), G.data.tolist()
             for r in range(G.shape[0]):  # w_r - G_r x == h_r
                 s, e = gp[r], gp[r + 1]
-                terms = [MonomialTermExpression((-v, cols[j])) for v, j in
-                         zip(gv[s:e], gi[s:e], strict=True)]  # fmt: skip
+                terms = [
+                    MonomialTermExpression((-v, cols[j]))
+                    for v, j in zip(gv[s:e], gi[s:e], strict=True)
+                ]
                 terms.append(w[r])
                 M.soc.add(EqualityExpression((LinearExpression(terms), float(h[r]))))
             sq = [ProductExpression((w[r], w[r])) for r in range(1, len(w))]
@@ -293,9 +308,16 @@ def _highs_class():
     from pyomo.contrib.solver.solvers.highs import Highs
     from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
-    needed = ("_active_constraints", "_named_expressions", "_vars_referenced_by_con",
-              "_referenced_variables", "_pyomo_var_to_solver_var_map",
-              "_pyomo_con_to_solver_con_map", "_solver_con_to_pyomo_con_map", "_solver_model")  # fmt: skip
+    needed = (
+        "_active_constraints",
+        "_named_expressions",
+        "_vars_referenced_by_con",
+        "_referenced_variables",
+        "_pyomo_var_to_solver_var_map",
+        "_pyomo_con_to_solver_con_map",
+        "_solver_con_to_pyomo_con_map",
+        "_solver_model",
+    )
     probe = Highs()
     if not all(hasattr(probe, a) for a in needed):  # pragma: no cover - Pyomo changed
         return Highs
@@ -362,10 +384,14 @@ def _highs_class():
                 self._solver_con_to_pyomo_con_map[n0 + k] = con
             self._sol = None
             self._solver_model.addRows(
-                len(lbs), np.array(lbs, dtype=np.double), np.array(ubs, dtype=np.double),
-                len(idx), np.array(starts, dtype=np.int32), np.array(idx, dtype=np.int32),
+                len(lbs),
+                np.array(lbs, dtype=np.double),
+                np.array(ubs, dtype=np.double),
+                len(idx),
+                np.array(starts, dtype=np.int32),
+                np.array(idx, dtype=np.int32),
                 np.array(vals, dtype=np.double),
-            )  # fmt: skip
+            )
 
     return OptmlHighs
 
@@ -388,6 +414,15 @@ def highs_instance(model):
 
 
 # ----------------------------------------------------------------------------- the backend
+#: the solver's own name of the random seed (SolveSettings.seed)
+_SEED_OPTION = {
+    "highs": "random_seed",
+    "scip": "randomization/randomseedshift",
+    "gurobi": "Seed",
+    "cplex": "randomseed",
+}
+
+
 class PyomoBackend(Backend):
     """Pyomo models built from the canonical arrays; see the module docstring."""
 
@@ -401,7 +436,10 @@ class PyomoBackend(Backend):
             module="pyscipopt",
             extra="scip",
             native_sos1=True,
-        ),  # fmt: skip
+            separable_quadratic=True,  # coupled quadratics as ||F'x||^2: SCIP proves on them
+            duals=False,
+            seed=True,
+        ),
         "cbc": SolverSpec("cbc", _LIN, executable="cbc"),
         "glpk": SolverSpec("glpk", _LIN, executable="glpsol"),
         "gurobi": SolverSpec("gurobi", _QP, module="gurobipy", extra="gurobi", native_sos1=True),
@@ -409,36 +447,41 @@ class PyomoBackend(Backend):
         "xpress": SolverSpec("xpress", _QP, module="xpress", extra="xpress", native_sos1=True),
     }
 
-    def solve(self, canon, solver, time_limit, mip_gap, verbose, options) -> RawSolution:
+    def solve(self, canon, solver, settings) -> RawSolution:
         spec = self.solvers[solver]
-        n_user, m_user = canon.n, canon.m
-        if canon.sos1 and not spec.native_sos1:
-            canon = canon.sos1_as_bigm()  # extra binary columns go after the user's
-        if solver == "scip":  # coupled quadratics as ||F'x||^2 over new columns (after the user's)
-            canon = separable_quadratic(canon)
+        time_limit, mip_gap, verbose = settings.remaining(), settings.mip_gap, settings.verbose
+        threads, options = settings.threads, dict(settings.options)
+        if settings.seed is not None and solver in _SEED_OPTION:
+            options.setdefault(_SEED_OPTION[solver], int(settings.seed))
         t0 = time.perf_counter()
         try:
-            model, cols, kept = to_pyomo(canon, native_sos1=spec.native_sos1,
-                                         soc=solver == "scip", separable=solver == "scip")  # fmt: skip
+            model, cols, kept = to_pyomo(
+                canon,
+                native_sos1=spec.native_sos1,
+                soc=solver == "scip",
+                separable=solver == "scip",
+            )
         except _TriviallyInfeasible as e:
             return RawSolution(status="infeasible", message=str(e))
         build = time.perf_counter() - t0
-        threads = options.pop("threads", None)
+        if time_limit is not None:  # the translation counts against the user's limit
+            time_limit = max(0.05, time_limit - build)
         if solver == "highs":
-            raw = self._solve_highs(canon, model, cols, time_limit, mip_gap, verbose, threads,
-                                    options)  # fmt: skip
+            raw = self._solve_highs(
+                canon, model, cols, time_limit, mip_gap, verbose, threads, options
+            )
         elif solver == "scip":
-            raw = self._solve_scip(canon, model, cols, time_limit, mip_gap, verbose, threads,
-                                   options)  # fmt: skip
+            raw = self._solve_scip(
+                canon, model, cols, time_limit, mip_gap, verbose, threads, options
+            )
         else:
-            raw = self._solve_legacy(solver, canon, model, cols, time_limit, mip_gap, verbose,
-                                     threads, options)  # fmt: skip
-        if raw.x is not None:
-            raw.x = raw.x[:n_user]
+            raw = self._solve_legacy(
+                solver, canon, model, cols, time_limit, mip_gap, verbose, threads, options
+            )
         if raw.y is not None:
             y = np.zeros(canon.m)
             y[kept] = raw.y
-            raw.y = y[:m_user]
+            raw.y = y
         raw.raw = {"model": model, "results": raw.raw, "pyomo_build_time": build}
         return raw
 
@@ -468,16 +511,23 @@ class PyomoBackend(Backend):
             vals = res.solution_loader.get_vars(seen)
             # a column in no row and not in the objective: any value in its bounds is optimal
             free = np.clip(0.0, canon.lb, canon.ub)
-            x = np.array([vals.get(v, f) for v, f in zip(cols, free.tolist(), strict=True)],
-                         dtype=float)  # fmt: skip
+            x = np.array(
+                [vals.get(v, f) for v, f in zip(cols, free.tolist(), strict=True)], dtype=float
+            )
         bound = res.objective_bound
         bound = float(bound) if bound is not None and np.isfinite(bound) else None
         obj = res.incumbent_objective
         return RawSolution(
-            status=status, x=x, objective=None if obj is None or x is None else float(obj),
-            bound=bound, y=duals, solve_time=t, message=str(tc).split(".")[-1],
-            solver_version=version, raw=res,
-        )  # fmt: skip
+            status=status,
+            x=x,
+            objective=None if obj is None or x is None else float(obj),
+            bound=bound,
+            y=duals,
+            solve_time=t,
+            message=str(tc).split(".")[-1],
+            solver_version=version,
+            raw=res,
+        )
 
     def _solve_highs(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
         opts = {} if verbose else {"output_flag": False}
@@ -487,10 +537,16 @@ class PyomoBackend(Backend):
         if canon.x0 is not None and np.isfinite(canon.x0).all():
             _highs_start(opt, cols, canon.x0)
         res = opt.solve(
-            model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-            tee=bool(verbose), time_limit=time_limit, rel_gap=mip_gap, threads=threads,
-            solver_options=opts, auto_updates=_NO_UPDATES,
-        )  # fmt: skip
+            model,
+            load_solutions=False,
+            raise_exception_on_nonoptimal_result=False,
+            tee=bool(verbose),
+            time_limit=time_limit,
+            rel_gap=mip_gap,
+            threads=threads,
+            solver_options=opts,
+            auto_updates=_NO_UPDATES,
+        )
         t = time.perf_counter() - t0
         duals = None
         if not canon.is_mip and res.solution_status.name in ("optimal", "feasible"):
@@ -521,10 +577,16 @@ class PyomoBackend(Backend):
         t0 = time.perf_counter()
         with PauseGC():  # the translation makes many small objects
             res = opt.solve(
-                model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                tee=bool(verbose), time_limit=time_limit, rel_gap=mip_gap, threads=threads,
-                solver_options=opts, warmstart_discrete_vars=warm,
-            )  # fmt: skip
+                model,
+                load_solutions=False,
+                raise_exception_on_nonoptimal_result=False,
+                tee=bool(verbose),
+                time_limit=time_limit,
+                rel_gap=mip_gap,
+                threads=threads,
+                solver_options=opts,
+                warmstart_discrete_vars=warm,
+            )
         t = time.perf_counter() - t0
         ver = ".".join(map(str, opt.version()))
         vmap = opt._pyomo_var_to_solver_var_map  # a ComponentMap
@@ -535,8 +597,9 @@ class PyomoBackend(Backend):
         return raw
 
     # -------------------------------------------------------------- classic SolverFactory
-    def _solve_legacy(self, solver, canon, model, cols, time_limit, mip_gap, verbose, threads,
-                      options):  # fmt: skip
+    def _solve_legacy(
+        self, solver, canon, model, cols, time_limit, mip_gap, verbose, threads, options
+    ):
         import pyomo.environ as pe
         from pyomo.opt import SolutionStatus, TerminationCondition
 
@@ -564,17 +627,30 @@ class PyomoBackend(Backend):
         tc = res.solver.termination_condition
         tcs = TerminationCondition
         status = {
-            tcs.optimal: "optimal", tcs.locallyOptimal: "optimal", tcs.globallyOptimal: "optimal",
-            tcs.maxTimeLimit: "time_limit", tcs.maxIterations: "time_limit",
-            tcs.maxEvaluations: "time_limit", tcs.userInterrupt: "time_limit",
-            tcs.infeasible: "infeasible", tcs.infeasibleOrUnbounded: "infeasible",
+            tcs.optimal: "optimal",
+            tcs.locallyOptimal: "optimal",
+            tcs.globallyOptimal: "optimal",
+            tcs.maxTimeLimit: "time_limit",
+            tcs.maxIterations: "time_limit",
+            tcs.maxEvaluations: "time_limit",
+            tcs.userInterrupt: "time_limit",
+            tcs.infeasible: "infeasible",
+            tcs.infeasibleOrUnbounded: "infeasible",
             tcs.unbounded: "unbounded",
-        }.get(tc, "error")  # fmt: skip
+        }.get(tc, "error")
         x = y = None
-        if len(res.solution) and res.solution(0).status in (
-            SolutionStatus.optimal, SolutionStatus.feasible, SolutionStatus.stoppedByLimit,
-            SolutionStatus.locallyOptimal, SolutionStatus.globallyOptimal,
-        ) and status not in ("infeasible", "unbounded"):  # fmt: skip
+        if (
+            len(res.solution)
+            and res.solution(0).status
+            in (
+                SolutionStatus.optimal,
+                SolutionStatus.feasible,
+                SolutionStatus.stoppedByLimit,
+                SolutionStatus.locallyOptimal,
+                SolutionStatus.globallyOptimal,
+            )
+            and status not in ("infeasible", "unbounded")
+        ):
             model.solutions.load_from(res)
             x = np.array([np.nan if v.value is None else v.value for v in cols], dtype=float)
             if not canon.is_mip:
@@ -585,9 +661,15 @@ class PyomoBackend(Backend):
         if canon.is_mip and lower is not None and np.isfinite(float(lower)):
             bound = float(lower)
         return RawSolution(
-            status=status, x=x, objective=None, bound=bound, y=y, solve_time=t,
-            message=str(tc), raw=res,
-        )  # fmt: skip
+            status=status,
+            x=x,
+            objective=None,
+            bound=bound,
+            y=y,
+            solve_time=t,
+            message=str(tc),
+            raw=res,
+        )
 
 
 _NO_UPDATES = {

@@ -64,21 +64,29 @@ def _xy(data):
 
 
 def _installed_solvers() -> list[str]:
-    from optml.backends import _BACKEND_MODULES, _REGISTRY, available
+    from optml.backends import available
 
-    names = {r["solver"] for r in available()}
-    for name, b in list(_REGISTRY.items()):
-        if name not in _BACKEND_MODULES and b.is_available():
-            names |= {s for s, sp in b.solvers.items() if sp.is_available()}
-    return sorted(names)
+    # general solvers of every backend, plug-ins included (registering one refreshes the list)
+    return sorted({r["solver"] for r in available() if not r["kinds"]})
 
 
 def compare(
-    model, data, solvers=None, backends=None, time_limit: float = 60, repeats: int = 1,
-    workers: int = 1, threads: int = 1, out=None, progress: bool = False, plugins=(),
-    margin: float = 10.0, mip_gap: float | None = None, memory_limit_mb: float | None = None,
+    model,
+    data,
+    solvers=None,
+    backends=None,
+    time_limit: float = 60,
+    repeats: int = 1,
+    workers: int = 1,
+    threads: int = 1,
+    out=None,
+    progress: bool = False,
+    plugins=(),
+    margin: float = 10.0,
+    mip_gap: float | None = None,
+    memory_limit_mb: float | None = None,
     solver_options: dict | None = None,
-):  # fmt: skip
+):
     """Solve the same program, built once from ``model`` and ``data``, on many solvers.
 
     Parameters
@@ -149,27 +157,56 @@ def compare(
                 try:
                     bb, ss = select(pclass, b, s)
                 except SolverNotAvailableError as exc:
-                    skipped.append({"backend": b, "solver": s, "status": "unavailable",
-                                    "message": str(exc)})  # fmt: skip
+                    skipped.append(
+                        {"backend": b, "solver": s, "status": "unavailable", "message": str(exc)}
+                    )
                     continue
                 for r in range(int(repeats)):
-                    t = Task(model=label, params=params, data=name, data_params=dparams,
-                             seed=None, backend=bb.name, solver=ss, time_limit=float(time_limit),
-                             repeat=r, threads=threads, mip_gap=mip_gap,
-                             options=dict(solver_options or {}), plugins=list(plugins),
-                             memory_limit_mb=memory_limit_mb, margin=margin,
-                             payload=str(payload))  # fmt: skip
+                    t = Task(
+                        model=label,
+                        params=params,
+                        data=name,
+                        data_params=dparams,
+                        seed=None,
+                        backend=bb.name,
+                        solver=ss,
+                        time_limit=float(time_limit),
+                        repeat=r,
+                        threads=threads,
+                        mip_gap=mip_gap,
+                        options=dict(solver_options or {}),
+                        plugins=list(plugins),
+                        memory_limit_mb=memory_limit_mb,
+                        margin=margin,
+                        payload=str(payload),
+                    )
                     tasks[t.key] = t  # a pair reached through "auto" and by name is one task
         store = Store(Path(out or tmp) / "results.sqlite")
-        run_tasks(list(tasks.values()), store, workers=workers, resume=True, progress=progress,
-                  settings={"compare": label})  # fmt: skip
+        run_tasks(
+            list(tasks.values()),
+            store,
+            workers=workers,
+            resume=True,
+            progress=progress,
+            settings={"compare": label},
+        )
         rows = [r for r in store.rows() if r["key"] in tasks]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     blank = dict.fromkeys(COLUMNS)
     for s in skipped:
-        rows.append({**blank, **s, "model": label, "data": name, "problem_class": pclass,
-                     "time_limit": float(time_limit), "n": n, "p": p})  # fmt: skip
+        rows.append(
+            {
+                **blank,
+                **s,
+                "model": label,
+                "data": name,
+                "problem_class": pclass,
+                "time_limit": float(time_limit),
+                "n": n,
+                "p": p,
+            }
+        )
     try:
         import pandas as pd
 
@@ -205,12 +242,22 @@ def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
             program.write(str(out / fname))
         except UnsupportedProblemError as exc:  # conic blocks have no MPS/LP form
             fname, skipped = None, str(exc)
-        manifest.append({"file": fname, "skipped": skipped, "model": t.model, "params": t.params, "data": t.data,
-                         "data_params": t.data_params, "seed": t.seed, "n": int(X.shape[0]),
-                         "p": int(X.shape[1]) if X.ndim > 1 else 1,
-                         "problem_class": program.problem_class,
-                         "variables": int(program.canonical().n),
-                         "constraints": int(program.canonical().m)})  # fmt: skip
+        manifest.append(
+            {
+                "file": fname,
+                "skipped": skipped,
+                "model": t.model,
+                "params": t.params,
+                "data": t.data,
+                "data_params": t.data_params,
+                "seed": t.seed,
+                "n": int(X.shape[0]),
+                "p": int(X.shape[1]) if X.ndim > 1 else 1,
+                "problem_class": program.problem_class,
+                "variables": int(program.canonical().n),
+                "constraints": int(program.canonical().m),
+            }
+        )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
 

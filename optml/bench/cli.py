@@ -25,18 +25,22 @@ def main_bench(argv=None) -> int:
     )
     ap.add_argument("--resume", action="store_true", help="skip tasks already in the store")
     ap.add_argument(
-        "--retry", default="",
+        "--retry",
+        default="",
         help="with --resume: run again the stored tasks with these statuses, comma-separated "
         "(e.g. killed,crashed)",
-    )  # fmt: skip
+    )
     ap.add_argument(
-        "--max-tasks-per-worker", type=int, default=None,
+        "--max-tasks-per-worker",
+        type=int,
+        default=None,
         help="tasks a worker process runs before it is replaced (default 200)",
-    )  # fmt: skip
+    )
     ap.add_argument(
-        "--fresh", action="store_true",
+        "--fresh",
+        action="store_true",
         help="a brand-new process for every task (same as --max-tasks-per-worker 1)",
-    )  # fmt: skip
+    )
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     args = ap.parse_args(argv)
@@ -49,22 +53,33 @@ def main_bench(argv=None) -> int:
     max_tasks = 1 if args.fresh else (args.max_tasks_per_worker or DEFAULT_MAX_TASKS)
     try:
         retry = tuple(s.strip() for s in args.retry.split(",") if s.strip())
-        rows = run_suite(args.suite, args.out, workers=args.workers, scheduler=args.scheduler,
-                         resume=args.resume or bool(retry), progress=not args.no_progress,
-                         max_tasks_per_worker=max_tasks, retry=retry)  # fmt: skip
+        rows = run_suite(
+            args.suite,
+            args.out,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resume=args.resume or bool(retry),
+            progress=not args.no_progress,
+            max_tasks_per_worker=max_tasks,
+            retry=retry,
+        )
     except (SuiteError, FileExistsError, FileNotFoundError, ImportError) as exc:
         print(f"optml bench: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("optml bench: interrupted; finished rows are kept, rerun with --resume",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "optml bench: interrupted; finished rows are kept, rerun with --resume", file=sys.stderr
+        )
         return 130
     out = Path(args.out)
     from optml.bench import inconsistent_instances
 
     for inst, hashes in inconsistent_instances(rows).items():
-        print(f"optml bench: warning: the solvers of instance {inst} saw different programs "
-              f"{hashes}; is the model's build deterministic?", file=sys.stderr)  # fmt: skip
+        print(
+            f"optml bench: warning: the solvers of instance {inst} saw different programs "
+            f"{hashes}; is the model's build deterministic?",
+            file=sys.stderr,
+        )
     summary = summarize(rows)
     md = to_markdown(summary)
     (out / "summary.md").write_text(md + "\n")
@@ -75,8 +90,11 @@ def main_bench(argv=None) -> int:
         try:
             from optml.bench import gap_vs_time, performance_profile, time_vs_size
 
-            for name, plot in (("profile", performance_profile), ("time_vs_size", time_vs_size),
-                               ("gap_vs_time", gap_vs_time)):  # fmt: skip
+            for name, plot in (
+                ("profile", performance_profile),
+                ("time_vs_size", time_vs_size),
+                ("gap_vs_time", gap_vs_time),
+            ):
                 fig = plot(rows)
                 fig.savefig(out / f"{name}.png", dpi=120, bbox_inches="tight")
         except ImportError:

@@ -19,8 +19,13 @@ import tempfile
 import threading
 import time
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")  # fmt: skip
+_THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 #: seconds a new worker may take to start (interpreter, imports) before it counts as crashed
 STARTUP_TIMEOUT = 300.0
 #: seconds allowed for a task's data, program build and warm-up (before the solve's limit)
@@ -95,11 +100,21 @@ class WorkerProcess:
             pass
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "optml.bench.worker", "--serve", str(wfd),
-                 str(self.max_tasks)],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log,
-                pass_fds=(wfd,), env=env, start_new_session=True,
-            )  # fmt: skip
+                [
+                    sys.executable,
+                    "-m",
+                    "optml.bench.worker",
+                    "--serve",
+                    str(wfd),
+                    str(self.max_tasks),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self.log,
+                pass_fds=(wfd,),
+                env=env,
+                start_new_session=True,
+            )
         finally:
             os.close(wfd)
         self._rfd = rfd
@@ -185,8 +200,14 @@ class WorkerProcess:
             pass
 
     # -- one task
-    def run(self, task: dict, limit: float, memory_limit_mb=None, stop=None,
-            setup_limit: float | None = None) -> dict:  # fmt: skip
+    def run(
+        self,
+        task: dict,
+        limit: float,
+        memory_limit_mb=None,
+        stop=None,
+        setup_limit: float | None = None,
+    ) -> dict:
         """Send one task and supervise it; returns the worker's row or a failure row.
 
         ``setup_limit`` bounds the data, build and warm-up phase; ``limit`` the solve, from
@@ -235,18 +256,31 @@ class WorkerProcess:
         if kind == "stopped":
             return {"status": "stopped", "task_time": elapsed}
         if kind == "memory":
-            return {**partial, "status": "out_of_memory", "task_time": elapsed,
-                    "peak_memory_mb": max(state["peak"], text),
-                    "message": f"resident memory {text:.0f} MB passed the limit of "
-                               f"{memory_limit_mb} MB; worker killed"}  # fmt: skip
+            return {
+                **partial,
+                "status": "out_of_memory",
+                "task_time": elapsed,
+                "peak_memory_mb": max(state["peak"], text),
+                "message": f"resident memory {text:.0f} MB passed the limit of "
+                f"{memory_limit_mb} MB; worker killed",
+            }
         if not solving:
-            msg = (f"data, build and warm-up took more than the setup limit of "
-                   f"{setup_limit:.3g} s; worker killed")  # fmt: skip
+            msg = (
+                f"data, build and warm-up took more than the setup limit of "
+                f"{setup_limit:.3g} s; worker killed"
+            )
         else:
-            msg = (f"no answer within the hard limit of {limit:.3g} s (time limit + margin); "
-                   f"worker killed")  # fmt: skip
-        return {**partial, "status": "killed", "task_time": elapsed,
-                "peak_memory_mb": state["peak"] or None, "message": msg}  # fmt: skip
+            msg = (
+                f"no answer within the hard limit of {limit:.3g} s (time limit + margin); "
+                f"worker killed"
+            )
+        return {
+            **partial,
+            "status": "killed",
+            "task_time": elapsed,
+            "peak_memory_mb": state["peak"] or None,
+            "message": msg,
+        }
 
     def _died(self, offset: int, t0: float) -> dict:
         try:

@@ -119,14 +119,19 @@ def summarize(df, shift: float = 1.0, time: str = "wall_time"):
     for lab, rs in sorted(by.items()):
         mine = {i: v for (i, lb), v in inst.items() if lb == lab}
         gaps = [g for _, _, g in mine.values() if math.isfinite(g)]
-        out.append({
-            "backend": rs[0].get("backend"), "solver": rs[0].get("solver"), "tasks": len(rs),
-            "instances": len(mine), "solved": sum(ok for ok, _, _ in mine.values()),
-            "failed": sum(r.get("status") in FAILED for r in rs),
-            "sgm_time": shifted_geometric_mean((t for _, t, _ in mine.values()), shift),
-            "mean_gap": sum(gaps) / len(gaps) if gaps else math.nan,
-            "fastest": sum(1 for i, (ok, t, _) in mine.items() if ok and t <= best[i]),
-        })  # fmt: skip
+        out.append(
+            {
+                "backend": rs[0].get("backend"),
+                "solver": rs[0].get("solver"),
+                "tasks": len(rs),
+                "instances": len(mine),
+                "solved": sum(ok for ok, _, _ in mine.values()),
+                "failed": sum(r.get("status") in FAILED for r in rs),
+                "sgm_time": shifted_geometric_mean((t for _, t, _ in mine.values()), shift),
+                "mean_gap": sum(gaps) / len(gaps) if gaps else math.nan,
+                "fastest": sum(1 for i, (ok, t, _) in mine.items() if ok and t <= best[i]),
+            }
+        )
     return _frame(out)
 
 
@@ -244,9 +249,13 @@ def time_vs_size(df, size: str = "p", ax=None, time: str = "wall_time"):
             "o",
             color=line.get_color(),
         )
-        ax.plot([x for x, ok in zip(xs, allok, strict=True) if not ok],
-                [y for y, ok in zip(ys, allok, strict=True) if not ok], "o", mfc="none",
-                color=line.get_color())  # fmt: skip
+        ax.plot(
+            [x for x, ok in zip(xs, allok, strict=True) if not ok],
+            [y for y, ok in zip(ys, allok, strict=True) if not ok],
+            "o",
+            mfc="none",
+            color=line.get_color(),
+        )
     ax.set_yscale("log")
     ax.set_xlabel(size)
     ax.set_ylabel(f"{time} (s), unsolved at the time limit")

@@ -83,9 +83,23 @@ def machine_info() -> dict:
                     break
     except OSError:  # pragma: no cover - not Linux
         info["cpu_model"] = platform.processor()
-    for pkg in ("optml-models", "numpy", "scipy", "cvxpy", "pyomo", "highspy", "pyscipopt",
-                "clarabel", "osqp", "scs", "gurobipy", "cplex", "xpress", "dask",
-                "distributed"):  # fmt: skip
+    for pkg in (
+        "optml-models",
+        "numpy",
+        "scipy",
+        "cvxpy",
+        "pyomo",
+        "highspy",
+        "pyscipopt",
+        "clarabel",
+        "osqp",
+        "scs",
+        "gurobipy",
+        "cplex",
+        "xpress",
+        "dask",
+        "distributed",
+    ):
         try:
             info[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
@@ -94,9 +108,22 @@ def machine_info() -> dict:
 
 
 def _base_row(task: dict) -> dict:
-    row = {k: task.get(k) for k in ("key", "instance", "model", "data", "seed", "repeat",
-                                     "backend", "solver", "threads", "time_limit",
-                                     "mip_gap")}  # fmt: skip
+    row = {
+        k: task.get(k)
+        for k in (
+            "key",
+            "instance",
+            "model",
+            "data",
+            "seed",
+            "repeat",
+            "backend",
+            "solver",
+            "threads",
+            "time_limit",
+            "mip_gap",
+        )
+    }
     row["params"] = json.dumps(task.get("params", {}), sort_keys=True, default=str)
     row["data_params"] = json.dumps(task.get("data_params", {}), sort_keys=True, default=str)
     return row
@@ -113,8 +140,9 @@ def run_task(task: dict, pool: WorkerPool | None = None, stop=None) -> dict | No
     pool = pool or _local_pool()
     limit = float(task["time_limit"]) + float(task.get("margin", 10.0))
     t0 = time.monotonic()
-    w, failed = pool.acquire(task.get("threads") or 1, task.get("pythonpath") or (),
-                             task.get("preload") or ())  # fmt: skip
+    w, failed = pool.acquire(
+        task.get("threads") or 1, task.get("pythonpath") or (), task.get("preload") or ()
+    )
     if failed is not None:
         out = failed
     else:
@@ -161,10 +189,17 @@ _BACKEND_MODULES = {
 
 
 def run_tasks(
-    tasks: list[Task], store: Store, workers: int = 1, scheduler=None, resume: bool = False,
-    progress: bool = True, max_tasks_per_worker: int = DEFAULT_MAX_TASKS, pythonpath=None,
-    settings: dict | None = None, retry=(),
-) -> list[dict]:  # fmt: skip
+    tasks: list[Task],
+    store: Store,
+    workers: int = 1,
+    scheduler=None,
+    resume: bool = False,
+    progress: bool = True,
+    max_tasks_per_worker: int = DEFAULT_MAX_TASKS,
+    pythonpath=None,
+    settings: dict | None = None,
+    retry=(),
+) -> list[dict]:
     """Run tasks (skipping finished ones when ``resume``) and store each row as it ends.
 
     Parameters
@@ -190,10 +225,16 @@ def run_tasks(
     info = machine_info()
     store.set_meta(info)
     store.log_run(
-        {"tasks": len(tasks), "to_run": len(todo), "workers": workers,
-         "scheduler": scheduler, "max_tasks_per_worker": max_tasks_per_worker,
-         **(settings or {})}, info,
-    )  # fmt: skip
+        {
+            "tasks": len(tasks),
+            "to_run": len(todo),
+            "workers": workers,
+            "scheduler": scheduler,
+            "max_tasks_per_worker": max_tasks_per_worker,
+            **(settings or {}),
+        },
+        info,
+    )
     dicts = _task_dicts(todo, worker_path() if pythonpath is None else pythonpath)
     bar = _Progress(len(dicts), enabled=progress)
     rows: list[dict] = []
@@ -242,14 +283,19 @@ def _run_dask(dicts, store, workers, scheduler, bar, rows):
         ) from exc
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(1, int(workers)), threads_per_worker=1,
-                               processes=True, dashboard_address=None)  # fmt: skip
+        cluster = LocalCluster(
+            n_workers=max(1, int(workers)),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
         client = Client(cluster)
     else:
         client = Client(scheduler)
     try:
-        futs = [client.submit(run_task, d, pure=False, key=f"optml-bench-{d['key']}")
-                for d in dicts]  # fmt: skip
+        futs = [
+            client.submit(run_task, d, pure=False, key=f"optml-bench-{d['key']}") for d in dicts
+        ]
         for f in dask_completed(futs):
             row = f.result()
             store.add(row)
@@ -292,9 +338,15 @@ class _Progress:
 
 
 def run_suite(
-    suite, out, workers: int = 1, scheduler=None, resume: bool = False, progress: bool = True,
-    max_tasks_per_worker: int = DEFAULT_MAX_TASKS, retry=(),
-):  # fmt: skip
+    suite,
+    out,
+    workers: int = 1,
+    scheduler=None,
+    resume: bool = False,
+    progress: bool = True,
+    max_tasks_per_worker: int = DEFAULT_MAX_TASKS,
+    retry=(),
+):
     """Run a suite (path, TOML text or dict) into ``out/results.sqlite``; return all rows.
 
     The solvers are checked before any work: an unknown solver or backend raises
@@ -309,7 +361,16 @@ def run_suite(
     path = worker_path(extra)
     check_solvers(spec, path)
     store = Store(Path(out) / "results.sqlite")
-    run_tasks(expand(spec), store, workers=workers, scheduler=scheduler, resume=resume,
-              progress=progress, max_tasks_per_worker=max_tasks_per_worker, pythonpath=path,
-              settings={"suite": spec.get("name")}, retry=retry)  # fmt: skip
+    run_tasks(
+        expand(spec),
+        store,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        progress=progress,
+        max_tasks_per_worker=max_tasks_per_worker,
+        pythonpath=path,
+        settings={"suite": spec.get("name")},
+        retry=retry,
+    )
     return store.rows()

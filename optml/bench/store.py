@@ -21,16 +21,57 @@ from pathlib import Path
 
 #: the row schema, in order
 COLUMNS = [
-    "key", "instance", "model", "params", "data", "data_params", "seed", "repeat", "n", "p",
-    "backend", "solver", "solver_version", "threads", "time_limit", "mip_gap", "status",
-    "objective", "bound", "gap", "build_time", "solve_time", "wall_time", "warm_up_time",
-    "task_time", "peak_memory_mb", "objective_check", "max_violation", "verified",
-    "problem_class", "program_hash", "worker_pid", "finished_at", "message",
-]  # fmt: skip
+    "key",
+    "instance",
+    "model",
+    "params",
+    "data",
+    "data_params",
+    "seed",
+    "repeat",
+    "n",
+    "p",
+    "backend",
+    "solver",
+    "solver_version",
+    "threads",
+    "time_limit",
+    "mip_gap",
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "build_time",
+    "solve_time",
+    "wall_time",
+    "warm_up_time",
+    "task_time",
+    "peak_memory_mb",
+    "objective_check",
+    "max_violation",
+    "verified",
+    "problem_class",
+    "program_hash",
+    "worker_pid",
+    "finished_at",
+    "message",
+]
 
-_FLOATS = {"objective", "bound", "gap", "build_time", "solve_time", "wall_time", "warm_up_time",
-           "task_time", "peak_memory_mb", "objective_check", "max_violation", "time_limit",
-           "mip_gap"}  # fmt: skip
+_FLOATS = {
+    "objective",
+    "bound",
+    "gap",
+    "build_time",
+    "solve_time",
+    "wall_time",
+    "warm_up_time",
+    "task_time",
+    "peak_memory_mb",
+    "objective_check",
+    "max_violation",
+    "time_limit",
+    "mip_gap",
+}
 
 
 class Store:
@@ -58,8 +99,11 @@ class Store:
     def done_keys(self, skip_statuses=()) -> set[str]:
         """Keys of the tasks already recorded (except those with ``skip_statuses``)."""
         with self._connect() as con:
-            return {k for k, st in con.execute("SELECT key, status FROM results")
-                    if st not in skip_statuses}  # fmt: skip
+            return {
+                k
+                for k, st in con.execute("SELECT key, status FROM results")
+                if st not in skip_statuses
+            }
 
     def add(self, row: dict) -> None:
         """Write one row and commit it (a row with a known key replaces the old one)."""
@@ -83,9 +127,15 @@ class Store:
     def log_run(self, settings: dict, machine: dict) -> None:
         """Append this run (start time, settings, machine) to ``meta['runs']``."""
         runs = self.meta().get("runs", [])
-        runs.append({"started_at": time.strftime("%Y-%m-%dT%H:%M:%S"), **settings,
-                     "machine": {k: machine.get(k) for k in ("node", "cpu_model", "cpus",
-                                                             "load_average")}})  # fmt: skip
+        runs.append(
+            {
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                **settings,
+                "machine": {
+                    k: machine.get(k) for k in ("node", "cpu_model", "cpus", "load_average")
+                },
+            }
+        )
         self.set_meta({"runs": runs})
 
     def rows(self) -> list[dict]:

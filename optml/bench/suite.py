@@ -64,11 +64,20 @@ MODELS = {
     "kmedoids": "optml.clustering:KMedoids",
 }
 
-_TOP_KEYS = {"name": str, "time_limit": (int, float), "repeats": int, "threads": int,
-             "plugins": list, "solvers": list, "models": list, "data": list,
-             "memory_limit_mb": (int, float), "margin": (int, float),
-             "setup_limit": (int, float),
-             "mip_gap": (int, float)}  # fmt: skip
+_TOP_KEYS = {
+    "name": str,
+    "time_limit": (int, float),
+    "repeats": int,
+    "threads": int,
+    "plugins": list,
+    "solvers": list,
+    "models": list,
+    "data": list,
+    "memory_limit_mb": (int, float),
+    "margin": (int, float),
+    "setup_limit": (int, float),
+    "mip_gap": (int, float),
+}
 _ENTRY_KEYS = {
     "models": {"name", "params"},
     "data": {"name", "params", "seeds"},
@@ -278,8 +287,12 @@ def _validate(spec: dict) -> None:
                 raise _err(f"{key}[{i}] must be a table, got {entry!r}", key, i)
             for k in entry:
                 if k not in _ENTRY_KEYS[key]:
-                    raise _err(f"unknown key {k!r} in {key}[{i}]; allowed: "
-                               f"{sorted(_ENTRY_KEYS[key])}", key, i, k)  # fmt: skip
+                    raise _err(
+                        f"unknown key {k!r} in {key}[{i}]; allowed: {sorted(_ENTRY_KEYS[key])}",
+                        key,
+                        i,
+                        k,
+                    )
     for key, kind in _TOP_KEYS.items():
         if key in spec and not isinstance(spec[key], kind) or isinstance(spec.get(key), bool):
             raise _err(f"key {key!r} must be of type {_kind(kind)}, got {spec[key]!r}", key)
@@ -291,22 +304,25 @@ def _validate(spec: dict) -> None:
     if "mip_gap" in spec and not 0 <= spec["mip_gap"] < 1:
         raise _err(f"key 'mip_gap' must be in [0, 1), got {spec['mip_gap']!r}", "mip_gap")
     if not all(isinstance(m, str) for m in spec.get("plugins", [])):
-        raise _err(f"key 'plugins' must be a list of module names, got {spec['plugins']!r}",
-                   "plugins")  # fmt: skip
+        raise _err(
+            f"key 'plugins' must be a list of module names, got {spec['plugins']!r}", "plugins"
+        )
     for key in ("models", "data"):
         for i, m in enumerate(spec[key]):
             if not isinstance(m.get("name"), str):
                 raise _err(f"{key}[{i}] needs a string 'name'", key, i, "name")
             if not isinstance(m.get("params", {}), dict):
-                raise _err(f"{key}[{i}].params must be a table, got {m['params']!r}",
-                           key, i, "params")  # fmt: skip
+                raise _err(
+                    f"{key}[{i}].params must be a table, got {m['params']!r}", key, i, "params"
+                )
     for i, d in enumerate(spec["data"]):
         seeds = d.get("seeds", [None])
         if not isinstance(seeds, list) or not all(
             s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in seeds
         ):
-            raise _err(f"data[{i}].seeds must be a list of integers, got {seeds!r}",
-                       "data", i, "seeds")  # fmt: skip
+            raise _err(
+                f"data[{i}].seeds must be a list of integers, got {seeds!r}", "data", i, "seeds"
+            )
     for i, s in enumerate(spec["solvers"]):
         if not ({"backend", "solver"} & set(s)):
             raise _err(f"solvers[{i}] needs 'backend' and/or 'solver'", "solvers", i)
@@ -325,7 +341,8 @@ def _kind(kind) -> str:
 def check_solvers(spec, pythonpath=()) -> None:
     """Import the suite's plugins and check every backend/solver name and model; raise
     :class:`SuiteError` listing the installed solvers for an unknown one."""
-    from optml.backends import _BACKEND_MODULES, _REGISTRY, available, get_backend
+    from optml.backends import available
+    from optml.backends import backends as all_backends
 
     suite = load_suite(spec)
     added = [p for p in pythonpath if p not in sys.path]
@@ -335,8 +352,9 @@ def check_solvers(spec, pythonpath=()) -> None:
             try:
                 importlib.import_module(mod)
             except Exception as exc:
-                raise _with_line(suite, _err(f"plugin {mod!r} cannot be imported: {exc}",
-                                             "plugins")) from None  # fmt: skip
+                raise _with_line(
+                    suite, _err(f"plugin {mod!r} cannot be imported: {exc}", "plugins")
+                ) from None
         for i, m in enumerate(suite["models"]):
             try:
                 resolve_model(m["name"])
@@ -345,30 +363,43 @@ def check_solvers(spec, pythonpath=()) -> None:
     finally:
         for p in added:
             sys.path.remove(p)
-    backends = sorted(set(_BACKEND_MODULES) | set(_REGISTRY))
-    installed = {r["solver"] for r in available()}
-    for name, b in list(_REGISTRY.items()):  # plug-in backends registered by the plugins
-        if name not in _BACKEND_MODULES and b.is_available():
-            installed |= {s for s, sp in b.solvers.items() if sp.is_available()}
-    installed = sorted(installed)
-    known = set()
-    for b in backends:
-        try:
-            known |= set(get_backend(b).solvers)
-        except Exception:
-            continue
+    loaded = all_backends()  # built-in ones and plug-ins registered by the plugins
+    backends = sorted(b.name for b in loaded)
+    installed = sorted({r["solver"] for r in available(refresh=True) if not r["kinds"]})
+    known = {s for b in loaded for s in b.solvers}
     for i, s in enumerate(suite["solvers"]):
         b, name = s.get("backend", "auto"), s.get("solver")
         if b != "auto" and b not in backends:
-            raise _with_line(suite, _err(f"solvers[{i}]: unknown backend {b!r}; known backends: "
-                                         f"{backends} or 'auto'", "solvers", i, "backend"))  # fmt: skip
+            raise _with_line(
+                suite,
+                _err(
+                    f"solvers[{i}]: unknown backend {b!r}; known backends: {backends} or 'auto'",
+                    "solvers",
+                    i,
+                    "backend",
+                ),
+            )
         if name is not None and name.lower() not in known | set(installed):
-            raise _with_line(suite, _err(f"solvers[{i}]: unknown solver {name!r}; installed "
-                                         f"solvers: {installed}", "solvers", i, "solver"))  # fmt: skip
+            raise _with_line(
+                suite,
+                _err(
+                    f"solvers[{i}]: unknown solver {name!r}; installed solvers: {installed}",
+                    "solvers",
+                    i,
+                    "solver",
+                ),
+            )
         if name is not None and name.lower() not in installed:
-            raise _with_line(suite, _err(f"solvers[{i}]: solver {name!r} is not installed; "
-                                         f"installed solvers: {installed}", "solvers", i,
-                                         "solver"))  # fmt: skip
+            raise _with_line(
+                suite,
+                _err(
+                    f"solvers[{i}]: solver {name!r} is not installed; "
+                    f"installed solvers: {installed}",
+                    "solvers",
+                    i,
+                    "solver",
+                ),
+            )
 
 
 def _grid(params: dict) -> list[dict]:
@@ -382,10 +413,14 @@ def expand(spec) -> list[Task]:
     spec = load_suite(spec)
     tl = float(spec.get("time_limit", 60))
     common = dict(
-        time_limit=tl, threads=int(spec.get("threads", 1)), mip_gap=spec.get("mip_gap"),
-        plugins=list(spec.get("plugins", [])), memory_limit_mb=spec.get("memory_limit_mb"),
-        margin=float(spec.get("margin", 10.0)), setup_limit=spec.get("setup_limit"),
-    )  # fmt: skip
+        time_limit=tl,
+        threads=int(spec.get("threads", 1)),
+        mip_gap=spec.get("mip_gap"),
+        plugins=list(spec.get("plugins", [])),
+        memory_limit_mb=spec.get("memory_limit_mb"),
+        margin=float(spec.get("margin", 10.0)),
+        setup_limit=spec.get("setup_limit"),
+    )
     tasks = []
     for m in spec["models"]:
         for mp in _grid(m.get("params", {})):
@@ -394,12 +429,20 @@ def expand(spec) -> list[Task]:
                     for seed in d.get("seeds", [None]):
                         for s in spec["solvers"]:
                             for r in range(int(spec.get("repeats", 1))):
-                                tasks.append(Task(
-                                    model=m["name"], params=mp, data=d["name"], data_params=dp,
-                                    seed=seed, backend=s.get("backend", "auto"),
-                                    solver=s.get("solver"), repeat=r,
-                                    options=dict(s.get("options", {})), **common,
-                                ))  # fmt: skip
+                                tasks.append(
+                                    Task(
+                                        model=m["name"],
+                                        params=mp,
+                                        data=d["name"],
+                                        data_params=dp,
+                                        seed=seed,
+                                        backend=s.get("backend", "auto"),
+                                        solver=s.get("solver"),
+                                        repeat=r,
+                                        options=dict(s.get("options", {})),
+                                        **common,
+                                    )
+                                )
     return tasks
 
 

@@ -158,9 +158,17 @@ def run(task: dict, report=None) -> dict:
         mip_gap = 1e-4
     phash = program_hash(program)
     if report is not None:
-        report({"n": n, "p": p, "problem_class": pclass, "program_hash": phash,
-                "build_time": model_time + lower_time, "mip_gap": mip_gap,
-                "worker_pid": os.getpid()})  # fmt: skip
+        report(
+            {
+                "n": n,
+                "p": p,
+                "problem_class": pclass,
+                "program_hash": phash,
+                "build_time": model_time + lower_time,
+                "mip_gap": mip_gap,
+                "worker_pid": os.getpid(),
+            }
+        )
     warm = _warm_up(task["backend"], task["solver"], pclass, options)
     if report is not None:  # the hard limit of the solve starts now
         report({"warm_up_time": warm, "phase": "solve"})
@@ -168,9 +176,12 @@ def run(task: dict, report=None) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = program.solve(
-            backend=task["backend"], solver=task["solver"], time_limit=task["time_limit"],
-            mip_gap=mip_gap, **options,
-        )  # fmt: skip
+            backend=task["backend"],
+            solver=task["solver"],
+            time_limit=task["time_limit"],
+            mip_gap=mip_gap,
+            **options,
+        )
     wall = time.perf_counter() - t0
     message = res.message
     for w in caught:

@@ -89,121 +89,6 @@ class CanonicalForm:
         v = 0.5 * x @ (self.P @ x) + self.q @ x + self.c0
         return float(self.sense * v)
 
-    def sos1_as_bigm(self) -> CanonicalForm:
-        """Equivalent form with every SOS1 set written with binaries and big-M rows.
-
-        Needs finite bounds on the SOS1 columns; raises :class:`ModelingError` otherwise.
-        """
-        if not self.sos1:
-            return self
-        rows, cols, vals, rlb, rub = [], [], [], [], []
-        n, m = self.n, self.m
-        lb, ub, integer = list(self.lb), list(self.ub), list(self.integer)
-        for cset, _ in self.sos1:
-            if not (np.isfinite(self.lb[cset]).all() and np.isfinite(self.ub[cset]).all()):
-                raise ModelingError(
-                    "SOS1 set has an unbounded variable; this solver path needs big-M rows, so "
-                    "give the variables finite lb/ub or use a solver with native SOS1 (scip)"
-                )
-            zs = np.arange(n, n + len(cset))
-            n += len(cset)
-            lb += [0.0] * len(cset)
-            ub += [1.0] * len(cset)
-            integer += [True] * len(cset)
-            for j, z in zip(cset, zs, strict=True):  # lb_j z <= x_j <= ub_j z
-                rows += [m, m, m + 1, m + 1]
-                cols += [j, z, j, z]
-                vals += [1.0, -self.ub[j], 1.0, -self.lb[j]]
-                rlb += [-np.inf, 0.0]
-                rub += [0.0, np.inf]
-                m += 2
-            rows += [m] * len(zs)
-            cols += list(zs)
-            vals += [1.0] * len(zs)
-            rlb.append(-np.inf)
-            rub.append(1.0)
-            m += 1
-        extra = sp.csr_matrix((vals, (np.array(rows) - self.m, cols)), shape=(m - self.m, n))
-        A = sp.vstack([_pad(self.A, n), extra]).tocsr()
-        k = n - self.n
-        return CanonicalForm(
-            n=n,
-            lb=np.array(lb),
-            ub=np.array(ub),
-            integer=np.array(integer, dtype=bool),
-            A=A,
-            row_lb=np.concatenate([self.row_lb, rlb]),
-            row_ub=np.concatenate([self.row_ub, rub]),
-            q=np.concatenate([self.q, np.zeros(k)]),
-            P=sp.block_diag([self.P, sp.csc_matrix((k, k))]).tocsc(),
-            c0=self.c0,
-            sense=self.sense,
-            soc=[(_pad(G, n), h) for G, h in self.soc],
-            exp=[(_pad(G, n), h) for G, h in self.exp],
-            psd=self.psd,
-            sos1=[],
-            blocks=self.blocks,
-            row_blocks=self.row_blocks,
-            x0=None if self.x0 is None else np.concatenate([self.x0, np.full(k, np.nan)]),
-        )
-
-
-def separable_quadratic(canon: CanonicalForm) -> CanonicalForm:
-    """Equivalent form whose ``P`` is diagonal (``x^T P x = ||F^T x||^2`` with new columns).
-
-    The coupled block ``P_CC = F F^T`` (eigen-decomposition, positive part) is replaced by
-    free columns ``u = F^T x_C`` and ``0.5 ||u||^2``: the Cholesky form with which SCIP
-    proves optimality (SOLVERS.md). New columns and rows go after the user's.
-    """
-    P = sp.csr_matrix(canon.P)
-    off = sp.triu(P, k=1)
-    if off.nnz == 0:
-        return canon
-    off = off.tocoo()
-    C = np.unique(np.concatenate([off.row, off.col]))
-    block = P[C][:, C].toarray()
-    w, U = np.linalg.eigh((block + block.T) / 2)
-    keep = w > 1e-12 * max(1.0, w.max(initial=0.0))
-    F = U[:, keep] * np.sqrt(w[keep])  # P_CC = F F^T
-    k = F.shape[1]
-    n = canon.n
-    Pd = P.copy().tolil()
-    Pd[np.ix_(C, C)] = 0.0
-    Pd = sp.block_diag([Pd.tocsc(), sp.identity(k)]).tocsc()
-    link = sp.hstack([_cols(-F.T, C, n), sp.identity(k)]).tocsr()  # u - F^T x_C = 0
-    return CanonicalForm(
-        n=n + k,
-        lb=np.concatenate([canon.lb, np.full(k, -np.inf)]),
-        ub=np.concatenate([canon.ub, np.full(k, np.inf)]),
-        integer=np.concatenate([canon.integer, np.zeros(k, bool)]),
-        A=sp.vstack([_pad(canon.A, n + k), link]).tocsr(),
-        row_lb=np.concatenate([canon.row_lb, np.zeros(k)]),
-        row_ub=np.concatenate([canon.row_ub, np.zeros(k)]),
-        q=np.concatenate([canon.q, np.zeros(k)]),
-        P=Pd,
-        c0=canon.c0,
-        sense=canon.sense,
-        soc=[(_pad(G, n + k), h) for G, h in canon.soc],
-        exp=[(_pad(G, n + k), h) for G, h in canon.exp],
-        psd=canon.psd,
-        sos1=canon.sos1,
-        blocks=canon.blocks,
-        row_blocks=canon.row_blocks,
-        x0=None if canon.x0 is None else np.concatenate([canon.x0, np.full(k, np.nan)]),
-    )
-
-
-def _cols(M: np.ndarray, cols: np.ndarray, n: int) -> sp.csr_matrix:
-    """A dense (r x len(cols)) block placed at columns ``cols`` of an (r x n) sparse matrix."""
-    r = M.shape[0]
-    rows = np.repeat(np.arange(r), cols.size)
-    return sp.csr_matrix((M.ravel(), (rows, np.tile(cols, r))), shape=(r, n))
-
-
-def _pad(M, n):
-    M = sp.csr_matrix(M)
-    return sp.csr_matrix((M.data, M.indices, M.indptr), shape=(M.shape[0], n))
-
 
 class _Lowering:
     def __init__(self, quad: str):
@@ -471,10 +356,24 @@ def lower(program, quad: str = "auto") -> CanonicalForm:
     sos1 = [(offsets[e_var.id] + idx, w) for e_var, idx, w in (s.columns() for s in program.sos1)]
     blocks = {v.name: (offsets[v.id], v.shape) for v in program.variables.values()}
     return CanonicalForm(
-        n=n, lb=lb, ub=ub, integer=integer.astype(bool), A=A, row_lb=row_lb, row_ub=row_ub,
-        q=q, P=P, c0=c0, sense=sense, soc=soc, exp=exp, psd=psd, sos1=sos1, blocks=blocks,
+        n=n,
+        lb=lb,
+        ub=ub,
+        integer=integer.astype(bool),
+        A=A,
+        row_lb=row_lb,
+        row_ub=row_ub,
+        q=q,
+        P=P,
+        c0=c0,
+        sense=sense,
+        soc=soc,
+        exp=exp,
+        psd=psd,
+        sos1=sos1,
+        blocks=blocks,
         row_blocks=row_blocks,
-    )  # fmt: skip
+    )
 
 
 def _check_known(program, L, offsets):

@@ -111,8 +111,11 @@ def _num(v: float) -> str:
 
 
 def _check(canon) -> None:
-    kinds = [k for k, v in (("second-order", canon.soc), ("exponential", canon.exp),
-                            ("PSD", canon.psd)) if v]  # fmt: skip
+    kinds = [
+        k
+        for k, v in (("second-order", canon.soc), ("exponential", canon.exp), ("PSD", canon.psd))
+        if v
+    ]
     if kinds:
         raise UnsupportedProblemError(
             f"the program has {' and '.join(kinds)} cone constraints, which MPS/LP files cannot "
@@ -144,7 +147,7 @@ def to_mps(canon, name: str = "program") -> str:
     kind = np.where(
         lo == hi,
         "E",
-        np.where(np.isinf(lo) & np.isinf(hi), "N", np.where(np.isinf(lo), "L", "G")),  # fmt: skip
+        np.where(np.isinf(lo) & np.isinf(hi), "N", np.where(np.isinf(lo), "L", "G")),
     )
     keep = kind != "N"  # free rows constrain nothing: left out
     out += [f" {k}  {rn[i]}" for i, k in enumerate(kind.tolist()) if keep[i]]
@@ -189,14 +192,16 @@ def to_mps(canon, name: str = "program") -> str:
         out.append("SOS")
         for k, (cols, w) in enumerate(canon.sos1):
             out.append(f" S1 SOS  sos{k}  1")
-            out += [f"    {cn[j]}  {_num(wt)}" for j, wt in zip(cols.tolist(), w.tolist(),
-                                                              strict=True)]  # fmt: skip
+            out += [
+                f"    {cn[j]}  {_num(wt)}" for j, wt in zip(cols.tolist(), w.tolist(), strict=True)
+            ]
     if P.nnz and np.abs(P.data).max() > 0:
         out.append("QUADOBJ")
         L = sp.tril(P, format="coo")
         order = np.lexsort((L.row, L.col))
-        for r, c, v in zip(L.row[order].tolist(), L.col[order].tolist(),
-                           L.data[order].tolist(), strict=True):  # fmt: skip
+        for r, c, v in zip(
+            L.row[order].tolist(), L.col[order].tolist(), L.data[order].tolist(), strict=True
+        ):
             if v != 0:
                 out.append(f"    {cn[c]}  {cn[r]}  {_num(v)}")
     out.append("ENDATA")
@@ -213,7 +218,7 @@ def _mps_bounds(canon, cn) -> list[str]:
             canon.integer.tolist(),
             binary.tolist(),
             strict=True,
-        )  # fmt: skip
+        )
     ):
         c = cn[j]
         if b and lb == 0 and ub == 1:
@@ -325,8 +330,9 @@ def to_lp(canon, name: str = "program") -> str:
     if canon.sos1:
         out.append("SOS")
         for k, (cols, w) in enumerate(canon.sos1):
-            items = " ".join(f"{cn[j]}:{_num(wt)}" for j, wt in zip(cols.tolist(), w.tolist(),
-                                                                    strict=True))  # fmt: skip
+            items = " ".join(
+                f"{cn[j]}:{_num(wt)}" for j, wt in zip(cols.tolist(), w.tolist(), strict=True)
+            )
             out.append(f" sos{k}: S1:: {items}")
     out.append("End")
     return "\n".join(out) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -115,6 +114,9 @@ class Program:
         self.sense = "min"
         self.warm_start: dict[str, np.ndarray] = {}
         self.latex_names: dict[str, str] = {}
+        #: what a formulation attaches for the estimator that unpacks the solution (handles of
+        #: layers, class blocks, ...); not part of the mathematics
+        self.metadata: dict[str, Any] = {}
         self._canon_cache = None
 
     # ---------------------------------------------------------------- building
@@ -150,8 +152,10 @@ class Program:
     def add(self, constraint, name: str | None = None):
         """Add a constraint (or a list of them); returns it."""
         if isinstance(constraint, list | tuple):
-            return [self.add(c, name=None if name is None else f"{name}[{i}]")
-                    for i, c in enumerate(constraint)]  # fmt: skip
+            return [
+                self.add(c, name=None if name is None else f"{name}[{i}]")
+                for i, c in enumerate(constraint)
+            ]
         if isinstance(constraint, bool | np.bool_):
             raise ModelingError(
                 "got a plain boolean instead of a constraint: compare an optml expression, "
@@ -221,11 +225,46 @@ class Program:
         self._touch()
 
     def set_warm_start(self, values: dict[str, Any]) -> None:
-        """Give a starting point (variable name -> array); solvers that can use it will."""
-        for k, v in values.items():
+        """Give default starting values (variable name -> array) for later solves.
+
+        Values given to :meth:`solve` (``warm_start=``) take precedence for that solve. Starting
+        values are never part of the lowered program: they travel with each solve.
+        """
+        self.warm_start.update(self.check_start(values))
+
+    def check_start(self, values: dict[str, Any] | None) -> dict[str, np.ndarray]:
+        """Starting values checked against the variables: known names, right sizes, no NaN."""
+        out = {}
+        for k, v in (values or {}).items():
             if k not in self.variables:
-                raise ModelingError(f"warm start for unknown variable {k!r}")
-            self.warm_start[k] = np.asarray(v, dtype=float).reshape(self.variables[k].shape)
+                raise ModelingError(
+                    f"warm start for unknown variable {k!r}; variables: {sorted(self.variables)}"
+                )
+            var = self.variables[k]
+            a = np.asarray(v, dtype=float)
+            if a.size != var.size:
+                raise ValueError(
+                    f"warm start for {k!r} has {a.size} entries (shape {a.shape}), but the "
+                    f"variable has shape {var.shape}; give one value per entry"
+                )
+            out[k] = a.reshape(var.shape)
+        return out
+
+    def start_vector(self, canon, values: dict[str, Any] | None = None):
+        """The column vector of starting values for ``canon`` (NaN where none), or None.
+
+        Merges the program's default starting values (:meth:`set_warm_start`) with
+        ``values`` given for one solve.
+        """
+        merged = dict(self.warm_start)
+        merged.update(self.check_start(values))
+        if not merged:
+            return None
+        x0 = np.full(canon.n, np.nan)
+        for k, val in merged.items():
+            s, sh = canon.blocks[k]
+            x0[s : s + int(np.prod(sh))] = np.asarray(val, dtype=float).ravel()
+        return x0
 
     def fix(self, var: Variable, value) -> LinearConstraint:
         """Fix a variable (or slice) to a value by an equality constraint."""
@@ -256,18 +295,7 @@ class Program:
         if self._canon_cache is None or self._canon_cache[0] != key:
             canon = lower(self, quad=quad)
             self._canon_cache = (key, canon)
-        canon = self._canon_cache[1]
-        canon.x0 = self._x0(canon)
-        return canon
-
-    def _x0(self, canon):
-        if not self.warm_start:
-            return None
-        x0 = np.full(canon.n, np.nan)
-        for k, val in self.warm_start.items():
-            s, sh = canon.blocks[k]
-            x0[s : s + int(np.prod(sh))] = val.ravel()
-        return x0
+        return self._canon_cache[1]
 
     @property
     def problem_class(self) -> str:
@@ -321,21 +349,25 @@ class Program:
     ):
         """Solve with the chosen backend / solver and check the answer with numpy.
 
-        Returns a :class:`~optml.program.result.Result`; an infeasible or time-limited solve
-        is a status, not an exception. An unknown, uninstalled or unsuitable solver raises
-        :class:`~optml.exceptions.SolverNotAvailableError` before any work.
+        A convenience for :func:`optml.solve.solve` with
+        :class:`~optml.program.settings.SolveSettings` built from these arguments (``threads``
+        and ``seed`` in ``solver_options`` are settings; every other key is a raw option of the
+        solver). Returns a :class:`~optml.program.result.Result`; an infeasible or
+        time-limited solve is a status, not an exception. An unknown, uninstalled or
+        unsuitable solver raises :class:`~optml.exceptions.SolverNotAvailableError` before
+        any work.
         """
-        from optml.backends import solve_program
+        from optml.program.settings import SolveSettings
+        from optml.solve import solve
 
-        if warm_start:
-            self.set_warm_start(warm_start)
-        t0 = time.perf_counter()
-        canon = self.canonical()
-        build = time.perf_counter() - t0
-        return solve_program(
-            self, canon, backend=backend, solver=solver, time_limit=time_limit,
-            mip_gap=mip_gap, verbose=verbose, build_time=build, options=solver_options,
-        )  # fmt: skip
+        settings = SolveSettings.from_params(
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            verbose=verbose,
+            solver_options=solver_options,
+            warm_start=warm_start,
+        )
+        return solve(self, backend=backend, solver=solver, settings=settings)
 
     # ----------------------------------------------------------------- display
     def summary(self) -> str:

@@ -18,12 +18,22 @@ class Result:
     ----------
     status : {"optimal", "time_limit", "infeasible", "unbounded", "error"}
     objective : float
-        Objective value of the returned point, as reported by the solver (user's sense).
+        Objective value of the returned point, recomputed with numpy (user's sense, the
+        program's own units: what ``program.evaluate(values)`` returns).
     bound : float
-        Best proven bound on the optimum (dual bound). For a convex program it is computed by
-        optml from the solver's duals (a Lagrangian bound), not taken on trust.
+        Best proven bound on the optimum (dual bound), in the same units. For a convex program
+        it is computed by optml from the solver's duals (a Lagrangian bound), not taken on
+        trust; a bound beyond the objective is discarded, never clipped.
     gap : float
-        Relative gap ``|objective - bound| / max(1, |objective|)``; ``inf`` without a bound.
+        Relative gap ``|objective - bound| / max(1, |objective|)`` from the checked objective;
+        ``inf`` without a bound.
+    solver_objective : float
+        The solver's own claim of the objective (``nan`` when it reported none).
+    model_objective, model_bound : float
+        Objective and bound in the units the estimator documents (e.g. scikit-learn's scale of
+        a regression loss), where they differ from the program's; ``nan`` otherwise.
+    stats : dict
+        Counts of the solve (iterations, nodes, rounds, cuts, columns), where reported.
     values : dict
         Variable name -> numpy array.
     objective_check, max_violation : float
@@ -48,6 +58,10 @@ class Result:
     max_violation: float = float("nan")
     kkt_residual: float = float("nan")
     verified: bool = False
+    solver_objective: float = float("nan")
+    model_objective: float = float("nan")
+    model_bound: float = float("nan")
+    stats: dict = field(default_factory=dict)
     message: str = ""
     solver_version: str = ""
     raw: Any = None
@@ -62,6 +76,13 @@ class Result:
         state = dict(self.__dict__)
         state["raw"] = None
         return state
+
+    def set_model_units(self, scale: float, offset: float = 0.0) -> Result:
+        """Record objective and bound in the estimator's units: ``scale * value + offset``."""
+        self.model_objective = float(scale * self.objective + offset)
+        b = self.bound
+        self.model_bound = float(scale * b + offset) if np.isfinite(b) else float("nan")
+        return self
 
     @property
     def has_solution(self) -> bool:

@@ -13,6 +13,8 @@ import optml as om
 import optml.backends as ob
 from optml.exceptions import SolverAccuracyWarning
 from optml.program.certify import lagrangian_bound
+from optml.program.settings import SolveSettings
+from optml.solve import certify_program
 
 cp = pytest.importorskip("cvxpy")
 from optml.backends.cvxpy_backend import (  # noqa: E402
@@ -30,7 +32,7 @@ def needs(solver):
 
 
 def raw_solve(canon, solver="clarabel", **options):
-    return BACKEND.solve(canon, solver, None, None, False, options)
+    return BACKEND.solve(canon, solver, SolveSettings(options=options))
 
 
 # ----------------------------------------------------------------------------- lowering
@@ -235,17 +237,24 @@ def test_warm_start_is_accepted():
 
 # ----------------------------------------------------------------------------- options, errors
 def test_solver_options_translated():
-    o = _solver_options("scip", 5.0, 0.01, False, {"threads": 1})
+    def opts(solver, tl, gap, raw):
+        return _solver_options(
+            solver, tl, gap, False, SolveSettings.from_params(solver_options=raw)
+        )
+
+    o = opts("scip", 5.0, 0.01, {"threads": 1, "seed": 3})
     assert o["scip_params"]["limits/time"] == 5.0
     assert o["scip_params"]["limits/gap"] == 0.01
     assert o["scip_params"]["display/verblevel"] == 0
-    o = _solver_options("highs", 2.0, 0.1, False, {"threads": 2, "presolve": "off"})
+    assert o["scip_params"]["parallel/maxnthreads"] == 1
+    assert o["scip_params"]["randomization/randomseedshift"] == 3
+    o = opts("highs", 2.0, 0.1, {"threads": 2, "presolve": "off"})
     assert o == {"time_limit": 2.0, "mip_rel_gap": 0.1, "threads": 2, "presolve": "off"}
-    assert _solver_options("clarabel", 3.0, None, False, {})["time_limit"] == 3.0
-    assert _solver_options("scs", 3.0, None, False, {"eps_abs": 1e-3})["eps_abs"] == 1e-3
-    assert _solver_options("osqp", 3.0, None, False, {})["time_limit"] == 3.0
-    assert _solver_options("gurobi", 3.0, 0.2, False, {})["MIPGap"] == 0.2
-    assert _solver_options("cplex", 3.0, None, False, {})["cplex_params"]["timelimit"] == 3.0
+    assert opts("clarabel", 3.0, None, {})["time_limit"] == 3.0
+    assert opts("scs", 3.0, None, {"eps_abs": 1e-3})["eps_abs"] == 1e-3
+    assert opts("osqp", 3.0, None, {})["time_limit"] == 3.0
+    assert opts("gurobi", 3.0, 0.2, {})["MIPGap"] == 0.2
+    assert opts("cplex", 3.0, None, {})["cplex_params"]["timelimit"] == 3.0
 
 
 def test_solver_error_becomes_status(monkeypatch):
@@ -258,13 +267,13 @@ def test_solver_error_becomes_status(monkeypatch):
     raw = raw_solve(canon, "clarabel")
     assert raw.status == "error" and "failed" in raw.message and "licence" not in raw.message
     monkeypatch.setattr(cp, "installed_solvers", lambda: ["GUROBI"])
-    raw = BACKEND.solve(canon, "gurobi", None, None, False, {})
+    raw = BACKEND.solve(canon, "gurobi", SolveSettings())
     assert raw.status == "error" and "size-limited gurobi licence" in raw.message
 
 
 def test_solver_unseen_by_cvxpy_is_an_error(monkeypatch):
     monkeypatch.setattr(cp, "installed_solvers", lambda: ["CLARABEL"])
-    raw = BACKEND.solve(_sensitivity_lp().canonical(), "scip", None, None, False, {})
+    raw = BACKEND.solve(_sensitivity_lp().canonical(), "scip", SolveSettings())
     assert raw.status == "error" and "does not see solver 'SCIP'" in raw.message
 
 
@@ -309,9 +318,8 @@ def test_svm_primal_through_cvxpy_highs_is_never_a_wrong_verified_optimum():
     slack_cols = np.arange(d + 1, canon.n)
     bad[slack_cols] = 1.0  # pos(1 - 0) = 1 for every sample: feasible, objective n
     fake = dataclasses.replace(raw, x=bad, objective=float(n))
-    shell = om.Result(status="optimal", solver="highs", backend="cvxpy", problem_class="QP")
     with pytest.warns(SolverAccuracyWarning, match="fails optml's check"):
-        out = ob.finish(p, canon, fake, shell)
+        out = certify_program(p, canon, fake, solver="highs", backend="cvxpy")
     assert out.max_violation <= 1e-9 and out.objective_check == pytest.approx(n)
     assert not out.verified and out.gap > 0.5
 

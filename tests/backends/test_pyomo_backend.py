@@ -22,8 +22,10 @@ try:
 except ImportError:  # pragma: no cover
     HAS_SCIP = False
 
-SOLVERS = ["highs", pytest.param("scip", marks=pytest.mark.skipif(not HAS_SCIP,
-                                                                 reason="pyscipopt missing"))]  # fmt: skip
+SOLVERS = [
+    "highs",
+    pytest.param("scip", marks=pytest.mark.skipif(not HAS_SCIP, reason="pyscipopt missing")),
+]
 needs_scip = pytest.mark.skipif(not HAS_SCIP, reason="pyscipopt (SCIP) is not installed")
 
 
@@ -338,8 +340,10 @@ def test_time_limit_returns_incumbent_without_hanging(verbose):
     """
     proc = subprocess.run(
         [sys.executable, "-c", _TIME_LIMIT_SCRIPT, verbose],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][-1]
     r = json.loads(line[len("RESULT") :])

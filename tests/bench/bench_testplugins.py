@@ -29,9 +29,9 @@ class Misbehave(Backend):
     def is_available(self) -> bool:
         return True
 
-    def solve(self, canon, solver, time_limit, mip_gap, verbose, options):
+    def solve(self, canon, solver, settings):
         if canon.n <= 2:
-            return get_backend("highs").solve(canon, "highs", time_limit, mip_gap, verbose, options)
+            return get_backend("highs").solve(canon, "highs", settings)
         if solver == "segv":
             os.kill(os.getpid(), signal.SIGSEGV)
         if solver == "sleepy":
@@ -48,7 +48,7 @@ class Misbehave(Backend):
         if solver == "raiser":
             raise RuntimeError("the raiser solver always fails")
         time.sleep(float(os.environ.get("OPTML_TEST_SLOW", "0.3")))
-        return get_backend("highs").solve(canon, "highs", time_limit, mip_gap, verbose, options)
+        return get_backend("highs").solve(canon, "highs", settings)
 
 
 register(Misbehave())

@@ -22,12 +22,17 @@ from optml.exceptions import SolverNotAvailableError  # noqa: E402
 def test_compare_one_program_on_several_solvers(tmp_path):
     pytest.importorskip("pyscipopt")
     ds = data.load("hald")
-    df = bench.compare(tm.LADModel(2.0), ds, solvers=["highs", "scip"],
-                       backends=["highs", "pyomo"], time_limit=10, out=tmp_path)  # fmt: skip
+    df = bench.compare(
+        tm.LADModel(2.0),
+        ds,
+        solvers=["highs", "scip"],
+        backends=["highs", "pyomo"],
+        time_limit=10,
+        out=tmp_path,
+    )
     rows = df.to_dict("records")
     by = {(r["backend"], r["solver"]): r for r in rows}
-    assert set(by) == {("highs", "highs"), ("highs", "scip"), ("pyomo", "highs"),
-                       ("pyomo", "scip")}  # fmt: skip
+    assert set(by) == {("highs", "highs"), ("highs", "scip"), ("pyomo", "highs"), ("pyomo", "scip")}
     assert by[("highs", "scip")]["status"] == "unavailable"
     want = tm.lad_linprog(ds.X, ds.y, 2.0)
     hashes = set()
@@ -42,8 +47,14 @@ def test_compare_one_program_on_several_solvers(tmp_path):
     s = bench.summarize(df)  # the unavailable pair is left out
     assert sorted(s["solver"]) == ["highs", "highs", "scip"] and (s["solved"] == 1).all()
     # another data set is another instance, even under the same names
-    other = bench.compare(tm.LADModel(2.0), (ds.X[:10], ds.y[:10]), solvers=["highs"],
-                          backends=["highs"], time_limit=10, out=tmp_path)  # fmt: skip
+    other = bench.compare(
+        tm.LADModel(2.0),
+        (ds.X[:10], ds.y[:10]),
+        solvers=["highs"],
+        backends=["highs"],
+        time_limit=10,
+        out=tmp_path,
+    )
     assert other["instance"].iloc[0] not in set(df["instance"])
     assert other["objective"].iloc[0] == pytest.approx(
         tm.lad_linprog(ds.X[:10], ds.y[:10], 2.0), rel=1e-6
@@ -76,8 +87,11 @@ def test_export_files_read_back_by_highs(tmp_path, fmt):
     assert len(manifest) == 3  # one file per instance, not per solver
     assert json.loads((tmp_path / "manifest.json").read_text()) == manifest
     ds = data.load("hald")
-    want = [tm.lad_linprog(ds.X, ds.y, 1.0), tm.lad_linprog(ds.X, ds.y, 3.0),
-            tm.knapsack_brute(ds.X, ds.y, 9)]  # fmt: skip
+    want = [
+        tm.lad_linprog(ds.X, ds.y, 1.0),
+        tm.lad_linprog(ds.X, ds.y, 3.0),
+        tm.knapsack_brute(ds.X, ds.y, 9),
+    ]
     for m, w in zip(manifest, want, strict=True):
         assert m["file"].endswith("." + fmt) and (m["n"], m["p"]) == (13, 4)
         h = highspy.Highs()
@@ -95,8 +109,20 @@ def test_export_cli(tmp_path, capsys):
     pytest.importorskip("optml.program.io", reason="Program.write is not there yet")
     from optml.cli import main
 
-    rc = main(["export", "bench_testmodels:knapsack", "--data", "hald", "--items", "7",
-               "--format", "lp", "-o", str(tmp_path)])  # fmt: skip
+    rc = main(
+        [
+            "export",
+            "bench_testmodels:knapsack",
+            "--data",
+            "hald",
+            "--items",
+            "7",
+            "--format",
+            "lp",
+            "-o",
+            str(tmp_path),
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     (m,) = json.loads((tmp_path / "manifest.json").read_text())
     assert m["params"] == {"items": 7} and (tmp_path / m["file"]).exists()
@@ -112,8 +138,23 @@ def test_export_best_subset_miqp_read_back_by_scip(tmp_path):
     from optml.cli import main
     from optml.regression import BestSubsetRegression
 
-    assert main(["export", "best-subset", "--data", "hald", "--k", "2", "--format", "mps",
-                 "-o", str(tmp_path)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "export",
+                "best-subset",
+                "--data",
+                "hald",
+                "--k",
+                "2",
+                "--format",
+                "mps",
+                "-o",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     (m,) = json.loads((tmp_path / "manifest.json").read_text())
     assert m["problem_class"] == "MIQP"
     model = scip.Model()

@@ -36,8 +36,11 @@ def test_lad_best_subset_matches_enumeration(seed):
     assert res.status == "optimal" and res.verified
     Xs = (X - X.mean(0)) / X.std(0)
     M = float(prog.variables["beta"].ub.max())
-    best = min(_restricted_lad(Xs, y, S, M) for r in range(k + 1)
-               for S in itertools.combinations(range(p), r))  # fmt: skip
+    best = min(
+        _restricted_lad(Xs, y, S, M)
+        for r in range(k + 1)
+        for S in itertools.combinations(range(p), r)
+    )
     assert res.objective == pytest.approx(best, rel=1e-7, abs=1e-7)
     assert np.count_nonzero(np.abs(res.values["beta"]) > 1e-7) <= k
 

@@ -10,9 +10,18 @@ from optml import bench
 
 
 def _row(inst, solver, status, t, tl=10.0, gap=0.0, repeat=0, verified=True):
-    return {"instance": inst, "backend": "b", "solver": solver, "status": status,
-            "wall_time": t, "solve_time": t / 2, "time_limit": tl, "gap": gap,
-            "verified": verified, "repeat": repeat}  # fmt: skip
+    return {
+        "instance": inst,
+        "backend": "b",
+        "solver": solver,
+        "status": status,
+        "wall_time": t,
+        "solve_time": t / 2,
+        "time_limit": tl,
+        "gap": gap,
+        "verified": verified,
+        "repeat": repeat,
+    }
 
 
 # three instances, three solvers:
@@ -20,14 +29,17 @@ def _row(inst, solver, status, t, tl=10.0, gap=0.0, repeat=0, verified=True):
 #   i2: A time limit (10 s, gap 0.5), B 3 s, C 3 s (a tie)
 #   i3: A 2 s and 4 s (two repeats, mean 3), B crashed, C optimal but NOT verified
 TABLE = [
-    _row("i1", "A", "optimal", 1.0), _row("i1", "B", "optimal", 2.0),
+    _row("i1", "A", "optimal", 1.0),
+    _row("i1", "B", "optimal", 2.0),
     _row("i1", "C", "optimal", 4.0),
-    _row("i2", "A", "time_limit", 10.3, gap=0.5), _row("i2", "B", "optimal", 3.0),
+    _row("i2", "A", "time_limit", 10.3, gap=0.5),
+    _row("i2", "B", "optimal", 3.0),
     _row("i2", "C", "optimal", 3.0),
-    _row("i3", "A", "optimal", 2.0), _row("i3", "A", "optimal", 4.0, repeat=1),
+    _row("i3", "A", "optimal", 2.0),
+    _row("i3", "A", "optimal", 4.0, repeat=1),
     _row("i3", "B", "crashed", math.nan, gap=math.nan),
     _row("i3", "C", "optimal", 0.5, verified=False),
-]  # fmt: skip
+]
 
 
 def _sgm(ts, s=1.0):
@@ -51,8 +63,10 @@ def test_summarize_matches_hand_computation():
     assert s["C"]["sgm_time"] == pytest.approx(_sgm([4.0, 3.0, 10.0]))
     assert s["C"]["fastest"] == 1
     # another time column and shift
-    s2 = {r["solver"]: r for r in bench.summarize(TABLE, shift=10.0, time="solve_time")
-          .to_dict("records")}  # fmt: skip
+    s2 = {
+        r["solver"]: r
+        for r in bench.summarize(TABLE, shift=10.0, time="solve_time").to_dict("records")
+    }
     assert s2["A"]["sgm_time"] == pytest.approx(_sgm([0.5, 10.0, 1.5], 10.0))
 
 
@@ -72,8 +86,11 @@ def test_profile_data_matches_hand_computation():
 
 
 def test_profile_counts_missing_pairs_as_unsolved():
-    rows = [_row("i1", "A", "optimal", 1.0), _row("i2", "A", "optimal", 1.0),
-            _row("i1", "B", "optimal", 0.5)]  # fmt: skip
+    rows = [
+        _row("i1", "A", "optimal", 1.0),
+        _row("i2", "A", "optimal", 1.0),
+        _row("i1", "B", "optimal", 0.5),
+    ]
     d = bench.profile_data(rows)
     assert d["b/B"][-1] == pytest.approx(0.5)  # B never ran i2
     assert d["b/A"] == pytest.approx([0.5, 1.0])  # tau 1: i2 only; tau 2: both

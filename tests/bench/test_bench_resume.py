@@ -51,8 +51,18 @@ def _cli(suite, out, *extra):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
     env["OPTML_TEST_SLOW"] = "0.4"
-    cmd = [sys.executable, "-m", "optml.cli", "bench", str(suite), "--out", str(out),
-           "--no-progress", "--no-plots", *extra]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "optml.cli",
+        "bench",
+        str(suite),
+        "--out",
+        str(out),
+        "--no-progress",
+        "--no-plots",
+        *extra,
+    ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -112,9 +122,11 @@ def test_resume_api_skips_finished_tasks_and_retries_failed_ones(tmp_path):
         "plugins": ["bench_testplugins"],
         "models": [{"name": "bench_testmodels:lad", "params": {"scale": [1.0]}}],
         "data": [{"name": "hald"}],
-        "solvers": [{"backend": "highs", "solver": "highs"},
-                    {"backend": "misbehave", "solver": "segv"}],
-    }  # fmt: skip
+        "solvers": [
+            {"backend": "highs", "solver": "highs"},
+            {"backend": "misbehave", "solver": "segv"},
+        ],
+    }
     first = {r["solver"]: r for r in bench.run_suite(suite, tmp_path, progress=False)}
     assert first["segv"]["status"] == "crashed" and first["highs"]["status"] == "optimal"
     with pytest.raises(FileExistsError, match="resume"):

@@ -94,8 +94,14 @@ def test_missing_section_and_dict_suites():
     with pytest.raises(SuiteError, match=r"\[\[solvers\]\]"):
         bench.load_suite({"models": [{"name": "lasso"}], "data": [{"name": "hald"}]})
     with pytest.raises(SuiteError, match="mip_gap"):
-        bench.load_suite({"models": [{"name": "lasso"}], "data": [{"name": "hald"}],
-                          "solvers": [{"solver": "highs"}], "mip_gap": 2})  # fmt: skip
+        bench.load_suite(
+            {
+                "models": [{"name": "lasso"}],
+                "data": [{"name": "hald"}],
+                "solvers": [{"solver": "highs"}],
+                "mip_gap": 2,
+            }
+        )
     with pytest.raises(FileNotFoundError):
         bench.load_suite("no/such/suite.toml")
 

@@ -149,8 +149,9 @@ def test_warm_up_is_excluded(sweep):
     ok = [r for r in rows if r["status"] == "optimal"]
     warm = [r for r in ok if r["warm_up_time"] > 0]
     assert warm, "no task recorded a warm-up"
-    paths = {(r["worker_pid"], r["backend"], r["solver"], r["problem_class"][:2] == "MI")
-             for r in ok}  # fmt: skip
+    paths = {
+        (r["worker_pid"], r["backend"], r["solver"], r["problem_class"][:2] == "MI") for r in ok
+    }
     assert len(warm) <= len(paths)  # at most once per worker and path
     for r in ok:
         # the solve's wall time never contains the warm-up: it is measured after it
@@ -163,13 +164,16 @@ def test_threads_are_fixed_in_the_worker(tmp_path):
 
     pool = WorkerPool()
     try:
-        t = bench.expand({
-            "threads": 3, "time_limit": 5,
-            "models": [{"name": "bench_testmodels:lad"}], "data": [{"name": "hald"}],
-            "solvers": [{"backend": "highs", "solver": "highs"}],
-        })[0]  # fmt: skip
-        d = {**t.__dict__, "key": t.key, "instance": t.instance,
-             "pythonpath": [str(HERE)]}  # fmt: skip
+        t = bench.expand(
+            {
+                "threads": 3,
+                "time_limit": 5,
+                "models": [{"name": "bench_testmodels:lad"}],
+                "data": [{"name": "hald"}],
+                "solvers": [{"backend": "highs", "solver": "highs"}],
+            }
+        )[0]
+        d = {**t.__dict__, "key": t.key, "instance": t.instance, "pythonpath": [str(HERE)]}
         row = run_task(d, pool)
         assert row["status"] == "optimal" and row["threads"] == 3
         (w,) = pool._idle

@@ -35,9 +35,16 @@ def _sigma_matrix(p, rho, design):
 def test_sparse_regression_correlation_and_snr(design, rho, beta_type):
     n, p, k, snr = 100_000, 12, 4, 2.5
     X, y, beta, sigma = data.make_sparse_regression(
-        n=n, p=p, k=k, rho=rho, snr=snr, design=design, beta_type=beta_type,
-        random_state=1, return_sigma=True,
-    )  # fmt: skip
+        n=n,
+        p=p,
+        k=k,
+        rho=rho,
+        snr=snr,
+        design=design,
+        beta_type=beta_type,
+        random_state=1,
+        return_sigma=True,
+    )
     Sigma = _sigma_matrix(p, rho, design)
     # sample correlation: standard error (1 - r^2)/sqrt(n) <= 1/sqrt(n)
     C = np.corrcoef(X, rowvar=False)

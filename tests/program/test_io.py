@@ -9,6 +9,7 @@ import pytest
 
 import optml as om
 from optml.exceptions import UnsupportedProblemError
+from optml.program.settings import SolveSettings
 
 highspy = pytest.importorskip("highspy")
 
@@ -41,9 +42,12 @@ def _lp(seed, maximize):
     p.add(g[0] >= -3.0 + 0.1 * x[2:4], name="gbox")
     p.add(s <= 4.0 + x[5], name="s_cap")
     obj = (
-        rng.normal(size=n) @ x + np.array([0.3, -0.2]) @ f + np.array([1.0, 2.0]) @ g[0]
-        + 0.7 * s + 3.25
-    )  # fmt: skip
+        rng.normal(size=n) @ x
+        + np.array([0.3, -0.2]) @ f
+        + np.array([1.0, 2.0]) @ g[0]
+        + 0.7 * s
+        + 3.25
+    )
     (p.maximize(-obj) if maximize else p.minimize(obj))
     return p
 
@@ -140,7 +144,7 @@ def test_ranged_rows_roundtrip(tmp_path, ext, maximize):
     up = [i for name, a, b in canon.row_blocks if name == "up" for i in range(a, b)]
     lo[up] = canon.row_ub[up] - 0.3  # make every "up" row two-sided and binding-prone
     ranged = dataclasses.replace(canon, row_lb=lo)
-    raw = get_backend("highs").solve(ranged, "highs", None, None, False, {})
+    raw = get_backend("highs").solve(ranged, "highs", SolveSettings())
     assert raw.status == "optimal"
     text = (to_mps if ext == "mps" else to_lp)(ranged, "ranged")
     if ext == "mps":

@@ -1,0 +1,172 @@
+r"""The solve path: one orchestrator for every solve optml makes.
+
+.. code-block:: text
+
+    solve(target, backend, solver, settings)
+      ├─ Program ──────────────► select (class, backend, solver)  → SolverSpec
+      │                          lower (cached) → start vector (this solve only)
+      │                          reductions the solver needs (SOS1 → big-M, separable P, …)
+      │                          backend adapter → RawSolution → invert reductions
+      │                          certificate factory → Result
+      └─ StructuredProblem ────► special solver for its kind (named, or the kind's default)
+                                 → RawAnswer → certificate factory → Result
+                                 (an automatic choice that gives up falls back to the
+                                  problem's Program on a general solver, same clock)
+
+Everything a user can ask of a solver travels in one
+:class:`~optml.program.settings.SolveSettings`; every answer is certified by
+:mod:`optml.solve.certificate`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+
+from optml.exceptions import SolverNotAvailableError
+from optml.program.model import Program
+from optml.program.reductions import invert_chain, reduce_for
+from optml.program.result import Result
+from optml.program.settings import SolveSettings
+from optml.program.structured import StructuredProblem
+from optml.solve.certificate import (
+    TOLERANCES,
+    certify_answer,
+    certify_program,
+    gap_tolerance,
+    make_result,
+)
+
+logger = logging.getLogger("optml")
+
+__all__ = [
+    "TOLERANCES",
+    "SolveSettings",
+    "StructuredProblem",
+    "certify_answer",
+    "certify_program",
+    "make_result",
+    "solve",
+    "solve_program",
+    "solve_structured",
+]
+
+
+def solve(
+    target,
+    backend: str = "auto",
+    solver: str | None = None,
+    settings: SolveSettings | None = None,
+) -> Result:
+    """Solve a :class:`~optml.program.Program` or a structured problem, and certify it.
+
+    Parameters
+    ----------
+    target : Program or StructuredProblem
+        What to solve. A structured problem goes to a special-purpose solver for its kind when
+        one is named (``solver="active-set"``) or is the kind's default under
+        ``backend="auto", solver=None``; otherwise its program goes to a general solver.
+    backend, solver : str
+        As everywhere in optml (``optml solvers`` lists them).
+    settings : SolveSettings, optional
+        Time limit, gap, threads, seed, verbosity, warm start, raw options.
+    """
+    settings = SolveSettings() if settings is None else settings
+    if isinstance(target, StructuredProblem):
+        return solve_structured(target, backend, solver, settings)
+    if isinstance(target, Program):
+        return solve_program(target, backend, solver, settings)
+    raise TypeError(f"solve() takes a Program or a StructuredProblem, got {type(target).__name__}")
+
+
+def solve_program(
+    program: Program,
+    backend: str = "auto",
+    solver: str | None = None,
+    settings: SolveSettings | None = None,
+) -> Result:
+    """Solve a program with a general solver (see the module docstring)."""
+    from optml.backends.registry import select
+
+    settings = (SolveSettings() if settings is None else settings).started()
+    t0 = time.perf_counter()
+    canon = program.canonical()
+    x0 = program.start_vector(canon, settings.warm_start)
+    build = time.perf_counter() - t0
+    b, s = select(canon.problem_class, backend, solver)
+    spec = b.solvers[s]
+    work = dataclasses.replace(canon, x0=x0)  # per solve: the cached lowering stays as it was
+    work, chain = reduce_for(work, spec)
+    t1 = time.perf_counter()
+    raw = b.solve(work, s, settings)
+    wall = time.perf_counter() - t1
+    raw = invert_chain(raw, chain)
+    res = certify_program(
+        program,
+        canon,
+        raw,
+        mip_gap=settings.mip_gap,
+        solver=s,
+        backend=b.name,
+        build_time=build,
+        solve_time=raw.solve_time or wall,
+    )
+    if chain:
+        res.stats.setdefault("reductions", [red.name for red, _ in chain])
+    return res
+
+
+def solve_structured(
+    problem: StructuredProblem,
+    backend: str = "auto",
+    solver: str | None = None,
+    settings: SolveSettings | None = None,
+) -> Result:
+    """Solve a structured problem (see the module docstring)."""
+    from optml.backends.registry import get_special, is_special
+
+    settings = (SolveSettings() if settings is None else settings).started()
+    named = is_special(solver)
+    if named and backend not in ("auto", "optml"):
+        raise SolverNotAvailableError(
+            f"{solver!r} is optml's own algorithm; it takes backend='auto', not {backend!r}"
+        )
+    name = solver if named else None
+    if name is None and solver is None and backend == "auto":
+        name = problem.default_solver
+    if name is None:
+        return solve_program(problem.program, backend, solver, settings)
+    sp = get_special(name)
+    if not sp.accepts(problem):
+        raise SolverNotAvailableError(
+            f"solver {name!r} solves {list(sp.kinds)} problems, not {problem.kind!r}"
+        )
+    answer = sp.solve(problem, settings)
+    res = certify_answer(
+        problem,
+        answer,
+        solver=sp,
+        gap_tol=gap_tolerance(False, settings.mip_gap, sp.gap_tol),
+    )
+    gave_up = res.status == "error" or (res.status == "optimal" and not res.verified)
+    if not gave_up or named:
+        return res
+    # an automatic choice that gave up: the same problem as a program, on the same clock
+    logger.info("%s: %s; solving the program instead", sp.name, res.message)
+    if settings.expired():
+        return res
+    fallback = solve_program(problem.program, backend, None, settings)
+    fallback.message = f"{sp.name} gave up ({res.message}); " + fallback.message
+    fallback.build_time += res.build_time + res.solve_time
+    return fallback
+
+
+def special_settings_check(settings: SolveSettings, solver_name: str) -> None:
+    """Raw options mean nothing to optml's own algorithms: refuse them with a clear error."""
+    if settings.options:
+        raise ValueError(
+            f"solver {solver_name!r} (optml's own algorithm) takes no raw solver options; got "
+            f"{sorted(settings.options)}. Use time_limit, mip_gap, verbose, and the "
+            "solver_options keys 'threads' and 'seed'"
+        )
