@@ -3,22 +3,20 @@ r"""Certified k-means: minimum sum-of-squares clustering solved to global optima
 from __future__ import annotations
 
 import itertools
-import numbers
-import time
 
 import numpy as np
 from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator
+from optml._validation import check_choice, check_int
 from optml.exceptions import SolveError
 from optml.formulations.clustering import (
+    KMeansProblem,
     cluster_costs,
-    mssc_miqcp,
-    peng_wei_sdp,
     set_partitioning,
 )
-from optml.program.result import Result, relative_gap
+from optml.solve.certificate import make_result
 
 _METHODS = ("auto", "colgen", "enumerate", "sdp")
 
@@ -28,7 +26,7 @@ def _check_pairs(pairs, n, name):
     for pr in pairs or ():
         if len(pr) != 2:
             raise ValueError(f"{name} must be a list of (i, j) index pairs, got {pr!r}")
-        i, j = (int(v) for v in pr)
+        i, j = (check_int(f"{name} index", v) for v in pr)
         if not (0 <= i < n and 0 <= j < n):
             raise ValueError(f"{name} pair {pr!r} is out of range for {n} samples")
         if i != j:
@@ -61,7 +59,9 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     Methods
     -------
     ``"colgen"``
-        Branch and price on the set-partitioning formulation (du Merle et al., 2000;
+        The special solver ``"branch-and-price"`` (:mod:`optml.algorithms.branch_and_price`)
+        on the structured problem :class:`~optml.formulations.clustering.KMeansProblem`:
+        branch and price on the set-partitioning formulation (du Merle et al., 2000;
         Aloise, Hansen & Liberti, 2012): k-means++ / Lloyd / Hartigan restarts give the
         incumbent, a stabilised column generation (box-step + Wentges smoothing) the duals, and a
         branch and bound over centre boxes in :math:`\mathbb R^d` certifies the Lagrangian bound
@@ -70,7 +70,8 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     ``"enumerate"``
         The set-partitioning MILP over every feasible cluster (HiGHS); n <= 16 items.
     ``"sdp"``
-        Heuristic incumbent + the Peng–Wei (2007) SDP bound (not exact: 4 % gap on iris).
+        The special solver ``"peng-wei"``: heuristic incumbent + the Peng–Wei (2007) SDP bound
+        (not exact: 4 % gap on iris).
     ``"auto"``
         ``"enumerate"`` up to 12 items, else ``"colgen"``.
 
@@ -85,10 +86,20 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     random_state : int, RandomState or None
     backend, solver, time_limit, mip_gap, verbose, solver_options
         As for every optml estimator; ``mip_gap`` is the relative gap to certify (1e-4).
+        With ``method="colgen"``, ``solver=None`` (or ``"branch-and-price"``) runs the branch
+        and price, whose master programs go to ``backend`` (HiGHS under "auto") with the
+        estimator's time limit, threads, seed and raw options; a general solver name
+        (``solver="scip"``) solves the compact MIQCP (:func:`mssc_miqcp`) instead. With
+        ``method="sdp"``, ``backend``/``solver`` choose the SDP solver.
 
     Attributes
     ----------
-    labels_, cluster_centers_, inertia_, result_, program_, n_features_in_
+    labels_, cluster_centers_, inertia_, result_, n_features_in_
+    problem_ : KMeansProblem (``"colgen"``, ``"sdp"``)
+    program_ : Program
+        The set-partitioning MILP (``"enumerate"``), or the problem's program (the compact
+        MIQCP for ``"colgen"``, formed on first access: it takes seconds for a few hundred
+        points).
 
     Examples
     --------
@@ -100,9 +111,21 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     ('optimal', 10.165)
     """
 
-    def __init__(self, n_clusters=8, method="auto", min_size=None, max_size=None, n_init=100,
-                 random_state=None, backend="auto", solver=None, time_limit=None, mip_gap=None,
-                 verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        n_clusters=8,
+        method="auto",
+        min_size=None,
+        max_size=None,
+        n_init=100,
+        random_state=None,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.n_clusters = n_clusters
         self.method = method
         self.min_size = min_size
@@ -120,28 +143,26 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     def _validate(self, X, must_link, cannot_link):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
         n = X.shape[0]
-        k = self.n_clusters
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {k!r}")
+        k = check_int("n_clusters", self.n_clusters, minimum=1)
         if k > n:
             raise ValueError(
                 f"n_clusters={k} is larger than n_samples={n}; use at most {n} clusters"
             )
-        if self.method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+        check_choice("method", self.method, _METHODS)
         for nm in ("min_size", "max_size"):
             v = getattr(self, nm)
-            if v is not None and (not isinstance(v, numbers.Integral) or v < 0):
-                raise ValueError(f"{nm} must be a non-negative integer or None, got {v!r}")
-        if not isinstance(self.n_init, numbers.Integral) or self.n_init < 1:
-            raise ValueError(f"n_init must be a positive integer, got {self.n_init!r}")
+            if v is not None:
+                check_int(nm, v, minimum=0)
+        check_int("n_init", self.n_init, minimum=1)
         self._check_common_params()
         must = _check_pairs(must_link, n, "must_link")
         cannot = _check_pairs(cannot_link, n, "cannot_link")
         return X, must, cannot
 
-    def _infeasible(self, msg):
-        self.result_ = Result(status="infeasible", message=msg, solver="optml")
+    def _infeasible(self, msg, result=None):
+        if result is None:
+            result = make_result(status="infeasible", sense=1, values=None, message=msg)
+        self.result_ = result
         raise SolveError(f"KMeans: the clustering problem is infeasible: {msg}")
 
     def _check_feasible(self, n, must, cannot):
@@ -161,11 +182,42 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
 
     # ------------------------------------------------------------------- API
     def build_program(self, X, y=None, must_link=None, cannot_link=None):
-        """The compact convex MIQCP formulation of this problem (for inspection / small n)."""
+        """The compact convex MIQCP formulation of this problem (for inspection / small n):
+        the program general solvers receive for :meth:`build_problem`."""
+        return self.build_problem(X, must_link=must_link, cannot_link=cannot_link).program
+
+    def build_problem(self, X, y=None, must_link=None, cannot_link=None) -> KMeansProblem:
+        """This clustering problem as a :class:`KMeansProblem` (for ``optml.solve`` and
+        ``optml.bench``: the branch and price takes its data, general solvers its program)."""
         X = np.asarray(X, dtype=float)
         must = _check_pairs(must_link, X.shape[0], "must_link")
         cannot = _check_pairs(cannot_link, X.shape[0], "cannot_link")
-        return mssc_miqcp(X, self.n_clusters, must, cannot)
+        return KMeansProblem(
+            X,
+            self.n_clusters,
+            must,
+            cannot,
+            self.min_size,
+            self.max_size,
+            n_init=self.n_init,
+            random_state=self.random_state,
+            sub_backend=self.backend,
+            sub_solver=self.solver,
+        )
+
+    @property
+    def program_(self):
+        prog = self.__dict__.get("_program_")
+        if prog is None and "problem_" in self.__dict__:
+            prog = self.problem_.program
+            self.__dict__["_program_"] = prog
+        if prog is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute 'program_'")
+        return prog
+
+    @program_.setter
+    def program_(self, value):
+        self.__dict__["_program_"] = value
 
     def fit(self, X, y=None, must_link=None, cannot_link=None):
         """Cluster ``X`` to certified optimality.
@@ -178,22 +230,23 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             Pairs of sample indices that must / must not share a cluster.
         """
         X, must, cannot = self._validate(X, must_link, cannot_link)
+        for attr in ("_program_", "problem_", "n_iter_"):
+            self.__dict__.pop(attr, None)
         n = X.shape[0]
         groups = self._check_feasible(n, must, cannot)
-        gap = self._default_mip_gap if self.mip_gap is None else self.mip_gap
         method = self.method
         if method == "auto":
             method = "enumerate" if groups.max() + 1 <= 12 else "colgen"
-        t0 = time.perf_counter()
         if method == "enumerate":
             labels = self._fit_enumerate(X, groups, cannot)
-        elif method == "sdp":
-            labels = self._fit_sdp(X, must, cannot, t0)
         else:
-            labels = self._fit_colgen(X, must, cannot, gap, t0)
+            if method == "sdp" and (must or cannot or self.min_size or self.max_size):
+                raise ValueError("method='sdp' takes no link or size constraints; use 'colgen'")
+            labels = self._fit_problem(X, must, cannot, method)
         self.labels_ = labels
-        self.cluster_centers_ = np.array([X[labels == j].mean(axis=0)
-                                          for j in range(self.n_clusters)])  # fmt: skip
+        self.cluster_centers_ = np.array(
+            [X[labels == j].mean(axis=0) for j in range(self.n_clusters)]
+        )
         self.inertia_ = float(cluster_costs(X, np.eye(self.n_clusters)[labels]).sum())
         return self
 
@@ -227,54 +280,48 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         chosen = P[:, res.values["lam"] > 0.5]
         return _canon(chosen.argmax(axis=1))
 
-    def _fit_colgen(self, X, must, cannot, gap, t0):
-        from optml.clustering._exact import BranchAndPrice
+    def _fit_problem(self, X, must, cannot, method):
+        """``"colgen"`` / ``"sdp"``: the structured problem on the solve path."""
+        from optml.backends.registry import is_special
+        from optml.solve import solve
 
-        bp = BranchAndPrice(
-            X, self.n_clusters, must, cannot, self.min_size, self.max_size,
-            time_limit=self.time_limit, gap=gap, random_state=self.random_state,
-            n_init=self.n_init, verbose=self.verbose,
-        )  # fmt: skip
-        out = bp.solve()
-        if out.labels is None:
-            if out.status == "infeasible":
-                self._infeasible("no partition satisfies the size and link constraints")
-            raise SolveError("KMeans: no feasible clustering found within the time limit")
-        self.program_ = out.master
-        self.result_ = Result(
-            status=out.status, objective=out.objective, bound=out.bound,
-            gap=relative_gap(out.objective, out.bound), values={"labels": out.labels},
-            solver="branch-and-price", backend="highs", solve_time=time.perf_counter() - t0,
-            problem_class="MILP", objective_check=out.objective, max_violation=0.0,
-            verified=out.status == "optimal",
-            message=f"{out.nodes} nodes, {out.columns} columns, {out.lp_solves} LP/MILP solves",
-        )  # fmt: skip
-        self.n_iter_ = out.nodes
-        return out.labels
-
-    def _fit_sdp(self, X, must, cannot, t0):
-        from optml.clustering._heuristics import best_partition
-
-        if must or cannot or self.min_size or self.max_size:
-            raise ValueError("method='sdp' takes no link or size constraints; use 'colgen'")
-        rng = np.random.default_rng(self.random_state)
-        w = np.ones(X.shape[0])
-        Xc = X - X.mean(axis=0)
-        lab, cost, _ = best_partition(Xc, w, self.n_clusters, self.n_init, rng)
-        prog = peng_wei_sdp(X, self.n_clusters)
-        res = prog.solve(backend="cvxpy" if self.backend == "auto" else self.backend,
-                         solver=self.solver, time_limit=self.time_limit,
-                         **(self.solver_options or {}))  # fmt: skip
-        self.program_ = prog
-        bound = res.bound if np.isfinite(res.bound) else float("nan")
-        self.result_ = Result(
-            status="time_limit", objective=cost, bound=bound, gap=relative_gap(cost, bound),
-            values={"labels": lab, "Z": res.values.get("Z")}, solver=res.solver,
-            backend=res.backend, solve_time=time.perf_counter() - t0, problem_class="SDP",
-            objective_check=cost, max_violation=0.0, verified=False,
-            message="heuristic clustering with the Peng-Wei SDP bound (not certified optimal)",
-        )  # fmt: skip
-        return _canon(lab)
+        self._check_common_params()
+        problem = KMeansProblem(
+            X,
+            self.n_clusters,
+            must,
+            cannot,
+            self.min_size,
+            self.max_size,
+            n_init=self.n_init,
+            random_state=self.random_state,
+            sub_backend=self.backend,
+            sub_solver=self.solver,
+        )
+        general = self.solver is not None and not is_special(self.solver)
+        if method == "sdp":
+            # backend / solver name the SDP solver of the bound
+            backend, solver = "auto", "peng-wei"
+        elif general:
+            backend, solver = self.backend, self.solver  # the compact MIQCP on that solver
+        else:
+            # the branch and price (or the special solver named); ``backend`` goes to its
+            # master programs through the problem
+            backend, solver = "auto", self.solver
+        res = solve(problem, backend=backend, solver=solver, settings=self._settings(mip=True))
+        self.problem_ = problem
+        self.result_ = res
+        if res.status == "infeasible":
+            self._infeasible("no partition satisfies the size and link constraints", res)
+        if res.status not in ("optimal", "time_limit") or not res.has_solution:
+            raise SolveError(
+                f"KMeans: no feasible clustering found (status {res.status!r}, "
+                f"{res.backend}/{res.solver}: {res.message}); raise time_limit or try another "
+                "method"
+            )
+        if "nodes" in res.stats:
+            self.n_iter_ = res.stats["nodes"]
+        return _canon(KMeansProblem.labels(res.values))
 
     def predict(self, X):
         """Index of the nearest cluster centre."""

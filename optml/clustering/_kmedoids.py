@@ -39,9 +39,18 @@ class KMedoids(ClusterMixin, ProgramEstimator):
     program_, result_
     """
 
-    def __init__(self, n_clusters=8, metric="euclidean", capacity=None, backend="auto",
-                 solver=None, time_limit=None, mip_gap=None, verbose=False,
-                 solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        n_clusters=8,
+        metric="euclidean",
+        capacity=None,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.n_clusters = n_clusters
         self.metric = metric
         self.capacity = capacity

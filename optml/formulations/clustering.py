@@ -9,6 +9,9 @@ Minimum sum-of-squares clustering (MSSC) of points :math:`x_1, \dots, x_n \in \m
     \lVert x_i - \bar x_{C_j} \rVert^2 .
 
 All functions here are pure: data and hyper-parameters in, a :class:`optml.Program` out.
+:class:`KMeansProblem` is one MSSC instance as a structured problem (kind ``"kmeans"``): the
+branch and price (:mod:`optml.algorithms.branch_and_price`) takes its data, general solvers its
+program (:func:`mssc_miqcp`).
 
 References
 ----------
@@ -23,11 +26,15 @@ Mulvey, Beck (1984). Solving capacitated clustering problems. EJOR 18(3).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
 import optml.program as om
 from optml.program import Program
+from optml.program.structured import StructuredProblem
 
 
 def cluster_costs(X: np.ndarray, members: sp.csc_matrix) -> np.ndarray:
@@ -67,8 +74,7 @@ def set_partitioning(costs, members, n_clusters: int, relax: bool = False) -> Pr
     members = sp.csr_matrix(members, dtype=float)
     n, m = members.shape
     p = Program("mssc_set_partitioning" + ("_lp" if relax else ""))
-    lam = p.var("lam", m, lb=0, ub=1, domain="continuous" if relax else "binary",
-                latex=r"\lambda")  # fmt: skip
+    lam = p.var("lam", m, lb=0, ub=1, domain="continuous" if relax else "binary", latex=r"\lambda")
     p.add(members @ lam == np.ones(n), name="cover")
     p.add(lam.sum() == n_clusters, name="count")
     p.minimize(np.asarray(costs, dtype=float) @ lam)
@@ -130,7 +136,14 @@ def peng_wei_sdp(X: np.ndarray, n_clusters: int) -> Program:
     return p
 
 
-def mssc_miqcp(X: np.ndarray, n_clusters: int, must_link=(), cannot_link=()) -> Program:
+def mssc_miqcp(
+    X: np.ndarray,
+    n_clusters: int,
+    must_link=(),
+    cannot_link=(),
+    min_size: int | None = None,
+    max_size: int | None = None,
+) -> Program:
     r"""A compact convex mixed-integer formulation of MSSC (for small n and for teaching).
 
     .. math::
@@ -142,7 +155,8 @@ def mssc_miqcp(X: np.ndarray, n_clusters: int, must_link=(), cannot_link=()) -> 
     with :math:`M_i = \max_l \lVert x_i - x_l \rVert^2` (centres lie in the convex hull) and
     the symmetry broken by ordering clusters by their first point. Must-link pairs share
     :math:`z_{i\cdot} = z_{j\cdot}`; cannot-link pairs have :math:`z_{ij'} + z_{jj'} \le 1`.
-    Non-empty clusters: :math:`\sum_i z_{ij} \ge 1`.
+    Non-empty clusters: :math:`\sum_i z_{ij} \ge \max(1, \text{min\_size})`, and
+    :math:`\sum_i z_{ij} \le \text{max\_size}` when given.
     """
     X = np.asarray(X, dtype=float)
     n, d = X.shape
@@ -152,14 +166,18 @@ def mssc_miqcp(X: np.ndarray, n_clusters: int, must_link=(), cannot_link=()) -> 
     lo, hi = X.min(axis=0), X.max(axis=0)
     p = Program("mssc_miqcp")
     z = p.var("z", (n, k), domain="binary", latex="z")
-    c = p.var("c", (k, d), lb=np.broadcast_to(lo, (k, d)), ub=np.broadcast_to(hi, (k, d)),
-              latex="c")  # fmt: skip
+    c = p.var(
+        "c", (k, d), lb=np.broadcast_to(lo, (k, d)), ub=np.broadcast_to(hi, (k, d)), latex="c"
+    )
     dd = p.var("d", (n, k), lb=0, latex="d")
     for i in range(n):
         for j in range(k):
             p.add(om.sum_squares(X[i] - c[j]) <= dd[i, j] + M[i] * (1 - z[i, j]))
     p.add(z.sum(axis=1) == np.ones(n), name="assign")
-    p.add(z.sum(axis=0) >= np.ones(k), name="nonempty")
+    lo_size = 1 if min_size is None else max(1, int(min_size))
+    p.add(z.sum(axis=0) >= np.full(k, float(lo_size)), name="nonempty")
+    if max_size is not None:
+        p.add(z.sum(axis=0) <= np.full(k, float(max_size)), name="max_size")
     upper = [(i, j) for i in range(n) for j in range(k) if j > i]
     if upper:
         idx = np.array([i * k + j for i, j in upper])
@@ -170,6 +188,128 @@ def mssc_miqcp(X: np.ndarray, n_clusters: int, must_link=(), cannot_link=()) -> 
         p.add(z[a] + z[b] <= np.ones(k), name=f"cannot_{a}_{b}")
     p.minimize(dd.sum())
     return p
+
+
+def mssc_violation(
+    X, values, n_clusters, must_link=(), cannot_link=(), min_size=None, max_size=None
+) -> tuple[float, float]:
+    """``(objective, largest violation)`` of ``values`` (``z``, ``c``, ``d``) in
+    :func:`mssc_miqcp`, with numpy on the raw data: what ``program.evaluate`` computes, without
+    building the program (its n·k quadratic rows take seconds for a few hundred points)."""
+    X = np.asarray(X, dtype=float)
+    n, dim = X.shape
+    k = int(n_clusters)
+    z = np.asarray(values["z"], dtype=float).reshape(n, k)
+    c = np.asarray(values["c"], dtype=float).reshape(k, dim)
+    d = np.asarray(values["d"], dtype=float).reshape(n, k)
+    obj = float(d.sum())
+    sq = (X * X).sum(axis=1)
+    M = np.maximum(sq[:, None] + sq[None, :] - 2.0 * X @ X.T, 0.0).max(axis=1)
+    dist = ((X[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+    viol = [np.maximum(dist - d - M[:, None] * (1.0 - z), 0.0).max(initial=0.0)]
+    viol.append(np.abs(z.sum(axis=1) - 1.0).max(initial=0.0))
+    size = z.sum(axis=0)
+    lo_size = 1 if min_size is None else max(1, int(min_size))
+    viol.append(np.maximum(lo_size - size, 0.0).max(initial=0.0))
+    if max_size is not None:
+        viol.append(np.maximum(size - float(max_size), 0.0).max(initial=0.0))
+    upper = np.triu(np.ones((n, k), bool), 1)
+    viol.append(np.abs(z[upper]).max(initial=0.0))
+    for a, b in must_link:
+        viol.append(np.abs(z[a] - z[b]).max(initial=0.0))
+    for a, b in cannot_link:
+        viol.append(np.maximum(z[a] + z[b] - 1.0, 0.0).max(initial=0.0))
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    viol.append(np.maximum(lo[None] - c, 0.0).max(initial=0.0))
+    viol.append(np.maximum(c - hi[None], 0.0).max(initial=0.0))
+    viol.append(np.maximum(-d, 0.0).max(initial=0.0))
+    viol.append(np.maximum(-z, 0.0).max(initial=0.0))
+    viol.append(np.maximum(z - 1.0, 0.0).max(initial=0.0))
+    viol.append(np.abs(z - np.round(z)).max(initial=0.0))
+    return obj, float(max(viol))
+
+
+@dataclass(eq=False)
+class KMeansProblem(StructuredProblem):
+    r"""One minimum sum-of-squares clustering instance (kind ``"kmeans"``).
+
+    General solvers receive :func:`mssc_miqcp` (``build_program``, built only when one needs
+    it); the branch and price (``solver="branch-and-price"``, the default) works on the data.
+    A point is ``{"z": one-hot assignment (n, k), "c": centroids (k, d), "d": squared distances
+    to the own centroid (n, k)}`` (:meth:`point`); :meth:`evaluate` checks it with numpy, so the
+    certified objective is the k-means cost of the assignment.
+
+    Attributes
+    ----------
+    X : array (n, d); n_clusters : int
+    must_link, cannot_link : tuple of (i, j) pairs
+    min_size, max_size : int or None
+        Bounds on every cluster's size.
+    n_init, random_state, sub_backend, sub_solver
+        Parameters of the branch and price (general solvers ignore them): heuristic restarts,
+        their seed, and the backend / solver of its master and pricing programs ("auto": HiGHS).
+    """
+
+    kind: ClassVar[str] = "kmeans"
+    sense: ClassVar[int] = 1
+    default_solver: ClassVar[str | None] = "branch-and-price"
+
+    X: np.ndarray
+    n_clusters: int
+    must_link: tuple = ()
+    cannot_link: tuple = ()
+    min_size: int | None = None
+    max_size: int | None = None
+    n_init: int = 100
+    random_state: Any = None
+    sub_backend: str = "auto"
+    sub_solver: str | None = None
+
+    def __post_init__(self):
+        self.X = np.asarray(self.X, dtype=float)
+        self.n_clusters = int(self.n_clusters)
+        self.must_link = tuple((int(a), int(b)) for a, b in self.must_link)
+        self.cannot_link = tuple((int(a), int(b)) for a, b in self.cannot_link)
+
+    def build_program(self) -> Program:
+        return mssc_miqcp(
+            self.X,
+            self.n_clusters,
+            self.must_link,
+            self.cannot_link,
+            self.min_size,
+            self.max_size,
+        )
+
+    def evaluate(self, values) -> tuple[float, float]:
+        return mssc_violation(
+            self.X,
+            values,
+            self.n_clusters,
+            self.must_link,
+            self.cannot_link,
+            self.min_size,
+            self.max_size,
+        )
+
+    @property
+    def problem_class(self) -> str:
+        return "MISOCP"
+
+    def point(self, labels) -> dict:
+        """The program's values for a labelling (labels in first-appearance order, so that the
+        symmetry rows :math:`z_{ij} = 0, j > i` hold)."""
+        labels = np.asarray(labels)
+        k = self.n_clusters
+        z = np.eye(k)[labels]
+        c = np.array([self.X[labels == j].mean(axis=0) for j in range(k)])
+        d = z * ((self.X - c[labels]) ** 2).sum(axis=1)[:, None]
+        return {"z": z, "c": c, "d": d}
+
+    @staticmethod
+    def labels(values) -> np.ndarray:
+        """The cluster of each point from the program's values."""
+        return np.asarray(values["z"]).argmax(axis=1)
 
 
 def p_median(D: np.ndarray, n_clusters: int, capacity=None, weights=None) -> Program:

@@ -110,7 +110,7 @@ def test_kmeans_iris_certified():
     "kw, X, err",
     [
         ({"n_clusters": 5}, np.zeros((3, 2)), "larger than n_samples"),
-        ({"n_clusters": 0}, np.zeros((3, 2)), "positive integer"),
+        ({"n_clusters": 0}, np.zeros((3, 2)), "n_clusters must be an integer"),
         ({"n_clusters": 2}, np.zeros((0, 2)), "0 sample"),
         ({"n_clusters": 2}, np.array([[0.0, np.nan], [1.0, 1.0]]), "NaN"),
         ({"n_clusters": 2, "method": "lloyd"}, np.zeros((3, 2)), "method must be"),

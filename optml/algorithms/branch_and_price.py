@@ -1,28 +1,53 @@
-r"""Certified MSSC: branch and price over the set-partitioning formulation.
+r"""Certified MSSC (k-means): branch and price over the set-partitioning formulation.
+
+Registered as the special solver ``"branch-and-price"`` for structured problems of kind
+``"kmeans"`` (:class:`~optml.formulations.clustering.KMeansProblem`; its default solver).
 
 Each node solves the restricted master LP (through :func:`set_partitioning_dual`, a Program),
 prices new clusters heuristically, and certifies the node's bound with the box branch and bound of
-:mod:`optml.clustering._pricing`. Nodes branch on a pair of items (Ryan–Foster): together
+:mod:`optml.algorithms.mssc_pricing`. Nodes branch on a pair of items (Ryan–Foster): together
 (must-link) or apart (cannot-link). User must-link / cannot-link pairs and cluster sizes enter
 as the root node's constraints. The incumbent is the best of k-means++/Lloyd/Hartigan and the
 master MILP over the column pool (:func:`set_partitioning`).
+
+Sub-programs (master LPs and MILPs) go through the solve path with the caller's settings
+(:meth:`~optml.program.settings.SolveSettings.for_internal`: the time left on the one clock,
+threads, seed, verbosity and raw options), on the problem's ``sub_backend`` / ``sub_solver``
+("auto": the automatic choice, HiGHS). None of them needs to be exact for the bound to be valid:
+the bound :math:`\sum_i\pi_i + k\min_S(c_S - \pi(S))` holds for *any* duals and its pricing
+term is bounded in numpy. Only the master MILP's gap matters, for the incumbent: stopped at a
+relative gap ``g`` above the pool's best partition, it can leave the incumbent ``g`` too high, and
+a target gap at or below ``g`` could then never close. It therefore runs at a tenth of the target
+gap (``mip_gap``, 1e-4 by default), leaving nine tenths of it to the bound.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
+import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from optml.clustering._heuristics import best_partition, repair
-from optml.clustering._pricing import Items, exact_pricing, heuristic_columns
+from optml.algorithms.mssc_heuristics import best_partition, repair
+from optml.algorithms.mssc_pricing import Items, exact_pricing, heuristic_columns
+from optml.backends.base import RawAnswer, SpecialSolver
+from optml.backends.registry import is_special, register_special
 from optml.formulations.clustering import (
     cluster_costs,
     set_partitioning,
     set_partitioning_dual,
 )
+from optml.solve import TOLERANCES, solve_program
+
+logger = logging.getLogger("optml")
+
+#: the target gap when the settings give none
+DEFAULT_GAP = TOLERANCES["gap"]
+#: the master MILP runs at this fraction of the target gap (see the module docstring)
+MASTER_GAP_FRACTION = 0.1
 
 
 @dataclass
@@ -87,21 +112,28 @@ class _Node:
 
 
 class BranchAndPrice:
-    """Certified MSSC solver. ``solve()`` returns an :class:`ExactResult`."""
+    """Certified MSSC solver for one :class:`KMeansProblem` under one
+    :class:`~optml.program.settings.SolveSettings` (clock already started).
+    ``solve()`` returns an :class:`ExactResult`."""
 
-    def __init__(self, X, k, must_link=(), cannot_link=(), min_size=None, max_size=None,
-                 time_limit=None, gap=1e-4, random_state=None, n_init=100, backend="auto",
-                 solver=None, verbose=False, max_nodes=10_000):  # fmt: skip
-        self.X = np.asarray(X, float) - np.asarray(X, float).mean(axis=0)
+    def __init__(self, problem, settings, max_nodes=10_000):
+        X = np.asarray(problem.X, float)
+        self.X = X - X.mean(axis=0)
         self.n, self.d = self.X.shape
-        self.k = int(k)
-        self.must0, self.cannot0 = list(must_link), list(cannot_link)
-        self.lo = 1 if min_size is None else max(1, int(min_size))
-        self.hi = np.inf if max_size is None else int(max_size)
-        self.time_limit, self.gap = time_limit, gap
-        self.rng = np.random.default_rng(random_state)
-        self.n_init, self.backend, self.solver = n_init, backend, solver
-        self.verbose, self.max_nodes = verbose, max_nodes
+        self.k = int(problem.n_clusters)
+        self.must0, self.cannot0 = list(problem.must_link), list(problem.cannot_link)
+        self.lo = 1 if problem.min_size is None else max(1, int(problem.min_size))
+        self.hi = np.inf if problem.max_size is None else int(problem.max_size)
+        self.settings = settings
+        self.deadline = settings.deadline
+        self.gap = DEFAULT_GAP if settings.mip_gap is None else float(settings.mip_gap)
+        seed = problem.random_state if problem.random_state is not None else settings.seed
+        self.rng = np.random.default_rng(seed)
+        self.n_init = int(problem.n_init)
+        self.backend = problem.sub_backend or "auto"
+        sub = problem.sub_solver
+        self.solver = None if sub is None or is_special(sub) else sub
+        self.verbose, self.max_nodes = settings.verbose, max_nodes
         self.pool = _Pool(self.X)
         self.box_lo, self.box_hi = self.X.min(axis=0), self.X.max(axis=0)
         self.total = float((self.X**2).sum())
@@ -160,15 +192,12 @@ class BranchAndPrice:
     def _time_left(self):
         return self.deadline is None or time.perf_counter() < self.deadline
 
-    def _solve_program(self, prog, mip=False, **opts):
-        kw = {"mip_gap": 1e-9} if mip else {}
-        kw.update(opts)
-        if self.deadline is not None:
-            # past the deadline only a short solve is allowed: the limit must hold
-            kw["time_limit"] = max(0.1, self.deadline - time.perf_counter())
+    def _solve_program(self, prog, mip=False):
+        # past the deadline only a short solve is allowed (floor 0.1 s): the limit must hold
+        changes = {"mip_gap": MASTER_GAP_FRACTION * self.gap} if mip else {}
+        sub = self.settings.for_internal(floor=0.1, **changes)
         self.lp_solves += 1
-        return prog.solve(backend="highs" if self.backend == "auto" else self.backend,
-                          solver=self.solver if self.backend != "auto" else None, **kw)  # fmt: skip
+        return solve_program(prog, backend=self.backend, solver=self.solver, settings=sub)
 
     # -------------------------------------------------------------- the master
     def _master_milp(self, must, cannot):
@@ -205,8 +234,9 @@ class BranchAndPrice:
             A = P[reps][:, ok].astype(float)
             centre = None if hat is None else hat.copy()
             if hat is not None:
-                prog = set_partitioning_dual(c[ok], A, self.k, M_dual, hat[:-1] - delta,
-                                             hat[:-1] + delta)  # fmt: skip
+                prog = set_partitioning_dual(
+                    c[ok], A, self.k, M_dual, hat[:-1] - delta, hat[:-1] + delta
+                )
             else:
                 prog = set_partitioning_dual(c[ok], A, self.k, M_dual)
             res = self._solve_program(prog)
@@ -228,11 +258,14 @@ class BranchAndPrice:
                 L = float(pi.sum() + self.k * best)
                 if L > hat_L:
                     hat, hat_L = np.append(pi, best), L
-                if self.verbose > 1:
-                    print(
-                        f"  lp {lp_val:.5f} L {L:.5f} best {hat_L:.5f} cols {len(new)} "
-                        f"pool {len(self.pool.cols)}"
-                    )
+                logger.debug(
+                    "  lp %.5f L %.5f best %.5f cols %d pool %d",
+                    lp_val,
+                    L,
+                    hat_L,
+                    len(new),
+                    len(self.pool.cols),
+                )
                 added = sum(self.pool.add(np.isin(item_of, np.flatnonzero(S))) for S in new)
                 if added:
                     break
@@ -242,8 +275,9 @@ class BranchAndPrice:
                 binding = np.abs(np.abs(d_lp[:-1] - centre[:-1]) - delta) <= 1e-7 * (1 + delta)
                 if binding.any() and hat_L < lp_val + self.k * tol:
                     # the trust region binds: compare with the unrestricted master LP
-                    full = self._solve_program(set_partitioning(c[ok], P[:, ok], self.k,
-                                                                relax=True))  # fmt: skip
+                    full = self._solve_program(
+                        set_partitioning(c[ok], P[:, ok], self.k, relax=True)
+                    )
                     if full.status == "optimal" and hat_L < full.objective - self.k * tol:
                         delta = min(2.0 * delta, M_dual)  # recentre at hat, widen, go on
                         continue
@@ -254,8 +288,9 @@ class BranchAndPrice:
                 slack = pi.sum() + self.k * mu - self.ub * (1 - self.gap)
                 ptol = max(tol, 0.9 * slack / self.k) if np.isfinite(slack) else tol
                 deadline = self.deadline if self._time_left() else time.perf_counter() + 2.0
-                lb_g, centres = exact_pricing(items, a, mu, self.box_lo, self.box_hi, ptol,
-                                              deadline=deadline)  # fmt: skip
+                lb_g, centres = exact_pricing(
+                    items, a, mu, self.box_lo, self.box_hi, ptol, deadline=deadline
+                )
                 if centres.shape[0]:
                     new, _ = heuristic_columns(items, a, mu, centres, 0.0, n_iter=1)
                     new += heuristic_columns(items, a, mu, centres, 0.0)[0]
@@ -280,8 +315,12 @@ class BranchAndPrice:
             if added and self._time_left():
                 hat_L = -np.inf
                 continue
-            if (stuck and best_bound < self.ub * (1 - self.gap) and 0 < delta < M_dual
-                    and self._time_left()):  # fmt: skip
+            if (
+                stuck
+                and best_bound < self.ub * (1 - self.gap)
+                and 0 < delta < M_dual
+                and self._time_left()
+            ):
                 delta = min(4.0 * delta, M_dual)
                 continue
             return best_bound, (P[:, ok], c[ok], A)
@@ -291,8 +330,16 @@ class BranchAndPrice:
         if hat is None:
             return -np.inf
         pi, mu = hat[:-1], float(hat[-1])
-        lb_g, _ = exact_pricing(items, items.s - pi, mu, self.box_lo, self.box_hi, 0.0,
-                                deadline=time.perf_counter() + 0.5, find=False)  # fmt: skip
+        lb_g, _ = exact_pricing(
+            items,
+            items.s - pi,
+            mu,
+            self.box_lo,
+            self.box_hi,
+            0.0,
+            deadline=time.perf_counter() + 0.5,
+            find=False,
+        )
         return float(pi.sum() + self.k * lb_g)
 
     def _initial_dual(self, items, item_of, starts):
@@ -344,7 +391,6 @@ class BranchAndPrice:
     # ------------------------------------------------------------------ solve
     def solve(self) -> ExactResult:
         t0 = time.perf_counter()
-        self.deadline = None if self.time_limit is None else t0 + self.time_limit
         item_of, items = self._items(self.must0, self.cannot0)
         if items is None:
             return ExactResult(None, np.inf, np.inf, "infeasible")
@@ -387,9 +433,15 @@ class BranchAndPrice:
                 if self.best is None or self._time_left():
                     self._master_milp(self.must0, self.cannot0)
             self.log.append((nodes, bound, self.ub, time.perf_counter() - t0))
-            if self.verbose:
-                print(f"node {nodes}: bound {bound:.6f} incumbent {self.ub:.6f} "
-                      f"columns {len(self.pool.cols)} t={time.perf_counter() - t0:.2f}s")  # fmt: skip
+            logger.log(
+                logging.INFO if self.verbose else logging.DEBUG,
+                "branch-and-price node %d: bound %.6f incumbent %.6f columns %d t=%.2fs",
+                nodes,
+                bound,
+                self.ub,
+                len(self.pool.cols),
+                time.perf_counter() - t0,
+            )
             if lp is None or bound >= self.ub * (1 - self.gap) - 1e-12:
                 leaf_bounds.append(bound)
                 continue
@@ -407,12 +459,30 @@ class BranchAndPrice:
         lb = min(lb, self.ub)
         if self.best is None:
             status = "infeasible" if not heap and root_bound == np.inf else "time_limit"
-            return ExactResult(None, np.inf, lb, status, nodes, len(self.pool.cols),
-                               self.lp_solves, self.master, self.log)  # fmt: skip
+            return ExactResult(
+                None,
+                np.inf,
+                lb,
+                status,
+                nodes,
+                len(self.pool.cols),
+                self.lp_solves,
+                self.master,
+                self.log,
+            )
         gap = (self.ub - lb) / max(1.0, abs(self.ub))
         status = "optimal" if gap <= self.gap + 1e-12 else "time_limit"
-        return ExactResult(self._canon(self.best), self.ub, lb, status, nodes,
-                           len(self.pool.cols), self.lp_solves, self.master, self.log)  # fmt: skip
+        return ExactResult(
+            self._canon(self.best),
+            self.ub,
+            lb,
+            status,
+            nodes,
+            len(self.pool.cols),
+            self.lp_solves,
+            self.master,
+            self.log,
+        )
 
     @staticmethod
     def _canon(labels):
@@ -420,3 +490,56 @@ class BranchAndPrice:
         order = np.unique(labels)[np.argsort(first)]
         remap = {c: j for j, c in enumerate(order)}
         return np.array([remap[c] for c in labels])
+
+
+_local = threading.local()
+
+
+class BranchAndPriceSolver(SpecialSolver):
+    """The registered solver ``"branch-and-price"`` (kind ``"kmeans"``)."""
+
+    name = "branch-and-price"
+    kinds = ("kmeans",)
+    problem_class = "MISOCP"
+    description = (
+        "k-means (MSSC) to certified optimality: branch and price on the set-partitioning "
+        "formulation, pricing bound certified by a box branch and bound in numpy"
+    )
+    reference = (
+        "du Merle, Hansen, Jaumard & Mladenovic (2000); Aloise, Hansen & Liberti (2012); "
+        "Ryan & Foster (1981)"
+    )
+
+    @property
+    def gap_tol(self):
+        """The gap its ``optimal`` is held to: the target of the last solve in this thread
+        (the user's ``mip_gap``, at least the table's gap), as for a mixed-integer solver."""
+        return getattr(_local, "gap_tol", None)
+
+    def solve(self, problem, settings) -> RawAnswer:
+        settings = settings.started()
+        t0 = time.perf_counter()
+        bp = BranchAndPrice(problem, settings)
+        _local.gap_tol = max(TOLERANCES["gap"], bp.gap)
+        out = bp.solve()
+        wall = time.perf_counter() - t0
+        stats = {"nodes": out.nodes, "columns": out.columns, "sub_solves": out.lp_solves}
+        msg = f"{out.nodes} nodes, {out.columns} columns, {out.lp_solves} LP/MILP solves"
+        if out.labels is None:
+            if out.status == "infeasible":
+                msg = "no partition satisfies the size and link constraints; " + msg
+            else:
+                msg = "no feasible clustering found within the time limit; " + msg
+            return RawAnswer(status=out.status, message=msg, stats=stats, solve_time=wall)
+        return RawAnswer(
+            status=out.status,
+            values=problem.point(out.labels),
+            objective=float(out.objective),
+            bound=float(out.bound),
+            message=msg,
+            stats=stats,
+            solve_time=wall,
+        )
+
+
+register_special(BranchAndPriceSolver(), module=__name__)

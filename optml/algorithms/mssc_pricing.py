@@ -66,8 +66,11 @@ class Items:
             pos = {u: j for j, u in enumerate(comp)}
             sets = []
             for bits in itertools.product((0, 1), repeat=len(comp)):
-                if all(not (bits[pos[a]] and bits[pos[b]]) for a, b in self.conflicts
-                       if a in pos and b in pos):  # fmt: skip
+                if all(
+                    not (bits[pos[a]] and bits[pos[b]])
+                    for a, b in self.conflicts
+                    if a in pos and b in pos
+                ):
                     sets.append(bits)
             comps.append((np.array(comp), np.array(sets, dtype=float).T))
         return comps
@@ -174,10 +177,12 @@ def _box_bounds(items: Items, lo, hi, a):
     else:  # every choice of independent sets: the chord quadratic of the chosen items
         ci = np.flatnonzero(items.in_conflict)
         with np.errstate(invalid="ignore", divide="ignore"):
-            cs = np.where(u[:, ci] <= 0, 1.0, np.where(l[:, ci] < 0, -l[:, ci] / (u[:, ci] - l[:, ci]),
-                                                       0.0))  # fmt: skip
-            ct = np.where((u[:, ci] > 0) & (l[:, ci] < 0), l[:, ci] * u[:, ci] / (u[:, ci] - l[:, ci]),
-                          0.0)  # fmt: skip
+            cs = np.where(
+                u[:, ci] <= 0, 1.0, np.where(l[:, ci] < 0, -l[:, ci] / (u[:, ci] - l[:, ci]), 0.0)
+            )
+            ct = np.where(
+                (u[:, ci] > 0) & (l[:, ci] < 0), l[:, ci] * u[:, ci] / (u[:, ci] - l[:, ci]), 0.0
+            )
         quad = np.full(lo.shape[0], np.inf)
         base_t = shift.sum(axis=1)
         for mask in combos:
@@ -237,8 +242,18 @@ def _knapsack_bound(l, w, lo, hi):
     return (ls * frac).sum(axis=1)
 
 
-def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_boxes=400_000,
-                  batch=1024, find=True):  # fmt: skip
+def exact_pricing(
+    items: Items,
+    a,
+    mu,
+    box_lo,
+    box_hi,
+    tol,
+    deadline=None,
+    max_boxes=400_000,
+    batch=1024,
+    find=True,
+):
     r"""Branch and bound over centre boxes.
 
     Returns ``(bound, centres)``: ``bound`` is a certified lower bound on
@@ -259,8 +274,10 @@ def exact_pricing(items: Items, a, mu, box_lo, box_hi, tol, deadline=None, max_b
         keep_lo, keep_hi, keep_b = [], [], []
         for s in range(0, lo.shape[0], batch):
             if s and deadline is not None and time.perf_counter() > deadline:
-                rest = min(parent[s:].min(), min((float(x.min()) for x in keep_b if x.size),
-                                                 default=np.inf))  # fmt: skip
+                rest = min(
+                    parent[s:].min(),
+                    min((float(x.min()) for x in keep_b if x.size), default=np.inf),
+                )
                 return float(min(pruned, rest)), np.zeros((0, items.d))
             blo, bhi = lo[s : s + batch], hi[s : s + batch]
             b = _box_bounds(items, blo, bhi, a)
