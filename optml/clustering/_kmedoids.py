@@ -2,13 +2,12 @@ r"""Certified k-medoids: the p-median MILP and the capacitated p-median (Mulveyâ
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import ClusterMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator
+from optml._validation import check_int, check_positive
 from optml.formulations.clustering import p_median
 
 
@@ -94,20 +93,15 @@ class KMedoids(ClusterMixin, ProgramEstimator):
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
         n = X.shape[0]
-        k = self.n_clusters
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {k!r}")
+        k = check_int("n_clusters", self.n_clusters, minimum=1)
         if k > n:
             raise ValueError(f"n_clusters={k} is larger than n_samples={n}; use at most {n}")
-        cap = self.capacity
-        if cap is not None:
-            if not isinstance(cap, numbers.Real) or cap <= 0:
-                raise ValueError(f"capacity must be a positive number or None, got {cap!r}")
-            if cap * k < n:
-                raise ValueError(
-                    f"capacity={cap} x n_clusters={k} < n_samples={n}: no assignment fits; "
-                    f"raise capacity or n_clusters"
-                )
+        cap = check_positive("capacity", self.capacity, allow_none=True)
+        if cap is not None and cap * k < n:
+            raise ValueError(
+                f"capacity={self.capacity} x n_clusters={k} < n_samples={n}: no assignment "
+                f"fits; raise capacity or n_clusters"
+            )
         D = self._dissimilarity(X)
         if not np.isfinite(D).all():
             raise ValueError("the dissimilarities contain NaN or inf")

@@ -62,7 +62,7 @@ def test_kmedoids_capacity_holds_and_changes_optimum():
     "kw, X, err",
     [
         ({"n_clusters": 4}, np.zeros((3, 2)), "larger than n_samples"),
-        ({"n_clusters": 0}, np.zeros((3, 2)), "positive integer"),
+        ({"n_clusters": 0}, np.zeros((3, 2)), "n_clusters must be an integer"),
         ({"n_clusters": 2}, np.zeros((0, 2)), "0 sample"),
         ({"n_clusters": 2}, np.array([[0.0, np.nan], [1.0, 1.0]]), "NaN"),
         ({"n_clusters": 2, "capacity": 1}, np.zeros((3, 2)), "no assignment fits"),
