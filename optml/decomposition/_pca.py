@@ -1,18 +1,23 @@
-r"""PCA written as an SDP, and sparse PCA: SDP relaxation and exact branch and bound."""
+r"""PCA written as an SDP, and sparse PCA: SDP relaxation and exact branch and bound.
+
+The sparse PCA algorithms are optml's special solvers ``"pca-bnb"``
+(:mod:`optml.algorithms.pca_bnb`) and ``"sparse-pca-sdp"``
+(:mod:`optml.algorithms.sparse_pca_sdp`) on the structured problem
+:class:`~optml.formulations.decomposition.SparsePCAProblem`.
+"""
 
 from __future__ import annotations
-
-import heapq
-import numbers
-import time
 
 import numpy as np
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator
-from optml.formulations.decomposition import pca_sdp, sparse_pca_sdp
-from optml.program.result import Result, relative_gap
+from optml._validation import check_choice, check_int
+from optml.exceptions import SolveError
+from optml.formulations.decomposition import SparsePCAProblem, pca_sdp
+
+_SPARSE_SOLVERS = {"exact": "pca-bnb", "sdp": "sparse-pca-sdp"}
 
 
 def _cov(X):
@@ -20,13 +25,21 @@ def _cov(X):
     return Xc.T @ Xc / max(X.shape[0] - 1, 1)
 
 
-def _lmax(S, idx):
-    idx = np.asarray(idx)
-    w, V = np.linalg.eigh(S[np.ix_(idx, idx)])
-    return float(w[-1]), V[:, -1]
-
-
 class _Common(TransformerMixin, ProgramEstimator):
+    @property
+    def program_(self):
+        prog = self.__dict__.get("_program_")
+        if prog is None and "problem_" in self.__dict__:
+            prog = self.problem_.program
+            self.__dict__["_program_"] = prog
+        if prog is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute 'program_'")
+        return prog
+
+    @program_.setter
+    def program_(self, value):
+        self.__dict__["_program_"] = value
+
     def transform(self, X):
         check_is_fitted(self, "components_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
@@ -42,8 +55,16 @@ class PCA(_Common):
     Attributes: ``components_``, ``explained_variance_``, ``mean_``, ``program_``, ``result_``.
     """
 
-    def __init__(self, n_components=2, backend="auto", solver=None, time_limit=None,
-                 mip_gap=None, verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        n_components=2,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.n_components = n_components
         self.backend = backend
         self.solver = solver
@@ -57,15 +78,18 @@ class PCA(_Common):
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
-        r = self.n_components
-        if not isinstance(r, numbers.Integral) or not 1 <= r <= X.shape[1]:
-            raise ValueError(f"n_components must be an integer in [1, {X.shape[1]}], got {r!r}")
+        r = check_int("n_components", self.n_components, minimum=1, maximum=X.shape[1])
         self.mean_ = X.mean(axis=0)
-        res = self._solve(pca_sdp(_cov(X), r))
-        Z = res.values["Z"]
-        w, V = np.linalg.eigh((Z + Z.T) / 2)
-        comps = V[:, ::-1][:, :r].T
         S = _cov(X)
+        res = self._solve(pca_sdp(S, r))
+        Z = res.values["Z"]
+        _, V = np.linalg.eigh((Z + Z.T) / 2)
+        # Z projects on the leading r-dimensional subspace; its eigenvalues there are all ~1,
+        # so their order says nothing: order the subspace's directions by the variance of S
+        # on them (descending, as scikit-learn)
+        U = V[:, ::-1][:, :r]
+        w, W = np.linalg.eigh(U.T @ S @ U)
+        comps = (U @ W[:, ::-1]).T
         self.components_ = comps * np.sign(comps[np.arange(r), np.abs(comps).argmax(1)])[:, None]
         self.explained_variance_ = np.einsum("ij,jk,ik->i", self.components_, S, self.components_)
         return self
@@ -75,18 +99,33 @@ class SparsePCA(_Common):
     r"""The leading sparse principal component: max :math:`v^\top S v`, :math:`\lVert v\rVert=1`,
     at most ``n_nonzero`` non-zeros, with a certificate.
 
-    ``method="exact"``: branch and bound over supports (Berk & Bertsimas, 2019): a node fixes
+    ``method="exact"``: the special solver ``"pca-bnb"``, branch and bound over supports (Berk & Bertsimas, 2019): a node fixes
     some variables in and some out; its bound is :math:`\lambda_{\max}` of the covariance on the
     variables not fixed out; leaves give feasible supports. ``method="sdp"``: the
     d'Aspremont et al. (2007) relaxation gives the upper bound, the leading eigenvector of its
     solution (truncated) a feasible support.
 
+    ``backend``/``solver`` choose the SDP solver of ``method="sdp"``; ``solver`` may also name
+    either special solver. ``mip_gap`` (default None: exact up to round-off) lets the branch and
+    bound prune nodes within that relative gap; ``time_limit`` covers the whole fit.
+
     Attributes: ``components_`` (1 x p), ``support_``, ``explained_variance_``,
-    ``result_`` (objective = variance, bound = certified upper bound, gap).
+    ``result_`` (objective = variance, bound = certified upper bound, gap), ``problem_``
+    (:class:`~optml.formulations.decomposition.SparsePCAProblem`), ``program_`` (its SDP
+    relaxation, formed on first access).
     """
 
-    def __init__(self, n_nonzero=2, method="exact", backend="auto", solver=None,
-                 time_limit=None, mip_gap=None, verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        n_nonzero=2,
+        method="exact",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.n_nonzero = n_nonzero
         self.method = method
         self.backend = backend
@@ -97,91 +136,46 @@ class SparsePCA(_Common):
         self.solver_options = solver_options
 
     def build_program(self, X, y=None):
-        return sparse_pca_sdp(_cov(np.asarray(X, dtype=float)), self.n_nonzero)
+        """The SDP relaxation general solvers receive for :meth:`build_problem`."""
+        return self.build_problem(X).program
+
+    def build_problem(self, X, y=None) -> SparsePCAProblem:
+        """This instance as a :class:`SparsePCAProblem` (for ``optml.solve`` / ``optml.bench``)."""
+        return SparsePCAProblem(
+            _cov(np.asarray(X, dtype=float)),
+            self.n_nonzero,
+            sub_backend=self.backend,
+            sub_solver=self.solver,
+        )
 
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         p = X.shape[1]
-        k = self.n_nonzero
-        if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= p:
-            raise ValueError(f"n_nonzero must be an integer in [1, n_features={p}], got {k!r}")
-        if self.method not in ("exact", "sdp"):
-            raise ValueError(f"method must be 'exact' or 'sdp', got {self.method!r}")
+        k = check_int("n_nonzero", self.n_nonzero, minimum=1, maximum=p)
+        check_choice("method", self.method, tuple(_SPARSE_SOLVERS))
         self._check_common_params()
+        for attr in ("_program_", "problem_"):
+            self.__dict__.pop(attr, None)
         self.mean_ = X.mean(axis=0)
-        S = _cov(X)
-        t0 = time.perf_counter()
-        if self.method == "sdp":
-            res = self._solve(sparse_pca_sdp(S, k))
-            Z = res.values["Z"]
-            _, V = np.linalg.eigh((Z + Z.T) / 2)
-            supp = np.sort(np.argsort(-np.abs(V[:, -1]))[:k])
-            val, _ = _lmax(S, supp)
-            ub = min(res.bound if np.isfinite(res.bound) else res.objective, _greedy_ub(S))
-            status = "optimal" if relative_gap(val, ub) <= 1e-4 else "time_limit"
-            nodes = 0
-        else:
-            supp, val, ub, nodes = _branch_and_bound(S, k, self.time_limit)
-            status = "optimal" if relative_gap(val, ub) <= 1e-6 else "time_limit"
-            self.program_ = sparse_pca_sdp(S, k)
-        lam, v = _lmax(S, supp)
-        comp = np.zeros(p)
-        comp[supp] = v * np.sign(v[np.abs(v).argmax()])
+        res = self._fit_problem(SparsePCAProblem(_cov(X), k, self.backend, self.solver))
+        comp = np.asarray(res.stats["component"], dtype=float)
         self.components_ = comp[None]
-        self.support_ = np.asarray(supp)
-        self.explained_variance_ = np.array([lam])
-        self.result_ = Result(
-            status=status, objective=lam, bound=ub, gap=relative_gap(lam, ub),
-            values={"v": comp}, solver=self.method, backend="optml" if self.method == "exact"
-            else self.result_.backend, solve_time=time.perf_counter() - t0,
-            problem_class="MIQCP" if self.method == "exact" else "SDP", objective_check=lam,
-            max_violation=0.0, verified=status == "optimal", message=f"{nodes} nodes",
-        )  # fmt: skip
+        self.support_ = np.asarray(res.stats["support"])
+        self.explained_variance_ = np.array([res.objective])
         return self
 
+    def _fit_problem(self, problem):
+        from optml.backends.registry import is_special
+        from optml.solve import solve
 
-def _greedy_ub(S):
-    return float(np.linalg.eigvalsh(S)[-1])
-
-
-def _branch_and_bound(S, k, time_limit=None):
-    """Best k-support: nodes (in, out); bound lambda_max on the complement of ``out``."""
-    p = S.shape[0]
-    t0 = time.perf_counter()
-    diag_order = list(np.argsort(-np.diag(S)))
-    # incumbent: greedy forward selection
-    supp = []
-    for _ in range(k):
-        best = max((j for j in range(p) if j not in supp), key=lambda j: _lmax(S, supp + [j])[0])
-        supp.append(best)
-    best_val, best_supp = _lmax(S, supp)[0], sorted(supp)
-    heap = [(-_lmax(S, range(p))[0], (), ())]
-    nodes = 0
-    open_bound = -np.inf
-    while heap:
-        negb, fin, fout = heapq.heappop(heap)
-        if -negb <= best_val * (1 + 1e-9):
-            continue
-        if time_limit is not None and time.perf_counter() - t0 > time_limit:
-            open_bound = max(-negb, max((-h[0] for h in heap), default=-np.inf))
-            break
-        nodes += 1
-        free = [j for j in diag_order if j not in fin and j not in fout]
-        if len(fin) == k or len(fin) + len(free) == k:
-            cand = sorted(list(fin) + (free if len(fin) < k else []))
-            val = _lmax(S, cand)[0]
-            if val > best_val:
-                best_val, best_supp = val, cand
-            continue
-        j = free[0]
-        for child_in, child_out in ((fin + (j,), fout), (fin, fout + (j,))):
-            keep = [i for i in range(p) if i not in child_out]
-            if len(keep) < k:
-                continue
-            b = _lmax(S, keep)[0]
-            if len(child_in) == k:
-                b = _lmax(S, child_in)[0]
-            if b > best_val * (1 + 1e-9):
-                heapq.heappush(heap, (-b, child_in, child_out))
-    ub = max(best_val, open_bound)
-    return np.array(best_supp), best_val, ub, nodes
+        solver = self.solver if is_special(self.solver) else _SPARSE_SOLVERS[self.method]
+        # backend / solver (when general) reach the SDP through the problem's sub_backend
+        res = solve(problem, backend="auto", solver=solver, settings=self._settings())
+        self.problem_ = problem
+        self.result_ = res
+        if res.status not in ("optimal", "time_limit") or not res.has_solution:
+            raise SolveError(
+                f"SparsePCA: no component found (status {res.status!r}, {res.backend}/"
+                f"{res.solver}: {res.message}); raise time_limit or try another method"
+            )
+        return res

@@ -9,8 +9,10 @@ from optml.decomposition import PCA, SparsePCA
 
 
 def best_support(S, k):
-    return max(np.linalg.eigvalsh(S[np.ix_(c, c)])[-1]
-               for c in map(list, itertools.combinations(range(S.shape[0]), k)))  # fmt: skip
+    return max(
+        np.linalg.eigvalsh(S[np.ix_(c, c)])[-1]
+        for c in map(list, itertools.combinations(range(S.shape[0]), k))
+    )
 
 
 def data(seed, n=40, p=8):
@@ -51,10 +53,34 @@ def test_pca_sdp_agrees_with_eigh():
     assert np.abs(m.components_ @ V[:, ::-1][:, :2]).diagonal() == pytest.approx(1, abs=1e-3)
 
 
-@pytest.mark.parametrize("kw, err", [({"n_nonzero": 0}, "n_nonzero"), ({"n_nonzero": 99},
-                                     "n_nonzero"), ({"method": "x"}, "method")])  # fmt: skip
+@pytest.mark.parametrize(
+    "kw, err",
+    [
+        ({"n_nonzero": 0}, "n_nonzero"),
+        ({"n_nonzero": 99}, "n_nonzero"),
+        ({"method": "x"}, "method"),
+    ],
+)
 def test_sparse_pca_bad_input(kw, err):
     with pytest.raises(ValueError, match=err):
         SparsePCA(**kw).fit(data(0, p=4))
     with pytest.raises(ValueError, match="NaN"):
         SparsePCA().fit(np.array([[np.nan, 1.0], [1.0, 2.0]]))
+
+
+def test_pca_components_sorted_like_sklearn():
+    """R8: the Fantope SDP's eigenvalues are all ~1 on the subspace; the components come back
+    ordered by explained variance, as scikit-learn's."""
+    pytest.importorskip("cvxpy")
+    from sklearn.decomposition import PCA as SKPCA
+    from sklearn.preprocessing import StandardScaler
+
+    from optml.data import load
+
+    X = StandardScaler().fit_transform(load("iris").X)
+    ours = PCA(n_components=3).fit(X)
+    ref = SKPCA(n_components=3).fit(X)
+    assert ours.explained_variance_ == pytest.approx(ref.explained_variance_, rel=1e-4)
+    assert (np.diff(ours.explained_variance_) < 0).all()
+    cos = np.abs((ours.components_ * ref.components_).sum(axis=1))
+    assert cos == pytest.approx(1, abs=1e-3)
