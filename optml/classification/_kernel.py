@@ -13,12 +13,8 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from optml.classification._linear_base import (
-    BinaryFit,
-    LinearProgramClassifier,
-    check_choice,
-    check_positive,
-)
+from optml._validation import check_choice, check_positive
+from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
 from optml.formulations.classification import kernel_factor, kernel_svm_dual
 
 
@@ -74,9 +70,21 @@ class KernelSVM(LinearProgramClassifier):
     ('optimal', True)
     """
 
-    def __init__(self, C=1.0, *, kernel="rbf", gamma="scale", degree=3, coef0=0.0,
-                 backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
-                 solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        kernel="rbf",
+        gamma="scale",
+        degree=3,
+        coef0=0.0,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.C = C
         self.kernel = kernel
         self.gamma = gamma
@@ -157,8 +165,11 @@ class KernelSVM(LinearProgramClassifier):
             hi_set = (at0 & (s < 0)) | (atc & (s > 0))
             lo = g[lo_set].max(initial=-np.inf)
             hi = g[hi_set].min(initial=np.inf)
-            b = float((lo + hi) / 2) if np.isfinite(lo + hi) else float(lo if np.isfinite(lo)
-                                                                        else hi)  # fmt: skip
+            b = (
+                float((lo + hi) / 2)
+                if np.isfinite(lo + hi)
+                else float(lo if np.isfinite(lo) else hi)
+            )
         return BinaryFit(None, b, prog, res, {"coef": a * s})
 
     def _scores(self, X):

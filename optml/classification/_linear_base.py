@@ -7,7 +7,6 @@ that into a scikit-learn classifier, one-vs-rest when there are more than two cl
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +14,9 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator, encode_classes
+from optml._validation import check_choice, check_positive  # noqa: F401  (re-exported)
 from optml.exceptions import SolveError
+from optml.formulations.classification import one_vs_rest
 
 
 @dataclass
@@ -29,18 +30,10 @@ class BinaryFit:
     extra: dict = field(default_factory=dict)
 
 
-def check_positive(name: str, value, allow_none: bool = False, allow_zero: bool = False):
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value < 0 or (value == 0 and not allow_zero):
-        what = "a non-negative" if allow_zero else "a positive"
-        raise ValueError(f"{name} must be {what} number, got {value!r}")
+def _as_program(target):
+    from optml.program.structured import StructuredProblem
 
-
-def check_choice(name: str, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+    return target.program if isinstance(target, StructuredProblem) else target
 
 
 class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
@@ -66,18 +59,32 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         return [np.where(yi == k, 1.0, -1.0) for k in range(classes.size)]
 
     def build_program(self, X, y):
-        """The Program ``fit`` would solve (binary ``y``), or ``{class: Program}`` one-vs-rest.
+        """The Program ``fit`` solves: the binary program, or for three or more classes one
+        program with a block per class (one-vs-rest).
 
-        Change it (add a side constraint, fix a variable) and solve it yourself with
-        ``program.solve(...)``.
+        The blocks are independent, so the sum of their objectives has the same minimiser as
+        the separate fits; block ``k`` (class ``classes_[k]``) has the variables ``w_c{k}``,
+        ``b_c{k}``, ... and ``program.metadata["blocks"][k]`` maps the binary program's names to
+        them (:meth:`unpack_blocks` reads a solution back per class). Change it (add a side
+        constraint, fix a variable) and solve it yourself with ``program.solve(...)``.
         """
         self._check_params()
-        X, classes, yi = self._validate_xy(X, y, reset=False if hasattr(self, "n_features_in_")
-                                           else True)  # fmt: skip
+        X, classes, yi = self._validate_xy(
+            X, y, reset=False if hasattr(self, "n_features_in_") else True
+        )
         tasks = self._tasks(classes, yi)
         if len(tasks) == 1:
             return self._build_binary(X, tasks[0])
-        return {c: self._build_binary(X, s) for c, s in zip(classes, tasks, strict=True)}
+        progs = {c: self._build_binary(X, s) for c, s in zip(classes, tasks, strict=True)}
+        return one_vs_rest(progs, name=f"{type(self).__name__}_one_vs_rest")
+
+    @staticmethod
+    def unpack_blocks(program, values) -> list[dict]:
+        """Per class, the values of a one-vs-rest program's block under the binary names."""
+        blocks = program.metadata.get("blocks")
+        if blocks is None:
+            return [dict(values)]
+        return [{nm: values[new] for nm, new in b.items()} for b in blocks]
 
     def fit(self, X, y):
         """Fit by solving one program per binary (one-vs-rest) problem."""
@@ -92,11 +99,32 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         if fits[0].coef is not None:
             self.coef_ = np.vstack([f.coef for f in fits])
         self.intercept_ = np.array([f.intercept for f in fits], dtype=float)
-        self.programs_ = [f.program for f in fits]
         self.results_ = [f.result for f in fits]
         self.program_ = fits[0].program
         self.result_ = fits[0].result
         self._fits = fits
+
+    # a fit by a special solver keeps its structured problem: the program is formed on access
+    @property
+    def program_(self):
+        """The program of the (first) binary problem, formed on first access after a fit by
+        a special-purpose solver."""
+        val = self.__dict__.get("_program_")
+        if val is None:
+            raise AttributeError(f"{type(self).__name__} has no program_ before fit")
+        return _as_program(val)
+
+    @program_.setter
+    def program_(self, value):
+        self.__dict__["_program_"] = value
+
+    @property
+    def programs_(self):
+        """The program of every binary (one-vs-rest) problem."""
+        fits = self.__dict__.get("_fits")
+        if fits is None:
+            raise AttributeError(f"{type(self).__name__} has no programs_ before fit")
+        return [_as_program(f.program) for f in fits]
 
     # ------------------------------------------------------------------ predict
     def _scores(self, X) -> np.ndarray:
@@ -116,19 +144,43 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         return self.classes_[np.argmax(d, axis=1)]
 
     # -------------------------------------------------------------- solve helpers
-    def _solve_checked(self, program, mip=False, infeasible_hint=None, warm_start=None):
-        """Solve with the common parameters; SolveError with a hint on infeasibility."""
+    def _solve_checked(
+        self, program, mip=False, infeasible_hint=None, warm_start=None, settings=None
+    ):
+        """Solve with the estimator's settings (or ``settings``: the time left of a fit that
+        started earlier); SolveError with a hint on infeasibility."""
+        if settings is None:
+            settings = self._settings(mip=mip)
+        settings = settings.started()
+        self.result_ = None
         try:
-            res = self._solve(program, warm_start=warm_start, mip=mip)
+            res = self._solve(program, warm_start=warm_start, mip=mip, settings=settings)
         except SolveError:
             res = getattr(self, "result_", None)
             if res is not None and res.status == "infeasible" and infeasible_hint:
                 raise SolveError(f"{type(self).__name__}: {infeasible_hint}") from None
             if res is None or not self._fallback_ok(res, mip):
                 raise
-            return self._fallback(program)
+            return self._fallback(program, settings)
         if self._fallback_ok(res, mip) and not res.verified:
-            return self._fallback(program)
+            return self._fallback(program, settings)
+        return res
+
+    def _solve_named(self, problem, solver, settings=None):
+        """Solve a structured problem with the special solver ``solver`` (whatever the
+        estimator's ``solver``, which then names the solver of its sub-programs)."""
+        from optml.solve import solve
+
+        self._check_common_params()
+        settings = self._settings() if settings is None else settings
+        res = solve(problem, backend="auto", solver=solver, settings=settings)
+        self.problem_, self.result_ = problem, res
+        if "_program" in problem.__dict__:
+            self.program_ = problem.program
+        if res.status not in ("optimal", "time_limit") or not res.has_solution:
+            raise SolveError(
+                f"{type(self).__name__}: {solver} ended with status {res.status!r} ({res.message})"
+            )
         return res
 
     def _fallback_ok(self, res, mip) -> bool:
@@ -136,23 +188,28 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         SOLVERS.md): with automatic solver choice, a convex program is then re-solved once by
         Clarabel through cvxpy."""
         return (
-            not mip and self.backend == "auto" and self.solver is None
-            and res.backend == "highs" and res.problem_class in ("QP", "LP")
+            not mip
+            and self.backend == "auto"
+            and self.solver is None
+            and res.backend == "highs"
+            and res.problem_class in ("QP", "LP")
             and (res.status == "error" or not res.verified)
-        )  # fmt: skip
+        )
 
-    def _fallback(self, program):
+    def _fallback(self, program, settings):
         import warnings
 
         from optml.exceptions import SolverAccuracyWarning
+        from optml.solve import solve_program
 
         first = self.result_
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SolverAccuracyWarning)
-            res = program.solve(backend="cvxpy", solver="clarabel", time_limit=self.time_limit,
-                                verbose=bool(self.verbose), **(self.solver_options or {}))  # fmt: skip
-        res.message = (f"HiGHS ended with {first.status!r} ({first.message}); re-solved by "
-                       f"Clarabel. " + res.message).strip()  # fmt: skip
+            res = solve_program(program, "cvxpy", "clarabel", settings.for_internal())
+        res.message = (
+            f"HiGHS ended with {first.status!r} ({first.message}); re-solved by "
+            f"Clarabel. " + res.message
+        ).strip()
         self.program_, self.result_ = program, res
         if res.status not in ("optimal", "time_limit") or not res.has_solution:
             raise SolveError(

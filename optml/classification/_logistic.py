@@ -1,8 +1,9 @@
 r"""Logistic regression (scikit-learn's parameterisation) and cardinality-constrained logistic
 regression, as certified programs.
 
-The programs are in :mod:`optml.formulations.logistic`; the smooth solver path and its
-duality-gap certificate in :mod:`optml.classification._smooth`.
+The programs and structured problems are in :mod:`optml.formulations.logistic`; the smooth
+solver and its duality-gap certificate in :mod:`optml.algorithms.newton` (special solver
+``"newton"``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ import time
 import numpy as np
 from scipy.special import expit
 
-from optml.classification import _smooth
-from optml.classification._linear_base import (
-    BinaryFit,
-    LinearProgramClassifier,
-    check_choice,
-    check_positive,
+from optml._validation import check_choice, check_int, check_positive
+from optml.algorithms import newton as _smooth
+from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
+from optml.formulations.logistic import (
+    LogisticProblem,
+    logistic_regression,
+    sparse_logistic_regression,
 )
-from optml.formulations.logistic import logistic_regression, sparse_logistic_regression
-from optml.program import Result, relative_gap
+from optml.program import relative_gap
+from optml.solve.certificate import make_result
 
 _PENALTIES = ("l2", "l1", None)
 
@@ -58,9 +60,10 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
     method : {"auto", "smooth", "conic"}, default "auto"
         ``"conic"``: the exponential-cone program (``program_``) to a conic solver
         (Clarabel / SCS through cvxpy), certified by optml's Lagrangian bound. ``"smooth"``:
-        Newton's method (L2 / none) or L-BFGS-B on the split form (L1) on the same objective,
-        certified by a duality gap (see :mod:`optml.classification._smooth`). ``"auto"`` is
-        ``"smooth"`` unless a backend or solver is named.
+        optml's special solver ``"newton"`` -- Newton's method (L2 / none) or L-BFGS-B on the
+        split form (L1) on the same objective, certified by a duality gap (see
+        :mod:`optml.algorithms.newton`); a named general ``solver`` still gets the program.
+        ``"auto"`` is ``"smooth"`` unless a backend or a general solver is named.
     tol : float, default 1e-10
         Gradient tolerance of the smooth path.
     max_iter : int, default 100
@@ -70,7 +73,9 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
 
     Attributes
     ----------
-    classes_, coef_, intercept_, program_ (the exponential-cone program), result_
+    classes_, coef_, intercept_, program_ (the exponential-cone program, formed on first
+    access after a smooth fit), problem_ (the :class:`~optml.formulations.logistic.LogisticProblem`
+    of a smooth fit), result_
         ``result_.bound`` is the certified dual bound, ``result_.kkt_residual`` the largest
         gradient entry (smooth path).
 
@@ -84,9 +89,21 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
     ('optimal', True)
     """
 
-    def __init__(self, C=1.0, *, penalty="l2", method="auto", tol=1e-10, max_iter=100,
-                 backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
-                 solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        penalty="l2",
+        method="auto",
+        tol=1e-10,
+        max_iter=100,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.C = C
         self.penalty = penalty
         self.method = method
@@ -105,8 +122,17 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
         check_positive("tol", self.tol)
         check_choice("penalty", self.penalty, _PENALTIES)
         check_choice("method", self.method, ("auto", "smooth", "conic"))
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
+        check_int("max_iter", self.max_iter, minimum=1)
+
+    def _problem(self, X, s):
+        return LogisticProblem(
+            X,
+            s,
+            C=float(self.C),
+            penalty=self.penalty,
+            tol=float(self.tol),
+            max_iter=int(self.max_iter),
+        )
 
     def _build_binary(self, X, s):
         return logistic_regression(X, s, C=float(self.C), penalty=self.penalty)
@@ -114,54 +140,30 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
     def _method(self):
         if self.method != "auto":
             return self.method
-        return "conic" if (self.backend != "auto" or self.solver is not None) else "smooth"
+        from optml.backends.registry import is_special
+
+        general = self.backend != "auto" or (
+            self.solver is not None and not is_special(self.solver)
+        )
+        return "conic" if general else "smooth"
 
     def _fit_binary(self, X, s):
-        prog = self._build_binary(X, s)
+        problem = self._problem(X, s)
         if self._method() == "conic":
-            res = self._solve_checked(prog)
-            return BinaryFit(res.values["w"].ravel(), float(res.values["b"]), prog, res,
-                             {"n_iter": 1})  # fmt: skip
-        w, b, res = fit_smooth(X, s, float(self.C), self.penalty, float(self.tol),
-                               int(self.max_iter), prog)  # fmt: skip
-        return BinaryFit(w, b, prog, res, {"n_iter": res.raw["iterations"]})
+            res = self._solve_checked(problem.program)
+            target = problem.program
+        else:
+            res = self._solve(problem)
+            target = problem
+        n_iter = int(res.stats.get("iterations", 1))
+        return BinaryFit(
+            res.values["w"].ravel(), float(res.values["b"]), target, res, {"n_iter": n_iter}
+        )
 
     def fit(self, X, y):
         super().fit(X, y)
         self.n_iter_ = np.array([max(1, int(f.extra["n_iter"])) for f in self._fits])
         return self
-
-
-def fit_smooth(X, s, C, penalty, tol, max_iter, prog=None):
-    """Smooth solve with a certificate; returns ``(w, b, Result)``."""
-    from threadpoolctl import threadpool_limits
-
-    t0 = time.perf_counter()
-    # one BLAS thread: these are small dense products, and threads only contend
-    with threadpool_limits(1):
-        if penalty == "l1":
-            w, b, info = _smooth.l1_lbfgsb(X, s, C, tol=tol, max_iter=150 * max_iter)
-            name = "l-bfgs-b"
-        else:
-            w, b, info = _smooth.newton(X, s, C, penalty, tol=tol, max_iter=max_iter)
-            name = "newton"
-    t = time.perf_counter() - t0
-    obj = _smooth.objective(X, s, w, b, C, penalty)
-    bound = _smooth.dual_bound(X, s, w, b, C, penalty)
-    gap = relative_gap(obj, bound)
-    certified = gap <= 1e-6 if penalty is not None else info["grad_norm"] <= 1e-6
-    values = {"w": w, "b": np.array(b)}
-    check, viol = (obj, 0.0) if prog is None else prog.evaluate(values)
-    res = Result(
-        status="optimal" if certified else "time_limit", objective=obj,
-        bound=bound if np.isfinite(bound) else float("nan"), gap=gap, values=values,
-        solver=name, backend="scipy", solve_time=t, problem_class="EXP",
-        objective_check=check, max_violation=viol, kkt_residual=info["grad_norm"],
-        verified=bool(certified and abs(check - obj) <= 1e-8 * max(1.0, abs(obj))),
-        message=f"{name}: {info['iterations']} iterations, gradient norm "
-        f"{info['grad_norm']:.2e}; bound = dual value of a feasible dual point", raw=info,
-    )  # fmt: skip
-    return w, b, res
 
 
 class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
@@ -196,9 +198,21 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
     returned fit, bound = the MILP's lower bound, gap), n_rounds_.
     """
 
-    def __init__(self, k=5, *, C=1.0, penalty="l2", formulation="outer", max_rounds=50,
-                 backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
-                 solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        k=5,
+        *,
+        C=1.0,
+        penalty="l2",
+        formulation="outer",
+        max_rounds=50,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.k = k
         self.C = C
         self.penalty = penalty
@@ -263,8 +277,9 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
         k = self._k(X.shape[1])
         upper = self._heuristic(X, s, k)[2]
         mw, mb = self._bounds(X, s, upper)
-        return sparse_logistic_regression(X, s, k, float(self.C), self.penalty, mw, mb,
-                                          formulation=self.formulation)  # fmt: skip
+        return sparse_logistic_regression(
+            X, s, k, float(self.C), self.penalty, mw, mb, formulation=self.formulation
+        )
 
     def _heuristic(self, X, s, k):
         w, _, _ = _smooth.newton(X, s, float(self.C), "l2")
@@ -281,28 +296,30 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             prog = sparse_logistic_regression(X, s, k, C, self.penalty, mw, mb, "exp-cone")
             res = self._solve_checked(prog, mip=True)
             w, b = res.values["w"].ravel(), float(res.values["b"])
-            return BinaryFit(w, b, prog, res, {"support": np.flatnonzero(np.abs(w) > 1e-9),
-                                               "rounds": 1})  # fmt: skip
+            return BinaryFit(
+                w, b, prog, res, {"support": np.flatnonzero(np.abs(w) > 1e-9), "rounds": 1}
+            )
         n, p = X.shape
         pts = np.tile(np.linspace(-6.0, 6.0, 13), (n, 1))
         u = s * (X @ w_best + b_best)
         pts = np.column_stack([pts, u])
         wpts = np.column_stack([np.linspace(-1, 1, 5)[None, :] * mw * np.ones((p, 1)), w_best])
         target = self.mip_gap if self.mip_gap is not None else 1e-4
+        # one clock for the whole loop; every MILP round gets the time left and the settings
+        settings = self._settings(mip=True).started(t0)
         lower, res, prog, rounds = -np.inf, None, None, 0
         for rounds in range(1, int(self.max_rounds) + 1):  # noqa: B007
-            prog = sparse_logistic_regression(X, s, k, C, self.penalty, mw, mb, "outer",
-                                              points=pts, w_points=wpts)  # fmt: skip
-            res = self._solve_checked(prog, mip=True)
+            prog = sparse_logistic_regression(
+                X, s, k, C, self.penalty, mw, mb, "outer", points=pts, w_points=wpts
+            )
+            res = self._solve_checked(prog, mip=True, settings=settings.for_internal())
             lower = max(lower, res.bound if np.isfinite(res.bound) else -np.inf)
             wm = res.values["w"].ravel()
             sup = np.flatnonzero(res.values["z"].ravel() > 0.5)
             wr, br, objr = self._refit(X, s, sup)
             if objr < upper:
                 w_best, b_best, upper = wr, br, objr
-            if relative_gap(upper, lower) <= target:
-                break
-            if self.time_limit is not None and time.perf_counter() - t0 > self.time_limit:
+            if relative_gap(upper, lower) <= target or settings.expired():
                 break
             um = s * (X @ wm + float(res.values["b"]))
             ur = s * (X @ wr + br)
@@ -310,14 +327,25 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             wpts = np.column_stack([wpts, wm, wr])
         gap = relative_gap(upper, lower)
         values = {"w": w_best, "b": np.array(b_best)}
-        final = Result(
-            status="optimal" if gap <= target else "time_limit", objective=upper,
-            bound=lower, gap=gap, values=values, solver=res.solver, backend=res.backend,
-            solve_time=time.perf_counter() - t0, problem_class="MIEXP",
-            objective_check=upper, max_violation=0.0, verified=bool(gap <= target),
+        check = _smooth.objective(X, s, w_best, b_best, C, self.penalty)
+        final = make_result(
+            status="optimal" if gap <= target else "time_limit",
+            sense=1,
+            values=values,
+            objective_check=check,
+            max_violation=float(max(0, np.count_nonzero(w_best) - k)),
+            solver_objective=upper,
+            bound=lower if np.isfinite(lower) else None,
+            gap_tol=max(target, 1e-6),
+            solver=res.solver,
+            backend=res.backend,
+            problem_class="MIEXP",
+            solve_time=time.perf_counter() - t0,
             message=f"outer approximation: {rounds} MILP rounds; objective = exact log-loss "
             f"objective of the refitted support, bound = MILP bound",
-        )  # fmt: skip
+            stats={"rounds": rounds},
+        )
+        self.result_ = final
         support = np.flatnonzero(np.abs(w_best) > 0)
         return BinaryFit(w_best, b_best, prog, final, {"support": support, "rounds": rounds})
 

@@ -14,12 +14,8 @@ import numbers
 import numpy as np
 
 import optml.program as om
-from optml.classification._linear_base import (
-    BinaryFit,
-    LinearProgramClassifier,
-    check_choice,
-    check_positive,
-)
+from optml._validation import check_choice, check_positive
+from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
 from optml.formulations.classification import soft_margin_svm, svm_objective
 from optml.formulations.svm_mip import ramp_loss_svm, sparse_svm, sparse_svm_start, svm_bigm
 
@@ -68,8 +64,20 @@ class SparseSVM(LinearProgramClassifier):
     result_
     """
 
-    def __init__(self, C=1.0, *, k=5, penalty="l1", bigm="lp", backend="auto", solver=None,
-                 time_limit=None, mip_gap=None, verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        k=5,
+        penalty="l1",
+        bigm="lp",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.C = C
         self.k = k
         self.penalty = penalty
@@ -203,8 +211,18 @@ class RampLossSVM(LinearProgramClassifier):
     binary problem), program_, result_
     """
 
-    def __init__(self, C=1.0, *, penalty="l2", backend="auto", solver=None, time_limit=None,
-                 mip_gap=None, verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        penalty="l2",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.C = C
         self.penalty = penalty
         self.backend = backend

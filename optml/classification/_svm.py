@@ -5,29 +5,23 @@ penalty solves libsvm's primal
 
 .. math:: \min_{w,b}\ \tfrac12\|w\|_2^2 + C\sum_i (1 - s_i(x_i^\top w + b))_+
 
-either as one QP (``method="full"``, any backend) or by a certified working-set method
-(``method="working_set"``): relaxed QPs in which far-away samples contribute their hinge's
-linear piece (summed into one affine term) or nothing. Each relaxation is a lower bound; the
-loop stops when the relaxed solution is feasible for the full objective, so the final gap is
-the relaxed QP's own certified gap.
+either as one QP (``method="full"``, any backend) or by optml's special solver
+``"svm-working-set"`` (``method="working_set"``, :mod:`optml.algorithms.svm_working_set`):
+relaxed QPs in which far-away samples contribute their hinge's linear piece (summed into one
+affine term) or nothing. Each relaxation is a lower bound; the loop stops when the relaxed
+solution is feasible for the full objective, so the final gap is the relaxed QP's own
+certified gap.
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from optml.classification._linear_base import (
-    BinaryFit,
-    LinearProgramClassifier,
-    check_choice,
-    check_positive,
-)
-from optml.classification._smooth import huber_hinge_newton
-from optml.formulations.classification import hard_margin_svm, soft_margin_svm, svm_objective
-from optml.program import Result, relative_gap
+from optml._validation import check_choice, check_positive
+from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
+from optml.formulations.classification import SVMProblem, hard_margin_svm, soft_margin_svm
+
+_WORKING_SET = "svm-working-set"
 
 _COMMON_DOC = """backend, solver, time_limit, mip_gap, verbose, solver_options
         Common solver parameters (see :class:`optml._base.ProgramEstimator`)."""
@@ -60,8 +54,16 @@ class HardMarginSVM(LinearProgramClassifier):
     (1.0, [0, 1])
     """
 
-    def __init__(self, *, backend="auto", solver=None, time_limit=None, mip_gap=None,
-                 verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -104,9 +106,11 @@ class SoftMarginSVM(LinearProgramClassifier):
     penalty : {"l2", "l1"}, default "l2"
     method : {"auto", "full", "working_set"}, default "auto"
         ``"full"``: the whole program to the chosen backend. ``"working_set"`` (L2 only):
-        relaxed QPs over a growing set of samples near the margin, each a certified lower
-        bound, until the relaxed solution is optimal for the full program (HiGHS, or the
-        chosen backend). ``"auto"``: working set for ``penalty="l2"`` with ``n > 500``.
+        optml's special solver ``"svm-working-set"`` -- relaxed QPs over a growing set of
+        samples near the margin, each a certified lower bound, until the relaxed solution is
+        optimal for the full program (the relaxed QPs go to HiGHS, or to the chosen backend
+        and solver). ``"auto"``: working set for ``penalty="l2"`` with ``n > 500``, or when
+        ``solver="svm-working-set"``.
     tol : float, default 1e-7
         Working set: margin tolerance for moving samples into the set.
     backend, solver, time_limit, mip_gap, verbose, solver_options
@@ -116,7 +120,9 @@ class SoftMarginSVM(LinearProgramClassifier):
     ----------
     classes_, coef_, intercept_
     program_ : Program
-        The full primal program (also for the working-set method).
+        The full primal program (also for the working-set method, formed on first access).
+    problem_ : SVMProblem
+        The structured problem the working-set method solved.
     result_ : Result
         Certificate for ``program_``: objective, bound (dual bound of the last relaxation
         for the working-set method), gap, times; ``message`` says how it was solved.
@@ -133,9 +139,20 @@ class SoftMarginSVM(LinearProgramClassifier):
     ('optimal', True)
     """
 
-    def __init__(self, C=1.0, *, penalty="l2", method="auto", tol=1e-7, backend="auto",
-                 solver=None, time_limit=None, mip_gap=None, verbose=False,
-                 solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        penalty="l2",
+        method="auto",
+        tol=1e-7,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.C = C
         self.penalty = penalty
         self.method = method
@@ -160,7 +177,7 @@ class SoftMarginSVM(LinearProgramClassifier):
         return soft_margin_svm(X, s, C=float(self.C), penalty=self.penalty)
 
     def _use_working_set(self, n):
-        if self.method == "working_set":
+        if self.method == "working_set" or (self.method == "auto" and self.solver == _WORKING_SET):
             return True
         return self.method == "auto" and self.penalty == "l2" and n > 500
 
@@ -182,68 +199,16 @@ class SoftMarginSVM(LinearProgramClassifier):
 
     # ------------------------------------------------------------ working set
     def _fit_working_set(self, X, s):
-        t_start = time.perf_counter()
-        n, p = X.shape
-        C = float(self.C)
-        tol = float(self.tol)
-        full = self._build_binary(X, s)
-        # start: Newton on the Huberised hinge, a close smooth approximation
-        with threadpool_limits(1):
-            w, b = huber_hinge_newton(X, s, C, h=0.05)
-        r = s * (X @ w + b)
-        # a valid bound on |b| keeps every relaxation bounded: any optimum has
-        # 1/2||w||^2 <= U (the objective at the start point) and |b| <= max|x_i w| + 1
-        upper = svm_objective(X, s, w, b, C)
-        b_bound = float(np.linalg.norm(X, axis=1).max() * np.sqrt(2 * upper) + 1.0) * 1.01
-        best = (upper, w, b)
-        # initial working set: the samples whose margin is closest to 1
-        size = min(n, max(2 * (p + 1), 50))
-        work = np.abs(r - 1.0) <= 0.1
-        work[np.argsort(np.abs(r - 1.0))[:size]] = True
-        rounds, res = 0, None
-        while True:
-            rounds += 1
-            lin = ~work & (r < 1.0)
-            drop = ~work & ~lin
-            w, b, res, prog = self._solve_relaxed(X, s, C, lin, drop, b_bound)
-            r = s * (X @ w + b)
-            f_full = svm_objective(X, s, w, b, C)
-            if f_full < best[0]:
-                best = (f_full, w, b)
-            bad = (lin & (r > 1.0 + tol)) | (drop & (r < 1.0 - tol))
-            limit = self.time_limit is not None and (
-                time.perf_counter() - t_start > self.time_limit
-            )
-            if not bad.any() or res.status != "optimal" or limit:
-                break
-            # add the violators, plus the samples nearest the margin not yet in the set
-            # (at most `step` of the most violated per round keeps the relaxations small)
-            step = max(100, 2 * (p + 1))
-            viol = np.where(bad, np.abs(r - 1.0), 0.0)
-            order = np.argsort(-viol)[:step]
-            work[order[viol[order] > 0]] = True
-        if bad.any() or res.status != "optimal":  # stopped early: the best point seen
-            w, b = best[1], best[2]
-        values = {"w": w, "b": np.array(b)}
-        obj, viol = full.evaluate(values)
-        bound = res.bound if np.isfinite(res.bound) else float("nan")
-        status = "optimal" if (not bad.any() and res.status == "optimal") else "time_limit"
-        gap = relative_gap(obj, bound)
-        final = Result(
-            status=status, objective=obj, bound=bound, gap=gap, values=values,
-            solver=res.solver, backend=res.backend, build_time=0.0,
-            solve_time=time.perf_counter() - t_start, problem_class=full.problem_class,
-            objective_check=obj, max_violation=viol, kkt_residual=res.kkt_residual,
-            verified=bool(res.verified and gap <= 1e-4 and viol <= 1e-6),
-            message=f"working set: {rounds} relaxed QPs, {int(work.sum())} of {n} samples "
-            f"with exact hinge; bound from the last relaxation",
-            solver_version=res.solver_version,
-        )  # fmt: skip
-        self.program_, self.result_ = full, final
-        assert np.isclose(obj, svm_objective(X, s, w, b, C), rtol=1e-9, atol=1e-9)
-        return BinaryFit(w, b, full, final, {"relaxed_program": prog})
-
-    def _solve_relaxed(self, X, s, C, lin, drop, b_bound=None):
-        prog = soft_margin_svm(X, s, C=C, penalty="l2", linear=lin, drop=drop, b_bound=b_bound)
-        res = self._solve_checked(prog)
-        return res.values["w"].ravel(), float(res.values["b"]), res, prog
+        named = self.solver == _WORKING_SET
+        problem = SVMProblem(
+            X,
+            s,
+            C=float(self.C),
+            penalty="l2",
+            tol=float(self.tol),
+            qp_backend=self.backend,
+            qp_solver=None if named else self.solver,
+        )
+        res = self._solve_named(problem, _WORKING_SET)
+        w, b = res.values["w"].ravel(), float(res.values["b"])
+        return BinaryFit(w, b, problem, res)

@@ -38,16 +38,22 @@ and for :math:`K > 2` classes the Fantope SDP of Overton & Womersley (1992), wit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 
 import optml.program as om
 from optml.program import Program
+from optml.program.structured import StructuredProblem
 
 __all__ = [
+    "SVMProblem",
     "fisher_lda",
     "hard_margin_svm",
     "kernel_factor",
     "kernel_svm_dual",
+    "one_vs_rest",
     "soft_margin_svm",
     "svm_objective",
 ]
@@ -141,6 +147,88 @@ def soft_margin_svm(
         obj = obj + (float(c.sum()) - (c @ sX[lin]) @ w - float(c @ s[lin]) * b)
     prog.minimize(obj)
     return prog
+
+
+@dataclass(eq=False)
+class SVMProblem(StructuredProblem):
+    r"""One binary soft margin SVM instance (labels ``s`` in {-1, +1}), kind ``"svm"``.
+
+    Its program is :func:`soft_margin_svm`; for the L2 penalty the default solver is optml's
+    ``"svm-working-set"`` (:mod:`optml.algorithms.svm_working_set`). ``tol`` is the working
+    set's margin tolerance; ``qp_backend``/``qp_solver`` choose the general solver of its
+    relaxed QPs. :meth:`evaluate` checks a point on the raw data (:func:`svm_objective`).
+    """
+
+    kind: ClassVar[str] = "svm"
+
+    X: np.ndarray
+    s: np.ndarray
+    C: float = 1.0
+    penalty: str = "l2"
+    tol: float = 1e-7
+    qp_backend: str = "auto"
+    qp_solver: str | None = None
+
+    def __post_init__(self):
+        self.X, self.s = _check_labels(self.X, self.s)
+        self.C = float(self.C)
+
+    @property
+    def default_solver(self) -> str | None:
+        return "svm-working-set" if self.penalty == "l2" else None
+
+    def build_program(self) -> Program:
+        return soft_margin_svm(self.X, self.s, C=self.C, penalty=self.penalty)
+
+    def evaluate(self, values) -> tuple[float, float]:
+        w = np.asarray(values["w"], dtype=float).ravel()
+        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        return svm_objective(self.X, self.s, w, b, self.C, self.penalty), 0.0
+
+    @property
+    def problem_class(self) -> str:
+        return "QP" if self.penalty == "l2" else "LP"
+
+
+def one_vs_rest(programs: dict, name: str = "one_vs_rest") -> Program:
+    r"""One program from independent per-class programs (all of the same sense).
+
+    The blocks share no variable, so the sum of their objectives has the same minimiser as each
+    block on its own. Every variable ``v`` of the block of class index ``k`` is renamed
+    ``f"{v}_c{k}"`` (constraints likewise); ``program.metadata["classes"]`` lists the classes and
+    ``program.metadata["blocks"]`` gives, per class, ``{original name: name in the program}``.
+    The given programs are consumed (their variables move into the result).
+    """
+    out = Program(name)
+    blocks, senses, obj = [], set(), None
+    for k, prog in enumerate(programs.values()):
+        names = {}
+        for nm, v in list(prog.variables.items()):
+            v.name = f"{nm}_c{k}"
+            names[nm] = v.name
+            out.variables[v.name] = v
+            if nm in prog.latex_names:
+                out.latex_names[v.name] = f"{prog.latex_names[nm]}^{{({k})}}"
+        for c in prog.constraints:
+            c.name = f"{c.name}_c{k}"
+            out.constraints.append(c)
+        for ind in prog.indicators:
+            ind.name = f"{ind.name}_c{k}"
+            out.indicators.append(ind)
+        out.sos1.extend(prog.sos1)
+        for nm, val in prog.warm_start.items():
+            out.warm_start[names[nm]] = val
+        if prog.objective is not None:
+            obj = prog.objective if obj is None else obj + prog.objective
+        senses.add(prog.sense)
+        blocks.append(names)
+    if len(senses) > 1:
+        raise ValueError("one_vs_rest: the per-class programs mix minimisation and maximisation")
+    if obj is not None:
+        (out.maximize if senses == {"max"} else out.minimize)(obj)
+    out.metadata["classes"] = list(programs)
+    out.metadata["blocks"] = blocks
+    return out
 
 
 def svm_objective(X, s, w, b, C: float = 1.0, penalty: str = "l2", sample_weight=None) -> float:

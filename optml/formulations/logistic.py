@@ -24,13 +24,23 @@ functions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 from scipy.special import expit
 
 import optml.program as om
 from optml.program import Program
+from optml.program.structured import StructuredProblem
 
-__all__ = ["log_loss", "logistic_regression", "sparse_logistic_regression"]
+__all__ = [
+    "LogisticProblem",
+    "log_loss",
+    "logistic_objective",
+    "logistic_regression",
+    "sparse_logistic_regression",
+]
 
 
 def log_loss(u) -> np.ndarray:
@@ -52,6 +62,51 @@ def _check(X, s, C, penalty):
     return X, s
 
 
+def logistic_objective(X, s, w, b, C: float, penalty: str | None) -> float:
+    r""":math:`C\sum_i \ell(s_i(x_i^\top w + b)) + R(w)` with numpy (what the program evaluates)."""
+    w = np.asarray(w, dtype=float).ravel()
+    u = s * (X @ w + float(b))
+    reg = 0.0 if penalty is None else (0.5 * w @ w if penalty == "l2" else np.abs(w).sum())
+    return float(C * log_loss(u).sum() + reg)
+
+
+@dataclass(eq=False)
+class LogisticProblem(StructuredProblem):
+    r"""One binary logistic regression instance (labels ``s`` in {-1, +1}), kind ``"logistic"``.
+
+    Its program is :func:`logistic_regression` (an EXP program for conic solvers); the default
+    solver is optml's ``"newton"`` (:mod:`optml.algorithms.newton`), certified by a duality
+    gap. :meth:`evaluate` checks a point on the raw data, without building the program.
+    ``tol`` and ``max_iter`` are the Newton solver's gradient tolerance and iteration limit.
+    """
+
+    kind: ClassVar[str] = "logistic"
+    default_solver: ClassVar[str | None] = "newton"
+
+    X: np.ndarray
+    s: np.ndarray
+    C: float = 1.0
+    penalty: str | None = "l2"
+    tol: float = 1e-10
+    max_iter: int = 100
+
+    def __post_init__(self):
+        self.X, self.s = _check(self.X, self.s, self.C, self.penalty)
+        self.C = float(self.C)
+
+    def build_program(self) -> Program:
+        return logistic_regression(self.X, self.s, C=self.C, penalty=self.penalty)
+
+    def evaluate(self, values) -> tuple[float, float]:
+        w = np.asarray(values["w"], dtype=float).ravel()
+        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        return logistic_objective(self.X, self.s, w, b, self.C, self.penalty), 0.0
+
+    @property
+    def problem_class(self) -> str:
+        return "EXP"
+
+
 def logistic_regression(X, s, C: float = 1.0, penalty: str | None = "l2") -> Program:
     r"""scikit-learn's logistic regression, :math:`C\sum_i \ell(u_i) + R(w)`, as an EXP program."""
     X, s = _check(X, s, C, penalty)
@@ -70,9 +125,17 @@ def logistic_regression(X, s, C: float = 1.0, penalty: str | None = "l2") -> Pro
 
 
 def sparse_logistic_regression(
-    X, s, k: int, C: float = 1.0, penalty: str | None = "l2", w_bound=None, b_bound=None,
-    formulation: str = "outer", points=None, w_points=None,
-) -> Program:  # fmt: skip
+    X,
+    s,
+    k: int,
+    C: float = 1.0,
+    penalty: str | None = "l2",
+    w_bound=None,
+    b_bound=None,
+    formulation: str = "outer",
+    points=None,
+    w_points=None,
+) -> Program:
     r"""Cardinality-constrained logistic regression: :math:`\|w\|_0 \le k`.
 
     Parameters

@@ -8,8 +8,8 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression as SkLogistic
 
 import optml
+from optml.algorithms.newton import dual_bound, objective
 from optml.classification import LogisticRegression, SparseLogisticRegression
-from optml.classification._smooth import dual_bound, objective
 
 
 def _has(backend, solver):
@@ -57,8 +57,9 @@ def test_l1_is_certified_and_sparse_like_sklearn(data):
 
 
 def test_unpenalised_and_separable():
-    X, y = make_classification(200, 3, n_informative=2, n_redundant=0, random_state=2,
-                               flip_y=0.2, class_sep=0.5)  # fmt: skip
+    X, y = make_classification(
+        200, 3, n_informative=2, n_redundant=0, random_state=2, flip_y=0.2, class_sep=0.5
+    )
     m = LogisticRegression(penalty=None).fit(X, y)
     sk0 = SkLogistic(C=np.inf, tol=1e-12, max_iter=100000).fit(X, y)
     np.testing.assert_allclose(m.coef_, sk0.coef_, atol=1e-4)
@@ -82,14 +83,14 @@ def test_conic_program_agrees_with_newton(data):
 
 def _brute(X, s, k, C, penalty):
     est = SparseLogisticRegression(k=k, C=C, penalty=penalty)
-    return min(est._refit(X, s, np.array(sup))[2]
-               for sup in itertools.combinations(range(X.shape[1]), k))  # fmt: skip
+    return min(
+        est._refit(X, s, np.array(sup))[2] for sup in itertools.combinations(range(X.shape[1]), k)
+    )
 
 
 @pytest.mark.parametrize("seed,penalty", [(0, "l2"), (1, "l2"), (2, "l1")])
 def test_sparse_logistic_matches_enumeration(seed, penalty):
-    X, y = make_classification(40, 5, n_informative=2, n_redundant=1, random_state=seed,
-                               flip_y=0.1)  # fmt: skip
+    X, y = make_classification(40, 5, n_informative=2, n_redundant=1, random_state=seed, flip_y=0.1)
     s = 2.0 * y - 1
     m = SparseLogisticRegression(k=2, C=1.0, penalty=penalty).fit(X, y)
     best = _brute(X, s, 2, 1.0, penalty)
