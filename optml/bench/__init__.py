@@ -116,24 +116,36 @@ def compare(
     pandas.DataFrame (a list of dicts without pandas), one row per task; the columns are
     :data:`COLUMNS` (see docs/bench.md).
     """
-    from optml.backends import select
+    from optml.backends import get_special, is_special, select
     from optml.bench.worker import program_hash
     from optml.exceptions import SolverNotAvailableError
 
     X, y, name = _xy(data)
     for mod in plugins:
         __import__(mod)
-    t0 = time.perf_counter()
-    program = model.build_program(X, y) if hasattr(model, "build_program") else model(X, y)
-    pclass = program.problem_class  # lowers the program (cached, and pickled with it)
-    build_time = time.perf_counter() - t0
     installed = _installed_solvers()
-    solvers = [None] if not solvers else list(solvers)
+    solvers = [None] if not solvers else [None if s is None else s.lower() for s in solvers]
+    special = [s for s in solvers if is_special(s)]
     for s in solvers:
-        if s is not None and s.lower() not in installed:
+        if s is not None and s not in installed and s not in special:
             raise SolverNotAvailableError(
                 f"solver {s!r} is unknown or not installed; installed solvers: {installed}"
             )
+    t0 = time.perf_counter()
+    problem = None
+    if special:
+        # optml's own algorithms take the structured problem; general solvers its program
+        if not hasattr(model, "build_problem"):
+            raise SolverNotAvailableError(
+                f"special-purpose solvers {special} need a model with build_problem(X, y); "
+                f"{type(model).__name__} has none"
+            )
+        problem = model.build_problem(X, y)
+        program = problem.program
+    else:
+        program = model.build_program(X, y) if hasattr(model, "build_program") else model(X, y)
+    pclass = program.problem_class  # lowers the program (cached, and pickled with it)
+    build_time = time.perf_counter() - t0
     backends = ["auto"] if not backends else list(backends)
     tmp = Path(tempfile.mkdtemp(prefix="optml-compare-"))
     try:
@@ -141,7 +153,10 @@ def compare(
         n = int(X.shape[0])
         p = int(X.shape[1]) if getattr(X, "ndim", 1) > 1 else 1
         with open(payload, "wb") as fh:
-            pickle.dump({"program": program, "n": n, "p": p, "build_time": build_time}, fh)
+            pickle.dump(
+                {"program": program, "problem": problem, "n": n, "p": p, "build_time": build_time},
+                fh,
+            )
         params = model.get_params() if hasattr(model, "get_params") else {}
         params = json.loads(json.dumps(params, default=str))
         label = (
@@ -155,7 +170,15 @@ def compare(
         for b in backends:
             for s in solvers:
                 try:
-                    bb, ss = select(pclass, b, s)
+                    if s in special:
+                        if not get_special(s).accepts(problem):
+                            raise SolverNotAvailableError(
+                                f"solver {s!r} does not solve {problem.kind!r} problems"
+                            )
+                        bname, ss = "optml", s
+                    else:
+                        bb, ss = select(pclass, b, s)
+                        bname = bb.name
                 except SolverNotAvailableError as exc:
                     skipped.append(
                         {"backend": b, "solver": s, "status": "unavailable", "message": str(exc)}
@@ -168,7 +191,7 @@ def compare(
                         data=name,
                         data_params=dparams,
                         seed=None,
-                        backend=bb.name,
+                        backend=bname,
                         solver=ss,
                         time_limit=float(time_limit),
                         repeat=r,

@@ -341,7 +341,7 @@ def _kind(kind) -> str:
 def check_solvers(spec, pythonpath=()) -> None:
     """Import the suite's plugins and check every backend/solver name and model; raise
     :class:`SuiteError` listing the installed solvers for an unknown one."""
-    from optml.backends import available
+    from optml.backends import available, special_solvers
     from optml.backends import backends as all_backends
 
     suite = load_suite(spec)
@@ -367,9 +367,12 @@ def check_solvers(spec, pythonpath=()) -> None:
     backends = sorted(b.name for b in loaded)
     installed = sorted({r["solver"] for r in available(refresh=True) if not r["kinds"]})
     known = {s for b in loaded for s in b.solvers}
+    special = {sp.name for sp in special_solvers()}  # optml's own algorithms (backend "optml")
+    known |= special
+    installed = sorted(set(installed) | special)
     for i, s in enumerate(suite["solvers"]):
         b, name = s.get("backend", "auto"), s.get("solver")
-        if b != "auto" and b not in backends:
+        if b != "auto" and b not in backends and not (b == "optml" and name in special):
             raise _with_line(
                 suite,
                 _err(
@@ -436,7 +439,7 @@ def expand(spec) -> list[Task]:
                                         data=d["name"],
                                         data_params=dp,
                                         seed=seed,
-                                        backend=s.get("backend", "auto"),
+                                        backend=_backend_of(s),
                                         solver=s.get("solver"),
                                         repeat=r,
                                         options=dict(s.get("options", {})),
@@ -444,6 +447,13 @@ def expand(spec) -> list[Task]:
                                     )
                                 )
     return tasks
+
+
+def _backend_of(entry: dict) -> str:
+    """A suite's solver entry's backend; optml's own algorithms run under backend "optml"."""
+    from optml.backends import is_special
+
+    return "optml" if is_special(entry.get("solver")) else entry.get("backend", "auto")
 
 
 def task_from_dict(d: dict[str, Any]) -> Task:

@@ -130,10 +130,13 @@ def run(task: dict, report=None) -> dict:
         importlib.import_module(mod)
     reset_ok = _reset_peak()
     t0 = time.perf_counter()
+    special = task["backend"] == "optml"  # one of optml's own algorithms: the structured problem
+    problem = None
     if task.get("payload"):  # the very program object built once by bench.compare
         with open(task["payload"], "rb") as fh:
             blob = pickle.load(fh)
         program, n, p = blob["program"], blob["n"], blob["p"]
+        problem = blob.get("problem")
         data_time, model_time = 0.0, float(blob.get("build_time", 0.0))  # built by compare
     else:
         X, y = make_data(task["data"], task["data_params"], task["seed"])
@@ -141,7 +144,10 @@ def run(task: dict, report=None) -> dict:
         data_time = time.perf_counter() - t0
         t0 = time.perf_counter()
         target = resolve_model(task["model"])
-        if hasattr(target, "build_program"):
+        if special:
+            problem = target(**task["params"]).build_problem(X, y)
+            program = problem.program
+        elif hasattr(target, "build_program"):
             program = target(**task["params"]).build_program(X, y)
         else:  # a function (X, y, **params) -> Program
             program = target(X, y, **task["params"])
@@ -169,19 +175,28 @@ def run(task: dict, report=None) -> dict:
                 "worker_pid": os.getpid(),
             }
         )
-    warm = _warm_up(task["backend"], task["solver"], pclass, options)
+    warm = 0.0 if special else _warm_up(task["backend"], task["solver"], pclass, options)
     if report is not None:  # the hard limit of the solve starts now
         report({"warm_up_time": warm, "phase": "solve"})
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = program.solve(
-            backend=task["backend"],
-            solver=task["solver"],
-            time_limit=task["time_limit"],
-            mip_gap=mip_gap,
-            **options,
-        )
+        if special:
+            from optml.program.settings import SolveSettings
+            from optml.solve import solve
+
+            settings = SolveSettings.from_params(
+                time_limit=task["time_limit"], mip_gap=mip_gap, solver_options=options
+            )
+            res = solve(problem, solver=task["solver"], settings=settings)
+        else:
+            res = program.solve(
+                backend=task["backend"],
+                solver=task["solver"],
+                time_limit=task["time_limit"],
+                mip_gap=mip_gap,
+                **options,
+            )
     wall = time.perf_counter() - t0
     message = res.message
     for w in caught:
