@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.datasets import load_iris
 
+import optml.solve
 from optml.clustering import KMeans
 
 X = load_iris().data
@@ -12,7 +13,22 @@ print("inertia         ", round(km.inertia_, 6))
 print("certified bound ", round(km.result_.bound, 6))
 print("gap             ", f"{km.result_.gap:.2e}", "status", km.result_.status)
 print(km.result_.summary())
-print("\nmaster program (set partitioning over the generated columns):")
-print(km.program_.summary())
+print(
+    "\nsolved by",
+    km.result_.solver,
+    "on the structured problem",
+    km.problem_.kind,
+    km.result_.stats,
+)
+
+# the same instance type for a general solver: the compact MIQCP (small n), as optml.bench does
+small = KMeans(2, random_state=0).build_problem(X[:8])
 print("\ncompact formulation (small n) from build_program:")
-print(KMeans(3).build_program(X[:6]).summary())
+print(small.program.summary())
+for solver in ("branch-and-price", "scip"):
+    try:
+        res = optml.solve.solve(small, solver=solver)
+    except Exception as exc:  # SCIP not installed
+        print(f"{solver}: {exc}")
+        continue
+    print(f"{solver:>16}: {res.status} objective {res.objective:.6f} bound {res.bound:.6f}")
