@@ -66,10 +66,17 @@ def _class_rows(y_idx, n_classes):
 
 
 def binarized_network_program(
-    X, y_idx, n_classes: int, hidden_layer_sizes=(16,), objective: str = "min_weight",
-    allow_errors: bool = False, delta: float = 1e-3,
-):  # fmt: skip
-    """The BNN training MILP (see the module docstring). Returns ``(program, parts)``."""
+    X,
+    y_idx,
+    n_classes: int,
+    hidden_layer_sizes=(16,),
+    objective: str = "min_weight",
+    allow_errors: bool = False,
+    delta: float = 1e-3,
+):
+    """The BNN training MILP (see the module docstring). Returns ``(program, parts)``; ``parts``
+    (the handles of the weights, signs, margins and error binaries) is also
+    ``program.metadata["parts"]``."""
     X = np.asarray(X, dtype=float)
     N, p0 = X.shape
     sizes = [p0, *hidden_layer_sizes, n_classes]
@@ -136,12 +143,21 @@ def binarized_network_program(
         prog.maximize(total - (Mmax * penalty if allow_errors else 0.0))
     else:
         raise ValueError(f"objective must be 'min_weight' or 'max_margin', got {objective!r}")
+    prog.metadata["parts"] = parts
     return prog, parts
 
 
-def relu_training_program(X, y_idx, n_classes: int, n_hidden: int = 3, loss: str = "hinge",
-                          weight_bound: float = 1.0, margin: float = 1e-3):  # fmt: skip
-    """The bounded-weight ReLU training MILP (see the module docstring). Returns ``(program, parts)``."""
+def relu_training_program(
+    X,
+    y_idx,
+    n_classes: int,
+    n_hidden: int = 3,
+    loss: str = "hinge",
+    weight_bound: float = 1.0,
+    margin: float = 1e-3,
+):
+    """The bounded-weight ReLU training MILP (see the module docstring). Returns
+    ``(program, parts)``; ``parts`` is also ``program.metadata["parts"]``."""
     X = np.asarray(X, dtype=float)
     N, p0 = X.shape
     B = float(weight_bound)
@@ -162,8 +178,9 @@ def relu_training_program(X, y_idx, n_classes: int, n_hidden: int = 3, loss: str
         s = prog.var("sign", shape=H, domain="binary")
         c = prog.var("c", lb=-B, ub=B)
         sb = s.reshape(1, H).broadcast_to((N, H))
-        q = prog.var("q", shape=(N, H), lb=-np.broadcast_to(Mc, (N, H)),
-                     ub=np.broadcast_to(Mc, (N, H)))  # fmt: skip
+        q = prog.var(
+            "q", shape=(N, H), lb=-np.broadcast_to(Mc, (N, H)), ub=np.broadcast_to(Mc, (N, H))
+        )
         prog.add(q <= g, name="q_hi")
         prog.add(q >= -1.0 * g, name="q_lo")
         prog.add(q >= g - 2 * Mc * (1 - sb), name="q_pos")
@@ -179,6 +196,7 @@ def relu_training_program(X, y_idx, n_classes: int, n_hidden: int = 3, loss: str
         yf = yy * f
         Mf = margin + B * H * float(M.max()) + B
         _loss(prog, yf, loss, N, Mf, margin, parts)
+        prog.metadata["parts"] = parts
         return prog, parts
     tp, tn, T = _ternary(prog, "t", (n_classes, H))
     c = prog.var("c", shape=n_classes, lb=-B, ub=B)
@@ -210,6 +228,7 @@ def relu_training_program(X, y_idx, n_classes: int, n_hidden: int = 3, loss: str
         prog.minimize(e.sum())
     else:
         raise ValueError(f"loss must be 'hinge' or 'zero_one', got {loss!r}")
+    prog.metadata["parts"] = parts
     return prog, parts
 
 

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from optml._validation import check_choice, check_int
 from optml.program import Expression, Program, as_expression
 
 FORMULATIONS = ("bigm", "partition")
@@ -181,10 +182,8 @@ def add_relu_network(
     -------
     ReluEncoding
     """
-    if formulation not in FORMULATIONS:
-        raise ValueError(f"formulation must be one of {FORMULATIONS}, got {formulation!r}")
-    if int(n_partitions) < 1:
-        raise ValueError(f"n_partitions must be a positive integer, got {n_partitions!r}")
+    check_choice("formulation", formulation, FORMULATIONS)
+    n_partitions = check_int("n_partitions", n_partitions, minimum=1)
     K = len(weights) if n_layers is None else int(n_layers)
     h = as_expression(x).flatten()
     lo_in = hi_in = None
@@ -240,9 +239,15 @@ def add_relu_network(
         post.append(hk)
         layers.append(layer)
     return ReluEncoding(
-        output=pre[-1], pre=pre, post=post, layers=layers, formulation=formulation,
-        relax=relax, weights=list(weights[:K]), biases=list(biases[:K]),
-    )  # fmt: skip
+        output=pre[-1],
+        pre=pre,
+        post=post,
+        layers=layers,
+        formulation=formulation,
+        relax=relax,
+        weights=list(weights[:K]),
+        biases=list(biases[:K]),
+    )
 
 
 def _partition(program, Wu, bu, h, lo, hi, z, P, name, k):

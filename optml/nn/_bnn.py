@@ -3,27 +3,44 @@
 from __future__ import annotations
 
 import numbers
+import time
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator, encode_classes
+from optml._validation import check_bool, check_choice, check_int
 
 #: gap between "active" (pre-activation >= 0) and "inactive" (<= -delta) on the first layer
 _DELTA = 1e-3
+#: relative gap of the heuristic start's output-layer MILPs: they need a feasible point only
+_HEURISTIC_GAP = 0.5
 
 
 def _check_sizes(h, name="hidden_layer_sizes"):
     if isinstance(h, numbers.Integral):
         h = (h,)
     try:
-        h = tuple(int(v) for v in h)
+        h = tuple(h)
     except TypeError:
         raise TypeError(f"{name} must be a tuple of positive integers, got {h!r}") from None
-    if not h or any(v < 1 for v in h):
+    if not h:
         raise ValueError(f"{name} must be a non-empty tuple of positive integers, got {h!r}")
-    return h
+    return tuple(check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(h))
+
+
+def _deprecated_gap(est) -> float:
+    """``gap_`` of the MILP-trained networks: ``result_.gap``, with a FutureWarning."""
+    res = est.result_  # AttributeError before fit, as for any fitted attribute
+    warnings.warn(
+        f"{type(est).__name__}.gap_ is deprecated and will be removed in the next release; "
+        "use result_.gap",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return res.gap
 
 
 class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
@@ -99,36 +116,53 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
     def _validate(self, X, y):
         X, y = validate_data(self, X, y)
         self.classes_, y_idx = encode_classes(self, y)
-        if self.objective not in ("min_weight", "max_margin"):
-            raise ValueError(
-                f"objective must be 'min_weight' or 'max_margin', got {self.objective!r}"
-            )
+        check_choice("objective", self.objective, ("min_weight", "max_margin"))
+        check_bool("allow_errors", self.allow_errors)
+        check_bool("heuristic_start", self.heuristic_start)
         return X, y_idx
 
     def build_program(self, X, y):
-        """The training MILP for ``(X, y)`` (sets ``classes_`` and ``n_features_in_``)."""
+        """The training MILP for ``(X, y)`` (sets ``classes_`` and ``n_features_in_``).
+
+        Returns the :class:`~optml.program.Program`; ``program.metadata`` holds ``"parts"``
+        (the handles ``fit`` reads the network from, see
+        :func:`optml.formulations.bnn.binarized_network_program`) and ``"delta"``.
+        """
         X, y_idx = self._validate(X, y)
         from optml.formulations.bnn import binarized_network_program
 
         sizes = _check_sizes(self.hidden_layer_sizes)
         self._delta = _DELTA * max(1.0, float(np.abs(X).max(initial=0.0)))
-        return binarized_network_program(
-            X, y_idx, self.classes_.size, sizes, self.objective, bool(self.allow_errors),
+        prog, _ = binarized_network_program(
+            X,
+            y_idx,
+            self.classes_.size,
+            sizes,
+            self.objective,
+            bool(self.allow_errors),
             delta=self._delta,
-        )  # fmt: skip
+        )
+        prog.metadata["delta"] = self._delta
+        return prog
 
     def fit(self, X, y):
         """Train by MILP. Raises SolveError when no network of this shape fits the data
-        (and ``allow_errors`` is False) or when the time limit leaves no incumbent."""
+        (and ``allow_errors`` is False) or when the time limit leaves no incumbent.
+
+        One clock: the heuristic start and the MILP share ``time_limit``; both get the
+        estimator's threads, seed and raw ``solver_options``.
+        """
         from optml.exceptions import SolveError
 
-        prog, parts = self.build_program(X, y)
+        settings = self._settings(mip=True).started()
+        prog = self.build_program(X, y)
+        parts = prog.metadata["parts"]
         start = None
         if self.heuristic_start:
             Xv, y_idx = self._validate(X, y)
-            start = self._heuristic_start(Xv, y_idx, prog, parts)
+            start = self._heuristic_start(Xv, y_idx, prog, parts, settings)
         try:
-            res = self._solve(prog, warm_start=start, mip=True)
+            res = self._solve(prog, warm_start=start, mip=True, settings=settings)
         except SolveError as err:
             if self.result_.status == "infeasible":
                 raise SolveError(
@@ -143,23 +177,33 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
             self.coefs_.append(W[:, :-1].T.copy())
             self.intercepts_.append(W[:, -1].copy())
         self.n_nonzero_weights_ = int(
-            sum(np.count_nonzero(c) + np.count_nonzero(b)
-                for c, b in zip(self.coefs_, self.intercepts_, strict=True))
-        )  # fmt: skip
+            sum(
+                np.count_nonzero(c) + np.count_nonzero(b)
+                for c, b in zip(self.coefs_, self.intercepts_, strict=True)
+            )
+        )
         e = parts["errors"]
         self.train_errors_ = 0 if e is None else int(np.rint(vals[e.name]).sum())
-        self.gap_ = res.gap
         return self
 
-    def _heuristic_start(self, X, y_idx, prog, parts):
-        """A feasible starting point (dict of variable values) or None; see ``heuristic_start``."""
-        import warnings
+    @property
+    def gap_(self) -> float:
+        """Deprecated: ``result_.gap``."""
+        return _deprecated_gap(self)
 
+    def _heuristic_start(self, X, y_idx, prog, parts, settings):
+        """A feasible starting point (dict of variable values) or None; see ``heuristic_start``.
+
+        Its output-layer MILPs run with the fit's settings (clock, threads, options) and a
+        budget of 15 % of ``time_limit``; they stop at gap :data:`_HEURISTIC_GAP` since only a
+        feasible point is needed.
+        """
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPClassifier
 
         from optml.exceptions import SolverAccuracyWarning
         from optml.formulations.bnn import output_layer_program
+        from optml.solve import solve
 
         sizes = _check_sizes(self.hidden_layer_sizes)
         if len(sizes) != 1:
@@ -171,20 +215,34 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
             mlp.fit(X, y_idx)
         W, b = mlp.coefs_[0].T, mlp.intercepts_[0]
         Xa = np.hstack([X, np.ones((N, 1))])
-        budget = None if self.time_limit is None else max(1.0, 0.15 * float(self.time_limit))
+        budget = None
+        if settings.time_limit is not None:
+            budget = max(1.0, 0.15 * float(settings.time_limit))
+            deadline = time.perf_counter() + budget
+            if settings.deadline is not None:
+                deadline = min(deadline, settings.deadline)
         for q in (0.3, 0.5, 0.7):
             tau = np.quantile(np.abs(W), q, axis=1, keepdims=True)
-            W1 = np.hstack([np.sign(W) * (np.abs(W) > tau),
-                            (np.sign(b) * (np.abs(b) > np.median(np.abs(b))))[:, None]])  # fmt: skip
+            W1 = np.hstack(
+                [
+                    np.sign(W) * (np.abs(W) > tau),
+                    (np.sign(b) * (np.abs(b) > np.median(np.abs(b))))[:, None],
+                ]
+            )
             A = Xa @ W1.T
             if ((A < 0) & (A > -self._delta)).any():
                 continue
             Hs = np.where(A >= 0, 1.0, -1.0)
             p2, (wp, wn) = output_layer_program(Hs, y_idx, self.classes_.size)
+            sub = settings.for_internal(mip_gap=_HEURISTIC_GAP)
+            if budget is not None:
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    return None
+                sub = sub.replace(time_limit=left, deadline=None)
             with warnings.catch_warnings():  # a loose gap is fine: only feasibility matters
                 warnings.simplefilter("ignore", SolverAccuracyWarning)
-                r2 = p2.solve(backend=self.backend, solver=self.solver, time_limit=budget,
-                              mip_gap=0.5)  # fmt: skip
+                r2 = solve(p2, backend=self.backend, solver=self.solver, settings=sub)
             if not r2.has_solution or r2.max_violation > 1e-6:
                 continue
             W2 = np.rint(r2.values[wp.name] - r2.values[wn.name])
@@ -194,9 +252,13 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
     def _start_values(self, prog, parts, W1, W2, A, Hs):
         (p1, n1), (p2, n2) = parts["weights"]
         N, h = Hs.shape
-        v = {p1.name: (W1 > 0) * 1.0, n1.name: (W1 < 0) * 1.0,
-             p2.name: (W2 > 0) * 1.0, n2.name: (W2 < 0) * 1.0,
-             parts["u"][0].name: (Hs > 0) * 1.0}  # fmt: skip
+        v = {
+            p1.name: (W1 > 0) * 1.0,
+            n1.name: (W1 < 0) * 1.0,
+            p2.name: (W2 > 0) * 1.0,
+            n2.name: (W2 < 0) * 1.0,
+            parts["u"][0].name: (Hs > 0) * 1.0,
+        }
         c = W2[None, :, :h] * Hs[:, None, :]
         v["c2"] = c
         if parts["errors"] is not None:

@@ -17,12 +17,20 @@ widened by a small tolerance, so tightening never cuts off a feasible point.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from optml._validation import check_choice
+from optml.nn._solve import call_settings, solve_inside
+
+logger = logging.getLogger("optml")
+
 METHODS = ("interval", "lp", "milp")
+#: relative gap of a tightening MILP when the caller gives none (its dual bound is kept)
+MILP_GAP = 1e-4
 
 
 @dataclass(eq=False)
@@ -137,6 +145,9 @@ def compute_bounds(
     backend: str = "auto",
     solver: str | None = None,
     time_limit: float | None = None,
+    mip_gap: float | None = None,
+    solver_options: dict | None = None,
+    settings=None,
 ) -> Bounds:
     """Bounds of every pre-activation over the box ``[lb, ub]`` (intersected with an L1 ball).
 
@@ -149,12 +160,25 @@ def compute_bounds(
         Interval arithmetic only, or tightened with LP / MILP bounds layer by layer.
     norm, center, epsilon : optional
         ``norm="1"`` adds the ball ``||x - center||_1 <= epsilon`` to the input set.
+    backend, solver : str
+        Where the tightening LPs / MILPs are solved.
     time_limit : float, optional
-        Per-neuron limit for ``method="milp"``.
+        Seconds for all tightening solves together (one clock). When it runs out, the neurons
+        not yet tightened keep their interval bounds (still valid, only looser).
+    mip_gap : float, optional
+        Relative gap of each tightening MILP (``method="milp"``; default 1e-4). The bound kept
+        is the MILP's proven dual bound, valid whatever the gap.
+    solver_options : dict, optional
+        Passed to every tightening solve (``threads`` and ``seed`` as settings, other keys raw).
+    settings : SolveSettings, optional
+        The settings of a caller (its clock, gap, threads, options); replaces ``time_limit``,
+        ``mip_gap`` and ``solver_options``.
     """
-    if method not in METHODS:
-        raise ValueError(f"bounds must be one of {METHODS}, got {method!r}")
+    check_choice("bounds", method, METHODS)
     t0 = time.perf_counter()
+    settings = call_settings(
+        settings, time_limit=time_limit, mip_gap=mip_gap, solver_options=solver_options
+    )
     lb = np.asarray(lb, dtype=float)
     ub = np.asarray(ub, dtype=float)
     first = None
@@ -165,16 +189,36 @@ def compute_bounds(
     n_solves = 0
     if method != "interval":
         for k in range(1, len(weights) - 1):
+            if settings.expired():
+                logger.info("bound tightening: time limit reached at layer %d", k)
+                break
             n_solves += _tighten_layer(
-                weights, biases, lb, ub, bounds, k, method, norm, center, epsilon,
-                formulation, backend, solver, time_limit,
-            )  # fmt: skip
+                weights,
+                biases,
+                lb,
+                ub,
+                bounds,
+                k,
+                method,
+                norm,
+                center,
+                epsilon,
+                formulation,
+                backend,
+                solver,
+                settings,
+            )
             _propagate(weights, biases, bounds, k + 1)
     per_layer = [int(((L < 0) & (U > 0)).sum()) for L, U in bounds[:-1]]
     return Bounds(
-        bounds=bounds, method=method, n_unstable_interval=n_ia, n_unstable=sum(per_layer),
-        n_solves=n_solves, time=time.perf_counter() - t0, per_layer=per_layer,
-    )  # fmt: skip
+        bounds=bounds,
+        method=method,
+        n_unstable_interval=n_ia,
+        n_unstable=sum(per_layer),
+        n_solves=n_solves,
+        time=time.perf_counter() - t0,
+        per_layer=per_layer,
+    )
 
 
 def input_program(lb, ub, norm=None, center=None, epsilon=None, name="x"):
@@ -189,8 +233,22 @@ def input_program(lb, ub, norm=None, center=None, epsilon=None, name="x"):
     return p, x
 
 
-def _tighten_layer(weights, biases, lb, ub, bounds, k, method, norm, center, epsilon,
-                   formulation, backend, solver, time_limit) -> int:  # fmt: skip
+def _tighten_layer(
+    weights,
+    biases,
+    lb,
+    ub,
+    bounds,
+    k,
+    method,
+    norm,
+    center,
+    epsilon,
+    formulation,
+    backend,
+    solver,
+    settings,
+) -> int:
     from optml.formulations.relu import add_relu_network
 
     L, U = bounds[k]
@@ -199,23 +257,33 @@ def _tighten_layer(weights, biases, lb, ub, bounds, k, method, norm, center, eps
         return 0
     p, x = input_program(lb, ub, norm, center, epsilon)
     enc = add_relu_network(
-        p, weights, biases, x, bounds, input_bounds=(lb, ub), formulation=formulation,
-        relax=(method == "lp"), n_layers=k + 1,
-    )  # fmt: skip
+        p,
+        weights,
+        biases,
+        x,
+        bounds,
+        input_bounds=(lb, ub),
+        formulation=formulation,
+        relax=(method == "lp"),
+        n_layers=k + 1,
+    )
     a = enc.output
     n = 0
-    opts = {}
-    if method == "milp":
-        opts = {"time_limit": time_limit, "mip_gap": 1e-4}
+    changes = {}
+    if method == "milp" and settings.mip_gap is None:
+        changes["mip_gap"] = MILP_GAP
     for j in todo:
         for sense in ("max", "min"):
             if sense == "min" and not (L[j] < 0 < U[j]):
                 continue
+            if settings.expired():  # the rest keep their (valid) interval bounds
+                bounds[k] = (L, U)
+                return n
             if sense == "max":
                 p.maximize(a[j])
             else:
                 p.minimize(a[j])
-            res = p.solve(backend=backend, solver=solver, **opts)
+            res = solve_inside(p, backend, solver, settings, **changes)
             n += 1
             val = _certified(res)
             if val is None:

@@ -124,8 +124,22 @@ def _predict(model, kind, x):
     return np.atleast_1d(model.predict(X)[0])
 
 
-def embed(program, model, x, out, *, name: str | None = None, bounds: str = "interval",
-          formulation: str = "bigm") -> Embedding:  # fmt: skip
+def embed(
+    program,
+    model,
+    x,
+    out,
+    *,
+    name: str | None = None,
+    bounds: str = "interval",
+    formulation: str = "bigm",
+    backend: str = "auto",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    verbose: bool = False,
+    solver_options: dict | None = None,
+) -> Embedding:
     r"""Add ``out == model(x)`` to ``program`` as linear / mixed-integer constraints.
 
     Parameters
@@ -144,6 +158,10 @@ def embed(program, model, x, out, *, name: str | None = None, bounds: str = "int
         Neuron bounds for a network.
     formulation : {"bigm", "partition"}
         ReLU formulation for a network.
+    backend, solver, time_limit, mip_gap, verbose, solver_options
+        Settings of the bound-tightening solves of a network (``bounds="lp"``/``"milp"``):
+        ``time_limit`` covers them all (one clock), ``solver_options`` reach every one
+        (``threads``/``seed`` as settings, other keys raw). Unused otherwise.
 
     Returns
     -------
@@ -200,10 +218,34 @@ def embed(program, model, x, out, *, name: str | None = None, bounds: str = "int
             "embedding a network needs finite bounds on every input: give x finite lb and ub"
         )
     from optml.nn._bounds import compute_bounds
+    from optml.nn._solve import call_settings
 
-    bnd = compute_bounds(net.weights, net.biases, lo, hi, method=bounds, formulation=formulation)
-    enc = add_relu_network(program, net.weights, net.biases, xe, bnd.bounds,
-                           input_bounds=(lo, hi), formulation=formulation, name=name)  # fmt: skip
+    bnd = compute_bounds(
+        net.weights,
+        net.biases,
+        lo,
+        hi,
+        method=bounds,
+        formulation=formulation,
+        backend=backend,
+        solver=solver,
+        settings=call_settings(
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            verbose=verbose,
+            solver_options=solver_options,
+        ),
+    )
+    enc = add_relu_network(
+        program,
+        net.weights,
+        net.biases,
+        xe,
+        bnd.bounds,
+        input_bounds=(lo, hi),
+        formulation=formulation,
+        name=name,
+    )
     program.add(oe == enc.output, name=f"{name}_out")
     emb.variables = [la.z for la in enc.layers if la.z is not None]
     emb.n_binaries = enc.n_binaries

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 
 import numpy as np
+
+from optml._validation import check_bool, check_choice
 
 
 def _as_box(lb, ub, n: int, what: str = "input box"):
@@ -230,11 +233,19 @@ class ReLUNetwork:
         n_partitions: int = 2,
         backend: str = "auto",
         solver: str | None = None,
+        settings=None,
     ):
         """The MILP ``max / min f_output(x)`` over ``lb <= x <= ub``.
 
-        Returns ``(program, encoding, bounds)``: the :class:`~optml.program.Program`, the
-        :class:`~optml.formulations.relu.ReluEncoding` and the :class:`~optml.nn.Bounds` used.
+        Returns the :class:`~optml.program.Program`; its ``metadata`` holds ``"x"`` (the input
+        variable), ``"encoding"`` (the :class:`~optml.formulations.relu.ReluEncoding`),
+        ``"bounds"`` (the :class:`~optml.nn.Bounds` used) and ``"output"``. Bound tightening
+        (``bounds="lp"``/``"milp"``) solves on ``backend``/``solver`` with ``settings`` (a
+        :class:`~optml.program.settings.SolveSettings`: its clock, gap, threads, options).
+
+        .. versionchanged:: issue 14
+            Returned the tuple ``(program, encoding, bounds)`` before; they are now
+            ``program.metadata["encoding"]`` and ``program.metadata["bounds"]``.
         """
         from optml.formulations.relu import add_relu_network
         from optml.nn._bounds import compute_bounds, input_program
@@ -242,20 +253,33 @@ class ReLUNetwork:
         lo, hi = _as_box(lb, ub, self.n_inputs)
         if not isinstance(output, numbers.Integral) or not 0 <= output < self.n_outputs:
             raise ValueError(f"output must be an integer in [0, {self.n_outputs}), got {output!r}")
-        if sense not in ("max", "min"):
-            raise ValueError(f"sense must be 'max' or 'min', got {sense!r}")
+        check_choice("sense", sense, ("max", "min"))
         bnd = compute_bounds(
-            self.weights, self.biases, lo, hi, method=bounds, formulation=formulation,
-            backend=backend, solver=solver,
-        )  # fmt: skip
+            self.weights,
+            self.biases,
+            lo,
+            hi,
+            method=bounds,
+            formulation=formulation,
+            backend=backend,
+            solver=solver,
+            settings=settings,
+        )
         p, x = input_program(lo, hi)
         enc = add_relu_network(
-            p, self.weights, self.biases, x, bnd.bounds, input_bounds=(lo, hi),
-            formulation=formulation, n_partitions=n_partitions,
-        )  # fmt: skip
+            p,
+            self.weights,
+            self.biases,
+            x,
+            bnd.bounds,
+            input_bounds=(lo, hi),
+            formulation=formulation,
+            n_partitions=n_partitions,
+        )
         obj = enc.output[output]
         p.maximize(obj) if sense == "max" else p.minimize(obj)
-        return p, enc, bnd
+        p.metadata.update(x=x, encoding=enc, bounds=bnd, output=int(output))
+        return p
 
     def maximize(self, lb, ub, output: int = 0, **kwargs) -> Optimum:
         r"""Global maximum of output ``output`` over the box ``lb <= x <= ub``: a MILP.
@@ -270,16 +294,24 @@ class ReLUNetwork:
             only, or tightened by MILPs.
         formulation : {"bigm", "partition"}
         n_partitions : int
-        backend, solver, time_limit, mip_gap, verbose
-            As for :meth:`optml.Program.solve`.
-        warm_start : bool
-            Start from the best of a few hundred random inputs (forward passes).
+        backend, solver, time_limit, verbose, solver_options
+            As for :meth:`optml.Program.solve`. ``time_limit`` covers the whole call (bound
+            tightening and the MILP, one clock); ``solver_options`` reach every solve.
+        mip_gap : float, default=1e-6
+            Relative gap of the MILP. The default is tight so that ``value`` is the global
+            optimum to within 1e-6 (relative); ``.bound`` is proven whatever the gap.
+        heuristic_start : bool, default=True
+            Start the MILP from the best of a few hundred random inputs (forward passes).
+        warm_start : dict or array, optional
+            Starting values: an input point ``x`` (the network's values at ``x`` complete it)
+            or values by variable name. Replaces the heuristic start.
 
         Returns
         -------
         Optimum
             ``(value, x)``: ``value`` is ``f(x)`` recomputed by a numpy forward pass at the
-            returned ``x``; ``.bound`` is the proven upper bound, ``.result`` the solve.
+            returned ``x``; ``.bound`` is the proven upper bound, ``.result`` the certified
+            :class:`~optml.program.Result` of the MILP.
         """
         return self._optimize("max", lb, ub, output, **kwargs)
 
@@ -288,29 +320,78 @@ class ReLUNetwork:
         return self._optimize("min", lb, ub, output, **kwargs)
 
     def _optimize(
-        self, sense, lb, ub, output, *, bounds="lp", formulation="bigm", n_partitions=2,
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
-        warm_start=True, random_state=0,
-    ) -> Optimum:  # fmt: skip
+        self,
+        sense,
+        lb,
+        ub,
+        output,
+        *,
+        bounds="lp",
+        formulation="bigm",
+        n_partitions=2,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=1e-6,
+        verbose=False,
+        solver_options=None,
+        heuristic_start=True,
+        warm_start=None,
+        random_state=0,
+    ) -> Optimum:
+        from optml.nn._solve import call_settings, solve_inside
+
         t0 = time.perf_counter()
-        p, enc, bnd = self.build_program(
-            lb, ub, output, sense, bounds=bounds, formulation=formulation,
-            n_partitions=n_partitions, backend=backend, solver=solver,
-        )  # fmt: skip
+        if isinstance(warm_start, bool):
+            warnings.warn(
+                "warm_start=True/False in maximize/minimize is now heuristic_start=; "
+                "warm_start takes starting values (an input point or a dict)",
+                FutureWarning,
+                stacklevel=3,
+            )
+            heuristic_start, warm_start = warm_start, None
+        heuristic_start = check_bool("heuristic_start", heuristic_start)
+        settings = call_settings(
+            time_limit=time_limit, mip_gap=mip_gap, verbose=verbose, solver_options=solver_options
+        )
+        p = self.build_program(
+            lb,
+            ub,
+            output,
+            sense,
+            bounds=bounds,
+            formulation=formulation,
+            n_partitions=n_partitions,
+            backend=backend,
+            solver=solver,
+            # tightening MILPs keep their own gap (compute_bounds' default): the user's gap is
+            # the gap of the network MILP
+            settings=settings.replace(mip_gap=None),
+        )
+        enc, bnd = p.metadata["encoding"], p.metadata["bounds"]
         lo, hi = _as_box(lb, ub, self.n_inputs)
         ws = None
-        if warm_start:
+        if warm_start is not None and not isinstance(warm_start, dict):
+            start = np.clip(np.asarray(warm_start, dtype=float).ravel(), lo, hi)
+            if start.size != self.n_inputs:
+                raise ValueError(
+                    f"warm_start: an input point has {self.n_inputs} entries, got {start.size}"
+                )
+            ws = {"x": start, **enc.values_at(start)}
+        elif warm_start is not None:
+            ws = dict(warm_start)
+            if set(ws) == {"x"}:
+                ws.update(enc.values_at(np.clip(np.asarray(ws["x"], dtype=float), lo, hi)))
+        elif heuristic_start:
             rng = np.random.default_rng(random_state)
             cand = lo + (hi - lo) * rng.random((256, self.n_inputs))
             cand = np.vstack([cand, lo, hi, (lo + hi) / 2])
             f = self.forward(cand)[:, output]
             best = cand[int(np.argmax(f) if sense == "max" else np.argmin(f))]
             ws = {"x": best, **enc.values_at(best)}
+        if ws is not None:
             ws = {k: v for k, v in ws.items() if k in p.variables}
-        res = p.solve(
-            backend=backend, solver=solver, time_limit=time_limit,
-            mip_gap=1e-6 if mip_gap is None else mip_gap, verbose=verbose, warm_start=ws,
-        )  # fmt: skip
+        res = solve_inside(p, backend, solver, settings, warm_start=ws or None)
         if not res.has_solution:
             from optml.exceptions import SolveError
 
@@ -321,6 +402,13 @@ class ReLUNetwork:
         x = np.clip(np.asarray(res.values["x"], dtype=float), lo, hi)
         value = float(self.forward(x)[output])
         return Optimum(
-            value, x, result=res, bound=res.bound, bounds=bnd, program=p, encoding=enc,
-            n_binaries=enc.n_binaries, time=time.perf_counter() - t0,
-        )  # fmt: skip
+            value,
+            x,
+            result=res,
+            bound=res.bound,
+            bounds=bnd,
+            program=p,
+            encoding=enc,
+            n_binaries=enc.n_binaries,
+            time=time.perf_counter() - t0,
+        )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator, encode_classes
-from optml.nn._bnn import _check_sizes
+from optml._validation import check_choice, check_positive
+from optml.nn._bnn import _check_sizes, _deprecated_gap
 
 
 class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
@@ -71,12 +70,9 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
     def _validate(self, X, y):
         X, y = validate_data(self, X, y)
         self.classes_, y_idx = encode_classes(self, y)
-        if self.loss not in ("hinge", "zero_one"):
-            raise ValueError(f"loss must be 'hinge' or 'zero_one', got {self.loss!r}")
-        for name in ("weight_bound", "margin"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or isinstance(v, bool) or not (0 < v < np.inf):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        check_choice("loss", self.loss, ("hinge", "zero_one"))
+        check_positive("weight_bound", self.weight_bound)
+        check_positive("margin", self.margin)
         sizes = _check_sizes(self.hidden_layer_sizes)
         if len(sizes) != 1:
             raise ValueError(
@@ -86,17 +82,30 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         return X, y_idx, sizes[0]
 
     def build_program(self, X, y):
-        """The training MILP for ``(X, y)``; returns ``(program, parts)``."""
+        """The training MILP for ``(X, y)`` (sets ``classes_`` and ``n_features_in_``).
+
+        Returns the :class:`~optml.program.Program`; ``program.metadata["parts"]`` holds the
+        handles ``fit`` reads the network from (see
+        :func:`optml.formulations.bnn.relu_training_program`).
+        """
         from optml.formulations.bnn import relu_training_program
 
         X, y_idx, H = self._validate(X, y)
-        return relu_training_program(
-            X, y_idx, self.classes_.size, H, self.loss, float(self.weight_bound),
+        prog, _ = relu_training_program(
+            X,
+            y_idx,
+            self.classes_.size,
+            H,
+            self.loss,
+            float(self.weight_bound),
             float(self.margin),
-        )  # fmt: skip
+        )
+        return prog
 
     def fit(self, X, y):
-        prog, parts = self.build_program(X, y)
+        """Train by MILP with the estimator's settings (time limit, gap, threads, options)."""
+        prog = self.build_program(X, y)
+        parts = prog.metadata["parts"]
         res = self._solve(prog, mip=True)
         v = res.values
         B = float(self.weight_bound)
@@ -112,15 +121,22 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         self.intercepts_ = [b, c]
         Xv = np.asarray(validate_data(self, X, reset=False), dtype=float)
         self.loss_ = self._loss_value(Xv, np.searchsorted(self.classes_, np.ravel(y)))
-        self.gap_ = res.gap
         return self
+
+    @property
+    def gap_(self) -> float:
+        """Deprecated: ``result_.gap``."""
+        return _deprecated_gap(self)
 
     def _loss_value(self, X, y_idx) -> float:
         F = self.decision_function(X).reshape(X.shape[0], -1)
         if F.shape[1] == 1:
             yf = np.where(y_idx == 1, 1.0, -1.0) * F[:, 0]
-            return float(np.maximum(0, 1 - yf).sum() if self.loss == "hinge"
-                         else (yf < self.margin - 1e-9).sum())  # fmt: skip
+            return float(
+                np.maximum(0, 1 - yf).sum()
+                if self.loss == "hinge"
+                else (yf < self.margin - 1e-9).sum()
+            )
         fy = F[np.arange(len(F)), y_idx]
         G = F - fy[:, None]
         G[np.arange(len(F)), y_idx] = -np.inf

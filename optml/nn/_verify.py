@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optml._validation import check_bool, check_choice, check_int, check_nonneg, check_positive
 from optml.nn._network import ReLUNetwork
+from optml.nn._solve import solve_inside
 
 NORMS = {"inf": "inf", np.inf: "inf", "linf": "inf", "1": "1", 1: "1", "l1": "1"}
 
@@ -121,8 +123,7 @@ def _check_ball(net, x0, epsilon, lb, ub):
         raise ValueError(f"x0 has {x0.size} entries, the network takes {net.n_inputs} inputs")
     if not np.isfinite(x0).all():
         raise ValueError("x0 contains NaN or inf")
-    if not isinstance(epsilon, numbers.Real) or not np.isfinite(epsilon) or epsilon < 0:
-        raise ValueError(f"epsilon must be a finite number >= 0, got {epsilon!r}")
+    check_nonneg("epsilon", epsilon)
     n = x0.size
     lo = np.broadcast_to(np.asarray(-np.inf if lb is None else lb, dtype=float), (n,)).copy()
     hi = np.broadcast_to(np.asarray(np.inf if ub is None else ub, dtype=float), (n,)).copy()
@@ -192,8 +193,7 @@ def _lmo(g, x0, eps, norm, lo, hi):
     return x0 + np.sign(g) * d
 
 
-def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state=0,
-           targets=None):  # fmt: skip
+def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state=0, targets=None):
     """A numpy attack on every target class: Frank–Wolfe steps from random starts in the ball.
 
     Returns ``(best_x, best_margin)``; the margin is computed by a forward pass.
@@ -256,6 +256,9 @@ def verify_robustness(
     backend: str = "auto",
     solver: str | None = None,
     time_limit: float | None = None,
+    mip_gap: float | None = 1e-6,
+    verbose: bool = False,
+    solver_options: dict | None = None,
     random_state=0,
 ) -> RobustnessResult:
     r"""Decide whether every input within ``epsilon`` of ``x0`` keeps the class ``label``.
@@ -283,16 +286,31 @@ def verify_robustness(
         one MILP per class.
     backend, solver : str
     time_limit : float, optional
-        Per-MILP time limit; hitting it leaves the verdict undecided (``robust=None``).
+        Seconds for the whole verification (bound tightening and every MILP share one clock);
+        running out leaves the verdict undecided (``robust=None``).
+    mip_gap : float, default=1e-6
+        Relative gap of the MILPs. The default is tight because ``mode="margin"`` reports the
+        exact worst-case margin; the verdict itself rests on proven bounds whatever the gap.
+    verbose : bool
+    solver_options : dict, optional
+        Passed to every solve (``threads`` and ``seed`` as settings, other keys raw).
 
     Returns
     -------
     RobustnessResult
+        ``result`` (and ``results``) hold the certified :class:`~optml.program.Result` of the
+        MILPs solved.
     """
+    from optml.nn._solve import call_settings
+
     t0 = time.perf_counter()
+    settings = call_settings(
+        time_limit=time_limit, mip_gap=mip_gap, verbose=verbose, solver_options=solver_options
+    )
     norm = _norm(norm)
-    if mode not in ("decide", "margin"):
-        raise ValueError(f"mode must be 'decide' or 'margin', got {mode!r}")
+    check_choice("mode", mode, ("decide", "margin"))
+    attack_steps = check_int("attack_steps", attack_steps, minimum=0)
+    joint = check_bool("joint", joint)
     if not isinstance(net, ReLUNetwork):
         raise TypeError(f"net must be a ReLUNetwork (see ReLUNetwork.from_sklearn), got {net!r}")
     x0, dlo, dhi = _check_ball(net, x0, epsilon, lb, ub)
@@ -309,63 +327,126 @@ def verify_robustness(
 
     m0 = float(_margins(snet, x0, lab)[0][0])
     out.margin = m0
-    if int(np.argmax(snet.forward(x0))) != lab:
-        return done(robust=False, counterexample=x0.copy(), decided_by="clean prediction",
-                    status="counterexample", target=int(np.argmax(snet.forward(x0))))  # fmt: skip
     lo, hi = np.maximum(dlo, x0 - eps), np.minimum(dhi, x0 + eps)
     from optml.nn._bounds import compute_bounds
 
+    if int(np.argmax(snet.forward(x0))) != lab:
+        ia = compute_bounds(
+            snet.weights, snet.biases, lo, hi, method="interval", norm=norm, center=x0, epsilon=eps
+        )
+        ub_ia = _margin_ia(snet, ia, lab, lo, hi)
+        ub_ia[lab] = -np.inf
+        return done(
+            robust=False,
+            counterexample=x0.copy(),
+            margin_bound=float(ub_ia.max()),
+            decided_by="clean prediction",
+            status="counterexample",
+            target=int(np.argmax(snet.forward(x0))),
+        )
     bnd = compute_bounds(
-        snet.weights, snet.biases, lo, hi, method=bounds, norm=norm, center=x0, epsilon=eps,
-        formulation=formulation, backend=backend, solver=solver,
-    )  # fmt: skip
+        snet.weights,
+        snet.biases,
+        lo,
+        hi,
+        method=bounds,
+        norm=norm,
+        center=x0,
+        epsilon=eps,
+        formulation=formulation,
+        backend=backend,
+        solver=solver,
+        settings=settings.replace(mip_gap=None),  # tightening MILPs keep their own gap
+    )
     out.bounds = bnd
     out.n_binaries = bnd.n_unstable
     ub_m, lb_m = _margin_ia(snet, bnd, lab, lo, hi, both=True)
     ub_m[lab] = -np.inf
     exact = mode == "margin"  # the exact worst case needs every class in the MILP
     todo = [int(j) for j in np.argsort(-ub_m) if j != lab and (exact or ub_m[j] >= 0)]
-    proven = np.where(ub_m < 0, ub_m, -np.inf)
-    if exact:
-        proven[:] = -np.inf
+    # proven upper bounds on each class's margin: interval arithmetic, tightened by the MILPs
+    proven = ub_m.copy()
     if not todo:
-        return done(robust=True, margin_bound=float(ub_m.max()), decided_by="bounds",
-                    status="robust")  # fmt: skip
+        return done(
+            robust=True, margin_bound=float(ub_m.max()), decided_by="bounds", status="robust"
+        )
     if attack_steps > 0 and eps > 0 and not exact:  # only on the classes still open
-        xa, ma = attack(snet, x0, lab, eps, norm, lo, hi, steps=attack_steps,
-                        random_state=random_state, targets=todo)  # fmt: skip
+        xa, ma = attack(
+            snet,
+            x0,
+            lab,
+            eps,
+            norm,
+            lo,
+            hi,
+            steps=attack_steps,
+            random_state=random_state,
+            targets=todo,
+        )
         out.margin = max(out.margin, ma)
         if _verified_cex(snet, xa, x0, eps, norm, lo, hi, lab):
-            return done(robust=False, counterexample=xa, margin=ma, decided_by="attack",
-                        status="counterexample", target=int(np.argmax(snet.forward(xa))))  # fmt: skip
+            return done(
+                robust=False,
+                counterexample=xa,
+                margin=ma,
+                margin_bound=float(proven.max()),
+                decided_by="attack",
+                status="counterexample",
+                target=int(np.argmax(snet.forward(xa))),
+            )
     groups = [todo] if joint else [[j] for j in todo]
     undecided = []
     for js in groups:
-        res, xj, out.program = _margin_milp(snet, x0, lab, js, eps, norm, lo, hi, bnd,
-                                            formulation, mode, backend, solver, time_limit,
-                                            ub_m, lb_m)  # fmt: skip
+        res, xj, out.program = _margin_milp(
+            snet,
+            x0,
+            lab,
+            js,
+            eps,
+            norm,
+            lo,
+            hi,
+            bnd,
+            formulation,
+            mode,
+            backend,
+            solver,
+            ub_m,
+            lb_m,
+            settings,
+        )
         out.n_milps += 1
         out.result = res
         out.results[tuple(js)] = res
+        # margin mode maximises the margin: the MILP's proven bound holds for these classes
+        if exact and res.bound is not None and np.isfinite(res.bound):
+            proven[js] = np.minimum(proven[js], res.bound)
         if xj is not None:
             mj = float(_margins(snet, xj, lab)[0][0])
             out.margin = max(out.margin, mj)
             if _verified_cex(snet, xj, x0, eps, norm, lo, hi, lab):
-                mb = float(res.bound) if exact and np.isfinite(res.bound) else np.inf
-                return done(robust=False, counterexample=xj, decided_by="milp", margin_bound=mb,
-                            target=int(np.argmax(snet.forward(xj))), status="counterexample")  # fmt: skip
+                return done(
+                    robust=False,
+                    counterexample=xj,
+                    decided_by="milp",
+                    margin_bound=float(proven.max()),
+                    target=int(np.argmax(snet.forward(xj))),
+                    status="counterexample",
+                )
         if res.status == "infeasible":
             proven[js] = 0.0
-        elif res.status == "optimal" and np.isfinite(res.bound) and res.bound < 0:
-            proven[js] = res.bound
-        else:
+        elif not (res.status == "optimal" and exact and np.isfinite(res.bound) and res.bound < 0):
             undecided += js
-            proven[js] = res.bound if np.isfinite(res.bound) else np.inf
     mb = float(proven.max())
     if undecided:
-        return done(robust=None, margin_bound=mb, decided_by="milp", status="undecided",
-                    message=f"classes {undecided} not decided (time limit, or a solver point "
-                    "with margin ~0 that failed the numpy check)")  # fmt: skip
+        return done(
+            robust=None,
+            margin_bound=mb,
+            decided_by="milp",
+            status="undecided",
+            message=f"classes {undecided} not decided (time limit, or a solver point "
+            "with margin ~0 that failed the numpy check)",
+        )
     return done(robust=True, margin_bound=mb, decided_by="milp", status="robust")
 
 
@@ -375,8 +456,24 @@ def _verified_cex(net, x, x0, eps, norm, lo, hi, lab) -> bool:
     return int(np.argmax(net.forward(x))) != lab
 
 
-def _margin_milp(net, x0, lab, js, eps, norm, lo, hi, bnd, formulation, mode, backend, solver,
-                 time_limit, ub_m, lb_m):  # fmt: skip
+def _margin_milp(
+    net,
+    x0,
+    lab,
+    js,
+    eps,
+    norm,
+    lo,
+    hi,
+    bnd,
+    formulation,
+    mode,
+    backend,
+    solver,
+    ub_m,
+    lb_m,
+    settings,
+):
     r"""``max t`` with ``t <= f_j - f_lab`` for the selected class ``j`` of ``js``.
 
     One binary :math:`s_j` per class, :math:`\sum_j s_j = 1`,
@@ -388,8 +485,9 @@ def _margin_milp(net, x0, lab, js, eps, norm, lo, hi, bnd, formulation, mode, ba
     from optml.nn._bounds import input_program
 
     p, x = input_program(lo, hi, norm, x0, eps)
-    enc = add_relu_network(p, net.weights, net.biases, x, bnd.bounds, input_bounds=(lo, hi),
-                           formulation=formulation)  # fmt: skip
+    enc = add_relu_network(
+        p, net.weights, net.biases, x, bnd.bounds, input_bounds=(lo, hi), formulation=formulation
+    )
     js = list(js)
     scale = 1.0 + float(np.abs(net.forward(x0)).max())
     tau = 1e-6 * scale  # a counterexample must win clearly, so that numpy agrees
@@ -414,10 +512,12 @@ def _margin_milp(net, x0, lab, js, eps, norm, lo, hi, bnd, formulation, mode, ba
             s = p.var("target", shape=len(js), domain="binary")
             p.add(s.sum() == 1, name="one_target")
             for r, j in enumerate(js):
-                p.add(t <= enc.output[j] - enc.output[lab] + (T - lb_m[j]) * (1 - s[r]),
-                      name=f"target_{j}")  # fmt: skip
+                p.add(
+                    t <= enc.output[j] - enc.output[lab] + (T - lb_m[j]) * (1 - s[r]),
+                    name=f"target_{j}",
+                )
         p.maximize(t)
-    res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6)
+    res = solve_inside(p, backend, solver, settings)
     if not res.has_solution:
         return res, None, p
     return res, _repair(np.asarray(res.values["x"], dtype=float), x0, eps, norm, lo, hi), p
@@ -438,10 +538,24 @@ class MinimalPerturbation:
 
 
 def minimal_perturbation(
-    net: ReLUNetwork, x0, label, norm="inf", lb=None, ub=None, *, max_epsilon=None,
-    bounds: str = "interval", formulation: str = "bigm", backend="auto", solver=None,
-    time_limit=None, tolerance: float = 1e-5,
-) -> MinimalPerturbation:  # fmt: skip
+    net: ReLUNetwork,
+    x0,
+    label,
+    norm="inf",
+    lb=None,
+    ub=None,
+    *,
+    max_epsilon=None,
+    bounds: str = "interval",
+    formulation: str = "bigm",
+    backend="auto",
+    solver=None,
+    time_limit=None,
+    mip_gap: float | None = 1e-6,
+    verbose: bool = False,
+    solver_options: dict | None = None,
+    tolerance: float = 1e-5,
+) -> MinimalPerturbation:
     r"""The smallest :math:`\epsilon` for which the ball around ``x0`` holds a misclassified input.
 
     One MILP: :math:`\min \epsilon` over :math:`\|x - x_0\|_p \le \epsilon`, the network's
@@ -450,12 +564,22 @@ def minimal_perturbation(
     so that the counterexample survives the numpy check). Neuron bounds are computed over the
     ball of radius ``max_epsilon`` (default: the whole box ``[lb, ub]``, which must be finite).
     ``bound`` is the proven lower bound on the minimal radius.
+
+    ``time_limit`` covers the whole call (bounds and the MILP, one clock); ``mip_gap``
+    (default 1e-6, tight because ``epsilon`` should be the minimal radius) and
+    ``solver_options`` (``threads``/``seed`` as settings, other keys raw) reach every solve.
+    ``result`` is the certified :class:`~optml.program.Result` of the MILP.
     """
     from optml.formulations.relu import add_norm_ball, add_relu_network
     from optml.nn._bounds import compute_bounds
+    from optml.nn._solve import call_settings
     from optml.program import Program
 
     t0 = time.perf_counter()
+    settings = call_settings(
+        time_limit=time_limit, mip_gap=mip_gap, verbose=verbose, solver_options=solver_options
+    )
+    tolerance = check_positive("tolerance", tolerance)
     norm = _norm(norm)
     snet = _score_net(net)
     x0, dlo, dhi = _check_ball(net, x0, 0.0, lb, ub)
@@ -473,21 +597,31 @@ def minimal_perturbation(
                 d = np.abs(xa - x0)
                 max_epsilon = float(d.max() if norm == "inf" else d.sum()) * (1 + 1e-9) + 1e-12
                 break
-    if not (isinstance(max_epsilon, numbers.Real) and max_epsilon > 0):
-        raise ValueError(f"max_epsilon must be a positive number, got {max_epsilon!r}")
-    E = float(max_epsilon)
+    E = check_positive("max_epsilon", max_epsilon)
     lo, hi = np.maximum(dlo, x0 - E), np.minimum(dhi, x0 + E)
-    bnd = compute_bounds(snet.weights, snet.biases, lo, hi, method=bounds, norm=norm,
-                         center=x0, epsilon=E, formulation=formulation, backend=backend,
-                         solver=solver)  # fmt: skip
+    bnd = compute_bounds(
+        snet.weights,
+        snet.biases,
+        lo,
+        hi,
+        method=bounds,
+        norm=norm,
+        center=x0,
+        epsilon=E,
+        formulation=formulation,
+        backend=backend,
+        solver=solver,
+        settings=settings.replace(mip_gap=None),  # tightening MILPs keep their own gap
+    )
     p = Program("minimal_perturbation")
     x = p.var("x", shape=x0.size, lb=lo, ub=hi)
     e = p.var("epsilon", lb=0.0, ub=E)
     add_norm_ball(p, x, x0, e, norm)
     if norm == "1":
         add_norm_ball(p, x, x0, E, norm, name="outer")
-    enc = add_relu_network(p, snet.weights, snet.biases, x, bnd.bounds, input_bounds=(lo, hi),
-                           formulation=formulation)  # fmt: skip
+    enc = add_relu_network(
+        p, snet.weights, snet.biases, x, bnd.bounds, input_bounds=(lo, hi), formulation=formulation
+    )
     others = [j for j in range(snet.n_outputs) if j != lab]
     s = p.var("target", shape=len(others), domain="binary")
     p.add(s.sum() == 1, name="one_target")
@@ -495,10 +629,11 @@ def minimal_perturbation(
         m = enc.output[j] - enc.output[lab]
         p.add_indicator(s[r], m >= tolerance, active=1, name=f"reach_{j}")
     p.minimize(e)
-    res = p.solve(backend=backend, solver=solver, time_limit=time_limit, mip_gap=1e-6)
+    res = solve_inside(p, backend, solver, settings)
     if not res.has_solution:
-        return MinimalPerturbation(np.inf, res.bound, None, None, False, res, bnd.n_unstable,
-                                   time.perf_counter() - t0)  # fmt: skip
+        return MinimalPerturbation(
+            np.inf, res.bound, None, None, False, res, bnd.n_unstable, time.perf_counter() - t0
+        )
     xs = np.asarray(res.values["x"], dtype=float)
     d = xs - x0
     eps_x = float(np.abs(d).max() if norm == "inf" else np.abs(d).sum())
@@ -506,7 +641,12 @@ def minimal_perturbation(
     tgt = int(np.argmax(snet.forward(xs)))
     ok = tgt != lab
     return MinimalPerturbation(
-        epsilon=eps_x, bound=float(res.bound), counterexample=xs if ok else None,
-        target=tgt if ok else None, verified=ok, result=res, n_binaries=bnd.n_unstable,
+        epsilon=eps_x,
+        bound=float(res.bound),
+        counterexample=xs if ok else None,
+        target=tgt if ok else None,
+        verified=ok,
+        result=res,
+        n_binaries=bnd.n_unstable,
         time=time.perf_counter() - t0,
-    )  # fmt: skip
+    )

@@ -76,8 +76,10 @@ def test_forest_and_classifiers(data):
     assert res.objective >= rf.predict(G2).max() - 1e-9
     assert emb.n_binaries == sum(e.get_n_leaves() for e in rf.estimators_)
     yc = np.digitize(y, np.quantile(y, [0.33, 0.66]))
-    for clf in (DecisionTreeClassifier(max_depth=3, random_state=0),
-                RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0)):  # fmt: skip
+    for clf in (
+        DecisionTreeClassifier(max_depth=3, random_state=0),
+        RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0),
+    ):
         clf.fit(X, yc)
         res, _ = _maximize(clf, n_out=3, k=2)
         assert res.objective >= clf.predict_proba(G2)[:, 2].max() - 1e-9

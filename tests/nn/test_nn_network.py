@@ -64,7 +64,8 @@ def test_bound_tightening_never_cuts_off_the_optimum(seed, random_net):
 @pytest.mark.parametrize("formulation", ["bigm", "partition"])
 def test_forward_pass_point_is_feasible(formulation, random_net):
     net = random_net([3, 6, 5, 2], 7)
-    p, enc, bnd = net.build_program(-np.ones(3), np.ones(3), formulation=formulation)
+    p = net.build_program(-np.ones(3), np.ones(3), formulation=formulation)
+    enc = p.metadata["encoding"]
     rng = np.random.default_rng(0)
     for x in rng.uniform(-1, 1, (20, 3)):
         point = {"x": x, **enc.values_at(x)}
@@ -77,8 +78,7 @@ def test_from_sklearn_matches_predictions():
     from sklearn.datasets import make_classification, make_regression
     from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-    X, y = make_classification(60, 4, n_informative=3, n_redundant=0, n_classes=3,
-                               random_state=0)  # fmt: skip
+    X, y = make_classification(60, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
     clf = MLPClassifier((5, 4), max_iter=50, random_state=0).fit(X, y)
     net = ReLUNetwork.from_sklearn(clf)
     assert net.layer_sizes == (4, 5, 4, 3)

@@ -110,8 +110,10 @@ def test_margin_mode_equals_grid_on_two_inputs(random_net):
 def test_margin_mode_does_not_depend_on_the_bounds(digits_net):
     net, _, X, y = digits_net
     for i in range(3):
-        m = [verify_robustness(net, X[i], y[i], 0.08, lb=0, ub=1, mode="margin", bounds=b)
-             for b in ("interval", "lp")]  # fmt: skip
+        m = [
+            verify_robustness(net, X[i], y[i], 0.08, lb=0, ub=1, mode="margin", bounds=b)
+            for b in ("interval", "lp")
+        ]
         assert m[0].robust == m[1].robust
         assert m[0].margin_bound == pytest.approx(m[1].margin_bound, rel=1e-4, abs=1e-5)
 
