@@ -54,6 +54,11 @@ class Optimum(tuple):
         return self[0]
 
     @property
+    def bound(self) -> float:
+        """The proven bound of the certified result (upper for a maximisation)."""
+        return self.result.bound
+
+    @property
     def x(self) -> np.ndarray:
         return self[1]
 
@@ -405,7 +410,6 @@ class ReLUNetwork:
             value,
             x,
             result=res,
-            bound=res.bound,
             bounds=bnd,
             program=p,
             encoding=enc,

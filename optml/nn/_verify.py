@@ -22,6 +22,7 @@ misclassified) before it is reported; a solver point that fails this check is ne
 
 from __future__ import annotations
 
+import logging
 import numbers
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ import numpy as np
 from optml._validation import check_bool, check_choice, check_int, check_nonneg, check_positive
 from optml.nn._network import ReLUNetwork
 from optml.nn._solve import solve_inside
+
+logger = logging.getLogger("optml")
 
 NORMS = {"inf": "inf", np.inf: "inf", "linf": "inf", "1": "1", 1: "1", "l1": "1"}
 
@@ -323,6 +326,15 @@ def verify_robustness(
         for k, v in kw.items():
             setattr(out, k, v)
         out.time = time.perf_counter() - t0
+        if verbose:
+            logger.info(
+                "verify_robustness: %s by %s (margin %.6g seen, bound %.6g proven, %.3f s)",
+                out.status,
+                out.decided_by,
+                out.margin,
+                out.margin_bound,
+                out.time,
+            )
         return out
 
     m0 = float(_margins(snet, x0, lab)[0][0])

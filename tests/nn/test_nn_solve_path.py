@@ -234,3 +234,14 @@ def test_maximize_warm_start_names(random_net):
         b = net.maximize(-1.0, 1.0, heuristic_start=False, warm_start=np.zeros(2))
         c = net.maximize(-1.0, 1.0, warm_start={"x": np.zeros(2)})
     assert a.value == pytest.approx(b.value, abs=1e-6) == pytest.approx(c.value, abs=1e-6)
+
+
+def test_verbose_logs_through_the_optml_logger(caplog, random_net):
+    import logging
+
+    net = random_net([2, 4, 3], 0)
+    x0 = np.array([0.3, -0.2])
+    lab = int(np.argmax(net.forward(x0)))
+    with caplog.at_level(logging.INFO, logger="optml"):
+        r = verify_robustness(net, x0, lab, 0.05, verbose=True)
+    assert any(r.status in m and "verify_robustness" in m for m in caplog.messages)
