@@ -54,9 +54,13 @@ class RobustnessResult:
         worst case; positive for a counterexample).
     margin_bound : float
         A proven upper bound on the worst-case margin (negative when robust; ``0.0`` when the
-        proof was an infeasible "margin >= 0" MILP; exact with ``mode="margin"``).
+        proof was an infeasible "margin >= 0" MILP; exact with ``mode="margin"``). Always
+        finite, next to a counterexample too: interval arithmetic bounds every class's margin,
+        and the MILPs tighten it.
     result : Result or None
-        The last MILP's :class:`~optml.program.Result`.
+        The last MILP's certified :class:`~optml.program.Result` (from optml's one certificate
+        factory); None when no MILP was needed. ``results`` maps each group of classes to its
+        MILP's result.
     """
 
     robust: bool | None
