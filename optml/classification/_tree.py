@@ -15,18 +15,22 @@ for hyperplane splits).
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator, encode_classes
+from optml._validation import check_choice, check_int, check_nonneg
+from optml.classification import _tree_build as tb
+from optml.classification import _tree_octh as th
 from optml.classification._tree_structure import LEAF, TreeStructure, export_text
 from optml.exceptions import SolveError
-from optml.program.result import relative_gap
+from optml.solve.certificate import gap_tolerance, make_result
 
 _FORMULATIONS = ("auto", "flow", "flow-plain", "oct", "pairs")
-_PAIRS_WORK = 3e9  # largest (roots x children x grandchild columns x patterns) for "auto"
+_UNSET = "deprecated"
 
 
 class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
@@ -58,10 +62,12 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         distinct values (optimal over every axis-aligned tree), or an int ``q``: at most
         ``q - 1`` quantile thresholds per feature (the thresholds CART uses are added, so the
         warm start stays feasible).
-    warm_start : {"cart", None}, default "cart"
+    initial_tree : {"cart", None}, default "cart"
         Start from scikit-learn's ``DecisionTreeClassifier`` of the same depth; the fit never
         returns a tree worse than it on the training objective (when CART meets the side
         constraints).
+    warm_start : {"cart", None}, optional
+        Deprecated spelling of ``initial_tree`` (FutureWarning; removed in the next release).
     class_weight : dict, "balanced" or None, default None
         Weights of the classes in the objective (cost-sensitive errors).
     parity_bound : float or None, default None
@@ -110,7 +116,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         max_features_per_split: int | None = None,
         formulation: str = "auto",
         thresholds: str | int = "all",
-        warm_start: str | None = "cart",
+        initial_tree: str | None = "cart",
+        warm_start=_UNSET,
         class_weight=None,
         parity_bound: float | None = None,
         forbidden_features: dict | None = None,
@@ -128,6 +135,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         self.max_features_per_split = max_features_per_split
         self.formulation = formulation
         self.thresholds = thresholds
+        self.initial_tree = initial_tree
         self.warm_start = warm_start
         self.class_weight = class_weight
         self.parity_bound = parity_bound
@@ -140,26 +148,50 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         self.solver_options = solver_options
 
     # ----------------------------------------------------------------- validation
-    def _check_params(self):
-        d = self.max_depth
-        if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 1:
-            raise ValueError(f"max_depth must be an integer >= 1, got {d!r}")
-        m = self.min_samples_leaf
-        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
-            raise ValueError(f"min_samples_leaf must be an integer >= 1, got {m!r}")
-        a = self.alpha
-        if not isinstance(a, numbers.Real) or not np.isfinite(a) or a < 0:
-            raise ValueError(f"alpha must be a finite number >= 0, got {a!r}")
-        if self.formulation not in _FORMULATIONS:
-            raise ValueError(
-                f"formulation must be one of {_FORMULATIONS}, got {self.formulation!r}"
+    def _initial_tree(self):
+        """``initial_tree``, or the deprecated ``warm_start`` spelling (FutureWarning)."""
+        if isinstance(self.warm_start, str) and self.warm_start == _UNSET:
+            init = self.initial_tree
+        else:
+            warnings.warn(
+                "OptimalClassificationTree(warm_start=...) is deprecated and will be removed in "
+                "the next release; use initial_tree='cart' or initial_tree=None",
+                FutureWarning,
+                stacklevel=3,
             )
+            init = self.warm_start
+            init = {True: "cart", False: None}.get(init, init) if isinstance(init, bool) else init
+        if init not in ("cart", None):
+            name = "initial_tree" if self.warm_start == _UNSET else "warm_start"
+            raise ValueError(f'{name} must be "cart" or None, got {init!r}')
+        return init
+
+    def _spec(self) -> tb.TreeSpec:
+        return tb.TreeSpec(
+            max_depth=int(self.max_depth),
+            min_samples_leaf=int(self.min_samples_leaf),
+            alpha=float(self.alpha),
+            formulation=self.formulation,
+            thresholds=self.thresholds,
+            initial_tree=self._initial_tree(),
+            parity_bound=None if self.parity_bound is None else float(self.parity_bound),
+            forbidden_features=self.forbidden_features,
+            max_features_per_split=self.max_features_per_split,
+            has_time_limit=self.time_limit is not None,
+        )
+
+    def _check_params(self):
+        check_int("max_depth", self.max_depth, minimum=1)
+        check_int("min_samples_leaf", self.min_samples_leaf, minimum=1)
+        check_nonneg("alpha", self.alpha)
+        check_choice("formulation", self.formulation, _FORMULATIONS)
         t = self.thresholds
-        if not (t == "all" if isinstance(t, str) else
-                isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 2):  # fmt: skip
+        if not (
+            t == "all"
+            if isinstance(t, str)
+            else isinstance(t, numbers.Integral) and not isinstance(t, bool) and t >= 2
+        ):
             raise ValueError(f'thresholds must be "all" or an integer >= 2, got {t!r}')
-        if self.warm_start not in ("cart", None, True, False):
-            raise ValueError(f'warm_start must be "cart" or None, got {self.warm_start!r}')
         pb = self.parity_bound
         if pb is not None and (not isinstance(pb, numbers.Real) or not 0 <= pb <= 1):
             raise ValueError(f"parity_bound must be a number in [0, 1] or None, got {pb!r}")
@@ -186,8 +218,9 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
                 raise ValueError("parity_bound needs the protected groups: fit(X, y, groups=g)")
             g = np.asarray(groups).ravel()
             if g.shape != (n,) or not np.isin(g, [0, 1]).all() or np.unique(g).size != 2:
-                raise ValueError("groups must be a 0/1 array with one entry per sample and both "
-                                 "groups present")  # fmt: skip
+                raise ValueError(
+                    "groups must be a 0/1 array with one entry per sample and both groups present"
+                )
             groups = g.astype(np.int64)
         else:
             groups = None
@@ -213,32 +246,30 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         raise ValueError(f'class_weight must be None, "balanced" or a dict, got {cw!r}')
 
     # -------------------------------------------------------------------- building
-    def _prepare(self, X, y, sample_weight=None, groups=None, reset=True):
+    def _prepare(self, X, y, sample_weight=None, groups=None, reset=True, settings=None):
         """Validate, binarise, run CART, and build the formulation."""
-        from optml.classification import _tree_build as tb
-        from optml.classification import _tree_octh as th
-
         self._check_params()
+        spec = self._spec()
         X, yi, classes, w, groups = self._validate(X, y, sample_weight, groups, reset)
         if self.hyperplanes:
             if groups is not None:
                 raise ValueError("parity_bound is not available with hyperplanes=True")
             if self.forbidden_features:
                 raise ValueError("forbidden_features is not available with hyperplanes=True")
-            return th.prepare(self, X, yi, classes, w)
-        return tb.prepare(self, X, yi, classes, w, groups)
+            return th.prepare(spec, X, yi, classes, w)
+        if settings is None:
+            settings = self._settings(mip=True)
+        return tb.prepare(spec, X, yi, classes, w, groups, settings, self.backend, self.solver)
 
     def build_program(self, X, y, sample_weight=None, groups=None):
         """The :class:`~optml.Program` that :meth:`fit` would solve (to inspect or extend)."""
         prep = self._prepare(X, y, sample_weight, groups)
         return prep.program if self.hyperplanes else prep.form.program
 
-    def _fit_octh(self, prep):
-        from optml.classification import _tree_octh as th
-
+    def _fit_octh(self, prep, settings):
         self.formulation_ = "oct-h"
         try:
-            res = self._solve(prep.program, mip=True)
+            res = self._solve(prep.program, mip=True, settings=settings)
             tree = th.decode(res.values, prep)
             obj = th.objective(tree, prep)
         except SolveError:
@@ -262,19 +293,19 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         groups : array-like (n_samples,) of 0/1, optional
             Protected groups for ``parity_bound``.
         """
-        from optml.classification import _tree_build as tb
-
-        prep = self._prepare(X, y, sample_weight, groups)
+        self._check_common_params()
+        settings = self._settings(mip=True).started()  # one clock: CART, starts and the MIP
+        prep = self._prepare(X, y, sample_weight, groups, settings=settings)
         self.classes_ = prep.classes
         if self.hyperplanes:
-            self.tree_, self.objective_ = self._fit_octh(prep)
-            self._fix_bound()
+            self.tree_, self.objective_ = self._fit_octh(prep, settings)
             return self
         form = prep.form
         self.formulation_ = form.extra.get("name", form.kind)
         start = prep.start_values
         try:
-            tree = tb.decode(form, self._solve(form.program, warm_start=start, mip=True).values)
+            res = self._solve(form.program, warm_start=start, mip=True, settings=settings)
+            tree = tb.decode(form, res.values)
         except SolveError:
             if prep.cart_tree is None:
                 raise
@@ -284,16 +315,39 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         obj = None if tree is None else tb.objective(prep, tree)
         if prep.cart_tree is not None and (obj is None or prep.cart_objective < obj - 1e-9):
             tree, obj, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
+            self._result_from_cart(form, prep.cart_tree)
         self.objective_ = obj
         self.tree_ = tb.structure(prep, tree)
-        self._fix_bound()
         return self
 
-    def _fix_bound(self):
-        res = self.result_
-        if not (np.isfinite(res.bound) and res.bound >= 0):  # errors and splits are >= 0
-            res.bound = 0.0
-        res.gap = relative_gap(self.objective_, res.bound)
+    def _result_from_cart(self, form, cart_tree):
+        """When the CART start beats the solver's point (the solve ended early), the result is
+        CART's point in the program's variables, certified by the same factory with the
+        solver's bound (0 when it proved none: errors and split penalties are >= 0)."""
+        try:
+            values = form.start(*cart_tree)
+        except ValueError:
+            return
+        first = self.result_
+        check, viol = form.program.evaluate(values)
+        bound = first.bound if np.isfinite(first.bound) else 0.0
+        self.result_ = make_result(
+            status=first.status,
+            sense=1,
+            values=values,
+            objective_check=check,
+            max_violation=viol,
+            bound=max(bound, 0.0),
+            gap_tol=gap_tolerance(True, self._settings(mip=True).mip_gap),
+            solver=first.solver,
+            backend=first.backend,
+            problem_class=first.problem_class,
+            build_time=first.build_time,
+            solve_time=first.solve_time,
+            message=_join(first.message, "the CART start is the best tree found"),
+            solver_version=first.solver_version,
+            stats=first.stats,
+        )
 
     # ------------------------------------------------------------------ predicting
     def _check_X(self, X):
@@ -346,6 +400,10 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags
+
+
+def _join(a: str, b: str) -> str:
+    return (a + "; " + b).strip("; ")
 
 
 __all__ = ["OptimalClassificationTree", "TreeStructure"]

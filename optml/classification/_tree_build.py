@@ -13,6 +13,23 @@ from optml.formulations import tree_pairs as fp
 
 _MAX_NNZ = 4e7  # largest flow / OCT split-capacity matrix built at all
 _SLOW_NNZ = 5e6  # ... without a time limit
+_PAIRS_WORK = 3e9  # largest (roots x children x grandchild columns x patterns) for "auto"
+
+
+@dataclass(frozen=True)
+class TreeSpec:
+    """The estimator's parameters the fit-time helpers need (explicit, not the estimator)."""
+
+    max_depth: int
+    min_samples_leaf: int
+    alpha: float
+    formulation: str
+    thresholds: object
+    initial_tree: str | None
+    parity_bound: float | None
+    forbidden_features: dict | None
+    max_features_per_split: int | None
+    has_time_limit: bool
 
 
 @dataclass
@@ -81,8 +98,9 @@ def _columns(est, X, y, cart_splits):
     order = np.lexsort((vals, feats))
     feats, vals = feats[order], vals[order]
     index = {(int(f), float(v)): c for c, (f, v) in enumerate(zip(feats, vals, strict=True))}
-    cart_heap = [(h, None if fv is None else index[(int(fv[0]), float(fv[1]))])
-                 for h, fv in cart_cols]  # fmt: skip
+    cart_heap = [
+        (h, None if fv is None else index[(int(fv[0]), float(fv[1]))]) for h, fv in cart_cols
+    ]
     return feats, vals, cart_heap
 
 
@@ -133,14 +151,16 @@ def _pairs_work(depth, data, mask) -> float:
 
 
 def ft_pairs_limit() -> float:
-    from optml.classification._tree import _PAIRS_WORK
-
     return _PAIRS_WORK
 
 
-def prepare(est, X, y, classes, w, groups) -> Prep:
+def prepare(
+    est: TreeSpec, X, y, classes, w, groups, settings=None, backend="auto", solver=None
+) -> Prep:
+    """Candidate columns, CART start, formulation; ``settings``/``backend``/``solver`` are
+    those of the fit (the parity start solves a small MIP with them, on the fit's clock)."""
     K = classes.size
-    cart_splits = _fit_cart(est, X, y, w) if est.warm_start in ("cart", True) else []
+    cart_splits = _fit_cart(est, X, y, w) if est.initial_tree == "cart" else []
     feats, vals, cart_heap = _columns(est, X, y, cart_splits)
     Xb = (X[:, feats] <= vals[None, :]).astype(float)
     mask = _mask(est, X, y, feats, vals, cart_heap, groups)
@@ -157,13 +177,13 @@ def prepare(est, X, y, classes, w, groups) -> Prep:
                 f"formulation='pairs' handles max_depth <= 3, got {est.max_depth}; use 'flow'"
             )
         form = _build(fp.split_pairs, data, est.max_depth, mask, args)
-    elif (nnz := data.n_patterns * mask.sum()) > (_MAX_NNZ if est.time_limit else _SLOW_NNZ):
+    elif (nnz := data.n_patterns * mask.sum()) > (_MAX_NNZ if est.has_time_limit else _SLOW_NNZ):
         raise ValueError(
             f"the {kind!r} program would have about {nnz:.2g} nonzeros ({data.n_patterns} "
             f"distinct rows x {int(mask.sum())} (node, threshold) pairs; {feats.size} candidate "
             f"thresholds): too large for the 'pairs' tables and too slow to certify as a MIP. "
             "Pass thresholds=q (quantile bins, e.g. 8)"
-            + ("" if est.time_limit else ", or a time_limit to accept a gap")
+            + ("" if est.has_time_limit else ", or a time_limit to accept a gap")
         )
     elif kind == "oct":
         form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity))
@@ -181,7 +201,7 @@ def prepare(est, X, y, classes, w, groups) -> Prep:
     if cart_splits:
         _cart_start(prep, cart_heap, mask, parity)
     if parity is not None and prep.start_values is None:
-        _parity_start(est, prep, cart_heap, mask, args, parity)
+        _parity_start(prep, cart_heap, mask, args, parity, settings, backend, solver)
     best = form.extra.get("best_unconstrained")
     if best is not None:  # the root cut's optimal unconstrained tree, if it meets the limits
         labels = best_labels(form, ft.route(form.data.Xd, best, form.depth))
@@ -228,8 +248,12 @@ def _cart_start(prep, cart_heap, mask, parity):
         prep.start_values = None
 
 
-def _parity_start(est, prep, cart_heap, mask, args, parity):
-    """A feasible start under a parity limit: CART's splits, labels chosen by a small MIP."""
+def _parity_start(prep, cart_heap, mask, args, parity, settings, backend, solver):
+    """A feasible start under a parity limit: CART's splits, labels chosen by a small MIP
+    (solved with the fit's settings, at most a tenth of the time left, 10 s without a limit)."""
+    from optml.program.settings import SolveSettings
+    from optml.solve import solve_program
+
     form = prep.form
     d, F = form.depth, form.no_split
     node_col = np.full(ft.n_internal(d), F, dtype=np.int64)
@@ -240,8 +264,11 @@ def _parity_start(est, prep, cart_heap, mask, args, parity):
     fixed = np.zeros_like(mask)
     fixed[np.arange(node_col.size), node_col] = True
     sub = ft.flow_oct(form.data, d, fixed, parity=parity, **args)
-    tl = 10.0 if est.time_limit is None else max(1.0, 0.1 * est.time_limit)
-    res = sub.program.solve(backend=est.backend, solver=est.solver, time_limit=tl)
+    settings = (SolveSettings() if settings is None else settings).started()
+    left = settings.remaining()
+    inner = settings.for_internal()
+    inner = inner.replace(time_limit=10.0 if left is None else max(0.05, 0.1 * left), deadline=None)
+    res = solve_program(sub.program, backend, solver, inner)
     if not res.has_solution:
         return
     _, labels = sub.decode(res.values)
@@ -288,8 +315,18 @@ def structure(prep, tree) -> TreeStructure:
     leaf = ft.route(form.data.Xd, node_col, form.depth)[form.data.inverse]
     onehot = np.zeros((prep.y.size, prep.classes.size))
     onehot[np.arange(prep.y.size), prep.y] = prep.w
-    ts = from_heap(form.depth, node_col, labels, form.no_split, prep.col_feature,
-                   prep.col_value, prep.X, leaf, onehot, prep.classes.size)  # fmt: skip
+    ts = from_heap(
+        form.depth,
+        node_col,
+        labels,
+        form.no_split,
+        prep.col_feature,
+        prep.col_value,
+        prep.X,
+        leaf,
+        onehot,
+        prep.classes.size,
+    )
     internal = ts.children_left != -1
     ts.leaf_class[internal] = np.argmax(ts.value[internal], axis=1)
     return ts

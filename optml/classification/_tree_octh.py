@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optml.classification._tree_structure import LEAF, TreeStructure
-from optml.formulations import tree as ft
+from optml.formulations import tree_data as ft
 from optml.formulations.tree_octh import MU, oct_h
 
 
@@ -29,6 +29,7 @@ class PrepH:
 
 
 def prepare(est, X, y, classes, w) -> PrepH:
+    """``est`` is the fit's :class:`~optml.classification._tree_build.TreeSpec`."""
     lo, hi = X.min(axis=0), X.max(axis=0)
     scale = np.where(hi > lo, hi - lo, 1.0)
     Xs_all = (X - lo) / scale
@@ -38,18 +39,24 @@ def prepare(est, X, y, classes, w) -> PrepH:
     np.add.at(counts, (inv.ravel(), y), w)
     sizes = np.bincount(inv.ravel(), minlength=uniq.shape[0]).astype(float)
     data = ft.TreeData(np.zeros((uniq.shape[0], 0)), counts, sizes, None, inv.ravel())
-    prog = oct_h(uniq, data, est.max_depth, alpha=float(est.alpha),
-                 max_features=est.max_features_per_split,
-                 min_samples_leaf=int(est.min_samples_leaf))  # fmt: skip
-    prep = PrepH(X, y, w, classes, lo, scale, data, uniq, prog, est.max_depth, float(est.alpha),
-                 None, None)  # fmt: skip
-    if est.warm_start in ("cart", True):
+    prog = oct_h(
+        uniq,
+        data,
+        est.max_depth,
+        alpha=float(est.alpha),
+        max_features=est.max_features_per_split,
+        min_samples_leaf=int(est.min_samples_leaf),
+    )
+    prep = PrepH(
+        X, y, w, classes, lo, scale, data, uniq, prog, est.max_depth, float(est.alpha), None, None
+    )
+    if est.initial_tree == "cart":
         from sklearn.tree import DecisionTreeClassifier
 
         c = DecisionTreeClassifier(
             max_depth=est.max_depth, min_samples_leaf=est.min_samples_leaf, random_state=0
         )
-        c.fit(X, y, sample_weight=w)  # fmt: skip
+        c.fit(X, y, sample_weight=w)
         t = c.tree_
         ts = TreeStructure(
             children_left=t.children_left.astype(np.int64).copy(),

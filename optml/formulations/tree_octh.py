@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optml.formulations.tree import TreeData, leaf_ancestors, n_internal
+from optml.formulations.tree_data import TreeData, leaf_ancestors, n_internal
 from optml.program import Program
 
 MU = 0.005

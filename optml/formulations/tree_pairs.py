@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from optml.formulations.tree import TreeData, TreeFormulation, n_internal, route
+from optml.formulations.tree_data import TreeData, TreeFormulation, n_internal, route
 from optml.program import Program
 
 
@@ -74,8 +74,9 @@ def _child_costs(sub, Xg, real_g, X3, real3, X4, real4, C, S, alpha, m):
     return total, j3, j4
 
 
-def root_values(data: TreeData, depth: int, mask: np.ndarray, alpha: float = 0.0,
-                min_samples_leaf: int = 1) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+def root_values(
+    data: TreeData, depth: int, mask: np.ndarray, alpha: float = 0.0, min_samples_leaf: int = 1
+) -> tuple[np.ndarray, np.ndarray] | None:
     r"""Best objective of a tree of depth 1..3 given its root column, and the best tree.
 
     Returns ``(V, node_col)``: ``V`` over the ``F + 1`` columns (inf where the root column is
@@ -160,7 +161,16 @@ def split_pairs(
         r = p.var("r", shape=keep.size, domain="binary", latex="r")
         p.add(r.sum() == 1, name="one_root")
         p.minimize(cost[keep] @ r)
-        return TreeFormulation("pairs", p, 1, mask, data, extra={"roots": roots[keep]})
+        return TreeFormulation(
+            "pairs",
+            p,
+            1,
+            mask,
+            data,
+            extra={"roots": roots[keep]},
+            decoder=decode_pairs,
+            starter=start_pairs,
+        )
     Xr = Xd[:, roots]
     costs, kids_all, grand = [], [], []
     for side, node in (("L", 1), ("R", 2)):
@@ -176,9 +186,18 @@ def split_pairs(
             best_h = np.zeros((2, roots.size, kids.size), dtype=np.int64)
             for i in range(roots.size):
                 cost[i], j3, j4 = _child_costs(
-                    sub[i], Xd[:, kids], real_g, Xd[:, h3], (h3 < F).astype(float),
-                    Xd[:, h4], (h4 < F).astype(float), C, S, alpha, m,
-                )  # fmt: skip
+                    sub[i],
+                    Xd[:, kids],
+                    real_g,
+                    Xd[:, h3],
+                    (h3 < F).astype(float),
+                    Xd[:, h4],
+                    (h4 < F).astype(float),
+                    C,
+                    S,
+                    alpha,
+                    m,
+                )
                 best_h[0, i], best_h[1, i] = h3[j3], h4[j4]
         costs.append(cost)
         kids_all.append(kids)
@@ -202,7 +221,9 @@ def split_pairs(
         obj = obj + cost[fi, gi] @ u
         extra[f"pairs{side}"] = (fi, gi)
     p.minimize(obj)
-    return TreeFormulation("pairs", p, depth, mask, data, extra=extra)
+    return TreeFormulation(
+        "pairs", p, depth, mask, data, extra=extra, decoder=decode_pairs, starter=start_pairs
+    )
 
 
 def decode_pairs(form, values):
