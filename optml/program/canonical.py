@@ -157,11 +157,7 @@ class _Lowering:
             return t
         if k == "huber":
             M = atom.params["M"]
-            ef = e.flatten()
-            s, nn, a = self.aux(n), self.aux(n), self.aux(n, lb=0.0)
-            self.row(s + nn - ef, "==")
-            self.row(a - nn, ">=")
-            self.row(a + nn, ">=")
+            s, a = self.huber_split(e.flatten())
             t = self.aux(n)
             u = t - 2 * M * a  # s_i^2 <= u_i: n cones of dimension 3, lowered in one batch
             self.soc_batches.append((_interleave(u + 1.0, 2.0 * s, u - 1.0), 3))
@@ -175,6 +171,17 @@ class _Lowering:
             self.exp.append(_interleave(ef - t, one, w))
             return t
         raise AssertionError(k)
+
+    def huber_split(self, e: Expression) -> tuple[Variable, Variable]:
+        r"""Huber's split :math:`e = s + n`, :math:`a \ge |n|`: then
+        :math:`\operatorname{huber}_M(e) = \min s^2 + 2 M a` (one lowering for the epigraph
+        and the objective forms). Returns ``(s, a)``."""
+        n = e.size
+        s, nn, a = self.aux(n), self.aux(n), self.aux(n, lb=0.0)
+        self.row(s + nn - e, "==")
+        self.row(a - nn, ">=")
+        self.row(a + nn, ">=")
+        return s, a
 
     def convex_to_affine(self, f: NonlinearExpr, objective: bool) -> Expression:
         """Affine expression equal (at the optimum) to the convex ``f``; quadratics in ``P``."""
@@ -194,11 +201,7 @@ class _Lowering:
         e = atom.arg.flatten()
         if atom.kind == "huber":
             M = atom.params["M"]
-            n = e.size
-            s, nn, a = self.aux(n), self.aux(n), self.aux(n, lb=0.0)
-            self.row(s + nn - e, "==")
-            self.row(a - nn, ">=")
-            self.row(a + nn, ">=")
+            s, a = self.huber_split(e)
             self.quads.append((s, sp.diags(2.0 * w)))
             return (2.0 * M * w) @ a
         w = float(w[0])
