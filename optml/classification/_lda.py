@@ -43,8 +43,17 @@ class FisherLDA(ClassifierMixin, TransformerMixin, ProgramEstimator):
     program_, result_
     """
 
-    def __init__(self, *, reg=0.0, backend="auto", solver=None, time_limit=None, mip_gap=None,
-                 verbose=False, solver_options=None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        reg=0.0,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.reg = reg
         self.backend = backend
         self.solver = solver

@@ -27,8 +27,15 @@ def ramp_objective(X, s, w, b, C, penalty) -> float:
     return float(reg + C * r.sum())
 
 
-def _hinge_fit(X, s, C, penalty):
-    res = soft_margin_svm(X, s, C=C, penalty=penalty).solve(backend="highs")
+def _solve_lp(prog, settings):
+    """An internal LP / QP on the solve path: automatic solver, the fit's settings and clock."""
+    from optml.solve import solve_program
+
+    return solve_program(prog, "auto", None, settings.for_internal())
+
+
+def _hinge_fit(X, s, C, penalty, settings):
+    res = _solve_lp(soft_margin_svm(X, s, C=C, penalty=penalty), settings)
     if not res.has_solution:  # pragma: no cover - the soft margin program is always feasible
         return np.zeros(X.shape[1]), 0.0
     return res.values["w"].ravel(), float(res.values["b"])
@@ -104,9 +111,10 @@ class SparseSVM(LinearProgramClassifier):
 
     def _heuristic(self, X, s, k):
         C = float(self.C)
-        w, _ = _hinge_fit(X, s, C, self.penalty)
+        st = self._clock()
+        w, _ = _hinge_fit(X, s, C, self.penalty, st)
         sup = np.sort(np.argsort(-np.abs(w))[:k])
-        ws, b = _hinge_fit(X[:, sup], s, C, self.penalty)
+        ws, b = _hinge_fit(X[:, sup], s, C, self.penalty, st)
         w = np.zeros(X.shape[1])
         w[sup] = ws
         return w, b, svm_objective(X, s, w, b, C, self.penalty)
@@ -135,7 +143,7 @@ class SparseSVM(LinearProgramClassifier):
             hi = 0.0
             for sign in (1.0, -1.0):
                 prog.maximize(sign * w[j])
-                res = prog.solve(backend="highs")
+                res = _solve_lp(prog, self._clock())
                 if res.status != "optimal" or not np.isfinite(res.bound):
                     hi = M[j]
                     break
@@ -143,8 +151,14 @@ class SparseSVM(LinearProgramClassifier):
             M[j] = min(M[j], hi)
         return M * 1.0001 + 1e-9
 
-    @staticmethod
-    def _dual_point(X, s, C):
+    def _clock(self):
+        """The fit's settings with its clock running (started on first use in a fit)."""
+        st = self.__dict__.get("_fit_settings")
+        if st is None:
+            st = self._settings(mip=True).started()
+        return st
+
+    def _dual_point(self, X, s, C):
         """A feasible point of the L1-SVM dual (max sum(alpha)), made exactly feasible."""
         n = X.shape[0]
         prog = om.Program("l1_svm_dual")
@@ -154,7 +168,7 @@ class SparseSVM(LinearProgramClassifier):
         prog.add(G @ a >= -1.0)
         prog.add(s @ a == 0.0)
         prog.maximize(om.sum(a))
-        res = prog.solve(backend="highs")
+        res = _solve_lp(prog, self._clock())
         if not res.has_solution:
             return np.zeros(n)
         a = np.clip(res.values["alpha"].ravel(), 0.0, C)
@@ -176,13 +190,18 @@ class SparseSVM(LinearProgramClassifier):
         M = self._bigm(X, s, upper)
         prog = sparse_svm(X, s, k, float(self.C), self.penalty, M)
         start = sparse_svm_start(X, s, wh, bh, M)
-        res = self._solve_checked(prog, mip=True, warm_start=start)
+        res = self._solve_checked(prog, mip=True, warm_start=start, settings=self._clock())
         w, b = res.values["w"].ravel(), float(res.values["b"])
         w = np.where(res.values["z"].ravel() > 0.5, w, 0.0)
         return BinaryFit(w, b, prog, res, {"support": np.flatnonzero(w != 0), "bigm": M})
 
     def fit(self, X, y):
-        super().fit(X, y)
+        self._check_common_params()
+        self.__dict__["_fit_settings"] = self._settings(mip=True).started()  # one clock
+        try:
+            super().fit(X, y)
+        finally:
+            self.__dict__.pop("_fit_settings", None)
         self.support_ = [f.extra["support"] for f in self._fits]
         self.bigm_ = [f.extra["bigm"] for f in self._fits]
         return self
@@ -239,7 +258,7 @@ class RampLossSVM(LinearProgramClassifier):
 
     def _bounds(self, X, s):
         C = float(self.C)
-        w, b = _hinge_fit(X, s, C, self.penalty)
+        w, b = _hinge_fit(X, s, C, self.penalty, self._settings(mip=True).started())
         upper = ramp_objective(X, s, w, b, C, self.penalty)
         mw = svm_bigm(upper, self.penalty)
         # some optimum has |b| <= max_i |x_i w| + 1 (moving b further changes no loss)

@@ -87,8 +87,12 @@ class TreeStructure:
         """One dict per node: children, split, counts, prediction."""
         out = []
         for i in range(self.node_count):
-            d = {"node": i, "depth": int(self.depth[i]), "n_samples": int(self.n_node_samples[i]),
-                 "value": self.value[i].tolist()}  # fmt: skip
+            d = {
+                "node": i,
+                "depth": int(self.depth[i]),
+                "n_samples": int(self.n_node_samples[i]),
+                "value": self.value[i].tolist(),
+            }
             if self.children_left[i] == LEAF:
                 d["class"] = int(self.leaf_class[i])
             else:
@@ -107,8 +111,9 @@ class TreeStructure:
         )
 
 
-def export_text(tree: TreeStructure, classes, feature_names=None, decimals: int = 2,
-                show_weights: bool = False) -> str:  # fmt: skip
+def export_text(
+    tree: TreeStructure, classes, feature_names=None, decimals: int = 2, show_weights: bool = False
+) -> str:
     """Text rendering in the style of :func:`sklearn.tree.export_text`."""
     nf = None if tree.weights is None else tree.weights.shape[1]
     lines: list[str] = []
@@ -144,8 +149,18 @@ def export_text(tree: TreeStructure, classes, feature_names=None, decimals: int 
     return "\n".join(lines) + "\n"
 
 
-def from_heap(depth, node_col, leaf_class, no_split, col_feature, col_threshold,
-              X, leaf_of_sample, counts_per_sample, n_classes) -> TreeStructure:  # fmt: skip
+def from_heap(
+    depth,
+    node_col,
+    leaf_class,
+    no_split,
+    col_feature,
+    col_threshold,
+    X,
+    leaf_of_sample,
+    counts_per_sample,
+    n_classes,
+) -> TreeStructure:
     """Pruned :class:`TreeStructure` from a full heap-ordered tree over binary columns.
 
     ``node_col[n] == no_split`` makes node ``n`` a pass-through (all its samples go to its

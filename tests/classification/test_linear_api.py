@@ -28,15 +28,27 @@ def _has(backend, solver):
 # raises SolveError suggesting SoftMarginSVM); scikit-learn's checks use overlapping blobs.
 _HARD_XFAIL = {
     c: "non-separable data: the hard margin program is infeasible by definition"
-    for c in ("check_fit_score_takes_y", "check_dont_overwrite_parameters",
-              "check_n_features_in_after_fitting", "check_positive_only_tag_during_fit",
-              "check_estimators_dtypes", "check_dtype_object", "check_estimators_nan_inf",
-              "check_f_contiguous_array_estimator", "check_classifier_data_not_an_array",
-              "check_classifiers_train", "check_supervised_y_2d",
-              "check_methods_sample_order_invariance", "check_methods_subset_invariance",
-              "check_dict_unchanged", "check_fit_idempotent", "check_fit_check_is_fitted",
-              "check_n_features_in", "check_fit2d_predict1d")
-}  # fmt: skip
+    for c in (
+        "check_fit_score_takes_y",
+        "check_dont_overwrite_parameters",
+        "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit",
+        "check_estimators_dtypes",
+        "check_dtype_object",
+        "check_estimators_nan_inf",
+        "check_f_contiguous_array_estimator",
+        "check_classifier_data_not_an_array",
+        "check_classifiers_train",
+        "check_supervised_y_2d",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit2d_predict1d",
+    )
+}
 
 _FAST_MIP = {"time_limit": 5, "mip_gap": 1e-2}
 ESTIMATORS = [
@@ -92,8 +104,18 @@ def test_one_vs_rest_equals_binary_fits():
     np.testing.assert_allclose(m.coef_[2], b.coef_[0], atol=1e-6)
 
 
-@pytest.mark.parametrize("cls", [SoftMarginSVM, LogisticRegression, KernelSVM, FisherLDA,
-                                 SparseSVM, RampLossSVM, HardMarginSVM])  # fmt: skip
+@pytest.mark.parametrize(
+    "cls",
+    [
+        SoftMarginSVM,
+        LogisticRegression,
+        KernelSVM,
+        FisherLDA,
+        SparseSVM,
+        RampLossSVM,
+        HardMarginSVM,
+    ],
+)
 def test_bad_input(cls):
     X, y = make_classification(30, 4, random_state=0)
     with pytest.raises(ValueError, match="class"):
@@ -153,15 +175,23 @@ def test_fisher_lda_multiclass_sdp_matches_sklearn():
     np.testing.assert_allclose(m.predict_proba(X), sk.predict_proba(X), atol=1e-2)
 
 
-@pytest.mark.parametrize("est,cls", [(SoftMarginSVM(C=1.0, method="full"), "QP"),
-                                     (SoftMarginSVM(C=1.0, penalty="l1"), "LP"),
-                                     (SparseSVM(k=2, bigm="objective"), "MILP")])  # fmt: skip
+@pytest.mark.parametrize(
+    "est,cls",
+    [
+        (SoftMarginSVM(C=1.0, method="full"), "QP"),
+        (SoftMarginSVM(C=1.0, penalty="l1"), "LP"),
+        (SparseSVM(k=2, bigm="objective"), "MILP"),
+    ],
+)
 def test_backends_agree(est, cls):
     X, y = make_classification(40, 4, n_informative=2, random_state=5)
     prog = est.build_program(X, y)
     assert prog.problem_class == cls
-    pairs = [("highs", "highs"), ("cvxpy", "clarabel" if cls in ("LP", "QP") else "scip"),
-             ("pyomo", "scip" if cls != "QP" else "highs")]  # fmt: skip
+    pairs = [
+        ("highs", "highs"),
+        ("cvxpy", "clarabel" if cls in ("LP", "QP") else "scip"),
+        ("pyomo", "scip" if cls != "QP" else "highs"),
+    ]
     got = {}
     for backend, solver in pairs:
         if not _has(backend, solver):

@@ -53,8 +53,9 @@ def _lp_svm(X, s, C, penalty):
 
 @pytest.mark.parametrize("seed,bigm", [(0, "lp"), (1, "objective"), (2, "lp")])
 def test_sparse_svm_matches_enumeration(seed, bigm):
-    X, y = make_classification(40, 6, n_informative=2, n_redundant=2, random_state=seed,
-                               flip_y=0.05)  # fmt: skip
+    X, y = make_classification(
+        40, 6, n_informative=2, n_redundant=2, random_state=seed, flip_y=0.05
+    )
     s = 2.0 * y - 1
     k, C = 2, 0.5
     m = SparseSVM(C=C, k=k, bigm=bigm).fit(X, y)
