@@ -78,8 +78,14 @@ def sparse_svm_start(X, s, w, b, M):
     """A complete warm start for :func:`sparse_svm` from a sparse ``(w, b)``."""
     w = np.clip(np.asarray(w, dtype=float), -M, M)
     xi = np.maximum(0.0, 1.0 - s * (X @ w + b))
-    return {"w": w, "w_pos": np.maximum(w, 0), "w_neg": np.maximum(-w, 0), "b": np.array(b),
-            "xi": xi, "z": (w != 0).astype(float)}  # fmt: skip
+    return {
+        "w": w,
+        "w_pos": np.maximum(w, 0),
+        "w_neg": np.maximum(-w, 0),
+        "b": np.array(b),
+        "xi": xi,
+        "z": (w != 0).astype(float),
+    }
 
 
 def svm_bigm(upper: float, penalty: str) -> float:
