@@ -80,13 +80,28 @@ def bench_convex(ns, repeats, lines, runs=1):
     for n in ns:
         X, y, _ = make_sparse_regression(n=n, p=100, k=10, random_state=0)
         cases = [
-            ("lasso", 0.05, 1.0, lambda a, r, **k: Lasso(alpha=a, **k),
-             lambda a, r, tol: skl.Lasso(alpha=a, tol=tol, max_iter=100000)),
-            ("ridge", 10.0, 0.0, lambda a, r, **k: Ridge(alpha=a, **k),
-             lambda a, r, tol: skl.Ridge(alpha=a)),
-            ("elasticnet", 0.05, 0.5, lambda a, r, **k: ElasticNet(alpha=a, l1_ratio=r, **k),
-             lambda a, r, tol: skl.ElasticNet(alpha=a, l1_ratio=r, tol=tol, max_iter=100000)),
-        ]  # fmt: skip
+            (
+                "lasso",
+                0.05,
+                1.0,
+                lambda a, r, **k: Lasso(alpha=a, **k),
+                lambda a, r, tol: skl.Lasso(alpha=a, tol=tol, max_iter=100000),
+            ),
+            (
+                "ridge",
+                10.0,
+                0.0,
+                lambda a, r, **k: Ridge(alpha=a, **k),
+                lambda a, r, tol: skl.Ridge(alpha=a),
+            ),
+            (
+                "elasticnet",
+                0.05,
+                0.5,
+                lambda a, r, **k: ElasticNet(alpha=a, l1_ratio=r, **k),
+                lambda a, r, tol: skl.ElasticNet(alpha=a, l1_ratio=r, tol=tol, max_iter=100000),
+            ),
+        ]
         for kind, a, r, ours, theirs in cases:
             m_o = ours(a, r).fit(X, y)
             f_o = obj(m_o, X, y, a, r, kind)
@@ -101,35 +116,65 @@ def bench_convex(ns, repeats, lines, runs=1):
                     break
             reps = repeats if n <= 5000 else max(3, repeats // 4)
             tol = tol_used or 1e-12
-            times = [_best_alternating(
-                [lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r).fit(X, y),
-                 lambda theirs=theirs, a=a, r=r, tol=tol, X=X, y=y: theirs(a, r, tol).fit(X, y)],
-                reps) for _ in range(runs)]  # fmt: skip
+            times = [
+                _best_alternating(
+                    [
+                        lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r).fit(X, y),
+                        lambda theirs=theirs, a=a, r=r, tol=tol, X=X, y=y: theirs(a, r, tol).fit(
+                            X, y
+                        ),
+                    ],
+                    reps,
+                )
+                for _ in range(runs)
+            ]
             ratios = sorted(t[0] / t[1] for t in times)
             t_o, t_s = times[[t[0] / t[1] for t in times].index(ratios[len(ratios) // 2])]
             # timed apart: HiGHS's worker threads stay busy for a while after a solve and
             # would slow whatever runs next
-            t_p, _ = _best(lambda ours=ours, a=a, r=r, X=X, y=y:
-                           ours(a, r, method="program").fit(X, y), max(3, reps // 4))  # fmt: skip
+            t_p, _ = _best(
+                lambda ours=ours, a=a, r=r, X=X, y=y: ours(a, r, method="program").fit(X, y),
+                max(3, reps // 4),
+            )
             ok = _rel(f_o, f_ref) <= 1e-8
-            rows.append((kind, n, t_o, t_s, t_p, tol_used, _rel(f_o, f_ref), ok,
-                         m_o.result_.gap, ratios, m_p.result_.solver, _route(m_o)))  # fmt: skip
+            rows.append(
+                (
+                    kind,
+                    n,
+                    t_o,
+                    t_s,
+                    t_p,
+                    tol_used,
+                    _rel(f_o, f_ref),
+                    ok,
+                    m_o.result_.gap,
+                    ratios,
+                    m_p.result_.solver,
+                    _route(m_o),
+                )
+            )
     lines.append("## Lasso, ridge, elastic net: fit time vs scikit-learn (p = 100)\n")
-    lines.append("`optml` is the default fit (the active-set method on the Gram form, certified); "
-                 "`optml program` hands the same QP to HiGHS (`method=\"program\"`, timed separately). scikit-learn "
-                 "runs at the loosest `tol` that reaches the best objective to 1e-8. Best of "
-                 f"{repeats} alternating runs (n = 5000), {max(3, repeats // 4)} (n = 50000); "
-                 f"this is done {runs} times and the run with the median ratio is shown, with "
-                 "the range of the ratio over the runs (the machine is a shared VM).\n")  # fmt: skip
-    lines.append("| model | n | optml (s) | scikit-learn (s) | ratio | ratio range | optml route "
-                 "| optml program (s) | sklearn tol needed | optml obj. rel. diff | "
-                 "certified gap |")  # fmt: skip
+    lines.append(
+        "`optml` is the default fit (the active-set method on the Gram form, certified); "
+        '`optml program` hands the same QP to HiGHS (`method="program"`, timed separately). scikit-learn '
+        "runs at the loosest `tol` that reaches the best objective to 1e-8. Best of "
+        f"{repeats} alternating runs (n = 5000), {max(3, repeats // 4)} (n = 50000); "
+        f"this is done {runs} times and the run with the median ratio is shown, with "
+        "the range of the ratio over the runs (the machine is a shared VM).\n"
+    )
+    lines.append(
+        "| model | n | optml (s) | scikit-learn (s) | ratio | ratio range | optml route "
+        "| optml program (s) | sklearn tol needed | optml obj. rel. diff | "
+        "certified gap |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for kind, n, t_o, t_s, t_p, tol, d, ok, gap, ratios, s_p, route in rows:
         tol_s = "exact" if kind == "ridge" else (f"{tol:g}" if tol else "not reached")
-        lines.append(f"| {kind} | {n} | {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | "
-                     f"{ratios[0]:.2f}-{ratios[-1]:.2f}x | {route} | {t_p:.4f} ({s_p}) | "
-                     f"{tol_s} | {d:.1e}{'' if ok else ' (FAILS 1e-8)'} | {gap:.1e} |")  # fmt: skip
+        lines.append(
+            f"| {kind} | {n} | {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | "
+            f"{ratios[0]:.2f}-{ratios[-1]:.2f}x | {route} | {t_p:.4f} ({s_p}) | "
+            f"{tol_s} | {d:.1e}{'' if ok else ' (FAILS 1e-8)'} | {gap:.1e} |"
+        )
     return rows
 
 
@@ -156,31 +201,44 @@ def bench_path(repeats, lines, runs=1):
         if np.all(np.abs(objs(c) - f_ref) <= 1e-8 * np.maximum(1.0, f_ref)):
             tol_used = tol
             break
-    times = [_best_alternating(
-        [lambda: lasso_path(X, y, n_alphas=50),
-         lambda: sk_path(X, y, alphas=alphas, tol=tol_used, max_iter=100000)], repeats)
-        for _ in range(runs)]  # fmt: skip
+    times = [
+        _best_alternating(
+            [
+                lambda: lasso_path(X, y, n_alphas=50),
+                lambda: sk_path(X, y, alphas=alphas, tol=tol_used, max_iter=100000),
+            ],
+            repeats,
+        )
+        for _ in range(runs)
+    ]
     ratios = sorted(t[0] / t[1] for t in times)
     t_o, t_s = times[[t[0] / t[1] for t in times].index(ratios[len(ratios) // 2])]
     t_p, (_, c_p, g_p) = _best(lambda: lasso_path(X, y, alphas=alphas, method="program"), 1)
     d = float(np.max(np.abs(objs(coefs) - f_ref) / np.maximum(1.0, f_ref)))
     lines.append("\n## 50-alpha lasso path (n = 5000, p = 100)\n")
-    lines.append("`optml` is `lasso_path` (active set, warm-started from alpha to alpha, each "
-                 "point certified); `optml program` solves one HiGHS QP per alpha on the strong "
-                 f"set (`method=\"program\"`, one run). Best of {repeats} alternating runs, done {runs} times (median ratio shown).\n")  # fmt: skip
-    lines.append("| optml lasso_path (s) | sklearn lasso_path (s) | ratio | ratio range | "
-                 "optml program (s) | sklearn tol needed | optml max obj. rel. diff | "
-                 "max certified gap |")  # fmt: skip
+    lines.append(
+        "`optml` is `lasso_path` (active set, warm-started from alpha to alpha, each "
+        "point certified); `optml program` solves one HiGHS QP per alpha on the strong "
+        f'set (`method="program"`, one run). Best of {repeats} alternating runs, done {runs} times (median ratio shown).\n'
+    )
+    lines.append(
+        "| optml lasso_path (s) | sklearn lasso_path (s) | ratio | ratio range | "
+        "optml program (s) | sklearn tol needed | optml max obj. rel. diff | "
+        "max certified gap |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|")
-    lines.append(f"| {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | {ratios[0]:.2f}-{ratios[-1]:.2f}x "
-                 f"| {t_p:.3f} | {tol_used:g} | {d:.1e} | {gaps.max():.1e} |")  # fmt: skip
+    lines.append(
+        f"| {t_o:.4f} | {t_s:.4f} | {t_o / t_s:.2f}x | {ratios[0]:.2f}-{ratios[-1]:.2f}x "
+        f"| {t_p:.3f} | {tol_used:g} | {d:.1e} | {gaps.max():.1e} |"
+    )
 
 
 def _wide_row(X, y, kind, a, r, repeats):
     """One row of :func:`bench_wide`."""
     import sklearn.linear_model as skl
 
-    from optml.regression import ElasticNet, Lasso, _working_set
+    from optml.algorithms import working_set as _working_set
+    from optml.regression import ElasticNet, Lasso
 
     def ours():
         return Lasso(alpha=a) if r == 1 else ElasticNet(alpha=a, l1_ratio=r)
@@ -210,23 +268,29 @@ def _wide_row(X, y, kind, a, r, repeats):
             t_s, _ = _best(lambda tol=tol: theirs(tol).fit(X, y), repeats)
             break
     n, p = X.shape
-    return (f"| {kind} | {n} | {p} | {t_o:.4f} | {_route(m_o)} | {t_f:.3f} | {t_d:.4f} | "
-            f"{_rel(obj(m_d), f_o):.1e} | {t_s:.4f} | {tol_used or 'not reached'} | "
-            f"{m_o.result_.gap:.1e} |")  # fmt: skip
+    return (
+        f"| {kind} | {n} | {p} | {t_o:.4f} | {_route(m_o)} | {t_f:.3f} | {t_d:.4f} | "
+        f"{_rel(obj(m_d), f_o):.1e} | {t_s:.4f} | {tol_used or 'not reached'} | "
+        f"{m_o.result_.gap:.1e} |"
+    )
 
 
 def bench_wide(lines, repeats=3):
     """Lasso / elastic net with more features than samples: the working set against the full
     Gram matrix (the route before it) and scikit-learn."""
     lines.append("\n## More features than samples (lasso, elastic net)\n")
-    lines.append("`optml` is the default fit (here: the working set); `full Gram` is the route "
-                 "before it (the active set on the p x p Gram matrix, forced by raising "
-                 "`optml.regression._working_set.MIN_FEATURES`). scikit-learn at its default "
-                 "`tol` and at the loosest `tol` that reaches optml's objective to 1e-8. Best of "
-                 f"{repeats} runs (full Gram: one run).\n")  # fmt: skip
-    lines.append("| model | n | p | optml (s) | working set | full Gram (s) | scikit-learn "
-                 "default (s) | its obj. rel. excess | scikit-learn at 1e-8 (s) | tol needed | "
-                 "certified gap |")  # fmt: skip
+    lines.append(
+        "`optml` is the default fit (here: the working set); `full Gram` is the route "
+        "before it (the active set on the p x p Gram matrix, forced by raising "
+        "`optml.algorithms.working_set.MIN_FEATURES`). scikit-learn at its default "
+        "`tol` and at the loosest `tol` that reaches optml's objective to 1e-8. Best of "
+        f"{repeats} runs (full Gram: one run).\n"
+    )
+    lines.append(
+        "| model | n | p | optml (s) | working set | full Gram (s) | scikit-learn "
+        "default (s) | its obj. rel. excess | scikit-learn at 1e-8 (s) | tol needed | "
+        "certified gap |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for n, p in ((500, 2000), (100, 5000)):
         X, y, _ = make_sparse_regression(n=n, p=p, k=10, random_state=0)
@@ -298,11 +362,13 @@ def main():
     skip = set(a.skip.split(",")) - {""}
     warnings.simplefilter("ignore")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines = ["# Regression figures (benchmarks/bench_regression.py)\n",
-             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}; run {time.strftime('%Y-%m-%d %H:%M')}, "
-             f"load average {load:.1f} at the start; BLAS threads as set by the environment "
-             f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}).\n"]  # fmt: skip
+    lines = [
+        "# Regression figures (benchmarks/bench_regression.py)\n",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; run {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"load average {load:.1f} at the start; BLAS threads as set by the environment "
+        f"(OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}).\n",
+    ]
     repeats = 1 if a.quick else a.repeats
     if "convex" not in skip:
         bench_convex([2000] if a.quick else [5000, 50000], repeats, lines, 1 if a.quick else a.runs)

@@ -38,9 +38,11 @@ import scipy.sparse as sp
 
 import optml.program as om
 from optml.program.atoms import Atom, NonlinearExpr
+from optml.program.structured import StructuredProblem
 
 __all__ = [
     "GramData",
+    "LeastSquaresProblem",
     "coef_bounds",
     "data_moments",
     "gram_data",
@@ -87,10 +89,12 @@ class GramData:
     def finite(self) -> bool:
         """Whether every statistic is finite (False for data with NaN / inf, or overflow)."""
         return bool(
-            np.isfinite(np.diag(self.G)).all() and np.isfinite(self.c).all()
-            and np.isfinite(self.yy) and np.isfinite(self.y_mean)
+            np.isfinite(np.diag(self.G)).all()
+            and np.isfinite(self.c).all()
+            and np.isfinite(self.yy)
+            and np.isfinite(self.y_mean)
             and np.isfinite(self.x_mean).all()
-        )  # fmt: skip
+        )
 
     def factor(self) -> tuple[np.ndarray, np.ndarray, float]:
         """``(R, z, const)`` with ``R'R = G``, ``R'z = c`` and ``const = yy - z'z``."""
@@ -169,8 +173,7 @@ def gram_data(
         if check_finite:
             raise ValueError(_NOT_FINITE)
         nan = np.full(p, np.nan)
-        return GramData(G=np.full((p, p), np.nan), c=nan, yy=np.nan, n=n, x_mean=nan,
-                        y_mean=np.nan)  # fmt: skip
+        return GramData(G=np.full((p, p), np.nan), c=nan, yy=np.nan, n=n, x_mean=nan, y_mean=np.nan)
     if check_finite and not out.finite():
         raise ValueError(_NOT_FINITE)
     return out
@@ -239,8 +242,9 @@ def psd_quad(x, H) -> NonlinearExpr:
     solve on the programs built here.
     """
     x = om.as_expression(x).flatten()
-    return NonlinearExpr((), None, [(Atom("quad_form", x, P=np.asarray(H, float)),
-                                     sp.identity(1, format="csr"))])  # fmt: skip
+    return NonlinearExpr(
+        (), None, [(Atom("quad_form", x, P=np.asarray(H, float)), sp.identity(1, format="csr"))]
+    )
 
 
 def coef_bounds(p: int, positive: bool = False, bounds=None) -> tuple[np.ndarray, np.ndarray]:
@@ -329,8 +333,9 @@ def least_squares_program(
         obj = psd_quad(w, H) - (2.0 * scale * gram.c) @ w + scale * gram.yy
     elif form == "factor":
         if l2:  # one factor of the whole quadratic: s G + l2 I = R'R (better conditioned)
-            R, z, const = psd_factor(scale * gram.G + l2 * np.eye(p), scale * gram.c,
-                                     scale * gram.yy)  # fmt: skip
+            R, z, const = psd_factor(
+                scale * gram.G + l2 * np.eye(p), scale * gram.c, scale * gram.yy
+            )
             obj = om.sum_squares(R @ w - z) + const
         else:
             R, z, const = gram.factor()
@@ -343,11 +348,232 @@ def least_squares_program(
     return prog
 
 
+def least_squares_form(l1: float, form: str | None = None) -> str:
+    r"""The program form :func:`least_squares_program` is given by default: ``"gram"`` with an
+    l1 term, else ``"factor"``.
+
+    HiGHS's QP solver stops early on a Hessian-only program (no rows, KKT residual ~1e-5), so
+    without an l1 term the factor form :math:`\|Rw - z\|^2` (p equality rows) is used. HiGHS
+    sometimes ends that form with "Solve error" (primal infeasibilities ~1e-5 on the p factor
+    rows); the estimators then solve the Gram form, the same QP, as a second program solve
+    (:meth:`LeastSquaresProblem.with_form`).
+    """
+    if form is not None:
+        if form not in ("gram", "factor"):
+            raise ValueError(f"form must be 'gram', 'factor' or None, got {form!r}")
+        return form
+    return "gram" if l1 > 0 else "factor"
+
+
+def not_finite_error(X, y, name: str = "least squares") -> ValueError:
+    """The error for data whose least-squares statistics are not finite: scikit-learn's
+    messages for NaN / inf in ``X`` or ``y`` (raised here), else a ``ValueError`` saying that
+    the values overflow float64 (returned, for the caller to raise)."""
+    from sklearn.utils import assert_all_finite
+
+    assert_all_finite(X, input_name="X", estimator_name=name)
+    assert_all_finite(y, input_name="y", estimator_name=name)
+    return ValueError(
+        f"{name}: X'X or X'y overflows float64 (largest |X| = "
+        f"{float(np.abs(X).max()):.3g}, largest |y| = {float(np.abs(y).max()):.3g}); "
+        "rescale X and y, e.g. with sklearn.preprocessing.StandardScaler"
+    )
+
+
+@dataclass(eq=False)
+class LeastSquaresProblem(StructuredProblem):
+    r"""One instance of penalised least squares, for optml's active-set solver.
+
+    .. math::
+
+        \min_w\ s\,\|y_c - X_c w\|_2^2 + l_1\|w\|_1 + l_2\|w\|_2^2
+        \quad\text{s.t.}\quad lo \le w \le hi
+
+    (:func:`least_squares_program`; the intercept :math:`\bar y - \bar x^\top w` drops out
+    after centring when ``fit_intercept``). It holds the raw data (references, not copies) and
+    forms their statistics when first asked: :attr:`moments` (one pass over ``X``) and
+    :attr:`gram` (:math:`X_c^\top X_c`, the Gram step), so that a solver that does not need
+    the full Gram matrix (the working set of :mod:`optml.algorithms.working_set`) never forms
+    it, and a general solver gets :meth:`build_program` (the Gram or factor form, see
+    :func:`least_squares_form`).
+
+    :meth:`evaluate` re-evaluates the objective on the raw data (the residual
+    :math:`y - Xw - b`, not the Gram algebra) and the largest bound violation, in the
+    program's units; it equals ``build_program().evaluate(values)`` up to round-off. A solver
+    that has evaluated a point on the raw data itself records it with :meth:`record_check`
+    (saving a pass over ``X``).
+
+    Statistics formed after the solve (``program_`` of a fitted estimator) are checked against
+    the moments of the solve: data changed in place since then raise a ``ValueError``.
+    Non-finite data raise scikit-learn's errors (see :func:`not_finite_error`).
+    """
+
+    kind = "least_squares"
+    sense = 1
+    default_solver = "active-set"
+
+    X: np.ndarray | None = field(repr=False)
+    y: np.ndarray | None = field(repr=False)
+    fit_intercept: bool = True
+    s: float = 1.0
+    l1: float = 0.0
+    l2: float = 0.0
+    lo: np.ndarray | None = field(default=None, repr=False)
+    hi: np.ndarray | None = field(default=None, repr=False)
+    form: str | None = None
+    name: str = "least_squares"
+    _moments: tuple | None = field(default=None, repr=False)
+    _gram: GramData | None = field(default=None, repr=False)
+    _check: tuple | None = field(default=None, repr=False)
+    #: statistics formed from here on are compared with the moments (set after a solve)
+    solved: bool = field(default=False, repr=False)
+
+    @classmethod
+    def from_gram(cls, gram: GramData, **kw) -> LeastSquaresProblem:
+        """A problem from Gram data alone (no raw data: :meth:`evaluate` uses the program)."""
+        return cls(X=None, y=None, _gram=gram, **kw)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        if self.X is not None:
+            return self.X.shape
+        return self._gram.n, self._gram.p
+
+    @property
+    def moments(self):
+        """:func:`data_moments` of the data, formed once (a ``ValueError`` when not finite)."""
+        if self._moments is None:
+            with np.errstate(over="ignore", invalid="ignore"):
+                mom = data_moments(self.X, self.y, self.fit_intercept)
+            if mom is None:
+                raise not_finite_error(self.X, self.y, self.name)
+            self._moments = mom
+        return self._moments
+
+    @property
+    def gram(self) -> GramData:
+        """:func:`gram_data` of the data, formed once (see the class docstring)."""
+        if self._gram is None:
+            if self.solved and self._moments is not None:
+                g = gram_data(self.X, self.y, self.fit_intercept, check_finite=False)
+                xm, ym, _, c = self._moments
+                same = g.finite() and all(
+                    np.allclose(a, b, rtol=1e-12, atol=1e-12 * max(1.0, float(np.abs(b).max())))
+                    for a, b in ((g.c, c), (g.x_mean, xm), (g.y_mean, ym))
+                )
+                if not same:
+                    raise ValueError(
+                        "the training data were changed in place after fit, so the fitted "
+                        "program cannot be formed from them; refit, or call build_program(X, y)"
+                    )
+            else:
+                g = gram_data(
+                    self.X, self.y, self.fit_intercept, check_finite=False, moments=self.moments
+                )
+                if not g.finite():
+                    raise not_finite_error(self.X, self.y, self.name)
+            self._gram = g
+        return self._gram
+
+    def intercept(self, w) -> float:
+        r"""The intercept :math:`\bar y - \bar x^\top w` (0 without ``fit_intercept``)."""
+        if self._gram is not None:
+            return self._gram.intercept(w)
+        xm, ym = self.moments[:2]
+        return float(ym - xm @ w)
+
+    def with_form(self, form: str) -> LeastSquaresProblem:
+        """The same instance with the program in ``form`` ("gram" or "factor")."""
+        new = LeastSquaresProblem(
+            X=self.X,
+            y=self.y,
+            fit_intercept=self.fit_intercept,
+            s=self.s,
+            l1=self.l1,
+            l2=self.l2,
+            lo=self.lo,
+            hi=self.hi,
+            form=form,
+            name=self.name,
+            _moments=self._moments,
+            _gram=self._gram,
+            solved=self.solved,
+        )
+        return new
+
+    def build_program(self) -> om.Program:
+        """:func:`least_squares_program` of this instance."""
+        return least_squares_program(
+            self.gram,
+            scale=self.s,
+            l1=self.l1,
+            l2=self.l2,
+            lb=self.lo,
+            ub=self.hi,
+            form=least_squares_form(self.l1, self.form),
+            name=self.name,
+        )
+
+    def record_check(self, w, objective: float, max_violation: float) -> None:
+        """Record a solver's own raw-data evaluation of ``w`` (what :meth:`evaluate` returns
+        for that point, unchanged, instead of a second pass over ``X``)."""
+        self._check = (w, np.array(w, copy=True), float(objective), float(max_violation))
+
+    def evaluate(self, values) -> tuple[float, float]:
+        """``(objective, largest bound violation)`` of ``values["coef"]`` on the raw data."""
+        w = values["coef"]
+        chk = self._check
+        if chk is not None and w is chk[0] and np.array_equal(w, chk[1]):
+            return chk[2], chk[3]
+        if self.X is None:
+            return self.program.evaluate(values)
+        return raw_check(
+            self.X, self.y, self, np.asarray(w, float), self.s, self.l1, self.l2, self.lo, self.hi
+        )
+
+    @property
+    def problem_class(self) -> str:
+        return "QP"
+
+    def __getstate__(self):
+        # a pickle carries the p x p Gram data rather than the n x p training data, whichever
+        # is smaller (with p > n the data; the statistics are formed from them after loading)
+        state = dict(self.__dict__)
+        state.pop("_program", None)
+        state["_check"] = None
+        if self.X is not None:
+            n, p = self.X.shape
+            if p <= n:
+                state["_gram"] = self.gram
+                state["X"] = state["y"] = None
+        return state
+
+
+def raw_check(X, y, gram, w, s, l1, l2, lo=None, hi=None) -> tuple[float, float]:
+    r"""The objective :math:`s\|y - Xw - b\|^2 + l_1\|w\|_1 + l_2\|w\|^2` re-evaluated on the
+    raw data (not the Gram algebra), at the intercept :math:`b` of ``gram`` (anything with an
+    ``intercept(w)`` method), and the largest violation of the bounds."""
+    r = y - X @ w - gram.intercept(w)
+    check = float(s * (r @ r) + l1 * np.abs(w).sum() + l2 * (w @ w))
+    viol = 0.0
+    if lo is not None:
+        viol = max(viol, float(np.max(lo - w, initial=0.0)))
+    if hi is not None:
+        viol = max(viol, float(np.max(w - hi, initial=0.0)))
+    return check, viol
+
+
 # --------------------------------------------------------------------- quantile / LAD
 def quantile_program(
-    X, y, quantile: float = 0.5, alpha: float = 0.0, fit_intercept: bool = True,
-    lb=None, ub=None, name: str = "quantile_regression",
-) -> om.Program:  # fmt: skip
+    X,
+    y,
+    quantile: float = 0.5,
+    alpha: float = 0.0,
+    fit_intercept: bool = True,
+    lb=None,
+    ub=None,
+    name: str = "quantile_regression",
+) -> om.Program:
     r"""Quantile regression (Koenker and Bassett 1978) as a linear program.
 
     .. math::
@@ -379,9 +605,14 @@ def quantile_program(
 
 # ------------------------------------------------------------------------------ Huber
 def huber_program(
-    X, y, epsilon: float = 1.35, alpha: float = 1e-4, fit_intercept: bool = True,
-    sigma_min: float = 1e-12, name: str = "huber_regression",
-) -> om.Program:  # fmt: skip
+    X,
+    y,
+    epsilon: float = 1.35,
+    alpha: float = 1e-4,
+    fit_intercept: bool = True,
+    sigma_min: float = 1e-12,
+    name: str = "huber_regression",
+) -> om.Program:
     r"""Huber regression with a jointly estimated scale, as scikit-learn's ``HuberRegressor``.
 
     scikit-learn minimises over :math:`w, b, \sigma > 0`
@@ -435,9 +666,13 @@ def huber_objective(X, y, coef, intercept, scale, epsilon, alpha) -> float:
 
 # -------------------------------------------------------------------------------- SVR
 def svr_program(
-    X, y, C: float = 1.0, epsilon: float = 0.1, fit_intercept: bool = True,
+    X,
+    y,
+    C: float = 1.0,
+    epsilon: float = 0.1,
+    fit_intercept: bool = True,
     name: str = "support_vector_regression",
-) -> om.Program:  # fmt: skip
+) -> om.Program:
     r"""Linear epsilon-insensitive support vector regression (primal QP).
 
     .. math::

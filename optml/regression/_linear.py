@@ -8,28 +8,22 @@ All four solve, after centring (the intercept drops out and is recovered afterwa
     \quad\text{s.t.}\quad l \le w \le u
 
 in the n-independent Gram form of :func:`optml.formulations.regression.least_squares_program`.
-By default (no solver chosen) the program is solved by optml's certified active-set method
-(:mod:`optml.regression._active_set`), for a sparse lasso on a growing working set of features
-(:mod:`optml.regression._working_set`); naming a ``backend`` or ``solver`` hands the same
-program to that solver.
+A fit builds the structured problem
+:class:`~optml.formulations.regression.LeastSquaresProblem` and solves it on the one solve
+path (:func:`optml.solve.solve`): by default (no solver chosen) with optml's certified
+active-set method, the special solver ``"active-set"`` (:mod:`optml.algorithms.active_set`;
+for a sparse lasso on a growing working set of features, :mod:`optml.algorithms.working_set`),
+which falls back to the program on a general solver when it cannot certify; naming a
+``backend`` or ``solver`` hands the same program to that solver.
 """
 
 from __future__ import annotations
 
-import time
-import warnings
-
 import numpy as np
-from sklearn.utils import assert_all_finite
 
+from optml._validation import check_choice
 from optml.exceptions import SolveError
-from optml.formulations.regression import (
-    coef_bounds,
-    data_moments,
-    gram_data,
-    least_squares_program,
-)
-from optml.regression import _active_set, _working_set
+from optml.formulations.regression import LeastSquaresProblem, coef_bounds
 from optml.regression._common import (
     LinearProgramRegressor,
     check_bool,
@@ -38,6 +32,7 @@ from optml.regression._common import (
 )
 
 _METHODS = ("auto", "active_set", "program")
+_ACTIVE_SET = "active-set"
 
 
 class _PenalizedLeastSquares(LinearProgramRegressor):
@@ -49,15 +44,15 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
     def _check_params(self) -> None:
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("positive", self.positive)
-        if self.method not in _METHODS:
-            raise ValueError(f"method must be one of {_METHODS}, got {self.method!r}")
+        check_choice("method", self.method, _METHODS)
 
     def _program_weights(self, n):
         """``(s, l1, l2, factor)``: the program minimises the objective divided by ``factor``.
 
         Solvers' tolerances are absolute: the program gets an O(1) Hessian. Lasso and elastic
         net already carry scikit-learn's 1/(2n); least squares and ridge are divided by 2n
-        here (same minimiser), and ``objective_`` is reported on scikit-learn's scale.
+        here (same minimiser), and ``objective_`` is reported on scikit-learn's scale
+        (``result_.model_objective``).
         """
         scale, l1, l2 = self._weights(n)
         factor = 2.0 * n if scale == 1.0 else 1.0
@@ -67,146 +62,106 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         # NaN / inf are found in the statistics of the Gram step (one pass over X less)
         return super()._validate_fit(X, y, ensure_all_finite=False)
 
-    def _not_finite(self, X, y):
-        """The error for data whose Gram statistics are not finite: scikit-learn's messages for
-        NaN / inf, else the values overflow float64."""
-        name = type(self).__name__
-        assert_all_finite(X, input_name="X", estimator_name=name)
-        assert_all_finite(y, input_name="y", estimator_name=name)
-        return ValueError(
-            f"{name}: X'X or X'y overflows float64 (largest |X| = "
-            f"{float(np.abs(X).max()):.3g}, largest |y| = {float(np.abs(y).max()):.3g}); "
-            "rescale X and y, e.g. with sklearn.preprocessing.StandardScaler"
-        )
-
-    def _program_args(self, X, y, gram=None, moments=None):
-        """``(gram, s, l1, l2, lo, hi)`` of the program, and the objective's ``factor``."""
-        if gram is None:
-            gram = gram_data(X, y, self.fit_intercept, check_finite=False, moments=moments)
-            if not gram.finite():
-                raise self._not_finite(X, y)
-        lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
-        s, l1, l2, factor = self._program_weights(X.shape[0])
-        return (gram, s, l1, l2, lo, hi), factor
-
-    def _fit_working_set(self, X, y, t0):
-        """The lasso / elastic net on a growing working set (:mod:`._working_set`), where it
-        applies: ``(True, moments)`` when it gave a certified fit (then stored), else
-        ``(False, moments)`` for the fit with the full Gram matrix (``moments`` from
-        :func:`data_moments`, None if not computed)."""
+    def _problem(self, X, y) -> tuple[LeastSquaresProblem, float]:
+        """The structured problem of ``(X, y)`` and the objective's ``factor``."""
         n, p = X.shape
-        s, l1, l2, factor = self._program_weights(n)
         lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
-        if not _working_set.applicable(n, p, s, l1, l2, lo, hi):
-            return False, None
-        with _working_set.one_blas_thread(X.size):
-            with np.errstate(over="ignore", invalid="ignore"):
-                mom = data_moments(X, y, self.fit_intercept)
-            if mom is None:
-                raise self._not_finite(X, y)
-            res = _working_set.solve(X, y, mom, s, l1, l2, lo, hi, start=t0)
-        if res is None or res.status != "optimal":
-            if self.verbose:
-                why = "given up" if res is None else res.message
-                print(f"{type(self).__name__}: working set {why}; using the full Gram matrix")
-            return False, mom
-        if self.verbose:
-            print(f"{type(self).__name__}: {res.message}")
-        lazy = _working_set.LazyGram(X=X, y=y, fit_intercept=self.fit_intercept,
-                                     x_mean=mom[0], y_mean=mom[1], c=mom[3])  # fmt: skip
-        self._lazy_program_args = (lazy, s, l1, l2, lo, hi)
-        self.result_ = res
-        self._unpack(res, {"gram": lazy, "factor": factor})
-        return True, mom
+        s, l1, l2, factor = self._program_weights(n)
+        prob = LeastSquaresProblem(
+            X=X,
+            y=y,
+            fit_intercept=self.fit_intercept,
+            s=s,
+            l1=l1,
+            l2=l2,
+            lo=lo,
+            hi=hi,
+            name=type(self).__name__,
+        )
+        return prob, factor
 
     def _build(self, X, y):
-        args, factor = self._program_args(X, y)
-        return self._make_program(*args), {"gram": args[0], "factor": factor, "args": args}
+        prob, factor = self._problem(X, y)
+        return prob.build_program(), {"problem": prob, "factor": factor}
 
-    def _make_program(self, gram, s, l1, l2, lo, hi, form=None):
-        # HiGHS's QP stops early on a Hessian-only program (no rows, KKT residual ~1e-5):
-        # without an l1 term the factor form ||Rw - z||^2 (p equality rows) is used instead
-        form = form or ("gram" if l1 > 0 else "factor")
-        return least_squares_program(
-            gram, scale=s, l1=l1, l2=l2, lb=lo, ub=hi, form=form, name=type(self).__name__
-        )
+    def _route(self, settings):
+        """``(solve the structured problem?, solver name)`` from ``method``, ``backend``,
+        ``solver`` and the raw solver options (see the ``method`` parameter)."""
+        named = self.solver is not None or self.backend != "auto"
+        if self.method == "active_set":
+            if self.solver not in (None, _ACTIVE_SET) or self.backend not in ("auto", "optml"):
+                raise ValueError(
+                    f"method='active_set' is optml's solver 'active-set'; it cannot be combined "
+                    f"with backend={self.backend!r}, solver={self.solver!r} (use "
+                    "method='program' for another solver)"
+                )
+            return True, _ACTIVE_SET
+        if self.method == "program":
+            if self.solver == _ACTIVE_SET:
+                raise ValueError(
+                    "method='program' hands the program to a general solver; solver='active-set' "
+                    "solves the structured problem (use method='auto' or 'active_set')"
+                )
+            return False, self.solver
+        # "auto": raw options are meant for a general solver
+        return bool(named or not settings.options), self.solver
 
-    def _use_active_set(self) -> bool:
-        if self.method != "auto":
-            return self.method == "active_set"
-        return self.backend == "auto" and self.solver is None and not self.solver_options
+    def _solve_with(self, target, settings, solver):
+        """:meth:`_solve` with ``solver`` in place of the estimator's ``solver`` parameter."""
+        if solver == self.solver:
+            return self._solve(target, settings=settings)
+        # ProgramEstimator._solve reads the solver from the estimator's parameters; for
+        # method="active_set" it is named for this one call and restored after
+        saved = self.solver
+        self.solver = solver
+        try:
+            return self._solve(target, settings=settings)
+        finally:
+            self.solver = saved
 
     def fit(self, X, y):
-        """Fit by solving the program; sets ``coef_``, ``intercept_``, ``program_``, ``result_``."""
+        """Fit on the solve path; sets ``coef_``, ``intercept_``, ``objective_``, ``problem_``,
+        ``result_`` (and ``program_``, built on first access when the active set solved it)."""
         self._check_params()
         self._check_common_params()
         X, y = self._validate_fit(X, y)
-        t0 = time.perf_counter()
         self.__dict__.pop("program_", None)
-        self.__dict__.pop("_lazy_program_args", None)
-        done, mom = self._fit_working_set(X, y, t0) if self._use_active_set() else (False, None)
-        if done:
-            return self
-        args, factor = self._program_args(X, y, moments=mom)
-        ctx = {"gram": args[0], "factor": factor, "args": args}
-        if self._use_active_set():
-            res = _active_set.solve_gram_program(X, y, *args, start=t0)
-            if res.status == "optimal":
-                if self.verbose:
-                    print(f"{type(self).__name__}: {res.message}")
-                self._lazy_program_args = args
-                self.result_ = res
-                self._unpack(res, ctx)
-                return self
-            msg = f"{type(self).__name__}: {res.message}; solving the program instead"
-            if self.verbose:
-                print(msg)
-            elif self.method == "active_set":
-                warnings.warn(msg, stacklevel=2)
+        self.__dict__.pop("problem_", None)
+        prob, factor = self._problem(X, y)
+        settings = self._settings().started()
+        structured, solver = self._route(settings)
         try:
-            res = self._solve(self._make_program(*args))
-        except SolveError:
-            # HiGHS's QP solver sometimes ends the factor form (used without an l1 term) with
-            # "Solve error" (primal infeasibilities ~1e-5 on the p factor rows); the Gram form
-            # is the same QP
-            if args[2] > 0:
-                raise
-            res = self._solve(self._make_program(*args, form="gram"))
-        self._unpack(res, ctx)
+            try:
+                res = self._solve_with(prob if structured else prob.program, settings, solver)
+            except SolveError:
+                # HiGHS's QP solver sometimes ends the factor form (used without an l1 term)
+                # with "Solve error"; the Gram form is the same QP: a second program solve,
+                # on the same clock (see optml.formulations.regression.least_squares_form)
+                failed = getattr(self, "result_", None)
+                if prob.l1 > 0 or failed is None or failed.backend == "optml":
+                    raise
+                res = self._solve(prob.with_form("gram").program, settings=settings)
+        finally:
+            prob.solved = True
+        self.problem_ = prob
+        self._unpack(res, {"problem": prob, "factor": factor})
         return self
-
-    def _exact_program_args(self):
-        """The lazy program's arguments with the full Gram data (formed now after a
-        working-set fit, which then lets go of ``X``)."""
-        args = self.__dict__["_lazy_program_args"]
-        if isinstance(args[0], _working_set.LazyGram):
-            args = (args[0].exact(), *args[1:])
-            self.__dict__["_lazy_program_args"] = args
-        return args
 
     def __getattr__(self, name):
         # ``program_`` of an active-set fit is built on first use (it is not needed to fit)
-        if name == "program_" and "_lazy_program_args" in self.__dict__:
-            prog = self._make_program(*self._exact_program_args())
+        if name == "program_" and "problem_" in self.__dict__:
+            prog = self.__dict__["problem_"].program
             self.__dict__["program_"] = prog
             return prog
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
-    def __getstate__(self):
-        # a pickle carries the p x p Gram data rather than the n x p training data, whichever
-        # is smaller (with p > n the data, and program_ is formed from them after loading)
-        args = self.__dict__.get("_lazy_program_args")
-        if args is not None and isinstance(args[0], _working_set.LazyGram):
-            n, p = args[0].X.shape
-            if p <= n:
-                self._exact_program_args()
-        return super().__getstate__()
-
     def _unpack(self, res, ctx) -> None:
-        gram = ctx["gram"]
+        prob = ctx["problem"]
         self.coef_ = np.asarray(res.values["coef"], dtype=float).copy()
-        self.intercept_ = gram.intercept(self.coef_) if self.fit_intercept else 0.0
-        self.objective_ = float(res.objective) * ctx["factor"]
+        self.intercept_ = prob.intercept(self.coef_) if self.fit_intercept else 0.0
+        # the program is the objective divided by ``factor``: scikit-learn's scale back
+        res.set_model_units(ctx["factor"])
+        self.objective_ = float(res.model_objective)
 
 
 _COMMON_DOC = """
@@ -219,28 +174,38 @@ _COMMON_DOC = """
         Bounds on the coefficients: numbers or arrays of shape ``(n_features,)``, None for no
         bound on that side.
     method : {"auto", "active_set", "program"}, default "auto"
-        ``"program"``: the QP goes to the chosen backend and solver, and is certified by
-        optml's Lagrangian bound. ``"active_set"``: optml's primal-dual active-set method on
-        the same program (a Cholesky solve per iteration on the free coefficients), certified
-        by a dual bound and re-evaluated on the raw data; a sparse lasso (and the elastic net
-        with more features than samples) is solved on a growing working set of features,
-        without the full Gram matrix, and certified on all features from the raw data. If it
-        cannot certify, the program is solved instead. ``"auto"``: the active-set method
-        unless ``backend``, ``solver`` or ``solver_options`` name a solver.
+        The algorithm family; ``solver=`` names a solver within it. ``"active_set"`` is
+        ``solver="active-set"``: optml's primal-dual active-set method on the structured
+        problem (:class:`~optml.formulations.regression.LeastSquaresProblem`; a Cholesky
+        solve per iteration on the free coefficients), certified by a dual bound and
+        re-evaluated on the raw data; a sparse lasso (and the elastic net with more features
+        than samples) is solved on a growing working set of features, without the full Gram
+        matrix, and certified on all features from the raw data. Named, it does not fall
+        back: a fit it cannot certify raises :class:`~optml.exceptions.SolveError`.
+        ``"program"``: the QP goes to a general solver (``backend``/``solver``, HiGHS by
+        default) and is certified by optml's Lagrangian bound. ``"auto"``: the solve path's
+        choice, i.e. ``solver`` when one is named (``"active-set"`` included), else the
+        active-set method, which hands the program to a general solver when it cannot
+        certify; raw ``solver_options`` (other than ``threads``/``seed``) are meant for a
+        general solver and select ``"program"``.
     backend, solver, time_limit, mip_gap, verbose, solver_options
-        Solver settings (see :class:`optml.Program.solve`); with ``method="program"`` the
-        default is HiGHS's QP solver.
+        Solver settings (see :class:`optml.Program.solve`); ``solver_options={"threads": k}``
+        limits the active set's BLAS threads.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     objective_ : float
-        Optimal value of the objective above (on the un-centred data, at ``intercept_``).
-        For least squares and ridge the program minimises this objective divided by
-        :math:`2n` (same minimiser, solver tolerances suited to an O(1) Hessian).
+        Optimal value of the objective above (on the un-centred data, at ``intercept_``),
+        ``result_.model_objective``. For least squares and ridge the program minimises this
+        objective divided by :math:`2n` (same minimiser, solver tolerances suited to an O(1)
+        Hessian): ``result_.objective``/``bound``/``gap`` are in the program's units, and
+        ``result_.model_objective``/``model_bound`` on scikit-learn's scale.
+    problem_ : optml.formulations.regression.LeastSquaresProblem
+        The structured problem that was solved (data and penalties).
     program_ : optml.Program
-        The program that was solved (``build_program(X, y)`` rebuilds it; after an
+        The program of that problem (``build_program(X, y)`` rebuilds it; after an
         active-set fit it is built on first access; after a working-set fit the estimator
         holds a reference to ``X`` and ``y`` until then, or until it is pickled).
     result_ : optml.Result
@@ -271,10 +236,19 @@ class LeastSquares(_PenalizedLeastSquares):
     )
 
     def __init__(
-        self, *, fit_intercept=True, positive=False, coef_bounds=None, method="auto",
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        self,
+        *,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        method="auto",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
         solver_options=None,
-    ):  # fmt: skip
+    ):
         self.fit_intercept = fit_intercept
         self.positive = positive
         self.coef_bounds = coef_bounds
@@ -304,10 +278,20 @@ class Ridge(_PenalizedLeastSquares):
     )
 
     def __init__(
-        self, alpha=1.0, *, fit_intercept=True, positive=False, coef_bounds=None,
-        method="auto", backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        method="auto",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
         solver_options=None,
-    ):  # fmt: skip
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.positive = positive
@@ -342,10 +326,20 @@ class Lasso(_PenalizedLeastSquares):
     )
 
     def __init__(
-        self, alpha=1.0, *, fit_intercept=True, positive=False, coef_bounds=None,
-        method="auto", backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        method="auto",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
         solver_options=None,
-    ):  # fmt: skip
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.positive = positive
@@ -385,10 +379,21 @@ class ElasticNet(_PenalizedLeastSquares):
     )
 
     def __init__(
-        self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, positive=False,
-        coef_bounds=None, method="auto", backend="auto", solver=None, time_limit=None,
-        mip_gap=None, verbose=False, solver_options=None,
-    ):  # fmt: skip
+        self,
+        alpha=1.0,
+        *,
+        l1_ratio=0.5,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        method="auto",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept

@@ -17,23 +17,48 @@ import time
 import numpy as np
 from sklearn.utils.validation import check_X_y
 
-from optml.formulations.regression import GramData, gram_data, least_squares_program
-from optml.program import Result, relative_gap
-from optml.regression import _active_set
+from optml.algorithms import active_set as _active_set
+from optml.backends.base import RawAnswer
+from optml.backends.registry import get_special
+from optml.formulations.regression import (
+    GramData,
+    LeastSquaresProblem,
+    gram_data,
+    least_squares_program,
+)
+from optml.program.result import relative_gap
 from optml.regression._common import check_bool, check_fraction, check_nonneg
+from optml.solve.certificate import certify_answer, gap_tolerance
 
 
 def _sub(gram: GramData, A) -> GramData:
-    return GramData(G=gram.G[np.ix_(A, A)], c=gram.c[A], yy=gram.yy, n=gram.n,
-                    x_mean=gram.x_mean[A], y_mean=gram.y_mean)  # fmt: skip
+    return GramData(
+        G=gram.G[np.ix_(A, A)],
+        c=gram.c[A],
+        yy=gram.yy,
+        n=gram.n,
+        x_mean=gram.x_mean[A],
+        y_mean=gram.y_mean,
+    )
 
 
 def lasso_path(
-    X, y, *, alphas=None, n_alphas: int = 100, eps: float = 1e-3, l1_ratio: float = 1.0,
-    fit_intercept: bool = False, positive: bool = False, screening: bool = True,
-    method: str = "auto", backend: str = "auto", solver: str | None = None, kkt_tol: float = 1e-7,
+    X,
+    y,
+    *,
+    alphas=None,
+    n_alphas: int = 100,
+    eps: float = 1e-3,
+    l1_ratio: float = 1.0,
+    fit_intercept: bool = False,
+    positive: bool = False,
+    screening: bool = True,
+    method: str = "auto",
+    backend: str = "auto",
+    solver: str | None = None,
+    kkt_tol: float = 1e-7,
     return_results: bool = False,
-):  # fmt: skip
+):
     r"""Lasso (or elastic-net) coefficients along a grid of penalties, certified at each point.
 
     Solves, for each :math:`\alpha` in ``alphas`` (largest first),
@@ -109,8 +134,9 @@ def lasso_path(
     if method not in ("auto", "active_set", "program"):
         raise ValueError(f"method must be 'auto', 'active_set' or 'program', got {method!r}")
     if method == "active_set" or (method == "auto" and backend == "auto" and solver is None):
-        return _active_set_path(X, y, gram, alphas, l1_ratio, positive, backend, solver,
-                                return_results)  # fmt: skip
+        return _active_set_path(
+            X, y, gram, alphas, l1_ratio, positive, fit_intercept, backend, solver, return_results
+        )
     coefs = np.zeros((p, alphas.size))
     gaps = np.zeros(alphas.size)
     results = []
@@ -132,9 +158,13 @@ def lasso_path(
             if A.size:
                 sub = _sub(gram, A)
                 prog = least_squares_program(
-                    sub, scale=0.5 / n, l1=l1, l2=l2,
-                    lb=None if lo is None else lo[A], name="lasso_path",
-                )  # fmt: skip
+                    sub,
+                    scale=0.5 / n,
+                    l1=l1,
+                    l2=l2,
+                    lb=None if lo is None else lo[A],
+                    name="lasso_path",
+                )
                 res = prog.solve(backend=backend, solver=solver)
                 results.append(res)
                 if res.status != "optimal":
@@ -145,8 +175,11 @@ def lasso_path(
             if out.size == 0:
                 break
             g = (gram.c[out] - gram.G[out] @ wA) / n
-            viol = (g > l1 * (1 + kkt_tol) + 1e-12) if positive else \
-                (np.abs(g) > l1 * (1 + kkt_tol) + 1e-12)  # fmt: skip
+            viol = (
+                (g > l1 * (1 + kkt_tol) + 1e-12)
+                if positive
+                else (np.abs(g) > l1 * (1 + kkt_tol) + 1e-12)
+            )
             if not viol.any():
                 break
             A = np.union1d(A, out[viol])
@@ -159,7 +192,9 @@ def lasso_path(
     return alphas, coefs, gaps
 
 
-def _active_set_path(X, y, gram, alphas, l1_ratio, positive, backend, solver, return_results):
+def _active_set_path(
+    X, y, gram, alphas, l1_ratio, positive, fit_intercept, backend, solver, return_results
+):
     """The path by warm-started active-set solves, each point certified by a dual bound."""
     n, p = gram.n, gram.p
     H0 = gram.G / n
@@ -199,13 +234,35 @@ def _active_set_path(X, y, gram, alphas, l1_ratio, positive, backend, solver, re
                 raise RuntimeError(f"lasso_path: QP at alpha={a:g} ended {res.status}")
             wa, gap = np.asarray(res.values["coef"], float), res.gap
         elif return_results:
-            check, viol = _active_set.raw_check(X, y, gram, wa, 0.5 / n, l1, 0.5 * l2, lo, hi)
-            ok = abs(check - obj) <= 1e-8 * max(1.0, abs(obj)) and viol <= 1e-9
-            res = Result(status="optimal", objective=obj, bound=bound, gap=gap,
-                         values={"coef": wa}, solver="active-set", backend="numpy",
-                         solve_time=t1 - t0, problem_class="QP", kkt_residual=info["kkt"],
-                         objective_check=check, max_violation=viol, verified=bool(ok),
-                         message=f"active set: {info['iterations']} iterations")  # fmt: skip
+            # the point's result from the certificate factory: the objective re-evaluated on
+            # the raw data, the dual bound, the gap
+            prob = LeastSquaresProblem(
+                X=X,
+                y=y,
+                fit_intercept=fit_intercept,
+                s=0.5 / n,
+                l1=l1,
+                l2=0.5 * l2,
+                lo=lo,
+                hi=hi,
+                name="lasso_path",
+                _gram=gram,
+            )
+            answer = RawAnswer(
+                status="optimal",
+                values={"coef": wa},
+                objective=obj,
+                bound=bound,
+                message=f"active set: {info['iterations']} iterations",
+                stats={"iterations": int(info["iterations"]), "alpha": float(a)},
+                kkt_residual=float(info["kkt"]),
+                solve_time=t1 - t0,
+            )
+            sp = get_special(_active_set.ActiveSetSolver.name)
+            res = certify_answer(
+                prob, answer, solver=sp, gap_tol=gap_tolerance(False, None, sp.gap_tol)
+            )
+            gap = res.gap
         if return_results:
             results.append(res)
         w = wa

@@ -9,8 +9,9 @@ import pytest
 import sklearn.linear_model as skl
 from sklearn.linear_model import lasso_path as sk_lasso_path
 
+from optml.algorithms import active_set as _active_set
 from optml.formulations.regression import gram_data
-from optml.regression import ElasticNet, Lasso, LeastSquares, Ridge, _active_set, lasso_path
+from optml.regression import ElasticNet, Lasso, LeastSquares, Ridge, lasso_path
 
 
 def _data(n=80, p=10, seed=0, shift=2.0, rho=0.5):
@@ -54,7 +55,7 @@ ESTIMATORS = [
 def test_active_set_equals_program_and_is_certified(make, seed):
     X, y = _data(seed=seed)
     fast = make().fit(X, y)
-    assert fast.result_.backend == "numpy" and fast.result_.solver == "active-set"
+    assert fast.result_.backend == "optml" and fast.result_.solver == "active-set"
     assert fast.result_.status == "optimal" and fast.result_.verified
     assert fast.result_.gap <= 1e-9
     slow = make().set_params(method="program").fit(X, y)
@@ -89,7 +90,7 @@ def test_more_features_than_samples_uses_continuation():
     X = rng.standard_normal((30, 80))
     y = X[:, :3].sum(1) + 0.1 * rng.standard_normal(30)
     m = Lasso(alpha=0.05).fit(X, y)
-    assert m.result_.backend == "numpy" and m.result_.verified
+    assert m.result_.backend == "optml" and m.result_.verified
     s = skl.Lasso(alpha=0.05, tol=1e-14, max_iter=10**6).fit(X, y)
     f_m = _sk_obj(m, X, y, m.coef_, m.intercept_)
     f_s = _sk_obj(m, X, y, s.coef_, s.intercept_)
@@ -100,7 +101,7 @@ def test_constant_feature_gets_zero():
     X, y = _data(seed=5)
     X[:, 3] = 7.0
     m = Lasso(alpha=0.01).fit(X, y)
-    assert m.result_.backend == "numpy" and m.coef_[3] == 0.0
+    assert m.result_.backend == "optml" and m.coef_[3] == 0.0
     s = skl.Lasso(alpha=0.01, tol=1e-14, max_iter=10**6).fit(X, y)
     np.testing.assert_allclose(m.coef_, s.coef_, atol=1e-6)
 
@@ -109,8 +110,12 @@ def test_uncertified_active_set_falls_back_to_the_program(monkeypatch):
     X, y = _data(seed=6)
 
     def broken(H, b, lam=0.0, lo=None, hi=None, w0=None, **kw):
-        return np.zeros(b.shape[0]), {"converged": False, "iterations": 1, "kkt": 1.0,
-                                      "reason": "forced"}  # fmt: skip
+        return np.zeros(b.shape[0]), {
+            "converged": False,
+            "iterations": 1,
+            "kkt": 1.0,
+            "reason": "forced",
+        }
 
     ref = Lasso(alpha=0.05).fit(X, y)
     monkeypatch.setattr(_active_set, "solve", broken)
@@ -178,7 +183,7 @@ def test_method_parameter():
     with pytest.raises(ValueError, match="method must be one of"):
         Lasso(method="cd").fit(X, y)
     assert Lasso(alpha=0.1, backend="highs").fit(X, y).result_.backend == "highs"
-    assert Lasso(alpha=0.1, method="active_set").fit(X, y).result_.backend == "numpy"
+    assert Lasso(alpha=0.1, method="active_set").fit(X, y).result_.backend == "optml"
     with pytest.raises(ValueError, match="method must be"):
         lasso_path(X, y, method="cd")
 
@@ -186,12 +191,14 @@ def test_method_parameter():
 @pytest.mark.parametrize("l1_ratio,positive", [(1.0, False), (0.5, False), (1.0, True)])
 def test_active_set_path_equals_program_path_and_sklearn(l1_ratio, positive):
     X, y = _data(n=120, p=12, seed=9)
-    a, c_fast, gaps, res = lasso_path(X, y, n_alphas=15, l1_ratio=l1_ratio, positive=positive,
-                                      return_results=True)  # fmt: skip
-    assert all(r.backend == "numpy" and r.verified for r in res)
+    a, c_fast, gaps, res = lasso_path(
+        X, y, n_alphas=15, l1_ratio=l1_ratio, positive=positive, return_results=True
+    )
+    assert all(r.backend == "optml" and r.verified for r in res)
     assert (gaps <= 1e-9).all()
-    _, c_prog, _ = lasso_path(X, y, alphas=a, l1_ratio=l1_ratio, positive=positive,
-                              method="program")  # fmt: skip
+    _, c_prog, _ = lasso_path(
+        X, y, alphas=a, l1_ratio=l1_ratio, positive=positive, method="program"
+    )
     np.testing.assert_allclose(c_fast, c_prog, atol=1e-5)
     if l1_ratio == 1.0:
         _, c_sk, _ = sk_lasso_path(X, y, alphas=a, positive=positive, tol=1e-14, max_iter=10**6)
@@ -201,8 +208,11 @@ def test_active_set_path_equals_program_path_and_sklearn(l1_ratio, positive):
 
     def obj(C):
         R = y[:, None] - X @ C
-        return (R * R).sum(0) / (2 * n) + a * l1_ratio * np.abs(C).sum(0) + \
-            0.5 * a * (1 - l1_ratio) * (C * C).sum(0)  # fmt: skip
+        return (
+            (R * R).sum(0) / (2 * n)
+            + a * l1_ratio * np.abs(C).sum(0)
+            + 0.5 * a * (1 - l1_ratio) * (C * C).sum(0)
+        )
 
     assert np.all(obj(c_fast) <= obj(c_sk) + 1e-10 * np.maximum(1.0, obj(c_sk)))
 
@@ -237,10 +247,17 @@ def test_random_boxes_against_lbfgsb_on_the_split_form():
             gx = H @ x - b
             return 0.5 * x @ H @ x - b @ x + lam * (u + v).sum(), np.r_[gx + lam, -gx + lam]
 
-        bounds = [(max(lo[j], 0), max(hi[j], 0)) for j in range(p)] + \
-            [(max(-hi[j], 0), max(-lo[j], 0)) for j in range(p)]  # fmt: skip
-        ref = minimize(fun, np.zeros(2 * p), jac=True, method="L-BFGS-B", bounds=bounds,
-                       options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000})  # fmt: skip
+        bounds = [(max(lo[j], 0), max(hi[j], 0)) for j in range(p)] + [
+            (max(-hi[j], 0), max(-lo[j], 0)) for j in range(p)
+        ]
+        ref = minimize(
+            fun,
+            np.zeros(2 * p),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 10000},
+        )
         assert f <= ref.fun + 1e-9  # never worse than the independent solver
         assert f >= ref.fun - 1e-6  # and that solver is not far off
 
@@ -284,7 +301,7 @@ def test_dense_solutions_with_n_close_to_p(n, p, alpha, l1_ratio):
 
     X, y, _ = make_sparse_regression(n=n, p=p, k=10, random_state=1)
     m = ElasticNet(alpha=alpha, l1_ratio=l1_ratio).fit(X, y)
-    assert m.result_.backend == "numpy" and m.result_.verified and m.result_.gap <= 1e-9
+    assert m.result_.backend == "optml" and m.result_.verified and m.result_.gap <= 1e-9
     s = skl.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-14, max_iter=10**6).fit(X, y)
     f_m = _sk_obj(m, X, y, m.coef_, m.intercept_)
     f_s = _sk_obj(m, X, y, s.coef_, s.intercept_)

@@ -2,15 +2,17 @@
 and as scikit-learn, a certificate from the raw data that is never above the optimum, the
 cases it leaves to the full Gram matrix, and ``program_`` formed later from the data."""
 
+import logging
 import pickle
 
 import numpy as np
 import pytest
 import sklearn.linear_model as skl
 
+from optml.algorithms import working_set as _working_set
 from optml.data import make_sparse_regression
 from optml.formulations.regression import data_moments
-from optml.regression import ElasticNet, Lasso, _working_set
+from optml.regression import ElasticNet, Lasso
 
 
 def _data(n=2000, p=100, seed=0, shift=2.0, k=10):
@@ -64,7 +66,7 @@ def test_working_set_equals_full_gram_and_sklearn(kw, seed, monkeypatch):
     res = m.result_
     assert "working set" in res.message, res.message
     assert res.status == "optimal" and res.verified and res.gap <= 1e-9
-    assert res.backend == "numpy" and res.solver == "active-set"
+    assert res.backend == "optml" and res.solver == "active-set"
     f = _obj(X, y, m.coef_, m.intercept_, kw["alpha"], rho)
     assert m.objective_ == pytest.approx(f, rel=1e-12)
     # scikit-learn at a tight tolerance, where it applies (it has no coefficient bounds)
@@ -87,9 +89,14 @@ def test_working_set_equals_full_gram_and_sklearn(kw, seed, monkeypatch):
         assert np.sum(m.coef_ == 0.8) >= 5  # the box is active
 
 
-@pytest.mark.parametrize("make", [lambda: Lasso(alpha=0.05),
-                                  lambda: ElasticNet(alpha=0.05, l1_ratio=0.7),
-                                  lambda: Lasso(alpha=0.05, positive=True)])  # fmt: skip
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Lasso(alpha=0.05),
+        lambda: ElasticNet(alpha=0.05, l1_ratio=0.7),
+        lambda: Lasso(alpha=0.05, positive=True),
+    ],
+)
 def test_more_features_than_samples(make):
     X, y = _data(n=60, p=300, seed=3)
     m = make().fit(X, y)
@@ -108,11 +115,17 @@ def test_certificate_never_above_the_optimum(l2, box):
     # the bounds hold at any point of the box, not only near the optimum
     X, y = _data(n=300, p=40, seed=5)
     n, p = X.shape
-    lo, hi = {None: (None, None), "positive": (np.zeros(p), np.full(p, np.inf)),
-              "box": (np.full(p, -0.4), np.full(p, 0.6))}[box]  # fmt: skip
+    lo, hi = {
+        None: (None, None),
+        "positive": (np.zeros(p), np.full(p, np.inf)),
+        "box": (np.full(p, -0.4), np.full(p, 0.6)),
+    }[box]
     alpha = 0.03
-    est = (Lasso(alpha=alpha) if l2 == 0 else
-           ElasticNet(alpha=alpha + l2, l1_ratio=alpha / (alpha + l2)))  # fmt: skip
+    est = (
+        Lasso(alpha=alpha)
+        if l2 == 0
+        else ElasticNet(alpha=alpha + l2, l1_ratio=alpha / (alpha + l2))
+    )
     est.set_params(positive=box == "positive", coef_bounds=(-0.4, 0.6) if box == "box" else None)
     ref = est.fit(X, y)
     f_star = ref.objective_
@@ -125,8 +138,9 @@ def test_certificate_never_above_the_optimum(l2, box):
             w = np.clip(w, lo, hi)
         r = mom[2] - (X - mom[0]) @ w
         obj, bound = _working_set.certificate(X, mom, w, s, l1, l2p, lo, hi, r)
-        assert obj == pytest.approx(_obj(X, y, w, mom[1] - mom[0] @ w, est.alpha,
-                                         getattr(est, "l1_ratio", 1.0)), rel=1e-12)  # fmt: skip
+        assert obj == pytest.approx(
+            _obj(X, y, w, mom[1] - mom[0] @ w, est.alpha, getattr(est, "l1_ratio", 1.0)), rel=1e-12
+        )
         assert bound <= f_star + 1e-12 * f_star
         assert bound <= obj
 
@@ -135,10 +149,12 @@ def test_cases_left_to_the_full_gram_matrix():
     X, y = _data(seed=6)
     # no l1 term; an elastic net with n >= p and fewer than 200 features; 0 outside the box;
     # too small a problem
-    for est, Xf in [(ElasticNet(alpha=0.05, l1_ratio=0.0), X),
-                    (ElasticNet(alpha=0.1, l1_ratio=0.9), X),
-                    (Lasso(alpha=0.2, coef_bounds=(0.01, 1.0)), X),
-                    (Lasso(alpha=0.2), X[:300, :30])]:  # fmt: skip
+    for est, Xf in [
+        (ElasticNet(alpha=0.05, l1_ratio=0.0), X),
+        (ElasticNet(alpha=0.1, l1_ratio=0.9), X),
+        (Lasso(alpha=0.2, coef_bounds=(0.01, 1.0)), X),
+        (Lasso(alpha=0.2), X[:300, :30]),
+    ]:
         est.fit(Xf, y[: Xf.shape[0]])
         assert est.result_.verified and "working set" not in est.result_.message
 
@@ -150,10 +166,11 @@ def test_cases_left_to_the_full_gram_matrix():
         (lambda: ElasticNet(alpha=0.02, l1_ratio=0.5), 0.5, 200),  # 159 of 200
     ],
 )
-def test_a_dense_solution_gives_up_the_working_set(make, rho, p, capsys):
+def test_a_dense_solution_gives_up_the_working_set(make, rho, p, caplog):
     X, y = _data(seed=7, p=p)
-    m = make().set_params(verbose=True).fit(X, y)
-    assert "working set given up" in capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger="optml"):
+        m = make().set_params(verbose=True).fit(X, y)
+    assert "working set given up" in caplog.text
     assert m.result_.verified and "working set" not in m.result_.message
     kw = dict(alpha=m.alpha, tol=1e-14, max_iter=10**6)
     s = (skl.Lasso(**kw) if rho == 1.0 else skl.ElasticNet(l1_ratio=rho, **kw)).fit(X, y)
@@ -166,8 +183,7 @@ def test_uncertified_working_set_falls_back(monkeypatch):
     ref = Lasso(alpha=0.2).fit(X, y)
     assert "working set" in ref.result_.message
     real = _working_set.certificate
-    monkeypatch.setattr(_working_set, "certificate",
-                        lambda *a, **k: (real(*a, **k)[0], -np.inf))  # fmt: skip
+    monkeypatch.setattr(_working_set, "certificate", lambda *a, **k: (real(*a, **k)[0], -np.inf))
     m = Lasso(alpha=0.2).fit(X, y)
     assert "working set" not in m.result_.message and m.result_.verified
     np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-9)

@@ -22,7 +22,13 @@ regularisation path) usually converge in one or two iterations.
 The answer is certified independently of how it was found (:func:`dual_bound`): a Lagrangian
 lower bound from the subgradient and bound multipliers read off the gradient, minimised in
 closed form over the quadratic, and (for :math:`\lambda > 0`) the scaled-residual dual of the
-lasso. The caller re-evaluates the objective on the raw data with numpy.
+lasso. The objective is re-evaluated on the raw data with numpy.
+
+Registered as the special solver ``"active-set"`` (:class:`ActiveSetSolver`) for
+:class:`~optml.formulations.regression.LeastSquaresProblem` (kind ``"least_squares"``), the
+default solver of the least-squares family (``LeastSquares``, ``Ridge``, ``Lasso``,
+``ElasticNet``). A sparse lasso is solved on a growing working set of features
+(:mod:`optml.algorithms.working_set`) where that applies, else with the full Gram matrix.
 
 References
 ----------
@@ -34,13 +40,23 @@ sensing. IEEE Trans. Signal Process. 62(23).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import time
 
 import numpy as np
 import scipy.linalg as sla
 from scipy.linalg import lapack
 
-from optml.program import Result, relative_gap
+from optml.backends.base import RawAnswer, SpecialSolver
+from optml.backends.registry import register_special
+from optml.formulations.regression import raw_check
+from optml.program.result import relative_gap
+
+logger = logging.getLogger("optml")
+
+#: relative gap (and raw-data agreement) at which the solver calls its answer optimal
+CERT_GAP = 1e-9
 
 
 def objective(H, b, lam, w) -> float:
@@ -107,11 +123,17 @@ def solve(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=50, tol=1e-9, conti
         live = ~dead
         if live.any():
             w0l = None if w0 is None else np.asarray(w0, float)[live]
-            w[live], info = solve(H[np.ix_(live, live)], b[live], lam,
-                                  None if lo is None else lo[live],
-                                  None if hi is None else hi[live],
-                                  w0=w0l, max_iter=max_iter, tol=tol,
-                                  continuation=continuation)  # fmt: skip
+            w[live], info = solve(
+                H[np.ix_(live, live)],
+                b[live],
+                lam,
+                None if lo is None else lo[live],
+                None if hi is None else hi[live],
+                w0=w0l,
+                max_iter=max_iter,
+                tol=tol,
+                continuation=continuation,
+            )
             info["grad"] = H @ w - b
             return w, info
         return w, {"converged": True, "iterations": 0, "kkt": 0.0, "reason": ""}
@@ -213,8 +235,13 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
             if R is None:
                 R, info = lapack.dpotrf(H[np.ix_(F, F)], lower=0, clean=1)
                 if info != 0:
-                    return w, {"converged": False, "iterations": it, "kkt": np.inf,
-                               "reason": "singular reduced Hessian", "grad": g}  # fmt: skip
+                    return w, {
+                        "converged": False,
+                        "iterations": it,
+                        "kkt": np.inf,
+                        "reason": "singular reduced Hessian",
+                        "grad": g,
+                    }
             # minimiser of the quadratic on the face {w_j = const for j not in W}
             # coordinates held away from zero (at a nonzero bound) couple into the face
             K = (~W & (w != 0.0)).nonzero()[0]
@@ -271,8 +298,13 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
         best = min(up[j_up], dn[j_dn])
         if best >= -scale:
             res = _kkt_residual(w, g, lam, lo, hi)
-            return w, {"converged": res <= scale, "iterations": it, "kkt": res,
-                       "reason": "" if res <= scale else "KKT check failed", "grad": g}  # fmt: skip
+            return w, {
+                "converged": res <= scale,
+                "iterations": it,
+                "kkt": res,
+                "reason": "" if res <= scale else "KKT check failed",
+                "grad": g,
+            }
         j, direction = (j_up, 1.0) if up[j_up] <= dn[j_dn] else (j_dn, -1.0)
         W[j] = True
         sigma[j] = direction if w[j] == 0.0 else np.sign(w[j])
@@ -292,8 +324,13 @@ def primal_active_set(H, b, lam=0.0, lo=None, hi=None, w0=None, max_iter=None, t
             R = None
         order.append(j)
     res = _kkt_residual(w, g, lam, lo, hi)
-    return w, {"converged": False, "iterations": max_iter, "kkt": res,
-               "reason": "active set did not settle", "grad": g}  # fmt: skip
+    return w, {
+        "converged": False,
+        "iterations": max_iter,
+        "kkt": res,
+        "reason": "active set did not settle",
+        "grad": g,
+    }
 
 
 def solve_continuation(H, b, lam, lo=None, hi=None, steps=24, max_iter=50, tol=1e-9):
@@ -424,31 +461,19 @@ def certify(H, b, lam, lo, hi, w, gram=None, l2=0.0, want=1e-9, grad=None):
     return obj, (min(bound, obj) if np.isfinite(bound) else bound)
 
 
-def raw_check(X, y, gram, w, s, l1, l2, lo=None, hi=None) -> tuple[float, float]:
-    r"""The objective :math:`s\|y - Xw - b\|^2 + l_1\|w\|_1 + l_2\|w\|^2` re-evaluated on the raw
-    data (not the Gram algebra), at the intercept :math:`b` of ``gram``, and the largest
-    violation of the bounds."""
-    r = y - X @ w - gram.intercept(w)
-    check = float(s * (r @ r) + l1 * np.abs(w).sum() + l2 * (w @ w))
-    viol = 0.0
-    if lo is not None:
-        viol = max(viol, float(np.max(lo - w, initial=0.0)))
-    if hi is not None:
-        viol = max(viol, float(np.max(w - hi, initial=0.0)))
-    return check, viol
-
-
-def solve_gram_program(X, y, gram, s, l1, l2, lo, hi, start=None) -> Result:
-    r"""Solve and certify :func:`optml.formulations.regression.least_squares_program`'s QP,
+def solve_gram(X, y, gram, s, l1, l2, lo, hi, start=None, settings=None) -> RawAnswer:
+    r"""Solve :func:`optml.formulations.regression.least_squares_program`'s QP,
     :math:`\min_{l \le w \le u} s\|y_c - X_c w\|^2 + l_1\|w\|_1 + l_2\|w\|^2`, from its Gram
-    data; ``status`` is "optimal" only when certified (gap <= 1e-9, the objective re-evaluated
-    on the raw ``X``, ``y`` within 1e-8, the box kept), else "error".
-
-    ``start`` (a ``time.perf_counter()`` value) marks the start of the Gram step, reported as
-    the build time.
+    data, and certify it: ``status`` is "optimal" only when the dual bound leaves a relative
+    gap of at most :data:`CERT_GAP`, the objective re-evaluated on the raw ``X``, ``y`` (when
+    given) agrees to 1e-8 and the box is kept; else "error" (the point and bound still come
+    back). ``start`` (a ``time.perf_counter()`` value) marks the start of the Gram step,
+    reported as the build time.
     """
     t0 = time.perf_counter() if start is None else start
-    n, p = X.shape
+    n, p = gram.n, gram.p
+    if settings is not None and settings.expired():
+        return RawAnswer(status="time_limit", message="active set: time limit before the start")
     H = (2.0 * s) * gram.G
     if l2:
         H = H + (2.0 * l2) * np.eye(p)
@@ -465,28 +490,122 @@ def solve_gram_program(X, y, gram, s, l1, l2, lo, hi, start=None) -> Result:
         w, info = solve(H, b, l1, lo, hi)  # its cold start falls back to the continuation itself
     t2 = time.perf_counter()
     scaled = abs(2.0 * s * n - 1.0) < 1e-12  # H = G/n + 2 l2 I, b = c/n: the lasso's dual applies
-    obj, bound = certify(H, b, l1, lo, hi, w, gram if scaled else None, 2.0 * l2,
-                         grad=info.get("grad"))  # fmt: skip
+    obj, bound = certify(
+        H, b, l1, lo, hi, w, gram if scaled else None, 2.0 * l2, grad=info.get("grad")
+    )
     obj, bound = obj + const, bound + const
     gap = relative_gap(obj, bound)
-    check, viol = raw_check(X, y, gram, w, s, l1, l2, lo, hi)
-    ok = bool(info["converged"] and gap <= 1e-9 and viol <= 1e-9
-              and abs(check - obj) <= 1e-8 * max(1.0, abs(obj)))  # fmt: skip
-    why = info["reason"] or (f"certified gap {gap:.2e}" if gap > 1e-9 else "numpy check")
-    msg = (f"active set: {info['iterations']} iterations, KKT residual {info['kkt']:.1e}; bound "
-           "= dual value of a feasible dual point")  # fmt: skip
-    return result(ok, obj, bound, w, (t1 - t0, t2 - t1), check, viol, float(info["kkt"]),
-                  msg if ok else f"active set not certified ({why})")  # fmt: skip
+    if X is not None:
+        check, viol = raw_check(X, y, gram, w, s, l1, l2, lo, hi)
+    else:
+        check, viol = obj, _box_violation(w, lo, hi)
+    ok = bool(
+        info["converged"]
+        and gap <= CERT_GAP
+        and viol <= 1e-9
+        and abs(check - obj) <= 1e-8 * max(1.0, abs(obj))
+    )
+    why = info["reason"] or (f"certified gap {gap:.2e}" if gap > CERT_GAP else "numpy check")
+    msg = (
+        f"active set: {info['iterations']} iterations, KKT residual {info['kkt']:.1e}; bound "
+        "= dual value of a feasible dual point"
+    )
+    return RawAnswer(
+        status="optimal" if ok else "error",
+        values={"coef": w},
+        objective=obj,
+        bound=float(bound) if np.isfinite(bound) else None,
+        message=msg if ok else f"active set not certified ({why})",
+        stats={"iterations": int(info["iterations"]), "route": "gram"},
+        objective_check=check,
+        max_violation=viol,
+        kkt_residual=float(info["kkt"]),
+        build_time=t1 - t0,
+        solve_time=t2 - t1,
+    )
 
 
-def result(ok, obj, bound, w, times, check, viol, kkt, message) -> Result:
-    """The :class:`~optml.program.Result` of a (certified when ``ok``) active-set solve;
-    ``times`` = (build, solve) seconds."""
-    return Result(
-        status="optimal" if ok else "error", objective=obj,
-        bound=float(bound) if np.isfinite(bound) else float("nan"),
-        gap=relative_gap(obj, bound), values={"coef": w}, solver="active-set",
-        backend="numpy", build_time=times[0], solve_time=times[1], problem_class="QP",
-        objective_check=check, max_violation=viol, kkt_residual=kkt, verified=ok,
-        message=message,
-    )  # fmt: skip
+def _box_violation(w, lo, hi) -> float:
+    viol = 0.0
+    if lo is not None:
+        viol = max(viol, float(np.max(lo - w, initial=0.0)))
+    if hi is not None:
+        viol = max(viol, float(np.max(w - hi, initial=0.0)))
+    return viol
+
+
+@contextlib.contextmanager
+def _blas_threads(threads):
+    """BLAS limited to ``threads`` (``solver_options={"threads": k}``) for the duration."""
+    if threads is None:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(threads), user_api="blas"):
+        yield
+
+
+class ActiveSetSolver(SpecialSolver):
+    """optml's certified active-set method for penalised least squares (see the module
+    docstring), registered as the solver ``"active-set"``.
+
+    Settings: ``time_limit`` is checked between the rounds of a working set and before the
+    full Gram solve (the remaining time of the one clock); ``threads`` limits BLAS;
+    ``verbose`` logs the route and the certificate at INFO on the ``optml`` logger. Raw
+    solver options mean nothing to it and are refused (:func:`optml.solve.special_settings_check`).
+    The answer has status "optimal" only when its own certificate holds (gap <= 1e-9 from a
+    feasible dual point, objective re-evaluated on the raw data), else "error": an automatic
+    choice then falls back to the program on a general solver.
+    """
+
+    name = "active-set"
+    kinds = ("least_squares",)
+    problem_class = "QP"
+    description = (
+        "primal-dual active-set method on the Gram form of penalised least squares (a growing "
+        "working set of features for a sparse lasso), certified by a dual bound"
+    )
+    reference = (
+        "Hintermueller, Ito and Kunisch (2002); Fan, Jiao and Lu (2014); "
+        "Massias, Gramfort and Salmon (2018)"
+    )
+
+    def solve(self, problem, settings) -> RawAnswer:
+        from optml.algorithms import working_set
+        from optml.solve import special_settings_check
+
+        special_settings_check(settings, self.name)
+        t0 = time.perf_counter()
+        log = logger.info if settings.verbose else logger.debug
+        s, l1, l2, lo, hi = problem.s, problem.l1, problem.l2, problem.lo, problem.hi
+        n, p = problem.shape
+        with _blas_threads(settings.threads):
+            if problem.X is not None and working_set.applicable(n, p, s, l1, l2, lo, hi):
+                blas = (
+                    working_set.one_blas_thread(problem.X.size)
+                    if settings.threads is None
+                    else contextlib.nullcontext()
+                )
+                with blas:
+                    mom = problem.moments
+                    ans = working_set.solve(
+                        problem.X, problem.y, mom, s, l1, l2, lo, hi, start=t0, settings=settings
+                    )
+                if ans is not None and ans.status == "optimal":
+                    problem.record_check(ans.values["coef"], ans.objective_check, ans.max_violation)
+                    log("%s: %s", problem.name, ans.message)
+                    return ans
+                why = "given up" if ans is None else ans.message
+                log("%s: working set %s; using the full Gram matrix", problem.name, why)
+            gram = problem.gram
+            ans = solve_gram(
+                problem.X, problem.y, gram, s, l1, l2, lo, hi, start=t0, settings=settings
+            )
+        if ans.values is not None and problem.X is not None:
+            problem.record_check(ans.values["coef"], ans.objective_check, ans.max_violation)
+        log("%s: %s", problem.name, ans.message)
+        return ans
+
+
+register_special(ActiveSetSolver(), module=__name__)

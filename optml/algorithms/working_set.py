@@ -15,7 +15,7 @@ the lasso literature, e.g. Tibshirani et al. 2012's strong-set check, Johnson an
 
 1. :math:`W` = the ten features most correlated with :math:`y_c`;
 2. solve the QP restricted to :math:`W` with the active-set method of
-   :mod:`optml.regression._active_set` on :math:`X_W^\top X_W` (warm-started from the last
+   :mod:`optml.algorithms.active_set` on :math:`X_W^\top X_W` (warm-started from the last
    round), giving :math:`w` (zero off :math:`W`);
 3. the residual :math:`r = y_c - X_W w_W` and the exact gradient
    :math:`g = -2s X_c^\top r + 2\lambda_2 w` of every feature, in float64 from the raw data
@@ -48,13 +48,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from optml.formulations.regression import GramData, gram_data
-from optml.program import Result, relative_gap
-from optml.regression import _active_set
+from optml.algorithms import active_set as _active_set
+from optml.backends.base import RawAnswer
+from optml.program.result import relative_gap
 
 #: features in the first working set
 FIRST_SET = 10
@@ -92,38 +91,6 @@ def applicable(n: int, p: int, s: float, l1: float, l2: float, lo, hi) -> bool:
     ok_lo = lo is None or bool(np.all(np.asarray(lo) <= 0.0))
     ok_hi = hi is None or bool(np.all(np.asarray(hi) >= 0.0))
     return ok_lo and ok_hi
-
-
-@dataclass
-class LazyGram:
-    """The means of a fit whose full Gram data are formed only when asked for
-    (:meth:`exact`, e.g. for ``program_``): holds a reference to ``X`` and ``y`` (not a copy)
-    until then, and :math:`c = X_c^\\top y_c` to tell whether they were changed in place."""
-
-    X: np.ndarray = field(repr=False)
-    y: np.ndarray = field(repr=False)
-    fit_intercept: bool
-    x_mean: np.ndarray
-    y_mean: float
-    c: np.ndarray = field(repr=False)
-
-    def intercept(self, w: np.ndarray) -> float:
-        return float(self.y_mean - self.x_mean @ w)
-
-    def exact(self) -> GramData:
-        """The :class:`~optml.formulations.regression.GramData` of the same data; a
-        ``ValueError`` when ``X`` or ``y`` no longer hold the data that were fitted."""
-        g = gram_data(self.X, self.y, self.fit_intercept, check_finite=False)
-        same = g.finite() and all(
-            np.allclose(a, b, rtol=1e-12, atol=1e-12 * max(1.0, float(np.abs(b).max())))
-            for a, b in ((g.c, self.c), (g.x_mean, self.x_mean), (g.y_mean, self.y_mean))
-        )
-        if not same:
-            raise ValueError(
-                "the training data were changed in place after fit, so the fitted program "
-                "cannot be formed from them; refit, or call build_program(X, y)"
-            )
-        return g
 
 
 def gradient(X, mom, w, s, l2, r):
@@ -195,13 +162,17 @@ def one_blas_thread(size: int):
         _blas_lock.release()
 
 
-def solve(X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60) -> Result | None:
+def solve(
+    X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60, settings=None
+) -> RawAnswer | None:
     r"""Solve on a growing working set (see the module docstring).
 
     ``mom`` is :func:`~optml.formulations.regression.data_moments` of ``(X, y)`` (finite).
-    Returns the certified :class:`~optml.program.Result` (``status="optimal"`` only when the
+    Returns a :class:`~optml.backends.base.RawAnswer` (``status="optimal"`` only when the
     gap from the float64 bounds is at most :math:`10^{-9}` and the box is kept; else
-    "error"), or None when the working set was given up (see above).
+    "error"; its ``objective_check`` is the objective from the residual on the raw data), or
+    None when the working set was given up (see above, and when ``settings``' time ran out
+    between rounds).
     """
     t0 = time.perf_counter() if start is None else start
     n, p = X.shape
@@ -245,7 +216,7 @@ def solve(X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60) -> Result | N
             # the first round's violators foretell a dense solution: the full Gram matrix is
             # as cheap (later rounds add few features, and giving up late costs more)
             return None
-        if rounds == max_rounds:
+        if rounds == max_rounds or (settings is not None and settings.expired()):
             return None
         XN = X[:, new] - xm[new]
         cross = XW.T @ XN
@@ -259,17 +230,26 @@ def solve(X, y, mom, s, l1, l2, lo, hi, start=None, max_rounds=60) -> Result | N
     viol_box = 0.0 if blo is None else float(max(np.max(blo - w), np.max(w - bhi), 0.0))
     ok = bool(kkt <= 10 * tol and gap <= 1e-9 and viol_box <= 1e-9)
     why = f"KKT residual {kkt:.1e}" if kkt > 10 * tol else f"certified gap {gap:.2e}"
-    msg = (f"active set on a working set of {W.size} of {p} features ({rounds} rounds, "
-           f"{iters} iterations), KKT residual {kkt:.1e} on all features; bound = dual value "
-           "of a feasible dual point")  # fmt: skip
-    return _active_set.result(
-        ok,
-        obj,
-        bound,
-        w,
-        (t1 - t0, t2 - t1),
-        obj,
-        viol_box,
-        kkt,
-        msg if ok else f"working-set active set not certified ({why})",
+    msg = (
+        f"active set on a working set of {W.size} of {p} features ({rounds} rounds, "
+        f"{iters} iterations), KKT residual {kkt:.1e} on all features; bound = dual value "
+        "of a feasible dual point"
+    )
+    return RawAnswer(
+        status="optimal" if ok else "error",
+        values={"coef": w},
+        objective=obj,
+        bound=float(bound) if np.isfinite(bound) else None,
+        message=msg if ok else f"working-set active set not certified ({why})",
+        stats={
+            "iterations": iters,
+            "rounds": rounds,
+            "working_set": int(W.size),
+            "route": "working set",
+        },
+        objective_check=obj,
+        max_violation=viol_box,
+        kkt_residual=kkt,
+        build_time=t1 - t0,
+        solve_time=t2 - t1,
     )
