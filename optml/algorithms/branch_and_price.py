@@ -521,7 +521,10 @@ class BranchAndPriceSolver(SpecialSolver):
         t0 = time.perf_counter()
         bp = BranchAndPrice(problem, settings)
         _local.gap_tol = max(TOLERANCES["gap"], bp.gap)
-        out = bp.solve()
+        try:
+            out = bp.solve()
+        except RuntimeError as exc:  # a master LP failed: give up (the solve path may fall back)
+            return RawAnswer(status="error", message=str(exc), solve_time=time.perf_counter() - t0)
         wall = time.perf_counter() - t0
         stats = {"nodes": out.nodes, "columns": out.columns, "sub_solves": out.lp_solves}
         msg = f"{out.nodes} nodes, {out.columns} columns, {out.lp_solves} LP/MILP solves"
