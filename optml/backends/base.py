@@ -39,6 +39,7 @@ class SolverSpec:
     time_limit: bool = True  # honours a time limit
     threads: bool = True  # takes a thread count
     seed: bool = False  # takes a random seed
+    lazy_callbacks: bool = False  # enforces lazy constraints inside its branch and bound
 
     def is_available(self) -> bool:
         if self.module is not None:
@@ -70,6 +71,7 @@ class RawSolution:
     message: str = ""
     solver_version: str = ""
     raw: object = None
+    lazy_rows: object = None  # (A, lb, ub) of the lazy rows a solver added through callbacks
 
 
 class Backend:

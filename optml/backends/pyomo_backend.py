@@ -251,9 +251,20 @@ def _scip_direct_class():
     class OptmlScipDirect(ScipDirect):
         """``scip_direct`` with a fast path for linear rows and no dead-lock on the log."""
 
+        #: set before solve: (separation x -> (A, lb, ub) or None, columns in order)
+        optml_lazy = None
+
         def _create_solver_model(self, model, config):
             scip_model, loader, has_obj = super()._create_solver_model(model, config)
-            return _Unlocked(scip_model), loader, has_obj
+            if self.optml_lazy is None:
+                return _Unlocked(scip_model), loader, has_obj
+            # lazy constraints call back into Python: optimise holding the lock (verbose logs
+            # are not captured on this route, so the capture dead-lock cannot occur)
+            sep, cols = self.optml_lazy
+            vmap = self._pyomo_var_to_solver_var_map
+            svars = [vmap[v] if v in vmap else self._add_var(v) for v in cols]
+            self.optml_lazy_handler = _lazy_handler(scip_model, sep, svars)
+            return scip_model, loader, has_obj
 
         def _linear(self, body):
             from pyscipopt.scip import Expr, Term
@@ -293,6 +304,83 @@ def _scip_direct_class():
             self._pyomo_con_to_solver_con_map[con] = self._solver_model.addCons(cons)
 
     return OptmlScipDirect
+
+
+def _stack_rows(rows, n):
+    import scipy.sparse as sp
+
+    if not rows:
+        return sp.csr_matrix((0, n)), np.zeros(0), np.zeros(0)
+    return (
+        sp.vstack([r for r, _, _ in rows]).tocsr(),
+        np.array([lo for _, lo, _ in rows], dtype=float),
+        np.array([hi for _, _, hi in rows], dtype=float),
+    )
+
+
+def _lazy_handler(scip_model, sep, svars):
+    """A SCIP constraint handler that enforces optml's lazy constraint families: at every
+    candidate solution it calls ``sep`` (column space) and adds the violated rows as
+    constraints. Returns the handler (its ``rows`` hold every row added)."""
+    from pyscipopt import SCIP_RESULT, Conshdlr, quicksum
+
+    class LazyRows(Conshdlr):
+        def __init__(self):
+            self.rows = []
+
+        def _x(self, sol):
+            return np.array([self.model.getSolVal(sol, v) for v in svars])
+
+        def conscheck(self, constraints, solution, *args):
+            if sep(self._x(solution)) is None:
+                return {"result": SCIP_RESULT.FEASIBLE}
+            return {"result": SCIP_RESULT.INFEASIBLE}
+
+        def _enforce(self):
+            rows = sep(self._x(None))
+            if rows is None:
+                return {"result": SCIP_RESULT.FEASIBLE}
+            A, lb, ub = rows
+            A = A.tocsr()
+            for i in range(A.shape[0]):
+                lo, hi = A.indptr[i], A.indptr[i + 1]
+                expr = quicksum(
+                    float(c) * svars[j]
+                    for j, c in zip(A.indices[lo:hi], A.data[lo:hi], strict=True)
+                )
+                if np.isfinite(lb[i]) and np.isfinite(ub[i]):
+                    cons = float(lb[i]) <= (expr <= float(ub[i]))
+                elif np.isfinite(ub[i]):
+                    cons = expr <= float(ub[i])
+                else:
+                    cons = expr >= float(lb[i])
+                self.model.addCons(cons, name=f"optml_lazy_{len(self.rows)}")
+                self.rows.append((A[i], lb[i], ub[i]))
+            return {"result": SCIP_RESULT.CONSADDED}
+
+        def consenfolp(self, constraints, nusefulconss, solinfeasible):
+            return self._enforce()
+
+        def consenfops(self, constraints, nusefulconss, solinfeasible, objinfeasible):
+            return self._enforce()
+
+        def conslock(self, constraint, locktype, nlockspos, nlocksneg):
+            pass
+
+    handler = LazyRows()
+    scip_model.includeConshdlr(
+        handler,
+        "optml_lazy",
+        "optml's lazy constraint families",
+        enfopriority=-1,
+        chckpriority=-1,
+        needscons=False,
+    )
+    # the rows are unknown to presolve: no reductions that assume all constraints are known
+    scip_model.setParam("misc/allowstrongdualreds", False)
+    scip_model.setParam("misc/allowweakdualreds", False)
+    scip_model.setParam("presolving/maxrestarts", 0)
+    return handler
 
 
 # ----------------------------------------------------------------------------- HiGHS
@@ -439,6 +527,7 @@ class PyomoBackend(Backend):
             separable_quadratic=True,  # coupled quadratics as ||F'x||^2: SCIP proves on them
             duals=False,
             seed=True,
+            lazy_callbacks=True,  # a constraint handler (see _lazy_handler)
         ),
         "cbc": SolverSpec("cbc", _LIN, executable="cbc"),
         "glpk": SolverSpec("glpk", _LIN, executable="glpsol"),
@@ -561,6 +650,8 @@ class PyomoBackend(Backend):
 
     def _solve_scip(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
         opt = _scip_direct_class()()
+        if canon.lazy is not None:
+            opt.optml_lazy = (canon.lazy, cols)
         opts = {"display/verblevel": 4 if verbose else 0}
         if canon.sos1:
             # the SOS1 handler's bound-tightening presolve does not look at the time limit: on
@@ -594,6 +685,9 @@ class PyomoBackend(Backend):
         # scip_direct models the objective as an epigraph variable, which may sit below the
         # objective by SCIP's feasibility tolerance: report the objective of the point instead
         raw.objective = None
+        handler = getattr(opt, "optml_lazy_handler", None)
+        if handler is not None:  # the rows SCIP added, for the certificate's final form
+            raw.lazy_rows = _stack_rows(handler.rows, canon.n)
         return raw
 
     # -------------------------------------------------------------- classic SolverFactory

@@ -52,7 +52,10 @@ class CanonicalForm:
     sos1: list = field(default_factory=list)  # list of (cols, weights)
     blocks: dict = field(default_factory=dict)  # name -> (start, shape) for user variables
     row_blocks: list = field(default_factory=list)  # (constraint name, start, stop)
-    x0: np.ndarray | None = None  # warm start (NaN where unknown)
+    x0: np.ndarray | None = None  # warm start of one solve (NaN where unknown); never cached
+    # a solve's lazy rows in column space: x -> (A, lb, ub) of violated rows, or None; set by
+    # the solve path for backends that enforce lazy constraints inside the solver
+    lazy: object = None
 
     @property
     def m(self) -> int:

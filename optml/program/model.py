@@ -117,6 +117,8 @@ class Program:
         #: what a formulation attaches for the estimator that unpacks the solution (handles of
         #: layers, class blocks, ...); not part of the mathematics
         self.metadata: dict[str, Any] = {}
+        #: lazy constraint families (:meth:`add_lazy`)
+        self.lazy: list = []
         self._canon_cache = None
 
     # ---------------------------------------------------------------- building
@@ -174,6 +176,27 @@ class Program:
         self.constraints.append(constraint)
         self._touch()
         return constraint
+
+    def add_lazy(self, separator, name: str | None = None):
+        """Add a lazy constraint family: ``separator(values) -> list of constraints``.
+
+        ``values`` maps variable names to arrays (a candidate point); the separator returns
+        linear constraints of this program's variables that the point violates, or an empty
+        list when it satisfies the whole family. The solve path enforces the family by solver
+        callbacks where the solver has them and by a re-solve loop elsewhere; the reported
+        bound is valid for the full problem and the final point is checked by the separator
+        (:mod:`optml.program.lazy`). Returns the :class:`~optml.program.lazy.LazyFamily`.
+        """
+        from optml.program.lazy import LazyFamily
+
+        if not callable(separator):
+            raise TypeError(
+                f"add_lazy takes a function values -> list of constraints, got "
+                f"{type(separator).__name__}"
+            )
+        fam = LazyFamily(separator, name or f"lazy{len(self.lazy)}")
+        self.lazy.append(fam)
+        return fam
 
     def add_indicator(self, z, constraint: LinearConstraint, active: int = 1, M=None, name=None):
         """``z == active`` implies ``constraint`` (big-M from variable bounds, or ``M=``).
@@ -322,6 +345,8 @@ class Program:
             viol = max(viol, ind.violation(point))
         for s in self.sos1:
             viol = max(viol, s.violation(point))
+        for fam in self.lazy:  # the separators check the families they stand for
+            viol = max(viol, fam.violation(self, point))
         for name, v in self.variables.items():
             x = np.asarray(point[name], dtype=float).ravel()
             if x.size != v.size:

@@ -97,14 +97,21 @@ def solve_program(
     b, s = select(canon.problem_class, backend, solver)
     spec = b.solvers[s]
     work = dataclasses.replace(canon, x0=x0)  # per solve: the cached lowering stays as it was
-    work, chain = reduce_for(work, spec)
     t1 = time.perf_counter()
-    raw = b.solve(work, s, settings)
+    stats = {}
+    if program.lazy:
+        from optml.solve.lazy import solve_lazy
+
+        raw, final, stats = solve_lazy(program, work, b, s, settings)
+        chain = []
+    else:
+        final = canon
+        work, chain = reduce_for(work, spec)
+        raw = invert_chain(b.solve(work, s, settings), chain)
     wall = time.perf_counter() - t1
-    raw = invert_chain(raw, chain)
     res = certify_program(
         program,
-        canon,
+        final,  # with every lazy cut generated: its bound is a bound of the full problem
         raw,
         mip_gap=settings.mip_gap,
         solver=s,
@@ -112,6 +119,7 @@ def solve_program(
         build_time=build,
         solve_time=raw.solve_time or wall,
     )
+    res.stats.update(stats)
     if chain:
         res.stats.setdefault("reductions", [red.name for red, _ in chain])
     return res
