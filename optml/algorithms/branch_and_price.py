@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import heapq
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
 
@@ -492,9 +491,6 @@ class BranchAndPrice:
         return np.array([remap[c] for c in labels])
 
 
-_local = threading.local()
-
-
 class BranchAndPriceSolver(SpecialSolver):
     """The registered solver ``"branch-and-price"`` (kind ``"kmeans"``)."""
 
@@ -510,17 +506,12 @@ class BranchAndPriceSolver(SpecialSolver):
         "Ryan & Foster (1981)"
     )
 
-    @property
-    def gap_tol(self):
-        """The gap its ``optimal`` is held to: the target of the last solve in this thread
-        (the user's ``mip_gap``, at least the table's gap), as for a mixed-integer solver."""
-        return getattr(_local, "gap_tol", None)
+    is_mip = True  # optimal within the user's mip_gap, as a mixed-integer solver
 
     def solve(self, problem, settings) -> RawAnswer:
         settings = settings.started()
         t0 = time.perf_counter()
         bp = BranchAndPrice(problem, settings)
-        _local.gap_tol = max(TOLERANCES["gap"], bp.gap)
         try:
             out = bp.solve()
         except RuntimeError as exc:  # a master LP failed: give up (the solve path may fall back)

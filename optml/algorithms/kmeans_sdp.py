@@ -13,7 +13,6 @@ gap closes.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -23,9 +22,7 @@ from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import is_special, register_special
 from optml.formulations.clustering import peng_wei_sdp
 from optml.program.result import relative_gap
-from optml.solve import TOLERANCES, solve_program
-
-_local = threading.local()
+from optml.solve import solve_program
 
 
 class PengWeiSolver(SpecialSolver):
@@ -40,11 +37,7 @@ class PengWeiSolver(SpecialSolver):
     )
     reference = "Peng & Wei (2007), SIAM J. Optim. 18(1)"
 
-    @property
-    def gap_tol(self):
-        """The gap its ``optimal`` is held to: the last target in this thread (the user's
-        ``mip_gap``, at least the table's gap), as for a mixed-integer solver."""
-        return getattr(_local, "gap_tol", None)
+    is_mip = True  # optimal within the user's mip_gap, as a mixed-integer solver
 
     def accepts(self, problem) -> bool:
         return super().accepts(problem) and not (
@@ -72,8 +65,7 @@ class PengWeiSolver(SpecialSolver):
         )
         bound = res.bound if np.isfinite(res.bound) else None
         gap = relative_gap(cost, bound) if bound is not None else float("inf")
-        target = max(TOLERANCES["gap"], settings.mip_gap or 0.0)
-        _local.gap_tol = target
+        target = self.gap_tolerance(settings)
         # no status says "a point and a bound, stopped short of the gap by the method itself":
         # the nearest is "time_limit" (see the report of issue 14, R9)
         status = "optimal" if gap <= target else "time_limit"

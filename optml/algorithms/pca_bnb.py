@@ -16,7 +16,6 @@ deadline for the whole fit).
 from __future__ import annotations
 
 import heapq
-import threading
 import time
 
 import numpy as np
@@ -24,7 +23,6 @@ import numpy as np
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.program.result import relative_gap
-from optml.solve import TOLERANCES
 
 #: relative pruning tolerance when no mip_gap is given (eigenvalue round-off)
 ROUND_OFF = 1e-9
@@ -91,9 +89,6 @@ def branch_and_bound(S, k, deadline=None, gap=None):
     return np.array(best_supp), best_val, ub, nodes, finished and not heap
 
 
-_local = threading.local()
-
-
 class SparsePCABranchAndBound(SpecialSolver):
     """The registered solver ``"pca-bnb"`` (kind ``"sparse_pca"``)."""
 
@@ -106,17 +101,12 @@ class SparsePCABranchAndBound(SpecialSolver):
     )
     reference = "Berk & Bertsimas (2019), Math. Program. Comput. 11"
 
-    @property
-    def gap_tol(self):
-        """The gap its ``optimal`` is held to: the last target in this thread (the user's
-        ``mip_gap``, at least the table's gap)."""
-        return getattr(_local, "gap_tol", None)
+    is_mip = True  # optimal within the user's mip_gap, as a mixed-integer solver
 
     def solve(self, problem, settings) -> RawAnswer:
         settings = settings.started()
         t0 = time.perf_counter()
         S, k = problem.S, problem.n_nonzero
-        _local.gap_tol = max(TOLERANCES["gap"], settings.mip_gap or 0.0)
         supp, val, ub, nodes, finished = branch_and_bound(
             S, k, deadline=settings.deadline, gap=settings.mip_gap
         )
@@ -124,7 +114,7 @@ class SparsePCABranchAndBound(SpecialSolver):
         comp = np.zeros(S.shape[0])
         comp[supp] = v * np.sign(v[np.abs(v).argmax()])
         gap = relative_gap(lam, ub)
-        status = "optimal" if finished and gap <= _local.gap_tol else "time_limit"
+        status = "optimal" if finished and gap <= self.gap_tolerance(settings) else "time_limit"
         return RawAnswer(
             status=status,
             values=problem.point(comp),

@@ -133,8 +133,17 @@ class SpecialSolver:
     problem_class: str = ""
     description: str = ""
     reference: str = ""
-    #: tolerances of its own certificate (None: the solve path's table)
+    #: its problems are combinatorial: ``optimal`` is held to the user's ``mip_gap`` (at least
+    #: the table's gap), as for a mixed-integer solver
+    is_mip: bool = False
+    #: a gap tolerance of its own (None: the solve path's table)
     gap_tol: float | None = None
+
+    def gap_tolerance(self, settings) -> float:
+        """The gap within which its ``optimal`` is accepted under ``settings``."""
+        from optml.solve.certificate import gap_tolerance
+
+        return gap_tolerance(self.is_mip, settings.mip_gap, self.gap_tol)
 
     def is_available(self) -> bool:
         return True

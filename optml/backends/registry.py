@@ -54,6 +54,8 @@ _SPECIAL_MODULES: dict[str, str] = {
     "svm-working-set": "optml.algorithms.svm_working_set",
     "branch-and-price": "optml.algorithms.branch_and_price",
     "peng-wei": "optml.algorithms.kmeans_sdp",
+    "pca-bnb": "optml.algorithms.pca_bnb",
+    "sparse-pca-sdp": "optml.algorithms.sparse_pca_sdp",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}
 

@@ -34,7 +34,6 @@ from optml.solve.certificate import (
     TOLERANCES,
     certify_answer,
     certify_program,
-    gap_tolerance,
     make_result,
 )
 
@@ -155,7 +154,7 @@ def solve_structured(
         problem,
         answer,
         solver=sp,
-        gap_tol=gap_tolerance(False, settings.mip_gap, sp.gap_tol),
+        gap_tol=sp.gap_tolerance(settings),
     )
     gave_up = res.status == "error" or (res.status == "optimal" and not res.verified)
     if not gave_up or named:
