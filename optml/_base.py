@@ -70,12 +70,15 @@ class ProgramEstimator(BaseEstimator):
         mip=False,
         allow=("optimal", "time_limit"),
         settings=None,
+        backend=None,
+        solver=None,
     ):
         """Solve ``program`` (a Program or a structured problem) on the solve path with the
         estimator's settings; set ``program_``/``result_``.
 
         ``settings`` overrides the estimator's (e.g. the time left of a fit that started
-        earlier). Raises :class:`~optml.exceptions.SolveError` when the status is not in
+        earlier); ``backend``/``solver`` override the estimator's (e.g. a special solver named
+        by the estimator while its own ``solver`` names the solver of the sub-programs). Raises :class:`~optml.exceptions.SolveError` when the status is not in
         ``allow`` or when no point came back (a time limit with no incumbent).
         """
         from optml.program.structured import StructuredProblem
@@ -86,7 +89,12 @@ class ProgramEstimator(BaseEstimator):
             settings = self._settings(mip=mip, warm_start=warm_start)
         elif warm_start is not None:
             settings = settings.replace(warm_start=warm_start)
-        res = solve(program, backend=self.backend, solver=self.solver, settings=settings)
+        res = solve(
+            program,
+            backend=self.backend if backend is None else backend,
+            solver=self.solver if solver is None else solver,
+            settings=settings,
+        )
         if isinstance(program, StructuredProblem):
             # the program is built only when a general solver needed it; an estimator that
             # solves structured problems forms ``program_`` from ``problem_`` on first access
@@ -107,6 +115,17 @@ class ProgramEstimator(BaseEstimator):
                 f"{res.status!r}); raise time_limit or try another solver"
             )
         return res
+
+
+    def __getattr__(self, name):
+        # after a fit by a special-purpose solver the program was not needed: ``program_`` is
+        # built from the structured problem on first access (the same program general
+        # solvers receive)
+        if name == "program_" and "problem_" in self.__dict__:
+            prog = self.__dict__["problem_"].program
+            self.__dict__["program_"] = prog
+            return prog
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 def encode_classes(estimator, y):
