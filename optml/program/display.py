@@ -37,6 +37,8 @@ def summary(p) -> str:
     if len(p.constraints) > 20:
         lines.append(f"    ... {len(p.constraints) - 20} more")
     obj = "none" if p.objective is None else _describe(p.objective)
+    for fam in getattr(p, "lazy", []):
+        lines.append(f"  lazy        {fam.name}: rows found by a separation routine when violated")
     lines.append(f"  objective   {p.sense}imize {obj}")
     return "\n".join(lines)
 

@@ -57,6 +57,16 @@ def write(program, path) -> None:
             f"cannot tell the file format from {path.name!r}: use a name ending in .mps or .lp"
         )
     canon = program.canonical()
+    lazy = [fam.name for fam in getattr(program, "lazy", [])]
+    if lazy:
+        import warnings
+
+        warnings.warn(
+            f"program {program.name!r} has lazy constraint families {lazy}: a file holds only "
+            "the rows written so far, so the exported instance is a relaxation of the program",
+            UserWarning,
+            stacklevel=3,
+        )
     text = (to_mps if ext == ".mps" else to_lp)(canon, getattr(program, "name", "program"))
     path.write_text(text)
 

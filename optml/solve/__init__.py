@@ -116,7 +116,7 @@ def solve_program(
         solver=s,
         backend=b.name,
         build_time=build,
-        solve_time=raw.solve_time or wall,
+        solve_time=wall if program.lazy else (raw.solve_time or wall),
     )
     res.stats.update(stats)
     if chain:
