@@ -2,53 +2,34 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, check_X_y, validate_data
 
 from optml._base import ProgramEstimator
-
-
-def check_nonneg(name: str, value, allow_zero: bool = True) -> float:
-    """A finite real number >= 0 (or > 0), else a ValueError saying so."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or value < 0 or (not allow_zero and value == 0):
-        need = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {need}, got {value!r}")
-    return float(value)
-
-
-def check_fraction(name: str, value, closed: bool = False) -> float:
-    """A number in (0, 1) (or [0, 1] when ``closed``)."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
-    if not ok or not ((0 <= value <= 1) if closed else (0 < value < 1)):
-        rng = "in [0, 1]" if closed else "strictly between 0 and 1"
-        raise ValueError(f"{name} must be a number {rng}, got {value!r}")
-    return float(value)
-
-
-def check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
+from optml._validation import check_bool, check_fraction, check_nonneg  # noqa: F401 (re-export)
 
 
 class LinearProgramRegressor(RegressorMixin, ProgramEstimator):
     """Base of the linear regressors: ``predict = X @ coef_ + intercept_``.
 
-    Subclasses implement ``_build(X, y)`` (returning ``(program, context)``), ``_unpack(res,
-    context)`` (setting ``coef_``/``intercept_``) and may set ``_mip = True``.
+    Subclasses implement ``_build(X, y, settings=None)`` (returning ``(program, context)``;
+    ``settings`` are the fit's, clock started, for heuristics to stop in time),
+    ``_unpack(res, context)`` (setting ``coef_``/``intercept_``) and may set ``_mip = True``.
     """
 
     _mip = False
 
     def _validate_fit(self, X, y, ensure_all_finite=True):
         X, y = validate_data(
-            self, X, y, y_numeric=True, dtype=np.float64, multi_output=False,
+            self,
+            X,
+            y,
+            y_numeric=True,
+            dtype=np.float64,
+            multi_output=False,
             ensure_all_finite=ensure_all_finite,
-        )  # fmt: skip
+        )
         if X.shape[0] < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least 2 samples, got n_samples = {X.shape[0]}; "
@@ -67,12 +48,16 @@ class LinearProgramRegressor(RegressorMixin, ProgramEstimator):
         return self._build(X, np.asarray(y, float).ravel())[0]
 
     def fit(self, X, y):
-        """Fit by solving the program; sets ``coef_``, ``intercept_``, ``program_``, ``result_``."""
+        """Fit by solving the program; sets ``coef_``, ``intercept_``, ``program_``, ``result_``.
+
+        One clock for the fit: ``time_limit`` covers the heuristics of ``_build`` (a warm
+        start) and the solve, which gets the time left."""
         self._check_params()
         self._check_common_params()
         X, y = self._validate_fit(X, y)
-        prog, ctx = self._build(X, y)
-        res = self._solve(prog, warm_start=ctx.get("warm_start"), mip=self._mip)
+        settings = self._settings(mip=self._mip).started()
+        prog, ctx = self._build(X, y, settings=settings)
+        res = self._solve(prog, warm_start=ctx.get("warm_start"), mip=self._mip, settings=settings)
         self._unpack(res, ctx)
         return self
 
@@ -85,7 +70,7 @@ class LinearProgramRegressor(RegressorMixin, ProgramEstimator):
     def _check_params(self) -> None:  # pragma: no cover - overridden
         pass
 
-    def _build(self, X, y):  # pragma: no cover - abstract
+    def _build(self, X, y, settings=None):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _unpack(self, res, ctx) -> None:  # pragma: no cover - abstract

@@ -164,8 +164,17 @@ class SubsetProblem:
                 break
         return beta
 
-    def warm_start(self, how: str = "auto", seed: int = 0) -> tuple[np.ndarray, float, str]:
-        """Best feasible point found by the chosen heuristics: ``(beta, objective, method)``."""
+    def warm_start(
+        self, how: str = "auto", seed: int = 0, settings=None
+    ) -> tuple[np.ndarray, float, str]:
+        """Best feasible point found by the chosen heuristics: ``(beta, objective, method)``.
+
+        ``settings`` (the fit's :class:`~optml.program.settings.SolveSettings`, clock started):
+        once its time is up no further start of the first-order method is tried."""
+
+        def expired() -> bool:
+            return settings is not None and settings.expired()
+
         cands = []
         if how in ("auto", "forward") or self.constrained:
             cands.append((self.forward(), "forward"))
@@ -176,7 +185,9 @@ class SubsetProblem:
             starts.append(self.fit_support(order[: self.k])[0])
             for _ in range(3):
                 starts.append(rng.standard_normal(self.p) * np.abs(starts[1]).max(initial=1.0))
-            for b0 in starts:
+            for i, b0 in enumerate(starts):
+                if i and expired():
+                    break
                 b = self.dfo(b0)
                 S = np.flatnonzero(b)
                 cands.append((self.fit_support(S)[0], "dfo"))

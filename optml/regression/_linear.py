@@ -80,7 +80,7 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         )
         return prob, factor
 
-    def _build(self, X, y):
+    def _build(self, X, y, settings=None):
         prob, factor = self._problem(X, y)
         return prob.build_program(), {"problem": prob, "factor": factor}
 

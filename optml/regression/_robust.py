@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optml._validation import check_bool, check_fraction, check_nonneg
 from optml.formulations.regression import (
     coef_bounds,
     huber_objective,
@@ -11,12 +12,7 @@ from optml.formulations.regression import (
     quantile_program,
     svr_program,
 )
-from optml.regression._common import (
-    LinearProgramRegressor,
-    check_bool,
-    check_fraction,
-    check_nonneg,
-)
+from optml.regression._common import LinearProgramRegressor
 
 _SOLVER_DOC = """backend, solver, time_limit, mip_gap, verbose, solver_options
         Solver settings (see :meth:`optml.Program.solve`)."""
@@ -52,10 +48,20 @@ class QuantileRegression(LinearProgramRegressor):
     )
 
     def __init__(
-        self, quantile=0.5, *, alpha=1.0, fit_intercept=True, positive=False, coef_bounds=None,
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        self,
+        quantile=0.5,
+        *,
+        alpha=1.0,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
         solver_options=None,
-    ):  # fmt: skip
+    ):
         self.quantile = quantile
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -74,12 +80,18 @@ class QuantileRegression(LinearProgramRegressor):
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("positive", self.positive)
 
-    def _build(self, X, y):
+    def _build(self, X, y, settings=None):
         lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
         prog = quantile_program(
-            X, y, float(self.quantile), float(self.alpha), self.fit_intercept, lo, hi,
+            X,
+            y,
+            float(self.quantile),
+            float(self.alpha),
+            self.fit_intercept,
+            lo,
+            hi,
             name=type(self).__name__,
-        )  # fmt: skip
+        )
         return prog, {}
 
     def _unpack(self, res, ctx):
@@ -94,7 +106,9 @@ class LeastAbsoluteDeviation(QuantileRegression):
     + \alpha\|w\|_1`, as a linear program (Boscovich 1757; Charnes, Cooper and Ferguson 1955).
 
     The median regression: :class:`QuantileRegression` with ``quantile=0.5`` and the objective
-    doubled (``objective_`` is the mean absolute residual plus the penalty).
+    halved. ``objective_`` is the mean absolute residual plus the penalty,
+    ``result_.model_objective``; the program (and ``result_.objective``/``bound``/``gap``) is
+    half of it, the pinball loss at ``q = 1/2``.
 
     Parameters
     ----------
@@ -108,10 +122,19 @@ class LeastAbsoluteDeviation(QuantileRegression):
     )
 
     def __init__(
-        self, *, alpha=0.0, fit_intercept=True, positive=False, coef_bounds=None,
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        self,
+        *,
+        alpha=0.0,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
         solver_options=None,
-    ):  # fmt: skip
+    ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.positive = positive
@@ -132,17 +155,24 @@ class LeastAbsoluteDeviation(QuantileRegression):
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("positive", self.positive)
 
-    def _build(self, X, y):
+    def _build(self, X, y, settings=None):
         lo, hi = coef_bounds(X.shape[1], self.positive, self.coef_bounds)
         prog = quantile_program(
-            X, y, 0.5, 0.5 * float(self.alpha), self.fit_intercept, lo, hi,
+            X,
+            y,
+            0.5,
+            0.5 * float(self.alpha),
+            self.fit_intercept,
+            lo,
+            hi,
             name="least_absolute_deviation",
-        )  # fmt: skip
+        )
         return prog, {}
 
     def _unpack(self, res, ctx):
         super()._unpack(res, ctx)
-        self.objective_ = 2.0 * float(res.objective)
+        res.set_model_units(2.0)  # the program is half the mean absolute residual
+        self.objective_ = float(res.model_objective)
 
 
 class HuberRegression(LinearProgramRegressor):
@@ -179,9 +209,18 @@ class HuberRegression(LinearProgramRegressor):
     )
 
     def __init__(
-        self, epsilon=1.35, *, alpha=1e-4, fit_intercept=True, backend="auto", solver=None,
-        time_limit=None, mip_gap=None, verbose=False, solver_options=None,
-    ):  # fmt: skip
+        self,
+        epsilon=1.35,
+        *,
+        alpha=1e-4,
+        fit_intercept=True,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.epsilon = epsilon
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -197,7 +236,7 @@ class HuberRegression(LinearProgramRegressor):
         check_nonneg("alpha", self.alpha)
         check_bool("fit_intercept", self.fit_intercept)
 
-    def _build(self, X, y):
+    def _build(self, X, y, settings=None):
         prog = huber_program(X, y, float(self.epsilon), float(self.alpha), self.fit_intercept)
         return prog, {"X": X, "y": y}
 
@@ -237,9 +276,19 @@ class SupportVectorRegression(LinearProgramRegressor):
     )
 
     def __init__(
-        self, *, C=1.0, epsilon=0.1, kernel="linear", fit_intercept=True, backend="auto",
-        solver=None, time_limit=None, mip_gap=None, verbose=False, solver_options=None,
-    ):  # fmt: skip
+        self,
+        *,
+        C=1.0,
+        epsilon=0.1,
+        kernel="linear",
+        fit_intercept=True,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.C = C
         self.epsilon = epsilon
         self.kernel = kernel
@@ -261,7 +310,7 @@ class SupportVectorRegression(LinearProgramRegressor):
                 "primal program of the linear kernel; use kernel='linear' (or sklearn.svm.SVR)"
             )
 
-    def _build(self, X, y):
+    def _build(self, X, y, settings=None):
         prog = svr_program(X, y, float(self.C), float(self.epsilon), self.fit_intercept)
         return prog, {}
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 
 import numpy as np
 
+from optml._validation import check_bool, check_choice, check_fraction, check_nonneg
+from optml.exceptions import SolveError
 from optml.formulations.regression import coef_bounds, gram_data
 from optml.formulations.subset import (
     FORMULATIONS,
@@ -14,15 +17,13 @@ from optml.formulations.subset import (
     correlated_pairs,
     ellipsoid_bigm,
 )
-from optml.regression._common import (
-    LinearProgramRegressor,
-    check_bool,
-    check_fraction,
-    check_nonneg,
-)
+from optml.regression._common import LinearProgramRegressor
 from optml.regression._heuristics import SubsetProblem
+from optml.solve.certificate import make_result
 
-_WARM = ("auto", "dfo", "forward", "none")
+_HEURISTICS = ("auto", "dfo", "forward", "none")
+#: the default of the deprecated ``warm_start`` parameter (not given)
+_DEPRECATED = "deprecated"
 
 
 def check_k(k, p: int | None = None, name: str = "k") -> int:
@@ -56,7 +57,9 @@ class BestSubsetRegression(LinearProgramRegressor):
     Parameters
     ----------
     k : int, default 10
-        Largest number of nonzero coefficients, ``0 <= k <= n_features``.
+        Largest number of nonzero coefficients, ``k >= 0``. On data with fewer features a
+        ``UserWarning`` says so and every feature may enter (as scikit-learn's
+        ``SelectKBest`` does).
     alpha : float, default 0.0
         Ridge weight (>= 0).
     formulation : {"auto", "bigm", "sos1", "perspective"}, default "auto"
@@ -65,9 +68,14 @@ class BestSubsetRegression(LinearProgramRegressor):
         :math:`\delta I` out of :math:`X^\top X` (:math:`\delta = 0.95\lambda_{\min}`) into a
         perspective term. "auto" takes the perspective when :math:`\alpha + \delta` is at least
         5 % of the mean diagonal of :math:`X_c^\top X_c` (well-conditioned designs), else big-M.
-    warm_start : {"auto", "dfo", "forward", "none"} or bool, default "auto"
-        Heuristic for the starting incumbent and the big-M bound ("none" or False: start from
-        0, whose objective still gives valid big-M values; True means "auto").
+    heuristic : {"auto", "dfo", "forward", "none"}, default "auto"
+        Heuristic for the starting incumbent and the big-M bound: the discrete first-order
+        method ("dfo"), forward selection ("forward"), the best of both with a 1-swap local
+        search ("auto"), or none ("none": start from 0, whose objective still gives valid
+        big-M values). Its time counts against ``time_limit`` (one clock for the fit).
+    warm_start : deprecated
+        The old name of ``heuristic`` (True meant "auto", False "none"); accepted for one
+        release with a ``FutureWarning``.
     fit_intercept : bool, default True
     positive : bool, default False
         Nonnegative coefficients.
@@ -90,9 +98,10 @@ class BestSubsetRegression(LinearProgramRegressor):
     coef_, intercept_ : the fitted model.
     support_ : ndarray of bool, the selected features.
     objective_ : float, :math:`\mathrm{RSS} + \alpha\|\beta\|^2` at the solution.
-    bound_, gap_ : float, the solver's proven lower bound and the relative gap of the returned
-        model to it (equal to ``result_``'s unless the fit kept a better point than the
-        solver's incumbent: the polished support, or the warm start after a time limit).
+    bound_, gap_ : float, deprecated: ``result_.bound`` and ``result_.gap`` (a
+        ``FutureWarning``). ``objective_`` can lie below ``result_.objective`` when the fit
+        kept a better point than the solver's (the polished support, or the heuristic's
+        point after a time limit); the certified bound holds for both.
     bigm_ : ndarray, the big-M values used; ``bigm_source_`` says where they came from
         ("ellipsoid", "heuristic" when :math:`X^\top X` is singular and ``alpha = 0``, "user").
     warm_start_objective_, warm_start_method_ : the heuristic's value and method.
@@ -105,14 +114,30 @@ class BestSubsetRegression(LinearProgramRegressor):
     _mip = True
 
     def __init__(
-        self, k=10, *, alpha=0.0, formulation="auto", warm_start="auto", fit_intercept=True,
-        positive=False, coef_bounds=None, groups=None, max_correlation=None, big_m=None,
-        backend="auto", solver=None, time_limit=None, mip_gap=None, verbose=False,
+        self,
+        k=10,
+        *,
+        alpha=0.0,
+        formulation="auto",
+        heuristic="auto",
+        warm_start=_DEPRECATED,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        groups=None,
+        max_correlation=None,
+        big_m=None,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
         solver_options=None,
-    ):  # fmt: skip
+    ):
         self.k = k
         self.alpha = alpha
         self.formulation = formulation
+        self.heuristic = heuristic
         self.warm_start = warm_start
         self.fit_intercept = fit_intercept
         self.positive = positive
@@ -136,17 +161,68 @@ class BestSubsetRegression(LinearProgramRegressor):
             raise ValueError(
                 f"formulation must be 'auto' or one of {FORMULATIONS}, got {self.formulation!r}"
             )
-        if not (isinstance(self.warm_start, bool) or self.warm_start in _WARM):
-            raise ValueError(
-                f"warm_start must be one of {_WARM} (or True = 'auto', False = 'none'), got "
-                f"{self.warm_start!r}"
-            )
+        check_choice("heuristic", self.heuristic, _HEURISTICS)
+        self._heuristic()
         if self.max_correlation is not None:
             check_fraction("max_correlation", self.max_correlation)
 
-    def _setup(self, X, y, previous=None):
+    def _heuristic(self) -> str:
+        """``heuristic``, or the deprecated ``warm_start`` when given (with a FutureWarning)."""
+        ws = self.warm_start
+        if isinstance(ws, str) and ws == _DEPRECATED:
+            return self.heuristic
+        if not (isinstance(ws, bool) or ws in _HEURISTICS):
+            raise ValueError(
+                f"warm_start must be one of {_HEURISTICS} (or True = 'auto', False = 'none'), "
+                f"got {ws!r}; it is deprecated: use heuristic="
+            )
+        how = {True: "auto", False: "none"}.get(ws, ws)
+        warnings.warn(
+            f"BestSubsetRegression(warm_start={ws!r}) is deprecated and will be removed in the "
+            f"next release: use heuristic={how!r} (warm_start will mean starting values)",
+            FutureWarning,
+            stacklevel=3,
+        )
+        return how
+
+    def _k(self, p: int) -> int:
+        """``k``, or ``p`` with a UserWarning when the data have fewer features."""
+        k = check_k(self.k)
+        if k > p:
+            warnings.warn(
+                f"k={k} is greater than n_features={p}: every feature may enter the model "
+                f"(k = {p})",
+                UserWarning,
+                stacklevel=3,
+            )
+            return p
+        return k
+
+    @property
+    def bound_(self) -> float:
+        """Deprecated: ``result_.bound``."""
+        warnings.warn(
+            "BestSubsetRegression.bound_ is deprecated and will be removed in the next release: "
+            "use result_.bound",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.result_.bound
+
+    @property
+    def gap_(self) -> float:
+        """Deprecated: ``result_.gap``."""
+        warnings.warn(
+            "BestSubsetRegression.gap_ is deprecated and will be removed in the next release: "
+            "use result_.gap",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.result_.gap
+
+    def _setup(self, X, y, previous=None, settings=None):
         n, p = X.shape
-        check_k(self.k, p)
+        k = self._k(p)
         gram = gram_data(X, y, self.fit_intercept)
         lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
         if np.any(lo > 0) or np.any(hi < 0):
@@ -154,12 +230,12 @@ class BestSubsetRegression(LinearProgramRegressor):
         groups = _check_groups(self.groups, p)
         pairs = correlated_pairs(gram.G, self.max_correlation) if self.max_correlation else []
         t0 = time.perf_counter()
-        prob = SubsetProblem(gram, self.k, self.alpha, lo, hi, groups, pairs)
-        how = {True: "auto", False: "none"}.get(self.warm_start, self.warm_start)
+        prob = SubsetProblem(gram, k, self.alpha, lo, hi, groups, pairs)
+        how = self._heuristic()
         if how == "none":
             beta0, f0, how = np.zeros(p), prob.objective(np.zeros(p)), "zero"
         else:
-            beta0, f0, how = prob.warm_start(how)
+            beta0, f0, how = prob.warm_start(how, settings=settings)
         if previous is not None:  # a feasible point from a smaller k (path)
             fp = prob.objective(previous)
             if fp < f0 and prob.feasible(np.flatnonzero(previous)):
@@ -196,9 +272,18 @@ class BestSubsetRegression(LinearProgramRegressor):
                     "features than samples, or collinear columns); use 'bigm' or 'sos1'"
                 )
         prog = best_subset_program(
-            gram, self.k, alpha=float(self.alpha), formulation=form, M=M, lb=lo,
-            ub=hi, groups=groups, exclusive_pairs=pairs, shift=shift, name="best_subset",
-        )  # fmt: skip
+            gram,
+            k,
+            alpha=float(self.alpha),
+            formulation=form,
+            M=M,
+            lb=lo,
+            ub=hi,
+            groups=groups,
+            exclusive_pairs=pairs,
+            shift=shift,
+            name="best_subset",
+        )
         supp = np.zeros(p)
         supp[prob.closure(np.flatnonzero(beta0))] = 1.0
         ws = {"coef": beta0, "support": supp}
@@ -206,20 +291,40 @@ class BestSubsetRegression(LinearProgramRegressor):
             ws["sos_pairs"] = np.column_stack([beta0, 1.0 - supp])
         if form == "perspective":
             ws["ridge_epi"] = beta0**2
-        ctx = {"gram": gram, "problem": prob, "warm_start": ws, "M": M, "source": source, "f0": f0,
-               "how": how, "heur": heur, "shift": shift, "form": form}  # fmt: skip
+        ctx = {
+            "gram": gram,
+            "problem": prob,
+            "warm_start": ws,
+            "M": M,
+            "source": source,
+            "f0": f0,
+            "how": how,
+            "heur": heur,
+            "shift": shift,
+            "form": form,
+        }
         return prog, ctx
 
-    def _build(self, X, y):
-        return self._setup(X, y)
+    def _build(self, X, y, settings=None):
+        return self._setup(X, y, settings=settings)
 
     def fit(self, X, y, *, _previous=None):
+        """Fit: the heuristics, then the MIQP from their point, on one clock (``time_limit``
+        covers both); sets ``coef_``, ``support_``, ``program_``, ``result_``."""
         self._check_params()
         self._check_common_params()
         X, y = self._validate_fit(X, y)
-        check_k(self.k, X.shape[1])
-        prog, ctx = self._setup(X, y, previous=_previous)
-        res = self._solve(prog, warm_start=ctx["warm_start"], mip=True)
+        settings = self._settings(mip=True).started()
+        prog, ctx = self._setup(X, y, previous=_previous, settings=settings)
+        try:
+            res = self._solve(prog, warm_start=ctx["warm_start"], mip=True, settings=settings)
+        except SolveError:
+            # the time left after the heuristics was too short for the solver to return a
+            # point: the heuristic's point, certified by the same factory (time_limit)
+            failed = getattr(self, "result_", None)
+            if failed is None or failed.status != "time_limit" or failed.has_solution:
+                raise
+            res = self.result_ = _start_result(prog, ctx["warm_start"], failed)
         self._unpack(res, ctx)
         return self
 
@@ -242,11 +347,8 @@ class BestSubsetRegression(LinearProgramRegressor):
         self.coef_ = beta
         self.support_ = beta != 0
         self.intercept_ = gram.intercept(beta) if self.fit_intercept else 0.0
+        # the program's units (RSS + alpha ||beta||^2): at most result_.objective
         self.objective_ = gram.rss(beta) + float(self.alpha) * float(beta @ beta)
-        bound = float(res.bound) if np.isfinite(res.bound) else -np.inf
-        self.bound_ = bound
-        self.gap_ = float(abs(self.objective_ - bound) / max(1.0, abs(self.objective_))) \
-            if np.isfinite(bound) else float("inf")  # fmt: skip
         self.bigm_ = ctx["M"]
         self.bigm_source_ = ctx["source"]
         self.warm_start_objective_ = ctx["f0"]
@@ -254,6 +356,30 @@ class BestSubsetRegression(LinearProgramRegressor):
         self.heuristic_time_ = ctx["heur"]
         self.perspective_shift_ = ctx["shift"]
         self.formulation_ = ctx["form"]
+
+
+def _start_result(prog, start, failed):
+    """The certified result of the starting point ``start`` (values of every variable of
+    ``prog``) when the solver stopped at its time limit without a point of its own; the
+    solver's bound, if it proved one, still holds."""
+    obj, viol = prog.evaluate(start)
+    return make_result(
+        status="time_limit",
+        sense=1,
+        values={k: np.asarray(v, float) for k, v in start.items()},
+        objective_check=obj,
+        max_violation=viol,
+        bound=failed.bound if np.isfinite(failed.bound) else None,
+        solver=failed.solver,
+        backend=failed.backend,
+        problem_class=failed.problem_class,
+        build_time=failed.build_time,
+        solve_time=failed.solve_time,
+        message=(
+            f"{failed.message}; the solver returned no point in the time left after the "
+            "heuristics: the heuristic's point"
+        ).lstrip("; "),
+    )
 
 
 def _check_groups(groups, p):
@@ -290,8 +416,16 @@ def best_subset_path(X, y, k_max=None, **params):
     X, y = check_X_y(X, y, y_numeric=True, dtype=np.float64)
     p = X.shape[1]
     k_max = p if k_max is None else check_k(k_max, p, "k_max")
-    out = {"k": np.arange(1, k_max + 1), "coefs": [], "intercepts": [], "objectives": [],
-           "gaps": [], "statuses": [], "times": [], "models": []}  # fmt: skip
+    out = {
+        "k": np.arange(1, k_max + 1),
+        "coefs": [],
+        "intercepts": [],
+        "objectives": [],
+        "gaps": [],
+        "statuses": [],
+        "times": [],
+        "models": [],
+    }
     prev = None
     for k in range(1, k_max + 1):
         t0 = time.perf_counter()

@@ -6,26 +6,31 @@ import numbers
 
 import numpy as np
 
+from optml._validation import check_bool, check_choice, check_int, check_positive
 from optml.formulations.subset import lts_program
-from optml.regression._common import LinearProgramRegressor, check_bool
+from optml.regression._common import LinearProgramRegressor
 
 
 def _ols(A, y):
     return np.linalg.lstsq(A, y, rcond=None)[0]
 
 
-def fast_lts(A, y, h, n_starts=20, n_csteps=50, random_state=0):
+def fast_lts(A, y, h, n_starts=20, n_csteps=50, random_state=0, settings=None):
     """FAST-LTS (Rousseeuw and Van Driessen 2006): random elemental starts + C-steps.
 
     ``A`` is the design (with a column of ones for the intercept). Returns ``(theta,
     objective)`` with the objective the sum of the ``h`` smallest squared residuals.
+    ``settings`` (the fit's, clock started): no new start once its time is up.
     """
     rng = np.random.default_rng(random_state)
     n, q = A.shape
     best = (np.inf, np.zeros(q))
-    starts = [np.arange(n)] + [rng.choice(n, size=min(n, q + 1), replace=False)
-                               for _ in range(n_starts)]  # fmt: skip
-    for idx in starts:
+    starts = [np.arange(n)] + [
+        rng.choice(n, size=min(n, q + 1), replace=False) for _ in range(n_starts)
+    ]
+    for i, idx in enumerate(starts):
+        if i and settings is not None and settings.expired():
+            break
         theta = _ols(A[idx], y[idx])
         f_old = np.inf
         for _ in range(n_csteps):
@@ -85,10 +90,21 @@ class LeastTrimmedSquares(LinearProgramRegressor):
     _mip = True
 
     def __init__(
-        self, h=None, *, formulation="bigm", coef_bound=None, fit_intercept=True, n_starts=20,
-        random_state=0, backend="auto", solver=None, time_limit=None, mip_gap=None,
-        verbose=False, solver_options=None,
-    ):  # fmt: skip
+        self,
+        h=None,
+        *,
+        formulation="bigm",
+        coef_bound=None,
+        fit_intercept=True,
+        n_starts=20,
+        random_state=0,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.h = h
         self.formulation = formulation
         self.coef_bound = coef_bound
@@ -103,14 +119,10 @@ class LeastTrimmedSquares(LinearProgramRegressor):
         self.solver_options = solver_options
 
     def _check_params(self):
-        if self.formulation not in ("bigm", "sos1"):
-            raise ValueError(f"formulation must be 'bigm' or 'sos1', got {self.formulation!r}")
+        check_choice("formulation", self.formulation, ("bigm", "sos1"))
         check_bool("fit_intercept", self.fit_intercept)
-        cb = self.coef_bound
-        if cb is not None and not (isinstance(cb, numbers.Real) and np.isfinite(cb) and cb > 0):
-            raise ValueError(f"coef_bound must be a positive finite number or None, got {cb!r}")
-        if not isinstance(self.n_starts, numbers.Integral) or self.n_starts < 0:
-            raise ValueError(f"n_starts must be an integer >= 0, got {self.n_starts!r}")
+        check_positive("coef_bound", self.coef_bound, allow_none=True)
+        check_int("n_starts", self.n_starts, minimum=0)
 
     def _resolve_h(self, n, q):
         h = self.h
@@ -129,7 +141,7 @@ class LeastTrimmedSquares(LinearProgramRegressor):
             )
         return min(h, n)
 
-    def _build(self, X, y):
+    def _build(self, X, y, settings=None):
         n, p = X.shape
         q = p + int(self.fit_intercept)
         h = self._resolve_h(n, q)
@@ -137,8 +149,14 @@ class LeastTrimmedSquares(LinearProgramRegressor):
         ys = float(np.median(y)) if self.fit_intercept else 0.0
         X0, y0 = X - xs, y - ys
         A = np.column_stack([X0, np.ones(n)]) if self.fit_intercept else X0
-        theta, f0 = fast_lts(A, y0, h, n_starts=int(self.n_starts),
-                             random_state=self.random_state)  # fmt: skip
+        theta, f0 = fast_lts(
+            A,
+            y0,
+            h,
+            n_starts=int(self.n_starts),
+            random_state=self.random_state,
+            settings=settings,
+        )
         B = self.coef_bound
         if B is None:
             B = 10.0 * max(np.abs(theta).max(initial=0.0), 1e-6 * max(np.abs(y0).max(), 1.0))
@@ -147,14 +165,26 @@ class LeastTrimmedSquares(LinearProgramRegressor):
         r = y0 - A @ theta
         keep = np.zeros(n, bool)
         keep[np.argsort(r**2)[:h]] = True
-        ws = {"coef": theta[:p], "kept_residual": np.where(keep, r, 0.0),
-              "outlier_residual": np.where(keep, 0.0, r), "discard": (~keep).astype(float)}  # fmt: skip
+        ws = {
+            "coef": theta[:p],
+            "kept_residual": np.where(keep, r, 0.0),
+            "outlier_residual": np.where(keep, 0.0, r),
+            "discard": (~keep).astype(float),
+        }
         if self.fit_intercept:
             ws["intercept"] = theta[p]
         if self.formulation == "sos1":
             ws["sos_pairs"] = np.column_stack([ws["outlier_residual"], keep.astype(float)])
-        ctx = {"warm_start": ws, "xs": xs, "ys": ys, "h": h, "B": float(B), "f0": f0,
-               "X0": X0, "y0": y0}  # fmt: skip
+        ctx = {
+            "warm_start": ws,
+            "xs": xs,
+            "ys": ys,
+            "h": h,
+            "B": float(B),
+            "f0": f0,
+            "X0": X0,
+            "y0": y0,
+        }
         return prog, ctx
 
     def _unpack(self, res, ctx):

@@ -39,8 +39,12 @@ def test_nan_inf_rejected(bad, where):
     # the least-squares family finds non-finite data in its Gram statistics (by either route);
     # the message names which input holds what, as scikit-learn's does
     what = "NaN" if np.isnan(bad) else "infinity"
-    for est in (Ridge(), ElasticNet(alpha=0.1), Lasso(alpha=0.1, method="program"),
-                Ridge(fit_intercept=False)):  # fmt: skip
+    for est in (
+        Ridge(),
+        ElasticNet(alpha=0.1),
+        Lasso(alpha=0.1, method="program"),
+        Ridge(fit_intercept=False),
+    ):
         with pytest.raises(ValueError, match=f"Input {where} contains {what}"):
             est.fit(Xb, yb)
 
@@ -75,10 +79,10 @@ def test_overflowing_data_rejected(where):
         (SupportVectorRegression(C=0.0), "C must be a finite number > 0"),
         (SupportVectorRegression(epsilon=-0.1), "epsilon must be a finite number >= 0"),
         (BestSubsetRegression(k=-1), "k must be >= 0"),
-        (BestSubsetRegression(k=5), r"k = 5 is larger than the number of features \(4\)"),
         (BestSubsetRegression(k=2, alpha=-1.0), "alpha must be a finite number >= 0"),
         (BestSubsetRegression(k=2, formulation="cuts"), "formulation must be .auto. or one of"),
         (BestSubsetRegression(k=2, warm_start="lasso"), "warm_start must be one of"),
+        (BestSubsetRegression(k=2, heuristic="lasso"), "heuristic must be one of"),
         (BestSubsetRegression(k=2, max_correlation=1.5), "max_correlation must be a number"),
         (BestSubsetRegression(k=2, groups=[[0, 9]]), "outside"),
         (BestSubsetRegression(k=2, groups=[[0, 1], [1, 2]]), "disjoint"),
@@ -87,7 +91,7 @@ def test_overflowing_data_rejected(where):
         (Lasso(coef_bounds=(np.zeros(3), None)), r"expected a number or shape \(4,\)"),
         (LeastTrimmedSquares(h=3), "h = 3 samples kept must lie between"),
         (LeastTrimmedSquares(h=50), "h = 50 samples kept must lie between"),
-        (LeastTrimmedSquares(formulation="x"), "formulation must be 'bigm' or 'sos1'"),
+        (LeastTrimmedSquares(formulation="x"), r"formulation must be one of \['bigm', 'sos1'\]"),
         (LeastTrimmedSquares(coef_bound=-1.0), "coef_bound must be a positive"),
         (Lasso(time_limit=-1), "time_limit must be a positive number"),
     ],
