@@ -466,6 +466,7 @@ class LeastSquaresProblem(StructuredProblem):
                         "the training data were changed in place after fit, so the fitted "
                         "program cannot be formed from them; refit, or call build_program(X, y)"
                     )
+                self.X = self.y = None  # the Gram data replace them from here on
             else:
                 g = gram_data(
                     self.X, self.y, self.fit_intercept, check_finite=False, moments=self.moments
@@ -474,6 +475,13 @@ class LeastSquaresProblem(StructuredProblem):
                     raise not_finite_error(self.X, self.y, self.name)
             self._gram = g
         return self._gram
+
+    def release_data(self) -> None:
+        """Drop the references to ``X`` and ``y`` once the Gram data are formed (after a
+        solve: :meth:`evaluate` then uses the program)."""
+        if self._gram is not None:
+            self.X = self.y = None
+            self._check = None
 
     def intercept(self, w) -> float:
         r"""The intercept :math:`\bar y - \bar x^\top w` (0 without ``fit_intercept``)."""

@@ -143,6 +143,7 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
                 res = self._solve(prob.with_form("gram").program, settings=settings)
         finally:
             prob.solved = True
+            prob.release_data()  # with the Gram data formed, the fit keeps no reference to X
         self.problem_ = prob
         self._unpack(res, {"problem": prob, "factor": factor})
         return self
