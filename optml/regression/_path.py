@@ -17,6 +17,7 @@ import time
 import numpy as np
 from sklearn.utils.validation import check_X_y
 
+from optml._validation import check_bool, check_choice, check_fraction, check_nonneg
 from optml.algorithms import active_set as _active_set
 from optml.backends.base import RawAnswer
 from optml.backends.registry import get_special
@@ -27,7 +28,8 @@ from optml.formulations.regression import (
     least_squares_program,
 )
 from optml.program.result import relative_gap
-from optml.regression._common import check_bool, check_fraction, check_nonneg
+from optml.program.settings import SolveSettings
+from optml.solve import solve
 from optml.solve.certificate import certify_answer, gap_tolerance
 
 
@@ -58,6 +60,9 @@ def lasso_path(
     solver: str | None = None,
     kkt_tol: float = 1e-7,
     return_results: bool = False,
+    time_limit: float | None = None,
+    verbose: bool = False,
+    solver_options: dict | None = None,
 ):
     r"""Lasso (or elastic-net) coefficients along a grid of penalties, certified at each point.
 
@@ -92,7 +97,11 @@ def lasso_path(
     kkt_tol : float
         Tolerance (relative to alpha) of the KKT check of screened-out features.
     return_results : bool
-        Also return the list of :class:`optml.Result` (one or more per alpha).
+        Also return the list of :class:`optml.Result` (one or more per alpha), each from
+        optml's certificate factory.
+    time_limit, verbose, solver_options
+        Settings of every solve of the path (one clock: ``time_limit`` covers the whole
+        path, each QP gets the time left; ``solver_options`` as for the estimators).
 
     Returns
     -------
@@ -131,11 +140,25 @@ def lasso_path(
         if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas < 0):
             raise ValueError("alphas must be a non-empty array of finite numbers >= 0")
     alphas = np.sort(alphas)[::-1]
-    if method not in ("auto", "active_set", "program"):
-        raise ValueError(f"method must be 'auto', 'active_set' or 'program', got {method!r}")
-    if method == "active_set" or (method == "auto" and backend == "auto" and solver is None):
+    check_choice("method", method, ("auto", "active_set", "program"))
+    settings = SolveSettings.from_params(
+        time_limit=time_limit, verbose=verbose, solver_options=solver_options
+    ).started()
+    if method == "active_set" or (
+        method == "auto" and backend == "auto" and solver is None and not settings.options
+    ):
         return _active_set_path(
-            X, y, gram, alphas, l1_ratio, positive, fit_intercept, backend, solver, return_results
+            X,
+            y,
+            gram,
+            alphas,
+            l1_ratio,
+            positive,
+            fit_intercept,
+            backend,
+            solver,
+            return_results,
+            settings,
         )
     coefs = np.zeros((p, alphas.size))
     gaps = np.zeros(alphas.size)
@@ -165,7 +188,7 @@ def lasso_path(
                     lb=None if lo is None else lo[A],
                     name="lasso_path",
                 )
-                res = prog.solve(backend=backend, solver=solver)
+                res = solve(prog, backend, solver, settings)
                 results.append(res)
                 if res.status != "optimal":
                     raise RuntimeError(f"lasso_path: QP at alpha={a:g} ended {res.status}")
@@ -193,7 +216,7 @@ def lasso_path(
 
 
 def _active_set_path(
-    X, y, gram, alphas, l1_ratio, positive, fit_intercept, backend, solver, return_results
+    X, y, gram, alphas, l1_ratio, positive, fit_intercept, backend, solver, return_results, settings
 ):
     """The path by warm-started active-set solves, each point certified by a dual bound."""
     n, p = gram.n, gram.p
@@ -229,7 +252,7 @@ def _active_set_path(
                 lb=None if not positive else lo,
                 name="lasso_path",
             )
-            res = prog.solve(backend=backend, solver=solver)
+            res = solve(prog, backend, solver, settings)
             if res.status != "optimal":
                 raise RuntimeError(f"lasso_path: QP at alpha={a:g} ended {res.status}")
             wa, gap = np.asarray(res.values["coef"], float), res.gap

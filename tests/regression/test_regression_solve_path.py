@@ -179,3 +179,29 @@ def test_settings_object_is_frozen_for_the_solver():
     m = Lasso(alpha=0.05, method="active_set")
     m.fit(X, y)
     assert m.solver is None and isinstance(m._settings(), SolveSettings)
+
+
+def test_lasso_path_results_come_from_the_factory_and_settings_reach_the_solver(monkeypatch):
+    from optml.regression import lasso_path
+
+    X, y = _data(n=100, p=6)
+    alphas, coefs, gaps, results = lasso_path(X, y, n_alphas=5, return_results=True)
+    assert len(results) == 5
+    for res in results:
+        assert res.solver == "active-set" and res.backend == "optml" and res.verified
+        assert np.isfinite(res.objective_check) and res.gap <= 1e-9
+    np.testing.assert_array_equal(gaps, [r.gap for r in results])
+    seen = _record(monkeypatch)
+    lasso_path(
+        X,
+        y,
+        n_alphas=3,
+        method="program",
+        time_limit=30.0,
+        solver_options={"threads": 1, "made_up": 1},
+    )
+    routes = [r for r, _ in seen]
+    assert routes and set(routes) == {"program"}
+    for _, st in seen:
+        assert st.threads == 1 and st.options == {"made_up": 1} and st.time_limit == 30.0
+        assert st.deadline is not None
