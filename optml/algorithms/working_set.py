@@ -26,7 +26,7 @@ the lasso literature, e.g. Tibshirani et al. 2012's strong-set check, Johnson an
 
 The Gram matrix is formed on :math:`W` only. The answer is certified from the raw data:
 the objective from :math:`r`, the lasso's scaled-residual dual bound from :math:`X^\top r`
-(:func:`~optml.regression._active_set.residual_dual`) and, with a ridge term, the
+(:func:`~optml.algorithms.active_set.residual_dual`) and, with a ridge term, the
 strong-convexity bound :math:`f^* \ge \min_x f(w) + g^\top(x - w) + \lambda_1(\|x\|_1 -
 \|w\|_1) + \lambda_2\|x - w\|^2`. With at least as many samples as features, a first round
 whose working set and violators pass :data:`MAX_SHARE` of the features gives up (the solution
