@@ -28,35 +28,55 @@ def main():
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     n = len(y)
     models = [
-        ("Ridge(alpha=10)", Ridge(alpha=10.0), skl.Ridge(alpha=10.0),
-         lambda m: ((y - m.predict(X)) ** 2).sum() + 10.0 * m.coef_ @ m.coef_),
-        ("Lasso(alpha=1)", Lasso(alpha=1.0), skl.Lasso(alpha=1.0, tol=1e-10),
-         lambda m: ((y - m.predict(X)) ** 2).sum() / (2 * n) + np.abs(m.coef_).sum()),
-        ("Lasso(1, backend=highs)", Lasso(alpha=1.0, backend="highs"),
-         skl.Lasso(alpha=1.0, tol=1e-10),
-         lambda m: ((y - m.predict(X)) ** 2).sum() / (2 * n) + np.abs(m.coef_).sum()),
-        ("QuantileRegression(0.9)", QuantileRegression(quantile=0.9, alpha=0.0),
-         skl.QuantileRegressor(quantile=0.9, alpha=0.0),
-         lambda m: np.maximum(0.9 * (r := y - m.predict(X)), -0.1 * r).mean()),
+        (
+            "Ridge(alpha=10)",
+            Ridge(alpha=10.0),
+            skl.Ridge(alpha=10.0),
+            lambda m: ((y - m.predict(X)) ** 2).sum() + 10.0 * m.coef_ @ m.coef_,
+        ),
+        (
+            "Lasso(alpha=1)",
+            Lasso(alpha=1.0),
+            skl.Lasso(alpha=1.0, tol=1e-10),
+            lambda m: ((y - m.predict(X)) ** 2).sum() / (2 * n) + np.abs(m.coef_).sum(),
+        ),
+        (
+            "Lasso(1, backend=highs)",
+            Lasso(alpha=1.0, backend="highs"),
+            skl.Lasso(alpha=1.0, tol=1e-10),
+            lambda m: ((y - m.predict(X)) ** 2).sum() / (2 * n) + np.abs(m.coef_).sum(),
+        ),
+        (
+            "QuantileRegression(0.9)",
+            QuantileRegression(quantile=0.9, alpha=0.0),
+            skl.QuantileRegressor(quantile=0.9, alpha=0.0),
+            lambda m: np.maximum(0.9 * (r := y - m.predict(X)), -0.1 * r).mean(),
+        ),
         ("LeastAbsoluteDeviation()", LeastAbsoluteDeviation(), None, None),
         ("HuberRegression(1.35)", HuberRegression(epsilon=1.35), skl.HuberRegressor(), None),
         ("SupportVectorRegression", SupportVectorRegression(C=1.0, epsilon=5.0), None, None),
-    ]  # fmt: skip
+    ]
     print("program objective / bound: the solved program (ridge is scaled by 1/(2n), LAD by 1/2);")
     print("objective_: the model's objective on scikit-learn's scale, next to scikit-learn's fit\n")
-    print(f"{'model':<26}{'status':<9}{'program obj':>13}{'bound':>13}{'gap':>9}  "
-          f"{'solver':<16}{'objective_':>12}{'sklearn':>12}")  # fmt: skip
+    print(
+        f"{'model':<26}{'status':<9}{'program obj':>13}{'bound':>13}{'gap':>9}  "
+        f"{'solver':<16}{'objective_':>12}{'sklearn':>12}"
+    )
     for name, ours, theirs, obj in models:
         ours.fit(X, y)
         r = ours.result_
         ref = ""
         if theirs is not None and obj is not None:
             ref = f"{obj(theirs.fit(X, y)):.8g}"
-        print(f"{name:<26}{r.status:<9}{r.objective:13.8g}{r.bound:13.8g}{r.gap:9.1e}  "
-              f"{r.backend + '/' + r.solver:<16}{ours.objective_:12.8g}{ref:>12}")  # fmt: skip
+        print(
+            f"{name:<26}{r.status:<9}{r.objective:13.8g}{r.bound:13.8g}{r.gap:9.1e}  "
+            f"{r.backend + '/' + r.solver:<16}{ours.objective_:12.8g}{ref:>12}"
+        )
     huber = models[5][1]
-    print(f"\nHuber scale sigma = {huber.scale_:.3f}, {huber.outliers_.sum()} outliers "
-          f"(|r| > epsilon * sigma)")  # fmt: skip
+    print(
+        f"\nHuber scale sigma = {huber.scale_:.3f}, {huber.outliers_.sum()} outliers "
+        f"(|r| > epsilon * sigma)"
+    )
     print("\nThe lasso program (n-independent Gram form):")
     print(models[1][1].program_.summary())
     print(models[1][1].program_.to_latex())
@@ -72,9 +92,11 @@ def working_set():
     r = m.result_
     print("\nLasso(alpha=0.1), Bertsimas-King-Mazumder design, n = 2000, p = 200:")
     print(f"  {r.message}")
-    print(f"  status {r.status}, objective {r.objective:.10g}, bound {r.bound:.10g}, "
-          f"gap {r.gap:.1e}; {np.count_nonzero(m.coef_)} nonzero coefficients, "
-          f"{np.count_nonzero(m.coef_[beta != 0])} of the {np.count_nonzero(beta)} true ones")  # fmt: skip
+    print(
+        f"  status {r.status}, objective {r.objective:.10g}, bound {r.bound:.10g}, "
+        f"gap {r.gap:.1e}; {np.count_nonzero(m.coef_)} nonzero coefficients, "
+        f"{np.count_nonzero(m.coef_[beta != 0])} of the {np.count_nonzero(beta)} true ones"
+    )
 
 
 if __name__ == "__main__":

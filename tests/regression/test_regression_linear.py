@@ -53,8 +53,13 @@ def test_ridge_matches_sklearn(alpha):
     X, y = _data(seed=1)
     m = Ridge(alpha=alpha).fit(X, y)
     s = skl.Ridge(alpha=alpha).fit(X, y)
-    assert _rel(ridge_obj(X, y, m.coef_, m.intercept_, alpha),
-                ridge_obj(X, y, s.coef_, s.intercept_, alpha)) <= 1e-6  # fmt: skip
+    assert (
+        _rel(
+            ridge_obj(X, y, m.coef_, m.intercept_, alpha),
+            ridge_obj(X, y, s.coef_, s.intercept_, alpha),
+        )
+        <= 1e-6
+    )
     np.testing.assert_allclose(m.coef_, s.coef_, atol=1e-6)
     assert m.intercept_ == pytest.approx(s.intercept_, abs=1e-5)
 

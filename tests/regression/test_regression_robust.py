@@ -26,15 +26,17 @@ def _data(n=60, p=3, seed=0, outliers=4):
 def linprog_quantile(X, y, q, alpha, positive=False):
     """The quantile-regression LP written directly for scipy: x = [w, b, u, v, t]."""
     n, p = X.shape
-    c = np.concatenate([np.zeros(p + 1), np.full(n, q / n), np.full(n, (1 - q) / n),
-                        np.full(p, alpha)])  # fmt: skip
+    c = np.concatenate(
+        [np.zeros(p + 1), np.full(n, q / n), np.full(n, (1 - q) / n), np.full(p, alpha)]
+    )
     I_n, I_p = sp.identity(n), sp.identity(p)
     A_eq = sp.hstack([sp.csr_matrix(X), np.ones((n, 1)), I_n, -I_n, sp.csr_matrix((n, p))])
     Z = sp.csr_matrix((p, 1 + 2 * n))
     A_ub = sp.vstack([sp.hstack([I_p, Z, -I_p]), sp.hstack([-I_p, Z, -I_p])])
     bounds = [(0 if positive else None, None)] * p + [(None, None)] + [(0, None)] * (2 * n + p)
-    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(2 * p), A_eq=A_eq, b_eq=y, bounds=bounds,
-                  method="highs")  # fmt: skip
+    res = linprog(
+        c, A_ub=A_ub, b_ub=np.zeros(2 * p), A_eq=A_eq, b_eq=y, bounds=bounds, method="highs"
+    )
     assert res.status == 0
     return res.fun, res.x[:p], res.x[p]
 
@@ -93,8 +95,12 @@ def test_huber_matches_scipy_on_joint_objective(epsilon, alpha):
 
     s = HuberRegressor(epsilon=epsilon, alpha=alpha, tol=1e-12, max_iter=100000).fit(X, y)
     x0 = np.concatenate([s.coef_, [s.intercept_, np.log(s.scale_)]])
-    ref = minimize(f, x0, method="Nelder-Mead",
-                   options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 40000, "maxfev": 40000})  # fmt: skip
+    ref = minimize(
+        f,
+        x0,
+        method="Nelder-Mead",
+        options={"xatol": 1e-12, "fatol": 1e-14, "maxiter": 40000, "maxfev": 40000},
+    )
     f_ref = min(ref.fun, f(x0))
     # optml's certified optimum is at least as good, and equal to 1e-6 relative
     assert m.objective_ <= f_ref * (1 + 1e-9)
