@@ -104,6 +104,13 @@ class ProgramEstimator(BaseEstimator):
         else:
             self.program_ = program
         self.result_ = res
+        if res.status == "interrupted":
+            # Ctrl-C: keep what was found (result_ holds the incumbent, its bound and gap),
+            # then stop the script as the user asked
+            raise KeyboardInterrupt(
+                f"{type(self).__name__}: interrupted; result_ holds the incumbent "
+                f"(objective {res.objective:.6g}, bound {res.bound:.6g}, gap {res.gap:.3g})"
+            )
         if res.status not in allow:
             raise SolveError(
                 f"{type(self).__name__}: the {res.problem_class} program ended with status "
@@ -115,7 +122,6 @@ class ProgramEstimator(BaseEstimator):
                 f"{res.status!r}); raise time_limit or try another solver"
             )
         return res
-
 
     def __getattr__(self, name):
         # after a fit by a special-purpose solver the program was not needed: ``program_`` is

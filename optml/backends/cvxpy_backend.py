@@ -66,7 +66,7 @@ _STATUS = {
     "infeasible_inaccurate": "infeasible",
     "unbounded": "unbounded",
     "unbounded_inaccurate": "unbounded",
-    "infeasible_or_unbounded": "infeasible",
+    "infeasible_or_unbounded": "infeasible_or_unbounded",
     "user_limit": "time_limit",
     "solver_error": "error",
 }
@@ -339,6 +339,39 @@ def _solver_options(solver: str, time_limit, mip_gap, verbose, settings) -> dict
     return opts
 
 
+class _interruptible_highs:
+    """While cvxpy runs HiGHS, run it in highspy's solver thread so that Ctrl-C stops it
+    within a fraction of a second with its incumbent (``flag`` gets an entry when it did)."""
+
+    def __init__(self, solver: str, flag: list):
+        self.active = solver == "highs"
+        self.flag = flag
+
+    def __enter__(self):
+        if self.active:
+            import highspy
+
+            from optml.backends.highs import run_interruptible
+
+            flag = self.flag
+
+            def run(h):
+                if run_interruptible(h):
+                    flag.append(True)
+                return highspy.HighsStatus.kOk
+
+            self.saved = highspy.Highs.run
+            highspy.Highs.run = run
+        return self
+
+    def __exit__(self, *exc):
+        if self.active:
+            import highspy
+
+            highspy.Highs.run = self.saved
+        return False
+
+
 def _mip_stats(solver: str, stats) -> tuple[float | None, float | None, str | None]:
     """``(primal, dual bound, raw status)`` from the solver's own statistics, when exposed."""
     extra = getattr(stats, "extra_stats", None)
@@ -422,10 +455,22 @@ class CvxpyBackend(Backend):
             warm = True
         prob = model.problem
         t0 = time.perf_counter()
+        interrupted = []
         try:
-            with warnings.catch_warnings():  # optml reports inaccuracy itself (status, check)
+            with warnings.catch_warnings(), _interruptible_highs(solver, interrupted):
+                # optml reports inaccuracy itself (status, check)
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
                 prob.solve(solver=cname, verbose=bool(verbose), warm_start=warm, **opts)
+        except (KeyboardInterrupt, ValueError) as exc:
+            if isinstance(exc, ValueError) and not interrupted:
+                raise
+            # Ctrl-C: cvxpy cannot unpack an interrupted solve, so the incumbent is lost here
+            return RawSolution(
+                status="interrupted",
+                solve_time=time.perf_counter() - t0,
+                solver_version=version,
+                message="interrupted (cvxpy keeps no incumbent on this route)",
+            )
         except cp.error.SolverError as exc:
             spent = time.perf_counter() - t0
             if remaining is not None and spent >= 0.95 * float(remaining):
@@ -451,7 +496,7 @@ class CvxpyBackend(Backend):
             )
         wall = time.perf_counter() - t0
         cstatus = prob.status
-        status = _STATUS.get(cstatus, "error")
+        status = "interrupted" if interrupted else _STATUS.get(cstatus, "error")
         xv = model.x.value
         x = None if xv is None else np.asarray(xv, float).ravel()
         if x is not None and not np.all(np.isfinite(x)):
@@ -480,6 +525,8 @@ class CvxpyBackend(Backend):
                 status = "optimal" if closed else "time_limit"
             if x is None and raw_status == "timelimit":
                 status = "time_limit"  # SCIP without an incumbent: cvxpy says solver_error
+            if raw_status == "userinterrupt":
+                status = "interrupted"  # SCIP caught Ctrl-C (cvxpy: solver_error)
             if status == "optimal" and bound is None and obj is not None:
                 bound = obj  # proven by the solver; it exposes no statistics to read
             if raw_status:

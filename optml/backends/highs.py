@@ -19,11 +19,11 @@ _STATUS = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
     "kUnbounded": "unbounded",
-    "kUnboundedOrInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
     "kTimeLimit": "time_limit",
     "kIterationLimit": "time_limit",
     "kSolutionLimit": "time_limit",
-    "kInterrupt": "time_limit",
+    "kInterrupt": "interrupted",
     "kObjectiveBound": "time_limit",
     "kObjectiveTarget": "time_limit",
 }
@@ -99,6 +99,27 @@ def pass_canonical(h, canon) -> None:
     h.passModel(model)
 
 
+def run_interruptible(h) -> bool:
+    """Run HiGHS so that Ctrl-C stops it within a fraction of a second with its incumbent
+    (HiGHS alone ignores SIGINT until its time limit): the solve runs in highspy's solver
+    thread while this thread waits; a KeyboardInterrupt asks HiGHS to stop through its
+    interrupt callbacks. Returns True when the run was interrupted."""
+    h.HandleUserInterrupt = True
+    thread = h.startSolve()
+    interrupted = False
+    while True:
+        try:
+            done, _ = h.wait(0.1)
+            if done:
+                break
+        except KeyboardInterrupt:
+            interrupted = True
+            h.cancelSolve()
+    thread.join()
+    h.HandleUserInterrupt = False
+    return interrupted
+
+
 class HighsBackend(Backend):
     name = "highs"
     module = "highspy"
@@ -127,11 +148,11 @@ class HighsBackend(Backend):
             idx = np.flatnonzero(np.isfinite(canon.x0)).astype(np.int32)
             h.setSolution(int(idx.size), idx, canon.x0[idx].astype(np.float64))
         t0 = time.perf_counter()
-        h.run()
+        interrupted = run_interruptible(h)
         t = time.perf_counter() - t0
         ms = h.getModelStatus()
         key = str(ms).split(".")[-1]
-        status = _STATUS.get(key, "error")
+        status = "interrupted" if interrupted else _STATUS.get(key, "error")
         info = h.getInfo()
         sol = h.getSolution()
         has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -154,6 +175,7 @@ class HighsBackend(Backend):
             solve_time=t,
             message=h.modelStatusToString(ms),
             solver_version=_version(),
+            raw=h,
         )
 
 

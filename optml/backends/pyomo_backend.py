@@ -412,6 +412,23 @@ def _highs_class():
     _MONO.add(MonomialTermExpression)
 
     class OptmlHighs(Highs):
+        def _solve(self):
+            # Pyomo runs HiGHS in the calling thread, where Ctrl-C waits for the time limit:
+            # run it in highspy's solver thread instead, stopping within a fraction of a second
+            from optml.backends.highs import run_interruptible
+
+            h = self._solver_model
+            self.optml_interrupted = False
+
+            def run():
+                self.optml_interrupted = run_interruptible(h)
+
+            h.run = run
+            try:
+                return super()._solve()
+            finally:
+                del h.run
+
         def add_constraints(self, cons):
             fast, slow = [], []
             for con in cons:
@@ -586,16 +603,16 @@ class PyomoBackend(Backend):
             TerminationCondition.maxTimeLimit: "time_limit",
             TerminationCondition.iterationLimit: "time_limit",
             TerminationCondition.objectiveLimit: "time_limit",
-            TerminationCondition.interrupted: "time_limit",
+            TerminationCondition.interrupted: "interrupted",
             TerminationCondition.provenInfeasible: "infeasible",
             TerminationCondition.locallyInfeasible: "infeasible",
-            TerminationCondition.infeasibleOrUnbounded: "infeasible",
+            TerminationCondition.infeasibleOrUnbounded: "infeasible_or_unbounded",
             TerminationCondition.unbounded: "unbounded",
         }.get(tc, "error")
         if status == "optimal" and not has_x:
             status = "error"
         x = None
-        if has_x and status not in ("infeasible", "unbounded"):
+        if has_x and status not in ("infeasible", "unbounded", "infeasible_or_unbounded"):
             seen = [v for v in cols if known(v)]  # the columns the solver saw
             vals = res.solution_loader.get_vars(seen)
             # a column in no row and not in the objective: any value in its bounds is optimal
@@ -646,7 +663,10 @@ class PyomoBackend(Backend):
                 duals = None
         ver = ".".join(map(str, opt.version()))
         vmap = opt._pyomo_var_to_solver_var_map  # keyed by id(var)
-        return self._finish_contrib(res, canon, cols, t, duals, ver, lambda v: id(v) in vmap)
+        raw = self._finish_contrib(res, canon, cols, t, duals, ver, lambda v: id(v) in vmap)
+        if getattr(opt, "optml_interrupted", False):
+            raw.status = "interrupted"
+        return raw
 
     def _solve_scip(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
         opt = _scip_direct_class()()
@@ -727,9 +747,9 @@ class PyomoBackend(Backend):
             tcs.maxTimeLimit: "time_limit",
             tcs.maxIterations: "time_limit",
             tcs.maxEvaluations: "time_limit",
-            tcs.userInterrupt: "time_limit",
+            tcs.userInterrupt: "interrupted",
             tcs.infeasible: "infeasible",
-            tcs.infeasibleOrUnbounded: "infeasible",
+            tcs.infeasibleOrUnbounded: "infeasible_or_unbounded",
             tcs.unbounded: "unbounded",
         }.get(tc, "error")
         x = y = None
@@ -743,7 +763,7 @@ class PyomoBackend(Backend):
                 SolutionStatus.locallyOptimal,
                 SolutionStatus.globallyOptimal,
             )
-            and status not in ("infeasible", "unbounded")
+            and status not in ("infeasible", "unbounded", "infeasible_or_unbounded")
         ):
             model.solutions.load_from(res)
             x = np.array([np.nan if v.value is None else v.value for v in cols], dtype=float)

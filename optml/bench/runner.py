@@ -156,7 +156,9 @@ def run_task(task: dict, pool: WorkerPool | None = None, stop=None) -> dict | No
     row = _base_row(task)
     backend, solver = row["backend"], row["solver"]
     row.update(out)
-    if row.get("status") not in ("optimal", "time_limit", "infeasible", "unbounded", "error"):
+    from optml.program.result import STATUSES
+
+    if row.get("status") not in STATUSES:
         row["backend"], row["solver"] = backend, solver  # keep the names the suite asked for
     row.setdefault("task_time", time.monotonic() - t0)
     row["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")

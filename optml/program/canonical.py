@@ -361,6 +361,7 @@ def lower(program, quad: str = "auto") -> CanonicalForm:
             psd.append(offsets[v.id] + np.arange(k * k).reshape(k, k))
     sos1 = [(offsets[e_var.id] + idx, w) for e_var, idx, w in (s.columns() for s in program.sos1)]
     blocks = {v.name: (offsets[v.id], v.shape) for v in program.variables.values()}
+    _check_finite(A, row_lb, row_ub, row_blocks, q, P, c0, soc, exp)
     return CanonicalForm(
         n=n,
         lb=lb,
@@ -380,6 +381,37 @@ def lower(program, quad: str = "auto") -> CanonicalForm:
         blocks=blocks,
         row_blocks=row_blocks,
     )
+
+
+def _check_finite(A, row_lb, row_ub, row_blocks, q, P, c0, soc, exp) -> None:
+    """Refuse NaN anywhere and inf in coefficients before any solver sees them (a NaN cost
+    can make HiGHS loop past its time limit); the message names the constraint or objective."""
+    if not np.isfinite(A.data).all():
+        rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+        r = int(rows[~np.isfinite(A.data)][0])
+        name = next((nm for nm, a, b in row_blocks if a <= r < b), None)
+        raise ModelingError(
+            f"constraint {name!r} has a NaN or infinite coefficient (row {r}); check the data "
+            "that built it (missing values, overflow) and rescale"
+        )
+    for bound in (row_lb, row_ub):
+        if np.isnan(bound).any():
+            r = int(np.flatnonzero(np.isnan(bound))[0])
+            name = next((nm for nm, a, b in row_blocks if a <= r < b), None)
+            raise ModelingError(
+                f"constraint {name!r} has a NaN right-hand side (row {r}); check its data"
+            )
+    if not (np.isfinite(q).all() and np.isfinite(P.data).all() and np.isfinite(c0)):
+        raise ModelingError(
+            "the objective has a NaN or infinite coefficient; check the data that built it "
+            "(missing values, overflow) and rescale"
+        )
+    for kind, blocks in (("second-order cone", soc), ("exponential cone", exp)):
+        for G, h in blocks:
+            if not (np.isfinite(G.data).all() and np.isfinite(h).all()):
+                raise ModelingError(
+                    f"a {kind} constraint has a NaN or infinite coefficient; check its data"
+                )
 
 
 def _check_known(program, L, offsets):

@@ -17,6 +17,15 @@ class Constraint:
     name: str | None = None
     shape: tuple
 
+    def __bool__(self):
+        # Python turns ``0 <= x <= 1`` into ``(0 <= x) and (x <= 1)``, asking a constraint for
+        # its truth value and keeping one side only: refuse instead of modelling half of it
+        raise ModelingError(
+            "a constraint has no truth value. A chained comparison such as `0 <= x <= 1` keeps "
+            "only one of its two sides in Python: write two constraints, p.add(x >= 0) and "
+            "p.add(x <= 1), or give bounds with p.var(..., lb=0, ub=1)"
+        )
+
     def violation(self, point) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 

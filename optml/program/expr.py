@@ -35,6 +35,40 @@ def _broadcast_rows(shape: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(idx, out).ravel()
 
 
+#: numpy ufunc -> (operator with the expression on the left, operator with it on the right)
+_UFUNC_OPERATORS = {
+    "add": ("__add__", "__radd__"),
+    "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"),
+    "matmul": ("__matmul__", "__rmatmul__"),
+    "divide": ("__truediv__", None),
+    "true_divide": ("__truediv__", None),
+    "less_equal": ("__le__", "__ge__"),
+    "greater_equal": ("__ge__", "__le__"),
+    "equal": ("__eq__", "__eq__"),
+}
+
+
+def _ufunc_message(name: str) -> str:
+    hint = {
+        "absolute": "use om.abs(x) (elementwise) or om.norm1(x)",
+        "fabs": "use om.abs(x)",
+        "square": "use om.sum_squares(x) or om.quad_form(x, P)",
+        "power": "use om.sum_squares(x) or om.quad_form(x, P)",
+        "maximum": "use om.pos(x) for max(x, 0)",
+        "less": "strict inequalities are not supported: use <=",
+        "greater": "strict inequalities are not supported: use >=",
+        "sqrt": "use om.norm2(x) for a Euclidean norm",
+        "exp": "use om.logistic for log(1 + exp(x))",
+        "log": "use om.logistic for log(1 + exp(x))",
+    }.get(
+        name,
+        "write it with optml's atoms (om.abs, om.pos, om.norm1, om.norm2, om.sum_squares, "
+        "om.quad_form, om.huber, om.logistic)",
+    )
+    return f"numpy's {name} cannot take an optml expression; {hint}"
+
+
 class Expression:
     """An affine expression: a block-sparse linear map of variables plus a constant array.
 
@@ -42,8 +76,23 @@ class Expression:
     Comparisons with ``<=``, ``>=`` and ``==`` give constraints.
     """
 
-    __array_ufunc__ = None  # make numpy defer to our reflected operators
     __array_priority__ = 100
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy's operators on an array and an expression are the expression's own (e.g.
+        ``A @ x``, ``c * x``, ``b <= A @ x``); any other numpy function gets a clear error."""
+        ops = _UFUNC_OPERATORS.get(ufunc.__name__)
+        if method == "__call__" and ops is not None and len(inputs) == 2 and not kwargs:
+            a, b = inputs
+            if a is self:
+                out = getattr(self, ops[0])(b)
+            elif ops[1] is not None:
+                out = getattr(self, ops[1])(a)
+            else:
+                out = NotImplemented
+            if out is not NotImplemented:
+                return out
+        raise TypeError(_ufunc_message(ufunc.__name__))
 
     def __init__(self, shape, terms: dict | None = None, const=None):
         self.shape = tuple(int(s) for s in shape)
@@ -191,8 +240,9 @@ class Expression:
                 return other * self.const.reshape(self.shape)
             else:
                 raise ModelingError(
-                    "product of two variable expressions is not affine; use quad_form / "
-                    "sum_squares for convex quadratics or Program.add_product for binary x bounded"
+                    "product of two variable expressions is not affine: write a convex "
+                    "quadratic with om.sum_squares(x) or om.quad_form(x, P), or model the "
+                    "product with auxiliary variables and constraints"
                 )
         if not _is_numeric(other):
             return NotImplemented
@@ -211,6 +261,21 @@ class Expression:
         )
 
     __rmul__ = __mul__
+
+    def __pow__(self, other):
+        raise TypeError(
+            "powers of an optml expression are not affine: use om.sum_squares(x) or "
+            "om.quad_form(x, P) for convex quadratics"
+        )
+
+    def __abs__(self):
+        raise TypeError("abs() of an optml expression: use om.abs(x) (elementwise) or om.norm1(x)")
+
+    def __lt__(self, other):
+        raise TypeError("strict inequalities (<) are not supported in optml: use <=")
+
+    def __gt__(self, other):
+        raise TypeError("strict inequalities (>) are not supported in optml: use >=")
 
     def __truediv__(self, other) -> Expression:
         if not _is_numeric(other):
@@ -296,20 +361,72 @@ class Variable(Expression):
         self.name = name
         self.domain = domain
         self.id = next(_var_ids)
+        self._owner = None  # the Program, told when a bound changes (its lowering is stale)
         m = _size(shape)
+        self.shape = shape
         if domain == "binary":
             lb = 0.0 if lb is None else lb
             ub = 1.0 if ub is None else ub
-        self.lb = _bound_array(lb, shape, -np.inf, name, "lb")
-        self.ub = _bound_array(ub, shape, np.inf, name, "ub")
-        bad = np.flatnonzero(self.lb > self.ub)
+        self._lb = _bound_array(lb, shape, -np.inf, name, "lb")
+        self._ub = _bound_array(ub, shape, np.inf, name, "ub")
+        self._check_bounds(self._lb, self._ub)
+        super().__init__(shape, {self.id: (self, sp.identity(m, format="csr"))}, np.zeros(m))
+
+    def _check_bounds(self, lb, ub) -> None:
+        bad = np.flatnonzero(lb > ub)
         if bad.size:
             i = bad[0]
             raise ModelingError(
-                f"variable {name!r}: lower bound {self.lb[i]} > upper bound {self.ub[i]} at "
+                f"variable {self.name!r}: lower bound {lb[i]} > upper bound {ub[i]} at "
                 f"flat index {i}; pass lb <= ub"
             )
-        super().__init__(shape, {self.id: (self, sp.identity(m, format="csr"))}, np.zeros(m))
+        if self.domain == "binary" and ((lb < 0) | (ub > 1)).any():
+            raise ModelingError(
+                f"variable {self.name!r} is binary, so its bounds must lie in [0, 1]; got lb "
+                f"down to {lb.min():g} and ub up to {ub.max():g}. Use domain='integer' for "
+                "other integer ranges"
+            )
+        for b in (lb, ub):
+            b.flags.writeable = False  # change bounds by assignment, so the program knows
+
+    @property
+    def lb(self) -> np.ndarray:
+        """Lower bounds (flat, read-only; assign ``x.lb = ...`` to change them)."""
+        return self._lb
+
+    @lb.setter
+    def lb(self, value) -> None:
+        new = _bound_array(value, self.shape, -np.inf, self.name, "lb")
+        self._check_bounds(new, self._ub)
+        self._lb = new
+        self._changed()
+
+    @property
+    def ub(self) -> np.ndarray:
+        """Upper bounds (flat, read-only; assign ``x.ub = ...`` to change them)."""
+        return self._ub
+
+    @ub.setter
+    def ub(self, value) -> None:
+        new = _bound_array(value, self.shape, np.inf, self.name, "ub")
+        self._check_bounds(self._lb, new)
+        self._ub = new
+        self._changed()
+
+    def _changed(self) -> None:
+        owner = self._owner
+        if owner is not None:
+            owner._touch()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_lb"], state["_ub"] = np.array(self._lb), np.array(self._ub)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for b in (self._lb, self._ub):
+            b.flags.writeable = False
 
     @property
     def is_integer(self) -> bool:

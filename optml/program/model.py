@@ -106,12 +106,15 @@ class Program:
 
     def __init__(self, name: str = "program"):
         self.name = name
+        self._canon_cache = None
         self.variables: dict[str, Variable] = {}
-        self.constraints: list[Constraint] = []
-        self.indicators: list[Indicator] = []
-        self.sos1: list[SOS1] = []
-        self.objective: Expression | NonlinearExpr | None = None
-        self.sense = "min"
+        # lists that tell the program when they change (remove a constraint, and the next
+        # solve lowers the program again)
+        self.constraints: list[Constraint] = _Tracked(self)
+        self.indicators: list[Indicator] = _Tracked(self)
+        self.sos1: list[SOS1] = _Tracked(self)
+        self._objective: Expression | NonlinearExpr | None = None
+        self._sense = "min"
         self.warm_start: dict[str, np.ndarray] = {}
         self.latex_names: dict[str, str] = {}
         #: what a formulation attaches for the estimator that unpacks the solution (handles of
@@ -119,7 +122,36 @@ class Program:
         self.metadata: dict[str, Any] = {}
         #: lazy constraint families (:meth:`add_lazy`)
         self.lazy: list = []
-        self._canon_cache = None
+
+    # ------------------------------------------------------------- state that the lowering reads
+    @property
+    def objective(self):
+        return self._objective
+
+    @objective.setter
+    def objective(self, expr) -> None:
+        self._objective = expr
+        self._touch()
+
+    @property
+    def sense(self) -> str:
+        return self._sense
+
+    @sense.setter
+    def sense(self, value: str) -> None:
+        if value not in ("min", "max"):
+            raise ModelingError(f"sense must be 'min' or 'max', got {value!r}")
+        self._sense = value
+        self._touch()
+
+    def remove(self, constraint) -> None:
+        """Remove a constraint (or indicator, or SOS1 set); the next solve lowers anew."""
+        for box in (self.constraints, self.indicators, self.sos1):
+            for k, c in enumerate(box):
+                if c is constraint:
+                    del box[k]
+                    return
+        raise ModelingError(f"{constraint!r} is not a constraint of program {self.name!r}")
 
     # ---------------------------------------------------------------- building
     def var(
@@ -141,6 +173,7 @@ class Program:
         if name in self.variables:
             raise ModelingError(f"variable {name!r} already exists in program {self.name!r}")
         v = Variable(name, shape, lb=lb, ub=ub, domain=domain)
+        v._owner = self
         if psd:
             if len(v.shape) != 2 or v.shape[0] != v.shape[1]:
                 raise ModelingError(f"psd variable {name!r} must be square, got shape {v.shape}")
@@ -168,10 +201,19 @@ class Program:
                 f"add() takes a constraint built with <=, >= or == on expressions, got "
                 f"{type(constraint).__name__}"
             )
+        taken = {c.name for c in self.constraints}
         if name is not None:
+            if name in taken:
+                raise ModelingError(
+                    f"program {self.name!r} already has a constraint named {name!r}; give "
+                    "each constraint its own name (duals and exports are keyed by name)"
+                )
             constraint.name = name
-        elif constraint.name is None:
-            constraint.name = f"c{len(self.constraints)}"
+        elif constraint.name is None or constraint.name in taken:
+            k = len(self.constraints)
+            while f"c{k}" in taken:
+                k += 1
+            constraint.name = f"c{k}"
         self._check_owned(constraint)
         self.constraints.append(constraint)
         self._touch()
@@ -243,9 +285,14 @@ class Program:
             raise ModelingError(
                 f"objective must be scalar, got shape {expr.shape}; wrap it in om.sum(...)"
             )
-        self.objective = expr
+        self._check_vars(
+            [expr]
+            if not isinstance(expr, NonlinearExpr)
+            else [expr.affine] + [a.arg for a, _ in expr.terms],
+            "objective",
+        )
+        self._objective = expr
         self.sense = sense
-        self._touch()
 
     def set_warm_start(self, values: dict[str, Any]) -> None:
         """Give default starting values (variable name -> array) for later solves.
@@ -295,6 +342,15 @@ class Program:
 
     def _touch(self):
         self._canon_cache = None
+
+    def _check_vars(self, exprs, where: str) -> None:
+        for e in exprs:
+            for v in e.variables:
+                if self.variables.get(v.name) is not v:
+                    raise ModelingError(
+                        f"the {where} uses variable {v.name!r}, which belongs to another "
+                        f"Program; create variables with this program's var()"
+                    )
 
     def _check_owned(self, con):
         exprs = (
@@ -416,3 +472,40 @@ class Program:
             f"Program({self.name!r}, {len(self.variables)} variable blocks, "
             f"{len(self.constraints)} constraints)"
         )
+
+
+class _Tracked(list):
+    """A list that marks its program's lowering stale when it changes."""
+
+    def __init__(self, owner, items=()):
+        super().__init__(items)
+        self._owner = owner
+
+    def __reduce_ex__(self, protocol):
+        return (_Tracked, (self._owner, list(self)))
+
+    def _wrap(name):
+        def method(self, *args, **kwargs):
+            out = getattr(list, name)(self, *args, **kwargs)
+            self._owner._touch()
+            return out
+
+        method.__name__ = name
+        return method
+
+    for _name in (
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "pop",
+        "clear",
+        "sort",
+        "reverse",
+        "__setitem__",
+        "__delitem__",
+        "__iadd__",
+        "__imul__",
+    ):
+        locals()[_name] = _wrap(_name)
+    del _name, _wrap

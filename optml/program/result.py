@@ -7,7 +7,15 @@ from typing import Any
 
 import numpy as np
 
-STATUSES = ("optimal", "time_limit", "infeasible", "unbounded", "error")
+STATUSES = (
+    "optimal",
+    "time_limit",
+    "infeasible",
+    "unbounded",
+    "infeasible_or_unbounded",
+    "interrupted",
+    "error",
+)
 
 
 @dataclass
@@ -16,7 +24,10 @@ class Result:
 
     Attributes
     ----------
-    status : {"optimal", "time_limit", "infeasible", "unbounded", "error"}
+    status : {"optimal", "time_limit", "infeasible", "unbounded", "infeasible_or_unbounded", \
+"interrupted", "error"}
+        ``infeasible_or_unbounded`` where the solver could not tell which (a MIP presolve
+        often cannot); ``interrupted`` after Ctrl-C, with the incumbent kept.
     objective : float
         Objective value of the returned point, recomputed with numpy (user's sense, the
         program's own units: what ``program.evaluate(values)`` returns).
@@ -34,6 +45,14 @@ class Result:
         a regression loss), where they differ from the program's; ``nan`` otherwise.
     stats : dict
         Counts of the solve (iterations, nodes, rounds, cuts, columns), where reported.
+    duals : dict
+        Constraint name -> dual values shaped like the constraint (convex programs solved by a
+        solver that returns duals): the rate of change of the optimal objective with the
+        constraint's right-hand side (``a @ x <= 8``: with 8).
+    reduced_costs : dict
+        Variable name -> reduced costs (the objective's rate of change with an active bound).
+    raw : object
+        The solver's own object (a ``highspy.Highs``, a cvxpy problem, a Pyomo model).
     values : dict
         Variable name -> numpy array.
     objective_check, max_violation : float
@@ -62,6 +81,8 @@ class Result:
     model_objective: float = float("nan")
     model_bound: float = float("nan")
     stats: dict = field(default_factory=dict)
+    duals: dict = field(default_factory=dict)
+    reduced_costs: dict = field(default_factory=dict)
     message: str = ""
     solver_version: str = ""
     raw: Any = None

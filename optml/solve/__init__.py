@@ -91,6 +91,12 @@ def solve_program(
     settings = (SolveSettings() if settings is None else settings).started()
     t0 = time.perf_counter()
     canon = program.canonical()
+    if canon.n == 0:
+        from optml.exceptions import ModelingError
+
+        raise ModelingError(
+            f"program {program.name!r} has no variables: add some with program.var(...)"
+        )
     x0 = program.start_vector(canon, settings.warm_start)
     build = time.perf_counter() - t0
     b, s = select(canon.problem_class, backend, solver)

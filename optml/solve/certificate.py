@@ -160,7 +160,7 @@ def certify_program(program, canon, raw, *, mip_gap=None, **info) -> Result:
     x = raw.x
     usable = (
         x is not None
-        and raw.status not in ("infeasible", "unbounded")
+        and raw.status not in ("infeasible", "unbounded", "infeasible_or_unbounded")
         and np.all(np.isfinite(np.asarray(x, dtype=float)))
     )
     bound = raw.bound
@@ -180,7 +180,7 @@ def certify_program(program, canon, raw, *, mip_gap=None, **info) -> Result:
     claim = None
     if usable and raw.objective is not None and raw.status == "optimal":
         claim = sense * raw.objective
-    return make_result(
+    res = make_result(
         status=raw.status,
         sense=sense,
         values=values,
@@ -197,6 +197,30 @@ def certify_program(program, canon, raw, *, mip_gap=None, **info) -> Result:
         kkt_residual=kkt,
         **info,
     )
+    if usable and not canon.is_mip and raw.y is not None:
+        res.duals, res.reduced_costs = _duals_by_name(program, canon, x, raw.y)
+    return res
+
+
+def _duals_by_name(program, canon, x, y):
+    """Row duals by constraint name and reduced costs by variable name, in the user's sense:
+    the rate of change of the optimal objective with the constraint's right-hand side (and
+    with a variable's active bound)."""
+    sense = canon.sense
+    y = np.asarray(y, dtype=float)
+    shapes = {c.name: c.shape for c in program.constraints}
+    duals = {}
+    for name, a, b in canon.row_blocks:
+        if name is None or b > y.size:
+            continue
+        val = sense * y[a:b]
+        shape = shapes.get(name)
+        duals[name] = (
+            val.reshape(shape) if shape is not None and val.size == int(np.prod(shape)) else val
+        )
+    r = canon.P @ x + canon.q - canon.A.T @ y
+    reduced = {k: sense * v for k, v in canon.split(r).items()}
+    return duals, reduced
 
 
 def certify_answer(problem, answer, *, solver, gap_tol, **info) -> Result:

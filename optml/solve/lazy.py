@@ -96,7 +96,12 @@ def solve_with_loop(program, canon, backend, solver, spec, settings):
         rounds += 1
         work, chain = reduce_for(current, spec)
         raw = invert_chain(backend.solve(work, solver, settings), chain)
-        if raw.x is None or raw.status in ("infeasible", "unbounded", "error"):
+        if raw.x is None or raw.status in (
+            "infeasible",
+            "unbounded",
+            "infeasible_or_unbounded",
+            "error",
+        ):
             break
         rows = sep(raw.x)
         if rows is None:
