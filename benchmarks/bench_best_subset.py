@@ -27,11 +27,15 @@ def bench_subset(ps, forms, time_limit, lines):
 
     k = 10
     lines.append("\n## Best subset, BKM design (n = 1000, Toeplitz rho = 0.35, SNR = 3, k = 10)\n")
-    lines.append(f"Time limit {time_limit:g} s per solve (wall clock); `time` is wall-clock "
-                 "including the heuristics, `cpu` the process CPU time (SCIP runs in-process), "
-                 "`gap` the returned model's certified relative gap.\n")  # fmt: skip
-    lines.append("| p | formulation | backend | status | gap | time (s) | cpu (s) | heuristic (s) | "
-                 "true support found |")  # fmt: skip
+    lines.append(
+        f"Time limit {time_limit:g} s per solve (wall clock); `time` is wall-clock "
+        "including the heuristics, `cpu` the process CPU time (SCIP runs in-process), "
+        "`gap` the returned model's certified relative gap.\n"
+    )
+    lines.append(
+        "| p | formulation | backend | status | gap | time (s) | cpu (s) | heuristic (s) | "
+        "true support found |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|")
     quality = []
     for p in ps:
@@ -49,9 +53,11 @@ def bench_subset(ps, forms, time_limit, lines):
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             r = m.result_
             found = len(true & set(np.flatnonzero(m.support_)))
-            lines.append(f"| {p} | {form} ({m.formulation_}) | {r.backend}/{r.solver} | {r.status} | "
-                         f"{m.gap_:.1e} | {wall:.2f} | {cpu:.2f} | {m.heuristic_time_:.2f} | "
-                         f"{found}/{k} |")  # fmt: skip
+            lines.append(
+                f"| {p} | {form} ({m.formulation_}) | {r.backend}/{r.solver} | {r.status} | "
+                f"{m.result_.gap:.1e} | {wall:.2f} | {cpu:.2f} | {m.heuristic_time_:.2f} | "
+                f"{found}/{k} |"
+            )
             print(lines[-1], flush=True)
             if best_model is None or m.objective_ < best_model.objective_:
                 best_model = m
@@ -65,21 +71,32 @@ def bench_subset(ps, forms, time_limit, lines):
 
         sl = set(np.flatnonzero(lasso.coef_))
         sb = set(np.flatnonzero(best_model.support_))
-        row = [p, rte(best_model), len(sb & true), len(sb - true),
-               rte(lasso), len(sl & true), len(sl - true)]  # fmt: skip
+        row = [
+            p,
+            rte(best_model),
+            len(sb & true),
+            len(sb - true),
+            rte(lasso),
+            len(sl & true),
+            len(sl - true),
+        ]
         row += _abess_row(X, y, k, true, rte, best_model)
         quality.append(row)
     lines.append(
         "\n### Support and test error: best subset (k = 10) vs lasso (5-fold CV) vs abess\n"
     )
-    lines.append("Relative test error (RTE) = mean squared test error / noise variance (1 is "
-                 "perfect). abess (Zhu et al. 2020, splicing; optional, `pip install abess`) is run "
-                 "at k = 10 (its training RSS against the certified optimum: a heuristic can only "
-                 "tie or lose) and with its own choice of k (GIC). L0Learn has no wheel for this "
-                 "Python.\n")  # fmt: skip
-    lines.append("| p | best subset RTE | true / false | lasso RTE | true / false | "
-                 "abess k=10: RSS vs optimum, time (s), true / false | abess (GIC): RTE, "
-                 "true / false |")  # fmt: skip
+    lines.append(
+        "Relative test error (RTE) = mean squared test error / noise variance (1 is "
+        "perfect). abess (Zhu et al. 2020, splicing; optional, `pip install abess`) is run "
+        "at k = 10 (its training RSS against the certified optimum: a heuristic can only "
+        "tie or lose) and with its own choice of k (GIC). L0Learn has no wheel for this "
+        "Python.\n"
+    )
+    lines.append(
+        "| p | best subset RTE | true / false | lasso RTE | true / false | "
+        "abess k=10: RSS vs optimum, time (s), true / false | abess (GIC): RTE, "
+        "true / false |"
+    )
     lines.append("|---|---|---|---|---|---|---|")
     for p, e_b, tb, fb, e_l, tl, fl, ab in quality:
         lines.append(f"| {p} | {e_b:.3f} | {tb} / {fb} | {e_l:.3f} | {tl} / {fl} | {ab} |")
@@ -99,8 +116,10 @@ def _abess_row(X, y, k, true, rte, best_model):
     sa = set(np.flatnonzero(ab.coef_))
     auto = Abess().fit(X, y)
     su = set(np.flatnonzero(auto.coef_))
-    return [f"{rss_ab / rss_opt - 1:+.1e}, {t_ab:.2f}, {len(sa & true)} / {len(sa - true)} | "
-            f"{rte(auto):.3f}, {len(su & true)} / {len(su - true)}"]  # fmt: skip
+    return [
+        f"{rss_ab / rss_opt - 1:+.1e}, {t_ab:.2f}, {len(sa & true)} / {len(sa - true)} | "
+        f"{rte(auto):.3f}, {len(su & true)} / {len(su - true)}"
+    ]
 
 
 def _toeplitz(p, rho=0.35):
@@ -140,10 +159,12 @@ def main():
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    lines = ["# Best subset figures (benchmarks/bench_best_subset.py)\n",
-             f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}; run {time.strftime('%Y-%m-%d %H:%M')}, "
-             f"load average {load:.1f} at the start.\n"]  # fmt: skip
+    lines = [
+        "# Best subset figures (benchmarks/bench_best_subset.py)\n",
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; run {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"load average {load:.1f} at the start.\n",
+    ]
     ps = [50, 100] if a.quick else [int(v) for v in a.ps.split(",")]
     bench_subset(ps, a.forms.split(","), a.time_limit, lines)
     lines.append(NOTES)
