@@ -55,6 +55,8 @@ class ProgramEstimator(BaseEstimator):
         gap = getattr(self, "mip_gap", None)
         if gap is None and mip:
             gap = self._default_mip_gap
+        if getattr(self, "verbose", False):
+            show_progress()
         return SolveSettings.from_params(
             time_limit=getattr(self, "time_limit", None),
             mip_gap=gap,
@@ -132,6 +134,22 @@ class ProgramEstimator(BaseEstimator):
             self.__dict__["program_"] = prog
             return prog
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def show_progress() -> None:
+    """Make ``verbose=True`` visible: messages of the ``optml`` logger at INFO go to stderr,
+    unless the application configured logging itself (then its handlers decide)."""
+    import logging
+
+    logger = logging.getLogger("optml")
+    if logger.handlers or logging.getLogger().handlers:
+        if logger.level == logging.NOTSET or logger.level > logging.INFO:
+            logger.setLevel(logging.INFO)
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("optml: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def encode_classes(estimator, y):
