@@ -9,7 +9,9 @@ Both formats hold the canonical form of :mod:`optml.program.canonical` in the us
 
 Columns are named after the variable blocks (``x_3``, ``Z_1_2``; auxiliary columns of the
 lowering ``aux_<column>``), rows after the constraint names (``cap``, or ``cap_4`` for row 4 of
-a block). Conic blocks (second-order, exponential, PSD) have no standard text form and raise
+a block, or of a list of constraints added under one name). Names are sanitised so that every
+reader accepts them (letters, digits, ``_``, ``.``; no leading digit, no LP keyword, at most
+255 characters, unique); :func:`name_map` maps them back to the program's names. Conic blocks (second-order, exponential, PSD) have no standard text form and raise
 :class:`~optml.exceptions.UnsupportedProblemError`; write such programs through cvxpy instead.
 
 MPS conventions (as read by HiGHS, CPLEX, Gurobi, SCIP): ``OBJSENSE MAX`` when the program
@@ -17,7 +19,8 @@ maximises; the objective constant :math:`c_0` is the *negated* right-hand side o
 row; ``QUADOBJ`` lists the lower triangle of :math:`P` (objective :math:`\tfrac12 x^\top P x`);
 integer columns sit between ``INTORG``/``INTEND`` markers and always carry explicit bounds;
 a two-sided row is a ``G`` row with a ``RANGES`` entry. In LP format the quadratic part is
-``[ ... ] / 2`` and a two-sided row is written as two rows ``name_lo`` and ``name_hi``.
+``[ ... ] / 2`` with squares written ``x^2`` (SCIP reads no ``x ^ 2``), and a two-sided row
+is written as two rows ``name_lo`` and ``name_hi``.
 """
 
 from __future__ import annotations
@@ -31,11 +34,12 @@ import scipy.sparse as sp
 
 from optml.exceptions import UnsupportedProblemError
 
-_BAD = re.compile(r"[^A-Za-z0-9_.\[\]]")
 
-
-def write(program, path) -> None:
+def write(program, path) -> dict:
     """Write ``program`` to ``path``; the format follows the extension (``.mps`` or ``.lp``).
+
+    Names in the file are sanitised so that every reader (HiGHS, SCIP, CPLEX, Gurobi) accepts
+    them; the returned :func:`name_map` maps them back to the program's names.
 
     Parameters
     ----------
@@ -69,51 +73,162 @@ def write(program, path) -> None:
         )
     text = (to_mps if ext == ".mps" else to_lp)(canon, getattr(program, "name", "program"))
     path.write_text(text)
+    return name_map(canon)
 
 
 # ---------------------------------------------------------------------------- names
-def column_names(canon) -> list[str]:
-    """One name per column: ``block_i_j`` for user blocks, ``aux_<column>`` otherwise."""
+#: longest name written (SCIP's MPS and LP readers and CPLEX stop at 255 characters)
+MAX_NAME = 255
+#: words an LP reader may take for a section keyword or a number when used as a name
+_LP_WORDS = {
+    "bin",
+    "binaries",
+    "binary",
+    "bound",
+    "bounds",
+    "end",
+    "free",
+    "gen",
+    "general",
+    "generals",
+    "inf",
+    "infinity",
+    "integer",
+    "integers",
+    "max",
+    "maximise",
+    "maximize",
+    "maximum",
+    "min",
+    "minimise",
+    "minimize",
+    "minimum",
+    "nan",
+    "obj",
+    "s.t.",
+    "sc",
+    "semi",
+    "semi-continuous",
+    "semis",
+    "sos",
+    "st",
+    "subject",
+    "such",
+    "that",
+    "to",
+}
+_BAD = re.compile(r"[^A-Za-z0-9_.]")
+
+
+def _original(block: str, ix) -> str:
+    return block if not ix else f"{block}[{', '.join(map(str, ix))}]"
+
+
+def _columns(canon) -> tuple[list[str], list[str]]:
+    """(file names, optml names) of the columns."""
+    orig = [f"aux[{j}]" for j in range(canon.n)]
     names = [f"aux_{j}" for j in range(canon.n)]
     for block, (start, shape) in canon.blocks.items():
         base = _clean(block)
         size = int(np.prod(shape))
         if shape == ():
-            names[start] = base
+            names[start], orig[start] = base, block
             continue
         idx = np.array(np.unravel_index(np.arange(size), shape)).T
         for k, ix in enumerate(idx.tolist()):
             names[start + k] = base + "_" + "_".join(map(str, ix))
-    return _unique(names)
+            orig[start + k] = _original(block, ix)
+    return _unique(names), orig
 
 
-def row_names(canon) -> list[str]:
-    """One name per row of ``A``, from the constraint names of the program."""
+def _rows(canon) -> tuple[list[str], list[str]]:
+    """(file names, optml names) of the rows of ``A``."""
+    orig = [f"row[{i}]" for i in range(canon.m)]
     names = [f"r{i}" for i in range(canon.m)]
     for name, start, stop in canon.row_blocks:
         base = _clean(name) if name else "r"
+        label = name or "r"
         if stop - start == 1:
-            names[start] = base
+            names[start], orig[start] = base, label
         else:
             for i in range(start, stop):
                 names[i] = f"{base}_{i - start}"
-    return _unique(names, reserved={"OBJ"})
+                orig[i] = f"{label}[{i - start}]"
+    return _unique(names, reserved={"OBJ", "obj", "RNG", "RHS", "BND"}), orig
+
+
+def column_names(canon) -> list[str]:
+    """One name per column as written in files: ``block_i_j`` for user blocks, ``aux_<column>``
+    for the lowering's auxiliary columns (sanitised, unique, at most 255 characters)."""
+    return _columns(canon)[0]
+
+
+def row_names(canon) -> list[str]:
+    """One name per row of ``A`` as written in files, from the constraint names of the
+    program (sanitised, unique, at most 255 characters)."""
+    return _rows(canon)[0]
+
+
+def name_map(program_or_canon) -> dict:
+    """How the names in a written file map back to the program's names.
+
+    Returns ``{"columns": {file name: "x[3]", ...}, "rows": {file name: "cap[0]", ...}}``;
+    an LP file's two-sided row ``cap`` is written as ``cap_lo`` and ``cap_hi`` and both map
+    to ``"cap"``.
+    """
+    canon = (
+        program_or_canon.canonical() if hasattr(program_or_canon, "canonical") else program_or_canon
+    )
+    cn, co = _columns(canon)
+    rn, ro = _rows(canon)
+    rows = dict(zip(rn, ro, strict=True))
+    lo, hi = canon.row_lb, canon.row_ub
+    for i in np.flatnonzero(np.isfinite(lo) & np.isfinite(hi) & (lo != hi)).tolist():
+        for suffix in ("_lo", "_hi"):
+            rows[_ranged(rn, i, suffix)] = ro[i]
+    columns = dict(zip(cn, co, strict=True))
+    return {"columns": columns, "rows": rows}
 
 
 def _clean(name: str) -> str:
-    s = _BAD.sub("_", str(name))
-    return s if s and not s[0].isdigit() else "v" + s
+    """A name every MPS/LP reader accepts: letters, digits, ``_`` and ``.``, starting with a
+    letter or ``_``, not a keyword nor read as a number, at most :data:`MAX_NAME` characters
+    (a longer name keeps its start and a hash of the whole)."""
+    raw = str(name)
+    s = _BAD.sub("_", raw.replace("]", ""))
+    if (
+        not s
+        or not (s[0].isalpha() or s[0] == "_")
+        or re.match(r"[eE]([0-9eE.]|$)", s)
+        or s.lower() in _LP_WORDS
+    ):
+        s = "_" + s
+    if len(s) > MAX_NAME - 20:  # room for the suffixes of rows, ranges and duplicates
+        import hashlib
+
+        s = s[: MAX_NAME - 40] + "_" + hashlib.sha1(raw.encode()).hexdigest()[:10]
+    return s
 
 
 def _unique(names: list[str], reserved=()) -> list[str]:
     seen, out = set(reserved), []
     for s in names:
+        if len(s) > MAX_NAME - 10:
+            s = _clean(s)
         t, k = s, 1
         while t in seen:
             t, k = f"{s}__{k}", k + 1
         seen.add(t)
         out.append(t)
     return out
+
+
+def _ranged(rn: list[str], i: int, suffix: str) -> str:
+    """The LP name of one side of the two-sided row ``i`` (unique among all row names)."""
+    t, k, taken = rn[i] + suffix, 1, set(rn)
+    while t in taken:
+        t, k = f"{rn[i]}{suffix}__{k}", k + 1
+    return t
 
 
 def _num(v: float) -> str:
@@ -278,17 +393,20 @@ def to_lp(canon, name: str = "program") -> str:
     out = [f"\\ {name} (written by optml)", "Maximize" if canon.sense < 0 else "Minimize"]
     nz = np.flatnonzero(q)
     toks = _terms(q[nz].tolist(), [cn[j] for j in nz.tolist()])
-    if P.nnz and np.abs(P.data).max() > 0:
+    quad = bool(P.nnz and np.abs(P.data).max() > 0)
+    if quad:
         U = sp.triu(P, format="coo")
         qt = []
         for r, c, v in zip(U.row.tolist(), U.col.tolist(), U.data.tolist(), strict=True):
             if v == 0:
                 continue
             w = v if r == c else 2.0 * v  # [x'Px] / 2 with each off-diagonal pair once
-            qt.append((w, f"{cn[r]} ^ 2" if r == c else f"{cn[r]} * {cn[c]}"))
+            qt.append((w, f"{cn[r]}^2" if r == c else f"{cn[r]} * {cn[c]}"))
         inner = _terms([w for w, _ in qt], [t for _, t in qt])
         toks += (["+"] if toks else []) + ["["] + inner + ["] / 2"]
     if c0 != 0:
+        if not toks and canon.n:
+            toks = [f"0 {cn[0]}"]
         toks.append(f"{'-' if c0 < 0 else '+'} {_num(abs(c0))}")
     if not toks:
         toks = [f"0 {cn[0]}"] if canon.n else ["0"]
@@ -312,8 +430,8 @@ def to_lp(canon, name: str = "program") -> str:
         elif math.isinf(u):
             out.append(f" {rn[i]}: {body} >= {_num(l)}")
         else:
-            out.append(f" {rn[i]}_lo: {body} >= {_num(l)}")
-            out.append(f" {rn[i]}_hi: {body} <= {_num(u)}")
+            out.append(f" {_ranged(rn, i, '_lo')}: {body} >= {_num(l)}")
+            out.append(f" {_ranged(rn, i, '_hi')}: {body} <= {_num(u)}")
     out.append("Bounds")
     binary = _is_binary(canon) & (canon.lb == 0) & (canon.ub == 1)
     for j, (l, u) in enumerate(zip(canon.lb.tolist(), canon.ub.tolist(), strict=True)):
@@ -348,4 +466,4 @@ def to_lp(canon, name: str = "program") -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["column_names", "row_names", "to_lp", "to_mps", "write"]
+__all__ = ["column_names", "name_map", "row_names", "to_lp", "to_mps", "write"]

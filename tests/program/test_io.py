@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
 
 import optml as om
 from optml.exceptions import UnsupportedProblemError
+from optml.program.io import write
 from optml.program.settings import SolveSettings
 
 highspy = pytest.importorskip("highspy")
@@ -223,3 +225,89 @@ def test_errors(tmp_path):
     q = _lp(0, False)
     with pytest.raises(ValueError, match=r"\.mps or \.lp"):
         q.write(tmp_path / "c.txt")
+
+
+# ---------------------------------------------------------------- R11: names every reader takes
+def _read_scip(path):
+    scip = pytest.importorskip("pyscipopt")
+    m = scip.Model()
+    m.hideOutput()
+    m.readProblem(str(path))  # raises OSError("SCIP: read error!") on a file it rejects
+    m.setParam("limits/gap", 0.0)
+    m.optimize()
+    return m.getStatus(), m.getObjVal(), m
+
+
+def _hostile_names_program(maximize):
+    """Constraint lists under one name, keyword and digit names, 300-character names, a
+    quadratic objective with a constant (R11)."""
+    p = om.Program("names test: [odd] / 1")
+    x = p.var("x", 3, lb=-1, ub=2)
+    e1 = p.var("e1", lb=0, ub=3)  # read as a number by LP readers
+    free = p.var("free", lb=-2, ub=2)  # an LP keyword
+    long = p.var("v" * 300, 2, lb=0, ub=1)  # names beyond 255 characters
+    p.add([x[0] + x[1] <= 2, x[0] - x[1] <= 1, x[2] + e1 >= 0.5], name="cap")
+    p.add(x[1] + free <= 1.5, name="cap_0")  # collides with the list's first row, sanitised
+    p.add(long[0] + long[1] <= 1.2 + x[2], name="c" * 300)
+    p.add(free - long[1] >= -1.0, name="st")
+    lin = x[0] + 2 * x[1] - x[2] + 0.5 * e1 - free + long[0] + 0.3 * long[1]
+    quad = om.sum_squares(x - np.array([0.5, -0.2, 1.0])) + om.sum_squares(e1 - 1)
+    if maximize:
+        p.maximize(lin - quad + 7.5)
+    else:
+        p.minimize(quad - lin - 7.5)
+    return p
+
+
+@pytest.mark.parametrize("ext", ["mps", "lp"])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_R11_exports_read_back_by_highs_and_scip(tmp_path, ext, maximize):
+    p = _hostile_names_program(maximize)
+    res = p.solve(backend="highs")
+    assert res.status == "optimal"
+    path = tmp_path / f"names.{ext}"
+    names = write(p, path)
+    ms, obj, h = _read_and_solve(path)
+    assert ms == "Optimal"
+    assert obj == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+    status, sobj, m = _read_scip(path)
+    assert status == "optimal"
+    assert sobj == pytest.approx(res.objective, rel=1e-5, abs=1e-5)
+    # every name in the file is legal, unique and maps back to the program's names
+    cols = list(h.getLp().col_names_)
+    assert len(set(cols)) == len(cols) == p.canonical().n
+    assert all(len(c) <= 255 and "[" not in c for c in cols)
+    assert set(cols) <= set(names["columns"])
+    assert names["columns"]["x_1"] == "x[1]" and names["columns"]["_e1"] == "e1"
+    rows = list(h.getLp().row_names_)
+    assert all(r in names["rows"] for r in rows)
+    assert sorted(names["rows"][r] for r in rows if names["rows"][r].startswith("cap[")) == [
+        "cap[0]",
+        "cap[1]",
+        "cap[2]",
+    ]
+    assert "c" * 300 in names["rows"].values()
+
+
+@pytest.mark.parametrize("ext", ["mps", "lp"])
+@pytest.mark.parametrize("make", ["lp", "qp", "milp"])
+def test_R11_every_export_read_back_by_scip(tmp_path, ext, make):
+    p = _milp(0, True)[0] if make == "milp" else (_lp if make == "lp" else _qp)(0, False)
+    res = p.solve(backend="highs", mip_gap=0.0)
+    path = tmp_path / f"p.{ext}"
+    p.write(path)
+    status, obj, _ = _read_scip(path)
+    assert status == "optimal"
+    assert obj == pytest.approx(res.objective, rel=1e-6, abs=1e-6)
+
+
+def test_R11_name_sanitiser():
+    from optml.program.io import _clean
+
+    for raw in ["cap[0]", "1st", "e12", "E", "st", "a b:c", "x" * 400, "ok_name.1"]:
+        s = _clean(raw)
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", s), (raw, s)
+        assert len(s) <= 255
+        assert not re.match(r"[eE]([0-9eE.]|$)", s)
+    assert _clean("ok_name.1") == "ok_name.1"
+    assert _clean("x" * 400) != _clean("x" * 399 + "y")  # truncated names stay apart
