@@ -86,7 +86,8 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
 
         Returns the :class:`~optml.program.Program`; ``program.metadata["parts"]`` holds the
         handles ``fit`` reads the network from (see
-        :func:`optml.formulations.bnn.relu_training_program`).
+        :func:`optml.formulations.bnn.relu_training_program`), ``metadata["y_idx"]`` the
+        classes as indices into ``classes_``.
         """
         from optml.formulations.bnn import relu_training_program
 
@@ -100,6 +101,7 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
             float(self.weight_bound),
             float(self.margin),
         )
+        prog.metadata["y_idx"] = y_idx
         return prog
 
     def fit(self, X, y):
@@ -120,7 +122,7 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         self.coefs_ = [W.T.copy(), out]
         self.intercepts_ = [b, c]
         Xv = np.asarray(validate_data(self, X, reset=False), dtype=float)
-        self.loss_ = self._loss_value(Xv, np.searchsorted(self.classes_, np.ravel(y)))
+        self.loss_ = self._loss_value(Xv, prog.metadata["y_idx"])
         return self
 
     @property

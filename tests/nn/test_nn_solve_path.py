@@ -97,7 +97,7 @@ def test_bench_compare_on_networks(model):
     df = optml.bench.compare(model, _blobs(), solvers=["highs"], time_limit=5)
     rows = df.to_dict("records")
     assert len(rows) == 1
-    assert rows[0]["status"] == "optimal" and rows[0]["verified"], rows[0]
+    assert rows[0]["status"] == "optimal" and rows[0]["verified"], rows[0]["message"]
     assert rows[0]["problem_class"] == "MILP"
 
 
