@@ -473,6 +473,18 @@ class Program:
             f"{len(self.constraints)} constraints)"
         )
 
+    # ----------------------------------------------------------------- notebooks
+    def _repr_html_(self) -> str:
+        """A notebook shows the program's blocks and its LaTeX (optml.program.display)."""
+        from optml.program.display import program_html
+
+        return program_html(self)
+
+    def _repr_latex_(self) -> str:
+        from optml.program.display import program_latex
+
+        return program_latex(self)
+
 
 class _Tracked(list):
     """A list that marks its program's lowering stale when it changes."""

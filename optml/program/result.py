@@ -139,6 +139,18 @@ class Result:
             f"solve_time={self.solve_time:.3f})"
         )
 
+    # ----------------------------------------------------------------- notebooks
+    def _repr_html_(self) -> str:
+        """A notebook shows the certificate as a table (optml.program.display)."""
+        from optml.program.display import result_html
+
+        return result_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from optml.program.display import result_markdown
+
+        return result_markdown(self)
+
 
 def relative_gap(objective: float, bound: float) -> float:
     if not (np.isfinite(objective) and np.isfinite(bound)):
