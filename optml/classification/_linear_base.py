@@ -95,6 +95,59 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         self._set_fits(fits)
         return self
 
+    def fit_program(self, program, X, y):
+        """Fit by solving ``program``: one built by ``build_program(X, y)`` and changed by the
+        user (a sign constraint on a coefficient, a bound on the intercept, a budget).
+
+        Sets ``classes_``, ``coef_`` (the variable ``w``, or ``w_c{k}`` per class of a
+        one-vs-rest program), ``intercept_`` (``b`` / ``b_c{k}``), ``program_``,
+        ``programs_``, ``result_`` and ``results_`` (one result for the whole program) as
+        :meth:`fit` does; ``predict`` and ``decision_function`` use them. ``X``, ``y`` must be
+        the data the program was built from. Attributes that :meth:`fit` of a subclass adds
+        (``margin_``, ``n_support_``, ``n_iter_``, ...) are not set.
+        """
+        from optml.program.model import Program
+
+        if not isinstance(program, Program):
+            raise TypeError(
+                f"fit_program takes the optml.Program of build_program(X, y), got "
+                f"{type(program).__name__}"
+            )
+        self._check_params()
+        X, classes, yi = self._validate_xy(X, y)
+        n_tasks = len(self._tasks(classes, yi))
+        blocks = program.metadata.get("blocks")
+        if (n_tasks > 1) != (blocks is not None) or (blocks is not None and len(blocks) != n_tasks):
+            raise ValueError(
+                f"the program has {1 if blocks is None else len(blocks)} binary block(s) but y "
+                f"has {classes.size} classes ({n_tasks} binary problem(s)): build it with "
+                "build_program(X, y) on the same data"
+            )
+        names = [{"w": "w", "b": "b"}] if blocks is None else blocks
+        for blk in names:
+            w = program.variables.get(blk.get("w", ""))
+            if w is None or w.size != X.shape[1] or blk.get("b") not in program.variables:
+                raise ValueError(
+                    f"{type(self).__name__}.fit_program needs a program with the variables "
+                    f"'w' ({X.shape[1]} entries, one per feature) and 'b' per binary block, "
+                    "as build_program(X, y) makes for a linear classifier"
+                )
+        mip = program.canonical().is_mip
+        res = self._solve_checked(program, mip=mip)
+        program = self.__dict__.get("_program_", program)  # the same after a fallback solve
+        self.classes_ = classes
+        fits = [
+            BinaryFit(
+                np.asarray(v["w"], dtype=float).ravel(),
+                float(np.asarray(v["b"], dtype=float).reshape(-1)[0]),
+                program,
+                res,
+            )
+            for v in self.unpack_blocks(program, res.values)
+        ]
+        self._set_fits(fits)
+        return self
+
     def _set_fits(self, fits: list[BinaryFit]) -> None:
         if fits[0].coef is not None:
             self.coef_ = np.vstack([f.coef for f in fits])

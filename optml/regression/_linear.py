@@ -84,6 +84,28 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         prob, factor = self._problem(X, y)
         return prob.build_program(), {"problem": prob, "factor": factor}
 
+    def _fit_program_context(self, X, y, settings):
+        prob, factor = self._problem(X, y)
+        return {"problem": prob, "factor": factor}
+
+    def _add_intercept_variable(self, prog, ctx, X, y) -> None:
+        r"""The intercept :math:`b` as a variable of the centred (Gram-form) program: the
+        un-centred loss is :math:`s\|y - Xw - b\|^2 = s\|y_c - X_c w\|^2 + s\,n(\bar y -
+        \bar x^\top w - b)^2`, so adding the last term gives the same minimiser, with
+        :math:`b = \bar y - \bar x^\top w` at the optimum unless a constraint says
+        otherwise."""
+        from optml.program.atoms import sum_squares
+
+        if not self.fit_intercept:
+            super()._add_intercept_variable(prog, ctx, X, y)
+        prob = ctx["problem"]
+        xm, ym = prob.moments[:2]
+        w = prog.variables["coef"]
+        b = prog.var("intercept", (), latex="b")
+        n = X.shape[0]
+        prog.minimize(prog.objective + (prob.s * n) * sum_squares(ym - xm @ w - b))
+        prog.metadata["intercept_variable"] = True
+
     def _route(self, settings):
         """``(solve the structured problem?, solver name)`` from ``method``, ``backend``,
         ``solver`` and the raw solver options (see the ``method`` parameter)."""
@@ -159,7 +181,10 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
     def _unpack(self, res, ctx) -> None:
         prob = ctx["problem"]
         self.coef_ = np.asarray(res.values["coef"], dtype=float).copy()
-        self.intercept_ = prob.intercept(self.coef_) if self.fit_intercept else 0.0
+        if "intercept" in res.values:  # a program of build_program(intercept_variable=True)
+            self.intercept_ = float(np.asarray(res.values["intercept"]).reshape(-1)[0])
+        else:
+            self.intercept_ = prob.intercept(self.coef_) if self.fit_intercept else 0.0
         # the program is the objective divided by ``factor``: scikit-learn's scale back
         res.set_model_units(ctx["factor"])
         self.objective_ = float(res.model_objective)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optml._data_checks import CheckedRegressorData
 from optml._validation import check_bool, check_fraction, check_nonneg
 from optml.formulations.regression import (
     coef_bounds,
@@ -18,7 +19,7 @@ _SOLVER_DOC = """backend, solver, time_limit, mip_gap, verbose, solver_options
         Solver settings (see :meth:`optml.Program.solve`)."""
 
 
-class QuantileRegression(LinearProgramRegressor):
+class QuantileRegression(CheckedRegressorData, LinearProgramRegressor):
     (
         r"""Quantile regression (Koenker and Bassett 1978) as a linear program.
 
@@ -99,6 +100,9 @@ class QuantileRegression(LinearProgramRegressor):
         self.intercept_ = float(res.values["intercept"]) if self.fit_intercept else 0.0
         self.objective_ = float(res.objective)
 
+    def _fit_program_context(self, X, y, settings):
+        return {}
+
 
 class LeastAbsoluteDeviation(QuantileRegression):
     (
@@ -175,7 +179,7 @@ class LeastAbsoluteDeviation(QuantileRegression):
         self.objective_ = float(res.model_objective)
 
 
-class HuberRegression(LinearProgramRegressor):
+class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
     (
         r"""Huber regression with scikit-learn's ``HuberRegressor`` objective (joint scale).
 
@@ -240,6 +244,9 @@ class HuberRegression(LinearProgramRegressor):
         prog = huber_program(X, y, float(self.epsilon), float(self.alpha), self.fit_intercept)
         return prog, {"X": X, "y": y}
 
+    def _fit_program_context(self, X, y, settings):
+        return {"X": X, "y": y}
+
     def _unpack(self, res, ctx):
         self.coef_ = np.asarray(res.values["coef"], float).copy()
         self.intercept_ = float(res.values["intercept"]) if self.fit_intercept else 0.0
@@ -252,7 +259,7 @@ class HuberRegression(LinearProgramRegressor):
         )
 
 
-class SupportVectorRegression(LinearProgramRegressor):
+class SupportVectorRegression(CheckedRegressorData, LinearProgramRegressor):
     (
         r"""Linear epsilon-insensitive support vector regression (Vapnik 1995), primal QP.
 
@@ -313,6 +320,9 @@ class SupportVectorRegression(LinearProgramRegressor):
     def _build(self, X, y, settings=None):
         prog = svr_program(X, y, float(self.C), float(self.epsilon), self.fit_intercept)
         return prog, {}
+
+    def _fit_program_context(self, X, y, settings):
+        return {}
 
     def _unpack(self, res, ctx):
         self.coef_ = np.asarray(res.values["coef"], float).copy()
