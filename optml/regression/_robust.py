@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from optml._data_checks import CheckedRegressorData
 from optml._validation import check_bool, check_fraction, check_nonneg
 from optml.formulations.regression import (
     coef_bounds,
@@ -19,7 +18,7 @@ _SOLVER_DOC = """backend, solver, time_limit, mip_gap, verbose, solver_options
         Solver settings (see :meth:`optml.Program.solve`)."""
 
 
-class QuantileRegression(CheckedRegressorData, LinearProgramRegressor):
+class QuantileRegression(LinearProgramRegressor):
     (
         r"""Quantile regression (Koenker and Bassett 1978) as a linear program.
 
@@ -179,7 +178,7 @@ class LeastAbsoluteDeviation(QuantileRegression):
         self.objective_ = float(res.model_objective)
 
 
-class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
+class HuberRegression(LinearProgramRegressor):
     (
         r"""Huber regression with scikit-learn's ``HuberRegressor`` objective (joint scale).
 
@@ -259,7 +258,7 @@ class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
         )
 
 
-class SupportVectorRegression(CheckedRegressorData, LinearProgramRegressor):
+class SupportVectorRegression(LinearProgramRegressor):
     (
         r"""Linear epsilon-insensitive support vector regression (Vapnik 1995), primal QP.
 
