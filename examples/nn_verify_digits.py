@@ -38,8 +38,10 @@ for eps in (0.02, 0.05):
             if r.margin_bound == 0.0
             else f"worst-case margin <= {r.margin_bound:+.3f}"
         )
-        print(f"  image {i} (label {y_test[i]}): {verdict:10s} by {r.decided_by:16s} "
-              f"{extra}  [{time.perf_counter() - t:.2f} s, {r.n_binaries} binaries]")  # fmt: skip
+        print(
+            f"  image {i} (label {y_test[i]}): {verdict:10s} by {r.decided_by:16s} "
+            f"{extra}  [{time.perf_counter() - t:.2f} s, {r.n_binaries} binaries]"
+        )
 
 # the certificate and the formulation of one verification MILP (solved to optimality)
 r = verify_robustness(
@@ -47,8 +49,10 @@ r = verify_robustness(
 )
 res = r.result
 print(f"\nimage 4, epsilon 0.05, exact worst-case margin: {r.margin_bound:+.4f} ({r.summary()})")
-print(f"certificate of the last MILP: status {res.status}, objective {res.objective:.6g}, "
-      f"bound {res.bound:.6g}, gap {res.gap:.3g}, verified by numpy {res.verified}")  # fmt: skip
+print(
+    f"certificate of the last MILP: status {res.status}, objective {res.objective:.6g}, "
+    f"bound {res.bound:.6g}, gap {res.gap:.3g}, verified by numpy {res.verified}"
+)
 print("\nformulation:")
 print(r.program.summary())
 
@@ -56,11 +60,15 @@ print(r.program.summary())
 lo, hi = np.clip(X_test[4] - 0.1, 0, 1), np.clip(X_test[4] + 0.1, 0, 1)
 for method in ("interval", "lp"):
     opt = net.maximize(lo, hi, output=0, bounds=method)
-    print(f"max f_0 over the 0.1-ball, {method:8s} bounds: {opt.value:.4f} "
-          f"({opt.n_binaries} binaries, {opt.time:.2f} s)")  # fmt: skip
+    print(
+        f"max f_0 over the 0.1-ball, {method:8s} bounds: {opt.value:.4f} "
+        f"({opt.n_binaries} binaries, {opt.time:.2f} s)"
+    )
 
 m = minimal_perturbation(net, X_test[0], y_test[0], norm="inf", lb=0.0, ub=1.0)
-print(f"\nminimal L-inf perturbation of image 0: epsilon = {m.epsilon:.4f} "
-      f"(proven lower bound {m.bound:.4f}, counterexample class {m.target}, "
-      f"verified by forward pass: {m.verified})")  # fmt: skip
+print(
+    f"\nminimal L-inf perturbation of image 0: epsilon = {m.epsilon:.4f} "
+    f"(proven lower bound {m.bound:.4f}, counterexample class {m.target}, "
+    f"verified by forward pass: {m.verified})"
+)
 print("status", m.result.status, "gap", f"{m.result.gap:.2g}")
