@@ -19,12 +19,18 @@ print(svm.result_.summary())
 print(svm.program_.summary())
 
 sparse = SparseSVM(C=0.1, k=3, time_limit=8).fit(Xtr, ytr)
-print("\nSparseSVM k=3: features", sparse.support_[0], "test accuracy",
-      round(sparse.score(Xte, yte), 3))  # fmt: skip
+print(
+    "\nSparseSVM k=3: features",
+    sparse.support_[0],
+    "test accuracy",
+    round(sparse.score(Xte, yte), 3),
+)
 print(sparse.result_.summary())
 print(sparse.program_.to_latex()[:600])
 
 logit = LogisticRegression(C=1.0).fit(Xtr, ytr)
-print("\nLogisticRegression (Newton, duality-gap certificate), test accuracy",
-      round(logit.score(Xte, yte), 3))  # fmt: skip
+print(
+    "\nLogisticRegression (Newton, duality-gap certificate), test accuracy",
+    round(logit.score(Xte, yte), 3),
+)
 print(logit.result_.summary())
