@@ -222,19 +222,7 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
     def _solve_named(self, problem, solver, settings=None):
         """Solve a structured problem with the special solver ``solver`` (whatever the
         estimator's ``solver``, which then names the solver of its sub-programs)."""
-        from optml.solve import solve
-
-        self._check_common_params()
-        settings = self._settings() if settings is None else settings
-        res = solve(problem, backend="auto", solver=solver, settings=settings)
-        self.problem_, self.result_ = problem, res
-        if "_program" in problem.__dict__:
-            self.program_ = problem.program
-        if res.status not in ("optimal", "time_limit") or not res.has_solution:
-            raise SolveError(
-                f"{type(self).__name__}: {solver} ended with status {res.status!r} ({res.message})"
-            )
-        return res
+        return self._solve(problem, settings=settings, backend="auto", solver=solver)
 
     def _fallback_ok(self, res, mip) -> bool:
         """HiGHS' QP solver sometimes ends in 'Solve error' or an unverified answer (see

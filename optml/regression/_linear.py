@@ -128,19 +128,6 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         # "auto": raw options are meant for a general solver
         return bool(named or not settings.options), self.solver
 
-    def _solve_with(self, target, settings, solver):
-        """:meth:`_solve` with ``solver`` in place of the estimator's ``solver`` parameter."""
-        if solver == self.solver:
-            return self._solve(target, settings=settings)
-        # ProgramEstimator._solve reads the solver from the estimator's parameters; for
-        # method="active_set" it is named for this one call and restored after
-        saved = self.solver
-        self.solver = solver
-        try:
-            return self._solve(target, settings=settings)
-        finally:
-            self.solver = saved
-
     def fit(self, X, y):
         """Fit on the solve path; sets ``coef_``, ``intercept_``, ``objective_``, ``problem_``,
         ``result_`` (and ``program_``, built on first access when the active set solved it)."""
@@ -154,7 +141,9 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         structured, solver = self._route(settings)
         try:
             try:
-                res = self._solve_with(prob if structured else prob.program, settings, solver)
+                res = self._solve(
+                    prob if structured else prob.program, settings=settings, solver=solver
+                )
             except SolveError:
                 # HiGHS's QP solver sometimes ends the factor form (used without an l1 term)
                 # with "Solve error"; the Gram form is the same QP: a second program solve,
