@@ -15,6 +15,7 @@ import time
 import numpy as np
 from scipy.special import expit
 
+from optml._data_checks import SOLVER_MAX, CheckedClassifierData
 from optml._validation import check_choice, check_int, check_positive
 from optml.algorithms import newton as _smooth
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
@@ -29,7 +30,7 @@ from optml.solve.certificate import make_result
 _PENALTIES = ("l2", "l1", None)
 
 
-class _ProbaMixin:
+class _ProbaMixin(CheckedClassifierData):
     def predict_proba(self, X):
         """Class probabilities: the logistic of the decision function (one-vs-rest normalised)."""
         d = self.decision_function(X)
@@ -197,6 +198,8 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
     program_ (the last outer-approximation MILP), result_ (objective = exact objective of the
     returned fit, bound = the MILP's lower bound, gap), n_rounds_.
     """
+
+    _scale_limit = SOLVER_MAX  # MILP rounds: coefficients a solver takes
 
     def __init__(
         self,

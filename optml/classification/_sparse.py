@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 import optml.program as om
+from optml._data_checks import SOLVER_MAX, CheckedClassifierData
 from optml._validation import check_choice, check_positive
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
 from optml.formulations.classification import soft_margin_svm, svm_objective
@@ -41,7 +42,7 @@ def _hinge_fit(X, s, C, penalty, settings):
     return res.values["w"].ravel(), float(res.values["b"])
 
 
-class SparseSVM(LinearProgramClassifier):
+class SparseSVM(CheckedClassifierData, LinearProgramClassifier):
     r"""Soft margin SVM using at most ``k`` features, certified optimal (MILP / MIQP).
 
     .. math:: \min_{w,b,z}\ R(w) + C\sum_i (1 - s_i(x_i^\top w+b))_+\quad\text{s.t.}\quad
@@ -70,6 +71,8 @@ class SparseSVM(LinearProgramClassifier):
     coef_, intercept_, support_ (selected features per binary problem), bigm_, program_,
     result_
     """
+
+    _scale_limit = SOLVER_MAX  # a MILP: coefficients a solver takes
 
     def __init__(
         self,
@@ -207,7 +210,7 @@ class SparseSVM(LinearProgramClassifier):
         return self
 
 
-class RampLossSVM(LinearProgramClassifier):
+class RampLossSVM(CheckedClassifierData, LinearProgramClassifier):
     r"""Ramp-loss SVM: the hinge capped at 2, robust to label noise (MIQP / MILP).
 
     .. math:: \min_{w,b}\ R(w) + C\sum_i \min\{2, (1 - s_i(x_i^\top w + b))_+\}
@@ -229,6 +232,8 @@ class RampLossSVM(LinearProgramClassifier):
     coef_, intercept_, outliers_ (boolean mask of the samples with :math:`z_i = 1`, first
     binary problem), program_, result_
     """
+
+    _scale_limit = SOLVER_MAX  # a MILP: coefficients a solver takes
 
     def __init__(
         self,

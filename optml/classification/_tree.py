@@ -22,6 +22,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator, encode_classes
+from optml._data_checks import FLOAT32_MAX, SOLVER_MAX, check_frame, check_scale
 from optml._validation import check_choice, check_int, check_nonneg
 from optml.classification import _tree_build as tb
 from optml.classification import _tree_octh as th
@@ -206,7 +207,10 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         self._check_common_params()
 
     def _validate(self, X, y, sample_weight, groups, reset=True):
+        check_frame(self, X)
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+        # the warm-start CART copies X to float32; thresholds and hyperplanes are coefficients
+        check_scale(self, X, limit=FLOAT32_MAX if not self.hyperplanes else SOLVER_MAX)
         classes, yi = encode_classes(self, y)
         n = X.shape[0]
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)

@@ -9,6 +9,7 @@ from sklearn.base import ClusterMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator
+from optml._data_checks import COST_MAX, check_frame, check_scale
 from optml._validation import check_choice, check_int
 from optml.exceptions import SolveError
 from optml.formulations.clustering import (
@@ -141,7 +142,9 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
 
     # ------------------------------------------------------------ validation
     def _validate(self, X, must_link, cannot_link):
+        check_frame(self, X)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
+        check_scale(self, X, centre=True, what="cluster costs", stat_limit=COST_MAX)
         n = X.shape[0]
         k = check_int("n_clusters", self.n_clusters, minimum=1)
         if k > n:

@@ -2,13 +2,19 @@ r"""Certified k-medoids: the p-median MILP and the capacitated p-median (Mulveyâ
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.base import ClusterMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator
+from optml._data_checks import check_frame, check_scale
 from optml._validation import check_int, check_positive
+from optml.exceptions import SolveError
 from optml.formulations.clustering import p_median
+from optml.program.result import relative_gap
+from optml.solve.certificate import make_result
 
 
 class KMedoids(ClusterMixin, ProgramEstimator):
@@ -31,6 +37,11 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         Largest number of points a medoid may serve.
     backend, solver, time_limit, mip_gap, verbose, solver_options
         As for every optml estimator (``mip_gap`` defaults to 1e-4).
+
+    With a time limit the fit returns within it: a heuristic medoid set (greedy build,
+    alternation, PAM swaps) is the MILP's warm start, and when the MILP finds no point in
+    the time left, or its size would not let a solver start in it, ``result_`` holds that
+    set with the Lagrangian bound of the p-median (Beasley 1993), status ``"time_limit"``.
 
     Attributes
     ----------
@@ -91,7 +102,10 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         return p_median(self._dissimilarity(X), self.n_clusters, self.capacity)
 
     def fit(self, X, y=None):
+        check_frame(self, X)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
+        if not (isinstance(self.metric, str) and self.metric == "precomputed"):
+            check_scale(self, X, centre=True, what="dissimilarities")
         n = X.shape[0]
         k = check_int("n_clusters", self.n_clusters, minimum=1)
         if k > n:
@@ -105,8 +119,38 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         D = self._dissimilarity(X)
         if not np.isfinite(D).all():
             raise ValueError("the dissimilarities contain NaN or inf")
+        self._check_common_params()
+        settings = self._settings(mip=True).started()
         prog = p_median(D, k, cap)
-        res = self._solve(prog, mip=True)
+        # the heuristic medoids: the MILP's warm start, and the answer (with the Lagrangian
+        # bound) when the MILP finds nothing in the time left or cannot start in it
+        rem = settings.remaining()
+        med = None if cap is not None else _heuristic(D, k, None if rem is None else 0.2 * rem)
+        start = None if med is None else _point(D, med)
+        rem = settings.remaining()
+        if rem is None or rem > _milp_seconds(prog):
+            res = self._solve(
+                prog,
+                warm_start=start,
+                mip=True,
+                allow=("optimal", "time_limit", "interrupted"),
+                settings=settings,
+            )
+            if not res.has_solution and med is not None:
+                res = self._heuristic_result(prog, D, k, med, settings, res)
+        elif med is not None:
+            res = self._heuristic_result(prog, D, k, med, settings, None)
+        else:
+            raise SolveError(
+                f"KMedoids: the capacitated p-median MILP ({prog.canonical().A.nnz} nonzeros) "
+                f"cannot start within time_limit={self.time_limit}; raise time_limit"
+            )
+        self.program_, self.result_ = prog, res
+        if not res.has_solution:
+            raise SolveError(
+                f"KMedoids: the solver returned no solution (status {res.status!r}); raise "
+                "time_limit or try another solver"
+            )
         yv = res.values["y"] > 0.5
         med = np.flatnonzero(yv)
         xv = res.values["x"][:, med]
@@ -118,6 +162,47 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         self._X_fit = X
         return self
 
+    # ------------------------------------------------------------ heuristic + bound
+    def _heuristic_result(self, prog, D, k, med, settings, milp):
+        """The heuristic medoids as a certified result: the Lagrangian bound of the p-median
+        (Beasley 1993), within the time left, or the MILP's bound when it is better."""
+        t0 = time.perf_counter()
+        cost = float(D[:, med].min(axis=1).sum())
+        rem = settings.remaining()
+        bound = _lagrangian_bound(D, k, cost, None if rem is None else max(0.0, 0.8 * rem))
+        if milp is not None and np.isfinite(milp.bound):
+            bound = max(bound, float(milp.bound))
+        values = _point(D, med)
+        check, viol = prog.evaluate(values)
+        note = ""
+        if milp is None and settings.remaining() is not None:
+            note = (
+                f"; the MILP ({prog.canonical().A.nnz} nonzeros) cannot start within the time left"
+            )
+        gap = relative_gap(check, bound)
+        target = max(float(self.mip_gap if self.mip_gap is not None else 1e-4), 1e-9)
+        status = "optimal" if gap <= target else "time_limit"
+        return make_result(
+            status=status,
+            sense=1,
+            values=values,
+            objective_check=check,
+            max_violation=viol,
+            solver_objective=cost,
+            bound=bound,
+            gap_tol=target,
+            solver="medoid-heuristic" if milp is None else milp.solver,
+            backend="optml" if milp is None else milp.backend,
+            problem_class="MILP",
+            solve_time=time.perf_counter() - t0 + (0.0 if milp is None else milp.solve_time),
+            message=(
+                "greedy + alternating medoids; bound: Lagrangian relaxation of the assignment "
+                "rows (subgradient)"
+                + ("" if milp is None else f"; the MILP ended {milp.status!r} with no point")
+                + (note if status != "optimal" else "")
+            ),
+        )
+
     def predict(self, X):
         """Nearest medoid (for "precomputed", X holds dissimilarities to the training points)."""
         check_is_fitted(self, "medoid_indices_")
@@ -126,3 +211,100 @@ class KMedoids(ClusterMixin, ProgramEstimator):
             return X[:, self.medoid_indices_].argmin(axis=1)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self._dist(X, self.cluster_centers_).argmin(axis=1)
+
+
+def _point(D, med):
+    n, m = D.shape
+    y = np.zeros(m)
+    y[med] = 1.0
+    x = np.zeros((n, m))
+    x[np.arange(n), np.asarray(med)[D[:, med].argmin(axis=1)]] = 1.0
+    return {"y": y, "x": x}
+
+
+def _milp_seconds(prog) -> float:
+    """A cautious guess of the seconds a MILP solver spends before it looks at its clock
+    (HiGHS's presolve of the p-median MILP: about 1e5 nonzeros a second on a laptop core)."""
+    return prog.canonical().A.nnz / 1e5
+
+
+def _heuristic(D, k, limit=None):
+    """Greedy build (PAM's BUILD), alternating improvement (assign, re-centre each cluster on
+    its best medoid), then PAM's swaps, until nothing improves or ``limit`` seconds pass."""
+    t0 = time.perf_counter()
+    n = D.shape[0]
+    med = [int(D.sum(axis=0).argmin())]
+    near = D[:, med[0]].copy()
+    while len(med) < k:
+        gain = np.maximum(near[:, None] - D, 0.0).sum(axis=0)
+        gain[med] = -1.0
+        j = int(gain.argmax())
+        med.append(j)
+        near = np.minimum(near, D[:, j])
+    med = np.array(sorted(med))
+    cost = D[:, med].min(axis=1).sum()
+    for _ in range(100):
+        if limit is not None and time.perf_counter() - t0 > limit:
+            break
+        lab = D[:, med].argmin(axis=1)
+        new = med.copy()
+        for c in range(k):
+            members = np.flatnonzero(lab == c)
+            if members.size:
+                new[c] = members[D[np.ix_(members, members)].sum(axis=0).argmin()]
+        new = np.array(sorted(set(new.tolist())))
+        if new.size < k:  # two clusters picked one medoid: keep the old set
+            break
+        c_new = D[:, new].min(axis=1).sum()
+        if c_new >= cost - 1e-12 * max(1.0, cost):
+            break
+        med, cost = new, c_new
+    # PAM's swap: the best exchange of one medoid for one point, while it lowers the cost
+    for _ in range(50):
+        if limit is not None and time.perf_counter() - t0 > limit:
+            break
+        Dm = D[:, med]
+        best, move = cost, None
+        for c in range(k):
+            other = np.delete(Dm, c, axis=1).min(axis=1) if k > 1 else np.full(n, np.inf)
+            costs = np.minimum(other[:, None], D).sum(axis=0)
+            costs[med] = np.inf
+            j = int(costs.argmin())
+            if costs[j] < best - 1e-12 * max(1.0, best):
+                best, move = float(costs[j]), (c, j)
+        if move is None:
+            break
+        med = med.copy()
+        med[move[0]] = move[1]
+        med, cost = np.sort(med), best
+    return med
+
+
+def _lagrangian_bound(D, k, upper, limit=None, iters=2000):
+    """Lower bound of the p-median by relaxing the assignment rows with multipliers ``u``:
+    ``L(u) = sum(u) + (sum of the k smallest rho_j)``, ``rho_j = sum_i min(0, D_ij - u_i)``;
+    subgradient ascent with Polyak steps toward ``upper`` (Beasley 1993)."""
+    t0 = time.perf_counter()
+    n, m = D.shape
+    # start from the second-nearest dissimilarity
+    u = np.partition(D, 1, axis=1)[:, 1].copy() if m > 1 else D[:, 0].copy()
+    best, lam, stall = -np.inf, 2.0, 0
+    for _ in range(iters):
+        R = np.minimum(D - u[:, None], 0.0)
+        rho = R.sum(axis=0)
+        open_ = np.argpartition(rho, k - 1)[:k] if k < m else np.arange(m)
+        val = float(u.sum() + rho[open_].sum())
+        if not np.isfinite(best) or val > best + 1e-12 * max(1.0, abs(best)):
+            best, stall = val, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                lam, stall = lam / 2, 0
+        g = 1.0 - (R[:, open_] < 0).sum(axis=1)
+        norm = float(g @ g)
+        if norm == 0 or lam < 1e-6 or relative_gap(upper, best) <= 1e-9:
+            break
+        if limit is not None and time.perf_counter() - t0 > limit:
+            break
+        u = u + lam * (upper - val) / norm * g
+    return best

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optml._data_checks import CheckedRegressorData
 from optml._validation import check_bool, check_fraction, check_nonneg
 from optml.formulations.regression import (
     coef_bounds,
@@ -18,7 +19,7 @@ _SOLVER_DOC = """backend, solver, time_limit, mip_gap, verbose, solver_options
         Solver settings (see :meth:`optml.Program.solve`)."""
 
 
-class QuantileRegression(LinearProgramRegressor):
+class QuantileRegression(CheckedRegressorData, LinearProgramRegressor):
     (
         r"""Quantile regression (Koenker and Bassett 1978) as a linear program.
 
@@ -178,7 +179,7 @@ class LeastAbsoluteDeviation(QuantileRegression):
         self.objective_ = float(res.model_objective)
 
 
-class HuberRegression(LinearProgramRegressor):
+class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
     (
         r"""Huber regression with scikit-learn's ``HuberRegressor`` objective (joint scale).
 
@@ -258,7 +259,7 @@ class HuberRegression(LinearProgramRegressor):
         )
 
 
-class SupportVectorRegression(LinearProgramRegressor):
+class SupportVectorRegression(CheckedRegressorData, LinearProgramRegressor):
     (
         r"""Linear epsilon-insensitive support vector regression (Vapnik 1995), primal QP.
 
