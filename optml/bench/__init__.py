@@ -238,8 +238,11 @@ def compare(
         return rows
 
 
-def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
+def export_instances(suite, out, fmt: str = "mps", allow_plugins: bool = False) -> list[dict]:
     """Write every distinct program of a suite as ``.mps``/``.lp`` plus ``manifest.json``.
+
+    A suite's own ``"module:attr"`` models are imported (in this process) only with
+    ``allow_plugins=True``; see :func:`~optml.bench.runner.run_suite`.
 
     The manifest lists, per file, the model, its parameters, the data, seed, size and
     problem class, so that other tools can run the same instances. A program with conic
@@ -249,7 +252,15 @@ def export_instances(suite, out, fmt: str = "mps") -> list[dict]:
 
     if fmt not in ("mps", "lp"):
         raise ValueError(f"format must be 'mps' or 'lp', got {fmt!r}")
+    from optml.bench.suite import untrusted_code
+
     spec = load_suite(suite)
+    code = untrusted_code(spec)
+    if code["models"] and not allow_plugins:
+        raise SuiteError(
+            f"the suite's models {code['models']} are code from outside optml; it runs with "
+            "your rights: pass --allow-plugins (allow_plugins=True) if you trust it"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     seen, manifest = set(), []

@@ -41,11 +41,18 @@ def main_bench(argv=None) -> int:
         action="store_true",
         help="a brand-new process for every task (same as --max-tasks-per-worker 1)",
     )
+    ap.add_argument(
+        "--allow-plugins",
+        action="store_true",
+        help="run the suite's own code (plugins, 'module:Class' models); it runs with your "
+        "rights, in the worker processes only: pass it only for suites you trust",
+    )
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     args = ap.parse_args(argv)
     from optml.bench import SuiteError, run_suite, summarize, to_markdown
     from optml.bench.runner import DEFAULT_MAX_TASKS
+    from optml.bench.store import StoreError
 
     if args.workers < 1:
         print("optml bench: --workers must be at least 1", file=sys.stderr)
@@ -62,8 +69,16 @@ def main_bench(argv=None) -> int:
             progress=not args.no_progress,
             max_tasks_per_worker=max_tasks,
             retry=retry,
+            allow_plugins=args.allow_plugins,
         )
-    except (SuiteError, FileExistsError, FileNotFoundError, ImportError) as exc:
+    except (
+        SuiteError,
+        StoreError,
+        FileExistsError,
+        FileNotFoundError,
+        ImportError,
+        ConnectionError,
+    ) as exc:
         print(f"optml bench: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -72,6 +87,16 @@ def main_bench(argv=None) -> int:
         )
         return 130
     out = Path(args.out)
+
+    try:
+        _write_reports(args, out, rows, summarize, to_markdown)
+    except OSError as exc:
+        print(f"optml bench: cannot write the reports in {out}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _write_reports(args, out, rows, summarize, to_markdown) -> None:
     from optml.bench import inconsistent_instances
 
     for inst, hashes in inconsistent_instances(rows).items():
@@ -100,7 +125,6 @@ def main_bench(argv=None) -> int:
         except ImportError:
             print("optml bench: plots skipped (pip install matplotlib)", file=sys.stderr)
     print(f"rows: {out / 'results.sqlite'} ({len(rows)}), summary: {out / 'summary.md'}")
-    return 0
 
 
 def _records(df):
@@ -137,6 +161,11 @@ def main_export(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--format", default="mps", choices=["mps", "lp"])
     ap.add_argument("-o", "--out", default="instances")
+    ap.add_argument(
+        "--allow-plugins",
+        action="store_true",
+        help="let a suite's 'module:Class' models run (imported in this process)",
+    )
     args, rest = ap.parse_known_args(argv)
     params = {}
     it = iter(rest)
@@ -157,8 +186,14 @@ def main_export(argv=None) -> int:
             "solvers": [{"backend": "auto"}],
         }
     try:
-        manifest = export_instances(suite, args.out, fmt=args.format)
-    except (SuiteError, ValueError, TypeError) as exc:
+        manifest = export_instances(
+            suite,
+            args.out,
+            fmt=args.format,
+            # a model named on the command line is the user's own choice, not a suite's
+            allow_plugins=args.allow_plugins or isinstance(suite, dict),
+        )
+    except (SuiteError, ValueError, TypeError, OSError) as exc:
         print(f"optml export: {exc}", file=sys.stderr)
         return 2
     for m in manifest:

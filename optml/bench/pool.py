@@ -84,9 +84,13 @@ class WorkerProcess:
         for var in _THREAD_VARS:
             env[var] = str(self.config[0])
         if pythonpath:
-            env["PYTHONPATH"] = os.pathsep.join(
-                [*pythonpath, *filter(None, [env.get("PYTHONPATH")])]
-            )
+            # a folder whose name holds the separator (``a:b``) cannot go through PYTHONPATH:
+            # the worker puts every folder of OPTML_BENCH_PATH (JSON) on sys.path itself
+            plain = [p for p in pythonpath if os.pathsep not in p]
+            env["PYTHONPATH"] = os.pathsep.join([*plain, *filter(None, [env.get("PYTHONPATH")])])
+            env["OPTML_BENCH_PATH"] = json.dumps(list(pythonpath))
+        else:
+            env.pop("OPTML_BENCH_PATH", None)
         env["OPTML_BENCH_PRELOAD"] = ",".join(self.config[2])
         env["OPTML_BENCH_THREADS"] = str(self.config[0])
         rfd, wfd = os.pipe()

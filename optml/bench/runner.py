@@ -159,7 +159,11 @@ def run_task(task: dict, pool: WorkerPool | None = None, stop=None) -> dict | No
     from optml.program.result import STATUSES
 
     if row.get("status") not in STATUSES:
-        row["backend"], row["solver"] = backend, solver  # keep the names the suite asked for
+        # a crash or kill: the names resolved before the solve, else those the suite asked for
+        row["backend"] = out.get("backend") or backend
+        row["solver"] = out.get("solver") or solver
+    if row.get("solver") is None:
+        row["solver"] = "auto"  # not resolved (the task failed before its program existed)
     row.setdefault("task_time", time.monotonic() - t0)
     row["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return {c: row.get(c) for c in COLUMNS}
@@ -223,7 +227,13 @@ def run_tasks(
             f"{store.path} already holds {len(done)} results; pass resume=True (--resume) to "
             f"continue that sweep, or choose another output folder"
         )
+    sweep = _sweep_settings(tasks)
+    if store.done_keys():
+        _check_same_settings(store, sweep)
     todo = [t for t in tasks if t.key not in done]
+    if scheduler is not None and scheduler != "local":
+        _check_scheduler(scheduler)
+    store.set_meta({"sweep_settings": sweep})
     info = machine_info()
     store.set_meta(info)
     store.log_run(
@@ -248,6 +258,72 @@ def run_tasks(
     finally:
         bar.close()
     return rows
+
+
+#: settings of a sweep that change what a row measures: a resumed sweep must keep them
+_SWEEP_KEYS = ("time_limit", "threads", "mip_gap")
+
+
+def _sweep_settings(tasks: list[Task]) -> dict:
+    return {
+        k: sorted({getattr(t, k) for t in tasks}, key=lambda v: (v is None, v)) for k in _SWEEP_KEYS
+    }
+
+
+def _check_same_settings(store: Store, sweep: dict) -> None:
+    """Refuse to resume a store written with other sweep settings (its rows would be merged
+    with the new ones as if they were repeats)."""
+    from optml.bench.suite import SuiteError
+
+    old = store.meta().get("sweep_settings")
+    if old is None:  # a store of an older version: read the settings off its rows
+        rows = store.rows()
+        old = {
+            k: sorted({r.get(k) for r in rows}, key=lambda v: (v is None, v))
+            for k in ("time_limit", "threads")
+        }
+    differ = {
+        k: (old[k], sweep[k])
+        for k in _SWEEP_KEYS
+        if k in old and [_num(v) for v in old[k]] != [_num(v) for v in sweep[k]]
+    }
+    if differ:
+        what = "; ".join(f"{k}: stored {a} -> now {b}" for k, (a, b) in differ.items())
+        raise SuiteError(
+            f"{store.path} holds a sweep run with other settings ({what}); resuming would mix "
+            "rows of both settings as repeats. Restore the settings, or write the new sweep to "
+            "another output folder (--out)"
+        )
+
+
+def _num(v):
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
+
+
+def _check_scheduler(address: str, timeout: float = 10.0) -> None:
+    """A clear error for a Dask scheduler address that is malformed or does not answer."""
+    import socket
+    from urllib.parse import urlparse
+
+    u = urlparse(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = u.hostname, u.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ConnectionError(
+            f"--scheduler {address!r} is not a Dask scheduler address: use 'tcp://HOST:PORT' "
+            "(e.g. tcp://10.0.0.5:8786), or 'local' for a LocalCluster on this machine"
+        )
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ConnectionError(
+            f"no Dask scheduler answers at {address!r} ({exc}); start one with "
+            f"'dask scheduler' on {host} (port {port}), check the address, or use "
+            "--scheduler local"
+        ) from None
 
 
 def _run_local(dicts, store, workers, max_tasks, bar, rows):
@@ -348,20 +424,28 @@ def run_suite(
     progress: bool = True,
     max_tasks_per_worker: int = DEFAULT_MAX_TASKS,
     retry=(),
+    allow_plugins: bool = False,
 ):
     """Run a suite (path, TOML text or dict) into ``out/results.sqlite``; return all rows.
 
-    The solvers are checked before any work: an unknown solver or backend raises
-    :class:`~optml.bench.suite.SuiteError` listing the installed ones.
+    The whole suite is validated before anything is imported; the solvers are checked
+    before any work (an unknown solver or backend raises
+    :class:`~optml.bench.suite.SuiteError` listing the installed ones). A suite's own code
+    (``plugins``, ``"module:attr"`` models outside optml) runs only with
+    ``allow_plugins=True`` (``--allow-plugins``), and then only in worker processes; only
+    then does the suite file's folder go on the workers' import path.
     """
     from optml.bench.suite import check_solvers
 
     spec = load_suite(suite)
     extra = []
-    if not isinstance(suite, dict) and Path(str(suite)).is_file():
+    if allow_plugins and not isinstance(suite, dict) and Path(str(suite)).is_file():
         extra.append(str(Path(str(suite)).resolve().parent))
     path = worker_path(extra)
-    check_solvers(spec, path)
+    if not allow_plugins and not isinstance(suite, dict) and Path(str(suite)).is_file():
+        folder = os.path.realpath(Path(str(suite)).resolve().parent)
+        path = [p for p in path if os.path.realpath(p) != folder]
+    check_solvers(spec, path, allow_plugins=allow_plugins)
     store = Store(Path(out) / "results.sqlite")
     run_tasks(
         expand(spec),

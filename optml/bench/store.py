@@ -74,30 +74,87 @@ _FLOATS = {
 }
 
 
+class StoreError(RuntimeError):
+    """The results file cannot be used: not a store of optml (another program's SQLite file,
+    a corrupted file) or a place that cannot be written. Nothing was written to it."""
+
+
 class Store:
-    """A SQLite file of result rows (table ``results``) and machine info (table ``meta``)."""
+    """A SQLite file of result rows (table ``results``) and machine info (table ``meta``).
+
+    Opening a store writes nothing: an existing file is checked read-only first (an SQLite
+    file of another program, or a corrupted one, raises :class:`StoreError` and stays as it
+    was); the tables are created, or an older store's new columns added, at the first write.
+    """
 
     def __init__(self, path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._connect() as con:
-            have = [r[1] for r in con.execute("PRAGMA table_info(results)")]
-            if not have:
-                cols = ", ".join(f'"{c}"' for c in COLUMNS)
-                con.execute(f"CREATE TABLE results ({cols})")
-            else:  # a store written by an older version: add the new columns
-                for c in COLUMNS:
-                    if c not in have:
-                        con.execute(f'ALTER TABLE results ADD COLUMN "{c}"')
-            con.execute("CREATE UNIQUE INDEX IF NOT EXISTS results_key ON results(key)")
-            con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        self._ready = False
+        self._has_results = False
+        if self.path.exists():
+            self._inspect()
+
+    def _inspect(self) -> None:
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not a results file")
+        if self.path.stat().st_size == 0:
+            return
+        try:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=60)
+            try:
+                tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+                cols = (
+                    [r[1] for r in con.execute("PRAGMA table_info(results)")]
+                    if "results" in tables
+                    else []
+                )
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{self.path} is not a readable optml results store ({exc}); it was left as "
+                "it is: move it away, or choose another output folder (--out)"
+            ) from None
+        user = sorted(t for t in tables if not t.startswith("sqlite_"))
+        if user and ("key" not in cols or not set(user) <= {"results", "meta", "results_key"}):
+            raise StoreError(
+                f"{self.path} is an SQLite file of another program (tables {user}); optml "
+                "left it untouched: choose another output folder (--out)"
+            )
+        self._has_results = "key" in cols
 
     def _connect(self):
         return sqlite3.connect(self.path, timeout=60)
 
+    def _ensure(self) -> None:
+        """Create the tables (or add an older store's missing columns) before a write."""
+        if self._ready:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as con:
+                have = [r[1] for r in con.execute("PRAGMA table_info(results)")]
+                if not have:
+                    cols = ", ".join(f'"{c}"' for c in COLUMNS)
+                    con.execute(f"CREATE TABLE results ({cols})")
+                else:  # a store written by an older version: add the new columns
+                    for c in COLUMNS:
+                        if c not in have:
+                            con.execute(f'ALTER TABLE results ADD COLUMN "{c}"')
+                con.execute("CREATE UNIQUE INDEX IF NOT EXISTS results_key ON results(key)")
+                con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise StoreError(
+                f"cannot write the results store {self.path} ({exc}); choose an output folder "
+                "you can write to (--out)"
+            ) from None
+        self._ready = self._has_results = True
+
     def done_keys(self, skip_statuses=()) -> set[str]:
         """Keys of the tasks already recorded (except those with ``skip_statuses``)."""
+        if not self._has_results:
+            return set()
         with self._connect() as con:
             return {
                 k
@@ -107,6 +164,7 @@ class Store:
 
     def add(self, row: dict) -> None:
         """Write one row and commit it (a row with a known key replaces the old one)."""
+        self._ensure()
         with self._lock, self._connect() as con:
             cols = ", ".join(f'"{c}"' for c in COLUMNS)
             marks = ", ".join("?" for _ in COLUMNS)
@@ -116,11 +174,14 @@ class Store:
             )
 
     def set_meta(self, info: dict) -> None:
+        self._ensure()
         with self._lock, self._connect() as con:
             for k, v in info.items():
                 con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, json.dumps(v)))
 
     def meta(self) -> dict:
+        if not self._has_results:
+            return {}
         with self._connect() as con:
             return {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM meta")}
 
@@ -140,6 +201,8 @@ class Store:
 
     def rows(self) -> list[dict]:
         """All rows, in the order they were written; floats as floats (NaN for missing)."""
+        if not self._has_results:
+            return []
         with self._connect() as con:
             cur = con.execute("SELECT * FROM results ORDER BY rowid")
             names = [d[0] for d in cur.description]

@@ -331,6 +331,66 @@ def _validate(spec: dict) -> None:
                 raise _err(f"solvers[{i}].{k} must be a string, got {s[k]!r}", "solvers", i, k)
         if not isinstance(s.get("options", {}), dict):
             raise _err(f"solvers[{i}].options must be a table", "solvers", i, "options")
+        for k, v in s.get("options", {}).items():
+            if writes_files(k, v):
+                raise _err(
+                    f"solvers[{i}].options: option {k!r} = {v!r} may make the solver read or "
+                    "write a file; a suite may not set such options (solver output goes to the "
+                    "rows and the worker logs). Allowed despite their names: "
+                    f"{sorted(SAFE_FILE_OPTIONS)}",
+                    "solvers",
+                    i,
+                    "options",
+                )
+
+
+#: words in an option's name that mark a solver option able to read or write a file
+#: (HiGHS ``solution_file``, ``write_model_file``, ``log_file``; SCIP ``visual/vbcfilename``;
+#: Gurobi ``LogFile``, ``ResultFile``; CPLEX ``workdir``, ...)
+_FILE_WORDS = ("file", "path", "dir", "write", "save", "dump", "read", "output", "log", "name")
+#: options whose names hold such a word but that touch no file (the allow-list)
+SAFE_FILE_OPTIONS = frozenset(
+    {
+        "output_flag",
+        "log_to_console",
+        "log_dev_level",
+        "highs_analysis_level",
+        "highs_debug_level",
+        "display/verblevel",
+        "display/freq",
+        "outputflag",
+        "logtoconsole",
+        "verbose",
+        "write_solution_style",
+    }
+)
+
+
+def writes_files(name, value=None) -> bool:
+    """Whether a solver option may read or write a file: its name holds a word of
+    :data:`_FILE_WORDS` (and is not in :data:`SAFE_FILE_OPTIONS`), or its value looks like a
+    path."""
+    key = str(name).lower()
+    if key in SAFE_FILE_OPTIONS:
+        return False
+    if any(w in key for w in _FILE_WORDS):
+        return True
+    return isinstance(value, str) and ("/" in value or "\\" in value)
+
+
+def untrusted_code(spec) -> dict:
+    """The code a suite would import: ``{"plugins": [...], "models": [...]}`` (plugins and
+    ``"module:attr"`` models outside optml). Nothing is imported to find them."""
+    plugins = list(spec.get("plugins", []))
+    models = []
+    for m in spec.get("models", []):
+        target = MODELS.get(m.get("name"), m.get("name"))
+        if isinstance(target, str) and ":" in target:
+            mod = target.split(":", 1)[0]
+            if mod != "optml" and not mod.startswith("optml."):
+                models.append(m["name"])
+        # a name without ":" and not in MODELS is refused by resolve_model, importing nothing
+    return {"plugins": plugins, "models": models}
 
 
 def _kind(kind) -> str:
@@ -338,31 +398,64 @@ def _kind(kind) -> str:
     return " or ".join(k.__name__ for k in kinds)
 
 
-def check_solvers(spec, pythonpath=()) -> None:
-    """Import the suite's plugins and check every backend/solver name and model; raise
-    :class:`SuiteError` listing the installed solvers for an unknown one."""
+def check_solvers(spec, pythonpath=None, allow_plugins: bool = False) -> None:
+    """Check every backend/solver name and model of a validated suite; raise
+    :class:`SuiteError` listing the installed solvers for an unknown one.
+
+    A suite's own code (``plugins``, ``"module:attr"`` models outside optml) is refused unless
+    ``allow_plugins``; even then it is never imported in this process: a short-lived worker
+    process imports it (with ``pythonpath``, by default the folders a worker gets) and reports the backends and solvers it
+    registers, or the error it met.
+    """
+    suite = load_suite(spec)
+    code = untrusted_code(suite)
+    if (code["plugins"] or code["models"]) and not allow_plugins:
+        what = []
+        if code["plugins"]:
+            what.append(f"plugins {code['plugins']}")
+        if code["models"]:
+            what.append(f"models {code['models']}")
+        key = "plugins" if code["plugins"] else "models"
+        raise _with_line(
+            suite,
+            _err(
+                f"the suite would import and run code: {' and '.join(what)}; code from a suite "
+                "runs with your rights, so it is imported only when you trust it: pass "
+                "--allow-plugins (allow_plugins=True); it then runs in the worker processes "
+                "only",
+                key,
+            ),
+        )
+    for i, m in enumerate(suite["models"]):
+        if m["name"] not in code["models"]:
+            try:
+                resolve_model(m["name"])  # optml's own estimators only
+            except SuiteError as exc:
+                raise _with_line(suite, _err(f"models[{i}]: {exc}", "models", i, "name")) from None
+    if code["plugins"] or code["models"]:
+        if pythonpath is None:
+            from optml.bench.pool import worker_path
+
+            pythonpath = worker_path()
+        found = _probe(code, pythonpath)
+        if found.get("error"):
+            where = found.get("where") or ["plugins"]
+            raise _with_line(suite, _err(found["error"], *where)) from None
+        backends, known, installed, special = (
+            found["backends"],
+            set(found["known"]),
+            found["installed"],
+            set(found["special"]),
+        )
+    else:
+        backends, known, installed, special = _solver_names()
+    _check_solver_entries(suite, backends, known, installed, special)
+
+
+def _solver_names():
     from optml.backends import available, special_solvers
     from optml.backends import backends as all_backends
 
-    suite = load_suite(spec)
-    added = [p for p in pythonpath if p not in sys.path]
-    sys.path[:0] = added
-    try:
-        for mod in suite.get("plugins", []):
-            try:
-                importlib.import_module(mod)
-            except Exception as exc:
-                raise _with_line(
-                    suite, _err(f"plugin {mod!r} cannot be imported: {exc}", "plugins")
-                ) from None
-        for i, m in enumerate(suite["models"]):
-            try:
-                resolve_model(m["name"])
-            except SuiteError as exc:
-                raise _with_line(suite, _err(f"models[{i}]: {exc}", "models", i, "name")) from None
-    finally:
-        for p in added:
-            sys.path.remove(p)
     loaded = all_backends()  # built-in ones and plug-ins registered by the plugins
     backends = sorted(b.name for b in loaded)
     installed = sorted({r["solver"] for r in available(refresh=True) if not r["kinds"]})
@@ -370,6 +463,72 @@ def check_solvers(spec, pythonpath=()) -> None:
     special = {sp.name for sp in special_solvers()}  # optml's own algorithms (backend "optml")
     known |= special
     installed = sorted(set(installed) | special)
+    return backends, known, installed, special
+
+
+def _probe(code: dict, pythonpath=()) -> dict:
+    """Import a suite's plugins and models in a separate Python process; return the solver
+    names it then knows, or ``{"error": message, "where": [key, ...]}``."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    env["OPTML_BENCH_PATH"] = json.dumps(list(pythonpath))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "optml.bench.suite", "--probe"],
+            input=json.dumps(code),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": "importing the suite's plugins and models took over 300 s"}
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        return {"error": "checking the suite's plugins failed in a worker: " + " | ".join(tail)}
+    return json.loads(lines[-1])
+
+
+def _probe_main() -> int:
+    """``python -m optml.bench.suite --probe``: read ``{"plugins", "models"}`` (JSON) on stdin,
+    import them, print the solver names known afterwards (JSON) on stdout."""
+    import os
+
+    for p in reversed(json.loads(os.environ.get("OPTML_BENCH_PATH") or "[]")):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    code = json.loads(sys.stdin.read())
+    out: dict = {}
+    for mod in code.get("plugins", []):
+        try:
+            importlib.import_module(mod)
+        except Exception as exc:
+            out = {"error": f"plugin {mod!r} cannot be imported: {exc}", "where": ["plugins"]}
+            break
+    if not out:
+        for name in code.get("models", []):
+            try:
+                resolve_model(name)
+            except SuiteError as exc:
+                out = {"error": f"model {name!r}: {exc}", "where": ["models"]}
+                break
+    if not out:
+        backends, known, installed, special = _solver_names()
+        out = {
+            "backends": backends,
+            "known": sorted(known),
+            "installed": installed,
+            "special": sorted(special),
+        }
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+def _check_solver_entries(suite, backends, known, installed, special) -> None:
+    known = set(known) | set(installed)
     for i, s in enumerate(suite["solvers"]):
         b, name = s.get("backend", "auto"), s.get("solver")
         if b != "auto" and b not in backends and not (b == "optml" and name in special):
@@ -382,7 +541,7 @@ def check_solvers(spec, pythonpath=()) -> None:
                     "backend",
                 ),
             )
-        if name is not None and name.lower() not in known | set(installed):
+        if name is not None and name.lower() not in known:
             raise _with_line(
                 suite,
                 _err(
@@ -458,3 +617,10 @@ def _backend_of(entry: dict) -> str:
 
 def task_from_dict(d: dict[str, Any]) -> Task:
     return Task(**{k: v for k, v in d.items() if k in Task.__dataclass_fields__})
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--probe"]:
+        sys.exit(_probe_main())
+    sys.stderr.write("usage: python -m optml.bench.suite --probe (JSON on stdin)\n")
+    sys.exit(2)

@@ -163,9 +163,11 @@ def run(task: dict, report=None) -> dict:
     if mip_gap is None and pclass.startswith("MI"):
         mip_gap = 1e-4
     phash = program_hash(program)
+    names = _resolved(task, pclass, special)
     if report is not None:
         report(
             {
+                **names,
                 "n": n,
                 "p": p,
                 "problem_class": pclass,
@@ -227,6 +229,21 @@ def run(task: dict, report=None) -> dict:
         "peak_memory_mb": _peak_mb(reset_ok),
         "message": message[:1000],
     }
+
+
+def _resolved(task: dict, pclass: str, special: bool) -> dict:
+    """The backend and solver that will solve this task (``solver`` omitted in the suite:
+    the automatic choice for the program's class), so that a row of a task that then fails
+    carries the same names as the rows that succeed."""
+    if special:
+        return {"backend": "optml", "solver": task["solver"]}
+    try:
+        from optml.backends import select
+
+        b, name = select(pclass, task["backend"], task["solver"])
+    except Exception:  # an unavailable pair: the solve reports it
+        return {}
+    return {"backend": b.name, "solver": name}
 
 
 def run_safely(task: dict, report=None) -> dict:
@@ -307,8 +324,21 @@ def serve(result_fd: int, max_tasks: int) -> int:
     return 0
 
 
+def _extend_path() -> None:
+    """Put the folders of OPTML_BENCH_PATH (a JSON list, written by the supervisor) on
+    ``sys.path``: unlike PYTHONPATH it can hold folders whose names contain ``:``."""
+    try:
+        paths = json.loads(os.environ.get("OPTML_BENCH_PATH") or "[]")
+    except ValueError:
+        return
+    for p in reversed([p for p in paths if isinstance(p, str)]):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    _extend_path()
     if len(argv) == 3 and argv[0] == "--serve":
         return serve(int(argv[1]), int(argv[2]))
     print("usage: python -m optml.bench.worker --serve RESULT_FD MAX_TASKS", file=sys.stderr)

@@ -83,7 +83,7 @@ SUITE = {
 def test_export_files_read_back_by_highs(tmp_path, fmt):
     pytest.importorskip("optml.program.io", reason="Program.write is not there yet")
     highspy = pytest.importorskip("highspy")
-    manifest = bench.export_instances(SUITE, tmp_path, fmt=fmt)
+    manifest = bench.export_instances(SUITE, tmp_path, fmt=fmt, allow_plugins=True)
     assert len(manifest) == 3  # one file per instance, not per solver
     assert json.loads((tmp_path / "manifest.json").read_text()) == manifest
     ds = data.load("hald")

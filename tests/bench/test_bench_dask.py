@@ -33,8 +33,12 @@ SUITE = {
 
 def test_dask_local_cluster_matches_process_pool(tmp_path):
     pytest.importorskip("dask.distributed", reason='needs pip install "optml-models[dist]"')
-    local = bench.run_suite(SUITE, tmp_path / "local", workers=2, progress=False)
-    dask = bench.run_suite(SUITE, tmp_path / "dask", workers=2, scheduler="local", progress=False)
+    local = bench.run_suite(
+        SUITE, tmp_path / "local", workers=2, progress=False, allow_plugins=True
+    )
+    dask = bench.run_suite(
+        SUITE, tmp_path / "dask", workers=2, scheduler="local", progress=False, allow_plugins=True
+    )
     assert len(local) == len(dask) == 4
 
     def table(rows):

@@ -61,6 +61,7 @@ def _cli(suite, out, *extra):
         str(out),
         "--no-progress",
         "--no-plots",
+        "--allow-plugins",
         *extra,
     ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -127,13 +128,17 @@ def test_resume_api_skips_finished_tasks_and_retries_failed_ones(tmp_path):
             {"backend": "misbehave", "solver": "segv"},
         ],
     }
-    first = {r["solver"]: r for r in bench.run_suite(suite, tmp_path, progress=False)}
+    first = {
+        r["solver"]: r for r in bench.run_suite(suite, tmp_path, progress=False, allow_plugins=True)
+    }
     assert first["segv"]["status"] == "crashed" and first["highs"]["status"] == "optimal"
     with pytest.raises(FileExistsError, match="resume"):
-        bench.run_suite(suite, tmp_path, progress=False)
+        bench.run_suite(suite, tmp_path, progress=False, allow_plugins=True)
     time.sleep(1.1)  # finished_at has a resolution of one second
     suite["models"][0]["params"]["scale"].append(2.0)
-    rows = bench.run_suite(suite, tmp_path, progress=False, resume=True, retry=("crashed",))
+    rows = bench.run_suite(
+        suite, tmp_path, progress=False, allow_plugins=True, resume=True, retry=("crashed",)
+    )
     assert len(rows) == 4 and len({r["key"] for r in rows}) == 4
     old = [r for r in rows if r["params"] == '{"scale": 1.0}']
     again = {r["solver"]: r for r in old}

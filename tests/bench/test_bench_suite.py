@@ -109,22 +109,22 @@ def test_missing_section_and_dict_suites():
 def test_unknown_solver_lists_installed_ones(tmp_path):
     f = _write(tmp_path, GOOD.replace('solver = "clarabel"', 'solver = "cplexx"'))
     with pytest.raises(SuiteError) as e:
-        bench.check_solvers(bench.load_suite(f))
+        bench.check_solvers(bench.load_suite(f), allow_plugins=True)
     msg = str(e.value)
     assert "unknown solver 'cplexx'" in msg and "installed solvers:" in msg
     assert "'highs'" in msg and "'clarabel'" in msg and "(line 11)" in msg
     f = _write(tmp_path, GOOD.replace('backend = "cvxpy"', 'backend = "jump"'))
     with pytest.raises(SuiteError, match=r"unknown backend 'jump'.*'cvxpy'.*line 10"):
-        bench.check_solvers(bench.load_suite(f))
+        bench.check_solvers(bench.load_suite(f), allow_plugins=True)
     f = _write(tmp_path, GOOD.replace("bench_testmodels:lad", "lassso"))
     with pytest.raises(SuiteError, match=r"unknown model 'lassso'.*line 14"):
-        bench.check_solvers(bench.load_suite(f))
+        bench.check_solvers(bench.load_suite(f), allow_plugins=True)
 
 
 def test_run_suite_refuses_unknown_solver_before_any_work(tmp_path):
     f = _write(tmp_path, GOOD.replace('solver = "clarabel"', 'solver = "nosuch"'))
     with pytest.raises(SuiteError, match="installed solvers"):
-        bench.run_suite(f, tmp_path / "out", progress=False)
+        bench.run_suite(f, tmp_path / "out", progress=False, allow_plugins=True)
     assert not (tmp_path / "out" / "results.sqlite").exists()
 
 

@@ -60,7 +60,7 @@ def _bad_suite():
 def sweep(tmp_path_factory):
     pytest.importorskip("pyscipopt", reason="the MILP rows use SCIP")
     out = tmp_path_factory.mktemp("sweep")
-    rows = bench.run_suite(_suite(), out, workers=2, progress=False)
+    rows = bench.run_suite(_suite(), out, workers=2, progress=False, allow_plugins=True)
     return out, rows
 
 
@@ -106,7 +106,7 @@ def test_expected_rows(sweep):
 
 def test_misbehaving_solvers_are_recorded(tmp_path):
     """Segfault, hang, memory exhaustion and an exception: each recorded, the sweep goes on."""
-    rows = bench.run_suite(_bad_suite(), tmp_path, workers=2, progress=False)
+    rows = bench.run_suite(_bad_suite(), tmp_path, workers=2, progress=False, allow_plugins=True)
     assert len(rows) == 5
     by = {r["solver"]: r for r in rows}
     seg = by["segv"]
@@ -193,7 +193,9 @@ def test_fresh_process_per_task(tmp_path):
         "data": [{"name": "hald"}],
         "solvers": [{"backend": "highs", "solver": "highs"}],
     }
-    rows = bench.run_suite(suite, tmp_path, workers=1, progress=False, max_tasks_per_worker=1)
+    rows = bench.run_suite(
+        suite, tmp_path, workers=1, progress=False, allow_plugins=True, max_tasks_per_worker=1
+    )
     assert [r["status"] for r in rows] == ["optimal"] * 2
     assert len({r["worker_pid"] for r in rows}) == 2
     assert all(r["warm_up_time"] > 0 for r in rows)
