@@ -74,7 +74,10 @@ def summary(p) -> str:
         f"({canon.n} columns after lowering, {nint} integer)",
     ]
     for name, v in p.variables.items():
-        lines.append(f"    {name:<12} shape {str(v.shape):<10} {v.domain:<10} {_interval_text(v)}")
+        kind = f"{v.domain:<10} {_interval_text(v)}"
+        if _is_parameter(v):
+            kind = f"parameter = {_values_text(v.lb)}"
+        lines.append(f"    {name:<12} shape {str(v.shape):<10} {kind}")
     lines.append(
         f"  constraints {len(p.constraints)} blocks, {canon.m} rows, {canon.A.nnz} nonzeros"
         + (f", {len(canon.soc)} SOC" if canon.soc else "")
@@ -100,6 +103,21 @@ def summary(p) -> str:
         lines.append(f"  lazy        {fam.name}: rows found by a separation routine when violated")
     lines.append(f"  objective   {p.sense}imize {obj}")
     return "\n".join(lines)
+
+
+def _is_parameter(v) -> bool:
+    from optml.program.parameter import Parameter
+
+    return isinstance(v, Parameter)
+
+
+def _split_parameters(e: Expression):
+    """``(decision part, parameter part or None)`` of an affine expression (no constant)."""
+    par = {k: t for k, t in e.terms.items() if _is_parameter(t[0])}
+    if not par:
+        return e, None
+    dec = {k: t for k, t in e.terms.items() if k not in par}
+    return Expression(e.shape, dec, 0.0), Expression(e.shape, par, 0.0)
 
 
 def _affine_of(c) -> Expression:
@@ -401,7 +419,8 @@ def to_latex(p, max_constraints: int | None = None) -> str:
     domains close the block as intervals (``x \\in [0, \\infty)^{3}``); lazy families are
     named. ``max_constraints`` shows at most that many constraint blocks (a notebook view).
     """
-    vars_tex = ", ".join(_vname(p, v) for v in p.variables.values())
+    decisions = [v for v in p.variables.values() if not _is_parameter(v)]
+    vars_tex = ", ".join(_vname(p, v) for v in decisions)
     sense = r"\min" if p.sense == "min" else r"\max"
     obj = "0" if p.objective is None else _expr_tex(p, p.objective, "objective")
     lines = [rf"{sense}_{{{vars_tex}}} \quad & {obj} \\"]
@@ -410,8 +429,13 @@ def to_latex(p, max_constraints: int | None = None) -> str:
     for c in shown:
         ctx = str(c.name)
         if isinstance(c, LinearConstraint):
-            lhs = _expr_tex(p, c.expr, ctx, with_const=False)
+            dec, par = _split_parameters(c.expr)
+            lhs = _expr_tex(p, dec, ctx, with_const=False)
             rhs = _rhs_tex(p, c.expr.const, ctx)
+            if par is not None:  # parameters read as right-hand sides
+                user = p.metadata.get("latex_data", {}).get(ctx, {})
+                sym = _Symbols(p, ctx, user)
+                rhs = _join(_linear_terms(p, -par, sym) + _const_term(-c.expr.const, sym, "b"))
         else:  # f(x) + (affine) <= 0 reads f(x) <= -(affine), as written
             lhs = _join(_atom_terms(p, c.f, ctx))
             user = p.metadata.get("latex_data", {}).get(ctx, {})
@@ -445,10 +469,28 @@ def to_latex(p, max_constraints: int | None = None) -> str:
         lines.append(
             rf"& \text{{lazy family {_tex_name(str(fam.name))}: rows added when violated}} \\"
         )
-    doms = [d for d in (_interval_tex(v, _vname(p, v)) for v in p.variables.values()) if d]
+    doms = [d for d in (_interval_tex(v, _vname(p, v)) for v in decisions) if d]
+    pars = _params(p)
     if doms:
-        lines.append(r"& " + r",\quad ".join(doms))
+        lines.append(r"& " + r",\quad ".join(doms) + (r" \\" if pars else ""))
+    if pars:
+        lines.append(r"& \text{parameters: } " + r",\quad ".join(pars))
     return "\\begin{aligned}\n" + "\n".join(lines) + "\n\\end{aligned}"
+
+
+def _params(p) -> list[str]:
+    """``t = 2.5`` for each parameter block (a range where its entries differ)."""
+    out = []
+    for v in p.variables.values():
+        if not _is_parameter(v):
+            continue
+        val = np.asarray(v.lb)
+        if val.size and np.all(val == val[0]):
+            out.append(f"{_vname(p, v)} = {fmt_num(val[0])}")
+        else:
+            lo, hi = fmt_num(val.min()), fmt_num(val.max())
+            out.append(rf"{_vname(p, v)} \in [{lo}, {hi}]^{{{_dims(v)}}}")
+    return out
 
 
 def _dims(v) -> str:
@@ -472,6 +514,12 @@ def program_html(p) -> str:
         cls, size = "?", f"not lowerable yet: {e(str(exc))}"
     rows = []
     for name, v in p.variables.items():
+        if _is_parameter(v):
+            rows.append(
+                f"<tr><td>parameter</td><td><code>{e(name)}</code></td><td>{e(str(v.shape))}"
+                f"</td><td>= {e(_values_text(v.lb))}</td></tr>"
+            )
+            continue
         rows.append(
             f"<tr><td>variable</td><td><code>{e(name)}</code></td><td>{e(str(v.shape))}</td>"
             f"<td>{e(v.domain)} {e(_interval_text(v))}</td></tr>"
