@@ -56,6 +56,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "peng-wei": "optml.algorithms.kmeans_sdp",
     "pca-bnb": "optml.algorithms.pca_bnb",
     "sparse-pca-sdp": "optml.algorithms.sparse_pca_sdp",
+    "tree-dp": "optml.algorithms.tree_dp",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}
 
