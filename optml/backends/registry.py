@@ -57,6 +57,8 @@ _SPECIAL_MODULES: dict[str, str] = {
     "pca-bnb": "optml.algorithms.pca_bnb",
     "sparse-pca-sdp": "optml.algorithms.sparse_pca_sdp",
     "tree-dp": "optml.algorithms.tree_dp",
+    "best-subset-oa": "optml.algorithms.best_subset_oa",
+    "l0-bnb": "optml.algorithms.l0_bnb",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}
 

@@ -31,12 +31,17 @@ minimise the sum of the ``h`` smallest squared residuals, as an MIQP (Giloni and
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import numpy as np
 
 import optml.program as om
 from optml.formulations.regression import GramData, psd_factor
+from optml.program.structured import StructuredProblem
 
 __all__ = [
+    "BestSubsetProblem",
     "best_subset_program",
     "correlated_pairs",
     "ellipsoid_bigm",
@@ -144,8 +149,10 @@ def best_subset_program(
     hi = np.full(p, np.inf) if ub is None else np.asarray(ub, float)
     lo, hi = np.maximum(lo, -M), np.minimum(hi, M)
     if np.any(lo > 0) or np.any(hi < 0):
-        raise ValueError("coefficient bounds must allow 0 (a coefficient that is forced "
-                         "nonzero cannot be left out of the subset)")  # fmt: skip
+        raise ValueError(
+            "coefficient bounds must allow 0 (a coefficient that is forced "
+            "nonzero cannot be left out of the subset)"
+        )
     if formulation in ("bigm", "perspective") and not (
         np.isfinite(lo).all() and np.isfinite(hi).all()
     ):
@@ -167,8 +174,12 @@ def best_subset_program(
         prog.add(beta - hi * s <= 0, name="bigm_upper")
         prog.add(beta - lo * s >= 0, name="bigm_lower")
     if formulation == "sos1":
-        pairs = prog.var("sos_pairs", (p, 2), lb=np.column_stack([lo, np.zeros(p)]),
-                         ub=np.column_stack([hi, np.ones(p)]))  # fmt: skip
+        pairs = prog.var(
+            "sos_pairs",
+            (p, 2),
+            lb=np.column_stack([lo, np.zeros(p)]),
+            ub=np.column_stack([hi, np.ones(p)]),
+        )
         prog.add(pairs[:, 0] - beta == 0, name="sos_coef")
         prog.add(pairs[:, 1] + s == 1, name="sos_off")
         for j in range(p):
@@ -195,10 +206,199 @@ def best_subset_program(
     return prog
 
 
+@dataclass(eq=False)
+class BestSubsetProblem(StructuredProblem):
+    r"""One best-subset instance (kind ``"best_subset"``) for optml's own algorithms.
+
+    .. math::
+
+        \min_\beta\ f(\beta) = \beta^\top (G + \alpha I)\beta - 2c^\top\beta + y^\top y
+        \quad\text{s.t.}\quad \|\beta\|_0 \le k,\ lo \le \beta \le hi,
+        \ \text{groups, exclusive pairs},
+
+    on the centred Gram data (:math:`f` is the residual sum of squares plus
+    :math:`\alpha\|\beta\|^2`). Its program (:meth:`build_program`) is the MIQP / MISOCP of
+    :func:`best_subset_program` in the chosen ``formulation`` (big-M values from
+    :func:`ellipsoid_bigm` at the incumbent ``start`` when ``M`` is None), so a general solver
+    and a special solver (``"best-subset-oa"``, ``"l0-bnb"``) answer the same instance and are
+    certified against the same objective. :meth:`evaluate` checks a point in numpy from its
+    ``coef`` (and ``support`` where given): :math:`f`, the cardinality, bounds, groups, pairs.
+
+    ``start``: an incumbent (from the heuristics), the special solvers' first point and the
+    warm start handed to a general solver. ``sub_backend`` / ``sub_solver``: where the outer
+    approximation solves its master MILP ("auto": SCIP through Pyomo when installed, whose
+    constraint handler adds the cuts inside one branch and bound, else HiGHS in a re-solve
+    loop).
+    """
+
+    kind: ClassVar[str] = "best_subset"
+    sense: ClassVar[int] = 1
+
+    gram: GramData
+    k: int
+    alpha: float = 0.0
+    lb: np.ndarray | None = None
+    ub: np.ndarray | None = None
+    groups: list | None = None
+    exclusive_pairs: list | None = None
+    formulation: str = "bigm"
+    M: np.ndarray | None = None
+    shift: float | None = None
+    start: np.ndarray | None = None
+    sub_backend: str = "auto"
+    sub_solver: str | None = None
+    #: the special solver ``solver=None`` runs (None: the program on a general solver)
+    default_solver: str | None = None
+    bigm_source: str = field(default="", init=False)
+
+    def __post_init__(self):
+        p = self.gram.p
+        self.k = int(self.k)
+        self.alpha = float(self.alpha)
+        self.lb = np.full(p, -np.inf) if self.lb is None else np.asarray(self.lb, float)
+        self.ub = np.full(p, np.inf) if self.ub is None else np.asarray(self.ub, float)
+        self.groups = [sorted(int(j) for j in g) for g in (self.groups or [])]
+        self.exclusive_pairs = [tuple(int(i) for i in q) for q in (self.exclusive_pairs or [])]
+        if self.formulation not in ("auto",) + FORMULATIONS:
+            raise ValueError(
+                f"formulation must be 'auto' or one of {FORMULATIONS}, got {self.formulation!r}"
+            )
+        self.start = np.zeros(p) if self.start is None else np.asarray(self.start, float)
+
+    @property
+    def p(self) -> int:
+        return self.gram.p
+
+    def objective(self, beta) -> float:
+        """:math:`f(\beta)` in numpy (on the support of ``beta``)."""
+        beta = np.asarray(beta, dtype=float).ravel()
+        S = np.flatnonzero(beta)
+        G, c = self.gram.G, self.gram.c
+        b = beta[S]
+        return float(b @ G[np.ix_(S, S)] @ b + self.alpha * b @ b - 2.0 * c[S] @ b + self.gram.yy)
+
+    def bigm(self) -> np.ndarray:
+        """Big-M values: ``M`` as given, else :func:`ellipsoid_bigm` at the objective of
+        ``start`` (or twice its largest coefficient when :math:`G + \alpha I` is singular);
+        ``bigm_source`` says which. The start always stays inside them."""
+        if self.M is not None:
+            M = np.broadcast_to(np.asarray(self.M, float), (self.p,)).copy()
+            self.bigm_source = self.bigm_source or "user"
+        else:
+            M = ellipsoid_bigm(self.gram, self.alpha, self.objective(self.start))
+            self.bigm_source = "ellipsoid"
+            if M is None:  # singular Gram: BKM's practical bound tau * ||beta_warm||_inf
+                scale = np.abs(self.start).max(initial=0.0)
+                if scale == 0:
+                    scale = np.sqrt(self.gram.yy / max(np.diag(self.gram.G).min(), 1e-12))
+                M = np.full(self.p, 2.0 * scale)
+                self.bigm_source = "heuristic"
+        M = np.maximum(M, np.abs(self.start) * (1 + 1e-9))  # keep the start feasible
+        self.M = M
+        return M
+
+    def resolve_formulation(self) -> tuple[str, float]:
+        r"""``(formulation, shift)``: "auto" takes the perspective with
+        :math:`\delta = 0.95\lambda_{\min}(X_c^\top X_c)` when :math:`\alpha + \delta` is at
+        least 5 % of the mean diagonal of :math:`X_c^\top X_c`, else big-M;
+        "perspective" takes that :math:`\delta` (``shift`` when given)."""
+        form, shift = self.formulation, float(self.shift or 0.0)
+        if form in ("auto", "perspective") and not self.shift:
+            G = self.gram.G
+            lam = float(np.linalg.eigvalsh(G)[0]) if self.p else 0.0
+            shift = max(0.0, 0.95 * lam)
+            if form == "auto":
+                ridge = self.alpha + shift
+                form = "perspective" if ridge >= 0.05 * np.diag(G).mean() else "bigm"
+            if form == "bigm":
+                shift = 0.0
+            elif not (self.alpha + shift > 0):
+                raise ValueError(
+                    "formulation='perspective' needs alpha > 0 when X'X is singular (more "
+                    "features than samples, or collinear columns); use 'bigm' or 'sos1'"
+                )
+        self.formulation, self.shift = form, shift
+        return form, shift
+
+    def build_program(self) -> om.Program:
+        self.resolve_formulation()
+        M = self.bigm() if self.M is None else self.M
+        return best_subset_program(
+            self.gram,
+            self.k,
+            alpha=self.alpha,
+            formulation=self.formulation,
+            M=M,
+            lb=self.lb,
+            ub=self.ub,
+            groups=self.groups,
+            exclusive_pairs=self.exclusive_pairs,
+            shift=self.shift,
+            name="best_subset",
+        )
+
+    @property
+    def problem_class(self) -> str:
+        return "MISOCP" if self.formulation == "perspective" else "MIQP"
+
+    def closure(self, S) -> np.ndarray:
+        """``S`` closed under the groups (a touched group enters whole)."""
+        S = set(int(j) for j in S)
+        for g in self.groups:
+            if S.intersection(g):
+                S.update(g)
+        return np.array(sorted(S), dtype=int)
+
+    def start_values(self, beta=None) -> dict:
+        """Values of every variable of the program at ``beta`` (default ``start``)."""
+        beta = self.start if beta is None else np.asarray(beta, float)
+        s = np.zeros(self.p)
+        s[self.closure(np.flatnonzero(beta))] = 1.0
+        ws = {"coef": beta, "support": s}
+        self.resolve_formulation()
+        if self.formulation == "sos1":
+            ws["sos_pairs"] = np.column_stack([beta, 1.0 - s])
+        if self.formulation == "perspective":
+            ws["ridge_epi"] = beta**2
+        return ws
+
+    def evaluate(self, values) -> tuple[float, float]:
+        """``(f, largest violation)`` of ``values`` (``coef``; ``support`` where given)."""
+        beta = np.asarray(values["coef"], dtype=float).ravel()
+        if "support" in values:
+            s = np.asarray(values["support"], dtype=float).ravel()
+        else:
+            s = (beta != 0).astype(float)
+        viol = [
+            float(np.abs(s - np.round(s)).max(initial=0.0)),  # binary
+            float(max(s.sum() - self.k, 0.0)),  # cardinality
+            float(np.abs(beta[s < 0.5]).max(initial=0.0)),  # off the support: zero
+            float(np.maximum(self.lb - beta, 0.0).max(initial=0.0)),
+            float(np.maximum(beta - self.ub, 0.0).max(initial=0.0)),
+        ]
+        for g in self.groups:
+            viol.append(float(np.ptp(s[g])) if len(g) > 1 else 0.0)
+        for i, j in self.exclusive_pairs:
+            viol.append(max(s[i] + s[j] - 1.0, 0.0))
+        return self.objective(beta), max(viol)
+
+    def values(self, beta) -> dict:
+        """``{"coef", "support"}`` of a point (the support closed under the groups)."""
+        beta = np.asarray(beta, float)
+        s = np.zeros(self.p)
+        s[self.closure(np.flatnonzero(beta))] = 1.0
+        return {"coef": beta, "support": s}
+
+
 def lts_program(
-    X, y, h: int, formulation: str = "bigm", coef_bound: float = np.inf,
-    fit_intercept: bool = True, name: str = "least_trimmed_squares",
-) -> om.Program:  # fmt: skip
+    X,
+    y,
+    h: int,
+    formulation: str = "bigm",
+    coef_bound: float = np.inf,
+    fit_intercept: bool = True,
+    name: str = "least_trimmed_squares",
+) -> om.Program:
     r"""Least trimmed squares as an MIQP.
 
     .. math::
@@ -236,8 +436,12 @@ def lts_program(
         prog.add(o - Mo * s <= 0, name="bigm_upper")
         prog.add(o + Mo * s >= 0, name="bigm_lower")
     else:
-        pairs = prog.var("sos_pairs", (n, 2), lb=np.column_stack([-Mo, np.zeros(n)]),
-                         ub=np.column_stack([Mo, np.ones(n)]))  # fmt: skip
+        pairs = prog.var(
+            "sos_pairs",
+            (n, 2),
+            lb=np.column_stack([-Mo, np.zeros(n)]),
+            ub=np.column_stack([Mo, np.ones(n)]),
+        )
         prog.add(pairs[:, 0] - o == 0, name="sos_outlier")
         prog.add(pairs[:, 1] + s == 1, name="sos_keep")
         for i in range(n):

@@ -13,15 +13,17 @@ from optml.exceptions import SolveError
 from optml.formulations.regression import coef_bounds, gram_data
 from optml.formulations.subset import (
     FORMULATIONS,
-    best_subset_program,
+    BestSubsetProblem,
     correlated_pairs,
-    ellipsoid_bigm,
 )
 from optml.regression._common import LinearProgramRegressor
 from optml.regression._heuristics import SubsetProblem
 from optml.solve.certificate import make_result
 
 _HEURISTICS = ("auto", "dfo", "forward", "none")
+_METHODS = ("auto", "bnb", "oa", "mip")
+#: method -> the special solver that runs it
+_METHOD_SOLVER = {"bnb": "l0-bnb", "oa": "best-subset-oa"}
 #: the default of the deprecated ``warm_start`` parameter (not given)
 _DEPRECATED = "deprecated"
 
@@ -54,6 +56,17 @@ class BestSubsetRegression(LinearProgramRegressor):
     warm start is the best of the discrete first-order method (BKM Algorithm 1), forward
     selection and a 1-swap local search.
 
+    Three exact methods solve the same instance (a
+    :class:`~optml.formulations.subset.BestSubsetProblem`, kind ``"best_subset"``) and are
+    certified against the same objective:
+
+    * ``method="bnb"``: optml's branch and bound ``"l0-bnb"`` (perspective relaxations with a
+      certified dual bound per node, safe screening; after Hazimeh, Mazumder and Saab 2022);
+    * ``method="oa"``: outer approximation ``"best-subset-oa"`` (Bertsimas and Van Parys 2020):
+      a master MILP over the support with closed-form cuts added lazily, on SCIP (callbacks)
+      or HiGHS (a re-solve loop);
+    * ``method="mip"``: the MIQP / MISOCP below on a general solver (SCIP).
+
     Parameters
     ----------
     k : int, default 10
@@ -62,6 +75,14 @@ class BestSubsetRegression(LinearProgramRegressor):
         ``SelectKBest`` does).
     alpha : float, default 0.0
         Ridge weight (>= 0).
+    method : {"auto", "bnb", "oa", "mip"}, default "auto"
+        What is solved (see above). "auto": the branch and bound, or the outer approximation
+        when ``groups`` / ``max_correlation`` are given, unless ``solver`` names a general
+        solver, ``solver_options`` holds raw options, or ``formulation`` / ``big_m`` (options
+        of the MIQP) are given (then "mip"). Both special methods need
+        a ridge part (``alpha > 0``, or :math:`X_c^\top X_c` nonsingular for ``alpha = 0``);
+        without one "auto" falls back to the MIQP on the same clock. With ``method="oa"``, a
+        general ``solver`` (and ``backend``) names the solver of the master MILP.
     formulation : {"auto", "bigm", "sos1", "perspective"}, default "auto"
         How a coefficient is switched off: big-M rows, SOS-1 sets, or the perspective of the
         ridge term (an MISOCP). The perspective also works for ``alpha = 0``: it moves
@@ -89,8 +110,9 @@ class BestSubsetRegression(LinearProgramRegressor):
         Use these big-M values instead of the derived ones (then the certificate holds only
         within them).
     backend, solver, time_limit, mip_gap, verbose, solver_options
-        Solver settings; the MIQP needs SCIP (``pip install pyscipopt``) or a commercial
-        solver. ``time_limit`` bounds the solver; on expiry the incumbent is kept, with
+        Solver settings; ``solver`` may name a special solver (``"l0-bnb"``,
+        ``"best-subset-oa"``) or a general one for the MIQP, which needs SCIP
+        (``pip install pyscipopt``) or a commercial solver. ``time_limit`` bounds the solver; on expiry the incumbent is kept, with
         ``result_.status == "time_limit"`` and its ``result_.gap``.
 
     Attributes
@@ -102,11 +124,13 @@ class BestSubsetRegression(LinearProgramRegressor):
         ``FutureWarning``). ``objective_`` can lie below ``result_.objective`` when the fit
         kept a better point than the solver's (the polished support, or the heuristic's
         point after a time limit); the certified bound holds for both.
-    bigm_ : ndarray, the big-M values used; ``bigm_source_`` says where they came from
-        ("ellipsoid", "heuristic" when :math:`X^\top X` is singular and ``alpha = 0``, "user").
+    bigm_ : ndarray, the big-M values of the MIQP; ``bigm_source_`` says where they came from
+        ("ellipsoid", "heuristic" when :math:`X^\top X` is singular and ``alpha = 0``, "user";
+        None and "none" when a special method answered without the MIQP).
+    method_ : str, the method that answered ("bnb", "oa" or "mip").
     warm_start_objective_, warm_start_method_ : the heuristic's value and method.
-    formulation_ : str, the formulation used; ``perspective_shift_`` : float, its
-        :math:`\delta`.
+    formulation_ : str, the MIQP's formulation (the method's name when no MIQP was built);
+        ``perspective_shift_`` : float, its :math:`\delta` (or the special solver's).
     heuristic_time_ : float, seconds spent in the heuristics.
     program_, result_ : the program and its :class:`optml.Result` (status, bound, gap).
     """
@@ -118,6 +142,7 @@ class BestSubsetRegression(LinearProgramRegressor):
         k=10,
         *,
         alpha=0.0,
+        method="auto",
         formulation="auto",
         heuristic="auto",
         warm_start=_DEPRECATED,
@@ -136,6 +161,7 @@ class BestSubsetRegression(LinearProgramRegressor):
     ):
         self.k = k
         self.alpha = alpha
+        self.method = method
         self.formulation = formulation
         self.heuristic = heuristic
         self.warm_start = warm_start
@@ -155,6 +181,7 @@ class BestSubsetRegression(LinearProgramRegressor):
     def _check_params(self):
         check_k(self.k)
         check_nonneg("alpha", self.alpha)
+        check_choice("method", self.method, _METHODS)
         check_bool("fit_intercept", self.fit_intercept)
         check_bool("positive", self.positive)
         if self.formulation not in ("auto",) + FORMULATIONS:
@@ -230,107 +257,118 @@ class BestSubsetRegression(LinearProgramRegressor):
         groups = _check_groups(self.groups, p)
         pairs = correlated_pairs(gram.G, self.max_correlation) if self.max_correlation else []
         t0 = time.perf_counter()
-        prob = SubsetProblem(gram, k, self.alpha, lo, hi, groups, pairs)
+        heur = SubsetProblem(gram, k, self.alpha, lo, hi, groups, pairs)
         how = self._heuristic()
         if how == "none":
-            beta0, f0, how = np.zeros(p), prob.objective(np.zeros(p)), "zero"
+            beta0, f0, how = np.zeros(p), heur.objective(np.zeros(p)), "zero"
         else:
-            beta0, f0, how = prob.warm_start(how, settings=settings)
+            beta0, f0, how = heur.warm_start(how, settings=settings)
         if previous is not None:  # a feasible point from a smaller k (path)
-            fp = prob.objective(previous)
-            if fp < f0 and prob.feasible(np.flatnonzero(previous)):
+            fp = heur.objective(previous)
+            if fp < f0 and heur.feasible(np.flatnonzero(previous)):
                 beta0, f0, how = previous, fp, "previous"
-        heur = time.perf_counter() - t0
+        heur_time = time.perf_counter() - t0
+        M = None
         if self.big_m is not None:
             M = np.broadcast_to(np.asarray(self.big_m, float), (p,)).copy()
             if np.any(~(M > 0)):
                 raise ValueError(f"big_m must be positive, got {self.big_m!r}")
-            source = "user"
-        else:
-            M = ellipsoid_bigm(gram, float(self.alpha), f0)
-            source = "ellipsoid"
-            if M is None:  # singular Gram: BKM's practical bound tau * ||beta_warm||_inf
-                scale = np.abs(beta0).max(initial=0.0)
-                if scale == 0:
-                    scale = np.sqrt(gram.yy / max(np.diag(gram.G).min(), 1e-12))
-                M = np.full(p, 2.0 * scale)
-                source = "heuristic"
-        M = np.maximum(M, np.abs(beta0) * (1 + 1e-9))  # keep the warm start feasible
-        shift = 0.0
-        form = self.formulation
-        if form in ("auto", "perspective"):
-            lam = float(np.linalg.eigvalsh(gram.G)[0]) if p else 0.0
-            shift = max(0.0, 0.95 * lam)  # move delta*I of X'X into the perspective term
-            if form == "auto":  # the perspective pays when the moved ridge part is sizeable
-                ridge = float(self.alpha) + shift
-                form = "perspective" if ridge >= 0.05 * np.diag(gram.G).mean() else "bigm"
-            if form == "bigm":
-                shift = 0.0
-            elif not (float(self.alpha) + shift > 0):
-                raise ValueError(
-                    "formulation='perspective' needs alpha > 0 when X'X is singular (more "
-                    "features than samples, or collinear columns); use 'bigm' or 'sos1'"
-                )
-        prog = best_subset_program(
+        problem = BestSubsetProblem(
             gram,
             k,
             alpha=float(self.alpha),
-            formulation=form,
-            M=M,
             lb=lo,
             ub=hi,
             groups=groups,
             exclusive_pairs=pairs,
-            shift=shift,
-            name="best_subset",
+            formulation=self.formulation,
+            M=M,
+            start=beta0,
         )
-        supp = np.zeros(p)
-        supp[prob.closure(np.flatnonzero(beta0))] = 1.0
-        ws = {"coef": beta0, "support": supp}
-        if form == "sos1":
-            ws["sos_pairs"] = np.column_stack([beta0, 1.0 - supp])
-        if form == "perspective":
-            ws["ridge_epi"] = beta0**2
+        method = self._method(bool(groups or pairs))
         ctx = {
             "gram": gram,
-            "problem": prob,
-            "warm_start": ws,
-            "M": M,
-            "source": source,
+            "problem": heur,
+            "structured": problem,
+            "method": method,
             "f0": f0,
             "how": how,
-            "heur": heur,
-            "shift": shift,
-            "form": form,
+            "heur": heur_time,
         }
-        return prog, ctx
+        return problem, ctx
+
+    def _method(self, constrained: bool) -> str:
+        """The method to run: ``method``, or the choice of "auto" (see the class docstring)."""
+        from optml.backends.registry import is_special
+
+        if self.method != "auto":
+            return self.method
+        if self.solver is not None:
+            for m, name in _METHOD_SOLVER.items():
+                if self.solver == name:
+                    return m
+            if not is_special(self.solver):
+                return "mip"
+        if self.backend not in ("auto", "optml"):
+            return "mip"
+        if self.formulation != "auto" or self.big_m is not None:
+            return "mip"  # options of the MIQP: the user asked for it
+        opts = {k for k in (self.solver_options or {}) if k not in ("threads", "seed")}
+        if opts:
+            return "mip"  # raw options belong to a general solver
+        return "oa" if constrained else "bnb"
 
     def _build(self, X, y, settings=None):
-        return self._setup(X, y, settings=settings)
+        problem, ctx = self._setup(X, y, settings=settings)
+        return problem.program, ctx
 
     def fit(self, X, y, *, _previous=None):
-        """Fit: the heuristics, then the MIQP from their point, on one clock (``time_limit``
-        covers both); sets ``coef_``, ``support_``, ``program_``, ``result_``."""
+        """Fit: the heuristics, then the chosen method from their point, on one clock
+        (``time_limit`` covers both); sets ``coef_``, ``support_``, ``problem_``,
+        ``result_``."""
         self._check_params()
         self._check_common_params()
         X, y = self._validate_fit(X, y)
         settings = self._settings(mip=True).started()
-        prog, ctx = self._setup(X, y, previous=_previous, settings=settings)
-        try:
-            res = self._solve(prog, warm_start=ctx["warm_start"], mip=True, settings=settings)
-        except SolveError:
-            # the time left after the heuristics was too short for the solver to return a
-            # point: the heuristic's point, certified by the same factory (time_limit)
-            failed = getattr(self, "result_", None)
-            if failed is None or failed.status != "time_limit" or failed.has_solution:
-                raise
-            res = self.result_ = _start_result(prog, ctx["warm_start"], failed)
+        problem, ctx = self._setup(X, y, previous=_previous, settings=settings)
+        method = ctx["method"]
+        if method == "mip":
+            prog = problem.program
+            try:
+                res = self._solve(
+                    problem, warm_start=problem.start_values(), mip=True, settings=settings
+                )
+            except SolveError:
+                # the time left after the heuristics was too short for the solver to return a
+                # point: the heuristic's point, certified by the same factory (time_limit)
+                failed = getattr(self, "result_", None)
+                if failed is None or failed.status != "time_limit" or failed.has_solution:
+                    raise
+                res = self.result_ = _start_result(prog, problem.start_values(), failed)
+        else:
+            special = _METHOD_SOLVER[method]
+            backend, solver = "auto", special
+            if method == "oa" and self.solver is not None and self.solver != special:
+                problem.sub_backend, problem.sub_solver = self.backend, self.solver
+            elif self.solver is not None and self.solver != special:
+                raise ValueError(
+                    f"method={method!r} runs {special!r}; solver={self.solver!r} names another "
+                    "solver (use method='mip' for a general solver)"
+                )
+            if self.method == "auto":
+                # the kind's default under solver=None: a method that does not apply gives up
+                # and the solve path runs the MIQP on the same clock
+                problem.default_solver = special
+                solver = None
+                backend = "auto"
+            res = self._solve(problem, mip=True, settings=settings, backend=backend, solver=solver)
         self._unpack(res, ctx)
         return self
 
     def _unpack(self, res, ctx):
         gram = ctx["gram"]
         prob = ctx["problem"]
+        problem = ctx["structured"]
         beta = np.asarray(res.values["coef"], float).copy()
         s = np.asarray(res.values["support"], float) > 0.5
         beta[~s] = 0.0  # exact zeros off the support (solver round-off)
@@ -341,7 +379,7 @@ class BestSubsetRegression(LinearProgramRegressor):
             beta = polished
         # a solver stopped by its time limit may hold a worse incumbent than the warm start
         # (not every path hands the warm start to the solver): keep the better feasible point
-        beta0 = ctx["warm_start"]["coef"]
+        beta0 = problem.start
         if prob.objective(beta0) < prob.objective(beta):
             beta = np.asarray(beta0, float).copy()
         self.coef_ = beta
@@ -349,13 +387,21 @@ class BestSubsetRegression(LinearProgramRegressor):
         self.intercept_ = gram.intercept(beta) if self.fit_intercept else 0.0
         # the program's units (RSS + alpha ||beta||^2): at most result_.objective
         self.objective_ = gram.rss(beta) + float(self.alpha) * float(beta @ beta)
-        self.bigm_ = ctx["M"]
-        self.bigm_source_ = ctx["source"]
+        built = "_program" in problem.__dict__
+        self.method_ = (
+            "mip" if res.backend != "optml" else ("oa" if res.solver == "best-subset-oa" else "bnb")
+        )
+        self.bigm_ = problem.M if built else None
+        self.bigm_source_ = (problem.bigm_source or "user") if built else "none"
         self.warm_start_objective_ = ctx["f0"]
         self.warm_start_method_ = ctx["how"]
         self.heuristic_time_ = ctx["heur"]
-        self.perspective_shift_ = ctx["shift"]
-        self.formulation_ = ctx["form"]
+        if built:
+            self.perspective_shift_ = float(problem.shift or 0.0)
+            self.formulation_ = problem.formulation
+        else:
+            self.perspective_shift_ = float(res.stats.get("delta", 0.0))
+            self.formulation_ = self.method_
 
 
 def _start_result(prog, start, failed):
