@@ -250,7 +250,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         raise ValueError(f'class_weight must be None, "balanced" or a dict, got {cw!r}')
 
     # -------------------------------------------------------------------- building
-    def _prepare(self, X, y, sample_weight=None, groups=None, reset=True, settings=None):
+    def _prepare(self, X, y, sample_weight=None, groups=None, reset=True, settings=None, dp=False):
         """Validate, binarise, run CART, and build the formulation."""
         self._check_params()
         spec = self._spec()
@@ -263,12 +263,41 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             return th.prepare(spec, X, yi, classes, w)
         if settings is None:
             settings = self._settings(mip=True)
-        return tb.prepare(spec, X, yi, classes, w, groups, settings, self.backend, self.solver)
+        return tb.prepare(
+            spec, X, yi, classes, w, groups, settings, self.backend, self.solver, dp=dp
+        )
+
+    def _dp_route(self) -> bool:
+        """Solve by the dynamic programming ``"tree-dp"``: named as the solver, or the default
+        (``formulation="auto"``, ``backend="auto"``, ``solver=None``), without parity limits
+        or hyperplane splits."""
+        if self.hyperplanes or self.parity_bound is not None:
+            return False
+        if self.solver == "tree-dp":
+            return True
+        return self.solver is None and self.backend == "auto" and self.formulation == "auto"
 
     def build_program(self, X, y, sample_weight=None, groups=None):
-        """The :class:`~optml.Program` that :meth:`fit` would solve (to inspect or extend)."""
-        prep = self._prepare(X, y, sample_weight, groups)
-        return prep.program if self.hyperplanes else prep.form.program
+        """The :class:`~optml.Program` that :meth:`fit` would solve (to inspect or extend);
+        on the dynamic programming route, the FlowOCT program general solvers receive."""
+        prep = self._prepare(X, y, sample_weight, groups, dp=self._dp_route())
+        if self.hyperplanes:
+            return prep.program
+        return prep.problem.program if prep.problem is not None else prep.form.program
+
+    def build_problem(self, X, y, sample_weight=None):
+        """The :class:`~optml.formulations.tree_problem.TreeProblem` of this fit (kind
+        ``"oct"``): solved by ``"tree-dp"`` or, through its FlowOCT program (``"oct"`` with
+        ``formulation="oct"``), by a general solver (what ``optml.bench`` compares)."""
+        if self.hyperplanes or self.parity_bound is not None:
+            raise ValueError("build_problem: hyperplanes and parity_bound need the programs")
+        prep = self._prepare(X, y, sample_weight, None, dp=True)
+        if prep.problem is None:
+            raise ValueError(
+                f"build_problem: {prep.col_feature.size} candidate thresholds are more than the "
+                f"dynamic programming takes ({tb._DP_COLUMNS}); pass thresholds=q"
+            )
+        return prep.problem
 
     def _fit_octh(self, prep, settings):
         self.formulation_ = "oct-h"
@@ -299,11 +328,13 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         """
         self._check_common_params()
         settings = self._settings(mip=True).started()  # one clock: CART, starts and the MIP
-        prep = self._prepare(X, y, sample_weight, groups, settings=settings)
+        prep = self._prepare(X, y, sample_weight, groups, settings=settings, dp=self._dp_route())
         self.classes_ = prep.classes
         if self.hyperplanes:
             self.tree_, self.objective_ = self._fit_octh(prep, settings)
             return self
+        if prep.problem is not None:
+            return self._fit_dp(prep, settings)
         form = prep.form
         self.formulation_ = form.extra.get("name", form.kind)
         start = prep.start_values
@@ -321,6 +352,22 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             tree, obj, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
             self._result_from_cart(form, prep.cart_tree)
         self.objective_ = obj
+        self.tree_ = tb.structure(prep, tree)
+        return self
+
+    def _fit_dp(self, prep, settings):
+        """The dynamic programming route: the TreeProblem to ``"tree-dp"`` (CART's tree as
+        its incumbent), or its FlowOCT program to the general solver named."""
+        problem = prep.problem
+        res = self._solve(problem, mip=True, settings=settings)
+        tree = tb.decode(prep.form, res.values)
+        self.formulation_ = "dp" if res.solver == "tree-dp" else problem.formulation
+        self.cart_objective_ = None if prep.cart_tree is None else prep.cart_objective
+        self.source_ = "mip"
+        self.objective_ = tb.objective(prep, tree)
+        if prep.cart_tree is not None and prep.cart_objective < self.objective_ - 1e-9:
+            # only when a general solver stopped early without CART's start
+            tree, self.objective_, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
         self.tree_ = tb.structure(prep, tree)
         return self
 

@@ -14,6 +14,7 @@ from optml.formulations import tree_pairs as fp
 _MAX_NNZ = 4e7  # largest flow / OCT split-capacity matrix built at all
 _SLOW_NNZ = 5e6  # ... without a time limit
 _PAIRS_WORK = 3e9  # largest (roots x children x grandchild columns x patterns) for "auto"
+_DP_COLUMNS = 1500  # most threshold columns for the dynamic programming (F x F count tables)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Prep:
     cart_tree: tuple | None  # (node_col, leaf_class) in the formulation's columns
     cart_objective: float | None
     start_values: dict | None
+    problem: object = None  # the TreeProblem when the dynamic programming route is taken
 
 
 def _midpoint(u, t):
@@ -155,16 +157,22 @@ def ft_pairs_limit() -> float:
 
 
 def prepare(
-    est: TreeSpec, X, y, classes, w, groups, settings=None, backend="auto", solver=None
+    est: TreeSpec, X, y, classes, w, groups, settings=None, backend="auto", solver=None, dp=False
 ) -> Prep:
     """Candidate columns, CART start, formulation; ``settings``/``backend``/``solver`` are
-    those of the fit (the parity start solves a small MIP with them, on the fit's clock)."""
+    those of the fit (the parity start solves a small MIP with them, on the fit's clock).
+
+    ``dp=True`` (no parity limit): when the columns fit the dynamic programming's tables,
+    build a :class:`~optml.formulations.tree_problem.TreeProblem` (``prep.problem``) instead
+    of a program; its program is built only if a general solver needs it."""
     K = classes.size
     cart_splits = _fit_cart(est, X, y, w) if est.initial_tree == "cart" else []
     feats, vals, cart_heap = _columns(est, X, y, cart_splits)
     Xb = (X[:, feats] <= vals[None, :]).astype(float)
     mask = _mask(est, X, y, feats, vals, cart_heap, groups)
     data = ft.aggregate(Xb, y, K, w, groups)
+    if dp and groups is None and feats.size <= _DP_COLUMNS:
+        return _prepare_dp(est, X, y, w, classes, feats, vals, cart_heap, mask, data)
     kind = _choose(est, data, mask, groups)
     pos = K - 1
     parity = None if groups is None else (pos, float(est.parity_bound))
@@ -216,6 +224,26 @@ def prepare(
                 prep.start_values = form.start(best, labels)
             except ValueError:
                 pass
+    return prep
+
+
+def _prepare_dp(est, X, y, w, classes, feats, vals, cart_heap, mask, data) -> Prep:
+    from optml.formulations.tree_problem import TreeProblem
+
+    problem = TreeProblem(
+        data,
+        est.max_depth,
+        mask,
+        alpha=float(est.alpha),
+        min_samples_leaf=int(est.min_samples_leaf),
+        formulation="oct" if est.formulation == "oct" else "flow",
+    )
+    form = problem.shell
+    form.extra["name"] = "dp"
+    prep = Prep(X, y, w, None, classes, feats, vals, form, None, None, None, problem)
+    if cart_heap:
+        _cart_start(prep, cart_heap, mask, None)
+        problem.initial = prep.cart_tree
     return prep
 
 

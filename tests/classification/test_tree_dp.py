@@ -160,3 +160,28 @@ def test_similarity_state_is_consistent():
         Sx = np.unpackbits(np.frombuffer(key, dtype=np.uint8))[: data.n_patterns].astype(bool)
         fresh = TreeDP(data.X, data.counts, data.sizes, 3, LM)
         assert fresh.search(Sx, level, np.inf)[0] == pytest.approx(cost)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("depth", [2, 3])
+def test_estimator_default_route(seed, depth):
+    """OptimalClassificationTree's default route is tree-dp; it matches enumeration over
+    every threshold, and tree_/predict agree with the certificate."""
+    from optml.classification import OptimalClassificationTree
+    from optml.data import binarize
+
+    rng = np.random.default_rng(80 + seed)
+    X = rng.integers(0, 4, size=(14, 3)).astype(float)
+    y = (X[:, 0] + X[:, 1] + rng.random(14) > 3.5).astype(int)
+    y[:2] = [0, 1]
+    Xb, _ = binarize(X, thresholds="all")
+    want = brute(Xb, y, np.ones(y.size), depth, alpha=0.5)
+    clf = OptimalClassificationTree(max_depth=depth, alpha=0.5, initial_tree=None).fit(X, y)
+    assert clf.formulation_ == "dp" and clf.result_.solver == "tree-dp"
+    assert clf.result_.status == "optimal"
+    assert clf.objective_ == pytest.approx(want)
+    assert clf.result_.bound == pytest.approx(want)
+    splits = (clf.tree_.children_left != -1).sum()
+    assert (clf.predict(X) != y).sum() + 0.5 * splits == pytest.approx(want)
+    assert clf.build_problem(X, y).kind == "oct"
+    assert clf.build_program(X, y).problem_class == "MILP"
