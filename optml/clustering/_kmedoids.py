@@ -75,13 +75,11 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         m = self.metric
         if callable(m):
             return np.array([[float(m(a, b)) for b in B] for a in A])
-        diff = A[:, None, :] - B[None]
-        if m == "euclidean":
-            return np.sqrt((diff**2).sum(axis=2))
-        if m == "sqeuclidean":
-            return (diff**2).sum(axis=2)
-        if m == "manhattan":
-            return np.abs(diff).sum(axis=2)
+        from scipy.spatial.distance import cdist
+
+        names = {"euclidean": "euclidean", "sqeuclidean": "sqeuclidean", "manhattan": "cityblock"}
+        if m in names:
+            return cdist(A, B, metric=names[m])
         raise ValueError(
             f"metric must be 'euclidean', 'sqeuclidean', 'manhattan', 'precomputed' or a "
             f"callable, got {m!r}"
@@ -116,11 +114,11 @@ class KMedoids(ClusterMixin, ProgramEstimator):
                 f"capacity={self.capacity} x n_clusters={k} < n_samples={n}: no assignment "
                 f"fits; raise capacity or n_clusters"
             )
+        self._check_common_params()
+        settings = self._settings(mip=True).started()  # one clock: distances, heuristic, MILP
         D = self._dissimilarity(X)
         if not np.isfinite(D).all():
             raise ValueError("the dissimilarities contain NaN or inf")
-        self._check_common_params()
-        settings = self._settings(mip=True).started()
         prog = p_median(D, k, cap)
         # the heuristic medoids: the MILP's warm start, and the answer (with the Lagrangian
         # bound) when the MILP finds nothing in the time left or cannot start in it
@@ -169,7 +167,7 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         t0 = time.perf_counter()
         cost = float(D[:, med].min(axis=1).sum())
         rem = settings.remaining()
-        bound = _lagrangian_bound(D, k, cost, None if rem is None else max(0.0, 0.8 * rem))
+        bound = _lagrangian_bound(D, k, cost, None if rem is None else max(0.0, 0.5 * rem))
         if milp is not None and np.isfinite(milp.bound):
             bound = max(bound, float(milp.bound))
         values = _point(D, med)
