@@ -152,12 +152,12 @@ class TreeDP:
     def _tables(self, Ac, Wc, rows=None):
         """Count tables of a row set: totals ``T`` (K'), ``D1`` (K', u) with ``x_f = 1`` and
         ``FQ`` (K', R, u) with ``x_f = 1, x_g = 1`` for the root columns ``rows`` (all by
-        default)."""
+        default), in the tables' dtype (float32 only where exact)."""
         Ar = Ac if rows is None else Ac[:, rows]
-        T = Wc.sum(axis=0).astype(np.float64)
-        D1 = (Ac.T @ Wc).T.astype(np.float64)
+        T = Wc.sum(axis=0)
+        D1 = (Ac.T @ Wc).T
         FQ = np.stack([Ar.T @ (Ac * Wc[:, k : k + 1]) for k in range(Wc.shape[1])])
-        return T, D1, FQ.astype(np.float64)
+        return T, D1, FQ
 
     def _leaf_t(self, T):
         c = T[: self.K]
@@ -174,70 +174,89 @@ class TreeDP:
         cols, a0, a1 = self._columns(idx, level, d)
         Wc = self.Wd[idx]
         if cols.size == 0:
-            return self._leaf_t(Wc.sum(axis=0).astype(np.float64))
+            return self._leaf_t(Wc.sum(axis=0))
         r = np.flatnonzero(a0)
         T, D1, FQr = self._tables(self.Xd[idx][:, cols], Wc, r if d == 2 else r[:0])
         return self._best2(S, T, D1, FQr, cols, a0, a1, r, d)
 
     def _best2(self, S, T, D1, FQr, cols, a0, a1, r, d):
         """Optimal depth-``d`` (1 or 2) tree on ``S`` from its count tables (``FQr``: rows of
-        the root columns ``r``)."""
+        the root columns ``r``). Errors are summed in the tables' dtype (exact), ``alpha``
+        added in float64. The tree is returned lazily: ``("lazy", S, f, gL, gR)``."""
         self.stats["depth2_solves"] += 1
         K, m, a, inf = self.K, self.m, self.alpha, np.inf
         best, tree = self._leaf_t(T)
         if cols.size == 0 or best <= float(self.imp @ S) + EPS:
             return best, tree
         R1 = T[:, None] - D1
-        c1 = a + _err(D1, K) + _err(R1, K)  # a split with two leaves, per column
+        e1 = _err(D1, K) + _err(R1, K)  # a split with two leaves, per column
         if m > 1:
-            c1 = np.where((D1[K] < m - EPS) | (R1[K] < m - EPS), inf, c1)
-        if d == 1:
-            c1 = np.where(a0, c1, inf)
+            e1 = np.where((D1[K] < m - EPS) | (R1[K] < m - EPS), inf, e1)
+        if d == 1 or not self.nested:
+            c1 = np.where(a0 if d == 1 else a1, e1, inf)
             j = int(np.argmin(c1))
-            if c1[j] < best - EPS:
-                best, tree = float(c1[j]), self._stump(S, int(cols[j]))
-            return best, tree
-        if not self.nested:  # pass-through: a depth-1 tree at the next level
-            cp = np.where(a1, c1, inf)
-            j = int(np.argmin(cp))
-            if cp[j] < best - EPS:
-                best, tree = float(cp[j]), ("pass", self._stump(S, int(cols[j])))
+            if a + float(c1[j]) < best - EPS:
+                best = a + float(c1[j])
+                tree = (
+                    ("lazy", S, int(cols[j]), -2, -2)
+                    if d == 1
+                    else ("pass", ("lazy", S, int(cols[j]), -2, -2))
+                )
+            if d == 1:
+                return best, tree
         if r.size == 0:
             return best, tree
         Dr, Rr = D1[:, r], R1[:, r]  # (K', R) left and right of the root
         LR = Dr[:, :, None] - FQr
         RL = D1[:, None, :] - FQr
         RR = Rr[:, :, None] - RL
-        sL = a + _err(FQr, K) + _err(LR, K)
-        sR = a + _err(RL, K) + _err(RR, K)
+        eL = _err(FQr, K) + _err(LR, K)
+        eR = _err(RL, K) + _err(RR, K)
+        bad = ~a1[None, :]
         if m > 1:
-            sL = np.where((FQr[K] < m - EPS) | (LR[K] < m - EPS), inf, sL)
-            sR = np.where((RL[K] < m - EPS) | (RR[K] < m - EPS), inf, sR)
-        sL = np.where(a1[None, :], sL, inf)
-        sR = np.where(a1[None, :], sR, inf)
-        leafL, leafR = _err(Dr, K), _err(Rr, K)
-        gL, gR = np.argmin(sL, axis=1), np.argmin(sR, axis=1)
+            eL = np.where(bad | (FQr[K] < m - EPS) | (LR[K] < m - EPS), inf, eL)
+            eR = np.where(bad | (RL[K] < m - EPS) | (RR[K] < m - EPS), inf, eR)
+        elif not a1.all():
+            eL = np.where(bad, inf, eL)
+            eR = np.where(bad, inf, eR)
+        gL, gR = np.argmin(eL, axis=1), np.argmin(eR, axis=1)
         ar = np.arange(r.size)
-        tot = a + np.minimum(leafL, sL[ar, gL]) + np.minimum(leafR, sR[ar, gR])
+        sL = a + eL[ar, gL].astype(np.float64)
+        sR = a + eR[ar, gR].astype(np.float64)
+        leafL = _err(Dr, K).astype(np.float64)
+        leafR = _err(Rr, K).astype(np.float64)
+        tot = a + np.minimum(leafL, sL) + np.minimum(leafR, sR)
         if m > 1:
             tot = np.where((Dr[K] < m - EPS) | (Rr[K] < m - EPS), inf, tot)
         i = int(np.argmin(tot))
         if tot[i] < best - EPS:
             best = float(tot[i])
-            f = int(cols[r[i]])
-            col = self.Xb[:, f]
-            kids = []
-            for Sc, lc, sc, g in (
-                (S & col, leafL[i], sL[i, gL[i]], gL[i]),
-                (S & ~col, leafR[i], sR[i, gR[i]], gR[i]),
-            ):
-                kids.append(self._stump(Sc, int(cols[g])) if sc < lc - EPS else self._leaf(Sc)[1])
-            tree = (f, kids[0], kids[1])
+            kl = int(cols[gL[i]]) if sL[i] < leafL[i] - EPS else -1
+            kr = int(cols[gR[i]]) if sR[i] < leafR[i] - EPS else -1
+            tree = ("lazy", S, int(cols[r[i]]), kl, kr)
         return best, tree
 
     def _stump(self, S, f):
         col = self.Xb[:, f]
         return (f, self._leaf(S & col)[1], self._leaf(S & ~col)[1])
+
+    def expand(self, tree):
+        """The tree with its lazy depth-1/2 parts written out (leaf classes computed)."""
+        if tree is None or tree[0] is None:
+            return tree
+        if tree[0] == "pass":
+            return ("pass", self.expand(tree[1]))
+        if tree[0] == "lazy":
+            _, S, f, gl, gr = tree
+            if gl == -2:  # a depth-1 tree
+                return self._stump(S, f)
+            col = self.Xb[:, f]
+            kids = [
+                self._stump(Sc, g) if g >= 0 else self._leaf(Sc)[1]
+                for Sc, g in ((S & col, gl), (S & ~col, gr))
+            ]
+            return (f, kids[0], kids[1])
+        return (tree[0], self.expand(tree[1]), self.expand(tree[2]))
 
     # ------------------------------------------------------------------ the search
     def search(self, S, level, ub):
@@ -269,20 +288,21 @@ class TreeDP:
         order = self._order(S, level)
         a = self.alpha
         child = self._children3(S, level) if d == 3 else None
-        refs = []  # previous children with known bounds (similarity bound)
+        refs = _Refs(self.tot)  # previous children with known bounds (similarity bound)
         for f in order:
             self._check_time()
             col = self.Xb[:, f]
             SL, SR = S & col, S & ~col
             lbL, lbR = self._bound(SL, level + 1, refs), self._bound(SR, level + 1, refs)
             if a + lbL + lbR >= best - EPS:
+                self.stats["pruned"] += 1
                 node_lb = min(node_lb, a + lbL + lbR)
                 continue
             if child is None:
                 cL, tL = self.search(SL, level + 1, best - a - lbR)
             else:
                 cL, tL = child(f, 0, SL, best - a - lbR)
-            refs.append(self._ref(SL, cL))
+            refs.add(SL, cL)
             if tL is None:
                 node_lb = min(node_lb, a + cL + lbR)
                 continue
@@ -290,7 +310,7 @@ class TreeDP:
                 cR, tR = self.search(SR, level + 1, best - a - cL)
             else:
                 cR, tR = child(f, 1, SR, best - a - cL)
-            refs.append(self._ref(SR, cR))
+            refs.add(SR, cR)
             if tR is None:
                 node_lb = min(node_lb, a + cL + cR)
                 continue
@@ -300,8 +320,6 @@ class TreeDP:
             node_lb = min(node_lb, best)
             if best <= lb + EPS:
                 break
-            if len(refs) > 8:
-                refs = refs[-4:]
         if not self.nested and best > lb + EPS:
             c, t = self.search(S, level + 1, best)
             if t is not None:
@@ -321,6 +339,7 @@ class TreeDP:
         idx = np.flatnonzero(S)
         cols, a0, a1 = self._columns(idx, level + 1, 2)
         r = np.flatnonzero(a0)
+        allroots = r.size == cols.size
         Ac = self.Xd[idx][:, cols]
         Wc = self.Wd[idx]
         full = self._tables(Ac, Wc) if cols.size else None
@@ -343,7 +362,8 @@ class TreeDP:
                         rest = tuple(x - y for x, y in zip(full, part, strict=True))
                         memo[f] = (part, rest) if small_left else (rest, part)
                     T, D1, FQ = memo[f][side]
-                    hit = self._best2(Sc, T, D1, FQ[:, r, :], cols, a0, a1, r, 2)
+                    FQr = FQ if allroots else FQ[:, r, :]
+                    hit = self._best2(Sc, T, D1, FQr, cols, a0, a1, r, 2)
                 self.opt[key] = hit
             else:
                 self.stats["cache_hits"] += 1
@@ -352,18 +372,8 @@ class TreeDP:
         return child
 
     def _bound(self, S, level, refs):
-        """Cached bound, or the similarity bound ``v - w(R \\ S)`` against earlier children
-        ``(tot * R, w(R), v)``."""
-        lb = self.lower(S, level)
-        if refs:
-            Sf = S.astype(np.float64)
-            for tR, wR, v in refs:
-                lb = max(lb, v - (wR - float(tR @ Sf)))
-        return lb
-
-    def _ref(self, S, v):
-        tR = self.tot * S
-        return tR, float(tR.sum()), v
+        """Cached bound, or the similarity bound against earlier children (see _Refs)."""
+        return max(self.lower(S, level), refs.bound(S))
 
     def _order(self, S, level):
         """Allowed splitting columns of S, best depth-1 split first (size limits kept)."""
@@ -392,15 +402,12 @@ class TreeDP:
         if d <= 2:
             return self.small(S, level, d)
         c, t = self.small(S, level, 2)
+        t = self.expand(t)
         if t[0] is None or t[0] == "pass":
             return c, t
 
         def grow(tr, Sx, lv):
-            if lv == level + 2:
-                return self.greedy(Sx, lv)
-            if tr[0] is None:
-                return self._leaf(Sx)
-            if tr[0] == "pass":  # pragma: no cover - only with non-nested masks
+            if lv == level + 2 or tr[0] is None or tr[0] == "pass":
                 return self.greedy(Sx, lv)
             col = self.Xb[:, tr[0]]
             cl, tl = grow(tr[1], Sx & col, lv + 1)
@@ -431,6 +438,31 @@ class TreeDP:
         if not self.nested:
             best = min(best, self.lower(S, 1))
         return max(best, float(self.imp @ S), self.lbc.get(key, 0.0))
+
+
+class _Refs:
+    """The last ``size`` sets ``R`` with a known lower bound ``v`` at one level: the
+    similarity bound :math:`\\mathrm{opt}(S) \\ge v - w(R \\setminus S)` for all of them with
+    one matrix-vector product."""
+
+    def __init__(self, tot, size=16):
+        self.tot = tot
+        self.M = np.zeros((size, tot.size))
+        self.w = np.zeros(size)
+        self.v = np.full(size, -np.inf)
+        self.i = 0
+
+    def add(self, S, v):
+        j = self.i % self.M.shape[0]
+        self.M[j] = self.tot * S
+        self.w[j] = self.M[j].sum()
+        self.v[j] = v
+        self.i += 1
+
+    def bound(self, S):
+        if self.i == 0:
+            return 0.0
+        return float(np.max(self.v - self.w + self.M @ S.astype(np.float64)))
 
 
 def to_heap(tree, depth: int, no_split: int, n_classes: int):
@@ -536,7 +568,7 @@ def _solve_tree(problem, deadline):
     dp.stats["probes"] = dp.stats.get("probes", 0)
     if not np.isfinite(best):
         return None, None, np.inf, bound, finished, dp.stats
-    node_col, leaf_class = to_heap(tree, problem.depth, F, data.n_classes)
+    node_col, leaf_class = to_heap(dp.expand(tree), problem.depth, F, data.n_classes)
     return node_col, leaf_class, float(best), float(bound), finished, dp.stats
 
 
