@@ -57,6 +57,44 @@ def new_highs(verbose: bool = False):
 _BANNER_DONE = False
 
 
+def set_options(h, options: dict) -> None:
+    """Set HiGHS options by their own names; a name HiGHS does not know, or a value it
+    refuses, raises ValueError naming it (HiGHS itself only returns an error status)."""
+    import highspy
+
+    for k, v in options.items():
+        if h.setOptionValue(k, v) == highspy.HighsStatus.kError:
+            raise ValueError(_option_error(h, k, v))
+
+
+def check_options(options: dict) -> None:
+    """:func:`set_options` on a scratch HiGHS object (for routes that pass the options on,
+    e.g. Pyomo's HiGHS interface, which ignores HiGHS's error status)."""
+    if options:
+        set_options(new_highs(False), options)
+
+
+def _option_error(h, name, value) -> str:
+    import difflib
+
+    import highspy
+
+    status, _ = h.getOptionValue(name)
+    if status == highspy.HighsStatus.kError:
+        known = [n for n in dir(h.getOptions()) if not n.startswith("_")]
+        close = difflib.get_close_matches(str(name), known, n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        return (
+            f"HiGHS has no option {name!r}{hint} (solver_options take HiGHS's own option "
+            "names: https://ergo-code.github.io/HiGHS/stable/options/definitions/)"
+        )
+    return (
+        f"HiGHS option {name!r} cannot take the value {value!r} ({type(value).__name__}); "
+        "see https://ergo-code.github.io/HiGHS/stable/options/definitions/ for its type and "
+        "range"
+    )
+
+
 def pass_canonical(h, canon) -> None:
     """Hand a canonical form to a Highs instance (CSC arrays, one call)."""
     import highspy
@@ -140,8 +178,7 @@ class HighsBackend(Backend):
             h.setOptionValue("threads", int(settings.threads))
         if settings.seed is not None:
             h.setOptionValue("random_seed", int(settings.seed))
-        for k, v in settings.options.items():
-            h.setOptionValue(k, v)
+        set_options(h, settings.options)
         pass_canonical(h, canon)
         if canon.x0 is not None and np.isfinite(canon.x0).any():
             # a partial start (auxiliary columns unknown): HiGHS completes it

@@ -306,6 +306,40 @@ def _scip_direct_class():
     return OptmlScipDirect
 
 
+def _check_scip_options(options: dict) -> None:
+    """A ValueError naming a SCIP parameter that does not exist (with close names)."""
+    if not options:
+        return
+    import difflib
+
+    import pyscipopt
+
+    m = pyscipopt.Model()
+    m.hideOutput()
+    known = m.getParams()
+    for k in options:
+        if k not in known:
+            # "tme_limit" -> "limits/time": match the parts of the names (limits first)
+            last: dict = {}
+            for name in known:
+                last.setdefault(name.rsplit("/", 1)[-1], []).append(name)
+            close = []
+            for tail in str(k).replace("_", "/").split("/"):
+                for hit in difflib.get_close_matches(tail, list(last), n=2, cutoff=0.75):
+                    best = sorted(last[hit], key=lambda n: (not n.startswith("limits/"), len(n)))
+                    if best[0] not in close:
+                        close.append(best[0])
+            close += [
+                c for c in difflib.get_close_matches(str(k), list(known), n=3) if c not in close
+            ]
+            close = close[:4]
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ValueError(
+                f"SCIP has no parameter {k!r}{hint} (solver_options take SCIP's own parameter "
+                "names, e.g. 'limits/nodes': https://www.scipopt.org/doc/html/PARAMETERS.php)"
+            )
+
+
 def _stack_rows(rows, n):
     import scipy.sparse as sp
 
@@ -636,6 +670,9 @@ class PyomoBackend(Backend):
         )
 
     def _solve_highs(self, canon, model, cols, time_limit, mip_gap, verbose, threads, options):
+        from optml.backends.highs import check_options
+
+        check_options(options)  # Pyomo passes them on and ignores HiGHS's error status
         opts = {} if verbose else {"output_flag": False}
         opts.update(options)
         t0 = time.perf_counter()
@@ -678,6 +715,7 @@ class PyomoBackend(Backend):
             # best subset with p = 500 it ran 17 s past a 10 s limit; without it the limit
             # holds, and p = 100 certified in 11.7 s instead of 15.6 s (SCIP 10, this machine)
             opts["constraints/SOS1/maxtightenbds"] = 0
+        _check_scip_options(options)  # Pyomo raises a KeyError without the name
         opts.update(options)
         warm = False
         if canon.x0 is not None and canon.integer.any():
