@@ -125,6 +125,14 @@ class ProgramEstimator(BaseEstimator):
             )
         return res
 
+    def formula_latex(self, values: bool = False) -> str:
+        """The estimator's model as its textbook writes it (LaTeX), with its reference;
+        ``values=True`` fills in this estimator's hyper-parameters. The program actually
+        solved is ``build_program(X, y).to_latex()``."""
+        from optml.formulations.latex import formula_latex
+
+        return formula_latex(self, values)
+
     def __getattr__(self, name):
         # after a fit by a special-purpose solver the program was not needed: ``program_`` is
         # built from the structured problem on first access (the same program general

@@ -207,6 +207,7 @@ def one_vs_rest(programs: dict, name: str = "one_vs_rest") -> Program:
             v.name = f"{nm}_c{k}"
             names[nm] = v.name
             out.variables[v.name] = v
+            v._owner = out  # a bound changed later must mark the combined program stale
             if nm in prog.latex_names:
                 out.latex_names[v.name] = f"{prog.latex_names[nm]}^{{({k})}}"
         for c in prog.constraints:

@@ -48,7 +48,10 @@ class Result:
     duals : dict
         Constraint name -> dual values shaped like the constraint (convex programs solved by a
         solver that returns duals): the rate of change of the optimal objective with the
-        constraint's right-hand side (``a @ x <= 8``: with 8).
+        constraint's right-hand side (``a @ x <= 8``: with 8). The sign follows the constraint
+        as stored (``program.summary()`` shows it): Python evaluates ``expr >= v`` for a
+        variable ``v`` as ``v <= expr``, so with variables on both sides the stored side and
+        the dual's sign are those of the reflected form.
     reduced_costs : dict
         Variable name -> reduced costs (the objective's rate of change with an active bound).
     raw : object

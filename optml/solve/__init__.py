@@ -39,8 +39,21 @@ from optml.solve.certificate import (
 
 logger = logging.getLogger("optml")
 
+
+def __getattr__(name):
+    # sensitivity helpers, imported on first use
+    if name in ("fixed_lp_duals", "solve_fixed", "fixed_program"):
+        from optml.solve import sensitivity
+
+        return getattr(sensitivity, name)
+    raise AttributeError(f"module 'optml.solve' has no attribute {name!r}")
+
+
 __all__ = [
     "TOLERANCES",
+    "fixed_lp_duals",
+    "fixed_program",
+    "solve_fixed",
     "SolveSettings",
     "StructuredProblem",
     "certify_answer",
