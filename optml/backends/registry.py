@@ -188,8 +188,27 @@ def _extra_hint(solver: str) -> str:
     return ""
 
 
-def select(problem_class: str, backend: str = "auto", solver: str | None = None):
-    """Return ``(Backend, solver)`` for a class, or raise a message naming what would work."""
+#: small SDPs go to Clarabel first (interior point: accurate, and fast while the PSD blocks
+#: are small); larger ones to SCS (first order). Measured by benchmarks/bench_sdp_choice.py:
+#: Clarabel verified every instance it finished and took <= 6 s up to ~1000 entries.
+SDP_CLARABEL_MAX_ENTRIES = 1000  # sum over PSD blocks of k(k+1)/2
+
+
+def preference(problem_class: str, canon=None) -> list[tuple[str, str]]:
+    """The automatic order for a class; for SDPs it depends on the size of the PSD blocks."""
+    order = list(PREFERENCE.get(problem_class, []))
+    if problem_class == "SDP" and canon is not None:
+        entries = sum(len(b) * (len(b) + 1) // 2 for b in canon.psd)
+        if entries <= SDP_CLARABEL_MAX_ENTRIES:
+            order.sort(key=lambda bs: bs[1] != "clarabel")
+    return order
+
+
+def select(problem_class: str, backend: str = "auto", solver: str | None = None, canon=None):
+    """Return ``(Backend, solver)`` for a class, or raise a message naming what would work.
+
+    ``canon`` (optional) lets the automatic choice depend on the program's size
+    (:func:`preference`)."""
     if backend is None:
         backend = "auto"
     if solver is not None:
@@ -203,7 +222,7 @@ def select(problem_class: str, backend: str = "auto", solver: str | None = None)
                 f"backend {backend!r} is not installed (pip install {b.module})"
             )
         if solver is None:
-            cands = [s for bb, s in PREFERENCE.get(problem_class, []) if bb == backend]
+            cands = [s for bb, s in preference(problem_class, canon) if bb == backend]
             cands += [s for s in b.solvers if s not in cands]
             for s in cands:
                 if b.supports(s, problem_class) and b.solvers[s].is_available():
@@ -215,7 +234,7 @@ def select(problem_class: str, backend: str = "auto", solver: str | None = None)
         _check_solver(b, solver, problem_class, capable)
         return b, solver
     if solver is None:
-        for bname, s in PREFERENCE.get(problem_class, []):
+        for bname, s in preference(problem_class, canon):
             try:
                 b = get_backend(bname)
             except SolverNotAvailableError:

@@ -48,7 +48,11 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
 
     # -------------------------------------------------------------- data handling
     def _validate_xy(self, X, y, reset=True):
+        from optml._data_checks import check_frame, check_scale
+
+        check_frame(self, X)
         X, y = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2, reset=reset)
+        check_scale(self, X)
         classes, yi = encode_classes(self, y)
         return X, classes, yi
 

@@ -461,11 +461,14 @@ class Program:
 
         return to_latex(self)
 
-    def write(self, path: str) -> None:
-        """Write the lowered program as ``.mps`` or ``.lp`` (chosen by the extension)."""
+    def write(self, path: str) -> dict:
+        """Write the lowered program as ``.mps`` or ``.lp`` (chosen by the extension).
+
+        Returns the map from the names in the file to the program's names (names are made
+        readable by every tool: see :func:`optml.program.io.name_map`)."""
         from optml.program.io import write
 
-        write(self, path)
+        return write(self, path)
 
     def __repr__(self) -> str:
         return (

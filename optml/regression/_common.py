@@ -21,6 +21,9 @@ class LinearProgramRegressor(RegressorMixin, ProgramEstimator):
     _mip = False
 
     def _validate_fit(self, X, y, ensure_all_finite=True):
+        from optml._data_checks import check_frame
+
+        check_frame(self, X)  # overflow is found in each model's own statistics
         X, y = validate_data(
             self,
             X,

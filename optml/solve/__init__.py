@@ -112,7 +112,7 @@ def solve_program(
         )
     x0 = program.start_vector(canon, settings.warm_start)
     build = time.perf_counter() - t0
-    b, s = select(canon.problem_class, backend, solver)
+    b, s = select(canon.problem_class, backend, solver, canon=canon)
     spec = b.solvers[s]
     work = dataclasses.replace(canon, x0=x0)  # per solve: the cached lowering stays as it was
     t1 = time.perf_counter()
