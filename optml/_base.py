@@ -70,7 +70,7 @@ class ProgramEstimator(BaseEstimator):
         program,
         warm_start=None,
         mip=False,
-        allow=("optimal", "time_limit"),
+        allow=("optimal", "time_limit", "feasible"),
         settings=None,
         backend=None,
         solver=None,

@@ -11,7 +11,6 @@ eigenvector of its solution give a feasible support, whose leading eigenvector i
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -20,9 +19,7 @@ from optml.algorithms.pca_bnb import lmax
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import is_special, register_special
 from optml.program.result import relative_gap
-from optml.solve import TOLERANCES, solve_program
-
-_local = threading.local()
+from optml.solve import solve_program
 
 
 class SparsePCASDP(SpecialSolver):
@@ -34,9 +31,7 @@ class SparsePCASDP(SpecialSolver):
     description = "sparse PCA: SDP relaxation bound and a rounded support (not exact in general)"
     reference = "d'Aspremont, El Ghaoui, Jordan & Lanckriet (2007), SIAM Review 49(3)"
 
-    @property
-    def gap_tol(self):
-        return getattr(_local, "gap_tol", None)
+    is_mip = True  # a combinatorial problem: optimal within the user's mip_gap
 
     def solve(self, problem, settings) -> RawAnswer:
         settings = settings.started()
@@ -64,11 +59,13 @@ class SparsePCASDP(SpecialSolver):
         ub = float(np.linalg.eigvalsh(S)[-1])
         if np.isfinite(res.bound):
             ub = min(ub, float(res.bound))
-        target = max(TOLERANCES["gap"], settings.mip_gap or 0.0)
-        _local.gap_tol = target
-        # no status says "a point and a bound, stopped short of the gap by the method itself":
-        # the nearest is "time_limit"
-        status = "optimal" if relative_gap(lam, ub) <= target else "time_limit"
+        target = self.gap_tolerance(settings)
+        # a point and a bound that do not meet: "time_limit" if the clock ran out, else the
+        # method (not exact) finished short of the gap: "feasible"
+        if relative_gap(lam, ub) <= target:
+            status = "optimal"
+        else:
+            status = "time_limit" if settings.expired() else "feasible"
         return RawAnswer(
             status=status,
             values=problem.point(comp),

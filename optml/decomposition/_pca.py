@@ -173,7 +173,7 @@ class SparsePCA(_Common):
         res = solve(problem, backend="auto", solver=solver, settings=self._settings())
         self.problem_ = problem
         self.result_ = res
-        if res.status not in ("optimal", "time_limit") or not res.has_solution:
+        if res.status not in ("optimal", "time_limit", "feasible") or not res.has_solution:
             raise SolveError(
                 f"SparsePCA: no component found (status {res.status!r}, {res.backend}/"
                 f"{res.solver}: {res.message}); raise time_limit or try another method"

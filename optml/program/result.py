@@ -14,6 +14,7 @@ STATUSES = (
     "unbounded",
     "infeasible_or_unbounded",
     "interrupted",
+    "feasible",
     "error",
 )
 
@@ -25,9 +26,11 @@ class Result:
     Attributes
     ----------
     status : {"optimal", "time_limit", "infeasible", "unbounded", "infeasible_or_unbounded", \
-"interrupted", "error"}
+"interrupted", "feasible", "error"}
         ``infeasible_or_unbounded`` where the solver could not tell which (a MIP presolve
-        often cannot); ``interrupted`` after Ctrl-C, with the incumbent kept.
+        often cannot); ``interrupted`` after Ctrl-C, with the incumbent kept; ``feasible``
+        when a method that is not exact (a heuristic with a bound) finished with a point and a
+        bound that do not meet, with no limit reached.
     objective : float
         Objective value of the returned point, recomputed with numpy (user's sense, the
         program's own units: what ``program.evaluate(values)`` returns).
