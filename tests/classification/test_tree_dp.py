@@ -185,3 +185,22 @@ def test_estimator_default_route(seed, depth):
     assert (clf.predict(X) != y).sum() + 0.5 * splits == pytest.approx(want)
     assert clf.build_problem(X, y).kind == "oct"
     assert clf.build_program(X, y).problem_class == "MILP"
+
+
+def test_estimator_time_limit():
+    """The fit's clock covers CART, binarisation and the search: elapsed within the limit
+    + 10 % + 1 s, with a tree and a valid certificate."""
+    from optml.classification import OptimalClassificationTree
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 25))
+    y = (X[:, :4].sum(axis=1) + rng.normal(0, 1.5, 3000) > 0).astype(int)
+    t0 = time.perf_counter()
+    clf = OptimalClassificationTree(max_depth=4, thresholds=9, time_limit=1.5).fit(X, y)
+    wall = time.perf_counter() - t0
+    assert wall <= 1.5 * 1.1 + 1.0
+    r = clf.result_
+    assert r.status in ("time_limit", "optimal") and r.has_solution
+    assert 0 <= r.bound <= r.objective + 1e-9
+    assert clf.objective_ == pytest.approx(r.objective)
+    assert clf.objective_ <= clf.cart_objective_ + 1e-9
