@@ -197,14 +197,24 @@ class SubsetBounds:
             x = np.clip(v, lo, 1.0)
             if x.sum() <= r + 1e-12:
                 return x
-            lo_t, hi_t = 0.0, float(np.max(v) - 0.0) + 1.0
-            for _ in range(60):  # bisection on the shift of the capped simplex
-                mid = 0.5 * (lo_t + hi_t)
-                if np.clip(v - mid, lo, 1.0).sum() > r:
-                    lo_t = mid
-                else:
-                    hi_t = mid
-            return np.clip(v - hi_t, lo, 1.0)
+            # exact: sum_j clip(v_j - tau, lo_j, 1) = r is piecewise linear in tau
+            fr = ~isin
+            target = r - float(isin.sum())
+            vf = v[fr]
+            if target <= 0 or vf.size == 0:
+                x = np.where(fr, 0.0, 1.0)
+                return x
+            bps = np.unique(np.concatenate([vf - 1.0, vf]))
+            sums = np.clip(vf[None, :] - bps[:, None], 0.0, 1.0).sum(axis=1)  # decreasing
+            i = int(np.searchsorted(-sums, -target))  # first breakpoint with sum <= target
+            if i == 0:
+                tau = float(bps[0])
+            else:
+                t0, t1, s0, s1 = bps[i - 1], bps[i], sums[i - 1], sums[i]
+                tau = float(t0 + (s0 - target) * (t1 - t0) / max(s0 - s1, 1e-300))
+            x = np.clip(v - tau, lo, 1.0)
+            x[isin] = 1.0
+            return x
 
         s = proj(s)
         b, val, g = self._on(T, s)
