@@ -318,6 +318,16 @@ class BestSubsetRegression(LinearProgramRegressor):
             return "mip"  # raw options belong to a general solver
         return "oa" if constrained else "bnb"
 
+    def build_problem(self, X, y) -> BestSubsetProblem:
+        """The :class:`~optml.formulations.subset.BestSubsetProblem` that ``fit(X, y)`` solves
+        (heuristic incumbent included): ``optml.solve.solve(problem, solver=...)`` runs any
+        of ``"l0-bnb"``, ``"best-subset-oa"`` or a general solver on its MIQP."""
+        from sklearn.utils.validation import check_X_y
+
+        self._check_params()
+        X, y = check_X_y(X, y, y_numeric=True, dtype=np.float64)
+        return self._setup(X, np.asarray(y, float).ravel())[0]
+
     def _build(self, X, y, settings=None):
         problem, ctx = self._setup(X, y, settings=settings)
         return problem.program, ctx
