@@ -98,7 +98,7 @@ def test_one_clock_covers_the_heuristics(monkeypatch):
 
     monkeypatch.setattr(_heuristics.SubsetProblem, "warm_start", slow)
     seen = _record(monkeypatch)
-    BestSubsetRegression(k=2, time_limit=30.0).fit(X, y)
+    BestSubsetRegression(k=2, method="mip", time_limit=30.0).fit(X, y)
     assert seen[-1].remaining() <= 29.7
 
 
