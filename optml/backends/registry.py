@@ -54,6 +54,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "svm-working-set": "optml.algorithms.svm_working_set",
     "branch-and-price": "optml.algorithms.branch_and_price",
     "peng-wei": "optml.algorithms.kmeans_sdp",
+    "sdp-bnb": "optml.algorithms.sdp_bnb",
     "pca-bnb": "optml.algorithms.pca_bnb",
     "sparse-pca-sdp": "optml.algorithms.sparse_pca_sdp",
     "tree-dp": "optml.algorithms.tree_dp",

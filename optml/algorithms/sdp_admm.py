@@ -1,0 +1,386 @@
+r"""The Peng–Wei SDP relaxation of (weighted) MSSC by ADMM, with cuts and a safe bound.
+
+Items :math:`a = 1..m` with weights :math:`s_a > 0` and means :math:`m_a` (a point, a
+``sample_weight``-ed point, or a must-linked group) are clustered into :math:`k` clusters. With
+:math:`D = \operatorname{diag}(s)`, :math:`u = \sqrt s / \lVert\sqrt s\rVert` and
+:math:`G = D^{1/2} M M^\top D^{1/2}`, the Peng–Wei relaxation in the scaled variable
+:math:`\hat Z = D^{1/2}\tilde Z D^{1/2}` (:math:`\tilde Z_{ab} = 1/W_C` for two items of a
+cluster of total weight :math:`W_C`, else 0) is
+
+.. math::
+
+    \min\ c_0 - \langle G, \hat Z\rangle \quad\text{s.t.}\quad
+    \hat Z \in \Omega = \{\hat Z u = u,\ \operatorname{tr}\hat Z = k,\ 0 \preceq \hat Z
+    \preceq I\},\ \hat Z \ge 0,\ \hat Z_{ab} = 0\ ((a, b) \text{ cannot-linked}),
+
+with :math:`c_0 = \sum_a s_a\lVert m_a\rVert^2` plus the within-item scatter. Every partition
+matrix is feasible (:math:`\hat Z = \sum_C v_Cv_C^\top` with orthonormal :math:`v_C`, so
+:math:`\hat Z \preceq I` is implied), and so are the *pair* and *triangle* inequalities
+:math:`\tilde Z_{ab} \le \tilde Z_{aa}` and :math:`\tilde Z_{ab} + \tilde Z_{ac} \le \tilde Z_{aa}
++ \tilde Z_{bc}` added as cuts (Piccialli, Sudoso & Wiegele 2022).
+
+**ADMM.** :math:`\min \langle C, X\rangle + \iota_\Omega(X) + \iota_{\ge 0}(U)` s.t.
+:math:`X = U`, :math:`B(X) + t = 0, t \ge 0` (the cuts), linearised in the cut block
+(proximal term :math:`\rho L/2\lVert X - X^k\rVert^2`, :math:`L \ge \lVert B\rVert^2`). The
+:math:`X` step is a projection onto :math:`\Omega`: one eigendecomposition, eigenvalues
+projected onto :math:`\{0 \le \mu \le 1, \sum\mu = k - 1\}` on :math:`u^\perp`.
+
+**Safe bound.** For *any* :math:`N` (:math:`\ge 0` off the cannot-linked entries) and
+:math:`\gamma \ge 0`, weak duality over :math:`\Omega` gives
+
+.. math::
+
+    \text{OPT} \ \ge\ c_0 + \min_{Z\in\Omega}\langle C - N + B^*\gamma, Z\rangle
+    = c_0 + u^\top Q u + \sum_{i=1}^{k-1}\lambda_i\big(Q|_{u^\perp}\big),
+
+the sum of the :math:`k-1` smallest eigenvalues of :math:`Q = C - N + B^*\gamma` restricted
+to :math:`u^\perp` (Ky Fan). It is computed from the ADMM's multipliers (projected onto their
+sign constraints: the post-processing that makes an inexact solve certify, as in SOS-SDP) with a
+full symmetric eigenvalue solve and a round-off margin, never taken from the iteration's
+objective.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+_EPS = np.finfo(float).eps
+
+
+# --------------------------------------------------------------------------- spectral set
+def _shifted(A, u):
+    """``P A P - c u u^T`` (P = I - u u^T) with ``c`` above the spectral radius: its smallest
+    eigenpair is u; the others are those of A on u^perp."""
+    Au = A @ u
+    uAu = float(u @ Au)
+    PAP = A - np.outer(Au, u) - np.outer(u, Au) + uAu * np.outer(u, u)
+    c = 2.0 * (np.linalg.norm(A) + 1.0)
+    PAP -= c * np.outer(u, u)
+    return PAP, uAu
+
+
+def capped_simplex(lam, total):
+    """Euclidean projection of ``lam`` onto ``{0 <= mu <= 1, sum(mu) = total}``."""
+    lo, hi = float(lam.min()) - 1.0, float(lam.max())
+    for _ in range(100):
+        th = 0.5 * (lo + hi)
+        if np.clip(lam - th, 0.0, 1.0).sum() > total:
+            lo = th
+        else:
+            hi = th
+    return np.clip(lam - 0.5 * (lo + hi), 0.0, 1.0)
+
+
+def project_omega(A, u, k, rank_hint=None):
+    """Projection of symmetric ``A`` onto ``Omega``; returns ``(X, vecs, mu)`` with
+    ``X = u u^T + vecs diag(mu) vecs^T``.
+
+    Only the eigenpairs above the capped-simplex threshold matter: for larger matrices the
+    top ``p`` eigenpairs are computed (LAPACK ``evr``), doubling ``p`` until the smallest one
+    computed lies at or below the threshold (so that no eigenvalue left out would be kept)."""
+    S, _ = _shifted(A, u)
+    m = S.shape[0]
+    p = max(2 * int(rank_hint or k) + 4, k + 4)
+    while True:
+        if m <= 400 or 2 * p >= m:
+            lam, V = np.linalg.eigh(S)
+            lam, V = lam[1:], V[:, 1:]  # drop u
+            mu = capped_simplex(lam, k - 1)
+            break
+        lam, V = sla.eigh(S, subset_by_index=[m - p, m - 1], driver="evr")
+        mu = capped_simplex(lam, k - 1)
+        if mu[0] == 0.0:  # the eigenvalues left out lie below the threshold: exact
+            break
+        p *= 2
+    keep = mu > 0
+    Vk, mk = V[:, keep], mu[keep]
+    X = np.outer(u, u) + (Vk * mk) @ Vk.T
+    return X, Vk, mk
+
+
+def omega_min(Q, u, k) -> float:
+    r"""A certified lower bound on :math:`\min_{Z\in\Omega}\langle Q, Z\rangle`: ``u^T Q u``
+    plus the ``k - 1`` smallest eigenvalues of Q on u^perp, less a round-off margin."""
+    S, uQu = _shifted(Q, u)
+    lam = np.linalg.eigvalsh(S)[1:]
+    m = Q.shape[0]
+    # backward error of the symmetric eigensolver, for every eigenvalue summed
+    margin = 10.0 * m * _EPS * (np.linalg.norm(Q) + 1.0) * k
+    return uQu + float(lam[: k - 1].sum()) - margin
+
+
+# --------------------------------------------------------------------------- cuts
+class Cuts:
+    r"""Pair and triangle inequalities ``B(U) <= 0`` on :math:`\hat Z` (rows of unit norm).
+
+    A cut is ``(a, b, c)`` with ``c = -1`` for the pair :math:`\tilde Z_{ab}\le\tilde Z_{aa}`
+    and the triangle :math:`\tilde Z_{ab}+\tilde Z_{ac}\le\tilde Z_{aa}+\tilde Z_{bc}`
+    otherwise (apex ``a``). ``B`` acts on the flattened symmetric matrix (an off-diagonal
+    coefficient is split over both triangles), so ``B^T`` is the Frobenius adjoint.
+    """
+
+    def __init__(self, s, triples=None):
+        self.s = np.asarray(s, float)
+        self.m = self.s.size
+        self.replace(np.zeros((0, 3), int) if triples is None else triples)
+
+    def __len__(self):
+        return self.triples.shape[0]
+
+    def replace(self, triples):
+        self.triples = np.asarray(triples, int).reshape(-1, 3)
+        m, r, s = self.m, np.sqrt(self.s), self.s
+        a, b, c = self.triples.T
+        tri = c >= 0
+        cc = np.where(tri, c, 0)
+        nc = len(self)
+        # coefficients of Zhat[a, b], Zhat[a, a], Zhat[a, c], Zhat[b, c]
+        v_ab = 1.0 / (r[a] * r[b])
+        v_aa = -1.0 / s[a]
+        v_ac = np.where(tri, 1.0 / (r[a] * r[cc]), 0.0)
+        v_bc = np.where(tri, -1.0 / (r[b] * r[cc]), 0.0)
+        norm = np.sqrt(v_ab**2 + v_aa**2 + v_ac**2 + v_bc**2)
+        idx = np.arange(nc)
+        rows = [idx, idx, idx, idx, idx, idx, idx]
+        cols = [a * m + b, b * m + a, a * m + a, a * m + cc, cc * m + a, b * m + cc, cc * m + b]
+        vals = [v_ab / 2, v_ab / 2, v_aa, v_ac / 2, v_ac / 2, v_bc / 2, v_bc / 2]
+        rows, cols = np.concatenate(rows), np.concatenate(cols)
+        vals = np.concatenate(vals) / np.tile(norm, 7) if nc else np.zeros(0)
+        B = sp.csr_matrix((vals, (rows, cols)), shape=(nc, m * m))
+        B.eliminate_zeros()
+        self.support = np.unique(B.indices)
+        self.Bs = B[:, self.support].tocsr()  # on the supported entries only
+        self.BsT = self.Bs.T.tocsr()
+        # Gershgorin row sums of |B B^T|: a diagonal majoriser of B B^T
+        self.D = np.asarray(abs(self.Bs @ self.BsT).sum(axis=1)).ravel() if nc else np.zeros(0)
+
+    def project(self, V, cannot, gam, inner=30):
+        """Approximate projection of ``V`` onto ``{U >= 0, U[cannot] = 0, B(U) <= 0}`` by
+        preconditioned projected gradient on the dual (warm start ``gam >= 0``); returns
+        ``(U, gam)`` with ``U = max(0, V - B^T gam)`` (0 on cannot-linked entries): whatever
+        ``gam >= 0``, ``V - U = B^T gam - nu`` with ``nu >= 0`` off the cannot-linked entries."""
+        U = np.maximum(V, 0.0)
+        U[cannot] = 0.0
+        if len(self) == 0:
+            return U, gam
+        vs = V.ravel()[self.support]
+        cs = cannot.ravel()[self.support]
+        step = 1.0 / self.D
+        g, y, tk = gam.copy(), gam.copy(), 1.0
+        for _ in range(inner):
+            us = np.maximum(vs - self.BsT @ y, 0.0)
+            us[cs] = 0.0
+            g_new = np.maximum(y + step * (self.Bs @ us), 0.0)
+            tk1 = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * tk * tk))
+            y = g_new + (tk - 1.0) / tk1 * (g_new - g)
+            g, tk = g_new, tk1
+        us = np.maximum(vs - self.BsT @ g, 0.0)
+        us[cs] = 0.0
+        U.ravel()[self.support] = us
+        return U, g
+
+    def adjoint(self, g):
+        out = np.zeros(self.m * self.m)
+        if len(self):
+            out[self.support] = self.BsT @ g
+        return out.reshape(self.m, self.m)
+
+
+def separate(X, s, cannot_mask, max_pairs, max_triangles, rng, tol=1e-4):
+    r"""Most violated pair and triangle inequalities at ``X`` (in :math:`\hat Z` units), as
+    ``(a, b, c)`` triples (``c = -1`` for a pair), violations relative to the diagonal."""
+    m = X.shape[0]
+    r = np.sqrt(s)
+    Zt = X / np.outer(r, r)
+    dg = np.diag(Zt).copy()
+    scale = max(float(dg.mean()), 1e-300)
+    # pairs: Zt[a, b] - Zt[a, a]
+    V = Zt - dg[:, None]
+    np.fill_diagonal(V, -np.inf)
+    V[cannot_mask] = -np.inf
+    flat = np.flatnonzero(V > tol * scale)
+    out = []
+    if flat.size:
+        top = flat[np.argsort(-V.ravel()[flat])[:max_pairs]]
+        out += [(int(f // m), int(f % m), -1) for f in top]
+    if max_triangles > 0 and m >= 3:
+        apexes = np.arange(m)
+        if m > 300:  # a sample of apexes (those with the largest pair violations first)
+            worst = np.argsort(-V.max(axis=1))[:150]
+            apexes = np.unique(np.r_[worst, rng.choice(m, 150, replace=False)])
+        cand = []
+        for a in apexes:
+            T = Zt[a][:, None] + Zt[a][None, :] - dg[a] - Zt
+            T[a, :] = -np.inf
+            T[:, a] = -np.inf
+            T[np.tril_indices(m)] = -np.inf
+            per = max(4, max_triangles // max(len(apexes), 1) * 4)
+            f = np.flatnonzero(T > tol * scale)
+            if f.size:
+                f = f[np.argsort(-T.ravel()[f])[:per]]
+                cand += [(float(T.ravel()[g]), int(a), int(g // m), int(g % m)) for g in f]
+        cand.sort(reverse=True)
+        out += [(a, b, c) for _, a, b, c in cand[:max_triangles]]
+    return out
+
+
+# --------------------------------------------------------------------------- ADMM
+class PengWeiADMM:
+    """The ADMM on one node's relaxation; ``state()`` (X, U, Lam, gam, rho) warm-starts."""
+
+    def __init__(self, G, s, k, cannot=(), scale=None, cuts=None, state=None):
+        self.G = np.asarray(G, float)
+        self.m = self.G.shape[0]
+        self.s = np.asarray(s, float)
+        self.k = int(k)
+        self.u = np.sqrt(self.s) / np.linalg.norm(np.sqrt(self.s))
+        self.scale = float(scale if scale is not None else max(np.trace(self.G), 1e-300))
+        self.C = -self.G / self.scale
+        self.cannot = np.zeros((self.m, self.m), bool)
+        for a, b in cannot:
+            self.cannot[a, b] = self.cannot[b, a] = True
+        self.cuts = cuts if cuts is not None else Cuts(self.s)
+        if state is None:
+            uu = np.outer(self.u, self.u)
+            X = uu + (self.k - 1) / max(self.m - 1, 1) * (np.eye(self.m) - uu)
+            state = {"X": X, "U": np.maximum(X, 0), "Lam": np.zeros_like(X), "rho": 1.0}
+        self.X, self.U = state["X"].copy(), state["U"].copy()
+        self.U[self.cannot] = 0.0
+        self.Lam = state["Lam"].copy()
+        self.rho = float(state["rho"])
+        gam = state.get("gam")
+        self.gam = gam.copy() if gam is not None and gam.size == len(self.cuts) else None
+        if self.gam is None:
+            self.gam = np.zeros(len(self.cuts))
+        self.vecs, self.vals = None, None
+        self.iters = 0
+
+    def state(self):
+        return {"X": self.X, "U": self.U, "Lam": self.Lam, "rho": self.rho, "gam": self.gam}
+
+    def set_cuts(self, triples):
+        """Replace the cut set, keeping the multipliers of the cuts that stay."""
+        old = {tuple(t): self.gam[i] for i, t in enumerate(self.cuts.triples)}
+        self.cuts.replace(triples)
+        self.gam = np.array([old.get(tuple(t), 0.0) for t in self.cuts.triples])
+
+    def step(self, inner=30):
+        A = self.U - self.Lam - self.C / self.rho
+        A = 0.5 * (A + A.T)
+        r = None if self.vals is None else self.vals.size
+        X, self.vecs, self.vals = project_omega(A, self.u, self.k, r)
+        V = X + self.Lam
+        U, self.gam = self.cuts.project(V, self.cannot, self.gam, inner)
+        self.Lam = V - U
+        rp = np.linalg.norm(X - U)
+        rd = self.rho * np.linalg.norm(U - self.U)
+        self.X, self.U = X, U
+        self.iters += 1
+        if self.iters % 5 == 0:  # residual balancing (scaled multipliers rescale with rho)
+            if rp > 5 * rd:
+                self._rescale(2.0)
+            elif rd > 5 * rp:
+                self._rescale(0.5)
+        return rp, rd
+
+    def _rescale(self, f):
+        self.rho *= f
+        self.Lam /= f
+        self.gam = self.gam / f
+
+    def primal_value(self):
+        """``<C, X>`` in scaled units (not a bound)."""
+        return float((self.C * self.X).sum())
+
+    def dual_matrix(self):
+        r"""``Q = C - N + B^T gamma`` from the multipliers, with ``gamma >= 0`` and ``N >= 0``
+        off the cannot-linked entries enforced here (whatever the iterate)."""
+        g = np.maximum(self.gam, 0.0)
+        Bg = self.cuts.adjoint(g)
+        # Lam = B^T gam - nu at the last projection; nu's sign is enforced, not assumed
+        nu = Bg - self.Lam
+        nu = np.where(self.cannot, nu, np.maximum(nu, 0.0))
+        Q = self.C + self.rho * (Bg - nu)
+        return 0.5 * (Q + Q.T)
+
+    def bound(self):
+        """The certified lower bound on ``<C, Z>`` (scaled units) from the current multipliers."""
+        return omega_min(self.dual_matrix(), self.u, self.k)
+
+
+def solve_node(
+    adm: PengWeiADMM,
+    offset: float,
+    upper: float,
+    prune_at: float,
+    deadline: float | None,
+    rng,
+    max_iter: int = 2000,
+    tol: float = 1e-5,
+    cut_rounds: int = 20,
+    check_every: int = 10,
+    cuts_per_round: int | None = None,
+    log=None,
+):
+    r"""Run the ADMM with cutting-plane rounds on one node.
+
+    The node's bound (``offset + scale * bound``, in the objective's units) is the best safe
+    bound seen; it stops when that bound reaches ``prune_at`` (the node is pruned), when the
+    relaxation (with cuts) has converged and no cut improves it, at ``max_iter``, or at the
+    deadline. Returns ``(bound, info)``.
+    """
+    best = -np.inf
+    m = adm.m
+    per = cuts_per_round or max(50, 2 * m)
+    rounds, hist, it0 = 0, [], adm.iters
+    t_iter = 0.0
+    status = "max_iter"
+    while adm.iters - it0 < max_iter:
+        if deadline is not None and time.perf_counter() + 2.5 * t_iter > deadline:
+            status = "time"
+            break
+        t1 = time.perf_counter()
+        rp, rd = adm.step()
+        t_iter = (
+            0.8 * t_iter + 0.2 * (time.perf_counter() - t1)
+            if t_iter
+            else (time.perf_counter() - t1)
+        )
+        if (adm.iters - it0) % check_every:
+            continue
+        lb = offset + adm.scale * adm.bound()
+        best = max(best, lb)
+        hist.append(best)
+        if best >= prune_at:
+            status = "pruned"
+            break
+        pv = offset + adm.scale * adm.primal_value()
+        gap = abs(pv - best) / max(1.0, abs(upper))
+        stalled = len(hist) > 5 and hist[-1] - hist[-6] <= tol * 0.1 * max(1.0, abs(upper))
+        if (gap < tol and rp < tol * 10) or stalled:
+            if rounds >= cut_rounds:
+                status = "converged"
+                break
+            new = separate(adm.X, adm.s, adm.cannot, per // 2, per, rng)
+            keep = [tuple(t) for i, t in enumerate(adm.cuts.triples) if adm.gam[i] > 1e-12]
+            have = set(keep)
+            add = [t for t in new if t not in have]
+            if not add:
+                status = "converged"
+                break
+            adm.set_cuts(keep + add)
+            rounds += 1
+            hist = []
+            if log is not None:
+                log(
+                    f"    cuts round {rounds}: +{len(add)} ({len(adm.cuts)} in force), "
+                    f"bound {best:.6g}, iter {adm.iters}"
+                )
+    if deadline is None or time.perf_counter() < deadline:
+        lb = offset + adm.scale * adm.bound()
+        best = max(best, lb)
+    return best, {"status": status, "iters": adm.iters - it0, "rounds": rounds}
