@@ -19,7 +19,12 @@ from optml.formulations.clustering import (
 )
 from optml.solve.certificate import make_result
 
-_METHODS = ("auto", "colgen", "enumerate", "sdp")
+_METHODS = ("auto", "colgen", "enumerate", "sdp", "sdp_bound")
+#: ``method="auto"`` uses the SDP branch and bound from this dimension on (column generation
+#: prices clusters by a branch and bound over centre boxes in R^d, which grows with d)
+AUTO_SDP_MIN_DIM = 5
+#: and up to this many items (the SDP has an m x m matrix variable)
+AUTO_SDP_MAX_ITEMS = 3000
 
 
 def _check_pairs(pairs, n, name):
@@ -71,15 +76,21 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     ``"enumerate"``
         The set-partitioning MILP over every feasible cluster (HiGHS); n <= 16 items.
     ``"sdp"``
-        The special solver ``"peng-wei"``: heuristic incumbent + the Peng–Wei (2007) SDP bound
-        (not exact: 4 % gap on iris).
+        The special solver ``"sdp-bnb"`` (:mod:`optml.algorithms.sdp_bnb`): branch and bound on
+        the Peng–Wei SDP strengthened by pair and triangle cuts (Piccialli, Sudoso & Wiegele,
+        2022), solved by ADMM; every node's bound is a safe bound from the ADMM's multipliers.
+        Exact, with must-link / cannot-link pairs; no size bounds. Best in higher dimension.
+    ``"sdp_bound"``
+        The special solver ``"peng-wei"``: heuristic incumbent + the plain Peng–Wei (2007) SDP
+        bound from a general SDP solver. **Not exact** (4 % gap on iris); kept for comparison.
     ``"auto"``
-        ``"enumerate"`` up to 12 items, else ``"colgen"``.
+        ``"enumerate"`` up to 12 items; else ``"sdp"`` from 5 features on (up to 3000 items,
+        no size bounds), ``"colgen"`` otherwise (column generation wins in low dimension).
 
     Parameters
     ----------
     n_clusters : int
-    method : {"auto", "colgen", "enumerate", "sdp"}
+    method : {"auto", "colgen", "enumerate", "sdp", "sdp_bound"}
     min_size, max_size : int or None
         Bounds on every cluster's size (capacitated clustering).
     n_init : int
@@ -91,12 +102,15 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         and price, whose master programs go to ``backend`` (HiGHS under "auto") with the
         estimator's time limit, threads, seed and raw options; a general solver name
         (``solver="scip"``) solves the compact MIQCP (:func:`mssc_miqcp`) instead. With
-        ``method="sdp"``, ``backend``/``solver`` choose the SDP solver.
+        ``method="sdp_bound"``, ``backend``/``solver`` choose the SDP solver of the bound.
+        ``method="sdp"`` uses one BLAS thread unless ``solver_options={"threads": t}``.
 
     Attributes
     ----------
     labels_, cluster_centers_, inertia_, result_, n_features_in_
-    problem_ : KMeansProblem (``"colgen"``, ``"sdp"``)
+    method_ : str
+        The method that ran (what ``"auto"`` chose).
+    problem_ : KMeansProblem (``"colgen"``, ``"sdp"``, ``"sdp_bound"``)
     program_ : Program
         The set-partitioning MILP (``"enumerate"``), or the problem's program (the compact
         MIQCP for ``"colgen"``, formed on first access: it takes seconds for a few hundred
@@ -239,13 +253,28 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         groups = self._check_feasible(n, must, cannot)
         method = self.method
         if method == "auto":
-            method = "enumerate" if groups.max() + 1 <= 12 else "colgen"
+            m = groups.max() + 1
+            sized = self.min_size or self.max_size
+            if m <= 12:
+                method = "enumerate"
+            elif X.shape[1] >= AUTO_SDP_MIN_DIM and m <= AUTO_SDP_MAX_ITEMS and not sized:
+                method = "sdp"
+            else:
+                method = "colgen"
         if method == "enumerate":
             labels = self._fit_enumerate(X, groups, cannot)
         else:
-            if method == "sdp" and (must or cannot or self.min_size or self.max_size):
-                raise ValueError("method='sdp' takes no link or size constraints; use 'colgen'")
+            if method == "sdp" and (self.min_size or self.max_size):
+                raise ValueError(
+                    "method='sdp' takes no cluster size bounds (min_size / max_size); use "
+                    "method='colgen'"
+                )
+            if method == "sdp_bound" and (must or cannot or self.min_size or self.max_size):
+                raise ValueError(
+                    "method='sdp_bound' takes no link or size constraints; use 'colgen' or 'sdp'"
+                )
             labels = self._fit_problem(X, must, cannot, method)
+        self.method_ = method
         self.labels_ = labels
         self.cluster_centers_ = np.array(
             [X[labels == j].mean(axis=0) for j in range(self.n_clusters)]
@@ -284,7 +313,8 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         return _canon(chosen.argmax(axis=1))
 
     def _fit_problem(self, X, must, cannot, method):
-        """``"colgen"`` / ``"sdp"``: the structured problem on the solve path."""
+        """``"colgen"`` / ``"sdp"`` / ``"sdp_bound"``: the structured problem on the solve
+        path."""
         from optml.backends.registry import is_special
         from optml.solve import solve
 
@@ -302,9 +332,11 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             sub_solver=self.solver,
         )
         general = self.solver is not None and not is_special(self.solver)
-        if method == "sdp":
+        if method == "sdp_bound":
             # backend / solver name the SDP solver of the bound
             backend, solver = "auto", "peng-wei"
+        elif method == "sdp":
+            backend, solver = "auto", "sdp-bnb"
         elif general:
             backend, solver = self.backend, self.solver  # the compact MIQCP on that solver
         else:

@@ -136,11 +136,40 @@ def test_kmeans_predict_and_transform():
     assert km.transform(X).shape == (4, 2)
 
 
-def test_kmeans_sdp_method_bound_below_certified_optimum():
+def test_kmeans_sdp_bound_method_bound_below_certified_optimum():
     pytest.importorskip("cvxpy")
     X = np.random.default_rng(4).normal(size=(9, 2))
-    km = KMeans(3, method="sdp", random_state=0).fit(X)
+    km = KMeans(3, method="sdp_bound", random_state=0).fit(X)
     opt = brute(X, 3)
     assert km.result_.bound <= opt + 1e-7
     assert km.inertia_ >= opt - 1e-9
     assert km.result_.problem_class == "SDP"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_kmeans_sdp_method_is_exact(seed):
+    """method='sdp' is the SDP branch and bound: the brute-force optimum, with links."""
+    rng = np.random.default_rng(20 + seed)
+    X = rng.normal(size=(9, 5))
+    must, cannot = ([(0, 1)], [(2, 3)]) if seed == 2 else ([], [])
+    km = KMeans(3, method="sdp", random_state=0, n_init=5)
+    km.fit(X, must_link=must, cannot_link=cannot)
+    opt = brute(X, 3, must=must, cannot=cannot)
+    assert km.result_.solver == "sdp-bnb"
+    assert km.result_.status == "optimal"
+    assert km.inertia_ == pytest.approx(opt, rel=1e-4)
+    assert km.result_.bound <= opt + 1e-9
+    assert cost_of(X, km.labels_) == pytest.approx(km.inertia_)
+
+
+def test_kmeans_auto_picks_by_dimension():
+    rng = np.random.default_rng(0)
+    X5 = np.vstack([rng.normal(size=(10, 6)) + c for c in (0.0, 6.0)])
+    X2 = np.vstack([rng.normal(size=(10, 2)) + c for c in (0.0, 6.0)])
+    assert KMeans(2, random_state=0, n_init=3).fit(X5).method_ == "sdp"
+    assert KMeans(2, random_state=0, n_init=3).fit(X2).method_ == "colgen"
+    assert KMeans(2, random_state=0, n_init=3).fit(X5[:8]).method_ == "enumerate"
+    km = KMeans(2, random_state=0, n_init=3, min_size=5).fit(X5)
+    assert km.method_ == "colgen"
+    with pytest.raises(ValueError, match="no cluster size bounds"):
+        KMeans(2, method="sdp", min_size=5).fit(X5)
