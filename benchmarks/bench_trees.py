@@ -51,7 +51,8 @@ def _load(name):
         keep = (y == 3) | (y == 8)
         return X[keep], (y[keep] == 8).astype(int)
     if name == "generated n=10000":
-        return make_classification_tree(n=10000, p=10, depth=4, noise=0.1, random_state=0)
+        X, y, _ = make_classification_tree(n=10000, p=10, depth=4, noise=0.1, random_state=0)
+        return X, y
     raise ValueError(name)
 
 
@@ -67,13 +68,13 @@ def _pystreed(Xb, y, depth, limit):
     return int((s.predict(Xb.astype(int)) != y).sum()), wall
 
 
-def section_dp(quick: bool) -> list[str]:
+def section_dp(quick: bool, sets=None) -> list[str]:
     from optml.formulations.tree_data import aggregate
     from optml.formulations.tree_problem import TreeProblem
     from optml.program.settings import SolveSettings
     from optml.solve import solve
 
-    sets = ["breast_cancer", "wine", "digits 3 vs 8", "generated n=10000"]
+    sets = sets or ["breast_cancer", "wine", "digits 3 vs 8", "generated n=10000"]
     depths = (2, 3, 4) if quick else (2, 3, 4, 5)
     limit = 30 if quick else 60
     lines = [
@@ -298,6 +299,7 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--skip-cv", action="store_true")
     ap.add_argument("--only", default="dp,mip4,certify,cv", help="sections, comma-separated")
+    ap.add_argument("--sets", default=None, help="data sets of the dp section, comma-separated")
     ap.add_argument("--mip-limit", type=float, default=None, help="HiGHS limit of mip4 (s)")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -311,7 +313,7 @@ def main():
         "",
     ]
     if "dp" in only:
-        lines += section_dp(a.quick)
+        lines += section_dp(a.quick, a.sets.split(",") if a.sets else None)
     if "mip4" in only:
         lines += section_mip4(a.quick, a.mip_limit)
     if "certify" in only:
