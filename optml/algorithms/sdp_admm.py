@@ -324,6 +324,7 @@ def solve_node(
     cut_rounds: int = 20,
     check_every: int = 10,
     cuts_per_round: int | None = None,
+    sep_every: int = 40,
     log=None,
 ):
     r"""Run the ADMM with cutting-plane rounds on one node.
@@ -361,7 +362,8 @@ def solve_node(
         pv = offset + adm.scale * adm.primal_value()
         gap = abs(pv - best) / max(1.0, abs(upper))
         stalled = len(hist) > 5 and hist[-1] - hist[-6] <= tol * 0.1 * max(1.0, abs(upper))
-        if (gap < tol and rp < tol * 10) or stalled:
+        due = len(hist) * check_every >= sep_every  # an inexact solve is enough to separate
+        if (gap < tol and rp < tol * 10) or stalled or (due and rounds < cut_rounds):
             if rounds >= cut_rounds:
                 status = "converged"
                 break
