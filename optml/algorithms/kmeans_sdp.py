@@ -66,9 +66,12 @@ class PengWeiSolver(SpecialSolver):
         bound = res.bound if np.isfinite(res.bound) else None
         gap = relative_gap(cost, bound) if bound is not None else float("inf")
         target = self.gap_tolerance(settings)
-        # no status says "a point and a bound, stopped short of the gap by the method itself":
-        # the nearest is "time_limit" (see the report of issue 14, R9)
-        status = "optimal" if gap <= target else "time_limit"
+        # a heuristic with a bound: "feasible" when they do not meet and the clock did not
+        # stop it (R9: it used to say "time_limit" with no limit set)
+        if gap <= target:
+            status = "optimal"
+        else:
+            status = "time_limit" if settings.expired() else "feasible"
         return RawAnswer(
             status=status,
             values=values,

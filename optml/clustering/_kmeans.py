@@ -348,7 +348,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         self.result_ = res
         if res.status == "infeasible":
             self._infeasible("no partition satisfies the size and link constraints", res)
-        if res.status not in ("optimal", "time_limit") or not res.has_solution:
+        if res.status not in ("optimal", "time_limit", "feasible") or not res.has_solution:
             raise SolveError(
                 f"KMeans: no feasible clustering found (status {res.status!r}, "
                 f"{res.backend}/{res.solver}: {res.message}); raise time_limit or try another "

@@ -155,7 +155,7 @@ def test_peng_wei_is_a_special_solver_with_the_estimators_settings(monkeypatch):
     pytest.importorskip("cvxpy")
     seen = recorder(monkeypatch, pw)
     X = data(6, n=9)
-    km = KMeans(2, method="sdp", random_state=0, time_limit=60, solver_options={"seed": 3})
+    km = KMeans(2, method="sdp_bound", random_state=0, time_limit=60, solver_options={"seed": 3})
     km.fit(X)
     assert km.result_.solver == "peng-wei" and km.result_.backend == "optml"
     assert km.result_.objective_check == pytest.approx(cost_of(X, km.labels_), rel=1e-12)
