@@ -248,10 +248,10 @@ MULTICLASS = (
 # fixed its test fails and the entry must go.
 XFAIL = {
     ("time_limit_mip", "BestSubsetRegression"): (
-        "k=10, 200x200: raises SolveError 'the solver returned no solution (status "
-        "'time_limit')' after 2.2 s: l0-bnb gives up at once (alpha = 0 and a singular X'X), "
-        "the SCIP fallback on the same clock ends with no incumbent (no heuristic start handed "
-        "over); 100x100 ends with status time_limit and an incumbent"
+        "k=10, 200x200: 3 fits in 5 raise SolveError 'the solver returned no solution (status "
+        "'time_limit')' after 2.1 s: l0-bnb gives up at once (alpha = 0 with p + 1 > n: "
+        "singular X'X), the SCIP fallback on the same clock ends with no incumbent unless SCIP "
+        "finds one itself (the heuristic's support is not handed over)"
     ),
     ("time_limit_mip", "SparseLogisticRegression"): (
         "k=5, 300x40: raises SolveError 'the solver returned no solution (status "
@@ -282,11 +282,17 @@ def _cls(name):
     return getattr(importlib.import_module(ESTIMATORS[name].module), name)
 
 
+# The failures among XFAIL that come and go from run to run (a solver's luck within the time
+# limit): not strict, so that the suite does not flicker; each must still be fixed.
+NOT_STRICT = {("time_limit_mip", "BestSubsetRegression")}
+
+
 def _params(test, names):
     out = []
     for name in names:
         reason = XFAIL.get((test, name))
-        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        strict = (test, name) not in NOT_STRICT
+        marks = [pytest.mark.xfail(strict=strict, reason=reason)] if reason else []
         out.append(pytest.param(name, marks=marks, id=name))
     return out
 
@@ -346,6 +352,7 @@ def test_every_public_estimator_is_listed():
     found = _discovered()
     assert found - listed == set(), "public estimators missing from ESTIMATORS in this file"
     assert listed - found == set(), "ESTIMATORS lists estimators that are not public"
+    assert NOT_STRICT <= set(XFAIL)
 
 
 def test_multiclass_list_is_classifiers():
@@ -556,24 +563,10 @@ SKLEARN_EXPECTED_FAILED = {
 }
 
 # Estimators whose default checks do not fit this file's budget (about 2 minutes for all
-# default-run checks on 2 cores), with the time measured (2 cores shared with other jobs).
-# "Same default checks" ones are checked with the identical default constructor in the default
-# suite already; running them twice would double their cost.
-_SAME_IN_REGRESSION = (
-    "same default checks run in tests/regression/test_regression_sklearn_checks.py"
-)
-_SAME_IN_LINEAR = "same default checks run in tests/classification/test_linear_api.py"
+# default-run checks on 2 cores), with the time measured on this 2-core machine (the larger
+# figure with other jobs running beside).
 SKLEARN_SLOW = {
-    "LeastSquares": f"{_SAME_IN_REGRESSION}; 8 s",
-    "Ridge": f"{_SAME_IN_REGRESSION}; 8 s",
-    "HuberRegression": f"{_SAME_IN_REGRESSION}; 12 s",
-    "LeastAbsoluteDeviation": f"{_SAME_IN_REGRESSION}; 8 s",
-    "HardMarginSVM": f"{_SAME_IN_LINEAR}; 25 s",
-    "KernelSVM": f"{_SAME_IN_LINEAR}; 22 s",
-    "LogisticRegression": f"{_SAME_IN_LINEAR}; 23 s",
-    "SoftMarginSVM": f"{_SAME_IN_LINEAR}; 10 s",
-    "SparseSVM": "27 s (most checks xfail fast on k > p, the others solve MILPs)",
-    "SparseLogisticRegression": "47 s (outer approximation on each check's data)",
+    "SparseLogisticRegression": "37-47 s (an outer approximation on each check's data set)",
     "RampLossSVM": (
         "over 240 s: check_positive_only_tag_during_fit alone ran over 200 s (three ramp-loss "
         "MIQPs on iris, no time limit by default)"
