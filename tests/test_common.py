@@ -506,58 +506,14 @@ _HARD_MARGIN = dict.fromkeys(
     "non-separable data: the hard margin program is infeasible by definition",
 )
 
-# NOT MET YET: the default k=5 exceeds the 1-4 features of the checks' data sets and every fit
-# raises ValueError("k=5 exceeds the number of features p=3; use k <= p") (scikit-learn's
-# SelectKBest keeps all features with a warning instead).
-_K_ABOVE_P = (
-    "check_classifier_data_not_an_array",
-    "check_classifiers_classes",
-    "check_classifiers_train",
-    "check_dict_unchanged",
-    "check_dont_overwrite_parameters",
-    "check_estimators_fit_returns_self",
-    "check_estimators_nan_inf",
-    "check_estimators_overwrite_params",
-    "check_estimators_pickle",
-    "check_f_contiguous_array_estimator",
-    "check_fit2d_1feature",
-    "check_fit2d_predict1d",
-    "check_fit_check_is_fitted",
-    "check_fit_idempotent",
-    "check_fit_score_takes_y",
-    "check_methods_sample_order_invariance",
-    "check_methods_subset_invariance",
-    "check_n_features_in",
-    "check_n_features_in_after_fitting",
-    "check_pipeline_consistency",
-    "check_positive_only_tag_during_fit",
-    "check_readonly_memmap_input",
-    "check_supervised_y_2d",
-)
-_K_REASON = (
-    "default k=5 > the checks' 1-4 features: ValueError 'k=5 exceeds the number of features'"
-)
-
 SKLEARN_EXPECTED_FAILED = {
     "HardMarginSVM": _HARD_MARGIN,
-    "SparseSVM": dict.fromkeys(_K_ABOVE_P, _K_REASON),
-    "SparseLogisticRegression": {
-        **dict.fromkeys(_K_ABOVE_P, _K_REASON),
-        "check_decision_proba_consistency": _K_REASON,
-    },
     "OptimalClassificationTree": {
         # as in tests/classification/test_tree_api.py
         "check_class_weight_classifiers": (
             "with class weights {0: 1000, others: 1e-4} every tree whose class-0 points sit in "
             "class-0 leaves is optimal up to 1e-4; the misclassification objective does not "
             "widen class-0 leaves over unseen space the way CART's impurity does"
-        ),
-    },
-    "SparsePCA": {
-        # NOT MET YET: the message must name the single feature
-        "check_fit2d_1feature": (
-            "default n_nonzero=2 on one feature raises 'n_nonzero must be an integer in [1, 1], "
-            "got 2', which does not mention '1 feature(s)' as scikit-learn requires"
         ),
     },
 }

@@ -145,16 +145,22 @@ def run_interruptible(h) -> bool:
     h.HandleUserInterrupt = True
     thread = h.startSolve()
     interrupted = False
-    while True:
-        try:
-            done, _ = h.wait(0.1)
-            if done:
-                break
-        except KeyboardInterrupt:
-            interrupted = True
+    try:
+        while True:
+            try:
+                done, _ = h.wait(0.1)
+                if done:
+                    break
+            except KeyboardInterrupt:
+                interrupted = True
+                h.cancelSolve()
+    finally:
+        # any other exception (a test runner's timeout, say): stop the solver thread too, so
+        # the next solve in this process does not find HiGHS "already running"
+        if thread.is_alive():
             h.cancelSolve()
-    thread.join()
-    h.HandleUserInterrupt = False
+            thread.join()
+        h.HandleUserInterrupt = False
     return interrupted
 
 

@@ -239,8 +239,18 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}")
 
     def _k(self, p):
+        """``k``, or ``p`` with a UserWarning when the data have fewer features (as
+        scikit-learn's ``SelectKBest`` does)."""
         if self.k > p:
-            raise ValueError(f"k={self.k} exceeds the number of features p={p}; use k <= p")
+            import warnings
+
+            warnings.warn(
+                f"k={self.k} is greater than n_features={p}: every feature may enter the model "
+                f"(k = {p})",
+                UserWarning,
+                stacklevel=3,
+            )
+            return int(p)
         return int(self.k)
 
     def _refit(self, X, s, support):

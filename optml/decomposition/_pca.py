@@ -151,7 +151,12 @@ class SparsePCA(_Common):
     def fit(self, X, y=None):
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
         p = X.shape[1]
-        k = check_int("n_nonzero", self.n_nonzero, minimum=1, maximum=p)
+        k = check_int("n_nonzero", self.n_nonzero, minimum=1)
+        if k > p:
+            raise ValueError(
+                f"SparsePCA: n_nonzero={k} is more than the data's {p} feature(s); "
+                f"use n_nonzero <= {p}"
+            )
         check_choice("method", self.method, tuple(_SPARSE_SOLVERS))
         self._check_common_params()
         for attr in ("_program_", "problem_"):
