@@ -138,8 +138,13 @@ class ProgramEstimator(BaseEstimator):
         # built from the structured problem on first access (the same program general
         # solvers receive)
         if name == "program_" and "problem_" in self.__dict__:
-            prog = self.__dict__["problem_"].program
+            problem = self.__dict__["problem_"]
+            prog = problem.program
             self.__dict__["program_"] = prog
+            res = self.__dict__.get("result_")
+            if res is not None and res.values and set(prog.variables) - set(res.values):
+                # the answer in every variable of the program, so program_.evaluate checks it
+                res.values = problem.complete_values(dict(res.values))
             return prog
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 

@@ -265,16 +265,6 @@ XFAIL = {
         "program_.evaluate(result_.values) raises ValueError: point has no value for variables "
         "['z', 't', 'q']"
     ),
-    ("time_limit_convex", "PCA"): (
-        "300x25: the fit takes 10-11 s with time_limit=2 while the SDP solve (Clarabel) takes "
-        "0.2 s: the certificate's polish_kkt (optml/program/certify.py) runs a dense "
-        "np.linalg.lstsq on the KKT matrix (9.2 s) and lsq_linear (1.3 s), outside the clock; "
-        "33 s at 300x30"
-    ),
-    ("certificate", "BestSubsetRegression"): (
-        "program_.evaluate(result_.values) raises ValueError: point has no value for variables "
-        "['ridge_epi'] (the default L0 branch and bound's answer is not a point of program_)"
-    ),
 }
 
 

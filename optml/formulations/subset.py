@@ -382,6 +382,13 @@ class BestSubsetProblem(StructuredProblem):
             viol.append(max(s[i] + s[j] - 1.0, 0.0))
         return self.objective(beta), max(viol)
 
+    def complete_values(self, values: dict) -> dict:
+        """The program's auxiliary variables (support pairs, perspective epigraphs) at the
+        answer's coefficients; the answer's own entries are kept."""
+        out = self.start_values(np.asarray(values["coef"], float))
+        out.update(values)
+        return out
+
     def values(self, beta) -> dict:
         """``{"coef", "support"}`` of a point (the support closed under the groups)."""
         beta = np.asarray(beta, float)

@@ -30,7 +30,9 @@ def lagrangian_bound(canon, x, y, cone_duals=(), polish: bool = True) -> tuple[f
     (:func:`polish_kkt`) and the better certificate is returned.
     """
     bound, resid = _lagrangian_bound(canon, x, y, cone_duals)
-    if polish and y is not None and resid > 1e-9 and not canon.soc and not canon.exp:
+    cones = canon.soc or canon.exp or getattr(canon, "psd", None)
+    if polish and y is not None and resid > 1e-9 and not cones:
+        # polishing holds the active rows and bounds: it has no meaning with cone blocks
         polished = polish_kkt(canon, x, y)
         if polished is not None:
             b2, r2 = _lagrangian_bound(canon, *polished)

@@ -46,6 +46,12 @@ class StructuredProblem:
         """``(objective, largest violation)`` of ``values`` with numpy, in the program's units."""
         return self.program.evaluate(values)
 
+    def complete_values(self, values: dict) -> dict:
+        """``values`` with every variable of :attr:`program` (a special solver answers in the
+        variables it needs; the program may have auxiliary ones, such as epigraph variables,
+        whose values follow from them). The default returns ``values`` unchanged."""
+        return values
+
     @property
     def problem_class(self) -> str:
         return self.program.problem_class
