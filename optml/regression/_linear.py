@@ -80,6 +80,14 @@ class _PenalizedLeastSquares(LinearProgramRegressor):
         )
         return prob, factor
 
+    def build_problem(self, X, y) -> LeastSquaresProblem:
+        """The structured problem ``fit(X, y)`` solves: what the special solver
+        ``"active-set"`` takes; its ``.program`` is what general solvers take (the same
+        instance, so ``optml.bench.compare`` can compare them)."""
+        self._check_params()
+        X, y = self._validate_fit(X, y)
+        return self._problem(X, y)[0]
+
     def _build(self, X, y, settings=None):
         prob, factor = self._problem(X, y)
         return prob.build_program(), {"problem": prob, "factor": factor}

@@ -315,3 +315,18 @@ def test_solve_rejects_other_targets():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert solve(knapsack()).verified
+
+
+def test_bench_compares_a_special_solver_with_general_ones_on_one_instance():
+    pytest.importorskip("pandas")
+    from sklearn.datasets import make_regression
+
+    from optml.bench import compare
+    from optml.regression import Lasso
+
+    X, y = make_regression(80, 6, noise=1.0, random_state=0)
+    df = compare(Lasso(alpha=0.5), (X, y), solvers=["active-set", "highs"], time_limit=20)
+    rows = {r.solver: r for r in df.itertuples()}
+    assert rows["active-set"].backend == "optml" and rows["highs"].backend == "highs"
+    assert all(r.status == "optimal" and r.verified for r in rows.values())
+    assert rows["active-set"].objective == pytest.approx(rows["highs"].objective, rel=1e-6)
