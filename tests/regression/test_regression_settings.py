@@ -76,8 +76,8 @@ def test_settings_reach_the_solver_convex(make, monkeypatch):
 )
 def test_settings_reach_the_solver_mip(make, monkeypatch):
     seen = _record(monkeypatch)
-    m = make(time_limit=30.0, mip_gap=1e-3, solver_options=dict(OPTS)).fit(X, y)
-    _check(seen)
+    m = make(time_limit=8.0, mip_gap=1e-3, solver_options=dict(OPTS)).fit(X, y)
+    _check(seen, time_limit=8.0)
     assert all(st.mip_gap == 1e-3 for st in seen)
     assert m.result_.has_solution
 
