@@ -22,9 +22,7 @@ from optml.program.certify import lagrangian_bound
 from optml.program.reductions import invert_chain, reduce_for
 from optml.program.settings import SolveSettings
 
-PAIRS = [
-    (r["backend"], r["solver"], tuple(r["classes"])) for r in ob.available() if not r["kinds"]
-]
+PAIRS = [(r["backend"], r["solver"], tuple(r["classes"])) for r in ob.available() if not r["kinds"]]
 
 
 def pairs(cls: str):

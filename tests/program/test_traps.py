@@ -199,4 +199,3 @@ def test_highs_route_returns_its_solver_object():
 
     res = knapsack_lp(8.0).solve(solver="highs")
     assert isinstance(res.raw, highspy.Highs)
-
