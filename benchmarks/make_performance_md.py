@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ORDER = [
     "program_cvxpy",
     "program_pyomo",
+    "solve_path",
     "lazy",
     "data",
     "regression",
