@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression as SkLogistic
 from sklearn.svm import SVC
 
 from optml.classification import LogisticRegression, SoftMarginSVM, SparseSVM
-from optml.classification._smooth import objective as logit_objective
+from optml.algorithms.newton import objective as logit_objective
 from optml.formulations.classification import svm_objective
 
 
