@@ -253,10 +253,6 @@ XFAIL = {
         "singular X'X), the SCIP fallback on the same clock ends with no incumbent unless SCIP "
         "finds one itself (the heuristic's support is not handed over)"
     ),
-    ("time_limit_mip", "SparseLogisticRegression"): (
-        "k=5, 300x40: raises SolveError 'the solver returned no solution (status "
-        "'time_limit')' after 2.2-3.7 s instead of returning the best support found so far"
-    ),
     ("certificate", "SparseLogisticRegression"): (
         "program_.evaluate(result_.values) raises ValueError: point has no value for variables "
         "['z', 't', 'q'] (result_ is the answer of another program than program_)"

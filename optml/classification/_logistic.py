@@ -19,6 +19,7 @@ from optml._data_checks import SOLVER_MAX, CheckedClassifierData
 from optml._validation import check_choice, check_int, check_positive
 from optml.algorithms import newton as _smooth
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
+from optml.exceptions import SolveError
 from optml.formulations.logistic import (
     LogisticProblem,
     logistic_regression,
@@ -325,7 +326,18 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             prog = sparse_logistic_regression(
                 X, s, k, C, self.penalty, mw, mb, "outer", points=pts, w_points=wpts
             )
-            res = self._solve_checked(prog, mip=True, settings=settings.for_internal())
+            try:
+                res = self._solve_checked(prog, mip=True, settings=settings.for_internal())
+            except SolveError:
+                last = getattr(self, "result_", None)
+                if last is None or last.status != "time_limit" or w_best is None:
+                    raise
+                # the clock ran out inside a round with no point: keep the incumbent and the
+                # bound proven so far (the round's own bound, when it has one, is valid too)
+                if np.isfinite(last.bound):
+                    lower = max(lower, last.bound)
+                res = last
+                break
             lower = max(lower, res.bound if np.isfinite(res.bound) else -np.inf)
             wm = res.values["w"].ravel()
             sup = np.flatnonzero(res.values["z"].ravel() > 0.5)
