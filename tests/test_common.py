@@ -253,14 +253,6 @@ XFAIL = {
         "singular X'X), the SCIP fallback on the same clock ends with no incumbent unless SCIP "
         "finds one itself (the heuristic's support is not handed over)"
     ),
-    ("certificate", "SparseLogisticRegression"): (
-        "program_.evaluate(result_.values) raises ValueError: point has no value for variables "
-        "['z', 't', 'q'] (result_ is the answer of another program than program_)"
-    ),
-    ("certificate_multiclass", "SparseLogisticRegression"): (
-        "program_.evaluate(result_.values) raises ValueError: point has no value for variables "
-        "['z', 't', 'q']"
-    ),
 }
 
 

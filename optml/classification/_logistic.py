@@ -196,8 +196,9 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
     Attributes
     ----------
     coef_, intercept_, support_ (indices of the selected features per binary problem),
-    program_ (the last outer-approximation MILP), result_ (objective = exact objective of the
-    returned fit, bound = the MILP's lower bound, gap), n_rounds_.
+    program_ (the exact MIEXP program; the outer-approximation MILPs solved are relaxations of
+    it), result_ (objective = exact objective of the returned fit, bound = the MILP's lower
+    bound, gap), n_rounds_.
     """
 
     _scale_limit = SOLVER_MAX  # MILP rounds: coefficients a solver takes
@@ -351,7 +352,14 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             pts = np.column_stack([pts, um, ur])
             wpts = np.column_stack([wpts, wm, wr])
         gap = relative_gap(upper, lower)
-        values = {"w": w_best, "b": np.array(b_best)}
+        # the answer is a point of the exact MIEXP program (the MILP rounds are relaxations of
+        # it): program_ is that program, so program_.evaluate(result_.values) checks it
+        prog = sparse_logistic_regression(X, s, k, C, self.penalty, mw, mb, "exp-cone")
+        values = {
+            "w": w_best,
+            "b": np.array(b_best),
+            "z": (np.abs(w_best) > 0).astype(float),
+        }
         check = _smooth.objective(X, s, w_best, b_best, C, self.penalty)
         final = make_result(
             status="optimal" if gap <= target else "time_limit",

@@ -99,7 +99,10 @@ def test_sparse_logistic_matches_enumeration(seed, penalty):
     assert r.bound <= best * (1 + 1e-7) + 1e-7  # the MILP bound is a valid lower bound
     assert r.objective == pytest.approx(best, rel=1e-4)
     assert np.count_nonzero(m.coef_) <= 2
-    assert m.program_.problem_class == "MILP"
+    # program_ is the exact MIEXP (the MILP rounds are its relaxations): it checks the answer
+    assert m.program_.problem_class == "MIEXP"
+    obj, viol = m.program_.evaluate(r.values)
+    assert obj == pytest.approx(r.objective, rel=1e-9) and viol <= 1e-9
 
 
 def test_sparse_logistic_exp_cone_form_needs_a_miexp_solver(data):
