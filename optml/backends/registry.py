@@ -60,6 +60,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "tree-dp": "optml.algorithms.tree_dp",
     "best-subset-oa": "optml.algorithms.best_subset_oa",
     "l0-bnb": "optml.algorithms.l0_bnb",
+    "sparse-logistic-oa": "optml.algorithms.sparse_logistic_oa",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}
 

@@ -18,15 +18,14 @@ from scipy.special import expit
 from optml._data_checks import SOLVER_MAX, CheckedClassifierData
 from optml._validation import check_choice, check_int, check_positive
 from optml.algorithms import newton as _smooth
+from optml.backends.registry import is_special
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
-from optml.exceptions import SolveError
 from optml.formulations.logistic import (
     LogisticProblem,
+    SparseLogisticProblem,
     logistic_regression,
     sparse_logistic_regression,
 )
-from optml.program import relative_gap
-from optml.solve.certificate import make_result
 
 _PENALTIES = ("l2", "l1", None)
 
@@ -257,18 +256,9 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
 
     def _refit(self, X, s, support):
         """Exact fit restricted to ``support``: (w full, b, objective)."""
-        w = np.zeros(X.shape[1])
-        C = float(self.C)
-        if support.size == 0:
-            Xs = np.zeros((X.shape[0], 0))
-        else:
-            Xs = X[:, support]
-        if self.penalty == "l1" and support.size:
-            ws, b, _ = _smooth.l1_lbfgsb(Xs, s, C)
-        else:
-            ws, b, _ = _smooth.newton(Xs, s, C, self.penalty if support.size else "l2")
-        w[support] = ws
-        return w, b, _smooth.objective(X, s, w, b, C, self.penalty)
+        from optml.algorithms.sparse_logistic_oa import refit
+
+        return refit(X, s, support, float(self.C), self.penalty)
 
     def _bounds(self, X, s, upper):
         """Valid big-M: any fit with objective <= upper has |w_j| <= Mw and |b| <= Mb."""
@@ -314,73 +304,31 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             return BinaryFit(
                 w, b, prog, res, {"support": np.flatnonzero(np.abs(w) > 1e-9), "rounds": 1}
             )
-        n, p = X.shape
-        pts = np.tile(np.linspace(-6.0, 6.0, 13), (n, 1))
-        u = s * (X @ w_best + b_best)
-        pts = np.column_stack([pts, u])
-        wpts = np.column_stack([np.linspace(-1, 1, 5)[None, :] * mw * np.ones((p, 1)), w_best])
-        target = self.mip_gap if self.mip_gap is not None else 1e-4
-        # one clock for the whole loop; every MILP round gets the time left and the settings
-        settings = self._settings(mip=True).started(t0)
-        lower, res, prog, rounds = -np.inf, None, None, 0
-        for rounds in range(1, int(self.max_rounds) + 1):  # noqa: B007
-            prog = sparse_logistic_regression(
-                X, s, k, C, self.penalty, mw, mb, "outer", points=pts, w_points=wpts
-            )
-            try:
-                res = self._solve_checked(prog, mip=True, settings=settings.for_internal())
-            except SolveError:
-                last = getattr(self, "result_", None)
-                if last is None or last.status != "time_limit" or w_best is None:
-                    raise
-                # the clock ran out inside a round with no point: keep the incumbent and the
-                # bound proven so far (the round's own bound, when it has one, is valid too)
-                if np.isfinite(last.bound):
-                    lower = max(lower, last.bound)
-                res = last
-                break
-            lower = max(lower, res.bound if np.isfinite(res.bound) else -np.inf)
-            wm = res.values["w"].ravel()
-            sup = np.flatnonzero(res.values["z"].ravel() > 0.5)
-            wr, br, objr = self._refit(X, s, sup)
-            if objr < upper:
-                w_best, b_best, upper = wr, br, objr
-            if relative_gap(upper, lower) <= target or settings.expired():
-                break
-            um = s * (X @ wm + float(res.values["b"]))
-            ur = s * (X @ wr + br)
-            pts = np.column_stack([pts, um, ur])
-            wpts = np.column_stack([wpts, wm, wr])
-        gap = relative_gap(upper, lower)
-        # the answer is a point of the exact MIEXP program (the MILP rounds are relaxations of
-        # it): program_ is that program, so program_.evaluate(result_.values) checks it
-        prog = sparse_logistic_regression(X, s, k, C, self.penalty, mw, mb, "exp-cone")
-        values = {
-            "w": w_best,
-            "b": np.array(b_best),
-            "z": (np.abs(w_best) > 0).astype(float),
-        }
-        check = _smooth.objective(X, s, w_best, b_best, C, self.penalty)
-        final = make_result(
-            status="optimal" if gap <= target else "time_limit",
-            sense=1,
-            values=values,
-            objective_check=check,
-            max_violation=float(max(0, np.count_nonzero(w_best) - k)),
-            solver_objective=upper,
-            bound=lower if np.isfinite(lower) else None,
-            gap_tol=max(target, 1e-6),
-            solver=res.solver,
-            backend=res.backend,
-            problem_class="MIEXP",
-            solve_time=time.perf_counter() - t0,
-            message=f"outer approximation: {rounds} MILP rounds; objective = exact log-loss "
-            f"objective of the refitted support, bound = MILP bound",
-            stats={"rounds": rounds},
+        # outer approximation: the special solver "sparse-logistic-oa" on the structured
+        # problem; the estimator's backend / solver name the solver of its MILP rounds
+        problem = SparseLogisticProblem(
+            X=X,
+            s=s,
+            k=k,
+            C=C,
+            penalty=self.penalty,
+            mw=mw,
+            mb=mb,
+            start=(w_best, b_best),
+            upper=upper,
+            max_rounds=int(self.max_rounds),
+            sub_backend=self.backend,
+            sub_solver=self.solver,
         )
-        self.result_ = final
+        settings = self._settings(mip=True).started(t0)
+        name = self.solver if is_special(self.solver) else "sparse-logistic-oa"
+        res = self._solve(problem, settings=settings, backend="auto", solver=name)
+        w_best, b_best = res.values["w"].ravel(), float(np.asarray(res.values["b"]).ravel()[0])
         support = np.flatnonzero(np.abs(w_best) > 0)
-        return BinaryFit(w_best, b_best, prog, final, {"support": support, "rounds": rounds})
+        rounds = int(res.stats.get("rounds", 0))
+        return BinaryFit(
+            w_best, b_best, problem.program, res, {"support": support, "rounds": rounds}
+        )
 
     def fit(self, X, y):
         super().fit(X, y)

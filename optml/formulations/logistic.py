@@ -199,3 +199,51 @@ def sparse_logistic_regression(
         obj = obj + om.norm1(w)
     prog.minimize(obj)
     return prog
+
+
+@dataclass(eq=False)
+class SparseLogisticProblem(StructuredProblem):
+    r"""One binary sparse logistic regression instance, kind ``"sparse_logistic"``:
+    :math:`\min C\sum_i \ell(s_i(x_i^\top w + b)) + R(w)` with at most ``k`` nonzero
+    coefficients, :math:`|w_j| \le M_w z_j`, :math:`|b| \le M_b` (valid big-M values from an
+    incumbent of objective ``upper``: any better fit lies inside).
+
+    Its program is the exact MIEXP (:func:`sparse_logistic_regression` with
+    ``formulation="exp-cone"``); the default solver is optml's ``"sparse-logistic-oa"``
+    (outer approximation: tangent-line MILPs, each a relaxation whose bound is valid).
+    ``start`` is the incumbent ``(w, b)``; ``sub_backend`` / ``sub_solver`` name the solver of
+    the MILP rounds.
+    """
+
+    kind: ClassVar[str] = "sparse_logistic"
+    default_solver: ClassVar[str | None] = "sparse-logistic-oa"
+
+    X: np.ndarray
+    s: np.ndarray
+    k: int
+    C: float
+    penalty: str | None
+    mw: float
+    mb: float
+    start: tuple = ()
+    upper: float = float("inf")
+    max_rounds: int = 50
+    sub_backend: str = "auto"
+    sub_solver: str | None = None
+
+    def build_program(self) -> Program:
+        return sparse_logistic_regression(
+            self.X, self.s, self.k, self.C, self.penalty, self.mw, self.mb, "exp-cone"
+        )
+
+    def evaluate(self, values) -> tuple[float, float]:
+        w = np.asarray(values["w"], dtype=float).ravel()
+        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        z = np.asarray(values.get("z", (np.abs(w) > 0).astype(float)), dtype=float).ravel()
+        viol = max(
+            float(np.abs(z - np.round(z)).max(initial=0.0)),
+            float(max(z.sum() - self.k, 0.0)),
+            float(np.maximum(np.abs(w) - self.mw * z, 0.0).max(initial=0.0)),
+            float(max(abs(b) - self.mb, 0.0)),
+        )
+        return logistic_objective(self.X, self.s, w, b, self.C, self.penalty), viol

@@ -113,3 +113,20 @@ def test_sparse_logistic_exp_cone_form_needs_a_miexp_solver(data):
     if not any("MIEXP" in r["classes"] for r in optml.solvers()):
         with pytest.raises(optml.SolverNotAvailableError):
             m.fit(X[:30], y[:30])
+
+
+def test_sparse_logistic_outer_approximation_is_a_registered_solver():
+    from optml.backends import available
+
+    rows = [r for r in available() if r["solver"] == "sparse-logistic-oa"]
+    assert rows and rows[0]["kinds"] == ["sparse_logistic"]
+    X, y = make_classification(40, 5, n_informative=2, n_redundant=1, random_state=3)
+    s = 2.0 * y - 1
+    best = _brute(X, s, 2, 1.0, "l2")
+    named = SparseLogisticRegression(k=2, solver="sparse-logistic-oa").fit(X, y)
+    default = SparseLogisticRegression(k=2).fit(X, y)
+    for m in (named, default):
+        assert m.result_.solver == "sparse-logistic-oa" and m.result_.backend == "optml"
+        assert m.result_.status == "optimal" and m.result_.verified
+        assert m.result_.objective == pytest.approx(best, rel=1e-4)
+        assert m.result_.stats["rounds"] >= 1
