@@ -4,6 +4,14 @@ Each atom knows its numpy evaluator and its LaTeX; :mod:`optml.program.canonical
 lower it to linear rows, a quadratic objective, or cones. A :class:`NonlinearExpr` is
 ``affine + sum_i W_i @ atom_i`` with sparse weight matrices ``W_i``; it is convex when every
 ``W_i >= 0`` and concave when every ``W_i <= 0``.
+
+Atoms compose by the disciplined convex programming (DCP) rules that cvxpy uses: an atom's
+argument is affine, or a convex :class:`NonlinearExpr` when the atom is nondecreasing
+(``pos``, ``logistic``, ``max``/``maximum``), or a convex expression known to be nonnegative
+when the atom is nondecreasing on the nonnegative orthant (``abs``, the norms, ``sum_squares``,
+``huber``). Anything else raises a :class:`~optml.exceptions.ModelingError` naming the rule.
+The lowering replaces a nested argument by the affine epigraph of its atoms (``t >= f``),
+which is exact because the outer atom is monotone there.
 """
 
 from __future__ import annotations
@@ -27,18 +35,42 @@ ATOMS = {
     "pos": (True, False),
     "huber": (True, True),
     "logistic": (True, False),
+    "max": (False, False),  # max over k stacked candidates, for each of m entries
 }
+
+#: atoms nondecreasing in their argument: they accept a convex argument
+INCREASING = frozenset({"pos", "logistic", "max"})
+#: atoms nondecreasing where their argument is nonnegative: they accept a convex nonnegative one
+INCREASING_ON_NONNEG = frozenset(
+    {"abs", "norm1", "norm2", "norm_inf", "sum_squares", "huber", "quad_form_nonneg"}
+)
 
 
 class Atom:
     """One convex function applied to an affine argument."""
 
-    def __init__(self, kind: str, arg: Expression, **params):
+    def __init__(self, kind: str, arg: Expression | NonlinearExpr, **params):
         self.kind = kind
-        self.arg = arg
+        self.arg = arg  # affine, or (composition) a convex NonlinearExpr the DCP rules allow
         self.params = params
         self.elementwise = ATOMS[kind][0]
-        self.shape = arg.shape if self.elementwise else ()
+        self.shape = arg.shape if self.elementwise else tuple(params.get("shape", ()))
+
+    @property
+    def nested(self) -> bool:
+        """True when the argument is itself a non-linear (convex) expression."""
+        return isinstance(self.arg, NonlinearExpr)
+
+    @property
+    def nonneg(self) -> bool:
+        """True when every value of the atom is >= 0 (all but ``max`` of a signed argument)."""
+        if self.kind != "max":
+            return True
+        return isinstance(self.arg, NonlinearExpr) and self.arg.is_nonneg()
+
+    @property
+    def variables(self) -> list:
+        return self.arg.variables
 
     @property
     def size(self) -> int:
@@ -68,6 +100,8 @@ class Atom:
             return np.where(a <= M, v**2, 2 * M * a - M**2)
         if k == "logistic":
             return np.logaddexp(0.0, v)
+        if k == "max":
+            return v.reshape(self.params["k"], -1).max(axis=0)
         raise AssertionError(k)
 
     def latex(self, arg_tex: str) -> str:
@@ -82,6 +116,7 @@ class Atom:
             "pos": rf"\left( {arg_tex} \right)_+",
             "huber": rf"\phi_{{M}}\left( {arg_tex} \right)",
             "logistic": rf"\log\left(1 + e^{{{arg_tex}}}\right)",
+            "max": rf"\max\left( {arg_tex} \right)",
         }[k]
 
 
@@ -114,7 +149,26 @@ class NonlinearExpr:
         return signs.pop() if len(signs) == 1 else "unknown"
 
     def is_quadratic(self) -> bool:
-        return all(ATOMS[a.kind][1] for a, _ in self.terms)
+        return all(ATOMS[a.kind][1] and not a.nested for a, _ in self.terms)
+
+    def is_nonneg(self) -> bool:
+        """True when the expression is known to be >= 0 everywhere (sign analysis, as cvxpy):
+        a nonnegative constant plus nonnegative weights of nonnegative atoms."""
+        aff = self.affine
+        if not aff.is_constant() or (aff.const < 0).any():
+            return False
+        return all(W.nnz == 0 or (W.data >= 0).all() for _, W in self.terms) and all(
+            a.nonneg for a, W in self.terms if W.nnz
+        )
+
+    @property
+    def variables(self) -> list:
+        """The variables the expression uses, nested atoms' arguments included."""
+        seen: dict[int, object] = {v.id: v for v in self.affine.variables}
+        for a, _ in self.terms:
+            for v in a.variables:
+                seen.setdefault(v.id, v)
+        return list(seen.values())
 
     def value(self, point):
         out = np.asarray(self.affine.value(point), dtype=float).ravel().copy()
@@ -132,6 +186,15 @@ class NonlinearExpr:
         return NonlinearExpr(
             shape, self.affine._left(M, shape), [(a, (M @ W).tocsr()) for a, W in self.terms]
         )
+
+    def flatten(self) -> NonlinearExpr:
+        return self.reshape(self.size)
+
+    def reshape(self, *shape) -> NonlinearExpr:
+        if len(shape) == 1 and isinstance(shape[0], tuple | list):
+            shape = tuple(shape[0])
+        new = np.empty(self.shape).reshape(shape).shape
+        return NonlinearExpr(new, self.affine.reshape(new), [(a, W) for a, W in self.terms])
 
     def sum(self, axis=None) -> NonlinearExpr:
         if axis is not None:
@@ -234,11 +297,52 @@ def _bshape(a, b, op):
         ) from None
 
 
-def _arg(x, name) -> Expression:
+def _arg(x, name) -> Expression | NonlinearExpr:
+    """An atom's argument: affine, or a non-linear expression the DCP rules allow for ``name``."""
+    if isinstance(x, NonlinearExpr):
+        return _nested_arg(x, name)
     e = as_expression(x)
     if e is NotImplemented:
-        raise ModelingError(f"{name}() takes an affine expression or array, got {type(x).__name__}")
+        raise ModelingError(
+            f"{name}() takes an affine expression, an array, or a convex optml expression, "
+            f"got {type(x).__name__}"
+        )
     return e
+
+
+def _nested_arg(f: NonlinearExpr, key: str) -> Expression | NonlinearExpr:
+    curv = f.curvature
+    name = key.removesuffix("_nonneg")
+    if curv == "affine":
+        return f.affine
+    if curv == "convex" and key in INCREASING:
+        return f
+    if curv == "convex" and key in INCREASING_ON_NONNEG and f.is_nonneg():
+        return f
+    if key in INCREASING:
+        rule = f"{name} is convex and nondecreasing, so its argument must be affine or convex"
+    elif key in INCREASING_ON_NONNEG:
+        rule = (
+            f"{name} is convex but not monotone, so its argument must be affine, or convex "
+            "and known to be nonnegative (e.g. a nonnegative combination of atoms plus a "
+            "nonnegative constant)"
+        )
+    else:
+        rule = (
+            f"{name} takes an affine argument only (a convex nonnegative one when P >= 0 entrywise)"
+            if name == "quad_form"
+            else f"{name} takes an affine argument only"
+        )
+    fix = {
+        "concave": "a concave argument makes it neither convex nor concave",
+        "convex": "this convex argument has no known sign",
+        "unknown": "the argument mixes convex and concave terms, so its curvature is unknown",
+    }[curv]
+    raise ModelingError(
+        f"{name}() of a {curv} expression is not DCP (disciplined convex): {rule}; {fix}. "
+        "Rewrite it (e.g. split max(f, g) into separate constraints, or introduce an "
+        "auxiliary variable t >= f) so that every composition follows the DCP rules"
+    )
 
 
 def _wrap(atom: Atom) -> NonlinearExpr:
@@ -247,14 +351,17 @@ def _wrap(atom: Atom) -> NonlinearExpr:
 
 
 def sum_squares(x) -> NonlinearExpr:
-    r"""``\sum_i x_i^2`` (convex, quadratic)."""
+    r"""``\sum_i x_i^2`` (convex; quadratic for an affine ``x``; ``x`` may be convex and
+    nonnegative)."""
     return _wrap(Atom("sum_squares", _arg(x, "sum_squares").flatten()))
 
 
 def quad_form(x, P) -> NonlinearExpr:
     r"""``x^T P x`` for a symmetric positive semidefinite ``P`` (convex, quadratic)."""
-    e = _arg(x, "quad_form").flatten()
     P = P.toarray() if sp.issparse(P) else np.asarray(P, dtype=float)
+    # x'Px is nondecreasing on the nonnegative orthant when P >= 0 entrywise (cvxpy's rule)
+    name = "quad_form_nonneg" if (P >= 0).all() else "quad_form"
+    e = _arg(x, name).flatten()
     if P.shape != (e.size, e.size):
         raise ModelingError(f"quad_form: P has shape {P.shape}, expected {(e.size, e.size)}")
     if not np.allclose(P, P.T, atol=1e-10 * builtins.max(1.0, np.abs(P).max(initial=0))):
@@ -299,3 +406,73 @@ def huber(x, M: float = 1.0) -> NonlinearExpr:
 def logistic(x) -> NonlinearExpr:
     r"""Elementwise ``\log(1 + e^{x})`` (convex, exponential cone)."""
     return _wrap(Atom("logistic", _arg(x, "logistic")))
+
+
+def _flat(x) -> Expression | NonlinearExpr:
+    if isinstance(x, NonlinearExpr):
+        return x.flatten()
+    e = as_expression(x)
+    if e is NotImplemented:
+        raise ModelingError(
+            f"max/maximum take affine or convex optml expressions or arrays, got {type(x).__name__}"
+        )
+    return e.flatten()
+
+
+def _stack(parts: list) -> Expression | NonlinearExpr:
+    """Stack flat parts of equal size m into one flat vector of size k*m (part j first)."""
+    m = parts[0].size
+    k = len(parts)
+    out = None
+    for j, part in enumerate(parts):
+        P = sp.csr_matrix(
+            (np.ones(m), (np.arange(j * m, (j + 1) * m), np.arange(m))), shape=(k * m, m)
+        )
+        piece = (
+            part._apply(P, (k * m,)) if isinstance(part, NonlinearExpr) else part._left(P, (k * m,))
+        )
+        out = piece if out is None else out + piece
+    return out
+
+
+def max(x) -> NonlinearExpr:  # noqa: A001 - mirrors cvxpy's cp.max
+    r"""Largest entry ``\max_i x_i`` of an affine or convex expression (convex)."""
+    e = _flat(x)
+    if e.size == 0:
+        raise ModelingError("max() of an empty expression")
+    arg = _arg(e, "max")
+    return _wrap(Atom("max", arg, k=e.size, shape=()))
+
+
+def maximum(*args) -> NonlinearExpr:
+    r"""Elementwise ``\max(a, b, \dots)`` of affine or convex expressions and arrays (convex),
+    broadcast to a common shape; ``maximum(x, 0)`` is ``pos(x)``."""
+    if len(args) < 2:
+        raise ModelingError("maximum() takes at least two expressions; use max(x) for one")
+    shapes = [getattr(a, "shape", np.shape(a)) for a in args]
+    shape = _bshape(shapes[0], shapes[1], "maximum")
+    for sh in shapes[2:]:
+        shape = _bshape(shape, sh, "maximum")
+    parts = []
+    for a in args:
+        if isinstance(a, NonlinearExpr):
+            parts.append(a._broadcast(shape).flatten())
+        else:
+            e = as_expression(a)
+            if e is NotImplemented:
+                raise ModelingError(
+                    f"maximum() takes optml expressions or arrays, got {type(a).__name__}"
+                )
+            parts.append(e.broadcast_to(shape).flatten())
+    arg = _arg(_stack(parts), "max")
+    return _wrap(Atom("max", arg, k=len(parts), shape=shape))
+
+
+def min(x) -> NonlinearExpr:  # noqa: A001 - mirrors cvxpy's cp.min
+    r"""Smallest entry of an affine or concave expression (concave): ``-max(-x)``."""
+    return -max(-_flat(x))
+
+
+def minimum(*args) -> NonlinearExpr:
+    r"""Elementwise minimum of affine or concave expressions (concave): ``-maximum(-a, ...)``."""
+    return -maximum(*[-(a if not _is_numeric(a) else np.asarray(a, float)) for a in args])

@@ -129,10 +129,26 @@ class _Lowering:
         return r
 
     # ------------------------------------------------------------ epigraphs
+    def affine_atom(self, atom: Atom) -> Atom:
+        """The atom itself if its argument is affine; else the same atom of an affine ``u``
+        with ``u >= arg`` (the argument's epigraph rows). Exact for the compositions the DCP
+        rules allow: the atom is nondecreasing in its argument where the argument lives."""
+        if not isinstance(atom.arg, NonlinearExpr):
+            return atom
+        u = self.convex_to_affine(atom.arg, objective=False)
+        return Atom(atom.kind, u.reshape(atom.arg.shape), **atom.params)
+
     def epigraph(self, atom: Atom) -> Expression:
         """Return ``t`` (shape of the atom's values, flattened) with ``t >= atom(arg)``."""
+        atom = self.affine_atom(atom)
         e, k = atom.arg, atom.kind
         n = atom.size
+        if k == "max":
+            kk = atom.params["k"]
+            t = self.aux(n)
+            stack = sp.kron(np.ones((kk, 1)), sp.identity(n), format="csr")
+            self.row(t._left(stack, (kk * n,)) - e.flatten(), ">=")
+            return t
         if k in ("abs", "norm1", "norm_inf", "pos"):
             ef = e.flatten()
             if k == "norm_inf":
@@ -193,6 +209,7 @@ class _Lowering:
             if not W.nnz:
                 continue
             if objective and f.size == 1 and atom.kind in ("sum_squares", "quad_form", "huber"):
+                atom = self.affine_atom(atom)
                 w = W.toarray().ravel()
                 out = out + self.objective_quadratic(atom, w)
                 continue
