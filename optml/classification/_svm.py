@@ -5,12 +5,13 @@ penalty solves libsvm's primal
 
 .. math:: \min_{w,b}\ \tfrac12\|w\|_2^2 + C\sum_i (1 - s_i(x_i^\top w + b))_+
 
-either as one QP (``method="full"``, any backend) or by optml's special solver
-``"svm-working-set"`` (``method="working_set"``, :mod:`optml.algorithms.svm_working_set`):
-relaxed QPs in which far-away samples contribute their hinge's linear piece (summed into one
-affine term) or nothing. Each relaxation is a lower bound; the loop stops when the relaxed
-solution is feasible for the full objective, so the final gap is the relaxed QP's own
-certified gap.
+by optml's special solver ``"svm-newton"`` (the default, :mod:`optml.algorithms.linear_svm`:
+Newton on the Huberised hinge for a decreasing smoothing with an exact active-set finish,
+certified by a feasible dual point), as one QP (``method="full"``, any backend, or a general
+``solver=``), by ``"smo"`` (libsvm's decomposition, :mod:`optml.algorithms.smo`) or by
+``"svm-working-set"`` (``method="working_set"``, :mod:`optml.algorithms.svm_working_set`:
+relaxed QPs in which far-away samples contribute their hinge's linear piece or nothing).
+Every route certifies the same primal program.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
 from optml.formulations.classification import SVMProblem, hard_margin_svm, soft_margin_svm
 
 _WORKING_SET = "svm-working-set"
+_SPECIAL = ("svm-newton", "smo")
 
 _COMMON_DOC = """backend, solver, time_limit, mip_gap, verbose, solver_options
         Common solver parameters (see :class:`optml._base.ProgramEstimator`)."""
@@ -105,12 +107,14 @@ class SoftMarginSVM(LinearProgramClassifier):
         Weight of the hinge loss.
     penalty : {"l2", "l1"}, default "l2"
     method : {"auto", "full", "working_set"}, default "auto"
-        ``"full"``: the whole program to the chosen backend. ``"working_set"`` (L2 only):
-        optml's special solver ``"svm-working-set"`` -- relaxed QPs over a growing set of
-        samples near the margin, each a certified lower bound, until the relaxed solution is
-        optimal for the full program (the relaxed QPs go to HiGHS, or to the chosen backend
-        and solver). ``"auto"``: working set for ``penalty="l2"`` with ``n > 500``, or when
-        ``solver="svm-working-set"``.
+        ``"auto"``: for ``penalty="l2"`` with ``backend="auto"`` and ``solver=None``, optml's
+        special solver ``"svm-newton"`` (smoothed-hinge Newton with an exact finish, relative
+        duality gap <= 1e-6); ``solver="smo"`` or ``"svm-working-set"`` name the other special
+        solvers; a general solver or backend gets the whole program. ``"full"``: the whole
+        program to the chosen backend. ``"working_set"`` (L2 only): optml's special solver
+        ``"svm-working-set"`` -- relaxed QPs over a growing set of samples near the margin,
+        each a certified lower bound, until the relaxed solution is optimal for the full
+        program (the relaxed QPs go to HiGHS, or to the chosen backend and solver).
     tol : float, default 1e-7
         Working set: margin tolerance for moving samples into the set.
     backend, solver, time_limit, mip_gap, verbose, solver_options
@@ -177,13 +181,32 @@ class SoftMarginSVM(LinearProgramClassifier):
         return soft_margin_svm(X, s, C=float(self.C), penalty=self.penalty)
 
     def _use_working_set(self, n):
-        if self.method == "working_set" or (self.method == "auto" and self.solver == _WORKING_SET):
-            return True
-        return self.method == "auto" and self.penalty == "l2" and n > 500
+        return self.method == "working_set" or (
+            self.method == "auto" and self.solver == _WORKING_SET
+        )
+
+    def _special_route(self):
+        """The special solver of ``method="auto"`` (None: the whole program)."""
+        if self.method != "auto" or self.penalty != "l2":
+            return None
+        if self.solver in _SPECIAL:
+            return self.solver
+        if self.solver is None and self.backend == "auto":
+            return "svm-newton"
+        return None
 
     def _fit_binary(self, X, s):
+        special = self._special_route()
         if self._use_working_set(X.shape[0]):
             fit = self._fit_working_set(X, s)
+        elif special is not None:
+            problem = SVMProblem(X, s, C=float(self.C), penalty="l2", tol=float(self.tol))
+            # solver=None: the kind's default on the solve path, which solves the program
+            # instead if the special solver gives up
+            res = (
+                self._solve(problem) if self.solver is None else self._solve_named(problem, special)
+            )
+            fit = BinaryFit(res.values["w"].ravel(), float(res.values["b"]), problem, res)
         else:
             prog = self._build_binary(X, s)
             res = self._solve_checked(prog)

@@ -154,7 +154,10 @@ class SVMProblem(StructuredProblem):
     r"""One binary soft margin SVM instance (labels ``s`` in {-1, +1}), kind ``"svm"``.
 
     Its program is :func:`soft_margin_svm`; for the L2 penalty the default solver is optml's
-    ``"svm-working-set"`` (:mod:`optml.algorithms.svm_working_set`). ``tol`` is the working
+    ``"svm-newton"`` (:mod:`optml.algorithms.linear_svm`: smoothed-hinge Newton with an exact
+    finish, certified by a dual feasible point); ``"svm-working-set"``
+    (:mod:`optml.algorithms.svm_working_set`) and ``"smo"`` (:mod:`optml.algorithms.smo`)
+    solve it too. ``tol`` is the working
     set's margin tolerance; ``qp_backend``/``qp_solver`` choose the general solver of its
     relaxed QPs. :meth:`evaluate` checks a point on the raw data (:func:`svm_objective`).
     """
@@ -175,7 +178,7 @@ class SVMProblem(StructuredProblem):
 
     @property
     def default_solver(self) -> str | None:
-        return "svm-working-set" if self.penalty == "l2" else None
+        return "svm-newton" if self.penalty == "l2" else None
 
     def build_program(self) -> Program:
         return soft_margin_svm(self.X, self.s, C=self.C, penalty=self.penalty)
