@@ -96,45 +96,46 @@ def _option_error(h, name, value) -> str:
 
 
 def pass_canonical(h, canon) -> None:
-    """Hand a canonical form to a Highs instance (CSC arrays, one call)."""
-    import highspy
+    """Hand a canonical form to a Highs instance: CSC arrays in one ``passModel`` call.
 
-    n = canon.n
-    lp = highspy.HighsLp()
-    lp.num_col_ = n
-    lp.num_row_ = canon.m
-    lp.col_cost_ = np.ascontiguousarray(canon.q, dtype=np.float64)
-    lp.col_lower_ = np.ascontiguousarray(canon.lb, dtype=np.float64)
-    lp.col_upper_ = np.ascontiguousarray(canon.ub, dtype=np.float64)
-    lp.row_lower_ = np.ascontiguousarray(canon.row_lb, dtype=np.float64)
-    lp.row_upper_ = np.ascontiguousarray(canon.row_ub, dtype=np.float64)
-    lp.offset_ = float(canon.c0)
+    The array overloads of ``passModel`` read numpy buffers directly; filling a ``HighsLp``
+    attribute by attribute converts every entry to a C++ vector element by element (about
+    six times slower: 1.0 s against 0.16 s for five million nonzeros)."""
+    n, m = canon.n, canon.m
+    f64 = functools.partial(np.ascontiguousarray, dtype=np.float64)
+    i32 = functools.partial(np.ascontiguousarray, dtype=np.int32)
     A = canon.A.tocsc()
     A.sort_indices()
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n
-    lp.a_matrix_.num_row_ = canon.m
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(np.float64)
-    if canon.integer.any():
-        lp.integrality_ = [
-            highspy.HighsVarType.kInteger if b else highspy.HighsVarType.kContinuous
-            for b in canon.integer
-        ]
-    model = highspy.HighsModel()
-    model.lp_ = lp
+    integrality = i32(np.asarray(canon.integer, dtype=bool))
+    head = (n, m, int(A.nnz))
+    cols = (f64(canon.q), f64(canon.lb), f64(canon.ub), f64(canon.row_lb), f64(canon.row_ub))
+    a = (i32(A.indptr), i32(A.indices), f64(A.data))
     if canon.has_quadratic:
         Pl = sp.tril(canon.P, format="csc")
         Pl.sort_indices()
-        hess = highspy.HighsHessian()
-        hess.dim_ = n
-        hess.format_ = highspy.HessianFormat.kTriangular
-        hess.start_ = Pl.indptr.astype(np.int32)
-        hess.index_ = Pl.indices.astype(np.int32)
-        hess.value_ = Pl.data.astype(np.float64)
-        model.hessian_ = hess
-    h.passModel(model)
+        q = (i32(Pl.indptr), i32(Pl.indices), f64(Pl.data))
+        # (num_col, num_row, num_nz, q_num_nz, a_format, q_format, sense, offset, ...)
+        status = h.passModel(
+            *head,
+            int(Pl.nnz),
+            _COLWISE,
+            _TRIANGULAR,
+            _MINIMIZE,
+            float(canon.c0),
+            *cols,
+            *a,
+            *q,
+            integrality,
+        )
+    else:
+        # (num_col, num_row, num_nz, a_format, sense, offset, costs and bounds, A, integrality)
+        status = h.passModel(*head, _COLWISE, _MINIMIZE, float(canon.c0), *cols, *a, integrality)
+    if str(status).split(".")[-1] == "kError":
+        raise ValueError(f"HiGHS refused the model ({n} columns, {m} rows): {status}")
+
+
+#: HiGHS's enumeration values for the array overloads of passModel
+_COLWISE, _TRIANGULAR, _MINIMIZE = 1, 1, 1
 
 
 def run_interruptible(h) -> bool:

@@ -24,6 +24,8 @@ import dataclasses
 import logging
 import time
 
+import numpy as np
+
 from optml.exceptions import SolverNotAvailableError
 from optml.program.model import Program
 from optml.program.reductions import invert_chain, reduce_for
@@ -122,6 +124,11 @@ def solve_program(
 
         raw, final, stats = solve_lazy(program, work, b, s, settings)
         chain = []
+    elif settings.expired():
+        # building and lowering used the whole limit: a solver would overrun it (HiGHS spends
+        # seconds in presolve on a large MILP before it reads its clock), so return the start
+        final, chain = canon, []
+        raw = _not_started(x0, spec)
     else:
         final = canon
         work, chain = reduce_for(work, spec)
@@ -141,6 +148,19 @@ def solve_program(
     if chain:
         res.stats.setdefault("reductions", [red.name for red, _ in chain])
     return res
+
+
+def _not_started(x0, spec):
+    """The answer of a solve the clock stopped before the solver ran: the warm start (when it
+    is complete) as the incumbent, no bound."""
+    from optml.backends.base import RawSolution
+
+    complete = x0 is not None and bool(np.all(np.isfinite(x0)))
+    return RawSolution(
+        status="time_limit",
+        x=np.array(x0, dtype=float) if complete else None,
+        message="the time limit ran out before the solver started (building the model used it)",
+    )
 
 
 def solve_structured(

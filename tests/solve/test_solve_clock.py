@@ -1,0 +1,49 @@
+"""A solve whose clock ran out while the model was built returns at once (R12)."""
+
+import time
+
+import numpy as np
+import pytest
+
+import optml as om
+from optml.program.settings import SolveSettings
+from optml.solve import solve_program
+
+
+def _knapsack():
+    rng = np.random.default_rng(0)
+    w, v = rng.uniform(1, 10, 40), rng.uniform(1, 10, 40)
+    p = om.Program("knapsack")
+    x = p.var("x", shape=40, domain="binary")
+    p.add(w @ x <= 60, name="capacity")
+    p.maximize(v @ x)
+    return p
+
+
+def _expired(**kw):
+    return SolveSettings(time_limit=1.0, deadline=time.perf_counter() - 0.5, **kw)
+
+
+def test_R12_expired_clock_returns_the_start_without_running_the_solver():
+    p = _knapsack()
+    start = {"x": np.zeros(40)}
+    res = solve_program(p, backend="highs", settings=_expired(warm_start=start))
+    assert res.solve_time < 0.1  # the solver never ran
+    assert res.status == "time_limit"
+    assert "before the solver started" in res.message
+    np.testing.assert_array_equal(res.values["x"], np.zeros(40))
+    assert res.objective == pytest.approx(0.0)
+    assert res.gap == np.inf  # no bound was proved: never a zero gap
+
+
+def test_R12_expired_clock_without_a_start_has_no_point():
+    res = solve_program(_knapsack(), backend="highs", settings=_expired())
+    assert res.status == "time_limit"
+    assert res.solve_time < 0.1
+    assert not res.values
+
+
+def test_clock_with_time_left_solves_to_optimality():
+    p = _knapsack()
+    res = solve_program(p, backend="highs", settings=SolveSettings(time_limit=30).started())
+    assert res.status == "optimal"
