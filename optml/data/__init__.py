@@ -14,12 +14,21 @@
 * :func:`make_sparse_regression`, :func:`make_classification_tree`,
   :func:`make_blobs_clustering` -- synthetic data with a known ground truth.
 * :func:`binarize`, :class:`Thresholds` -- threshold encoding for optimal trees.
+* :func:`load_network`, :func:`sample_network` -- classic discrete Bayesian networks (asia,
+  sachs, child, alarm; bnlearn repository) and forward samples from them.
 
 Estimators validate their input with scikit-learn's ``validate_data`` / ``check_X_y``;
 this module only prepares data. It imports numpy alone (pandas lazily, scikit-learn only
 as a fallback).
 """
 
+from optml.data._bayesnets import (
+    DiscreteNetwork,
+    list_networks,
+    load_network,
+    parse_bif,
+    sample_network,
+)
 from optml.data._binarize import Thresholds, binarize
 from optml.data._bundled import list_datasets, load
 from optml.data._dataset import Dataset
@@ -34,15 +43,20 @@ from optml.data._tabular import from_csv, from_frame
 
 __all__ = [
     "Dataset",
+    "DiscreteNetwork",
     "Thresholds",
     "TreeSpec",
     "binarize",
     "from_csv",
     "from_frame",
     "list_datasets",
+    "list_networks",
     "load",
+    "load_network",
     "make_blobs_clustering",
     "make_classification_tree",
     "make_sparse_regression",
+    "parse_bif",
+    "sample_network",
     "sparse_regression_beta",
 ]
