@@ -5,6 +5,23 @@ objective :math:`P(w, b) = C\sum_i \ell(s_i(x_i^\top w + b)) + R(w)` with
 :math:`\ell(u) = \log(1+e^{-u})`: damped Newton for :math:`R = \tfrac12\|w\|^2` and
 :math:`R = 0`, L-BFGS-B on the split form :math:`w = w^+ - w^-` for :math:`R = \|w\|_1`.
 
+Multinomial (softmax) logistic regression,
+:class:`~optml.formulations.logistic.MultinomialLogisticProblem` (kind
+``"multinomial_logistic"``), :math:`P(W, b) = C\sum_i (\log\sum_k e^{z_{ik}} - z_{iy_i}) + R(W)`
+with :math:`z_{ik} = x_i^\top w_k + b_k`, is solved the same way (Newton on the
+:math:`K(p+1)` parameters, L-BFGS-B on the split form for L1) and certified the same way:
+:math:`\log\sum_k e^{z_k} = \max_{q \in \Delta} q^\top z + H(q)` with the entropy
+:math:`H(q) = -\sum_k q_k \log q_k`, so every row-stochastic :math:`Q` whose column sums are
+the class counts (:math:`A = Q - Y` with :math:`A^\top 1 = 0`) gives
+
+.. math:: D(Q) = C\sum_i H(q_i) - \tfrac12\|C X^\top A\|_F^2\ (R = \tfrac12\|W\|_F^2),
+    \qquad D(Q) = C\sum_i H(q_i)\ \text{ if } \|C X^\top A\|_{\max} \le 1\ (R = \|W\|_1),
+
+(:math:`X^\top A = 0` for :math:`R = 0`). From the primal point, :math:`q_i` is the softmax of
+:math:`z_i`; the column sums are made exact by centring :math:`A`'s columns and mixing with the
+strictly positive :math:`U_{ik} = n_k / n` just enough to stay nonnegative (L1: :math:`A` is
+scaled down; none: :math:`A`'s columns are projected onto the null space of :math:`[X, 1]^\top`).
+
 Certificate. Since :math:`\ell(u) = \max_{a\in[0,1]} -a u + h(a)` with the binary entropy
 :math:`h`, every :math:`a \in [0,1]^n` with :math:`\sum_i a_i s_i = 0` gives the dual bound
 
@@ -32,7 +49,13 @@ from scipy.special import expit, xlogy
 
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
-from optml.formulations.logistic import LogisticProblem, log_loss, logistic_objective
+from optml.formulations.logistic import (
+    LogisticProblem,
+    MultinomialLogisticProblem,
+    log_loss,
+    logistic_objective,
+    multinomial_objective,
+)
 from optml.program.result import relative_gap
 
 logger = logging.getLogger("optml")
@@ -42,6 +65,9 @@ __all__ = [
     "dual_bound",
     "huber_hinge_newton",
     "l1_lbfgsb",
+    "multinomial_dual_bound",
+    "multinomial_lbfgsb_l1",
+    "multinomial_newton",
     "newton",
     "objective",
 ]
@@ -269,31 +295,243 @@ def huber_hinge_newton(X, s, C, h=0.05, max_iter=60, tol=1e-9):
     return th[:p], float(th[p])
 
 
+# ------------------------------------------------------------------- multinomial (softmax)
+
+
+def _softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _center(W, b):
+    """The representative with zero class sums (scikit-learn's: its iterates keep them)."""
+    return W - W.mean(axis=0, keepdims=True), b - b.mean()
+
+
+def multinomial_newton(X, yi, K, C, penalty, tol=1e-10, max_iter=100, deadline=None):
+    r"""Damped Newton on :math:`C\sum_i` softmax loss :math:`+ \tfrac12\|W\|_F^2` (or none).
+
+    Returns ``(W (K, p), b (K,), info)``, centred over the classes.
+    """
+    n, p = X.shape
+    Xa = np.hstack([X, np.ones((n, 1))])
+    Y = np.eye(K)[yi]
+    q = p + 1
+    reg = np.tile(np.r_[np.ones(p), 0.0], K)
+    if penalty is None:
+        reg[:] = 0.0
+    th = np.zeros(K * q)
+
+    def f(t):
+        Z = Xa @ t.reshape(K, q).T
+        m = Z.max(axis=1)
+        lse = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
+        return C * (lse - Z[np.arange(n), yi]).sum() + 0.5 * (reg * t) @ t
+
+    def grad(t):
+        P = _softmax(Xa @ t.reshape(K, q).T)
+        return (C * (P - Y).T @ Xa).ravel() + reg * t, P
+
+    fv = f(th)
+    gnorm, it, timed_out = np.inf, 0, False
+    for it in range(1, max_iter + 1):  # noqa: B007
+        if deadline is not None and time.perf_counter() > deadline:
+            timed_out = True
+            break
+        g, P = grad(th)
+        gnorm = float(np.abs(g).max())
+        if gnorm <= tol * max(1.0, C):
+            break
+        H = np.empty((K * q, K * q))
+        for k in range(K):
+            for j in range(k, K):
+                d = P[:, k] * ((k == j) - P[:, j])
+                blk = C * ((Xa.T * d) @ Xa)
+                H[k * q : (k + 1) * q, j * q : (j + 1) * q] = blk
+                H[j * q : (j + 1) * q, k * q : (k + 1) * q] = blk.T
+        H[np.diag_indices_from(H)] += reg + 1e-10 * max(1.0, np.abs(H).max())
+        try:
+            step = -np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            step = -np.linalg.lstsq(H, g, rcond=None)[0]
+        lr, dec = 1.0, g @ step
+        while True:
+            new = th + lr * step
+            fn = f(new)
+            if fn <= fv + 1e-4 * lr * dec or lr < 1e-12:
+                break
+            lr *= 0.5
+        if abs(fv - fn) <= 1e-16 * max(1.0, abs(fv)) and lr < 1e-12:
+            break
+        th, fv = new, fn
+        if penalty is None and np.abs(th).max() > 1e8:
+            raise ValueError(
+                "unregularised multinomial logistic regression diverges: the classes are "
+                "separable, so no finite minimiser exists; use penalty='l2' or 'l1'"
+            )
+    T = th.reshape(K, q)
+    W, b = _center(T[:, :p], T[:, p])
+    g, _ = grad(np.column_stack([W, b]).ravel())
+    gnorm = float(np.abs(g).max())
+    info = {
+        "iterations": it,
+        "grad_norm": gnorm,
+        "converged": gnorm <= 1e3 * tol * max(1.0, C),
+        "timed_out": timed_out,
+    }
+    return W, b, info
+
+
+def multinomial_lbfgsb_l1(X, yi, K, C, tol=1e-10, max_iter=15000, deadline=None):
+    r"""L-BFGS-B on the split form :math:`W = W^+ - W^-` of the L1 multinomial objective."""
+    from scipy.optimize import minimize
+
+    n, p = X.shape
+    Y = np.eye(K)[yi]
+    m = K * p
+
+    def fg(th):
+        W = (th[:m] - th[m : 2 * m]).reshape(K, p)
+        b = th[2 * m :]
+        Z = X @ W.T + b
+        mx = Z.max(axis=1)
+        lse = mx + np.log(np.exp(Z - mx[:, None]).sum(axis=1))
+        G = C * (_softmax(Z) - Y)
+        gW = (G.T @ X).ravel()
+        val = C * (lse - Z[np.arange(n), yi]).sum() + th[: 2 * m].sum()
+        return val, np.concatenate([gW + 1.0, -gW + 1.0, G.sum(axis=0)])
+
+    last = {"x": np.zeros(2 * m + K), "timed_out": False}
+
+    def fg_timed(th):
+        if deadline is not None and time.perf_counter() > deadline:
+            last["timed_out"] = True
+            raise _Deadline
+        last["x"] = th.copy()
+        return fg(th)
+
+    try:
+        r = minimize(
+            fg_timed,
+            np.zeros(2 * m + K),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, None)] * (2 * m) + [(None, None)] * K,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol * max(1.0, C), "maxcor": 30},
+        )
+        th, nit, success = r.x, int(r.nit), bool(r.success)
+    except _Deadline:
+        th, nit, success = last["x"], -1, False
+    _, g = fg(th)
+    pg = np.where(th[: 2 * m] <= 0, np.minimum(g[: 2 * m], 0.0), g[: 2 * m])
+    W = (th[:m] - th[m : 2 * m]).reshape(K, p)
+    b = th[2 * m :] - th[2 * m :].mean()
+    info = {
+        "iterations": nit,
+        "grad_norm": float(max(np.abs(pg).max(initial=0.0), np.abs(g[2 * m :]).max())),
+        "converged": success,
+        "timed_out": last["timed_out"],
+    }
+    return W, b, info
+
+
+def multinomial_dual_bound(X, yi, K, W, b, C, penalty) -> float:
+    """A certified lower bound on the multinomial optimum from the primal point ``(W, b)``
+    (``-inf`` when no dual feasible point is found); see the module docstring."""
+    n = X.shape[0]
+    Y = np.eye(K)[yi]
+    A = _softmax(X @ np.asarray(W, float).T + np.asarray(b, float).ravel()) - Y
+    if penalty is None:
+        Xa = np.hstack([X, np.ones((n, 1))])
+        G = Xa.T @ Xa
+        try:
+            A = A - Xa @ np.linalg.solve(G, Xa.T @ A)
+        except np.linalg.LinAlgError:
+            A = A - Xa @ np.linalg.lstsq(G, Xa.T @ A, rcond=None)[0]
+        if np.abs(Xa.T @ A).max() > 1e-9 * n:
+            return float("-inf")
+    else:
+        A = A - A.mean(axis=0, keepdims=True)
+    Q = Y + A
+    if Q.min() < 0.0:
+        if penalty is None:
+            return float("-inf")
+        U = np.broadcast_to(Y.mean(axis=0), Q.shape)
+        neg = Q < 0
+        theta = float(np.max(-Q[neg] / (U[neg] - Q[neg])))
+        Q = (1.0 - theta) * Q + theta * U
+        Q = np.maximum(Q, 0.0)
+        A = Q - Y
+    V = C * (X.T @ A)
+    if penalty == "l1":
+        nv = np.abs(V).max(initial=0.0)
+        if nv > 1.0:
+            A, V = A / nv, V / nv
+            Q = Y + A
+    D = -C * xlogy(Q, Q).sum()
+    if penalty == "l2":
+        D -= 0.5 * (V * V).sum()
+    return float(D)
+
+
+def _solve_multinomial(problem, settings):
+    X, yi, K, C, pen = problem.X, problem.yi, problem.n_classes, problem.C, problem.penalty
+    if pen == "l1":
+        W, b, info = multinomial_lbfgsb_l1(
+            X,
+            yi,
+            K,
+            C,
+            tol=problem.tol,
+            max_iter=150 * problem.max_iter,
+            deadline=settings.deadline,
+        )
+        method = "l-bfgs-b"
+    else:
+        W, b, info = multinomial_newton(
+            X,
+            yi,
+            K,
+            C,
+            pen,
+            tol=problem.tol,
+            max_iter=problem.max_iter,
+            deadline=settings.deadline,
+        )
+        method = "newton"
+    obj = multinomial_objective(X, yi, W, b, C, pen)
+    bound = multinomial_dual_bound(X, yi, K, W, b, C, pen)
+    return {"W": W, "b": b}, obj, bound, info, method
+
+
 class NewtonSolver(SpecialSolver):
     """Newton / L-BFGS-B on the logistic objective, certified by a duality gap."""
 
     name = "newton"
-    kinds = ("logistic",)
+    kinds = ("logistic", "multinomial_logistic")
     problem_class = "EXP"
     description = (
-        "logistic regression: damped Newton (L2, none) or L-BFGS-B on the split form (L1), "
-        "bound from a feasible dual point"
+        "logistic regression, binary or multinomial (softmax): damped Newton (L2, none) or "
+        "L-BFGS-B on the split form (L1), bound from a feasible dual point"
     )
     reference = "Boyd & Vandenberghe (2004), Convex Optimization, sec. 9.5 and 5.2"
     gap_tol = 1e-6
 
-    def solve(self, problem: LogisticProblem, settings) -> RawAnswer:
+    def solve(self, problem: LogisticProblem | MultinomialLogisticProblem, settings) -> RawAnswer:
         from threadpoolctl import threadpool_limits
 
         from optml.solve import special_settings_check
 
         special_settings_check(settings, self.name)
         settings = settings.started()
-        X, s, C, pen = problem.X, problem.s, problem.C, problem.penalty
+        X, C, pen = problem.X, problem.C, problem.penalty
+        s = getattr(problem, "s", None)
         t0 = time.perf_counter()
         # BLAS on one thread unless asked: these are small dense products, threads only contend
         with threadpool_limits(settings.threads or 1):
-            if pen == "l1":
+            if isinstance(problem, MultinomialLogisticProblem):
+                values, obj, bound, info, method = _solve_multinomial(problem, settings)
+            elif pen == "l1":
                 w, b, info = l1_lbfgsb(
                     X,
                     s,
@@ -314,8 +552,10 @@ class NewtonSolver(SpecialSolver):
                     deadline=settings.deadline,
                 )
                 method = "newton"
-            obj = objective(X, s, w, b, C, pen)
-            bound = dual_bound(X, s, w, b, C, pen)
+            if not isinstance(problem, MultinomialLogisticProblem):
+                values = {"w": w, "b": np.array(b)}
+                obj = objective(X, s, w, b, C, pen)
+                bound = dual_bound(X, s, w, b, C, pen)
         t = time.perf_counter() - t0
         gap = relative_gap(obj, bound)
         status = "optimal" if gap <= self.gap_tol else "time_limit"
@@ -330,7 +570,7 @@ class NewtonSolver(SpecialSolver):
             logger.info("newton: %s", msg)
         return RawAnswer(
             status=status,
-            values={"w": w, "b": np.array(b)},
+            values=values,
             objective=obj,
             bound=bound if np.isfinite(bound) else None,
             message=msg,

@@ -22,8 +22,10 @@ from optml.backends.registry import is_special
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
 from optml.formulations.logistic import (
     LogisticProblem,
+    MultinomialLogisticProblem,
     SparseLogisticProblem,
     logistic_regression,
+    multinomial_logistic_regression,
     sparse_logistic_regression,
 )
 
@@ -32,11 +34,16 @@ _PENALTIES = ("l2", "l1", None)
 
 class _ProbaMixin(CheckedClassifierData):
     def predict_proba(self, X):
-        """Class probabilities: the logistic of the decision function (one-vs-rest normalised)."""
+        """Class probabilities: the logistic of the decision function (binary), its softmax
+        (multinomial) or the normalised logistics (one-vs-rest)."""
         d = self.decision_function(X)
         if self.classes_.size == 2:
             p1 = expit(d)
             return np.column_stack([1.0 - p1, p1])
+        if getattr(self, "_multinomial", False):
+            from scipy.special import softmax
+
+            return softmax(d, axis=1)
         P = expit(d)
         return P / P.sum(axis=1, keepdims=True)
 
@@ -51,8 +58,19 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
         R = \tfrac12\|w\|_2^2\ (\text{"l2"}),\ \|w\|_1\ (\text{"l1"}),\ 0\ (\text{None}),
 
     the same as ``sklearn.linear_model.LogisticRegression(C=C)`` (intercept unpenalised), so the
-    coefficients agree. Three or more classes are fitted one-vs-rest (scikit-learn's default
-    is multinomial).
+    coefficients agree. Three or more classes are fitted as one multinomial (softmax) model,
+    as scikit-learn 1.9 does (it has no ``multi_class`` any more; wrap the estimator in
+    ``sklearn.multiclass.OneVsRestClassifier`` for one-vs-rest):
+
+    .. math:: \min_{W,b}\ C\sum_i \Big(\log\sum_k e^{x_i^\top w_k + b_k} - x_i^\top w_{y_i}
+        - b_{y_i}\Big) + R(W),
+
+    the exponential-cone program
+    :func:`~optml.formulations.logistic.multinomial_logistic_regression` (a chain of
+    ``logistic`` atoms), or :class:`~optml.formulations.logistic.MultinomialLogisticProblem`
+    for the ``"newton"`` solver (certified by the softmax duality gap). ``coef_`` is (K, p)
+    and ``intercept_`` (K,), centred over the classes as scikit-learn's are (the objective is
+    unchanged by a common shift of the intercepts).
 
     Parameters
     ----------
@@ -161,9 +179,89 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
             res.values["w"].ravel(), float(res.values["b"]), target, res, {"n_iter": n_iter}
         )
 
+    # ------------------------------------------------------------------ multinomial
+    def _multi_problem(self, X, yi, K):
+        return MultinomialLogisticProblem(
+            X,
+            yi,
+            K,
+            C=float(self.C),
+            penalty=self.penalty,
+            tol=float(self.tol),
+            max_iter=int(self.max_iter),
+        )
+
+    def build_program(self, X, y):
+        """The Program ``fit`` solves: the binary EXP program for two classes, the
+        multinomial one (variables ``W`` (K, p), ``b`` (K,), ``r``) for three or more."""
+        self._check_params()
+        X, classes, yi = self._validate_xy(
+            X, y, reset=False if hasattr(self, "n_features_in_") else True
+        )
+        if classes.size == 2:
+            return super().build_program(X, y)
+        return multinomial_logistic_regression(
+            X, yi, classes.size, C=float(self.C), penalty=self.penalty
+        )
+
+    def _set_multinomial(self, W, b, program, res, n_iter=1):
+        self._multinomial = True
+        self.coef_ = np.asarray(W, dtype=float).reshape(self.classes_.size, -1)
+        self.intercept_ = np.asarray(b, dtype=float).ravel()
+        self.program_ = program
+        self.result_ = res
+        self.results_ = [res]
+        self._fits = [BinaryFit(self.coef_, 0.0, program, res)]
+        self.n_iter_ = np.array([max(1, int(n_iter))])
+
+    def fit_program(self, program, X, y):
+        """As :meth:`LinearProgramClassifier.fit_program`; for three or more classes the
+        program is the multinomial one of :meth:`build_program` (variables ``W``, ``b``)."""
+        self._check_params()
+        Xv, classes, yi = self._validate_xy(X, y)
+        if classes.size == 2:
+            self._multinomial = False
+            return super().fit_program(program, X, y)
+        from optml.program.model import Program
+
+        if not isinstance(program, Program):
+            raise TypeError(
+                f"fit_program takes the optml.Program of build_program(X, y), got "
+                f"{type(program).__name__}"
+            )
+        W = program.variables.get("W")
+        if W is None or W.shape != (classes.size, Xv.shape[1]) or "b" not in program.variables:
+            raise ValueError(
+                f"LogisticRegression.fit_program with {classes.size} classes needs the "
+                f"multinomial program of build_program(X, y): variables 'W' of shape "
+                f"({classes.size}, {Xv.shape[1]}) and 'b'"
+            )
+        res = self._solve_checked(program, mip=program.canonical().is_mip)
+        self.classes_ = classes
+        self._set_multinomial(res.values["W"], res.values["b"], program, res)
+        return self
+
     def fit(self, X, y):
-        super().fit(X, y)
-        self.n_iter_ = np.array([max(1, int(f.extra["n_iter"])) for f in self._fits])
+        self._check_params()
+        Xv, classes, yi = self._validate_xy(X, y)
+        if classes.size == 2:
+            self._multinomial = False
+            super().fit(X, y)
+            self.n_iter_ = np.array([max(1, int(f.extra["n_iter"])) for f in self._fits])
+            return self
+        self.classes_ = classes
+        problem = self._multi_problem(Xv, yi, classes.size)
+        if self._method() == "conic":
+            res = self._solve_checked(problem.program)
+            target = problem.program
+        else:
+            res = self._solve(problem)
+            target = problem
+            if res.values:  # the chain variables r too, so program_.evaluate checks it
+                res.values = problem.complete_values(dict(res.values))
+        self._set_multinomial(
+            res.values["W"], res.values["b"], target, res, res.stats.get("iterations", 1)
+        )
         return self
 
 
@@ -188,6 +286,13 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
     penalty : {"l2", "l1", None}, default "l2"
         With ``None``, separable subsets make the loss unbounded below: prefer a penalty.
     formulation : {"outer", "exp-cone"}, default "outer"
+    multi_class : {"ovr", "multinomial"}, default "ovr"
+        Three or more classes: ``"ovr"`` fits one sparse binary model per class (each with
+        its own ``k`` features); ``"multinomial"`` fits one softmax model whose ``k`` features
+        are shared by all classes (a group cardinality constraint,
+        :func:`~optml.formulations.logistic.sparse_multinomial_logistic_regression`, solved by
+        the special solver ``"sparse-multinomial-oa"``; ``formulation="exp-cone"`` sends its
+        exact MIEXP to a general solver).
     max_rounds : int, default 50
     backend, solver, time_limit, mip_gap, verbose, solver_options
         Common solver parameters.
@@ -209,6 +314,7 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
         C=1.0,
         penalty="l2",
         formulation="outer",
+        multi_class="ovr",
         max_rounds=50,
         backend="auto",
         solver=None,
@@ -221,6 +327,7 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
         self.C = C
         self.penalty = penalty
         self.formulation = formulation
+        self.multi_class = multi_class
         self.max_rounds = max_rounds
         self.backend = backend
         self.solver = solver
@@ -234,6 +341,7 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
         check_positive("C", self.C)
         check_choice("penalty", self.penalty, _PENALTIES)
         check_choice("formulation", self.formulation, ("outer", "exp-cone"))
+        check_choice("multi_class", self.multi_class, ("ovr", "multinomial"))
         if not isinstance(self.k, numbers.Integral) or isinstance(self.k, bool) or self.k < 1:
             raise ValueError(f"k must be a positive integer, got {self.k!r}")
         if not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 1:
@@ -330,10 +438,97 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             w_best, b_best, problem.program, res, {"support": support, "rounds": rounds}
         )
 
+    # ---------------------------------------------------- multinomial, shared budget
+    def _multi_bounds(self, X, upper):
+        """Valid big-M of the multinomial model (intercepts centred): any fit of objective
+        at most ``upper`` has |W_kj| <= Mw and |b_k| <= Mb."""
+        C = float(self.C)
+        if self.penalty == "l2":
+            mw = np.sqrt(2 * upper)
+            reach = np.linalg.norm(X, axis=1).max() * 2.0 * np.sqrt(upper)
+        elif self.penalty == "l1":
+            mw = upper
+            reach = np.abs(X).max() * upper
+        else:
+            raise ValueError(
+                "penalty=None gives no bound on the coefficients (big-M); use penalty='l2' or "
+                "'l1' with SparseLogisticRegression"
+            )
+        lmax = float(np.log(np.expm1(min(upper / C, 700.0))))
+        return mw * 1.0001, (max(lmax, 0.0) + reach) * 1.0001 + 1e-9
+
+    def _multi_problem(self, X, yi, K):
+        from optml.algorithms.sparse_multinomial_oa import multinomial_refit
+        from optml.formulations.logistic import SparseMultinomialProblem
+
+        k = self._k(X.shape[1])
+        C = float(self.C)
+        W0, _, _ = _smooth.multinomial_newton(X, yi, K, C, "l2")
+        sup = np.sort(np.argsort(-np.abs(W0).sum(axis=0))[:k])
+        W, b, upper = multinomial_refit(X, yi, K, sup, C, self.penalty)
+        mw, mb = self._multi_bounds(X, upper)
+        return SparseMultinomialProblem(
+            X=X,
+            yi=yi,
+            n_classes=K,
+            k=k,
+            C=C,
+            penalty=self.penalty,
+            mw=mw,
+            mb=mb,
+            start=(W, b),
+            upper=upper,
+            max_rounds=int(self.max_rounds),
+            sub_backend=self.backend,
+            sub_solver=self.solver,
+        )
+
+    def build_program(self, X, y):
+        """The program ``fit`` solves; with ``multi_class="multinomial"`` and three or more
+        classes the exact MIEXP with the shared budget (variables ``W``, ``b``, ``z``, ``r``)."""
+        self._check_params()
+        X, classes, yi = self._validate_xy(
+            X, y, reset=False if hasattr(self, "n_features_in_") else True
+        )
+        if classes.size == 2 or self.multi_class == "ovr":
+            return super().build_program(X, y)
+        return self._multi_problem(X, yi, classes.size).program
+
     def fit(self, X, y):
-        super().fit(X, y)
-        self.support_ = [f.extra["support"] for f in self._fits]
-        self.n_rounds_ = [f.extra["rounds"] for f in self._fits]
+        self._check_params()
+        Xv, classes, yi = self._validate_xy(X, y)
+        if classes.size == 2 or self.multi_class == "ovr":
+            self._multinomial = False
+            super().fit(X, y)
+            self.support_ = [f.extra["support"] for f in self._fits]
+            self.n_rounds_ = [f.extra["rounds"] for f in self._fits]
+            return self
+        t0 = time.perf_counter()
+        self.classes_ = classes
+        problem = self._multi_problem(Xv, yi, classes.size)
+        settings = self._settings(mip=True).started(t0)
+        if self.formulation == "exp-cone":
+            res = self._solve_checked(problem.program, mip=True, settings=settings)
+            target = problem.program
+            rounds = 1
+        else:
+            name = self.solver if is_special(self.solver) else "sparse-multinomial-oa"
+            res = self._solve(problem, settings=settings, backend="auto", solver=name)
+            if res.values:
+                res.values = problem.complete_values(dict(res.values))
+            target = problem
+            rounds = int(res.stats.get("rounds", 0))
+        self._multinomial = True
+        W = np.asarray(res.values["W"], dtype=float).reshape(classes.size, -1)
+        self.coef_ = W
+        self.intercept_ = np.asarray(res.values["b"], dtype=float).ravel()
+        self.program_ = target
+        self.result_ = res
+        self.results_ = [res]
+        self._fits = [BinaryFit(W, 0.0, target, res)]
+        support = np.flatnonzero((np.abs(W) > 0).any(axis=0))
+        self.support_ = [support]
+        self.n_rounds_ = [rounds]
         return self
 
 

@@ -91,7 +91,8 @@ def test_string_labels_and_three_classes_one_vs_rest(est):
     est.fit(X, names)
     assert list(est.classes_) == list(names[[0, 50, 100]])
     assert est.decision_function(X).shape == (150, 3)
-    assert len(est.programs_) == 3
+    # LogisticRegression is multinomial (one program), as scikit-learn's
+    assert len(est.programs_) == (1 if isinstance(est, LogisticRegression) else 3)
     assert est.score(X, names) > 0.85
     pred = est.predict(X[:5])
     assert pred.dtype.kind in "UO" and set(pred) <= set(names)

@@ -85,7 +85,9 @@ def test_newton_refuses_raw_options():
         LogisticRegression(solver_options={"presolve": "off"}).fit(X, y)
 
 
-@pytest.mark.parametrize("est", [SoftMarginSVM(method="full"), LogisticRegression()])
+# LogisticRegression's three-class program is the multinomial one (no blocks): see
+# tests/classification/test_logistic_multinomial.py
+@pytest.mark.parametrize("est", [SoftMarginSVM(method="full")])
 def test_build_program_one_program_for_three_classes(est):
     X, y = load_iris(return_X_y=True)
     prog = est.build_program(X, y)
