@@ -332,7 +332,8 @@ def logistic_teaching(
     .. math:: \Big\|(w^*, 0) - C\sum_i c_i\, s_i\, \sigma(-m_i)\, \tilde x_i\Big\|_\infty \le \tau,
         \qquad m_i = s_i(x_i^\top w^* + b^*),
 
-    is linear in the counts. Exact equality (``tolerance = 0``) is met only by targets that a
+    is linear in the counts; with an intercept both classes are taught (else the learner
+    has no minimiser: the loss decreases forever in :math:`b`). Exact equality (``tolerance = 0``) is met only by targets that a
     multiset of the pool fits exactly; ``tolerance > 0`` is the practical form.
     """
     X = _matrix(X)
@@ -351,6 +352,10 @@ def logistic_teaching(
     prog = Program("logistic_teaching")
     c = _count_var(prog, n, K)
     _rows(prog, G, h, c, tolerance, "stationarity")
+    if fit_intercept:
+        # with one class only the loss decreases forever in b: no minimiser to teach
+        prog.add(om_sum(c[np.flatnonzero(s > 0)]) >= 1, name="positive_taught")
+        prog.add(om_sum(c[np.flatnonzero(s < 0)]) >= 1, name="negative_taught")
     _finish(prog, c, kappa)
     prog.metadata.update(
         learner="logistic", margins=m, target=(w, b), exact_single_level=True, max_copies=K
@@ -596,7 +601,8 @@ def ridge_poisoning(
         add = _count_var(prog, Xp.shape[0], 1 if target_prediction is not None else K, "add")
         cost = cost + ka @ add
         count = count + om_sum(add)
-    prog.add(count >= 1, name="nonempty")
+    if not isinstance(count, numbers.Real):
+        prog.add(count >= 1, name="nonempty")
 
     if target_coef is not None:
         w, b = _target(target_coef, target_intercept, p, fit_intercept)
@@ -629,7 +635,9 @@ def ridge_poisoning(
         if alpha == 0.0:
             rowsX = np.vstack([Xt] + ([Xpt] if has_pool else []))
             if np.linalg.matrix_rank(rowsX) < d:
-                prog.add(count <= 0, name="full_rank_pool")
+                # no data set the attacker can build identifies a unique least-squares fit
+                v = prog.var("rank_deficient", lb=0, ub=0)
+                prog.add(v >= 1, name="full_rank_pool")
             else:
                 sel = []
                 if keep is not None:
@@ -638,7 +646,7 @@ def ridge_poisoning(
                     sel.append((add, n0 + np.arange(Xpt.shape[0]), True))
                 if keep is None:  # kept clean points always count: check them with the rest
                     if np.linalg.matrix_rank(Xt) < d:
-                        _rank_family_fixed(prog, Xt, Xpt, add)
+                        _rank_family_fixed(prog, Xt, Xpt, add)  # rank full: add is not None
                 else:
                     _rank_family(prog, rowsX, sel)
     else:
