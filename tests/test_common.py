@@ -182,6 +182,9 @@ ESTIMATORS = {
         lambda: ({"k": 5}, *_binary(300, 60, seed=0, flip=0.2, shift=0.0)),
         mip=True,
     ),
+    "SupportVectorOrdinalRegression": Spec(
+        "optml.classification", "binary", {}, _hard_classification
+    ),
     # clustering
     "KMeans": Spec(
         "optml.clustering",
@@ -242,6 +245,7 @@ MULTICLASS = (
     "SoftMarginSVM",
     "SparseLogisticRegression",
     "SparseSVM",
+    "SupportVectorOrdinalRegression",
 )
 
 # Requirements not met yet: (test, estimator) -> the failure seen. Strict xfails: when one is

@@ -3,6 +3,7 @@
 from optml.classification._kernel import KernelSVM
 from optml.classification._lda import FisherLDA
 from optml.classification._logistic import LogisticRegression, SparseLogisticRegression
+from optml.classification._ordinal import SupportVectorOrdinalRegression
 from optml.classification._sparse import RampLossSVM, SparseSVM
 from optml.classification._svm import HardMarginSVM, SoftMarginSVM
 from optml.classification._tree import OptimalClassificationTree
@@ -17,4 +18,5 @@ __all__ = [
     "SoftMarginSVM",
     "SparseLogisticRegression",
     "SparseSVM",
+    "SupportVectorOrdinalRegression",
 ]
