@@ -1,4 +1,5 @@
-r"""Kernel SVM: libsvm's dual QP, written with a factor of the Gram matrix, solved as a Program.
+r"""Kernel SVM: libsvm's dual QP, solved by optml's SMO (``solver="smo"``, the default) or, written
+with a factor of the Gram matrix, as a Program by a general solver.
 
 The support vectors, ``dual_coef_`` (:math:`\alpha_i s_i`) and the intercept are recovered from
 the KKT conditions: the intercept is the mean of :math:`s_i - \sum_j \alpha_j s_j K_{ij}` over
@@ -15,23 +16,18 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._validation import check_choice, check_positive
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
-from optml.formulations.classification import kernel_factor, kernel_svm_dual
+from optml.formulations.classification import (
+    KernelSVMProblem,
+    kernel_factor,
+    kernel_matrix,
+    kernel_svm_dual,
+)
 
+__all__ = ["KernelSVM", "kernel_matrix"]
 
-def kernel_matrix(A, B, kernel, gamma, degree, coef0):
-    if callable(kernel):
-        K = np.asarray(kernel(A, B), dtype=float)
-        if K.shape != (A.shape[0], B.shape[0]):
-            raise ValueError(
-                f"the kernel callable returned shape {K.shape}, expected {(A.shape[0], B.shape[0])}"
-            )
-        return K
-    if kernel == "linear":
-        return A @ B.T
-    if kernel == "poly":
-        return (gamma * (A @ B.T) + coef0) ** degree
-    d = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
-    return np.exp(-gamma * np.maximum(d, 0.0))
+#: the kernel matrix is formed whole (shared by the one-vs-rest problems) up to this size;
+#: beyond it each problem computes the columns it needs into a cache
+FULL_KERNEL_MAX = 4000
 
 
 class KernelSVM(LinearProgramClassifier):
@@ -41,13 +37,17 @@ class KernelSVM(LinearProgramClassifier):
         K(x_i, x_j)\quad\text{s.t.}\quad \sum_i s_i\alpha_i = 0,\ 0\le\alpha_i\le C,
 
     the problem libsvm solves for ``sklearn.svm.SVC`` (Boser, Guyon & Vapnik 1992; Cortes &
-    Vapnik 1995). The quadratic is written as :math:`\|L^\top(\alpha\circ s)\|^2` with
-    :math:`K = LL^\top` from an eigen-decomposition. Multi-class: one-vs-rest (SVC uses one-vs-one).
+    Vapnik 1995). By default (``backend="auto"``, ``solver=None`` or ``"smo"``) optml's special
+    solver ``"smo"`` solves it (:mod:`optml.algorithms.smo`: SMO with second-order working-set
+    selection, kernel cache and shrinking, certified by the primal value in function space,
+    relative duality gap <= 1e-6). A general solver receives the QP with the quadratic written
+    as :math:`\|L^\top(\alpha\circ s)\|^2`, :math:`K = LL^\top` from an eigen-decomposition.
+    Multi-class: one-vs-rest (SVC uses one-vs-one).
 
     Parameters
     ----------
     C : float, default 1.0
-    kernel : {"rbf", "poly", "linear"} or callable, default "rbf"
+    kernel : {"rbf", "poly", "linear", "sigmoid"} or callable, default "rbf"
         A callable takes ``(A, B)`` and returns the ``(len(A), len(B))`` kernel matrix.
     gamma : "scale", "auto" or float, default "scale"
         As in SVC: ``"scale"`` is ``1 / (p * X.var())``, ``"auto"`` is ``1 / p``.
@@ -101,7 +101,7 @@ class KernelSVM(LinearProgramClassifier):
         super()._check_params()
         check_positive("C", self.C)
         if not callable(self.kernel):
-            check_choice("kernel", self.kernel, ("rbf", "poly", "linear"))
+            check_choice("kernel", self.kernel, ("rbf", "poly", "linear", "sigmoid"))
         if not (isinstance(self.gamma, str) and self.gamma in ("scale", "auto")):
             check_positive("gamma", self.gamma)
         if not isinstance(self.degree, numbers.Integral) or self.degree < 1:
@@ -133,12 +133,20 @@ class KernelSVM(LinearProgramClassifier):
         K, L = self._prepare(X)
         return kernel_svm_dual(K, s, float(self.C), factor=L)
 
+    def _smo_route(self) -> bool:
+        return self.solver == "smo" or (self.solver is None and self.backend == "auto")
+
     def fit(self, X, y):
         self._check_params()
         X, classes, yi = self._validate_xy(X, y)
         self.classes_ = classes
-        K, L = self._prepare(X)
-        fits = [self._fit_one(K, L, s) for s in self._tasks(classes, yi)]
+        if self._smo_route():
+            self._gamma_ = self._gamma(X)
+            K = self._K(X, X) if X.shape[0] <= FULL_KERNEL_MAX else None
+            fits = [self._fit_smo(X, K, s) for s in self._tasks(classes, yi)]
+        else:
+            K, L = self._prepare(X)
+            fits = [self._fit_one(K, L, s) for s in self._tasks(classes, yi)]
         self._set_fits(fits)
         A = np.vstack([f.extra["coef"] for f in fits])  # (tasks, n): alpha * s
         sv = np.flatnonzero(np.abs(A).max(axis=0) > 0)
@@ -148,14 +156,47 @@ class KernelSVM(LinearProgramClassifier):
         self.n_support_ = np.array([int(np.sum(np.abs(f.extra["coef"]) > 0)) for f in fits])
         return self
 
+    def _fit_smo(self, X, K, s):
+        problem = KernelSVMProblem(
+            X,
+            s,
+            C=float(self.C),
+            kernel=self.kernel,
+            gamma=self._gamma_,
+            degree=int(self.degree),
+            coef0=float(self.coef0),
+            K=K,
+        )
+        if callable(self.kernel) and X.shape[0] <= 2000 and not problem.kernel_is_psd():
+            raise ValueError(
+                "the kernel matrix of the callable kernel is not positive semidefinite (it has "
+                "a clearly negative eigenvalue), so the SVM dual is not a convex program; use a "
+                "positive definite kernel"
+            )
+        # solver=None: the kind's default (smo) on the solve path, which solves the program
+        # instead if it gives up
+        res = self._solve(problem) if self.solver is None else self._solve_named(problem, "smo")
+        C = float(self.C)
+        a = np.clip(res.values["alpha"].ravel(), 0.0, C)
+        a[a < 1e-8 * C] = 0.0
+        b = res.stats.get("intercept")
+        if b is None:  # the program's route (SMO gave up): the KKT rule
+            return self._finish(problem.kernel_dot, a, s, problem, res)
+        return BinaryFit(None, float(b), problem, res, {"coef": a * s})
+
     def _fit_one(self, K, L, s):
         C = float(self.C)
         prog = kernel_svm_dual(K, s, C, factor=L)
         res = self._solve_checked(prog)
         a = np.clip(res.values["alpha"].ravel(), 0.0, C)
+        return self._finish(lambda v: K @ v, a, s, prog, res)
+
+    def _finish(self, kdot, a, s, prog, res):
+        """The intercept from the KKT conditions (see the module docstring)."""
+        C = float(self.C)
         tol = 1e-6 * C
         a[a < tol] = 0.0
-        g = s - K @ (a * s)  # s_i - f_i without intercept
+        g = s - kdot(a * s)  # s_i - f_i without intercept
         free = (a > tol) & (a < C - tol)
         if free.any():
             b = float(np.mean(g[free]))

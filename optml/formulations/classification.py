@@ -48,10 +48,14 @@ from optml.program import Program
 from optml.program.structured import StructuredProblem
 
 __all__ = [
+    "KernelColumns",
+    "KernelSVMProblem",
     "SVMProblem",
+    "best_intercept",
     "fisher_lda",
     "hard_margin_svm",
     "kernel_factor",
+    "kernel_matrix",
     "kernel_svm_dual",
     "one_vs_rest",
     "soft_margin_svm",
@@ -282,6 +286,217 @@ def kernel_svm_dual(K, s, C: float = 1.0, factor=None) -> Program:
     prog.add(s @ a == 0.0, name="balance")
     prog.maximize(om.sum(a) - 0.5 * om.sum_squares((L.T * s) @ a))
     return prog
+
+
+def kernel_matrix(A, B, kernel="rbf", gamma=1.0, degree=3, coef0=0.0) -> np.ndarray:
+    r"""The kernel matrix :math:`K(a_i, b_j)` (as :class:`sklearn.svm.SVC` defines them):
+    ``"linear"`` :math:`a^\top b`, ``"poly"`` :math:`(\gamma a^\top b + c_0)^d`, ``"rbf"``
+    :math:`\exp(-\gamma\|a - b\|^2)`, ``"sigmoid"`` :math:`\tanh(\gamma a^\top b + c_0)`, or a
+    callable ``kernel(A, B)``."""
+    A = np.asarray(A, dtype=float)
+    B = np.asarray(B, dtype=float)
+    if callable(kernel):
+        K = np.asarray(kernel(A, B), dtype=float)
+        if K.shape != (A.shape[0], B.shape[0]):
+            raise ValueError(
+                f"the kernel callable returned shape {K.shape}, expected {(A.shape[0], B.shape[0])}"
+            )
+        return K
+    if kernel == "linear":
+        return A @ B.T
+    if kernel == "poly":
+        return (gamma * (A @ B.T) + coef0) ** degree
+    if kernel == "sigmoid":
+        return np.tanh(gamma * (A @ B.T) + coef0)
+    if kernel != "rbf":
+        raise ValueError(
+            f"kernel must be 'linear', 'poly', 'rbf', 'sigmoid' or a callable, got {kernel!r}"
+        )
+    d = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
+    return np.exp(-gamma * np.maximum(d, 0.0))
+
+
+class KernelColumns:
+    """Columns of a kernel matrix on ``X`` computed on demand and kept in a cache of at most
+    ``cache_mb`` megabytes (least recently used out), as libsvm's kernel cache."""
+
+    def __init__(self, X, kernel="rbf", gamma=1.0, degree=3, coef0=0.0, cache_mb=400.0):
+        from collections import OrderedDict
+
+        self.X = np.asarray(X, dtype=float)
+        self.kernel, self.gamma, self.degree, self.coef0 = kernel, gamma, degree, coef0
+        n = self.X.shape[0]
+        self.capacity = max(2, int(cache_mb * 2**20 / (8.0 * max(n, 1))))
+        self._cache = OrderedDict()
+        self.computed = 0
+        if kernel == "rbf":
+            self._sq = (self.X * self.X).sum(axis=1)
+        self._full = None
+        if n * n <= self.capacity * n and n <= 4000:  # the whole matrix fits: one BLAS call
+            self._full = self.block(np.arange(n))
+            self.computed = n
+
+    def block(self, idx) -> np.ndarray:
+        """The columns ``idx`` as an (n, len(idx)) array (not cached)."""
+        idx = np.asarray(idx)
+        if self._full is not None:
+            return self._full[:, idx]
+        if self.kernel == "rbf":
+            d = self._sq[:, None] + self._sq[idx][None, :] - 2.0 * (self.X @ self.X[idx].T)
+            return np.exp(-self.gamma * np.maximum(d, 0.0))
+        return kernel_matrix(self.X, self.X[idx], self.kernel, self.gamma, self.degree, self.coef0)
+
+    def diag(self) -> np.ndarray:
+        n = self.X.shape[0]
+        if self._full is not None:
+            return self._full.diagonal().copy()
+        if self.kernel == "rbf":
+            return np.ones(n)
+        if callable(self.kernel):
+            return np.array([self.block([i])[i, 0] for i in range(n)])
+        sq = (self.X * self.X).sum(axis=1)
+        if self.kernel == "linear":
+            return sq
+        if self.kernel == "poly":
+            return (self.gamma * sq + self.coef0) ** self.degree
+        return np.tanh(self.gamma * sq + self.coef0)
+
+    def __call__(self, i: int) -> np.ndarray:
+        if self._full is not None:
+            return self._full[i]  # symmetric: the row, contiguous
+        col = self._cache.get(i)
+        if col is not None:
+            self._cache.move_to_end(i)
+            return col
+        col = self.block([i])[:, 0]
+        self.computed += 1
+        self._cache[i] = col
+        if len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+        return col
+
+    def matvec(self, v, chunk: int = 2048) -> np.ndarray:
+        """:math:`K v` exactly (in blocks of columns over the nonzeros of ``v``)."""
+        v = np.asarray(v, dtype=float)
+        nz = np.flatnonzero(v)
+        if self._full is not None:
+            return self._full[:, nz] @ v[nz]
+        out = np.zeros(self.X.shape[0])
+        for k in range(0, nz.size, chunk):
+            idx = nz[k : k + chunk]
+            out += self.block(idx) @ v[idx]
+        return out
+
+
+def kernel_is_psd(columns: KernelColumns, kernel, coef0) -> bool:
+    """See :meth:`KernelSVMProblem.kernel_is_psd`."""
+    if kernel in ("rbf", "linear") or (kernel == "poly" and coef0 >= 0):
+        return True
+    n = columns.X.shape[0]
+    if n > 2000:
+        return False
+    K = columns.block(np.arange(n))
+    lam = np.linalg.eigvalsh(0.5 * (K + K.T))
+    return bool(lam.min(initial=0.0) >= -1e-10 * max(lam.max(initial=0.0), 1e-300))
+
+
+def best_intercept(a, sigma, c) -> float:
+    r"""A minimiser over :math:`b` of :math:`\sum_k c_k (a_k - \sigma_k b)_+`
+    (:math:`\sigma_k = \pm 1`, :math:`c_k \ge 0`): the hinge terms of an SVM's primal in
+    function space as a function of its intercept; the middle of the minimising interval."""
+    t = np.where(sigma > 0, a, -a)  # breakpoints
+    order = np.argsort(t, kind="stable")
+    ts, cs = t[order], c[order]
+    slope = -float(c[sigma > 0].sum()) + np.cumsum(cs)  # slope right of each breakpoint
+    k = int(np.searchsorted(slope, 0.0, side="left"))
+    if k >= ts.size:
+        return float(ts[-1])
+    if slope[k] == 0.0 and k + 1 < ts.size:  # a flat piece: its middle
+        return float(0.5 * (ts[k] + ts[k + 1]))
+    return float(ts[k])
+
+
+@dataclass(eq=False)
+class KernelSVMProblem(StructuredProblem):
+    r"""One binary kernel SVM instance, kind ``"kernel_svm"``: the dual QP of
+    :func:`kernel_svm_dual` (a maximisation),
+
+    .. math:: \max_{\alpha}\ \mathbf 1^\top\alpha - \tfrac12 (\alpha\circ s)^\top K
+        (\alpha\circ s)\quad\text{s.t.}\quad s^\top\alpha = 0,\ 0 \le \alpha \le C.
+
+    The default solver is optml's ``"smo"`` (:mod:`optml.algorithms.smo`); a general solver
+    receives :func:`kernel_svm_dual` with the factor of :func:`kernel_factor` (formed only
+    then: an eigen-decomposition of the :math:`n\times n` matrix, which drops eigenvalues below
+    :math:`10^{-10}` of the largest). :meth:`evaluate` computes the dual objective with the
+    exact kernel. ``K`` may pass the full kernel matrix.
+    """
+
+    kind: ClassVar[str] = "kernel_svm"
+    sense: ClassVar[int] = -1
+    default_solver: ClassVar[str | None] = "smo"
+
+    X: np.ndarray
+    s: np.ndarray
+    C: float = 1.0
+    kernel: object = "rbf"
+    gamma: float = 1.0
+    degree: int = 3
+    coef0: float = 0.0
+    K: np.ndarray | None = None
+    eps: float = 1e-3
+    cache_mb: float = 400.0
+
+    def __post_init__(self):
+        self.X, self.s = _check_labels(self.X, self.s)
+        self.C = float(self.C)
+        if not (np.isfinite(self.C) and self.C > 0):
+            raise ValueError(f"C must be a positive number, got {self.C}")
+        self._cols = None
+        self._memo = None
+
+    @property
+    def columns(self) -> KernelColumns:
+        if self._cols is None:
+            self._cols = KernelColumns(
+                self.X, self.kernel, self.gamma, self.degree, self.coef0, self.cache_mb
+            )
+            if self.K is not None:
+                self._cols._full = np.asarray(self.K, dtype=float)
+        return self._cols
+
+    def kernel_dot(self, v) -> np.ndarray:
+        """:math:`K v`, exactly; the last one is remembered (solver and check share it)."""
+        v = np.asarray(v, dtype=float)
+        key = v.tobytes()
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        out = self.columns.matvec(v)
+        self._memo = (key, out)
+        return out
+
+    def build_program(self) -> Program:
+        K = self.columns.block(np.arange(self.s.size)) if self.K is None else self.K
+        return kernel_svm_dual(K, self.s, self.C)
+
+    def kernel_is_psd(self) -> bool:
+        """Whether the kernel matrix is known to be positive semidefinite (so that weak
+        duality holds and the solver's bound is valid): rbf, linear, and poly with
+        ``coef0 >= 0`` always; another kernel when its matrix (at most 2000 samples) has no
+        eigenvalue below ``-1e-10`` times the largest."""
+        return kernel_is_psd(self.columns, self.kernel, self.coef0)
+
+    def evaluate(self, values) -> tuple[float, float]:
+        a = np.asarray(values["alpha"], dtype=float).ravel()
+        v = a * self.s
+        obj = float(a.sum() - 0.5 * v @ self.kernel_dot(v))
+        viol = max(
+            abs(float(self.s @ a)), float(np.maximum(-a, 0).max()), float((a - self.C).max())
+        )
+        return obj, max(viol, 0.0)
+
+    @property
+    def problem_class(self) -> str:
+        return "QP"
 
 
 def scatter_matrices(X, y):
