@@ -42,6 +42,7 @@ FAMILIES = (
     "optml.clustering",
     "optml.decomposition",
     "optml.nn",
+    "optml.bayesnet",
 )
 
 TIME_LIMIT = 2.0
@@ -87,6 +88,13 @@ def _blobs(n_per=8, k=3, seed=0, scale=4.0):
     rng = np.random.default_rng(seed)
     centres = rng.normal(scale=scale, size=(k, 2))
     return np.vstack([rng.normal(size=(n_per, 2)) + c for c in centres])
+
+
+@functools.cache
+def _discrete(n, network, seed=0):
+    from optml.data import sample_network
+
+    return sample_network(network, n, random_state=seed, as_frame=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,6 +240,14 @@ ESTIMATORS = {
         lambda: ({"hidden_layer_sizes": (3,)}, *_binary(100, 5, seed=0, flip=0.1, shift=0.0)),
         mip=True,
     ),
+    # Bayesian network structure learning (discrete data, no target)
+    "BayesianNetworkStructure": Spec(
+        "optml.bayesnet",
+        "discrete",
+        {"max_parents": 2},
+        lambda: ({"max_parents": 3}, _discrete(3000, "alarm"), None),
+        mip=True,
+    ),
 }
 
 #: classifiers that take more than two classes (one program over all classes, or one per class)
@@ -257,6 +273,13 @@ XFAIL = {
         "singular X'X), the SCIP fallback on the same clock ends with no incumbent unless SCIP "
         "finds one itself (the heuristic's support is not handed over)"
     ),
+    ("time_limit_mip", "BayesianNetworkStructure"): (
+        "alarm n=3000, max_parents=3, time_limit=2: some fits raise SolveError 'the solver "
+        "returned no solution (status 'time_limit')': the candidate sets take 30 % of the "
+        "time, the Pyomo translation for SCIP most of the rest, and SCIP stops before it "
+        "checks the greedy DAG given as its start; the re-solve loop (HiGHS) drops a cyclic "
+        "incumbent and has no lazy-feasible point to fall back on"
+    ),
 }
 
 
@@ -266,7 +289,10 @@ def _cls(name):
 
 # The failures among XFAIL that come and go from run to run (a solver's luck within the time
 # limit): not strict, so that the suite does not flicker; each must still be fixed.
-NOT_STRICT = {("time_limit_mip", "BestSubsetRegression")}
+NOT_STRICT = {
+    ("time_limit_mip", "BestSubsetRegression"),
+    ("time_limit_mip", "BayesianNetworkStructure"),
+}
 
 
 def _params(test, names):
@@ -291,6 +317,8 @@ def _data(name):
         return _blobs(), None
     if kind == "matrix":
         return _regression(20, 4)[0], None
+    if kind == "discrete":
+        return _discrete(60, "asia"), None
     raise AssertionError(kind)
 
 
@@ -304,7 +332,9 @@ def _output(est, X):
     """What the fitted estimator gives for ``X``: predictions, or the transform."""
     if hasattr(est, "predict"):
         return np.asarray(est.predict(X))
-    return np.asarray(est.transform(X))
+    if hasattr(est, "transform"):
+        return np.asarray(est.transform(X))
+    return np.asarray(est.score_samples(X))  # density models (Bayesian networks)
 
 
 @functools.cache

@@ -24,17 +24,19 @@ def encode(X, categories=None):
         cols = [X.iloc[:, j] for j in range(X.shape[1])]
         n = X.shape[0]
     else:
+        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+            raise TypeError(
+                "X is a sparse matrix: sparse input is not supported; structure learning needs "
+                "a dense table of discrete values (call X.toarray() or pass a DataFrame)"
+            )
         if X is None or isinstance(X, (str, bytes, dict)):
             raise TypeError(
                 f"X must be a 2-D array or a pandas DataFrame of discrete values, got "
                 f"{type(X).__name__}"
             )
-        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-            raise TypeError(
-                "X is a sparse matrix; structure learning needs a dense table of discrete "
-                "values (call X.toarray() or pass a pandas DataFrame)"
-            )
         arr = np.asarray(X)
+        if arr.dtype.kind == "c":
+            raise ValueError("Complex data not supported: give discrete (categorical) values")
         if arr.ndim != 2:
             raise ValueError(
                 f"Expected a 2-D array of discrete values (rows: samples, columns: variables), "
@@ -43,8 +45,10 @@ def encode(X, categories=None):
         n = arr.shape[0]
         cols = [arr[:, j] for j in range(arr.shape[1])]
     if n < 1 or len(cols) < 1:
+        what = "sample(s)" if n < 1 else "feature(s)"
+        count = n if n < 1 else len(cols)
         raise ValueError(
-            f"Found array with {n} sample(s) and {len(cols)} feature(s) while a minimum of 1 "
+            f"Found array with {count} {what} (shape=({n}, {len(cols)})) while a minimum of 1 "
             "is required: structure learning needs data"
         )
     codes = np.empty((n, len(cols)), dtype=np.int64)

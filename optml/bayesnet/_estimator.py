@@ -30,8 +30,9 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
 
     Parameters
     ----------
-    score : {"bic", "bdeu"}, default "bic"
-        The local score (:mod:`optml.bayesnet.scores`).
+    scoring : {"bic", "bdeu"}, default "bic"
+        The local score (:mod:`optml.bayesnet.scores`). (Not ``score``: scikit-learn
+        reserves that name for a method.)
     max_parents : int or None, default 3
         Largest parent set; None: only the pruning bounds limit them (few variables only).
     equivalent_sample_size : float, default 1.0
@@ -68,14 +69,14 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
     >>> from optml.data import sample_network
     >>> from optml.bayesnet import BayesianNetworkStructure
     >>> X = sample_network("asia", n=2000, random_state=0)
-    >>> bn = BayesianNetworkStructure(score="bic", max_parents=2).fit(X)
+    >>> bn = BayesianNetworkStructure(scoring="bic", max_parents=2).fit(X)
     >>> bn.result_.status
     'optimal'
     """
 
     def __init__(
         self,
-        score: str = "bic",
+        scoring: str = "bic",
         max_parents: int | None = 3,
         equivalent_sample_size: float = 1.0,
         required_edges=None,
@@ -88,7 +89,7 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
         verbose: bool = False,
         solver_options: dict | None = None,
     ):
-        self.score = score
+        self.scoring = scoring
         self.max_parents = max_parents
         self.equivalent_sample_size = equivalent_sample_size
         self.required_edges = required_edges
@@ -104,7 +105,7 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
     # ------------------------------------------------------------------ parameters and data
 
     def _check_params(self):
-        score = sc.check_score(self.score)
+        score = sc.check_score(self.scoring)
         mp = self.max_parents
         if mp is not None and (
             isinstance(mp, bool) or not isinstance(mp, numbers.Integral) or mp < 0
@@ -202,11 +203,24 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
         ``X``: an int/str/bool array or a pandas DataFrame (categorical or object columns;
         the column names become the feature names).
         """
-        from optml.formulations.bayesnet import decode
+        from optml.formulations.bayesnet import decode, greedy_start
 
         settings = self._settings(mip=True).started()
         prog, cand, (codes, card, cats, names, display, ess) = self._build(X, settings)
-        res = self._solve(prog, mip=True, settings=settings)
+        backend, solver = self.backend, self.solver
+        if backend == "auto" and solver is None and _has_scip():
+            # SCIP enforces the cluster cuts inside one branch and bound (a constraint
+            # handler) and keeps DAG incumbents only; the re-solve loop of the other solvers
+            # re-starts the MIP after each round of cuts (10x slower on child)
+            backend, solver = "pyomo", "scip"
+        start = {"x": greedy_start(prog)}
+        res = self._solve(
+            prog,
+            mip=True,
+            settings=settings.replace(warm_start=start),
+            backend=backend,
+            solver=solver,
+        )
         parents = decode(prog, res.values["x"])
         p = codes.shape[1]
         A = np.zeros((p, p), dtype=int)
@@ -283,6 +297,12 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
         tags.input_tags.string = True
         tags.requires_fit = True
         return tags
+
+
+def _has_scip() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyscipopt") is not None
 
 
 def _check_acyclic(p, arcs):

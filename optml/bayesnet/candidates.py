@@ -73,8 +73,8 @@ def candidate_parent_sets(
     ``required``/``forbidden``: arcs ``(u, v)`` (``u`` a parent of ``v``) as index pairs;
     ``order``: a permutation of the nodes (parents come earlier). ``prune=False`` keeps every
     set up to ``max_parents`` (for tests). ``deadline`` (a ``time.perf_counter()`` instant):
-    the enumeration stops enlarging sets at half the time left, so that the integer program
-    keeps the other half; ``stats["complete"]`` is then False and the program is over the
+    the enumeration stops enlarging sets after 30 % of the time left (all nodes advance one
+    size at a time, so they stop evenly deep), leaving the rest to the integer program; ``stats["complete"]`` is then False and the program is over the
     sets scored so far (a restriction: its certificate is for those sets).
     """
     import logging
@@ -84,35 +84,38 @@ def candidate_parent_sets(
     stop_at = None
     if deadline is not None:
         now = time.perf_counter()
-        stop_at = now + 0.5 * max(0.0, deadline - now)
-    truncated = False
+        stop_at = now + 0.3 * max(0.0, deadline - now)
     allowed = allowed_parents(p, required, forbidden, order)
     req = [sorted({int(u) for u, w in required if int(w) == v}) for v in range(p)]
     cap = p - 1 if max_parents is None else int(max_parents)
-    out_parents, out_scores = [], []
-    n_scored = 0
-    for v in range(p):
+    out_parents: list[list] = [[] for _ in range(p)]
+    out_scores: list[list] = [[] for _ in range(p)]
+    counter = {"scored": 0, "truncated": False}
+
+    def expired():
+        if stop_at is not None and time.perf_counter() > stop_at:
+            counter["truncated"] = True
+        return counter["truncated"]
+
+    def levels(v):
+        """Enumerate the sets of node v, yielding after each size (a generator, so that all
+        nodes advance one size at a time and a time limit leaves them evenly deep)."""
         r = int(card[v])
         base = tuple(req[v])
         free = [u for u in allowed[v] if u not in base]
-        if len(base) > cap:
-            raise ValueError(
-                f"node {v} has {len(base)} required parents but max_parents={max_parents}; "
-                "raise max_parents or require fewer arcs into it"
-            )
+        kept_p, kept_s = out_parents[v], out_scores[v]
 
-        def evaluate(S, v=v, r=r):
+        def evaluate(S):
             N = sc.counts(data, card, v, S)
             q = sc.n_configurations(card, S)
             if score == "bic":
                 s = sc.bic_from_counts(N, n, r, q)
             else:
                 s = sc.bdeu_from_counts(N, r, q, ess)
+            counter["scored"] += 1
             return s, N, q
 
-        kept_p, kept_s = [], []
         s0, N0, q0 = evaluate(base)
-        n_scored += 1
         kept_p.append(base)
         kept_s.append(s0)
         best_incl = {base: s0}  # best score among S and its subsets
@@ -122,12 +125,12 @@ def candidate_parent_sets(
             if not prune or sc.superset_bound(N0, n, r, q0, score, cmin) > s0:
                 open_level[base] = s0
         size = len(base)
-        while open_level and size < cap and not truncated:
+        while open_level and size < cap:
+            yield
             nxt = {}
             for S in open_level:
-                if stop_at is not None and time.perf_counter() > stop_at:
-                    truncated = True
-                    break
+                if expired():
+                    return
                 extra = [u for u in S if u not in base]
                 top = max(extra) if extra else -1
                 for x in free:
@@ -139,7 +142,6 @@ def candidate_parent_sets(
                         continue  # a subset is closed: T and its supersets are dominated
                     best_sub = max(best_incl[s] for s in subs if s in best_incl)
                     sT, NT, qT = evaluate(T)
-                    n_scored += 1
                     if not prune or sT > best_sub:
                         kept_p.append(T)
                         kept_s.append(sT)
@@ -152,8 +154,25 @@ def candidate_parent_sets(
                             nxt[T] = bi
             open_level = nxt
             size += 1
-        out_parents.append(kept_p)
-        out_scores.append(kept_s)
+
+    for v in range(p):
+        if len(req[v]) > cap:
+            raise ValueError(
+                f"node {v} has {len(req[v])} required parents but max_parents={max_parents}; "
+                "raise max_parents or require fewer arcs into it"
+            )
+    active = [levels(v) for v in range(p)]
+    while active:  # every node one size further, round after round
+        still = []
+        for gen in active:
+            try:
+                next(gen)
+                still.append(gen)
+            except StopIteration:
+                pass
+        active = [] if expired() else still
+    n_scored = counter["scored"]
+    truncated = counter["truncated"]
     res = CandidateSets(out_parents, out_scores)
     res.stats = {"scored": n_scored, "kept": res.n_candidates, "complete": not truncated}
     if truncated:

@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from optml.program import Program
+from optml.program import sum as om_sum
 
 
 def _membership(p, node, parent_sets):
@@ -85,6 +86,38 @@ def _cycles(W, threshold):
     return list(dict.fromkeys(found))
 
 
+def _cluster_mask(p, node, Md, C):
+    """Candidates with their node in ``C`` and no parent in ``C``."""
+    inC = np.zeros(p, bool)
+    inC[list(C)] = True
+    return inC[node] & ~Md[inC].any(axis=0)
+
+
+class ClusterCuts:
+    """The separation routine of the cluster constraints (a picklable callable): the cluster
+    cuts of the strongly connected components (and shortest cycles) of the arcs the point
+    uses, first above weight 0.5, then above 0, keeping those the point violates."""
+
+    def __init__(self, x, node, M):
+        self.x, self.node, self.M = x, node, M
+        self.p = int(M.shape[0])
+        self.Md = M.toarray().astype(bool)
+
+    def __call__(self, values):
+        xv = np.asarray(values["x"], dtype=float)
+        W = arc_weights(self.p, self.node, self.M, xv)
+        cuts = []
+        for thr in (0.5, 1e-6):
+            for C in _cycles(W, thr):
+                mask = _cluster_mask(self.p, self.node, self.Md, C)
+                if xv[mask].sum() < 1 - 1e-6:
+                    cuts.append(mask)
+            if cuts:
+                break
+        uniq = {mk.tobytes(): mk for mk in cuts}
+        return [om_sum(self.x[np.flatnonzero(mk)]) >= 1 for mk in uniq.values()]
+
+
 def bayesnet_program(
     parent_sets,
     scores,
@@ -132,9 +165,7 @@ def bayesnet_program(
     Md = M.toarray().astype(bool)
 
     def cluster_mask(C):
-        inC = np.zeros(p, bool)
-        inC[list(C)] = True
-        return inC[node] & ~Md[inC].any(axis=0)
+        return _cluster_mask(p, node, Md, C)
 
     if pair_constraints and p >= 2:
         rows = []
@@ -149,30 +180,16 @@ def bayesnet_program(
             P = sp.csr_matrix(np.array(rows, dtype=float))
             prog.add(P @ x <= 1, name="no_2_cycle")
     if lazy:
-
-        def clusters(values):
-            xv = np.asarray(values["x"], dtype=float)
-            W = arc_weights(p, node, M, xv)
-            cuts = []
-            for thr in (0.5, 1e-6):
-                for C in _cycles(W, thr):
-                    mask = cluster_mask(C)
-                    if xv[mask].sum() < 1 - 1e-6:
-                        cuts.append(mask)
-                if cuts:
-                    break
-            uniq = {mk.tobytes(): mk for mk in cuts}
-            return [x[np.flatnonzero(mk)].sum() >= 1 for mk in uniq.values()]
-
-        prog.add_lazy(clusters, name="cluster")
+        prog.add_lazy(ClusterCuts(x, node, M), name="cluster")
     else:
         from itertools import combinations
 
         for size in range(3 if pair_constraints else 2, p + 1):
             for C in combinations(range(p), size):
-                prog.add(x[np.flatnonzero(cluster_mask(C))].sum() >= 1, name=f"cluster_{C}")
+                prog.add(om_sum(x[np.flatnonzero(cluster_mask(C))]) >= 1, name=f"cluster_{C}")
     prog.maximize(s @ x)
     prog.bn_index = (node, flat)
+    prog.bn_scores = s
     prog.bn_names = list(node_names) if node_names is not None else [str(v) for v in range(p)]
     return prog
 
@@ -187,3 +204,34 @@ def decode(program, xv) -> list[tuple[int, ...]]:
         idx = np.flatnonzero(node == v)
         out.append(flat[idx[np.argmax(xv[idx])]])
     return out
+
+
+def greedy_start(program) -> np.ndarray:
+    """A DAG as a point of ``program``: nodes are placed one at a time, each time the node
+    that loses least by taking its best candidate set among the nodes already placed (a set
+    of placed nodes is acyclic by construction). Returns the 0/1 vector ``x``."""
+    node, flat = program.bn_index
+    s = program.bn_scores
+    p = int(node.max()) + 1
+    members = [frozenset(S) for S in flat]
+    best_free = np.array([s[node == v].max() for v in range(p)])
+    placed: set[int] = set()
+    x0 = np.zeros(node.size)
+    idx_of = [np.flatnonzero(node == v) for v in range(p)]
+    while len(placed) < p:
+        pick, pick_k, pick_loss = None, None, np.inf
+        for v in range(p):
+            if v in placed:
+                continue
+            ok = [k for k in idx_of[v] if members[k] <= placed]
+            if not ok:
+                continue
+            k = ok[int(np.argmax(s[ok]))]
+            loss = best_free[v] - s[k]
+            if loss < pick_loss:
+                pick, pick_k, pick_loss = v, k, loss
+        if pick is None:  # no node can be placed (cannot happen with acyclic required arcs)
+            break
+        placed.add(pick)
+        x0[pick_k] = 1.0
+    return x0

@@ -80,7 +80,7 @@ def test_certified_score_equals_brute_force(score, seed, p):
     X, card = _random_data(int(60 + 40 * seed), p, seed)
     best, count = _brute_force(X, card, score, 2.0)
     assert count == {3: 25, 4: 543}[p]  # the numbers of labelled DAGs
-    bn = BayesianNetworkStructure(score=score, max_parents=None, equivalent_sample_size=2.0)
+    bn = BayesianNetworkStructure(scoring=score, max_parents=None, equivalent_sample_size=2.0)
     bn.fit(X)
     res = bn.result_
     assert res.status == "optimal" and res.verified
@@ -97,7 +97,7 @@ def test_five_variables_against_brute_force(score):
     X, card = _random_data(150, 5, seed=7, card=[2, 3, 2, 2, 3])
     best, count = _brute_force(X, card, score, 1.0)
     assert count == 29281
-    bn = BayesianNetworkStructure(score=score, max_parents=None).fit(X)
+    bn = BayesianNetworkStructure(scoring=score, max_parents=None).fit(X)
     assert bn.result_.status == "optimal" and bn.result_.verified
     assert bn.score_ == pytest.approx(best, rel=1e-9, abs=1e-7)
 
@@ -131,7 +131,7 @@ def test_order_and_max_parents_against_brute_force():
     pos = {v: i for i, v in enumerate(order)}
     forb = [(u, v) for u in range(4) for v in range(4) if u != v and pos[u] > pos[v]]
     best, _ = _brute_force(X, card, "bdeu", 1.0, max_parents=1, forbidden=forb)
-    bn = BayesianNetworkStructure(score="bdeu", max_parents=1, order=order).fit(X)
+    bn = BayesianNetworkStructure(scoring="bdeu", max_parents=1, order=order).fit(X)
     assert bn.score_ == pytest.approx(best, rel=1e-9, abs=1e-7)
     assert all(pos[u] < pos[v] for u, v in zip(*np.nonzero(bn.adjacency_), strict=True))
     assert bn.adjacency_.sum(axis=0).max() <= 1
