@@ -54,6 +54,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "svm-working-set": "optml.algorithms.svm_working_set",
     "svm-newton": "optml.algorithms.linear_svm",
     "smo": "optml.algorithms.smo",
+    "huber-newton": "optml.algorithms.huber_newton",
     "branch-and-price": "optml.algorithms.branch_and_price",
     "peng-wei": "optml.algorithms.kmeans_sdp",
     "sdp-bnb": "optml.algorithms.sdp_bnb",

@@ -42,6 +42,7 @@ from optml.program.structured import StructuredProblem
 
 __all__ = [
     "GramData",
+    "HuberProblem",
     "LeastSquaresProblem",
     "coef_bounds",
     "data_moments",
@@ -670,6 +671,71 @@ def huber_objective(X, y, coef, intercept, scale, epsilon, alpha) -> float:
     t = np.abs(r) / scale
     h = np.where(t <= epsilon, t * t, 2.0 * epsilon * t - epsilon**2)
     return float(len(r) * scale + scale * h.sum() + alpha * coef @ coef)
+
+
+@dataclass(eq=False)
+class HuberProblem(StructuredProblem):
+    r"""One instance of Huber regression with a joint scale (kind ``"huber"``): the program of
+    :func:`huber_program`, whose optimum is scikit-learn's ``HuberRegressor`` objective
+
+    .. math:: \min_{w, b, \sigma > 0}\ n\sigma + \sum_i \sigma H_\epsilon\Bigl(\frac{y_i -
+        x_i^\top w - b}{\sigma}\Bigr) + \alpha\|w\|_2^2 .
+
+    The default solver is optml's ``"huber-newton"`` (:mod:`optml.algorithms.huber_newton`),
+    which answers in ``coef``, ``intercept``, ``scale``; :meth:`complete_values` fills in the
+    program's epigraph variables, and :meth:`evaluate` computes the objective with numpy
+    (:func:`huber_objective`).
+    """
+
+    kind = "huber"
+    sense = 1
+    default_solver = "huber-newton"
+
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    epsilon: float = 1.35
+    alpha: float = 1e-4
+    fit_intercept: bool = True
+    sigma_min: float = 1e-12
+
+    def __post_init__(self):
+        self.X = np.asarray(self.X, dtype=float)
+        self.y = np.asarray(self.y, dtype=float).ravel()
+        if self.X.ndim != 2 or self.y.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X must be (n, p) and y (n,); got {self.X.shape} and {self.y.shape}")
+
+    def build_program(self):
+        return huber_program(
+            self.X, self.y, self.epsilon, self.alpha, self.fit_intercept, self.sigma_min
+        )
+
+    def _point(self, values):
+        w = np.asarray(values["coef"], dtype=float).ravel()
+        b = float(np.asarray(values.get("intercept", 0.0), dtype=float).reshape(-1)[0])
+        sigma = float(np.asarray(values["scale"], dtype=float).reshape(-1)[0])
+        return w, (b if self.fit_intercept else 0.0), sigma
+
+    def evaluate(self, values) -> tuple[float, float]:
+        w, b, sigma = self._point(values)
+        viol = max(0.0, self.sigma_min - sigma)
+        if sigma <= 0:
+            return float("inf"), viol
+        return huber_objective(self.X, self.y, w, b, sigma, self.epsilon, self.alpha), viol
+
+    def complete_values(self, values: dict) -> dict:
+        w, b, sigma = self._point(values)
+        r = self.y - self.X @ w - b
+        cap = self.epsilon * sigma
+        inl = np.clip(r, -cap, cap)
+        out = dict(values)
+        out["inlier"] = inl
+        out["outlier"] = r - inl
+        out["quad"] = np.array(float(inl @ inl) / sigma)
+        return out
+
+    @property
+    def problem_class(self) -> str:
+        return "SOCP"
 
 
 # -------------------------------------------------------------------------------- SVR

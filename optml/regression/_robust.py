@@ -7,6 +7,7 @@ import numpy as np
 from optml._data_checks import CheckedRegressorData
 from optml._validation import check_bool, check_fraction, check_nonneg
 from optml.formulations.regression import (
+    HuberProblem,
     coef_bounds,
     huber_objective,
     huber_program,
@@ -188,8 +189,12 @@ class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
         \min_{w, b, \sigma > 0}\ n\sigma + \sum_i \sigma H_\epsilon\Bigl(\frac{y_i - x_i^\top w
         - b}{\sigma}\Bigr) + \alpha\|w\|_2^2
 
-    (Huber 1964; Owen 2007), jointly convex, solved exactly as a second-order-cone program
-    (see :func:`optml.formulations.regression.huber_program`), so the answer carries a
+    (Huber 1964; Owen 2007), jointly convex. By default (``backend="auto"``, ``solver=None``)
+    optml's special solver ``"huber-newton"`` solves it (:mod:`optml.algorithms.huber_newton`:
+    damped Newton on the joint objective, certified by a feasible point of the dual of the
+    second-order-cone program, relative gap <= 1e-6); a general solver (``solver="clarabel"``,
+    ``backend="cvxpy"``, ...) receives that second-order-cone program
+    (:func:`optml.formulations.regression.huber_program`). Either way the answer carries a
     certified bound rather than L-BFGS's stopping rule.
 
     Parameters
@@ -209,6 +214,8 @@ class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
     scale_ : float, the estimated :math:`\sigma`.
     outliers_ : ndarray of bool, samples with :math:`|r_i| > \epsilon\sigma`.
     objective_, program_, result_
+    problem_ : HuberProblem, the structured problem (``program_`` is formed from it on
+        first access after a fit by ``"huber-newton"``).
     """
     )
 
@@ -243,6 +250,32 @@ class HuberRegression(CheckedRegressorData, LinearProgramRegressor):
     def _build(self, X, y, settings=None):
         prog = huber_program(X, y, float(self.epsilon), float(self.alpha), self.fit_intercept)
         return prog, {"X": X, "y": y}
+
+    def _problem(self, X, y) -> HuberProblem:
+        return HuberProblem(X, y, float(self.epsilon), float(self.alpha), bool(self.fit_intercept))
+
+    def build_problem(self, X, y) -> HuberProblem:
+        """The structured problem ``fit(X, y)`` solves: what ``"huber-newton"`` takes; its
+        ``.program`` is what general solvers take (:func:`huber_program`)."""
+        self._check_params()
+        X, y = self._validate_fit(X, y)
+        return self._problem(X, y)
+
+    def fit(self, X, y):
+        """Fit on the solve path (see the class docstring); sets ``coef_``, ``intercept_``,
+        ``scale_``, ``outliers_``, ``objective_``, ``problem_``, ``result_``."""
+        self._check_params()
+        self._check_common_params()
+        X, y = self._validate_fit(X, y)
+        self.__dict__.pop("program_", None)
+        self.__dict__.pop("problem_", None)
+        settings = self._settings().started()
+        problem = self._problem(X, y)
+        # raw solver options are meant for a general solver: then the program goes to it
+        structured = self.solver == "huber-newton" or not settings.options
+        res = self._solve(problem if structured else problem.program, settings=settings)
+        self._unpack(res, {"X": X, "y": y})
+        return self
 
     def _fit_program_context(self, X, y, settings):
         return {"X": X, "y": y}
