@@ -222,6 +222,16 @@ ESTIMATORS = {
         lambda: ({"n_nonzero": 8}, _regression(100, 40, seed=0, corr=0.8)[0], None),
         mip=True,
     ),
+    "PLSRegression": Spec(
+        "optml.decomposition", "regression", {}, lambda: ({}, *_regression(2000, 40, seed=1))
+    ),
+    "SparsePLS": Spec(
+        "optml.decomposition",
+        "regression",
+        {},
+        lambda: ({"n_nonzero": 10}, *_regression(300, 60, seed=0, corr=0.8)),
+        mip=True,
+    ),
     # networks trained by a mixed-integer program
     "BinarizedNeuralNetwork": Spec(
         "optml.nn",
