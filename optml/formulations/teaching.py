@@ -474,29 +474,31 @@ def ridge_model_bounds(
     points kept or removed, labels moved by at most :math:`B`, pool points added up to
     :math:`K` times), for ``alpha > 0``.
 
-    At the optimum the objective is at most its value at :math:`w = 0, b = 0`, so
-    :math:`\alpha\|w\|_2^2 \le Y_2 = \sum_{\text{clean}} (|y_i| + B)^2 + K\sum_{\text{pool}}
-    y_j^2` and :math:`|w_j| \le R = \sqrt{Y_2/\alpha}`; the intercept is a weighted mean of
-    :math:`y_i - x_i^\top w`, so :math:`|b| \le \max_i |y_i| + B + R\max_i\|x_i\|_2`.
+    At the optimum the objective is at most its value at :math:`w = 0, b = eta` (any
+    :math:`eta`; :math:`eta = 0` without an intercept), so :math:`lpha\|w\|_2^2 \le Y_2
+    = \sum_{	ext{clean}} (|y_i - eta| + B)^2 + K\sum_{	ext{pool}} (y_j - eta)^2` and
+    :math:`|w_j| \le R = \sqrt{Y_2/lpha}` (:math:`eta` the mean label); the intercept is a
+    weighted mean of :math:`y_i - x_i^	op w`, so it lies in
+    :math:`[\min_i y_i - B - R\max_i\|x_i\|_2,\ \max_i y_i + B + R\max_i\|x_i\|_2]`.
     Returns ``(lower, upper)`` on :math:`(w, b)` (or :math:`w`).
     """
     if not alpha > 0:
         raise ValueError("model bounds need alpha > 0 (least squares has no a-priori bound)")
-    ys = [np.abs(y) + label_budget]
-    xs = [X]
-    Y2 = float(np.sum(ys[0] ** 2))
-    if X_pool is not None:
-        Y2 += max_copies * float(np.sum(np.asarray(y_pool) ** 2))
-        ys.append(np.abs(y_pool))
-        xs.append(X_pool)
+    y = np.asarray(y, dtype=float)
+    yp = np.zeros(0) if y_pool is None else np.asarray(y_pool, dtype=float)
+    beta = float(np.r_[y, yp].mean()) if fit_intercept else 0.0
+    Y2 = float(np.sum((np.abs(y - beta) + label_budget) ** 2))
+    Y2 += max_copies * float(np.sum((yp - beta) ** 2))
     R = np.sqrt(Y2 / alpha)
-    ymax = max(float(v.max(initial=0.0)) for v in ys)
+    xs = [X] if X_pool is None else [X, X_pool]
     xmax = max(float(np.linalg.norm(v, axis=1).max(initial=0.0)) for v in xs)
     p = X.shape[1]
-    hi = np.full(p + (1 if fit_intercept else 0), R)
+    lo, hi = np.full(p, -R), np.full(p, R)
     if fit_intercept:
-        hi[p] = ymax + R * xmax
-    return -hi, hi
+        ally = np.r_[y, yp]
+        lo = np.r_[lo, ally.min() - label_budget - R * xmax]
+        hi = np.r_[hi, ally.max() + label_budget + R * xmax]
+    return lo, hi
 
 
 def ridge_poisoning(
