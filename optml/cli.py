@@ -1,4 +1,4 @@
-"""The ``optml`` console script: ``demo``, ``solvers``, ``bench``, ``export``."""
+"""The ``optml`` console script: ``demo``, ``solvers``, ``bench``, ``export``, ``report``."""
 
 from __future__ import annotations
 
@@ -55,12 +55,25 @@ def main(argv: list[str] | None = None) -> int:
     for name, module, func, text in [
         ("bench", "optml.bench.cli", "main_bench", "run a benchmark suite (TOML)"),
         ("export", "optml.bench.cli", "main_export", "export ML instances as MPS/LP files"),
+        ("report", "optml.bench.cli", "main_report", "HTML report of a results folder"),
     ]:
         p = sub.add_parser(name, help=text, add_help=False)
         p.add_argument("rest", nargs=argparse.REMAINDER)
         p.set_defaults(func=_delegate(module, func))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in _DELEGATED:  # their own parsers: `optml bench --help` works
+        module, func = _DELEGATED[argv[0]]
+        return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
+
+
+#: sub-commands parsed by their own modules (options, --help)
+_DELEGATED = {
+    "bench": ("optml.bench.cli", "main_bench"),
+    "export": ("optml.bench.cli", "main_export"),
+    "report": ("optml.bench.cli", "main_report"),
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

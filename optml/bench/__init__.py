@@ -22,8 +22,10 @@ import time
 from pathlib import Path
 
 from optml.bench.report import (
+    families,
     gap_vs_time,
     inconsistent_instances,
+    not_run,
     performance_profile,
     performance_ratios,
     profile_data,
@@ -31,6 +33,7 @@ from optml.bench.report import (
     summarize,
     time_vs_size,
     to_markdown,
+    trace_plot,
 )
 from optml.bench.runner import (
     WorkerPool,
@@ -212,6 +215,7 @@ def compare(
             resume=True,
             progress=progress,
             settings={"compare": label},
+            log_dir=Path(out) / "logs" if out else None,
         )
         rows = [r for r in store.rows() if r["key"] in tasks]
     finally:
@@ -308,6 +312,8 @@ __all__ = [
     "compare",
     "expand",
     "export_instances",
+    "families",
+    "not_run",
     "gap_vs_time",
     "inconsistent_instances",
     "load_suite",
@@ -324,4 +330,5 @@ __all__ = [
     "summarize",
     "time_vs_size",
     "to_markdown",
+    "trace_plot",
 ]

@@ -14,6 +14,10 @@ def main_bench(argv=None) -> int:
         description="Run a benchmark suite (TOML): every task in a worker process under hard "
         "limits, rows stored in OUT/results.sqlite as they finish; then write OUT/summary.md, "
         "OUT/summary.csv, OUT/results.csv and the plots.",
+        epilog="Exit status: 0 when every task ran (whatever the solvers answered: optimal, "
+        "time_limit, infeasible, error, crashed, ...); 1 when a task could not run (its "
+        "plugin, data or model failed before the solve); 2 on a bad suite, store or "
+        "scheduler; 130 on Ctrl-C.",
     )
     ap.add_argument("suite", help="suite file (TOML)")
     ap.add_argument("--out", default="results", help="output folder (results.sqlite, reports)")
@@ -47,6 +51,18 @@ def main_bench(argv=None) -> int:
         help="run the suite's own code (plugins, 'module:Class' models); it runs with your "
         "rights, in the worker processes only: pass it only for suites you trust",
     )
+    ap.add_argument(
+        "--no-traces",
+        action="store_true",
+        help="run the solvers silent: no incumbent/bound traces and no solver logs",
+    )
+    ap.add_argument(
+        "--shift",
+        type=float,
+        default=1.0,
+        help="seconds added to every time in the summaries' shifted geometric means and "
+        "the profiles' ratios (default 1; Mittelmann uses 10 for MILP)",
+    )
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     ap.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     args = ap.parse_args(argv)
@@ -70,6 +86,7 @@ def main_bench(argv=None) -> int:
             max_tasks_per_worker=max_tasks,
             retry=retry,
             allow_plugins=args.allow_plugins,
+            traces=not args.no_traces,
         )
     except (
         SuiteError,
@@ -93,11 +110,34 @@ def main_bench(argv=None) -> int:
     except OSError as exc:
         print(f"optml bench: cannot write the reports in {out}: {exc}", file=sys.stderr)
         return 2
-    return 0
+    return _not_run_status(rows)
+
+
+def _not_run_status(rows) -> int:
+    """1 when some task could not run (its plugin, data or model failed, or the harness did,
+    before the solve), else 0: solver outcomes (time_limit, infeasible, a solver's error,
+    a crash or kill during the solve) are results."""
+    from optml.bench.report import not_run
+
+    bad = not_run(rows)
+    if not bad:
+        return 0
+    print(
+        f"optml bench: {len(bad)} task(s) could not run (failed before their solve); "
+        "their rows have stage 'setup'. First: "
+        + "; ".join(
+            f"{r.get('model')} on {r.get('data')} ({r.get('status')}: "
+            f"{str(r.get('message'))[:200]})"
+            for r in bad[:3]
+        ),
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _write_reports(args, out, rows, summarize, to_markdown) -> None:
     from optml.bench import inconsistent_instances
+    from optml.bench.html import write_report
 
     for inst, hashes in inconsistent_instances(rows).items():
         print(
@@ -105,42 +145,83 @@ def _write_reports(args, out, rows, summarize, to_markdown) -> None:
             f"{hashes}; is the model's build deterministic?",
             file=sys.stderr,
         )
-    summary = summarize(rows)
-    md = to_markdown(summary)
-    (out / "summary.md").write_text(md + "\n")
-    _write_csv(out / "summary.csv", _records(summary))
-    _write_csv(out / "results.csv", rows)
-    print(md)
+    written = write_report(out, shift=args.shift, plots=not args.no_plots, rows=rows)
+    print(to_markdown(summarize(rows, shift=args.shift)))
     if not args.no_plots:
         try:
             from optml.bench import gap_vs_time, performance_profile, time_vs_size
 
             for name, plot in (
-                ("profile", performance_profile),
+                ("profile", lambda r: performance_profile(r, shift=args.shift)),
                 ("time_vs_size", time_vs_size),
                 ("gap_vs_time", gap_vs_time),
             ):
                 fig = plot(rows)
                 fig.savefig(out / f"{name}.png", dpi=120, bbox_inches="tight")
+                import matplotlib.pyplot as plt
+
+                plt.close(fig)
         except ImportError:
             print("optml bench: plots skipped (pip install matplotlib)", file=sys.stderr)
-    print(f"rows: {out / 'results.sqlite'} ({len(rows)}), summary: {out / 'summary.md'}")
+    print(
+        f"rows: {out / 'results.sqlite'} ({len(rows)}), summary: {out / 'summary.md'}, "
+        f"report: {written['report.html']}"
+    )
 
 
-def _records(df):
-    return df.to_dict("records") if hasattr(df, "to_dict") else list(df)
+def main_report(argv=None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="optml report",
+        description="Write the report of a results folder (or results.sqlite): one "
+        "self-contained HTML page (tables, performance profiles, time against size, gap and "
+        "trace plots as embedded PNG, machine and solver versions) as DIR/report.html, "
+        "with DIR/summary.md, DIR/summary.csv, DIR/results.csv and, when pyarrow is "
+        "installed, DIR/results.parquet.",
+    )
+    ap.add_argument("results", help="output folder of 'optml bench' (or its results.sqlite)")
+    ap.add_argument(
+        "--shift",
+        type=float,
+        default=1.0,
+        help="seconds added to every time in the shifted geometric means and the profiles' "
+        "ratios (default 1; Mittelmann uses 10 for MILP)",
+    )
+    ap.add_argument(
+        "--time",
+        default="wall_time",
+        choices=["wall_time", "solve_time"],
+        help="the time compared (default wall_time: the solve with its modelling layer)",
+    )
+    ap.add_argument(
+        "--max-traces",
+        type=int,
+        default=None,
+        help="instances with a trace plot on the page (default 40)",
+    )
+    ap.add_argument("--no-plots", action="store_true", help="tables only")
+    args = ap.parse_args(argv)
+    from optml.bench.html import MAX_TRACE_PLOTS, write_report
+    from optml.bench.store import StoreError
 
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    import csv
-
-    if not rows:
-        path.write_text("")
-        return
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    if args.shift < 0:
+        print("optml report: --shift must be >= 0", file=sys.stderr)
+        return 2
+    try:
+        written = write_report(
+            args.results,
+            shift=args.shift,
+            time=args.time,
+            plots=not args.no_plots,
+            max_traces=args.max_traces or MAX_TRACE_PLOTS,
+        )
+    except (StoreError, OSError) as exc:
+        print(f"optml report: {exc}", file=sys.stderr)
+        return 2
+    for name, path in written.items():
+        print(f"{name}: {path}")
+    if "results.parquet" not in written:
+        print("results.parquet skipped: pip install pyarrow", file=sys.stderr)
+    return 0
 
 
 def _parse_value(v: str):

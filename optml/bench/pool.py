@@ -254,6 +254,7 @@ class WorkerProcess:
             return {**partial, **row}
         elapsed = time.monotonic() - t0
         solving = partial.pop("phase", None) == "solve"
+        partial["stage"] = "solve" if solving else "setup"
         if kind == "eof":
             return {**partial, **self._died(offset, t0)}
         self.kill()
@@ -358,7 +359,11 @@ class WorkerPool:
             with self._lock:
                 self._busy.discard(w)
             why = "did not start in time" if kind == "timeout" else "died while starting"
-            return None, {"status": "crashed", "message": f"worker {why}: {tail[-500:]}"}
+            return None, {
+                "status": "crashed",
+                "stage": "setup",
+                "message": f"worker {why}: {tail[-500:]}",
+            }
         return w, None
 
     def release(self, w: WorkerProcess) -> None:

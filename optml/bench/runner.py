@@ -164,13 +164,21 @@ def run_task(task: dict, pool: WorkerPool | None = None, stop=None) -> dict | No
         row["solver"] = out.get("solver") or solver
     if row.get("solver") is None:
         row["solver"] = "auto"  # not resolved (the task failed before its program existed)
+    row["requested"] = f"{task.get('backend') or 'auto'}/{task.get('solver') or 'auto'}"
+    if not row.get("log_file") and task.get("log_dir") and task.get("key"):
+        log = Path(task["log_dir"]) / f"{task['key']}.log"
+        if log.is_file():  # a crash or kill during the solve: what the solver said last
+            from optml.bench.traces import cap_log
+
+            cap_log(log)
+            row["log_file"] = os.path.relpath(log, Path(task["log_dir"]).parent)
     row.setdefault("task_time", time.monotonic() - t0)
     row["finished_at"] = time.strftime("%Y-%m-%dT%H:%M:%S")
     return {c: row.get(c) for c in COLUMNS}
 
 
 # --------------------------------------------------------------------------- sweeps
-def _task_dicts(tasks: list[Task], pythonpath=()) -> list[dict]:
+def _task_dicts(tasks: list[Task], pythonpath=(), log_dir=None, traces=True) -> list[dict]:
     preload = set()
     for t in tasks:
         preload.update(t.plugins)
@@ -182,6 +190,7 @@ def _task_dicts(tasks: list[Task], pythonpath=()) -> list[dict]:
         d = asdict(t)
         d["key"], d["instance"] = t.key, t.instance
         d["pythonpath"], d["preload"] = list(pythonpath), sorted(preload)
+        d["log_dir"], d["traces"] = (str(log_dir) if log_dir else None), bool(traces)
         out.append(d)
     return out
 
@@ -205,6 +214,8 @@ def run_tasks(
     pythonpath=None,
     settings: dict | None = None,
     retry=(),
+    traces: bool = True,
+    log_dir="default",
 ) -> list[dict]:
     """Run tasks (skipping finished ones when ``resume``) and store each row as it ends.
 
@@ -220,6 +231,12 @@ def run_tasks(
     retry : tuple of str
         With ``resume``, stored tasks with these statuses (e.g. ``("killed", "crashed")``)
         run again; their new rows replace the old ones.
+    traces : bool
+        Record each task's incumbent and bound over time (its solver log, read by
+        :mod:`optml.bench.traces`) and keep the log; ``False`` runs the solvers silent.
+    log_dir : path or None
+        Folder of the per-task solver logs (default: ``logs/`` next to the store); ``None``
+        keeps no log files (the traces are still read).
     """
     done = store.done_keys(skip_statuses=retry)
     if done and not resume:
@@ -243,11 +260,14 @@ def run_tasks(
             "workers": workers,
             "scheduler": scheduler,
             "max_tasks_per_worker": max_tasks_per_worker,
+            "traces": bool(traces),
             **(settings or {}),
         },
         info,
     )
-    dicts = _task_dicts(todo, worker_path() if pythonpath is None else pythonpath)
+    if log_dir == "default":
+        log_dir = Path(store.path).resolve().parent / "logs"
+    dicts = _task_dicts(todo, worker_path() if pythonpath is None else pythonpath, log_dir, traces)
     bar = _Progress(len(dicts), enabled=progress)
     rows: list[dict] = []
     try:
@@ -386,17 +406,34 @@ def _run_dask(dicts, store, workers, scheduler, bar, rows):
 
 
 class _Progress:
-    """A one-line progress bar with ETA on stderr."""
+    """A progress bar with ETA and failure count on stderr: tqdm with ``disable=None``, which
+    turns itself off when stderr is not a terminal (no carriage returns in CI logs). Without
+    tqdm, a plain one-line bar, likewise only on a terminal."""
 
     def __init__(self, total, enabled=True):
         self.total, self.done, self.t0 = total, 0, time.perf_counter()
-        self.enabled = enabled and total > 0
         self.failed = 0
+        self.bar = None
+        self.enabled = bool(enabled) and total > 0 and _isatty(sys.stderr)
+        if enabled and total > 0:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(
+                total=total, disable=None, unit="task", file=sys.stderr, dynamic_ncols=True
+            )
+            self.enabled = False  # tqdm draws (or, off a terminal, stays silent)
 
     def step(self, row=None):
         self.done += 1
         if row and row.get("status") in ("crashed", "killed", "out_of_memory", "error"):
             self.failed += 1
+        if self.bar is not None:
+            if self.failed:
+                self.bar.set_postfix(failed=self.failed, refresh=False)
+            self.bar.update(1)
+            return
         if not self.enabled:
             return
         el = time.perf_counter() - self.t0
@@ -411,8 +448,17 @@ class _Progress:
         sys.stderr.flush()
 
     def close(self):
-        if self.enabled:
+        if self.bar is not None:
+            self.bar.close()
+        elif self.enabled:
             sys.stderr.write("\n")
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def run_suite(
@@ -425,6 +471,7 @@ def run_suite(
     max_tasks_per_worker: int = DEFAULT_MAX_TASKS,
     retry=(),
     allow_plugins: bool = False,
+    traces: bool = True,
 ):
     """Run a suite (path, TOML text or dict) into ``out/results.sqlite``; return all rows.
 
@@ -458,5 +505,6 @@ def run_suite(
         pythonpath=path,
         settings={"suite": spec.get("name")},
         retry=retry,
+        traces=traces,
     )
     return store.rows()

@@ -34,6 +34,8 @@ COLUMNS = [
     "backend",
     "solver",
     "solver_version",
+    "requested",
+    "options",
     "threads",
     "time_limit",
     "mip_gap",
@@ -52,6 +54,10 @@ COLUMNS = [
     "verified",
     "problem_class",
     "program_hash",
+    "primal_dual_integral",
+    "trace",
+    "log_file",
+    "stage",
     "worker_pid",
     "finished_at",
     "message",
@@ -71,6 +77,7 @@ _FLOATS = {
     "max_violation",
     "time_limit",
     "mip_gap",
+    "primal_dual_integral",
 }
 
 

@@ -187,6 +187,81 @@ def build_instance(model: str, params: dict, data: str, data_params: dict, seed)
     return program, X, y
 
 
+def param_names(target, data_args: int = 2) -> list[str] | None:
+    """The parameter names a model accepts: ``Class(**params)`` (its ``__init__``) or
+    ``f(X, y, **params)`` (after the two data arguments); ``None`` when it takes any
+    (``**kwargs``)."""
+    import inspect
+
+    is_class = isinstance(target, type)
+    try:
+        sig = inspect.signature(target.__init__ if is_class else target)
+    except (TypeError, ValueError):
+        return None
+    params = list(sig.parameters.values())
+    if is_class and params and params[0].name == "self":
+        params = params[1:]
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return None
+    if not is_class and data_args:  # X and y come first
+        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        drop = {p.name for p in positional[:data_args]}
+        params = [p for p in params if p.name not in drop]
+    return [p.name for p in params if p.kind is not p.VAR_POSITIONAL]
+
+
+def check_params(what: str, target, keys, data_args: int = 2) -> None:
+    """Raise :class:`SuiteError` for a parameter ``target`` does not take, listing the valid
+    names (and the closest one)."""
+    import difflib
+
+    valid = param_names(target, data_args)
+    if valid is None:
+        return
+    for k in keys:
+        if k not in valid:
+            close = difflib.get_close_matches(k, valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SuiteError(
+                f"{what} has no parameter {k!r}{hint}; valid parameters: {sorted(valid)}",
+                "params",
+            )
+
+
+def check_data_entry(name: str, params: dict) -> None:
+    """Raise :class:`SuiteError` for an unknown data name or a parameter its generator does
+    not take (nothing is generated or loaded)."""
+    from optml import data
+
+    if name in data.list_datasets():
+        if params:
+            raise SuiteError(
+                f"data {name!r} is a bundled set and takes no params, got {sorted(params)}",
+                "params",
+            )
+        return
+    gen = getattr(data, name, None)
+    if gen is None or not name.startswith("make_"):
+        gens = sorted(n for n in dir(data) if n.startswith("make_"))
+        raise SuiteError(
+            f"unknown data {name!r}: use a bundled set {data.list_datasets()} or a generator "
+            f"{gens}",
+            "name",
+        )
+    check_params(
+        f"data generator {name!r}", gen, [k for k in params if k != "random_state"], data_args=0
+    )
+    if "random_state" in params:
+        raise SuiteError(
+            f"data {name!r}: give the random_state as 'seeds = [...]', not as a parameter",
+            "params",
+        )
+
+
+def _grid_keys(entry: dict) -> list[str]:
+    return list(entry.get("params", {}))
+
+
 # --------------------------------------------------------------------------- parsing
 def load_suite(source) -> Suite:
     """Parse and check a suite from a TOML path, TOML text or dict; raise :class:`SuiteError`
@@ -429,15 +504,40 @@ def check_solvers(spec, pythonpath=None, allow_plugins: bool = False) -> None:
     for i, m in enumerate(suite["models"]):
         if m["name"] not in code["models"]:
             try:
-                resolve_model(m["name"])  # optml's own estimators only
+                target = resolve_model(m["name"])  # optml's own estimators only
             except SuiteError as exc:
                 raise _with_line(suite, _err(f"models[{i}]: {exc}", "models", i, "name")) from None
+            try:
+                check_params(f"model {m['name']!r}", target, _grid_keys(m))
+            except SuiteError as exc:
+                raise _with_line(
+                    suite, _err(f"models[{i}]: {exc}", "models", i, "params")
+                ) from None
+    for i, d in enumerate(suite["data"]):
+        if d["name"] in code.get("data", []):
+            continue  # the suite's own data code: checked in the probe process
+        try:
+            check_data_entry(d["name"], d.get("params", {}))
+        except SuiteError as exc:
+            raise _with_line(
+                suite, _err(f"data[{i}]: {exc}", "data", i, exc.key or "name")
+            ) from None
     if code["plugins"] or code["models"]:
         if pythonpath is None:
             from optml.bench.pool import worker_path
 
             pythonpath = worker_path()
-        found = _probe(code, pythonpath)
+        found = _probe(
+            {
+                **code,
+                "model_params": [
+                    [i, m["name"], _grid_keys(m)]
+                    for i, m in enumerate(suite["models"])
+                    if m["name"] in code["models"]
+                ],
+            },
+            pythonpath,
+        )
         if found.get("error"):
             where = found.get("where") or ["plugins"]
             raise _with_line(suite, _err(found["error"], *where)) from None
@@ -514,6 +614,13 @@ def _probe_main() -> int:
                 resolve_model(name)
             except SuiteError as exc:
                 out = {"error": f"model {name!r}: {exc}", "where": ["models"]}
+                break
+    if not out:
+        for i, name, keys in code.get("model_params", []):
+            try:
+                check_params(f"model {name!r}", resolve_model(name), keys)
+            except SuiteError as exc:
+                out = {"error": f"models[{i}]: {exc}", "where": ["models", i, "params"]}
                 break
     if not out:
         backends, known, installed, special = _solver_names()

@@ -117,12 +117,16 @@ def _peak_mb(reset_ok: bool) -> float:
     return kb / (1024.0 * 1024.0) if sys.platform == "darwin" else kb / 1024.0
 
 
-def run(task: dict, report=None) -> dict:
+def run(task: dict, report=None, state: dict | None = None) -> dict:
     """Run one task in this process and return its result row (raises on errors).
 
     ``report(fields)``, when given, receives what is known before the solve (sizes, class,
-    program hash), so that a crash during the solve still leaves them in the row."""
-    import warnings
+    program hash), so that a crash during the solve still leaves them in the row.
+    ``state["stage"]`` says how far the task got: ``"setup"`` (plugins, data, model, build,
+    warm-up) until the solve starts, then ``"solve"``."""
+
+    state = {} if state is None else state
+    state["stage"] = "setup"
 
     from optml.bench.suite import make_data, resolve_model
 
@@ -180,26 +184,22 @@ def run(task: dict, report=None) -> dict:
     warm = 0.0 if special else _warm_up(task["backend"], task["solver"], pclass, options)
     if report is not None:  # the hard limit of the solve starts now
         report({"warm_up_time": warm, "phase": "solve"})
+    state["stage"] = "solve"
+    traces = task.get("traces", True)
+    log_path, keep_log = _log_path(task) if traces else (None, False)
     t0 = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if special:
-            from optml.program.settings import SolveSettings
-            from optml.solve import solve
-
-            settings = SolveSettings.from_params(
-                time_limit=task["time_limit"], mip_gap=mip_gap, solver_options=options
-            )
-            res = solve(problem, solver=task["solver"], settings=settings)
-        else:
-            res = program.solve(
-                backend=task["backend"],
-                solver=task["solver"],
-                time_limit=task["time_limit"],
-                mip_gap=mip_gap,
-                **options,
-            )
+    try:
+        res, caught = _solve(task, program, problem, special, mip_gap, options, traces, log_path)
+    except BaseException:
+        if log_path and not keep_log:
+            _unlink(log_path)
+        raise
     wall = time.perf_counter() - t0
+    used = {"time_limit": task["time_limit"], "mip_gap": mip_gap, "verbose": bool(traces)}
+    used.update(options)
+    extra = {"options": json.dumps(used, sort_keys=True, default=str)}
+    if traces:
+        extra.update(_trace_fields(res, program, log_path, keep_log, task))
     message = res.message
     for w in caught:
         text = f"{type(w.message).__name__}: {w.message}"
@@ -228,7 +228,120 @@ def run(task: dict, report=None) -> dict:
         "mip_gap": mip_gap,
         "peak_memory_mb": _peak_mb(reset_ok),
         "message": message[:1000],
+        **extra,
     }
+
+
+def _solve(task, program, problem, special, mip_gap, options, traces, log_path):
+    """The measured solve (solver log on fd 1 to ``log_path``); ``(result, warnings)``."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught, _stdout_to(log_path):
+        warnings.simplefilter("always")
+        if special:
+            from optml.program.settings import SolveSettings
+            from optml.solve import solve
+
+            settings = SolveSettings.from_params(
+                time_limit=task["time_limit"],
+                mip_gap=mip_gap,
+                verbose=bool(traces),
+                solver_options=options,
+            )
+            res = solve(problem, solver=task["solver"], settings=settings)
+        else:
+            res = program.solve(
+                backend=task["backend"],
+                solver=task["solver"],
+                time_limit=task["time_limit"],
+                mip_gap=mip_gap,
+                verbose=bool(traces),
+                **options,
+            )
+    return res, caught
+
+
+def _unlink(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _log_path(task: dict):
+    """Where this task's solver log goes: ``LOG_DIR/<key>.log`` (kept), or a temporary file
+    (read for the trace, then removed) when the sweep keeps no logs or the folder cannot be
+    written."""
+    import tempfile
+
+    folder = task.get("log_dir")
+    if folder:
+        try:
+            os.makedirs(folder, exist_ok=True)
+            return os.path.join(folder, f"{task.get('key', 'task')}.log"), True
+        except OSError:
+            pass
+    fd, path = tempfile.mkstemp(prefix="optml-bench-", suffix=".log")
+    os.close(fd)
+    return path, False
+
+
+class _stdout_to:
+    """Send file descriptor 1 (where HiGHS, SCIP and most C solvers write their logs) to a
+    file for the duration of the block; nothing when ``path`` is None. Standard error stays
+    with the supervisor (crash reports)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        if self.path is None:
+            return self
+        sys.stdout.flush()
+        self.saved = os.dup(1)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.close(fd)
+        return self
+
+    def __exit__(self, *exc):
+        if self.path is None:
+            return False
+        try:
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            pass
+        os.dup2(self.saved, 1)
+        os.close(self.saved)
+        return False
+
+
+def _trace_fields(res, program, log_path, keep_log, task) -> dict:
+    """The trace (incumbent and bound over time), its primal-dual integral and the log file."""
+    from optml.bench.traces import cap_log, make_trace, primal_dual_integral
+
+    text = ""
+    try:
+        with open(log_path, errors="replace") as fh:
+            text = fh.read(4 << 20)
+    except OSError:
+        pass
+    sense = int(getattr(program.canonical(), "sense", 1) or 1)
+    end = res.solve_time if res.solve_time and res.solve_time > 0 else None
+    trace = make_trace(
+        text, res.objective, res.bound, end, sense, getattr(res, "solver_objective", None)
+    )
+    out = {
+        "trace": json.dumps(trace, separators=(",", ":")),
+        "primal_dual_integral": primal_dual_integral(trace),
+    }
+    if keep_log:
+        cap_log(log_path)
+        folder = os.path.dirname(os.path.dirname(log_path))
+        out["log_file"] = os.path.relpath(log_path, folder)
+    else:
+        _unlink(log_path)
+    return out
 
 
 def _resolved(task: dict, pclass: str, special: bool) -> dict:
@@ -250,14 +363,16 @@ def run_safely(task: dict, report=None) -> dict:
     """:func:`run`, with any Python exception turned into a row (the sweep goes on)."""
     from optml.exceptions import SolverNotAvailableError
 
+    state: dict = {}
     try:
-        row = run(task, report)
+        row = run(task, report, state)
     except SolverNotAvailableError as exc:  # this pair cannot solve this program's class
         row = {"status": "unavailable", "message": str(exc)[:1000]}
     except MemoryError:
         row = {"status": "out_of_memory", "message": "MemoryError in the worker"}
     except Exception as exc:
         row = {"status": "error", "message": f"{type(exc).__name__}: {exc}"[:1000]}
+    row["stage"] = state.get("stage", "setup")
     row["worker_pid"] = os.getpid()
     return row
 

@@ -75,3 +75,20 @@ class LADModel:
 
     def build_program(self, X, y):
         return lad(X, y, self.scale)
+
+
+def broken(X, y, scale: float = 1.0):
+    """A model whose build fails in the worker (data-dependent): the task cannot run."""
+    raise ValueError(f"broken model: cannot build on data of shape {X.shape}")
+
+
+def knapsack_big(X, y, items: int = 30):
+    """A 0-1 knapsack MILP large enough for a branch-and-bound log (a maximisation)."""
+    rng = np.random.default_rng(items)
+    v = rng.integers(10, 100, items).astype(float)
+    w = v + rng.integers(-5, 6, items)  # strongly correlated: hard for its size
+    prog = om.Program("knapsack_big")
+    x = prog.var("x", items, domain="binary")
+    prog.add(w @ x <= 0.5 * w.sum())
+    prog.maximize(v @ x + 7.0)  # a constant the solvers never see
+    return prog
