@@ -109,16 +109,27 @@ class SparsePCA(_Common):
     either special solver. ``mip_gap`` (default None: exact up to round-off) lets the branch and
     bound prune nodes within that relative gap; ``time_limit`` covers the whole fit.
 
-    Attributes: ``components_`` (1 x p), ``support_``, ``explained_variance_``,
-    ``result_`` (objective = variance, bound = certified upper bound, gap), ``problem_``
-    (:class:`~optml.formulations.decomposition.SparsePCAProblem`), ``program_`` (its SDP
-    relaxation, formed on first access).
+    ``n_components > 1``: further components by projection deflation (Mackey 2009): after
+    component :math:`v_h`, :math:`S_{h+1} = (I - v_h v_h^\top) S_h (I - v_h v_h^\top)` (stays
+    positive semidefinite and makes the next component orthogonal to :math:`v_h`), and
+    component :math:`h+1` is the certified k-sparse leading component of :math:`S_{h+1}`,
+    each a :class:`~optml.formulations.decomposition.SparsePCAProblem` with its own
+    certificate (``results_[h]``).
+
+    Attributes: ``components_`` (n_components x p), ``support_`` (of the first component),
+    ``supports_`` (one per component), ``explained_variance_`` (each component's variance on
+    its deflated covariance, the certified objective), ``result_`` (objective = variance,
+    bound = certified upper bound, gap; the first component), ``results_`` (every
+    component's), ``problem_`` (:class:`~optml.formulations.decomposition.SparsePCAProblem`
+    of the first component; ``problems_`` all), ``program_`` (its SDP relaxation, formed on
+    first access).
     """
 
     def __init__(
         self,
         n_nonzero=2,
         method="exact",
+        n_components=1,
         backend="auto",
         solver=None,
         time_limit=None,
@@ -128,6 +139,7 @@ class SparsePCA(_Common):
     ):
         self.n_nonzero = n_nonzero
         self.method = method
+        self.n_components = n_components
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -161,21 +173,39 @@ class SparsePCA(_Common):
         self._check_common_params()
         for attr in ("_program_", "problem_"):
             self.__dict__.pop(attr, None)
+        r = check_int("n_components", self.n_components, minimum=1, maximum=p)
         self.mean_ = X.mean(axis=0)
-        res = self._fit_problem(SparsePCAProblem(_cov(X), k, self.backend, self.solver))
-        comp = np.asarray(res.stats["component"], dtype=float)
-        self.components_ = comp[None]
-        self.support_ = np.asarray(res.stats["support"])
-        self.explained_variance_ = np.array([res.objective])
+        S = _cov(X)
+        settings = self._settings().started()
+        comps, supports, variances, problems, results = [], [], [], [], []
+        for _ in range(r):
+            problem = SparsePCAProblem(S, k, self.backend, self.solver)
+            res = self._fit_problem(problem, settings.for_internal() if comps else settings)
+            comp = np.asarray(res.stats["component"], dtype=float)
+            comps.append(comp)
+            supports.append(np.asarray(res.stats["support"]))
+            variances.append(res.objective)
+            problems.append(problem)
+            results.append(res)
+            Pj = np.eye(p) - np.outer(comp, comp) / (comp @ comp)
+            S = Pj @ S @ Pj
+            S = (S + S.T) / 2
+        self.problem_, self.result_ = problems[0], results[0]
+        self.problems_, self.results_ = problems, results
+        self.components_ = np.vstack(comps)
+        self.support_ = supports[0]
+        self.supports_ = supports
+        self.explained_variance_ = np.array(variances)
         return self
 
-    def _fit_problem(self, problem):
+    def _fit_problem(self, problem, settings=None):
         from optml.backends.registry import is_special
         from optml.solve import solve
 
         solver = self.solver if is_special(self.solver) else _SPARSE_SOLVERS[self.method]
         # backend / solver (when general) reach the SDP through the problem's sub_backend
-        res = solve(problem, backend="auto", solver=solver, settings=self._settings())
+        settings = self._settings() if settings is None else settings
+        res = solve(problem, backend="auto", solver=solver, settings=settings)
         self.problem_ = problem
         self.result_ = res
         if res.status not in ("optimal", "time_limit", "feasible") or not res.has_solution:
