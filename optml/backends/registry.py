@@ -64,6 +64,9 @@ _SPECIAL_MODULES: dict[str, str] = {
     "best-subset-oa": "optml.algorithms.best_subset_oa",
     "l0-bnb": "optml.algorithms.l0_bnb",
     "sparse-logistic-oa": "optml.algorithms.sparse_logistic_oa",
+    "bnn-hybrid": "optml.algorithms.nn_train",
+    "bnn-mip": "optml.algorithms.nn_train",
+    "relu-mip": "optml.algorithms.nn_train",
     "sparse-multinomial-oa": "optml.algorithms.sparse_multinomial_oa",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}

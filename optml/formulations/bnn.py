@@ -41,10 +41,14 @@ that weight set. Hidden units are ordered by :math:`\sigma` to break symmetry.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 
 from optml.program import Program, as_expression
+from optml.program.structured import StructuredProblem
 
 
 def _ternary(p: Program, name: str, shape):
@@ -73,15 +77,27 @@ def binarized_network_program(
     objective: str = "min_weight",
     allow_errors: bool = False,
     delta: float = 1e-3,
+    symmetry: bool = True,
 ):
     """The BNN training MILP (see the module docstring). Returns ``(program, parts)``; ``parts``
     (the handles of the weights, signs, margins and error binaries) is also
-    ``program.metadata["parts"]``."""
+    ``program.metadata["parts"]``.
+
+    ``objective="errors"`` (with ``allow_errors=True``) minimises the number of misfitted points
+    alone: the feasibility phase of the hybrid method, which stops at its first network with no
+    error. ``symmetry=True`` orders the units of every hidden layer by their key
+    :func:`unit_keys` (non-increasing): any network can be permuted into that order, so the
+    optimum is unchanged and the permuted copies of each network are cut off.
+    """
+    if objective not in ("min_weight", "max_margin", "errors"):
+        raise ValueError(f"objective must be 'min_weight' or 'max_margin', got {objective!r}")
+    if objective == "errors" and not allow_errors:
+        raise ValueError("objective='errors' needs allow_errors=True")
     X = np.asarray(X, dtype=float)
     N, p0 = X.shape
     sizes = [p0, *hidden_layer_sizes, n_classes]
     prog = Program("binarized_network")
-    parts = {"weights": [], "u": [], "margins": [], "errors": None}
+    parts = {"weights": [], "u": [], "margins": [], "errors": None, "sizes": tuple(sizes)}
     Xa = np.hstack([X, np.ones((N, 1))])
     M1 = np.abs(Xa).sum(axis=1, keepdims=True)  # (N, 1)
     n_prev = None
@@ -91,6 +107,10 @@ def binarized_network_program(
         wp, wn, W = _ternary(prog, f"w{k}", (nk, nin + 1))
         parts["weights"].append((wp, wn))
         weight_terms.append(wp.sum() + wn.sum())
+        if symmetry and k < len(sizes) - 1 and nk > 1:
+            key = W @ _key_coefficients(nin + 1)  # (nk,)
+            D = sp.diags([np.ones(nk - 1), -np.ones(nk - 1)], [0, 1], shape=(nk - 1, nk))
+            prog.add(D @ key >= 0, name=f"w{k}_order")
         if k == 1:
             a = Xa @ W.T  # (N, nk)
             M, dlt = M1, delta
@@ -111,10 +131,12 @@ def binarized_network_program(
         u = prog.var(f"u{k}", shape=(N, nk), domain="binary")
         parts["u"].append(u)
         if objective == "max_margin":
-            m = prog.var(f"margin{k}", shape=nk, lb=0.0, ub=float(M.max()))
+            # |a_ij| <= M_i for every point, so a margin never exceeds min_i M_i
+            mmax = float(M.min())
+            m = prog.var(f"margin{k}", shape=nk, lb=0.0, ub=mmax)
             parts["margins"].append(m)
             mb = m.reshape(1, nk).broadcast_to((N, nk))
-            Mm = M + float(M.max())
+            Mm = M + mmax
             prog.add(a >= mb - Mm * (1 - u), name=f"act{k}_on")
             prog.add(a <= -dlt - mb + (Mm + dlt) * u, name=f"act{k}_off")
         else:
@@ -142,7 +164,9 @@ def binarized_network_program(
         Mmax = float(M1.max()) * sum(sizes[1:-1]) + 1.0
         prog.maximize(total - (Mmax * penalty if allow_errors else 0.0))
     else:
-        raise ValueError(f"objective must be 'min_weight' or 'max_margin', got {objective!r}")
+        prog.minimize(parts["errors"].sum())
+    parts["objective"] = objective
+    parts["penalty"] = (2.0 * n_w + 1.0) if objective == "min_weight" else None
     prog.metadata["parts"] = parts
     return prog, parts
 
@@ -194,12 +218,16 @@ def relu_training_program(
         yy = np.where(np.asarray(y_idx) == 1, 1.0, -1.0)
         parts.update(sign=s, c=c, f=f)
         yf = yy * f
-        Mf = margin + B * H * float(M.max()) + B
+        Mf = margin + B * H * M + B  # |f_i| <= B H M_i + B: one big-M per point
         _loss(prog, yf, loss, N, Mf, margin, parts)
         prog.metadata["parts"] = parts
         return prog, parts
     tp, tn, T = _ternary(prog, "t", (n_classes, H))
     c = prog.var("c", shape=n_classes, lb=-B, ub=B)
+    if H > 1:
+        # with ternary output directions every unit is interchangeable: order them by bias
+        D = sp.diags([np.ones(H - 1), -np.ones(H - 1)], [0, 1], shape=(H - 1, H))
+        prog.add(D @ b >= 0, name="symmetry_bias")
     r = []
     for tb, nm in ((tp, "rp"), (tn, "rn")):  # r = t_bin * g, shape (N, K, H)
         rv = prog.var(nm, shape=(N, n_classes, H), lb=0.0)
@@ -215,7 +243,7 @@ def relu_training_program(
     parts.update(t=(tp, tn), c=c, f=f)
     ii, kk = _class_rows(y_idx, n_classes)
     diff = _pick(f, ii, np.asarray(y_idx)[ii], n_classes) - _pick(f, ii, kk, n_classes)
-    Mf = margin + 2 * (B * H * float(M.max()) + B)
+    Mf = margin + 2 * (B * H * M[ii] + B)  # per row: |f_ik| <= B H M_i + B
     if loss == "hinge":
         xi = prog.var("hinge", shape=N, lb=0.0)
         prog.add(xi[ii] >= 1 - diff, name="hinge")
@@ -247,11 +275,14 @@ def _loss(prog, yf, loss, N, Mf, margin, parts):
         raise ValueError(f"loss must be 'hinge' or 'zero_one', got {loss!r}")
 
 
-def output_layer_program(H, y_idx, n_classes: int):
+def output_layer_program(H, y_idx, n_classes: int, allow_errors: bool = False):
     """Ternary output weights for fixed hidden signs ``H`` (N, n_hidden) that fit every point.
 
-    The second stage of :class:`~optml.nn.BinarizedNeuralNetwork`'s warm start: a small MILP,
-    ``min sum(w+ + w-)`` s.t. ``s_{i y_i} - s_{ik} >= 1``. Returns ``(program, (wp, wn))``.
+    The last stage of :class:`~optml.nn.BinarizedNeuralNetwork`'s gradient start and of the
+    per-unit decomposition: a small MILP, ``min sum(w+ + w-)`` s.t.
+    ``s_{i y_i} - s_{ik} >= 1``; with ``allow_errors`` a binary per point switches its rows off
+    at a cost above all weights (fewest misfitted points first). Returns
+    ``(program, (wp, wn))``; the error binaries, if any, are the variable ``"errors"``.
     """
     H = np.asarray(H, dtype=float)
     N, h = H.shape
@@ -259,6 +290,325 @@ def output_layer_program(H, y_idx, n_classes: int):
     wp, wn, W = _ternary(prog, "w", (n_classes, h + 1))
     S = np.hstack([H, np.ones((N, 1))]) @ W.T
     ii, kk = _class_rows(y_idx, n_classes)
-    prog.add(_pick(S, ii, np.asarray(y_idx)[ii], n_classes) - _pick(S, ii, kk, n_classes) >= 1)
-    prog.minimize(wp.sum() + wn.sum())
+    diff = _pick(S, ii, np.asarray(y_idx)[ii], n_classes) - _pick(S, ii, kk, n_classes)
+    if allow_errors:
+        e = prog.var("errors", shape=N, domain="binary")
+        prog.add(diff >= 1 - (2.0 * (h + 1) + 1.0) * e[ii])
+        prog.minimize(wp.sum() + wn.sum() + (2.0 * n_classes * (h + 1) + 1.0) * e.sum())
+    else:
+        prog.add(diff >= 1)
+        prog.minimize(wp.sum() + wn.sum())
     return prog, (wp, wn)
+
+
+def unit_program(Z, active, delta: float, objective: str = "min_weight"):
+    r"""One hidden unit of a binarized network with its activation pattern fixed.
+
+    ``Z`` (N, n_in + 1) are the unit's inputs with a column of ones, ``active`` (N,) the signs
+    it must produce: ternary :math:`w` with :math:`Z_i w \ge 0` where active and
+    :math:`Z_i w \le -\delta` elsewhere, of fewest nonzeros (``"min_weight"``) or largest
+    margin :math:`m` (``"max_margin"``: :math:`Z_i w \ge m`, :math:`Z_i w \le -\delta - m`).
+    With every activation fixed the training MILP splits into one such program per hidden unit
+    and :func:`output_layer_program` (the decomposition of the hybrid method). Returns
+    ``(program, (wp, wn))``.
+    """
+    Z = np.asarray(Z, dtype=float)
+    act = np.asarray(active, dtype=bool)
+    prog = Program("bnn_unit")
+    wp, wn, w = _ternary(prog, "w", Z.shape[1])
+    a = Z @ w
+    if objective == "max_margin":
+        m = prog.var("margin", lb=0.0, ub=float(np.abs(Z).sum(axis=1).min()))
+        if act.any():
+            prog.add(a[np.flatnonzero(act)] >= m, name="on")
+        if (~act).any():
+            prog.add(a[np.flatnonzero(~act)] <= -delta - m, name="off")
+        prog.maximize(m)
+    else:
+        if act.any():
+            prog.add(a[np.flatnonzero(act)] >= 0, name="on")
+        if (~act).any():
+            prog.add(a[np.flatnonzero(~act)] <= -delta, name="off")
+        prog.minimize(wp.sum() + wn.sum())
+    return prog, (wp, wn)
+
+
+def _key_coefficients(n: int) -> np.ndarray:
+    """Coefficients of a unit's ordering key: distinct positive integers over its inputs."""
+    return np.arange(1.0, n + 1.0)
+
+
+def unit_keys(W) -> np.ndarray:
+    """The ordering key of each unit (row) of ``W`` (n_out, n_in + 1): ``W @ (1, 2, ...)``."""
+    W = np.asarray(W, dtype=float)
+    return W @ _key_coefficients(W.shape[1])
+
+
+def sort_units(Ws):
+    """The same network with the units of every hidden layer in non-increasing key order
+    (the order the symmetry-breaking rows of :func:`binarized_network_program` ask for)."""
+    Ws = [np.array(W, dtype=float) for W in Ws]
+    for k in range(len(Ws) - 1):
+        order = np.argsort(-unit_keys(Ws[k]), kind="stable")
+        Ws[k] = Ws[k][order]
+        nxt = Ws[k + 1]
+        Ws[k + 1] = np.hstack([nxt[:, :-1][:, order], nxt[:, -1:]])
+    return Ws
+
+
+def bnn_forward(X, Ws, delta: float):
+    r"""Hidden signs per layer and output scores of the ternary network ``Ws`` (list of
+    (n_out, n_in + 1)), the MILP's way: layer 1 is active at :math:`a \ge 0` and must leave
+    the gap :math:`(-\delta, 0)` empty. Returns ``(signs, pre_activations, scores, ok)``."""
+    X = np.asarray(X, dtype=float)
+    N = X.shape[0]
+    h = X
+    signs, pres, ok = [], [], True
+    for k, W in enumerate(Ws):
+        A = np.hstack([h, np.ones((N, 1))]) @ np.asarray(W, dtype=float).T
+        pres.append(A)
+        if k == len(Ws) - 1:
+            return signs, pres, A, ok
+        if k == 0:
+            ok = not ((A < 0) & (A > -delta)).any()
+        h = np.where(A >= 0, 1.0, -1.0)
+        signs.append(h)
+    raise ValueError("Ws must hold at least one layer")  # pragma: no cover
+
+
+def fitted_points(S, y_idx) -> np.ndarray:
+    """Points whose true class wins every other class's score by at least 1."""
+    S = np.asarray(S, dtype=float)
+    N = S.shape[0]
+    y = np.asarray(y_idx)
+    G = S[np.arange(N), y][:, None] - S
+    G[np.arange(N), y] = np.inf
+    return G.min(axis=1) >= 1 - 1e-9
+
+
+def bnn_network_values(parts, X, y_idx, Ws, delta: float):
+    r"""Values of every variable of :func:`binarized_network_program`'s program for the ternary
+    network ``Ws`` (sorted by :func:`sort_units` first). Returns ``(values, n_errors)``, or
+    None when the network is not a point of the program (a first-layer pre-activation in
+    :math:`(-\delta, 0)`, or errors where the program allows none)."""
+    Ws = sort_units(Ws)
+    signs, pres, S, ok = bnn_forward(X, Ws, delta)
+    if not ok:
+        return None
+    v = {}
+    for k, W in enumerate(Ws):
+        wp, wn = parts["weights"][k]
+        v[wp.name] = (W > 0) * 1.0
+        v[wn.name] = (W < 0) * 1.0
+        if k > 0:
+            nin = W.shape[1] - 1
+            v[f"c{k + 1}"] = W[None, :, :nin] * signs[k - 1][:, None, :]
+    for k, H in enumerate(signs):
+        v[parts["u"][k].name] = (H > 0) * 1.0
+        if parts["margins"]:
+            dl = delta if k == 0 else 1.0
+            A = pres[k]
+            m = parts["margins"][k]
+            marg = np.where(H > 0, A, -A - dl).min(axis=0)
+            v[m.name] = np.clip(marg, 0.0, m.ub)
+    err = ~fitted_points(S, y_idx)
+    if parts["errors"] is not None:
+        v[parts["errors"].name] = err * 1.0
+    elif err.any():
+        return None
+    return v, int(err.sum())
+
+
+@dataclass(eq=False)
+class BNNTrainingProblem(StructuredProblem):
+    """One binarized-network training instance, kind ``"bnn_training"``.
+
+    Its program is :func:`binarized_network_program`; the solvers ``"bnn-hybrid"`` and
+    ``"bnn-mip"`` (:mod:`optml.algorithms.nn_train`) start from a gradient-trained network
+    (``heuristic_start``) and solve its sub-programs with ``sub_backend`` / ``sub_solver``.
+    """
+
+    kind: ClassVar[str] = "bnn_training"
+    default_solver: ClassVar[str | None] = "bnn-hybrid"
+
+    X: np.ndarray
+    y_idx: np.ndarray
+    n_classes: int
+    sizes: tuple
+    objective: str = "min_weight"
+    allow_errors: bool = False
+    delta: float = 1e-3
+    heuristic_start: bool = True
+    symmetry: bool = True
+    seed: int = 0
+    sub_backend: str = "auto"
+    sub_solver: str | None = None
+
+    def __post_init__(self):
+        self.sense = -1 if self.objective == "max_margin" else 1
+
+    def build_program(self) -> Program:
+        prog, _ = binarized_network_program(
+            self.X,
+            self.y_idx,
+            self.n_classes,
+            self.sizes,
+            self.objective,
+            self.allow_errors,
+            delta=self.delta,
+            symmetry=self.symmetry,
+        )
+        prog.metadata["delta"] = self.delta
+        return prog
+
+    @property
+    def parts(self):
+        return self.program.metadata["parts"]
+
+    def network_values(self, Ws, parts=None):
+        """:func:`bnn_network_values` on this instance's data (``parts`` of another program of
+        the same data, e.g. the feasibility program, when given)."""
+        return bnn_network_values(
+            self.parts if parts is None else parts, self.X, self.y_idx, Ws, self.delta
+        )
+
+    def weights_of(self, values, parts=None):
+        """The ternary weight matrices (n_out, n_in + 1) of a point of the program."""
+        parts = self.parts if parts is None else parts
+        return [np.rint(values[wp.name] - values[wn.name]) for wp, wn in parts["weights"]]
+
+
+def relu_output_program(G, y_idx, n_classes, loss="hinge", weight_bound=1.0, margin=1e-3):
+    r"""The output layer of :func:`relu_training_program` for fixed hidden outputs ``G`` (N, H):
+    signs :math:`\sigma` (two classes) or ternary directions :math:`t` and the bias ``c``
+    minimising the loss (the re-optimisation step of ``"relu-mip"``'s start; linear in the
+    unknowns, a small MILP). Returns ``(program, parts)`` with ``"sign"`` or ``"t"``."""
+    G = np.asarray(G, dtype=float)
+    N, H = G.shape
+    B = float(weight_bound)
+    prog = Program("relu_output_layer")
+    parts = {}
+    Mi = B * H * G.max(axis=1, initial=0.0) + B
+    if n_classes == 2:
+        s = prog.var("sign", shape=H, domain="binary")
+        c = prog.var("c", lb=-B, ub=B)
+        f = B * (G @ (2 * s - 1)) + c
+        yy = np.where(np.asarray(y_idx) == 1, 1.0, -1.0)
+        parts.update(sign=s, c=c)
+        _loss(prog, yy * f, loss, N, margin + Mi, margin, parts)
+        return prog, parts
+    tp, tn, T = _ternary(prog, "t", (n_classes, H))
+    c = prog.var("c", shape=n_classes, lb=-B, ub=B)
+    f = B * (G @ T.T) + c.reshape(1, n_classes).broadcast_to((N, n_classes))
+    parts.update(t=(tp, tn), c=c)
+    ii, kk = _class_rows(y_idx, n_classes)
+    diff = _pick(f, ii, np.asarray(y_idx)[ii], n_classes) - _pick(f, ii, kk, n_classes)
+    if loss == "hinge":
+        xi = prog.var("hinge", shape=N, lb=0.0)
+        prog.add(xi[ii] >= 1 - diff, name="hinge")
+        prog.minimize(xi.sum())
+    else:
+        e = prog.var("errors", shape=N, domain="binary")
+        prog.add(diff >= margin - (margin + 2 * Mi[ii]) * e[ii], name="zero_one")
+        prog.minimize(e.sum())
+    return prog, parts
+
+
+def relu_network_values(parts, X, y_idx, n_classes, W, b, out, c, loss, weight_bound, margin):
+    """Values of every variable of :func:`relu_training_program`'s program for the network
+    ``(W (H, p), b (H,), out, c)`` with ``out`` the signs (H,) in {-1, 1} for two classes or
+    the ternary directions (K, H) otherwise; units are put in the program's symmetry order.
+    Returns ``(values, loss)``."""
+    X = np.asarray(X, dtype=float)
+    W, b, c = np.asarray(W, float), np.asarray(b, float), np.atleast_1d(np.asarray(c, float))
+    out = np.asarray(out, dtype=float)
+    B = float(weight_bound)
+    y = np.asarray(y_idx)
+    N = X.shape[0]
+    if n_classes == 2:
+        order = np.lexsort((-b, -out))  # sign +1 first, then non-increasing bias
+    else:
+        order = np.argsort(-b, kind="stable")
+    W, b = W[order], b[order]
+    out = out[order] if n_classes == 2 else out[:, order]
+    A = X @ W.T + b
+    G = np.maximum(A, 0.0)
+    v = {"W": W, "b": b, "u": (A > 0) * 1.0, "g": G}
+    if n_classes == 2:
+        v["sign"] = (out > 0) * 1.0
+        v["c"] = c.reshape(())
+        Q = G * out[None, :]
+        v["q"] = Q
+        F = B * Q.sum(axis=1) + c[0]
+        yf = np.where(y == 1, 1.0, -1.0) * F
+        worst = yf
+    else:
+        v["c"] = c
+        tp, tn = parts["t"]
+        v[tp.name] = (out > 0) * 1.0
+        v[tn.name] = (out < 0) * 1.0
+        v["rp"] = (out > 0)[None, :, :] * G[:, None, :]
+        v["rn"] = (out < 0)[None, :, :] * G[:, None, :]
+        F = B * (G @ out.T) + c[None, :]
+        D = F[np.arange(N), y][:, None] - F
+        D[np.arange(N), y] = np.inf
+        worst = D.min(axis=1)
+    if loss == "hinge":
+        v["hinge"] = np.maximum(0.0, 1.0 - worst)
+        total = float(v["hinge"].sum())
+    else:
+        v["errors"] = (worst < margin) * 1.0
+        total = float(v["errors"].sum())
+    return v, total
+
+
+@dataclass(eq=False)
+class ReLUTrainingProblem(StructuredProblem):
+    """One bounded-weight ReLU training instance, kind ``"relu_training"``: its program is
+    :func:`relu_training_program`; the solver ``"relu-mip"`` starts it from a projected
+    gradient-trained MLP (``heuristic_start``) and solves with ``sub_backend`` /
+    ``sub_solver``."""
+
+    kind: ClassVar[str] = "relu_training"
+    default_solver: ClassVar[str | None] = "relu-mip"
+
+    X: np.ndarray
+    y_idx: np.ndarray
+    n_classes: int
+    n_hidden: int
+    loss: str = "hinge"
+    weight_bound: float = 1.0
+    margin: float = 1e-3
+    heuristic_start: bool = True
+    seed: int = 0
+    sub_backend: str = "auto"
+    sub_solver: str | None = None
+
+    def build_program(self) -> Program:
+        prog, _ = relu_training_program(
+            self.X,
+            self.y_idx,
+            self.n_classes,
+            self.n_hidden,
+            self.loss,
+            self.weight_bound,
+            self.margin,
+        )
+        prog.metadata["y_idx"] = self.y_idx
+        return prog
+
+    def network_values(self, W, b, out, c):
+        """:func:`relu_network_values` on this instance."""
+        return relu_network_values(
+            self.program.metadata["parts"],
+            self.X,
+            self.y_idx,
+            self.n_classes,
+            W,
+            b,
+            out,
+            c,
+            self.loss,
+            self.weight_bound,
+            self.margin,
+        )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numbers
-import time
 import warnings
 
 import numpy as np
@@ -15,8 +14,6 @@ from optml._validation import check_bool, check_choice, check_int
 
 #: gap between "active" (pre-activation >= 0) and "inactive" (<= -delta) on the first layer
 _DELTA = 1e-3
-#: relative gap of the heuristic start's output-layer MILPs: they need a feasible point only
-_HEURISTIC_GAP = 0.5
 
 
 def _check_sizes(h, name="hidden_layer_sizes"):
@@ -95,6 +92,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         objective="min_weight",
         allow_errors=False,
         heuristic_start=True,
+        method="hybrid",
         backend="auto",
         solver=None,
         time_limit=None,
@@ -106,6 +104,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         self.objective = objective
         self.allow_errors = allow_errors
         self.heuristic_start = heuristic_start
+        self.method = method
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -121,6 +120,29 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         check_bool("heuristic_start", self.heuristic_start)
         return X, y_idx
 
+    def build_problem(self, X, y):
+        """The training instance for ``(X, y)`` as a
+        :class:`~optml.formulations.bnn.BNNTrainingProblem` (sets ``classes_``,
+        ``n_features_in_``); its ``program`` is :meth:`build_program`'s."""
+        from optml.backends.registry import is_special
+        from optml.formulations.bnn import BNNTrainingProblem
+
+        X, y_idx = self._validate(X, y)
+        sizes = _check_sizes(self.hidden_layer_sizes)
+        self._delta = _DELTA * max(1.0, float(np.abs(X).max(initial=0.0)))
+        return BNNTrainingProblem(
+            np.asarray(X, dtype=float),
+            y_idx,
+            int(self.classes_.size),
+            sizes,
+            self.objective,
+            bool(self.allow_errors),
+            delta=self._delta,
+            heuristic_start=bool(self.heuristic_start),
+            sub_backend=self.backend,
+            sub_solver=None if is_special(self.solver) else self.solver,
+        )
+
     def build_program(self, X, y):
         """The training MILP for ``(X, y)`` (sets ``classes_`` and ``n_features_in_``).
 
@@ -128,52 +150,46 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         (the handles ``fit`` reads the network from, see
         :func:`optml.formulations.bnn.binarized_network_program`) and ``"delta"``.
         """
-        X, y_idx = self._validate(X, y)
-        from optml.formulations.bnn import binarized_network_program
-
-        sizes = _check_sizes(self.hidden_layer_sizes)
-        self._delta = _DELTA * max(1.0, float(np.abs(X).max(initial=0.0)))
-        prog, _ = binarized_network_program(
-            X,
-            y_idx,
-            self.classes_.size,
-            sizes,
-            self.objective,
-            bool(self.allow_errors),
-            delta=self._delta,
-        )
-        prog.metadata["delta"] = self._delta
-        return prog
+        return self.build_problem(X, y).program
 
     def fit(self, X, y):
-        """Train by MILP. Raises SolveError when no network of this shape fits the data
-        (and ``allow_errors`` is False) or when the time limit leaves no incumbent.
+        """Train on the solve path (``method``: ``"bnn-hybrid"`` or ``"bnn-mip"``, their
+        sub-programs on the estimator's ``backend``/``solver``). Raises SolveError when no
+        network of this shape fits the data (and ``allow_errors`` is False) or when the time
+        limit leaves no network.
 
-        One clock: the heuristic start and the MILP share ``time_limit``; both get the
-        estimator's threads, seed and raw ``solver_options``.
+        One clock: the gradient start, every phase and the MILP share ``time_limit``; all get
+        the estimator's threads, seed and raw ``solver_options``.
         """
+        from optml.backends.registry import is_special
         from optml.exceptions import SolveError
 
+        check_choice("method", self.method, ("hybrid", "mip"))
         settings = self._settings(mip=True).started()
-        prog = self.build_program(X, y)
-        parts = prog.metadata["parts"]
-        start = None
-        if self.heuristic_start:
-            Xv, y_idx = self._validate(X, y)
-            start = self._heuristic_start(Xv, y_idx, prog, parts, settings)
+        problem = self.build_problem(X, y)
+        name = self.solver if is_special(self.solver) else f"bnn-{self.method}"
+        shape = f"hidden_layer_sizes={self.hidden_layer_sizes}"
         try:
-            res = self._solve(prog, warm_start=start, mip=True, settings=settings)
+            res = self._solve(problem, settings=settings, backend="auto", solver=name)
         except SolveError as err:
-            if self.result_.status == "infeasible":
+            r = self.result_
+            if r.status == "infeasible":
                 raise SolveError(
-                    f"no binarized network with hidden_layer_sizes={self.hidden_layer_sizes} "
-                    "fits every training point; pass allow_errors=True or more neurons"
+                    f"no binarized network with {shape} fits every training point ({r.message}); "
+                    "pass allow_errors=True to fit as many points as possible, or use more "
+                    "hidden units"
+                ) from err
+            if not self.allow_errors:
+                raise SolveError(
+                    f"no binarized network with {shape} that fits every training point was "
+                    f"found within time_limit={self.time_limit} (status {r.status!r}); the data "
+                    "may not be fittable by this shape: pass allow_errors=True (fits as many "
+                    "points as possible), or more hidden units, or a larger time_limit"
                 ) from err
             raise
-        vals = res.values
         self.coefs_, self.intercepts_ = [], []
-        for wp, wn in parts["weights"]:
-            W = np.rint(vals[wp.name] - vals[wn.name]).astype(int)  # (out, in + 1)
+        for W in problem.weights_of(res.values):
+            W = W.astype(int)  # (out, in + 1)
             self.coefs_.append(W[:, :-1].T.copy())
             self.intercepts_.append(W[:, -1].copy())
         self.n_nonzero_weights_ = int(
@@ -182,92 +198,21 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
                 for c, b in zip(self.coefs_, self.intercepts_, strict=True)
             )
         )
-        e = parts["errors"]
-        self.train_errors_ = 0 if e is None else int(np.rint(vals[e.name]).sum())
+        e = problem.parts["errors"]
+        self.train_errors_ = 0 if e is None else int(np.rint(res.values[e.name]).sum())
+        st = res.stats
+        self.start_objective_ = st.get("start_objective")
+        self.improvement_ = (
+            None
+            if self.start_objective_ is None
+            else problem.sense * (self.start_objective_ - res.objective)
+        )
         return self
 
     @property
     def gap_(self) -> float:
         """Deprecated: ``result_.gap``."""
         return _deprecated_gap(self)
-
-    def _heuristic_start(self, X, y_idx, prog, parts, settings):
-        """A feasible starting point (dict of variable values) or None; see ``heuristic_start``.
-
-        Its output-layer MILPs run with the fit's settings (clock, threads, options) and a
-        budget of 15 % of ``time_limit``; they stop at gap :data:`_HEURISTIC_GAP` since only a
-        feasible point is needed.
-        """
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.neural_network import MLPClassifier
-
-        from optml.exceptions import SolverAccuracyWarning
-        from optml.formulations.bnn import output_layer_program
-        from optml.solve import solve
-
-        sizes = _check_sizes(self.hidden_layer_sizes)
-        if len(sizes) != 1:
-            return None
-        N = X.shape[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            mlp = MLPClassifier(sizes, activation="tanh", max_iter=300, random_state=0)
-            mlp.fit(X, y_idx)
-        W, b = mlp.coefs_[0].T, mlp.intercepts_[0]
-        Xa = np.hstack([X, np.ones((N, 1))])
-        budget = None
-        if settings.time_limit is not None:
-            budget = max(1.0, 0.15 * float(settings.time_limit))
-            deadline = time.perf_counter() + budget
-            if settings.deadline is not None:
-                deadline = min(deadline, settings.deadline)
-        for q in (0.3, 0.5, 0.7):
-            tau = np.quantile(np.abs(W), q, axis=1, keepdims=True)
-            W1 = np.hstack(
-                [
-                    np.sign(W) * (np.abs(W) > tau),
-                    (np.sign(b) * (np.abs(b) > np.median(np.abs(b))))[:, None],
-                ]
-            )
-            A = Xa @ W1.T
-            if ((A < 0) & (A > -self._delta)).any():
-                continue
-            Hs = np.where(A >= 0, 1.0, -1.0)
-            p2, (wp, wn) = output_layer_program(Hs, y_idx, self.classes_.size)
-            sub = settings.for_internal(mip_gap=_HEURISTIC_GAP)
-            if budget is not None:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return None
-                sub = sub.replace(time_limit=left, deadline=None)
-            with warnings.catch_warnings():  # a loose gap is fine: only feasibility matters
-                warnings.simplefilter("ignore", SolverAccuracyWarning)
-                r2 = solve(p2, backend=self.backend, solver=self.solver, settings=sub)
-            if not r2.has_solution or r2.max_violation > 1e-6:
-                continue
-            W2 = np.rint(r2.values[wp.name] - r2.values[wn.name])
-            return self._start_values(prog, parts, W1, W2, A, Hs)
-        return None
-
-    def _start_values(self, prog, parts, W1, W2, A, Hs):
-        (p1, n1), (p2, n2) = parts["weights"]
-        N, h = Hs.shape
-        v = {
-            p1.name: (W1 > 0) * 1.0,
-            n1.name: (W1 < 0) * 1.0,
-            p2.name: (W2 > 0) * 1.0,
-            n2.name: (W2 < 0) * 1.0,
-            parts["u"][0].name: (Hs > 0) * 1.0,
-        }
-        c = W2[None, :, :h] * Hs[:, None, :]
-        v["c2"] = c
-        if parts["errors"] is not None:
-            v[parts["errors"].name] = np.zeros(N)
-        for m in parts["margins"]:
-            marg = np.where(Hs > 0, A, -A - self._delta).min(axis=0)
-            v[m.name] = np.clip(marg, 0.0, m.ub)
-        missing = [k for k in prog.variables if k not in v]
-        return None if missing else v
 
     def decision_function(self, X):
         """Class scores, shape (n_samples, n_classes); for two classes the 1-D difference

@@ -7,7 +7,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from optml._base import ProgramEstimator, encode_classes
-from optml._validation import check_choice, check_positive
+from optml._validation import check_bool, check_choice, check_positive
 from optml.nn._bnn import _check_sizes, _deprecated_gap
 
 
@@ -49,6 +49,7 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         loss="hinge",
         weight_bound=1.0,
         margin=1e-3,
+        heuristic_start=True,
         backend="auto",
         solver=None,
         time_limit=None,
@@ -60,6 +61,7 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         self.loss = loss
         self.weight_bound = weight_bound
         self.margin = margin
+        self.heuristic_start = heuristic_start
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -81,6 +83,27 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
             )
         return X, y_idx, sizes[0]
 
+    def build_problem(self, X, y):
+        """The training instance for ``(X, y)`` as a
+        :class:`~optml.formulations.bnn.ReLUTrainingProblem` (sets ``classes_``,
+        ``n_features_in_``); its ``program`` is :meth:`build_program`'s."""
+        from optml.backends.registry import is_special
+        from optml.formulations.bnn import ReLUTrainingProblem
+
+        X, y_idx, H = self._validate(X, y)
+        return ReLUTrainingProblem(
+            np.asarray(X, dtype=float),
+            y_idx,
+            int(self.classes_.size),
+            H,
+            self.loss,
+            float(self.weight_bound),
+            float(self.margin),
+            heuristic_start=bool(self.heuristic_start),
+            sub_backend=self.backend,
+            sub_solver=None if is_special(self.solver) else self.solver,
+        )
+
     def build_program(self, X, y):
         """The training MILP for ``(X, y)`` (sets ``classes_`` and ``n_features_in_``).
 
@@ -89,26 +112,20 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         :func:`optml.formulations.bnn.relu_training_program`), ``metadata["y_idx"]`` the
         classes as indices into ``classes_``.
         """
-        from optml.formulations.bnn import relu_training_program
-
-        X, y_idx, H = self._validate(X, y)
-        prog, _ = relu_training_program(
-            X,
-            y_idx,
-            self.classes_.size,
-            H,
-            self.loss,
-            float(self.weight_bound),
-            float(self.margin),
-        )
-        prog.metadata["y_idx"] = y_idx
-        return prog
+        return self.build_problem(X, y).program
 
     def fit(self, X, y):
-        """Train by MILP with the estimator's settings (time limit, gap, threads, options)."""
-        prog = self.build_program(X, y)
+        """Train on the solve path: the special solver ``"relu-mip"`` (gradient start, then
+        the training MILP on the estimator's ``backend``/``solver``), one clock for both."""
+        from optml.backends.registry import is_special
+
+        check_bool("heuristic_start", self.heuristic_start)
+        problem = self.build_problem(X, y)
+        prog = problem.program
         parts = prog.metadata["parts"]
-        res = self._solve(prog, mip=True)
+        settings = self._settings(mip=True).started()
+        name = self.solver if is_special(self.solver) else "relu-mip"
+        res = self._solve(problem, settings=settings, backend="auto", solver=name)
         v = res.values
         B = float(self.weight_bound)
         W = np.clip(v["W"], -B, B)
@@ -123,6 +140,10 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         self.intercepts_ = [b, c]
         Xv = np.asarray(validate_data(self, X, reset=False), dtype=float)
         self.loss_ = self._loss_value(Xv, prog.metadata["y_idx"])
+        self.start_objective_ = res.stats.get("start_objective")
+        self.improvement_ = (
+            None if self.start_objective_ is None else self.start_objective_ - res.objective
+        )
         return self
 
     @property

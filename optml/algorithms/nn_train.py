@@ -1,0 +1,533 @@
+r"""Networks trained by MILP that start from gradient training (issue 27).
+
+Two registered special solvers on the solve path:
+
+* ``"bnn-hybrid"`` (kind ``"bnn_training"``, :class:`~optml.formulations.bnn.BNNTrainingProblem`),
+  after the hybrid method of Toro Icarte et al. (2019):
+
+  1. *gradient start*: a scikit-learn MLP (tanh) of the same shape, each hidden unit ternarised
+     at the threshold whose signs agree best with the real unit's on the training points, the
+     output layer the fewest ternary weights that fit the hidden signs (a small MILP, fewest
+     misfitted points first);
+  2. *feasibility phase* (when the start misfits points and the model allows none): the MILP
+     that minimises the number of misfitted points, started from the gradient network; it
+     stops at its first network that fits every point, and a positive bound proves that no
+     network of this shape fits the data;
+  3. *decomposition*: with every activation of that network fixed, the training MILP splits
+     into one small MILP per hidden unit (fewest weights, or largest margin, that keep its
+     signs) and the output layer's;
+  4. the full training MILP, started from the best network so far.
+
+  The answer is the best network found; its bound is the full MILP's proven bound. Since the
+  start is a point of the same program, the answer is never worse than the start on the
+  program's objective.
+
+* ``"bnn-mip"``: steps 1 and 4 only (one MILP from the gradient start).
+
+* ``"relu-mip"`` (kind ``"relu_training"``,
+  :class:`~optml.formulations.bnn.ReLUTrainingProblem`): a scikit-learn ReLU MLP projected into
+  the weight box (positive homogeneity: output weights :math:`\pm B`, or :math:`\{-B, 0, B\}`
+  with more than two classes), the output layer re-optimised for its hidden layer by a small
+  MILP, then the training MILP from that start; never worse than the start.
+
+Every phase runs on the solve path with the caller's settings and the time left of one clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+
+import numpy as np
+
+from optml.backends.base import RawAnswer, SpecialSolver
+from optml.backends.registry import register_special
+from optml.program import relative_gap
+
+logger = logging.getLogger("optml")
+
+#: share of ``time_limit`` the gradient start may use
+START_SHARE = 0.2
+#: share of the time left the per-unit decomposition may use
+DECOMPOSE_SHARE = 0.3
+#: relative gap of the start's small output-layer MILPs (the start needs a good point only)
+START_GAP = 0.05
+
+
+# ----------------------------------------------------------------------------- helpers
+def _deadline(settings, budget_share=None):
+    """``perf_counter`` time by which a phase must end (None: no limit)."""
+    left = settings.remaining()
+    if left is None:
+        return None
+    share = left if budget_share is None else max(0.2, budget_share * left)
+    return time.perf_counter() + min(left, share)
+
+
+def _reserve(settings):
+    """Deadline of the last MILP: the clock's, less 5 % of the limit and 0.2 s for checking
+    and certifying its answer (elapsed <= time_limit + 10 % + 1 s holds on a loaded machine)."""
+    if settings.deadline is None or settings.time_limit is None:
+        return None
+    return settings.deadline - 0.05 * float(settings.time_limit) - 0.2
+
+
+def _left(deadline):
+    return None if deadline is None else deadline - time.perf_counter()
+
+
+def _sub_solve(problem, prog, settings, deadline=None, warm_start=None, **changes):
+    """One sub-program on the solve path, within ``deadline`` and the caller's clock; None
+    when no time is left."""
+    from optml.exceptions import SolverAccuracyWarning
+    from optml.solve import solve_program
+
+    sub = settings.for_internal(**changes)
+    if deadline is not None:
+        now = time.perf_counter()
+        end = deadline if settings.deadline is None else min(deadline, settings.deadline)
+        if end - now <= 0.02:
+            return None
+        sub = sub.replace(time_limit=end - now, deadline=end)  # the same clock, never later
+    if warm_start is not None:
+        sub = sub.replace(warm_start=warm_start)
+    with warnings.catch_warnings():  # a sub-solve's loose gap is fine: its point is checked
+        warnings.simplefilter("ignore", SolverAccuracyWarning)
+        return solve_program(
+            prog, backend=problem.sub_backend, solver=problem.sub_solver, settings=sub
+        )
+
+
+def gradient_mlp(X, y_idx, sizes, activation, deadline=None, seed=0, max_iter=300):
+    """A scikit-learn MLPClassifier trained within ``deadline`` (25 epochs at a time)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    mlp = MLPClassifier(
+        tuple(sizes),
+        activation=activation,
+        solver="lbfgs",
+        max_iter=25,
+        warm_start=True,
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(max(1, max_iter // 25)):
+            mlp.fit(X, y_idx)
+            if mlp.n_iter_ < 25 * (1 + _) or (deadline is not None and _left(deadline) <= 0):
+                break
+    return mlp
+
+
+def ternarise_layer(W, b, inputs, delta):
+    """Ternary rows ``(n_out, n_in + 1)`` for the real layer ``(W (n_in, n_out), b)``: per unit,
+    the threshold (a quantile of its absolute weights) whose signs on ``inputs`` agree best with
+    the real unit's, the bias rounded to {-1, 0, 1}."""
+    Za = np.hstack([inputs, np.ones((inputs.shape[0], 1))])
+    real = inputs @ W + b  # (N, n_out)
+    rows = []
+    for j in range(W.shape[1]):
+        w = W[:, j]
+        best, best_agree = None, -1.0
+        for q in (0.2, 0.35, 0.5, 0.65, 0.8):
+            tau = np.quantile(np.abs(w), q)
+            t = np.sign(w) * (np.abs(w) > tau)
+            scale = np.abs(w[np.abs(w) > tau]).mean() if (np.abs(w) > tau).any() else 1.0
+            tb = float(np.clip(np.rint(b[j] / max(scale, 1e-12)), -1, 1))
+            row = np.r_[t, tb]
+            a = Za @ row
+            if ((a < 0) & (a > -delta)).any():
+                continue
+            agree = float(np.mean((a >= 0) == (real[:, j] >= 0)))
+            if agree > best_agree:
+                best, best_agree = row, agree
+        if best is None:  # every threshold falls in the gap: a unit that never switches
+            best = np.r_[np.zeros(W.shape[0]), 1.0]
+        rows.append(best)
+    return np.array(rows)
+
+
+# ------------------------------------------------------------------------ binarized nets
+def bnn_output_layer(problem, H, settings, deadline, allow_errors=True, start=None):
+    """The fewest ternary output weights for the hidden signs ``H`` (fewest misfitted points
+    first when ``allow_errors``): ``(W_out (K, h + 1), n_errors)`` or None."""
+    from optml.formulations.bnn import fitted_points, output_layer_program
+
+    prog, (wp, wn) = output_layer_program(H, problem.y_idx, problem.n_classes, allow_errors)
+    ws = None
+    if start is not None:
+        S = np.hstack([H, np.ones((H.shape[0], 1))]) @ start.T
+        ok = fitted_points(S, problem.y_idx)
+        if allow_errors or ok.all():
+            ws = {wp.name: (start > 0) * 1.0, wn.name: (start < 0) * 1.0}
+            if allow_errors:
+                ws["errors"] = (~ok) * 1.0
+    res = _sub_solve(problem, prog, settings, deadline, warm_start=ws, mip_gap=START_GAP)
+    if res is None or not res.has_solution or res.max_violation > 1e-6:
+        return None
+    W = np.rint(res.values[wp.name] - res.values[wn.name])
+    S = np.hstack([H, np.ones((H.shape[0], 1))]) @ W.T
+    return W, int((~fitted_points(S, problem.y_idx)).sum())
+
+
+def bnn_gradient_start(problem, settings, deadline):
+    """The gradient start (step 1): ``(Ws, n_errors)`` or None."""
+    from optml.formulations.bnn import bnn_forward, fitted_points
+
+    X = problem.X
+    half = None if deadline is None else time.perf_counter() + 0.5 * _left(deadline)
+    mlp = gradient_mlp(X, problem.y_idx, problem.sizes, "tanh", half, problem.seed)
+    Ws, inputs = [], X
+    for k in range(len(problem.sizes)):
+        dl = problem.delta if k == 0 else 1.0
+        T = ternarise_layer(mlp.coefs_[k], mlp.intercepts_[k], inputs, dl)
+        Ws.append(T)
+        signs, _, _, ok = bnn_forward(X, [*Ws, np.zeros((1, T.shape[0] + 1))], problem.delta)
+        if not ok:
+            return None
+        inputs = signs[-1]
+    # the MLP's own output layer, ternarised: the fallback (and the MILP's start)
+    Wo, bo = mlp.coefs_[-1], mlp.intercepts_[-1]
+    if Wo.shape[1] == 1:  # two classes: one logit, score_1 - score_0
+        Wo, bo = np.hstack([np.zeros_like(Wo), Wo]), np.r_[0.0, bo]
+    fallback = ternarise_layer(Wo, bo, inputs, 0.0)
+    Sf = np.hstack([inputs, np.ones((X.shape[0], 1))]) @ fallback.T
+    fb_errors = int((~fitted_points(Sf, problem.y_idx)).sum())
+    out = bnn_output_layer(problem, inputs, settings, deadline, allow_errors=True, start=fallback)
+    if out is None or out[1] > fb_errors:
+        return [*Ws, fallback], fb_errors
+    return [*Ws, out[0]], out[1]
+
+
+def bnn_decompose(problem, Ws, settings, deadline):
+    """Step 3: every hidden unit re-optimised with its activation pattern fixed, then the
+    output layer (fewest weights that fit). Returns the new ternary network (or ``Ws``)."""
+    from optml.formulations.bnn import bnn_forward, unit_program
+
+    signs, _, _, ok = bnn_forward(problem.X, Ws, problem.delta)
+    if not ok:
+        return Ws
+    obj = "max_margin" if problem.objective == "max_margin" else "min_weight"
+    new = [np.array(W, dtype=float) for W in Ws]
+    inputs = problem.X
+    for k in range(len(Ws) - 1):
+        Z = np.hstack([inputs, np.ones((inputs.shape[0], 1))])
+        dl = problem.delta if k == 0 else 1.0
+        for j in range(Ws[k].shape[0]):
+            prog, (wp, wn) = unit_program(Z, signs[k][:, j] > 0, dl, obj)
+            row = new[k][j]
+            ws = {wp.name: (row > 0) * 1.0, wn.name: (row < 0) * 1.0}
+            if obj == "max_margin":
+                a = Z @ row
+                ws["margin"] = max(0.0, float(np.where(signs[k][:, j] > 0, a, -a - dl).min()))
+            units_left = sum(W.shape[0] for W in Ws[k:-1]) - j + 1  # and the output layer
+            unit_deadline = None
+            if deadline is not None:
+                unit_deadline = time.perf_counter() + _left(deadline) / units_left
+            res = _sub_solve(problem, prog, settings, unit_deadline, warm_start=ws)
+            if res is None:
+                return new
+            if res.has_solution and res.max_violation <= 1e-6:
+                cand = np.rint(res.values[wp.name] - res.values[wn.name])
+                if np.array_equal((Z @ cand >= 0), signs[k][:, j] > 0) and (
+                    k > 0 or not ((Z @ cand < 0) & (Z @ cand > -dl)).any()
+                ):
+                    new[k][j] = cand
+        inputs = signs[k]
+    out = bnn_output_layer(
+        problem, signs[-1], settings, deadline, allow_errors=False, start=new[-1]
+    )
+    if out is not None and out[1] == 0:
+        new[-1] = out[0]
+    return new
+
+
+class BNNHybrid(SpecialSolver):
+    """The registered solvers ``"bnn-hybrid"`` and (``phases="mip"``) ``"bnn-mip"``."""
+
+    name = "bnn-hybrid"
+    kinds = ("bnn_training",)
+    problem_class = "MILP"
+    is_mip = True
+    description = (
+        "binarized network training: gradient start, feasibility MILP, per-unit decomposition, "
+        "then the training MILP from the best network (never worse than the start)"
+    )
+    reference = "Toro Icarte, Illanes, Castro, Cire, McIlraith & Beck (2019), CP"
+    hybrid = True
+
+    def solve(self, problem, settings) -> RawAnswer:
+        from optml.formulations.bnn import binarized_network_program
+
+        settings = settings.started()
+        t0 = time.perf_counter()
+        prog = problem.program
+        sense = problem.sense
+        stats = {"method": "hybrid" if self.hybrid else "mip"}
+        best_vals, best_obj, Ws = None, None, None
+
+        def consider(net, label):
+            nonlocal best_vals, best_obj, Ws
+            got = problem.network_values(net)
+            if got is None:
+                return False
+            vals = got[0]
+            obj, viol = prog.evaluate(vals)
+            if viol > 1e-6:
+                return False
+            if best_obj is None or sense * obj < sense * best_obj - 1e-9:
+                best_vals, best_obj, Ws = vals, obj, net
+                stats["best_from"] = label
+                return True
+            return False
+
+        # 1. gradient start
+        start_errors = None
+        start_net = None
+        if problem.heuristic_start:
+            t = time.perf_counter()
+            got = bnn_gradient_start(problem, settings, _deadline(settings, START_SHARE))
+            stats["start_time"] = time.perf_counter() - t
+            if got is not None:
+                start_net, start_errors = got
+                stats["start_errors"] = start_errors
+                if consider(start_net, "gradient start"):
+                    stats["start_objective"] = best_obj
+        # 2. feasibility phase
+        if self.hybrid and best_vals is None and not problem.allow_errors:
+            t = time.perf_counter()
+            fprog, fparts = binarized_network_program(
+                problem.X,
+                problem.y_idx,
+                problem.n_classes,
+                problem.sizes,
+                "errors",
+                True,
+                delta=problem.delta,
+                symmetry=problem.symmetry,
+            )
+            ws = None
+            if start_net is not None:
+                got = problem.network_values(start_net, parts=fparts)
+                ws = None if got is None else got[0]
+            res = _sub_solve(problem, fprog, settings, None, warm_start=ws, mip_gap=0.0)
+            stats["feasibility_time"] = time.perf_counter() - t
+            if res is not None:
+                stats["feasibility_status"] = res.status
+                stats["feasibility_errors"] = res.objective if res.has_solution else None
+                stats["feasibility_bound"] = res.bound
+                if res.has_solution and res.objective < 0.5:
+                    consider(problem.weights_of(res.values, fparts), "feasibility phase")
+                elif np.isfinite(res.bound) and res.bound > 0.5:
+                    return RawAnswer(
+                        status="infeasible",
+                        message=f"the feasibility MILP proves that every network of this shape "
+                        f"misfits at least {int(np.ceil(res.bound - 1e-6))} training point(s)",
+                        stats=stats,
+                        solve_time=time.perf_counter() - t0,
+                    )
+        # 3. decomposition per unit, activations fixed
+        if self.hybrid and Ws is not None and not settings.expired():
+            t = time.perf_counter()
+            before = best_obj
+            consider(
+                bnn_decompose(problem, Ws, settings, _deadline(settings, DECOMPOSE_SHARE)),
+                "decomposition",
+            )
+            stats["decomposition_time"] = time.perf_counter() - t
+            stats["decomposition_objective"] = best_obj
+            stats["decomposition_improvement"] = sense * (before - best_obj)
+        pre_obj = best_obj
+        # 4. the full training MILP from the best network
+        res = None
+        if not settings.expired() or best_vals is None:
+            t = time.perf_counter()
+            res = _sub_solve(problem, prog, settings, _reserve(settings), warm_start=best_vals)
+            stats["mip_time"] = time.perf_counter() - t
+        bound = None
+        status = "time_limit"
+        msg = ""
+        if res is not None:
+            stats["mip_status"] = res.status
+            stats["mip_objective"] = res.objective if res.has_solution else None
+            stats["sub_solver"] = f"{res.backend}/{res.solver}"
+            if np.isfinite(res.bound):
+                bound = float(res.bound)
+            if res.has_solution and res.max_violation <= 1e-6:
+                if best_obj is None or sense * res.objective <= sense * best_obj + 1e-9:
+                    best_vals, best_obj = res.values, res.objective
+                    stats["best_from"] = "training MILP"
+            if res.status == "infeasible" and best_vals is None:
+                return RawAnswer(
+                    status="infeasible",
+                    message="the training MILP is infeasible",
+                    stats=stats,
+                    solve_time=time.perf_counter() - t0,
+                )
+            msg = res.message
+        if pre_obj is not None and best_obj is not None:
+            stats["mip_improvement"] = sense * (pre_obj - best_obj)
+        if best_vals is None:
+            return RawAnswer(
+                status="time_limit" if settings.expired() else "error",
+                message="no network found" + (f" ({msg})" if msg else ""),
+                bound=bound,
+                stats=stats,
+                solve_time=time.perf_counter() - t0,
+            )
+        if bound is not None and relative_gap(best_obj, bound) <= self.gap_tolerance(settings):
+            status = "optimal"
+        return RawAnswer(
+            status=status,
+            values=best_vals,
+            objective=best_obj,
+            bound=bound,
+            message=f"best network from the {stats.get('best_from')}; bound of the training MILP",
+            stats=stats,
+            solve_time=time.perf_counter() - t0,
+        )
+
+
+class BNNMip(BNNHybrid):
+    name = "bnn-mip"
+    description = (
+        "binarized network training: one training MILP from the gradient start (never worse "
+        "than the start)"
+    )
+    hybrid = False
+
+
+register_special(BNNHybrid(), module=__name__)
+register_special(BNNMip(), module=__name__)
+
+
+# ----------------------------------------------------------------------- ReLU networks
+def relu_gradient_start(problem, settings, deadline):
+    """A scikit-learn ReLU MLP projected into the weight box, its output layer re-optimised:
+    ``(W, b, out, c)`` or None."""
+    from optml.formulations.bnn import relu_output_program
+
+    X, y, K, B = problem.X, problem.y_idx, problem.n_classes, float(problem.weight_bound)
+    mlp = gradient_mlp(X, y, (problem.n_hidden,), "relu", deadline, problem.seed)
+    W1, b1 = mlp.coefs_[0].T, mlp.intercepts_[0]
+    W2, b2 = mlp.coefs_[1], mlp.intercepts_[1]
+    if K == 2:
+        v = W2[:, 0]
+        out = np.where(v >= 0, 1.0, -1.0)
+        scale = np.abs(v) / B
+    else:
+        s = np.abs(W2).max(axis=1)
+        out = np.rint(W2.T / np.where(s > 0, s, 1.0)[None, :])
+        scale = s / B
+    Wh, bh = W1 * scale[:, None], b1 * scale
+    big = max(np.abs(Wh).max(initial=0.0), np.abs(bh).max(initial=0.0), np.abs(b2).max())
+    a_max = 1.0 if big <= B else B / big
+    best = None
+    for a in a_max * np.linspace(0.1, 1.0, 10):  # f scales by a; the loss does not
+        got = problem.network_values(a * Wh, a * bh, out, a * b2)
+        if best is None or got[1] < best[1] - 1e-12:
+            best = (a * Wh, a * bh, out, a * b2), got[1]
+    W, b, out, c = best[0]
+    G = np.maximum(X @ W.T + b, 0.0)
+    prog, parts = relu_output_program(G, y, K, problem.loss, B, problem.margin)
+    res = _sub_solve(problem, prog, settings, deadline, mip_gap=START_GAP)
+    if res is not None and res.has_solution and res.max_violation <= 1e-6:
+        vals = res.values
+        if K == 2:
+            out2 = np.where(vals["sign"] > 0.5, 1.0, -1.0)
+        else:
+            tp, tn = parts["t"]
+            out2 = np.rint(vals[tp.name] - vals[tn.name])
+        c2 = np.clip(np.atleast_1d(vals["c"]), -B, B)
+        if problem.network_values(W, b, out2, c2)[1] < best[1]:
+            out, c = out2, c2
+    return W, b, out, c
+
+
+def _relu_errors(problem, W, b, out, c) -> int:
+    """Training points the network ``(W, b, out, c)`` misclassifies (as ``predict`` does)."""
+    G = np.maximum(problem.X @ W.T + b, 0.0)
+    B = float(problem.weight_bound)
+    if problem.n_classes == 2:
+        pred = (B * G @ out + c[0] > 0).astype(int)
+    else:
+        pred = (B * G @ out.T + c[None, :]).argmax(axis=1)
+    return int((pred != problem.y_idx).sum())
+
+
+class ReLUMip(SpecialSolver):
+    """The registered solver ``"relu-mip"`` (kind ``"relu_training"``)."""
+
+    name = "relu-mip"
+    kinds = ("relu_training",)
+    problem_class = "MILP"
+    is_mip = True
+    description = (
+        "bounded-weight ReLU network training: a projected gradient-trained MLP, its output "
+        "layer re-optimised, then the training MILP from it (never worse than the start)"
+    )
+    reference = "Thorbjarnarson & Yorke-Smith (2021), IJCNN"
+
+    def solve(self, problem, settings) -> RawAnswer:
+        settings = settings.started()
+        t0 = time.perf_counter()
+        prog = problem.program
+        stats = {}
+        best_vals = best_obj = None
+        if problem.heuristic_start:
+            t = time.perf_counter()
+            net = relu_gradient_start(problem, settings, _deadline(settings, START_SHARE))
+            stats["start_time"] = time.perf_counter() - t
+            if net is not None:
+                vals, _ = problem.network_values(*net)
+                obj, viol = prog.evaluate(vals)
+                if viol <= 1e-6:
+                    best_vals, best_obj = vals, obj
+                    stats["start_objective"] = obj
+                    stats["start_errors"] = _relu_errors(problem, *net)
+        t = time.perf_counter()
+        res = _sub_solve(problem, prog, settings, _reserve(settings), warm_start=best_vals)
+        stats["mip_time"] = time.perf_counter() - t
+        bound, msg = None, ""
+        if res is not None:
+            stats["mip_status"] = res.status
+            stats["mip_objective"] = res.objective if res.has_solution else None
+            stats["sub_solver"] = f"{res.backend}/{res.solver}"
+            msg = res.message
+            if np.isfinite(res.bound):
+                bound = float(res.bound)
+            if res.has_solution and res.max_violation <= 1e-6:
+                if best_obj is None or res.objective <= best_obj + 1e-9:
+                    best_vals, best_obj = res.values, res.objective
+                    stats["best_from"] = "training MILP"
+                else:
+                    stats["best_from"] = "gradient start"
+            elif best_vals is not None:
+                stats["best_from"] = "gradient start"
+        if "start_objective" in stats and best_obj is not None:
+            stats["mip_improvement"] = stats["start_objective"] - best_obj
+        if best_vals is None:
+            return RawAnswer(
+                status="time_limit" if settings.expired() else "error",
+                message="no network found" + (f" ({msg})" if msg else ""),
+                bound=bound,
+                stats=stats,
+                solve_time=time.perf_counter() - t0,
+            )
+        status = "time_limit"
+        if bound is not None and relative_gap(best_obj, bound) <= self.gap_tolerance(settings):
+            status = "optimal"
+        return RawAnswer(
+            status=status,
+            values=best_vals,
+            objective=best_obj,
+            bound=bound,
+            message=f"best network from the {stats.get('best_from')}; bound of the training MILP",
+            stats=stats,
+            solve_time=time.perf_counter() - t0,
+        )
+
+
+register_special(ReLUMip(), module=__name__)
