@@ -25,7 +25,9 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         \min \sum_{i,j} D_{ij} x_{ij} \ \text{s.t.}\ \sum_j x_{ij} = 1,\ x_{ij} \le y_j,\
         \sum_j y_j = k,\ y \in \{0, 1\}^n,
 
-    plus :math:`\sum_i x_{ij} \le Q y_j` (and binary :math:`x`) with ``capacity`` :math:`Q`.
+    plus :math:`\sum_i w_i x_{ij} \le Q y_j` (and binary :math:`x`) with ``capacity``
+    :math:`Q` and the per-point demands :math:`w_i` given to ``fit(X, demand=w)`` (all 1 by
+    default: :math:`Q` counts points), the capacitated p-median of Mulvey & Beck (1984).
 
     Parameters
     ----------
@@ -33,8 +35,9 @@ class KMedoids(ClusterMixin, ProgramEstimator):
     metric : "euclidean", "sqeuclidean", "manhattan", callable or "precomputed"
         A callable takes two points and returns their dissimilarity; "precomputed" takes a
         square dissimilarity matrix as ``X``.
-    capacity : int or None
-        Largest number of points a medoid may serve.
+    capacity : float or None
+        Largest total demand a medoid may serve (the number of points when ``fit`` gets no
+        ``demand``).
     backend, solver, time_limit, mip_gap, verbose, solver_options
         As for every optml estimator (``mip_gap`` defaults to 1e-4).
 
@@ -94,12 +97,26 @@ class KMedoids(ClusterMixin, ProgramEstimator):
             return X
         return self._dist(X, X)
 
-    def build_program(self, X, y=None):
-        """The (capacitated) p-median program for ``X``."""
+    def build_program(self, X, y=None, demand=None):
+        """The (capacitated) p-median program for ``X`` (and the points' ``demand``)."""
         X = np.asarray(X, dtype=float)
-        return p_median(self._dissimilarity(X), self.n_clusters, self.capacity)
+        w = None if demand is None else self._demand(demand, X.shape[0])
+        return p_median(self._dissimilarity(X), self.n_clusters, self.capacity, weights=w)
 
-    def fit(self, X, y=None):
+    @staticmethod
+    def _demand(demand, n):
+        w = np.asarray(demand, dtype=float)
+        if w.ndim != 1 or w.shape[0] != n:
+            raise ValueError(
+                f"demand must be a 1-d array with one entry per sample ({n}), got shape {w.shape}"
+            )
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError("demand must hold finite nonnegative numbers (one per sample)")
+        return w
+
+    def fit(self, X, y=None, demand=None):
+        """Fit the medoids; ``demand`` (n,): each point's demand, in the units of
+        ``capacity`` (Mulvey & Beck 1984); without a capacity it changes nothing."""
         check_frame(self, X)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
         if not (isinstance(self.metric, str) and self.metric == "precomputed"):
@@ -109,17 +126,25 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         if k > n:
             raise ValueError(f"n_clusters={k} is larger than n_samples={n}; use at most {n}")
         cap = check_positive("capacity", self.capacity, allow_none=True)
-        if cap is not None and cap * k < n:
+        w = None if demand is None else self._demand(demand, n)
+        total = float(n if w is None else w.sum())
+        if cap is not None and cap * k < total:
+            what = f"n_samples={n}" if w is None else f"the total demand {total:g}"
             raise ValueError(
-                f"capacity={self.capacity} x n_clusters={k} < n_samples={n}: no assignment "
+                f"capacity={self.capacity} x n_clusters={k} < {what}: no assignment "
                 f"fits; raise capacity or n_clusters"
+            )
+        if cap is not None and w is not None and w.max(initial=0.0) > cap:
+            raise ValueError(
+                f"a point's demand ({w.max():g}) exceeds capacity={self.capacity}: no medoid "
+                "can serve it; raise capacity"
             )
         self._check_common_params()
         settings = self._settings(mip=True).started()  # one clock: distances, heuristic, MILP
         D = self._dissimilarity(X)
         if not np.isfinite(D).all():
             raise ValueError("the dissimilarities contain NaN or inf")
-        prog = p_median(D, k, cap)
+        prog = p_median(D, k, cap, weights=w if cap is not None else None)
         # the heuristic medoids: the MILP's warm start, and the answer (with the Lagrangian
         # bound) when the MILP finds nothing in the time left or cannot start in it
         rem = settings.remaining()
