@@ -81,6 +81,7 @@ def candidate_parent_sets(
     import time
 
     n, p = data.shape
+    columns = np.ascontiguousarray(data.T)
     stop_at = None
     if deadline is not None:
         now = time.perf_counter()
@@ -106,7 +107,7 @@ def candidate_parent_sets(
         kept_p, kept_s = out_parents[v], out_scores[v]
 
         def evaluate(S):
-            N = sc.counts(data, card, v, S)
+            N = sc.counts(data, card, v, S, columns)
             q = sc.n_configurations(card, S)
             if score == "bic":
                 s = sc.bic_from_counts(N, n, r, q)

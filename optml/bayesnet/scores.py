@@ -38,24 +38,30 @@ def check_score(score: str) -> str:
     return score.lower()
 
 
-def counts(data: np.ndarray, card: np.ndarray, v: int, parents) -> np.ndarray:
-    """The ``(observed parent configurations, r_v)`` table :math:`N_{jk}` of node ``v``."""
+def counts(data: np.ndarray, card: np.ndarray, v: int, parents, columns=None) -> np.ndarray:
+    """The ``(observed parent configurations, r_v)`` table :math:`N_{jk}` of node ``v``.
+
+    ``columns`` (optional): ``data.T`` as a C-contiguous array, for fast column access.
+    """
     parents = list(parents)
     r = int(card[v])
+    cols = data.T if columns is None else columns
+    xv = cols[v]
     if not parents:
-        return np.bincount(data[:, v], minlength=r)[None, :]
-    cols = data[:, parents]
-    radix = card[parents].astype(float)
-    if np.prod(radix) * r <= max(4 * data.shape[0], 1 << 16):
-        config = np.ravel_multi_index(tuple(cols.T), tuple(card[parents]))
-        table = np.bincount(config * r + data[:, v], minlength=int(np.prod(radix)) * r)
-        table = table.reshape(-1, r)
+        return np.bincount(xv, minlength=r)[None, :]
+    q = float(np.prod(card[parents].astype(float)))
+    if q * r <= max(4 * data.shape[0], 1 << 16):
+        config = cols[parents[0]].copy()
+        for u in parents[1:]:
+            config *= int(card[u])
+            config += cols[u]
+        table = np.bincount(config * r + xv, minlength=int(q) * r).reshape(-1, r)
         return table[table.any(axis=1)]
     # too many configurations for a dense table: number the observed ones first
-    _, config = np.unique(cols, axis=0, return_inverse=True)
+    _, config = np.unique(np.stack([cols[u] for u in parents], axis=1), axis=0, return_inverse=True)
     config = config.ravel()
-    q = int(config.max()) + 1
-    return np.bincount(config * r + data[:, v], minlength=q * r).reshape(q, r)
+    nq = int(config.max()) + 1
+    return np.bincount(config * r + xv, minlength=nq * r).reshape(nq, r)
 
 
 def n_configurations(card: np.ndarray, parents) -> float:

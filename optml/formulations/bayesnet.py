@@ -46,43 +46,67 @@ def _membership(p, node, parent_sets):
 
 
 def arc_weights(p, node, M, x) -> np.ndarray:
-    """``W[u, v] = sum of x over the candidates of v holding u``."""
+    """``W[u, v] = sum of x over the candidates of v holding u`` (dense ``p x p``)."""
     x = np.asarray(x, dtype=float)
+    Md = M if isinstance(M, np.ndarray) else M.toarray()
     W = np.zeros((p, p))
-    Mx = M.multiply(x[None, :]).tocsr()  # column k scaled by x_k
-    # sum the columns of each node v
-    agg = sp.csr_matrix((np.ones(len(node)), (np.arange(len(node)), node)), shape=(len(node), p))
-    W[:, :] = (Mx @ agg).toarray()
+    np.add.at(W.T, node, (Md * x[None, :]).T)
     return W
 
 
 def _cycles(W, threshold):
     """Node sets of the strongly connected components (size >= 2) of the arcs with
     ``W > threshold``, and of a shortest cycle through each node of each component."""
-    from scipy.sparse.csgraph import breadth_first_order, connected_components
+    from scipy.sparse.csgraph import connected_components
 
-    G = sp.csr_matrix(W > threshold)
-    k, label = connected_components(G, directed=True, connection="strong")
+    A = W > threshold
+    np.fill_diagonal(A, False)
+    # quick exit: peel nodes without parents; an acyclic graph peels completely
+    indeg = A.sum(axis=0)
+    alive = np.ones(A.shape[0], bool)
+    stack = list(np.flatnonzero(indeg == 0))
+    while stack:
+        u = stack.pop()
+        alive[u] = False
+        for w in np.flatnonzero(A[u]):
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                stack.append(w)
+    if not alive.any():
+        return []
+    k, label = connected_components(sp.csr_matrix(A), directed=True, connection="strong")
+    succ = [np.flatnonzero(A[u]).tolist() for u in range(A.shape[0])]
     found = []
     for c in range(k):
         comp = np.flatnonzero(label == c)
         if comp.size < 2:
             continue
         found.append(tuple(comp.tolist()))
-        sub = G[comp][:, comp]
-        for a in range(comp.size):
-            # shortest cycle through a: breadth-first search from a back to a
-            order, pred = breadth_first_order(sub, a, directed=True, return_predecessors=True)
-            best = None
-            for b in order:
-                if sub[b, a] and b != a:
-                    path = [b]
-                    while path[-1] != a:
-                        path.append(pred[path[-1]])
-                    if best is None or len(path) < len(best):
-                        best = path
-            if best is not None and len(best) < comp.size:
-                found.append(tuple(sorted(comp[best].tolist())))
+        inside = set(comp.tolist())
+        for a in comp.tolist():
+            # shortest cycle through a: breadth-first search from a back to a, inside comp
+            pred = {a: None}
+            frontier, cycle = [a], None
+            while frontier and cycle is None:
+                nxt = []
+                for u in frontier:
+                    for w in succ[u]:
+                        if w == a:
+                            cycle = u
+                            break
+                        if w in inside and w not in pred:
+                            pred[w] = u
+                            nxt.append(w)
+                    if cycle is not None:
+                        break
+                frontier = nxt
+            if cycle is None:
+                continue
+            path = [cycle]
+            while path[-1] != a:
+                path.append(pred[path[-1]])
+            if len(path) < comp.size:
+                found.append(tuple(sorted(path)))
     return list(dict.fromkeys(found))
 
 
@@ -102,10 +126,11 @@ class ClusterCuts:
         self.x, self.node, self.M = x, node, M
         self.p = int(M.shape[0])
         self.Md = M.toarray().astype(bool)
+        self.Mf = self.Md.astype(float)
 
     def __call__(self, values):
         xv = np.asarray(values["x"], dtype=float)
-        W = arc_weights(self.p, self.node, self.M, xv)
+        W = arc_weights(self.p, self.node, self.Mf, xv)
         cuts = []
         for thr in (0.5, 1e-6):
             for C in _cycles(W, thr):
@@ -115,7 +140,7 @@ class ClusterCuts:
             if cuts:
                 break
         uniq = {mk.tobytes(): mk for mk in cuts}
-        return [om_sum(self.x[np.flatnonzero(mk)]) >= 1 for mk in uniq.values()]
+        return [mk.astype(float) @ self.x >= 1 for mk in uniq.values()]
 
 
 def bayesnet_program(
