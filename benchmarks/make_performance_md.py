@@ -19,6 +19,7 @@ ORDER = [
     "trees",
     "clustering",
     "nn",
+    "teaching",
     "bench",
 ]
 
