@@ -274,14 +274,18 @@ def export_instances(suite, out, fmt: str = "mps", allow_plugins: bool = False) 
         seen.add(t.instance)
         program, X, _ = build_instance(t.model, t.params, t.data, t.data_params, t.seed)
         stem = t.model.rsplit(":", 1)[-1]
-        fname = f"{stem}_{len(manifest):04d}.{fmt}"
+        name = f"{stem}_{len(manifest):04d}"
+        fname = f"{name}.{fmt}"
         skipped = None
         try:
             program.write(str(out / fname))
         except UnsupportedProblemError as exc:  # conic blocks have no MPS/LP form
             fname, skipped = None, str(exc)
+        canon = program.canonical()
+        a = getattr(canon, "A", None)
         manifest.append(
             {
+                "name": name,
                 "file": fname,
                 "skipped": skipped,
                 "model": t.model,
@@ -289,15 +293,30 @@ def export_instances(suite, out, fmt: str = "mps", allow_plugins: bool = False) 
                 "data": t.data,
                 "data_params": t.data_params,
                 "seed": t.seed,
+                "instance": t.instance,
                 "n": int(X.shape[0]),
                 "p": int(X.shape[1]) if X.ndim > 1 else 1,
                 "problem_class": program.problem_class,
-                "variables": int(program.canonical().n),
-                "constraints": int(program.canonical().m),
+                "sense": "max" if getattr(canon, "sense", 1) < 0 else "min",
+                "variables": int(canon.n),
+                "constraints": int(canon.m),
+                "integer_variables": int(_count_true(getattr(canon, "integer", None))),
+                "nonzeros": int(a.nnz) if hasattr(a, "nnz") else None,
             }
         )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     return manifest
+
+
+def _count_true(v) -> int:
+    if v is None:
+        return 0
+    try:
+        import numpy as np
+
+        return int(np.count_nonzero(np.asarray(v)))
+    except (TypeError, ValueError):
+        return 0
 
 
 __all__ = [

@@ -231,13 +231,63 @@ def _parse_value(v: str):
         return v
 
 
+def _export_library(args, rest) -> int:
+    from optml.bench.library import export_library
+    from optml.bench.store import StoreError
+    from optml.bench.suite import SuiteError
+
+    if rest:
+        print(f"optml export: unexpected arguments {rest} with --library", file=sys.stderr)
+        return 2
+    families = [f.strip() for f in args.families.split(",") if f.strip()] or None
+    try:
+        records = export_library(
+            args.out, fmt=args.format, families=families, solve=args.solve, workers=args.workers
+        )
+    except (SuiteError, StoreError, ValueError, TypeError, OSError) as exc:
+        print(f"optml export: {exc}", file=sys.stderr)
+        return 2
+    for r in records:
+        where = Path(args.out) / r["file"] if r["file"] else f"(skipped: {r['skipped'][:80]})"
+        best = r.get("best_known_objective")
+        tail = f"  best {best:.6g} ({r['best_known_status']})" if best is not None else ""
+        print(f"{where}  {r['problem_class']}  vars={r['variables']}{tail}")
+    print(f"library: {Path(args.out) / 'library.json'}, {Path(args.out) / 'library.solu'}")
+    return 0
+
+
 def main_export(argv=None) -> int:
     ap = argparse.ArgumentParser(
         prog="optml export",
-        description="Export ML instances as MPS/LP files: a suite file, or one model, e.g. "
-        "'optml export best-subset --data diabetes --k 5 --format mps -o instances/'.",
+        description="Export ML instances as MPS/LP files: a suite file, one model, e.g. "
+        "'optml export best-subset --data diabetes --k 5 --format mps -o instances/', or "
+        "optml's instance library ('optml export --library --solve 60 -o library/').",
     )
-    ap.add_argument("what", help="a suite file (TOML) or a model name (e.g. best-subset)")
+    ap.add_argument(
+        "what", nargs="?", help="a suite file (TOML) or a model name (e.g. best-subset)"
+    )
+    ap.add_argument(
+        "--library",
+        action="store_true",
+        help="write optml's instance library (every model family over a grid of data sets "
+        "and sizes) with a metadata file per instance and library.solu",
+    )
+    ap.add_argument(
+        "--families",
+        default="",
+        help="with --library: comma-separated families (default all): "
+        "regression_lp, lasso_qp, best_subset, svm, sparse_logistic, trees, kmeans, kmedoids, "
+        "sparse_pca, relu_verification, network_training",
+    )
+    ap.add_argument(
+        "--solve",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --library: solve every instance (worker processes, automatic solver, "
+        "SECONDS each) and record the best known objective and bound",
+    )
+    ap.add_argument("--workers", type=int, default=1, help="with --solve: tasks run at once")
     ap.add_argument("--data", default="diabetes", help="bundled data set or optml.data generator")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--format", default="mps", choices=["mps", "lp"])
@@ -248,6 +298,11 @@ def main_export(argv=None) -> int:
         help="let a suite's 'module:Class' models run (imported in this process)",
     )
     args, rest = ap.parse_known_args(argv)
+    if args.library:
+        return _export_library(args, rest)
+    if args.what is None:
+        print("optml export: name a suite file or a model, or pass --library", file=sys.stderr)
+        return 2
     params = {}
     it = iter(rest)
     for tok in it:

@@ -70,3 +70,49 @@ def lad_best_subset(X, y, k: int = 5, bigm_factor: float = 2.0, standardize: boo
     prog.add(om.sum(z) <= k, name="card")
     prog.minimize(om.sum(rp) + om.sum(rm))
     return prog
+
+
+def relu_verification(
+    X,
+    y,
+    hidden=(8, 8),
+    radius: float = 0.1,
+    sample: int = 0,
+    seed: int = 0,
+    formulation: str = "bigm",
+):
+    r"""Verification of a small ReLU network: the largest output over an :math:`\ell_\infty`
+    ball around one sample (a MILP, as in Tjeng, Xiao and Tedrake, 2019).
+
+    The network is a scikit-learn ``MLPRegressor`` with ``hidden`` ReLU layers trained on
+    the standardised ``(X, y)`` (``random_state=seed``, 200 iterations), so that its weights
+    are those of a fitted model, not random ones; the input box is
+    :math:`[x_s - r, x_s + r]` for sample ``s = sample`` and radius ``r`` (in standard
+    deviations), and the program maximises output 0 over it with
+    :meth:`optml.nn.ReLUNetwork.build_program` (big-M rows with LP-tightened bounds).
+    """
+    import warnings
+
+    from sklearn.neural_network import MLPRegressor
+
+    from optml.nn import ReLUNetwork
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    if not 0 <= int(sample) < X.shape[0]:
+        raise ValueError(f"sample must be in [0, {X.shape[0]}), got {sample}")
+    if not radius > 0:
+        raise ValueError(f"radius must be positive, got {radius}")
+    sd = X.std(axis=0)
+    Z = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    t = (y - y.mean()) / (y.std() or 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence warnings of a short training
+        mlp = MLPRegressor(
+            hidden_layer_sizes=tuple(int(h) for h in hidden), max_iter=200, random_state=seed
+        ).fit(Z, t)
+    net = ReLUNetwork.from_sklearn(mlp)
+    x0 = Z[int(sample)]
+    return net.build_program(
+        x0 - radius, x0 + radius, output=0, sense="max", formulation=formulation
+    )
