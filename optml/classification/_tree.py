@@ -351,6 +351,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         if prep.cart_tree is not None and (obj is None or prep.cart_objective < obj - 1e-9):
             tree, obj, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
             self._result_from_cart(form, prep.cart_tree)
+        elif not np.isfinite(self.result_.bound):
+            self._recertify(form, self.result_.values, "no bound proved: 0 is the trivial one")
         self.objective_ = obj
         self.tree_ = tb.structure(prep, tree)
         return self
@@ -379,6 +381,11 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             values = form.start(*cart_tree)
         except ValueError:
             return
+        self._recertify(form, values, "the CART start is the best tree found")
+
+    def _recertify(self, form, values, note):
+        """The result for ``values`` from the certificate factory, with the solver's bound or
+        0 when it proved none (errors and split penalties are >= 0)."""
         first = self.result_
         check, viol = form.program.evaluate(values)
         bound = first.bound if np.isfinite(first.bound) else 0.0
@@ -395,7 +402,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             problem_class=first.problem_class,
             build_time=first.build_time,
             solve_time=first.solve_time,
-            message=_join(first.message, "the CART start is the best tree found"),
+            message=_join(first.message, note),
             solver_version=first.solver_version,
             stats=first.stats,
         )

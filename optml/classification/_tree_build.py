@@ -142,6 +142,19 @@ def _choose(est, data, mask, groups):
     return "pairs" if _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit() else "flow"
 
 
+def _cap_nonzeros(kind, data, mask, feats, built: bool) -> float:
+    """Nonzeros of the split-capacity rows: one per (pattern, node, column) for 'oct'; for
+    'flow' as built (``built``), whose thresholds of one feature share suffix sums, one per
+    (pattern, node, feature) plus three per (node, column). Without a time limit the dense
+    count measures what matters, how hard the program is to certify (the suffix sums leave
+    the LP relaxation as it was)."""
+    P = data.n_patterns
+    if kind != "flow" or not built:
+        return float(P * mask.sum())
+    nodes = mask.shape[0]
+    return float(P * nodes * (np.unique(feats).size + 1) + 3 * mask.sum())
+
+
 def _pairs_work(depth, data, mask) -> float:
     """Arithmetic of the 'pairs' cost tables (inf beyond depth 3)."""
     P = data.n_patterns
@@ -185,7 +198,9 @@ def prepare(
                 f"formulation='pairs' handles max_depth <= 3, got {est.max_depth}; use 'flow'"
             )
         form = _build(fp.split_pairs, data, est.max_depth, mask, args)
-    elif (nnz := data.n_patterns * mask.sum()) > (_MAX_NNZ if est.has_time_limit else _SLOW_NNZ):
+    elif (nnz := _cap_nonzeros(kind, data, mask, feats, est.has_time_limit)) > (
+        _MAX_NNZ if est.has_time_limit else _SLOW_NNZ
+    ):
         raise ValueError(
             f"the {kind!r} program would have about {nnz:.2g} nonzeros ({data.n_patterns} "
             f"distinct rows x {int(mask.sum())} (node, threshold) pairs; {feats.size} candidate "
@@ -200,6 +215,7 @@ def prepare(
         best = None
         if kind == "flow" and _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit():
             extra["root_bound"], best = _build(fp.root_values, data, est.max_depth, mask, args)
+        extra["col_feature"] = feats  # thresholds of a feature: suffix-sum capacity rows
         form = _build(ft.flow_oct, data, est.max_depth, mask, extra)
         form.extra["best_unconstrained"] = best
     form.extra["name"] = kind

@@ -106,12 +106,104 @@ def _split_vars(p: Program, mask: np.ndarray, alpha: float):
     return b, pn, pc, alpha * (real @ b)
 
 
-def _node_cap(Xd, pn, pc, n, b, left: bool):
-    """Expression (P,) = sum_f x_pf b_nf (left) or sum_f (1 - x_pf) b_nf (right)."""
-    js = np.flatnonzero(pn == n)
+def _node_cap(Xd, pn, pc, n, b, left: bool, js=None):
+    """Expression (P,) = sum_f x_pf b_nf (left) or sum_f (1 - x_pf) b_nf (right), over the
+    split variables ``js`` of node ``n`` (default: all of them)."""
+    if js is None:
+        js = np.flatnonzero(pn == n)
     cols = Xd[:, pc[js]] if left else 1.0 - Xd[:, pc[js]]
     sel = sp.csr_matrix((np.ones(js.size), (np.arange(js.size), js)), shape=(js.size, b.size))
     return sp.csr_matrix(cols) @ (sel @ b)
+
+
+def threshold_chains(Xd: np.ndarray, col_feature) -> list[np.ndarray]:
+    r"""Groups of columns whose 0/1 patterns are nested (the thresholds of one feature:
+    :math:`\mathbb 1[x_j \le t]` grows with :math:`t`), each ordered from the smallest set
+    to the largest. A feature whose columns are not nested is left out."""
+    if col_feature is None:
+        return []
+    F = Xd.shape[1] - 1
+    cf = np.asarray(col_feature).reshape(-1)
+    if cf.size != F:
+        raise ValueError(f"col_feature has {cf.size} entries; the data have {F} columns")
+    X = Xd[:, :F]
+    sizes = X.sum(axis=0)
+    chains = []
+    for j in np.unique(cf):
+        cols = np.flatnonzero(cf == j)
+        if cols.size < 2:
+            continue
+        cols = cols[np.argsort(sizes[cols], kind="stable")]
+        if np.all(np.diff(X[:, cols], axis=1) >= 0):
+            chains.append(cols)
+    return chains
+
+
+def _chain_caps(p, Xd, pn, pc, n, b, chains):
+    r"""Left and right capacities of node ``n`` through suffix sums along each chain.
+
+    For a chain :math:`f_1, \dots, f_m` of nested columns, pattern :math:`p` has
+    :math:`x_{pf_i} = 1` exactly for :math:`i \ge r_p`, so
+    :math:`\sum_i x_{pf_i} b_{nf_i} = U_{r_p}` and
+    :math:`\sum_i (1 - x_{pf_i}) b_{nf_i} = U_1 - U_{r_p}` with
+    :math:`U_i = b_{nf_i} + U_{i+1}` (:math:`U_{m+1} = 0`): one nonzero per (pattern, chain)
+    instead of one per (pattern, column), and the same LP relaxation. Returns the two
+    expressions and the layout of ``u`` (the split-variable index of each entry, and where
+    each chain starts) for warm starts."""
+    js = np.flatnonzero(pn == n)
+    bidx = np.full(Xd.shape[1], -1)
+    bidx[pc[js]] = js
+    P = Xd.shape[0]
+    order, starts, rows_l, cols_l, rows_r, cols_r, vals_r = [], [], [], [], [], [], []
+    used = np.zeros(b.size, dtype=bool)
+    off = 0
+    for chain in chains:
+        cols = chain[bidx[chain] >= 0]
+        if cols.size < 2:
+            continue
+        m = cols.size
+        block = Xd[:, cols] > 0.5
+        has = block[:, -1]
+        r = np.argmax(block, axis=1)
+        pp = np.flatnonzero(has)
+        rows_l.append(pp)
+        cols_l.append(off + r[pp])
+        rows_r += [np.arange(P), pp]
+        cols_r += [np.full(P, off), off + r[pp]]
+        vals_r += [np.ones(P), -np.ones(pp.size)]
+        order.append(bidx[cols])
+        starts.append(off)
+        used[bidx[cols]] = True
+        off += m
+    if off == 0:
+        return None
+    order = np.concatenate(order)
+    u = p.var(f"u{n}", shape=off, lb=0, ub=1, latex=f"U^{{({n})}}")
+    last = np.zeros(off, dtype=bool)
+    last[np.array(starts[1:] + [off]) - 1] = True
+    i = np.arange(off)
+    nxt = i[~last]
+    D = sp.csr_matrix(
+        (np.r_[np.ones(off), -np.ones(nxt.size)], (np.r_[i, nxt], np.r_[i, nxt + 1])),
+        shape=(off, off),
+    )
+    B = sp.csr_matrix((np.ones(off), (i, order)), shape=(off, b.size))
+    p.add(D @ u - B @ b == 0, name=f"suffix_{n}")
+    Lm = sp.csr_matrix(
+        (np.ones(sum(a.size for a in rows_l)), (np.concatenate(rows_l), np.concatenate(cols_l))),
+        shape=(P, off),
+    )
+    Rm = sp.csr_matrix(
+        (np.concatenate(vals_r), (np.concatenate(rows_r), np.concatenate(cols_r))), shape=(P, off)
+    )
+    Rm.sum_duplicates()
+    Rm.eliminate_zeros()
+    left, right = Lm @ u, Rm @ u
+    rest = js[~used[js]]
+    if rest.size:
+        left = left + _node_cap(Xd, pn, pc, n, b, True, rest)
+        right = right + _node_cap(Xd, pn, pc, n, b, False, rest)
+    return left, right, (order, np.array(starts))
 
 
 def _min_leaf_rows(p, mask, depth, occupancy, pn, pc, b, m):
@@ -156,6 +248,7 @@ def flow_oct(
     parity: tuple[int, float] | None = None,
     root_bound: np.ndarray | None = None,
     name: str = "flow_oct",
+    col_feature: np.ndarray | None = None,
 ) -> TreeFormulation:
     r"""FlowOCT (Aghaei, Gómez and Vayanos, 2021) over patterns; see the module docstring.
 
@@ -176,6 +269,12 @@ def flow_oct(
         :math:`V_f`, a lower bound on the objective of any tree with root column ``f``
         (:func:`optml.formulations.tree_pairs.root_values`); adds the cut
         :math:`\text{obj} \ge \sum_f V_f b_{0f}`.
+    col_feature : ndarray (F,), optional
+        The feature of each column. The thresholds of one feature form a chain of nested
+        columns; their capacity rows are then written through suffix sums
+        (:func:`_chain_caps`): the same LP relaxation with one nonzero per (pattern, feature)
+        instead of one per (pattern, threshold), which is what keeps thousands of thresholds
+        buildable.
     """
     P, K, L = data.n_patterns, data.n_classes, 2**depth
     N = n_internal(depth)
@@ -190,11 +289,19 @@ def flow_oct(
     def zc(node):  # flow column of heap node (root: constant 1)
         return z[:, node - 1]
 
+    chains = threshold_chains(Xd, col_feature)
+    layout = {}
     for n in range(N):
         zin = np.ones(P) if n == 0 else zc(n)
         p.add(zc(2 * n + 1) + zc(2 * n + 2) == zin, name=f"conserve_{n}")
-        p.add(zc(2 * n + 1) <= _node_cap(Xd, pn, pc, n, b, True), name=f"left_{n}")
-        p.add(zc(2 * n + 2) <= _node_cap(Xd, pn, pc, n, b, False), name=f"right_{n}")
+        caps = _chain_caps(p, Xd, pn, pc, n, b, chains) if chains else None
+        if caps is None:
+            left = _node_cap(Xd, pn, pc, n, b, True)
+            right = _node_cap(Xd, pn, pc, n, b, False)
+        else:
+            left, right, layout[n] = caps
+        p.add(zc(2 * n + 1) <= left, name=f"left_{n}")
+        p.add(zc(2 * n + 2) <= right, name=f"right_{n}")
     z_leaf = z[:, N - 1 :]  # heap nodes N..2N are the leaves
     # correct flow s_plk for classes present in pattern p
     pp, kk = np.nonzero(data.counts > 0)
@@ -208,7 +315,7 @@ def flow_oct(
     Sz = sp.csr_matrix((np.ones(ns), (sp_ * L + ll, np.arange(ns))), shape=(P * L, ns))
     p.add(Sz @ s - z_leaf.flatten() <= 0, name="s_le_z")
     gain = data.counts[sp_, sk]
-    extra = {"alpha": alpha}
+    extra = {"alpha": alpha, "suffix_layout": layout}
     if min_samples_leaf > 1:
         _min_leaf_rows(
             p, mask, depth, lambda leaf: data.sizes @ z_leaf[:, leaf], pn, pc, b, min_samples_leaf
@@ -250,8 +357,19 @@ def _start_flow(form: TreeFormulation, node_col, leaf_class) -> dict:
     ll = np.repeat(np.arange(L), pp.size)
     s = ((np.tile(leaf[pp], L) == ll) & (leaf_class[ll] == np.tile(kk, L))).astype(float)
     out = {"b": _b_start(form, node_col), "w": w, "z": z, "s": s}
+    for n, (order, starts) in form.extra.get("suffix_layout", {}).items():
+        out[f"u{n}"] = _suffix_start(out["b"][order], starts)
     if "q" in form.program.variables:
         out["q"] = _q_start(form, leaf, leaf_class)
+    return out
+
+
+def _suffix_start(bvals, starts):
+    """U_i = sum_{k >= i} b_k within each chain (chains start at ``starts``)."""
+    out = np.empty_like(bvals)
+    ends = np.r_[starts[1:], bvals.size]
+    for a, e in zip(starts, ends, strict=True):
+        out[a:e] = np.cumsum(bvals[a:e][::-1])[::-1]
     return out
 
 
@@ -345,7 +463,8 @@ def boundary_columns(X, y, features, values) -> np.ndarray:
     parity limits. Returns a boolean mask over the columns.
     """
     X = np.asarray(X, dtype=float)
-    y = np.asarray(y)
+    _, code = np.unique(np.asarray(y), return_inverse=True)
+    code = code.reshape(-1).astype(np.int64)
     keep = np.ones(len(features), dtype=bool)
     for j in np.unique(features):
         cols = np.flatnonzero(features == j)
@@ -354,11 +473,12 @@ def boundary_columns(X, y, features, values) -> np.ndarray:
         cols, t = cols[order], t[order]
         bins = np.searchsorted(t, X[:, j], side="left")  # bin r: t[r-1] < x <= t[r]
         nb = t.size + 1
-        lab = np.full(nb, -2, dtype=np.int64)  # -2 empty, -1 mixed, else the single class
-        for r in range(nb):
-            ys = np.unique(y[bins == r])
-            lab[r] = -2 if ys.size == 0 else (ys[0] if ys.size == 1 else -1)
-        for r in range(t.size):  # threshold r separates bins r and r+1
-            if lab[r] >= 0 and lab[r] == lab[r + 1]:
-                keep[cols[r]] = False
+        lo = np.full(nb, np.iinfo(np.int64).max)
+        hi = np.full(nb, -1)
+        np.minimum.at(lo, bins, code)
+        np.maximum.at(hi, bins, code)
+        # -2 empty, -1 mixed, else the single class of the bin
+        lab = np.where(hi < 0, -2, np.where(lo == hi, lo, -1))
+        same = (lab[:-1] >= 0) & (lab[:-1] == lab[1:])  # threshold r separates bins r and r+1
+        keep[cols[same]] = False
     return keep

@@ -92,8 +92,12 @@ def aggregate(Xb, y, n_classes: int, weights=None, groups=None) -> TreeData:
     if key.shape[1] == 0:
         uniq, inv = np.zeros((1, 0), dtype=np.uint8), np.zeros(n, dtype=np.int64)
     else:
-        uniq, inv = np.unique(key, axis=0, return_inverse=True)
-        inv = inv.reshape(-1)
+        # rows as single byte strings: the same order as np.unique(axis=0) (bytes compare as
+        # uint8 do), about 100x faster on thousands of columns than its per-column fields
+        key = np.ascontiguousarray(key)
+        rows = key.view(np.dtype((np.void, key.shape[1]))).reshape(-1)
+        _, first, inv = np.unique(rows, return_index=True, return_inverse=True)
+        uniq, inv = key[first], inv.reshape(-1)
     P = uniq.shape[0]
     counts = np.zeros((P, n_classes))
     np.add.at(counts, (inv, y), w)

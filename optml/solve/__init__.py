@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from optml.exceptions import SolverNotAvailableError
+from optml.exceptions import ModelingError, SolverNotAvailableError
 from optml.program.model import Program
 from optml.program.reductions import invert_chain, reduce_for
 from optml.program.result import Result
@@ -150,6 +150,21 @@ def solve_program(
     return res
 
 
+def _with_start(problem, res, settings):
+    """The settings of a fallback solve: the special solver's incumbent as its warm start
+    (unless the user gave one), so the general solver never starts from nothing."""
+    if settings.warm_start is not None or not res.has_solution:
+        return settings
+    program = problem.program
+    values = problem.complete_values(dict(res.values))
+    start = {k: v for k, v in values.items() if k in program.variables}
+    try:
+        program.check_start(start)
+    except (ValueError, TypeError, ModelingError):
+        return settings
+    return settings.replace(warm_start=start) if start else settings
+
+
 def _not_started(x0, spec):
     """The answer of a solve the clock stopped before the solver ran: the warm start (when it
     is complete) as the incumbent, no bound."""
@@ -202,7 +217,7 @@ def solve_structured(
     logger.info("%s: %s; solving the program instead", sp.name, res.message)
     if settings.expired():
         return res
-    fallback = solve_program(problem.program, backend, None, settings)
+    fallback = solve_program(problem.program, backend, None, _with_start(problem, res, settings))
     fallback.message = f"{sp.name} gave up ({res.message}); " + fallback.message
     fallback.build_time += res.build_time + res.solve_time
     return fallback
