@@ -260,19 +260,21 @@ def export_instances(suite, out, fmt: str = "mps", allow_plugins: bool = False) 
 
     spec = load_suite(suite)
     code = untrusted_code(spec)
-    if code["models"] and not allow_plugins:
+    if (code["models"] or code["data"]) and not allow_plugins:
         raise SuiteError(
-            f"the suite's models {code['models']} are code from outside optml; it runs with "
-            "your rights: pass --allow-plugins (allow_plugins=True) if you trust it"
+            f"the suite's models {code['models']} and data {code['data']} are code from "
+            "outside optml; it runs with your rights: pass --allow-plugins "
+            "(allow_plugins=True) if you trust it"
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    base = Path(spec.path).resolve().parent if getattr(spec, "path", None) else None
     seen, manifest = set(), []
     for t in expand(spec):
         if t.instance in seen:
             continue
         seen.add(t.instance)
-        program, X, _ = build_instance(t.model, t.params, t.data, t.data_params, t.seed)
+        program, X, _ = build_instance(t.model, t.params, t.data, t.data_params, t.seed, base=base)
         stem = t.model.rsplit(":", 1)[-1]
         name = f"{stem}_{len(manifest):04d}"
         fname = f"{name}.{fmt}"

@@ -178,7 +178,9 @@ def run_task(task: dict, pool: WorkerPool | None = None, stop=None) -> dict | No
 
 
 # --------------------------------------------------------------------------- sweeps
-def _task_dicts(tasks: list[Task], pythonpath=(), log_dir=None, traces=True) -> list[dict]:
+def _task_dicts(
+    tasks: list[Task], pythonpath=(), log_dir=None, traces=True, suite_dir=None
+) -> list[dict]:
     preload = set()
     for t in tasks:
         preload.update(t.plugins)
@@ -191,6 +193,7 @@ def _task_dicts(tasks: list[Task], pythonpath=(), log_dir=None, traces=True) -> 
         d["key"], d["instance"] = t.key, t.instance
         d["pythonpath"], d["preload"] = list(pythonpath), sorted(preload)
         d["log_dir"], d["traces"] = (str(log_dir) if log_dir else None), bool(traces)
+        d["suite_dir"] = str(suite_dir) if suite_dir else None  # relative data files
         out.append(d)
     return out
 
@@ -216,6 +219,7 @@ def run_tasks(
     retry=(),
     traces: bool = True,
     log_dir="default",
+    suite_dir=None,
 ) -> list[dict]:
     """Run tasks (skipping finished ones when ``resume``) and store each row as it ends.
 
@@ -267,7 +271,9 @@ def run_tasks(
     )
     if log_dir == "default":
         log_dir = Path(store.path).resolve().parent / "logs"
-    dicts = _task_dicts(todo, worker_path() if pythonpath is None else pythonpath, log_dir, traces)
+    dicts = _task_dicts(
+        todo, worker_path() if pythonpath is None else pythonpath, log_dir, traces, suite_dir
+    )
     bar = _Progress(len(dicts), enabled=progress)
     rows: list[dict] = []
     try:
@@ -506,5 +512,6 @@ def run_suite(
         settings={"suite": spec.get("name")},
         retry=retry,
         traces=traces,
+        suite_dir=Path(spec.path).resolve().parent if spec.path else None,
     )
     return store.rows()

@@ -154,10 +154,154 @@ def resolve_model(name: str):
         raise SuiteError(f"model {name!r} ({target}) cannot be imported: {exc}", "name") from None
 
 
-def make_data(name: str, params: dict, seed: int | None):
-    """``(X, y)`` for a bundled data set name or an ``optml.data`` generator."""
+#: file types a suite may name as data (a table: features and one target column)
+DATA_FILES = (".csv", ".parquet")
+
+
+def data_kind(name: str) -> str:
+    """``"file"`` (a CSV or Parquet path), ``"code"`` (``"module:function"`` outside optml),
+    or ``"optml"`` (a bundled set or an ``optml.data`` generator)."""
+    if str(name).lower().endswith(DATA_FILES):
+        return "file"
+    if ":" in str(name):
+        mod = str(name).split(":", 1)[0]
+        return "optml" if mod == "optml" or mod.startswith("optml.") else "code"
+    return "optml"
+
+
+def data_path(name: str, base=None) -> Path:
+    """The file a data name refers to: as written (absolute, or relative to the working
+    directory), else relative to ``base`` (the suite file's folder)."""
+    path = Path(name).expanduser()
+    if path.is_absolute() or path.exists() or base is None:
+        return path
+    return Path(base) / path
+
+
+def _read_table(path: Path):
+    """``(column names, 2-D float array)`` of a CSV (header row) or Parquet file."""
+    import numpy as np
+
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise SuiteError(
+                f"data {str(path)!r} is a Parquet file: reading it needs pyarrow "
+                '(pip install pyarrow, or "optml-models[bench]")',
+                "name",
+            ) from None
+        table = pq.read_table(path)
+        cols = list(table.column_names)
+        arr = np.column_stack([np.asarray(table.column(c).to_numpy(), dtype=float) for c in cols])
+        return cols, arr
+    import csv
+
+    with open(path, newline="") as fh:
+        reader = csv.reader(fh)
+        cols = [c.strip() for c in next(reader)]
+        rows = [r for r in reader if r]
+    try:
+        arr = np.array(rows, dtype=float)
+    except ValueError as exc:
+        raise SuiteError(
+            f"data {str(path)!r}: every value must be a number ({exc}); encode categories first",
+            "name",
+        ) from None
+    return cols, arr.reshape(len(rows), len(cols))
+
+
+def _table_columns(path: Path) -> list[str]:
+    """The column names of a CSV or Parquet file, reading only its header or schema."""
+    if path.suffix.lower() == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise SuiteError(
+                f"data {str(path)!r} is a Parquet file: reading it needs pyarrow "
+                '(pip install pyarrow, or "optml-models[bench]")',
+                "name",
+            ) from None
+        return list(pq.read_schema(path).names)
+    import csv
+
+    with open(path, newline="") as fh:
+        return [c.strip() for c in next(csv.reader(fh), [])]
+
+
+def _target_index(cols: list[str], target, name: str) -> int:
+    if target is None:
+        return len(cols) - 1
+    if isinstance(target, int) and not isinstance(target, bool):
+        if -len(cols) <= target < len(cols):
+            return target % len(cols)
+    elif target in cols:
+        return cols.index(target)
+    raise SuiteError(f"data {name!r}: target {target!r} is not one of its columns {cols}", "params")
+
+
+def load_table(name: str, params: dict, base=None):
+    """``(X, y)`` of a CSV/Parquet file: every column but ``params["target"]`` (a name or an
+    index; default the last column) as features."""
+    extra = set(params) - {"target"}
+    if extra:
+        raise SuiteError(
+            f"data {name!r} is a file and takes only the parameter 'target', got {sorted(extra)}",
+            "params",
+        )
+    cols, arr = _read_table(data_path(name, base))
+    j = _target_index(cols, params.get("target"), name)
+    keep = [i for i in range(len(cols)) if i != j]
+    return arr[:, keep], arr[:, j]
+
+
+def resolve_data(name: str):
+    """The function of a ``"module:function"`` data name."""
+    mod, attr = name.split(":", 1)
+    try:
+        return getattr(importlib.import_module(mod), attr)
+    except (ImportError, AttributeError) as exc:
+        raise SuiteError(f"data {name!r} cannot be imported: {exc}", "name") from None
+
+
+def _call_data(fn, name: str, params: dict, seed):
+    """``(X, y)`` from a data function: ``fn(**params[, random_state=seed])`` returning a
+    Dataset (``.X``, ``.y``) or a tuple ``(X, y, ...)``."""
+    import numpy as np
+
+    kw = dict(params)
+    names = param_names(fn, data_args=0)
+    if seed is not None:
+        if names is not None and "random_state" not in names:
+            raise SuiteError(
+                f"data {name!r} takes no random_state, but the suite gives seeds {seed!r}",
+                "seeds",
+            )
+        kw["random_state"] = seed
+    out = fn(**kw)
+    if hasattr(out, "X") and hasattr(out, "y"):
+        X, y = out.X, out.y
+    elif isinstance(out, tuple | list) and len(out) >= 2:
+        X, y = out[0], out[1]
+    else:
+        raise SuiteError(
+            f"data {name!r} must return a Dataset or a tuple (X, y, ...), got {type(out).__name__}",
+            "name",
+        )
+    return np.asarray(X, dtype=float), np.asarray(y)
+
+
+def make_data(name: str, params: dict, seed: int | None, base=None):
+    """``(X, y)`` for a bundled data set name, an ``optml.data`` generator, a CSV or Parquet
+    file (``base``: the suite file's folder, for relative paths) or a ``"module:function"``
+    data plug-in."""
     from optml import data
 
+    kind = data_kind(name)
+    if kind == "file":
+        return load_table(name, params, base)
+    if ":" in name:
+        return _call_data(resolve_data(name), name, params, seed)
     if name in data.list_datasets():
         if params:
             raise SuiteError(f"data {name!r} is a bundled set and takes no params, got {params}")
@@ -174,9 +318,9 @@ def make_data(name: str, params: dict, seed: int | None):
     return out[0], out[1]
 
 
-def build_instance(model: str, params: dict, data: str, data_params: dict, seed):
+def build_instance(model: str, params: dict, data: str, data_params: dict, seed, base=None):
     """``(program, X, y)`` of one instance: the data, then the model's program."""
-    X, y = make_data(data, data_params, seed)
+    X, y = make_data(data, data_params, seed, base)
     target = resolve_model(model)
     if hasattr(target, "build_program"):
         program = target(**params).build_program(X, y)
@@ -228,11 +372,47 @@ def check_params(what: str, target, keys, data_args: int = 2) -> None:
             )
 
 
-def check_data_entry(name: str, params: dict) -> None:
+def check_data_entry(name: str, params: dict, base=None, seeds=None) -> None:
     """Raise :class:`SuiteError` for an unknown data name or a parameter its generator does
-    not take (nothing is generated or loaded)."""
+    not take (nothing is generated or loaded; a file's header or schema is read)."""
     from optml import data
 
+    kind = data_kind(name)
+    if kind == "file":
+        path = data_path(name, base)
+        if not path.is_file():
+            raise SuiteError(
+                f"data file {name!r} not found (looked at {str(path)!r}; relative paths are "
+                "taken from the working directory, then from the suite file's folder)",
+                "name",
+            )
+        extra = set(params) - {"target"}
+        if extra:
+            raise SuiteError(
+                f"data {name!r} is a file and takes only the parameter 'target', got "
+                f"{sorted(extra)}",
+                "params",
+            )
+        try:
+            cols = _table_columns(path)
+        except (OSError, ValueError) as exc:
+            raise SuiteError(f"data file {name!r} cannot be read: {exc}", "name") from None
+        if len(cols) < 2:
+            raise SuiteError(
+                f"data file {name!r} needs a header row and at least two columns (features "
+                f"and a target), got {cols}",
+                "name",
+            )
+        _target_index(cols, params.get("target"), name)
+        return
+    if ":" in name:  # optml's own "module:function" data (others are checked in the probe)
+        fn = resolve_data(name)
+        check_params(f"data {name!r}", fn, list(params), data_args=0)
+        if any(s is not None for s in seeds or []):
+            names = param_names(fn, data_args=0)
+            if names is not None and "random_state" not in names:
+                raise SuiteError(f"data {name!r} takes no random_state; drop 'seeds'", "seeds")
+        return
     if name in data.list_datasets():
         if params:
             raise SuiteError(
@@ -454,8 +634,9 @@ def writes_files(name, value=None) -> bool:
 
 
 def untrusted_code(spec) -> dict:
-    """The code a suite would import: ``{"plugins": [...], "models": [...]}`` (plugins and
-    ``"module:attr"`` models outside optml). Nothing is imported to find them."""
+    """The code a suite would import: ``{"plugins": [...], "models": [...], "data": [...]}``
+    (plugins, and ``"module:attr"`` models and data outside optml). Nothing is imported to
+    find them."""
     plugins = list(spec.get("plugins", []))
     models = []
     for m in spec.get("models", []):
@@ -465,7 +646,12 @@ def untrusted_code(spec) -> dict:
             if mod != "optml" and not mod.startswith("optml."):
                 models.append(m["name"])
         # a name without ":" and not in MODELS is refused by resolve_model, importing nothing
-    return {"plugins": plugins, "models": models}
+    data = [
+        d["name"]
+        for d in spec.get("data", [])
+        if isinstance(d, dict) and isinstance(d.get("name"), str) and data_kind(d["name"]) == "code"
+    ]
+    return {"plugins": plugins, "models": models, "data": data}
 
 
 def _kind(kind) -> str:
@@ -477,20 +663,25 @@ def check_solvers(spec, pythonpath=None, allow_plugins: bool = False) -> None:
     """Check every backend/solver name and model of a validated suite; raise
     :class:`SuiteError` listing the installed solvers for an unknown one.
 
-    A suite's own code (``plugins``, ``"module:attr"`` models outside optml) is refused unless
-    ``allow_plugins``; even then it is never imported in this process: a short-lived worker
-    process imports it (with ``pythonpath``, by default the folders a worker gets) and reports the backends and solvers it
-    registers, or the error it met.
+    A suite's own code (``plugins``, ``"module:attr"`` models and data outside optml) is
+    refused unless ``allow_plugins``; even then it is never imported in this process: a
+    short-lived worker process imports it (with ``pythonpath``, by default the folders a
+    worker gets), checks the models' and data functions' parameters against their
+    signatures, and reports the backends and solvers it registers, or the error it met.
+    Data files (CSV, Parquet) are checked here: they exist, their header names the target.
     """
     suite = load_suite(spec)
     code = untrusted_code(suite)
-    if (code["plugins"] or code["models"]) and not allow_plugins:
+    has_code = code["plugins"] or code["models"] or code["data"]
+    if has_code and not allow_plugins:
         what = []
         if code["plugins"]:
             what.append(f"plugins {code['plugins']}")
         if code["models"]:
             what.append(f"models {code['models']}")
-        key = "plugins" if code["plugins"] else "models"
+        if code["data"]:
+            what.append(f"data {code['data']}")
+        key = "plugins" if code["plugins"] else ("models" if code["models"] else "data")
         raise _with_line(
             suite,
             _err(
@@ -516,13 +707,14 @@ def check_solvers(spec, pythonpath=None, allow_plugins: bool = False) -> None:
     for i, d in enumerate(suite["data"]):
         if d["name"] in code.get("data", []):
             continue  # the suite's own data code: checked in the probe process
+        base = Path(suite.path).resolve().parent if suite.path else None
         try:
-            check_data_entry(d["name"], d.get("params", {}))
+            check_data_entry(d["name"], d.get("params", {}), base, d.get("seeds"))
         except SuiteError as exc:
             raise _with_line(
                 suite, _err(f"data[{i}]: {exc}", "data", i, exc.key or "name")
             ) from None
-    if code["plugins"] or code["models"]:
+    if has_code:
         if pythonpath is None:
             from optml.bench.pool import worker_path
 
@@ -534,6 +726,11 @@ def check_solvers(spec, pythonpath=None, allow_plugins: bool = False) -> None:
                     [i, m["name"], _grid_keys(m)]
                     for i, m in enumerate(suite["models"])
                     if m["name"] in code["models"]
+                ],
+                "data_params": [
+                    [i, d["name"], _grid_keys(d), d.get("seeds")]
+                    for i, d in enumerate(suite["data"])
+                    if d["name"] in code["data"]
                 ],
             },
             pythonpath,
@@ -614,6 +811,13 @@ def _probe_main() -> int:
                 resolve_model(name)
             except SuiteError as exc:
                 out = {"error": f"model {name!r}: {exc}", "where": ["models"]}
+                break
+    if not out:
+        for i, name, keys, seeds in code.get("data_params", []):
+            try:
+                check_data_entry(name, dict.fromkeys(keys), None, seeds)
+            except SuiteError as exc:
+                out = {"error": f"data[{i}]: {exc}", "where": ["data", i, exc.key or "name"]}
                 break
     if not out:
         for i, name, keys in code.get("model_params", []):

@@ -143,7 +143,7 @@ def run(task: dict, report=None, state: dict | None = None) -> dict:
         problem = blob.get("problem")
         data_time, model_time = 0.0, float(blob.get("build_time", 0.0))  # built by compare
     else:
-        X, y = make_data(task["data"], task["data_params"], task["seed"])
+        X, y = make_data(task["data"], task["data_params"], task["seed"], task.get("suite_dir"))
         n, p = int(X.shape[0]), int(X.shape[1]) if X.ndim > 1 else 1
         data_time = time.perf_counter() - t0
         t0 = time.perf_counter()
