@@ -149,6 +149,7 @@ def bayesnet_program(
     node_names=None,
     lazy: bool = True,
     pair_constraints: bool = True,
+    cluster_size: int = 2,
 ) -> Program:
     """The integer program of the module docstring.
 
@@ -165,6 +166,10 @@ def bayesnet_program(
         them (tiny ``p`` only, for tests).
     pair_constraints : bool, default True
         Write the clusters of two nodes out (no 2-cycles).
+    cluster_size : int, default 2
+        Also write out the cluster constraints of the node sets of 3 .. ``cluster_size``
+        nodes on which the candidate sets allow a cycle through every node (a tighter
+        relaxation from the start; the lazy family finds the rest).
 
     The program has the variable ``x`` (one entry per candidate, node by node) and keeps
     ``program.bn_index`` = ``(node of each entry, parent set of each entry)``.
@@ -204,6 +209,25 @@ def bayesnet_program(
         if rows:
             P = sp.csr_matrix(np.array(rows, dtype=float))
             prog.add(P @ x <= 1, name="no_2_cycle")
+    if cluster_size >= 3 and lazy:
+        from itertools import combinations
+
+        from scipy.sparse.csgraph import connected_components
+
+        possible = np.zeros((p, p), bool)  # u -> v when some candidate of v holds u
+        for k, S in enumerate(flat):
+            possible[list(S), node[k]] = True
+        rows = []
+        for size in range(3, cluster_size + 1):
+            for C in combinations(range(p), size):
+                sub = possible[np.ix_(C, C)]
+                if (sub.sum(axis=0) == 0).any() or (sub.sum(axis=1) == 0).any():
+                    continue
+                ncomp, _ = connected_components(sub, directed=True, connection="strong")
+                if ncomp == 1:
+                    rows.append(cluster_mask(C))
+        if rows:
+            prog.add(sp.csr_matrix(np.array(rows, dtype=float)) @ x >= 1, name="small_clusters")
     if lazy:
         prog.add_lazy(ClusterCuts(x, node, M), name="cluster")
     else:

@@ -302,3 +302,13 @@ def test_local_scores_against_pgmpy():
             assert local_score(X, card, v, S, "bdeu", 5.0) == pytest.approx(
                 bdeu.local_score(df.columns[v], names), rel=1e-9
             )
+
+
+def test_small_clusters_written_out_give_the_same_optimum():
+    X, card = _random_data(150, 5, seed=13)
+    best, _ = _brute_force(X, card, "bic", 1.0)
+    cand = candidate_parent_sets(X, card, "bic", 1.0, max_parents=None)
+    prog = bayesnet_program(cand.parents, cand.scores, cluster_size=4)
+    assert "small_clusters" in prog.summary()
+    res = prog.solve(solver="highs")
+    assert res.status == "optimal" and res.objective == pytest.approx(best, rel=1e-9)
