@@ -197,6 +197,9 @@ def run(task: dict, report=None, state: dict | None = None) -> dict:
     wall = time.perf_counter() - t0
     used = {"time_limit": task["time_limit"], "mip_gap": mip_gap, "verbose": bool(traces)}
     used.update(options)
+    native = (getattr(res, "stats", None) or {}).get("solver_options")
+    if native:  # the solver's own option names and values, where the backend reports them
+        used["solver_options"] = native
     extra = {"options": json.dumps(used, sort_keys=True, default=str)}
     if traces:
         extra.update(_trace_fields(res, program, log_path, keep_log, task))
