@@ -175,6 +175,12 @@ ESTIMATORS = {
         lambda: ({}, *_binary(200, 5, seed=0, flip=0.3, shift=0.0)),
         mip=True,
     ),
+    "RobustLogisticRegression": Spec(
+        "optml.classification", "binary", {}, lambda: ({}, *_binary(200, 5, seed=1, flip=0.1))
+    ),
+    "RobustSVM": Spec(
+        "optml.classification", "binary", {}, lambda: ({}, *_binary(200, 5, seed=1, flip=0.1))
+    ),
     "SoftMarginSVM": Spec("optml.classification", "binary", {}, _hard_classification),
     "SparseLogisticRegression": Spec(
         "optml.classification",
@@ -268,6 +274,8 @@ MULTICLASS = (
     "LogisticRegression",
     "OptimalClassificationTree",
     "RampLossSVM",
+    "RobustLogisticRegression",
+    "RobustSVM",
     "SoftMarginSVM",
     "SparseLogisticRegression",
     "SparseSVM",

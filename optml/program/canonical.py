@@ -214,6 +214,10 @@ class _Lowering:
                 out = out + self.objective_quadratic(atom, w)
                 continue
             t = self.epigraph(atom)
+            if W.shape[0] > t.size and _terms_per_row(t) > 1:
+                # a scalar atom broadcast to many rows (eps * ||w||_1 inside n hinges): one
+                # auxiliary column instead of repeating the epigraph's sum in every row
+                t = self.equal_aux(t)
             out = out + _apply(W, t, f.shape)
         return out
 
@@ -246,6 +250,10 @@ class _Lowering:
         r = self.equal_aux(e)
         self.quads.append((r, sp.identity(r.size) * 2.0 * w))
         return as_expression(w * const)
+
+
+def _terms_per_row(e: Expression) -> float:
+    return sum(a.nnz for _, a in e.terms.values()) / max(e.size, 1)
 
 
 def _apply(W, t: Expression, shape) -> Expression:
