@@ -73,6 +73,8 @@ logger = logging.getLogger("optml")
 __all__ = ["SMOSolver", "smo"]
 
 TAU = 1e-12
+#: the largest KKT violation m(alpha) - M(alpha) of an answer (with the gap within tolerance)
+KKT_TOL = 1e-5
 
 
 def smo(
@@ -116,7 +118,7 @@ def smo(
     def kcol(t):  # column of variable act[t] on the active variables
         c = col(int(base_full[act[t]]))
         if rep > 1:
-            c = np.tile(c, rep)
+            c = np.concatenate((c, c))
         return c if full else c[act]
 
     it = 0
@@ -149,11 +151,10 @@ def smo(
         a += QD
         a += QD[i]
         np.maximum(a, TAU, out=a)
-        pos = b > 0
+        np.maximum(b, 0.0, out=b)  # outside I_low (-inf) or b_t <= 0: no gain
         b *= b
         b /= a
-        cand = np.where(pos, b, -1.0)
-        j = int(cand.argmax())
+        j = int(b.argmax())
         # ---- the two-variable sub-problem (libsvm's update, in terms of G = grad)
         yi, yj = yy[i], yy[j]
         Gi, Gj = -yi * F[i], -yj * F[j]
@@ -326,10 +327,15 @@ class SMOSolver(SpecialSolver):
                     cert[1],
                     gap,
                 )
-            if gap <= self.gap_tol or info["timed_out"] or eps < 1e-12:
+            # done: the certified gap within tolerance and the KKT violation at most KKT_TOL
+            # (libsvm's default is 1e-3; a small problem reaches the gap long before that)
+            done = gap <= self.gap_tol and eps <= KKT_TOL
+            if done or info["timed_out"] or eps < 1e-12:
                 return alpha, cert, gap, total, info["timed_out"]
             # the gap falls about in proportion to the KKT tolerance: aim a little below it
-            eps *= min(0.1, max(1e-3, 0.3 * self.gap_tol / gap))
+            eps *= min(0.1, max(1e-3, 0.3 * self.gap_tol / max(gap, 1e-300)))
+            if gap <= self.gap_tol:
+                eps = min(eps, KKT_TOL)
 
     def _solve_svc(self, problem, settings):
         s, C = problem.s, float(problem.C)

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from optml._validation import check_choice, check_positive
 from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
 from optml.formulations.classification import (
+    KernelColumns,
     KernelSVMProblem,
     kernel_factor,
     kernel_matrix,
@@ -24,10 +25,6 @@ from optml.formulations.classification import (
 )
 
 __all__ = ["KernelSVM", "kernel_matrix"]
-
-#: the kernel matrix is formed whole (shared by the one-vs-rest problems) up to this size;
-#: beyond it each problem computes the columns it needs into a cache
-FULL_KERNEL_MAX = 4000
 
 
 class KernelSVM(LinearProgramClassifier):
@@ -142,8 +139,9 @@ class KernelSVM(LinearProgramClassifier):
         self.classes_ = classes
         if self._smo_route():
             self._gamma_ = self._gamma(X)
-            K = self._K(X, X) if X.shape[0] <= FULL_KERNEL_MAX else None
-            fits = [self._fit_smo(X, K, s) for s in self._tasks(classes, yi)]
+            # one column cache shared by the one-vs-rest problems (columns computed on demand)
+            cols = KernelColumns(X, self.kernel, self._gamma_, int(self.degree), float(self.coef0))
+            fits = [self._fit_smo(X, cols, s) for s in self._tasks(classes, yi)]
         else:
             K, L = self._prepare(X)
             fits = [self._fit_one(K, L, s) for s in self._tasks(classes, yi)]
@@ -156,7 +154,7 @@ class KernelSVM(LinearProgramClassifier):
         self.n_support_ = np.array([int(np.sum(np.abs(f.extra["coef"]) > 0)) for f in fits])
         return self
 
-    def _fit_smo(self, X, K, s):
+    def _fit_smo(self, X, cols, s):
         problem = KernelSVMProblem(
             X,
             s,
@@ -165,8 +163,8 @@ class KernelSVM(LinearProgramClassifier):
             gamma=self._gamma_,
             degree=int(self.degree),
             coef0=float(self.coef0),
-            K=K,
         )
+        problem._cols = cols
         if callable(self.kernel) and X.shape[0] <= 2000 and not problem.kernel_is_psd():
             raise ValueError(
                 "the kernel matrix of the callable kernel is not positive semidefinite (it has "

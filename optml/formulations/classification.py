@@ -332,18 +332,20 @@ class KernelColumns:
         if kernel == "rbf":
             self._sq = (self.X * self.X).sum(axis=1)
         self._full = None
-        if n * n <= self.capacity * n and n <= 4000:  # the whole matrix fits: one BLAS call
-            self._full = self.block(np.arange(n))
-            self.computed = n
 
     def block(self, idx) -> np.ndarray:
         """The columns ``idx`` as an (n, len(idx)) array (not cached)."""
         idx = np.asarray(idx)
         if self._full is not None:
             return self._full[:, idx]
-        if self.kernel == "rbf":
-            d = self._sq[:, None] + self._sq[idx][None, :] - 2.0 * (self.X @ self.X[idx].T)
-            return np.exp(-self.gamma * np.maximum(d, 0.0))
+        if self.kernel == "rbf":  # in place: exp(-gamma max(|x|^2 + |x_j|^2 - 2 x'x_j, 0))
+            d = self.X @ self.X[idx].T
+            d *= -2.0
+            d += self._sq[:, None]
+            d += self._sq[idx][None, :]
+            np.maximum(d, 0.0, out=d)
+            d *= -self.gamma
+            return np.exp(d, out=d)
         return kernel_matrix(self.X, self.X[idx], self.kernel, self.gamma, self.degree, self.coef0)
 
     def diag(self) -> np.ndarray:

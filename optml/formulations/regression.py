@@ -53,7 +53,9 @@ __all__ = [
     "psd_factor",
     "psd_quad",
     "quantile_program",
+    "svr_dual_program",
     "svr_program",
+    "KernelSVRProblem",
 ]
 
 
@@ -770,3 +772,126 @@ def svr_program(
     obj = 0.5 * om.sum_squares(w) + C * (om.sum(om.pos(r - epsilon)) + om.sum(om.pos(-r - epsilon)))
     prog.minimize(obj)
     return prog
+
+
+def svr_dual_program(K, y, C: float = 1.0, epsilon: float = 0.1, factor=None) -> om.Program:
+    r"""The :math:`\epsilon`-SVR dual QP (libsvm's problem for :class:`sklearn.svm.SVR`),
+    with the Gram matrix written as a factor :math:`K = LL^\top` (Vapnik 1995; Smola and
+    Schölkopf 2004):
+
+    .. math::
+
+        \max_{\alpha, \alpha^*}\ y^\top(\alpha - \alpha^*) - \epsilon\,\mathbf 1^\top
+        (\alpha + \alpha^*) - \tfrac12\|L^\top(\alpha - \alpha^*)\|_2^2
+        \quad\text{s.t.}\quad \mathbf 1^\top(\alpha - \alpha^*) = 0,\
+        0 \le \alpha, \alpha^* \le C.
+
+    The regression function is :math:`f(x) = \sum_i (\alpha_i - \alpha_i^*) K(x_i, x) + b`.
+    ``factor`` may pass ``L`` directly (else :func:`~optml.formulations.classification.
+    kernel_factor`, which refuses a kernel matrix that is not positive semidefinite).
+    """
+    from optml.formulations.classification import kernel_factor
+
+    y = np.asarray(y, dtype=float).ravel()
+    if not (np.isfinite(C) and C > 0):
+        raise ValueError(f"C must be a positive number, got {C}")
+    if not (np.isfinite(epsilon) and epsilon >= 0):
+        raise ValueError(f"epsilon must be a nonnegative number, got {epsilon}")
+    L = kernel_factor(K) if factor is None else np.asarray(factor, dtype=float)
+    n = y.size
+    if L.shape[0] != n:
+        raise ValueError(f"kernel factor has {L.shape[0]} rows, expected {n}")
+    prog = om.Program("svr_dual")
+    a = prog.var("alpha", n, lb=0.0, ub=C, latex=r"\alpha")
+    a_star = prog.var("alpha_star", n, lb=0.0, ub=C, latex=r"\alpha^*")
+    beta = a - a_star
+    prog.add(om.sum(beta) == 0.0, name="balance")
+    prog.maximize(
+        y @ beta - epsilon * (om.sum(a) + om.sum(a_star)) - 0.5 * om.sum_squares(L.T @ beta)
+    )
+    return prog
+
+
+@dataclass(eq=False)
+class KernelSVRProblem(StructuredProblem):
+    r"""One :math:`\epsilon`-SVR instance with a kernel, kind ``"kernel_svr"``: the dual QP of
+    :func:`svr_dual_program` (a maximisation). The default solver is optml's ``"smo"``
+    (:mod:`optml.algorithms.smo`, libsvm's method on the :math:`2n` variables
+    :math:`(\alpha, \alpha^*)`); a general solver receives :func:`svr_dual_program` with the
+    factor of the kernel matrix (formed only then). :meth:`evaluate` computes the dual
+    objective with the exact kernel.
+    """
+
+    kind = "kernel_svr"
+    sense = -1
+    default_solver = "smo"
+
+    X: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    C: float = 1.0
+    epsilon: float = 0.1
+    kernel: object = "rbf"
+    gamma: float = 1.0
+    degree: int = 3
+    coef0: float = 0.0
+    K: np.ndarray | None = field(default=None, repr=False)
+    eps: float = 1e-3
+    cache_mb: float = 400.0
+
+    def __post_init__(self):
+        self.X = np.asarray(self.X, dtype=float)
+        self.y = np.asarray(self.y, dtype=float).ravel()
+        if self.X.ndim != 2 or self.y.shape[0] != self.X.shape[0]:
+            raise ValueError(f"X must be (n, p) and y (n,); got {self.X.shape} and {self.y.shape}")
+        self.C = float(self.C)
+        self.epsilon = float(self.epsilon)
+        self._cols = None
+        self._memo = None
+
+    @property
+    def columns(self):
+        from optml.formulations.classification import KernelColumns
+
+        if self._cols is None:
+            self._cols = KernelColumns(
+                self.X, self.kernel, self.gamma, self.degree, self.coef0, self.cache_mb
+            )
+            if self.K is not None:
+                self._cols._full = np.asarray(self.K, dtype=float)
+        return self._cols
+
+    def kernel_dot(self, v) -> np.ndarray:
+        """:math:`K v`, exactly; the last one is remembered (solver and check share it)."""
+        v = np.asarray(v, dtype=float)
+        key = v.tobytes()
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        out = self.columns.matvec(v)
+        self._memo = (key, out)
+        return out
+
+    def kernel_is_psd(self) -> bool:
+        from optml.formulations.classification import kernel_is_psd
+
+        return kernel_is_psd(self.columns, self.kernel, self.coef0)
+
+    def build_program(self):
+        K = self.columns.block(np.arange(self.y.size)) if self.K is None else self.K
+        return svr_dual_program(K, self.y, self.C, self.epsilon)
+
+    def evaluate(self, values) -> tuple[float, float]:
+        a = np.asarray(values["alpha"], dtype=float).ravel()
+        a_s = np.asarray(values["alpha_star"], dtype=float).ravel()
+        beta = a - a_s
+        obj = float(self.y @ beta - self.epsilon * (a.sum() + a_s.sum()))
+        obj -= 0.5 * float(beta @ self.kernel_dot(beta))
+        viol = max(
+            abs(float(beta.sum())),
+            float(np.maximum(-np.minimum(a, a_s), 0.0).max()),
+            float(np.maximum(np.maximum(a, a_s) - self.C, 0.0).max()),
+        )
+        return obj, viol
+
+    @property
+    def problem_class(self) -> str:
+        return "QP"
