@@ -115,6 +115,21 @@ FORMULAS: dict[str, Formula] = {
         "support vector machines. ICML.",
         {"C": "C"},
     ),
+    "RobustSVM": Formula(
+        _LS + r"R(w) + C\sum_{i=1}^n \left(1 - s_i(x_i^\top w + b) + \epsilon\|w\|_q\right)_+,"
+        r"\qquad \tfrac1p + \tfrac1q = 1,\ " + _PEN,
+        "Bertsimas, Dunn, Pawlowski and Zhuo (2019), Robust classification. INFORMS Journal "
+        "on Optimization 1(1); Xu, Caramanis and Mannor (2009), Robustness and "
+        "regularization of support vector machines. JMLR 10.",
+        {"C": "C", "eps": r"\epsilon"},
+    ),
+    "RobustLogisticRegression": Formula(
+        _LS + r"R(w) + C\sum_{i=1}^n \log\left(1 + e^{-s_i(x_i^\top w + b) + "
+        r"\epsilon\|w\|_q}\right),\qquad \tfrac1p + \tfrac1q = 1,\ " + _PEN,
+        "Bertsimas, Dunn, Pawlowski and Zhuo (2019), Robust classification. INFORMS Journal "
+        "on Optimization 1(1).",
+        {"C": "C", "eps": r"\epsilon"},
+    ),
     "SparseSVM": Formula(
         r"\min_{w,b,z}\ R(w) + C\sum_{i=1}^n \left(1 - s_i(x_i^\top w + b)\right)_+"
         r" \quad\text{s.t.}\quad |w_j| \le M_j z_j,\ \sum_j z_j \le k,\ z \in \{0,1\}^p,"
