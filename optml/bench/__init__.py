@@ -243,19 +243,23 @@ def compare(
 
 
 def export_instances(suite, out, fmt: str = "mps", allow_plugins: bool = False) -> list[dict]:
-    """Write every distinct program of a suite as ``.mps``/``.lp`` plus ``manifest.json``.
+    """Write every distinct program of a suite as ``.mps``/``.lp`` (``.cbf`` with
+    ``fmt="cbf"``) plus ``manifest.json``; programs with conic blocks, which have no MPS/LP
+    form, are written as CBF (the format of the conic benchmark library CBLIB).
 
     A suite's own ``"module:attr"`` models are imported (in this process) only with
     ``allow_plugins=True``; see :func:`~optml.bench.runner.run_suite`.
 
     The manifest lists, per file, the model, its parameters, the data, seed, size and
-    problem class, so that other tools can run the same instances. A program with conic
-    blocks (no MPS/LP form) gets ``"file": null`` and the reason under ``"skipped"``.
+    problem class, so that other tools can run the same instances. A program that has no
+    form in any of them (SOS1 sets with conic blocks) gets ``"file": null`` and the reason
+    under ``"skipped"``.
     """
+    from optml.bench.cbf import write_cbf
     from optml.exceptions import UnsupportedProblemError
 
-    if fmt not in ("mps", "lp"):
-        raise ValueError(f"format must be 'mps' or 'lp', got {fmt!r}")
+    if fmt not in ("mps", "lp", "cbf"):
+        raise ValueError(f"format must be 'mps', 'lp' or 'cbf', got {fmt!r}")
     from optml.bench.suite import untrusted_code
 
     spec = load_suite(suite)
@@ -280,9 +284,17 @@ def export_instances(suite, out, fmt: str = "mps", allow_plugins: bool = False) 
         fname = f"{name}.{fmt}"
         skipped = None
         try:
-            program.write(str(out / fname))
-        except UnsupportedProblemError as exc:  # conic blocks have no MPS/LP form
-            fname, skipped = None, str(exc)
+            if fmt == "cbf":
+                write_cbf(program, out / fname)
+            else:
+                program.write(str(out / fname))
+        except UnsupportedProblemError as exc:  # conic blocks have no MPS/LP form: CBF
+            fname, skipped = f"{name}.cbf", str(exc)
+            try:
+                write_cbf(program, out / fname)
+                skipped = None
+            except UnsupportedProblemError as exc2:
+                fname, skipped = None, f"{exc}; {exc2}"
         canon = program.canonical()
         a = getattr(canon, "A", None)
         manifest.append(

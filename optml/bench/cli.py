@@ -290,7 +290,12 @@ def main_export(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=1, help="with --solve: tasks run at once")
     ap.add_argument("--data", default="diabetes", help="bundled data set or optml.data generator")
     ap.add_argument("--seed", type=int, default=None)
-    ap.add_argument("--format", default="mps", choices=["mps", "lp"])
+    ap.add_argument(
+        "--format",
+        default="mps",
+        choices=["mps", "lp", "cbf"],
+        help="file format (conic programs, which have no MPS/LP form, are written as CBF)",
+    )
     ap.add_argument("-o", "--out", default="instances")
     ap.add_argument(
         "--allow-plugins",

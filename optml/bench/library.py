@@ -9,10 +9,9 @@ variables, nonzeros), the objective sense and, when the instances were solved
 (``solve=SECONDS``), the best known objective and bound and who found them, as MIPLIB's
 solution files do; ``library.solu`` lists them in MIPLIB's ``=opt=`` / ``=best=`` format.
 
-Programs with conic blocks (best subset's perspective form, the k-means MIQCP in its
-second-order-cone form, sparse PCA's SDP) have no MPS/LP form; their metadata file is written
-with ``"file": null`` and the reason (the CBF format of the conic benchmark library is not
-written yet).
+Programs with conic blocks (the k-means MIQCP in its second-order-cone form, sparse PCA's
+SDP, best subset's perspective form) have no MPS/LP form: they are written in CBF, the format
+of the conic benchmark library CBLIB (:mod:`optml.bench.cbf`).
 """
 
 from __future__ import annotations

@@ -53,8 +53,9 @@ def test_library_families_and_conic_ones_are_listed(tmp_path, capsys):
     assert rc == 0
     recs = json.loads((tmp_path / "library.json").read_text())
     assert len(recs) == 4  # n_nonzero 2 and 3, on hald and longley
-    for r in recs:  # an SDP has no MPS form: listed, with the reason, no file
-        assert r["file"] is None and r["problem_class"] == "SDP" and r["skipped"]
+    for r in recs:  # an SDP has no MPS form: written as CBF
+        assert r["file"].endswith(".cbf") and r["problem_class"] == "SDP" and not r["skipped"]
+        assert (tmp_path / r["file"]).read_text().startswith("VER\n3\n")
         assert r["best_known_objective"] is None
     assert (tmp_path / "library.solu").read_text().startswith("=unkn=")
     with pytest.raises(ValueError, match="unknown library families"):

@@ -1,5 +1,6 @@
-"""Kill ``optml bench`` in the middle of a sweep, rerun it with ``--resume``: every task is in
-the store exactly once, and the rows written before the kill are kept as they were."""
+"""Kill ``optml bench`` (``kill -9``) in the middle of a 48-task sweep on 2 workers, rerun it
+with ``--resume``: every task is in the store exactly once, and the rows written before the
+kill are kept as they were."""
 
 from __future__ import annotations
 
@@ -30,11 +31,15 @@ solver = "slow"
 
 [[models]]
 name = "bench_testmodels:lad"
-params = { scale = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0] }
+params = { scale = [SCALES] }
 
 [[data]]
 name = "hald"
 """
+
+
+N_TASKS = 48
+SUITE = SUITE.replace("SCALES", ", ".join(f"{1 + i / 10:.1f}" for i in range(N_TASKS)))
 
 
 def _rows(db):
@@ -50,7 +55,7 @@ def _rows(db):
 def _cli(suite, out, *extra):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
-    env["OPTML_TEST_SLOW"] = "0.4"
+    env["OPTML_TEST_SLOW"] = "0.15"
     cmd = [
         sys.executable,
         "-m",
@@ -62,6 +67,8 @@ def _cli(suite, out, *extra):
         "--no-progress",
         "--no-plots",
         "--allow-plugins",
+        "--workers",
+        "2",
         *extra,
     ]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -85,29 +92,30 @@ def test_kill_then_resume_leaves_no_duplicate_or_missing_rows(tmp_path):
     out = tmp_path / "out"
     db = out / "results.sqlite"
     expected = {t.key for t in bench.expand(suite)}
-    assert len(expected) == 8
+    assert len(expected) == N_TASKS
     proc = _cli(suite, out)
     deadline = time.monotonic() + 120
-    while len(_rows(db)) < 3:
+    while len(_rows(db)) < 12:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the sweep did not start"
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
+    proc.send_signal(signal.SIGKILL)  # kill -9 of the runner, both workers busy
     proc.wait()
     before = _rows(db)
-    assert 3 <= len(before) < 8, "the kill came too late to test anything"
-    # the orphaned worker notices and goes away
-    worker = before[0][2]
+    assert 12 <= len(before) < N_TASKS, "the kill came too late to test anything"
+    # the orphaned workers notice and go away
+    workers = {pid for _, _, pid in before}
+    assert len(workers) == 2
     deadline = time.monotonic() + 15
-    while _alive(worker) and time.monotonic() < deadline:
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _alive(worker), "orphaned worker still running"
+    assert not any(_alive(w) for w in workers), "orphaned worker still running"
     p = _cli(suite, out, "--resume")
     o, err = p.communicate(timeout=300)
     assert p.returncode == 0, err.decode()
     after = _rows(db)
     keys = [k for k, _, _ in after]
-    assert len(keys) == len(set(keys)) == 8
+    assert len(keys) == len(set(keys)) == N_TASKS
     assert set(keys) == expected
     assert set(before) <= set(after)  # rows written before the kill were not redone
     rows = bench.Store(db).rows()
