@@ -16,6 +16,7 @@ ORDER = [
     "regression",
     "best_subset",
     "classification",
+    "convex_peers",
     "trees",
     "clustering",
     "nn",

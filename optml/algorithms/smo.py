@@ -24,10 +24,11 @@ a bound whose gradient says they stay there are set aside; the selection and the
 update run on the others; before stopping, the gradient is rebuilt exactly and the check
 repeated on all variables.
 
-Certificate (stated precisely). The loop stops when the maximal KKT violation
-:math:`m(\alpha) - M(\alpha)` is at most ``eps`` and, on top of it, when the *duality gap* is
-within the tolerance; the gap is computed with the gradient rebuilt from scratch,
-:math:`\nabla f = Q\alpha + p`:
+Certificate (stated precisely). SMO runs until the maximal KKT violation
+:math:`m(\alpha) - M(\alpha)` is at most ``eps`` (first libsvm's :math:`10^{-3}`), then with a
+smaller ``eps`` until the relative *duality gap* is at most ``gap_tol`` (:math:`10^{-6}`) and
+the KKT violation at most :data:`KKT_TOL`; the gap is computed with the gradient rebuilt from
+scratch, :math:`\nabla f = Q\alpha + p`:
 
 * the dual value :math:`D(\alpha) = -f(\alpha)` of the feasible :math:`\alpha` (kept exactly
   feasible: the updates preserve :math:`y^\top\alpha` and the box);
