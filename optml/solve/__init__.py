@@ -143,11 +143,23 @@ def solve_program(
         backend=b.name,
         build_time=build,
         solve_time=wall if program.lazy else (raw.solve_time or wall),
+        start=_full_start(program, settings.warm_start),
     )
     res.stats.update(stats)
     if chain:
         res.stats.setdefault("reductions", [red.name for red, _ in chain])
     return res
+
+
+def _full_start(program, warm_start):
+    """The solve's starting values when they give every variable of ``program``, else None."""
+    merged = dict(program.warm_start)
+    merged.update(program.check_start(warm_start))
+    if not merged or set(program.variables) - set(merged):
+        return None
+    if any(fam.violation(program, merged) > 1e-6 for fam in program.lazy):
+        return None  # a start the lazy constraints cut off is no incumbent
+    return merged
 
 
 def _with_start(problem, res, settings):

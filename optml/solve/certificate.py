@@ -153,9 +153,13 @@ def make_result(
     return res
 
 
-def certify_program(program, canon, raw, *, mip_gap=None, **info) -> Result:
+def certify_program(program, canon, raw, *, mip_gap=None, start=None, **info) -> Result:
     """The result of a general solver's :class:`~optml.backends.base.RawSolution` for
-    ``program`` (lowered to ``canon``): names, numpy check, bound, gap."""
+    ``program`` (lowered to ``canon``): names, numpy check, bound, gap.
+
+    ``start`` (values of every variable of ``program``, the solve's warm start) is the
+    incumbent when the solver returns no point of its own (a solver may stop at its time
+    limit before it reads a start): checked by numpy like any other point."""
     sense = canon.sense
     x = raw.x
     usable = (
@@ -177,6 +181,11 @@ def certify_program(program, canon, raw, *, mip_gap=None, **info) -> Result:
             # optml's own certificate replaces whatever the solver claims
             lag, kkt = lagrangian_bound(canon, x, raw.y, raw.cone_duals)
             bound = lag if np.isfinite(lag) and kkt <= TOLERANCES["kkt"] else None
+    message = raw.message
+    if not usable and start is not None and raw.status in ("time_limit", "interrupted"):
+        values = start
+        check, viol = program.evaluate(values)
+        message = f"{message}; the solver returned no point: the warm start is the incumbent"
     claim = None
     if usable and raw.objective is not None and raw.status == "optimal":
         claim = sense * raw.objective
@@ -191,7 +200,7 @@ def certify_program(program, canon, raw, *, mip_gap=None, **info) -> Result:
         gap_tol=gap_tolerance(canon.is_mip, mip_gap),
         feas_scale=_row_scale(canon),
         problem_class=canon.problem_class,
-        message=raw.message,
+        message=message,
         solver_version=raw.solver_version,
         raw=raw.raw,
         kkt_residual=kkt,
