@@ -35,7 +35,17 @@ from optml.nn._solve import solve_inside
 
 logger = logging.getLogger("optml")
 
-NORMS = {"inf": "inf", np.inf: "inf", "linf": "inf", "1": "1", 1: "1", "l1": "1"}
+NORMS = {
+    "inf": "inf",
+    np.inf: "inf",
+    "linf": "inf",
+    "1": "1",
+    1: "1",
+    "l1": "1",
+    "2": "2",
+    2: "2",
+    "l2": "2",
+}
 
 
 @dataclass(eq=False)
@@ -100,8 +110,38 @@ class RobustnessResult:
 def _norm(norm) -> str:
     key = norm.lower() if isinstance(norm, str) else norm
     if key not in NORMS:
-        raise ValueError(f"norm must be 'inf' or '1', got {norm!r}")
+        raise ValueError(f"norm must be 'inf', '1' or '2', got {norm!r}")
     return NORMS[key]
+
+
+def _dist(d, norm) -> float:
+    d = np.asarray(d, dtype=float).ravel()
+    if norm == "inf":
+        return float(np.abs(d).max(initial=0.0))
+    if norm == "1":
+        return float(np.abs(d).sum())
+    return float(np.linalg.norm(d))
+
+
+def _ball_bounds(net, lo, hi, norm, x0, eps, method="interval", **kw):
+    """Pre-activation bounds over the ball: the box ``[lo, hi]`` (which contains it) for
+    L-inf and L2, plus the exact first layer over an L2 ball (``W x0 + b +- eps ||W_r||_2``,
+    kept where tighter) propagated onward; L1 as :func:`compute_bounds` does it."""
+    from optml.nn._bounds import _propagate, compute_bounds
+
+    if norm != "2":
+        return compute_bounds(
+            net.weights, net.biases, lo, hi, method=method, norm=norm, center=x0, epsilon=eps, **kw
+        )
+    bnd = compute_bounds(net.weights, net.biases, lo, hi, method=method, **kw)
+    W, b = net.weights[0], net.biases[0]
+    r = eps * np.linalg.norm(W, axis=1)
+    L0, U0 = bnd.bounds[0]
+    bnd.bounds[0] = (np.maximum(L0, W @ x0 + b - r), np.minimum(U0, W @ x0 + b + r))
+    _propagate(net.weights, net.biases, bnd.bounds, 1)
+    bnd.per_layer = [int(((L < 0) & (U > 0)).sum()) for L, U in bnd.bounds[:-1]]
+    bnd.n_unstable = sum(bnd.per_layer)
+    return bnd
 
 
 def _label_index(net: ReLUNetwork, label, n_classes: int) -> int:
@@ -143,8 +183,7 @@ def _check_ball(net, x0, epsilon, lb, ub):
 
 
 def _in_ball(x, x0, eps, norm, lo, hi, tol=1e-9) -> bool:
-    d = x - x0
-    dist = np.abs(d).max() if norm == "inf" else np.abs(d).sum()
+    dist = _dist(x - x0, norm)
     return bool(dist <= eps * (1 + 1e-9) + tol and (x >= lo - tol).all() and (x <= hi + tol).all())
 
 
@@ -155,10 +194,10 @@ def _repair(x, x0, eps, norm, lo, hi):
     if norm == "inf":
         d = np.clip(d, -eps, eps)
     else:
-        s = np.abs(d).sum()
+        s = _dist(d, norm)
         if s > eps and s > 0:
             d = d * (eps / s)
-    return np.clip(x0 + d, lo, hi)
+    return np.clip(x0 + d, lo, hi)  # clipping to a box that holds x0 only shrinks |d_j|
 
 
 def _margins(net, X, label):
@@ -190,6 +229,10 @@ def _lmo(g, x0, eps, norm, lo, hi):
     dn = np.maximum(lo - x0, -eps)
     if norm == "inf":
         return x0 + np.where(g > 0, up, dn)
+    if norm == "2":  # the ball's maximiser, clipped to the box (an attack step, not exact)
+        nrm = np.linalg.norm(g, axis=1, keepdims=True)
+        d = eps * g / np.where(nrm > 0, nrm, 1.0)
+        return x0 + np.clip(d, dn, up)
     room = np.where(g > 0, up, -dn)
     order = np.argsort(-np.abs(g), axis=1)
     r = np.take_along_axis(room, order, axis=1)
@@ -260,6 +303,7 @@ def verify_robustness(
     mode: str = "decide",
     attack_steps: int = 20,
     joint: bool = True,
+    relaxation: bool = True,
     backend: str = "auto",
     solver: str | None = None,
     time_limit: float | None = None,
@@ -277,7 +321,8 @@ def verify_robustness(
     x0 : array of shape (n_inputs,)
     label : class label (in ``net.classes``) or output index
     epsilon : float >= 0
-    norm : {"inf", "1"}
+    norm : {"inf", "1", "2"}
+        L2 balls make the program a mixed-integer second-order cone program (SCIP by default).
     lb, ub : float or array, optional
         The input domain (e.g. 0 and 1 for images); the ball is intersected with it.
     bounds : {"interval", "lp", "milp"}
@@ -291,6 +336,10 @@ def verify_robustness(
     joint : bool
         One MILP over all classes the bounds leave open (a binary picks the class) instead of
         one MILP per class.
+    relaxation : bool, default True
+        L2 only: before the MISOCP (SCIP), bound each open class by the continuous relaxation
+        (an SOCP, Clarabel); classes whose bound is negative are proven robust without
+        binaries.
     backend, solver : str
     time_limit : float, optional
         Seconds for the whole verification (bound tightening and every MILP share one clock);
@@ -318,6 +367,7 @@ def verify_robustness(
     check_choice("mode", mode, ("decide", "margin"))
     attack_steps = check_int("attack_steps", attack_steps, minimum=0)
     joint = check_bool("joint", joint)
+    relaxation = check_bool("relaxation", relaxation)
     if not isinstance(net, ReLUNetwork):
         raise TypeError(f"net must be a ReLUNetwork (see ReLUNetwork.from_sklearn), got {net!r}")
     x0, dlo, dhi = _check_ball(net, x0, epsilon, lb, ub)
@@ -344,12 +394,8 @@ def verify_robustness(
     m0 = float(_margins(snet, x0, lab)[0][0])
     out.margin = m0
     lo, hi = np.maximum(dlo, x0 - eps), np.minimum(dhi, x0 + eps)
-    from optml.nn._bounds import compute_bounds
-
     if int(np.argmax(snet.forward(x0))) != lab:
-        ia = compute_bounds(
-            snet.weights, snet.biases, lo, hi, method="interval", norm=norm, center=x0, epsilon=eps
-        )
+        ia = _ball_bounds(snet, lo, hi, norm, x0, eps)
         ub_ia = _margin_ia(snet, ia, lab, lo, hi)
         ub_ia[lab] = -np.inf
         return done(
@@ -360,15 +406,14 @@ def verify_robustness(
             status="counterexample",
             target=int(np.argmax(snet.forward(x0))),
         )
-    bnd = compute_bounds(
-        snet.weights,
-        snet.biases,
+    bnd = _ball_bounds(
+        snet,
         lo,
         hi,
+        norm,
+        x0,
+        eps,
         method=bounds,
-        norm=norm,
-        center=x0,
-        epsilon=eps,
         formulation=formulation,
         backend=backend,
         solver=solver,
@@ -409,6 +454,46 @@ def verify_robustness(
                 decided_by="attack",
                 status="counterexample",
                 target=int(np.argmax(snet.forward(xa))),
+            )
+    if norm == "2" and relaxation and not exact:
+        # the MISOCP's continuous relaxation (z in [0, 1]: an SOCP) bounds each open class's
+        # worst margin from above; a negative bound closes the class without binaries
+        still = []
+        for j in todo:
+            res, _, _ = _margin_milp(
+                snet,
+                x0,
+                lab,
+                [j],
+                eps,
+                norm,
+                lo,
+                hi,
+                bnd,
+                formulation,
+                "margin",
+                backend,
+                solver,
+                ub_m,
+                lb_m,
+                settings,
+                relax=True,
+            )
+            out.results[("socp", j)] = res
+            ubj = res.bound if res.bound is not None and np.isfinite(res.bound) else None
+            if ubj is None and res.status == "optimal":
+                ubj = res.objective
+            if ubj is not None:
+                proven[j] = min(proven[j], ubj)
+            if ubj is None or ubj >= 0:
+                still.append(j)
+        todo = still
+        if not todo:
+            return done(
+                robust=True,
+                margin_bound=float(proven.max()),
+                decided_by="socp relaxation",
+                status="robust",
             )
     groups = [todo] if joint else [[j] for j in todo]
     undecided = []
@@ -489,6 +574,7 @@ def _margin_milp(
     ub_m,
     lb_m,
     settings,
+    relax=False,
 ):
     r"""``max t`` with ``t <= f_j - f_lab`` for the selected class ``j`` of ``js``.
 
@@ -501,8 +587,19 @@ def _margin_milp(
     from optml.nn._bounds import input_program
 
     p, x = input_program(lo, hi, norm, x0, eps)
+    if norm == "2":  # the Euclidean ball: one second-order cone (a MISOCP with the binaries)
+        import optml.program as om
+
+        p.add(om.norm2(x - x0) <= eps, name="x_ball")
     enc = add_relu_network(
-        p, net.weights, net.biases, x, bnd.bounds, input_bounds=(lo, hi), formulation=formulation
+        p,
+        net.weights,
+        net.biases,
+        x,
+        bnd.bounds,
+        input_bounds=(lo, hi),
+        formulation=formulation,
+        relax=relax,
     )
     js = list(js)
     scale = 1.0 + float(np.abs(net.forward(x0)).max())
@@ -597,6 +694,11 @@ def minimal_perturbation(
     )
     tolerance = check_positive("tolerance", tolerance)
     norm = _norm(norm)
+    if norm == "2":
+        raise ValueError(
+            "minimal_perturbation takes norm 'inf' or '1'; for L2 balls call "
+            "verify_robustness(..., norm='2') at the radii of interest"
+        )
     snet = _score_net(net)
     x0, dlo, dhi = _check_ball(net, x0, 0.0, lb, ub)
     lab = _label_index(net, label, snet.n_outputs)
@@ -666,3 +768,210 @@ def minimal_perturbation(
         n_binaries=bnd.n_unstable,
         time=time.perf_counter() - t0,
     )
+
+
+# ------------------------------------------------------------------ linear output specs
+@dataclass(eq=False)
+class SpecificationResult:
+    r"""What :func:`verify_specification` found for :math:`C f(x) \le d` on the ball.
+
+    Attributes
+    ----------
+    holds : bool or None
+        True: proven for every input of the ball. False: a counterexample (checked by a numpy
+        forward pass) violates a row. None: undecided (time limit).
+    counterexample : ndarray or None
+    row : int or None
+        The violated row of ``C``.
+    violation : float
+        The largest :math:`(C f(x) - d)_r` seen at a checked point (positive: violated).
+    violation_bound : ndarray
+        Per row, a proven upper bound on :math:`\max_x (C f(x) - d)_r` over the ball.
+    """
+
+    holds: bool | None
+    counterexample: np.ndarray | None
+    row: int | None
+    violation: float
+    violation_bound: np.ndarray
+    decided_by: str = ""
+    results: dict = field(default_factory=dict)
+    epsilon: float = 0.0
+    norm: str = "inf"
+    time: float = 0.0
+
+
+def _spec_attack(net, c, x0, eps, norm, lo, hi, steps=30, restarts=6, random_state=0):
+    """Frank–Wolfe ascent of ``c @ f(x)`` over the ball (numpy): ``(x, value)``."""
+    rng = np.random.default_rng(random_state)
+    best_x, best_v = x0.copy(), float(net.forward(x0[None])[0] @ c)
+    if eps == 0:
+        return best_x, best_v
+    X = _lmo(rng.normal(size=(restarts, x0.size)), x0, eps, norm, lo, hi)
+    X = x0 + rng.random((restarts, 1)) * (X - x0)
+    X[0] = x0
+    for t in range(steps):
+        V = _lmo(_grad(net, X, c), x0, eps, norm, lo, hi)
+        cand = np.vstack([X, V])
+        vals = net.forward(cand) @ c
+        i = int(np.argmax(vals))
+        if vals[i] > best_v:
+            best_v, best_x = float(vals[i]), cand[i].copy()
+        X = X + (2.0 / (t + 2)) * (V - X)
+    return best_x, best_v
+
+
+def verify_specification(
+    net: ReLUNetwork,
+    x0,
+    epsilon: float,
+    C,
+    d=None,
+    norm="inf",
+    lb=None,
+    ub=None,
+    *,
+    bounds: str = "interval",
+    formulation: str = "bigm",
+    attack_steps: int = 20,
+    backend: str = "auto",
+    solver: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = 1e-6,
+    verbose: bool = False,
+    solver_options: dict | None = None,
+    random_state=0,
+) -> SpecificationResult:
+    r"""Decide a linear output specification :math:`C f(x) \le d` for every :math:`x` of the
+    ball :math:`\|x - x_0\|_p \le \epsilon` (intersected with ``[lb, ub]``).
+
+    Each row :math:`r` is a property (targeted robustness "class a must not beat class b" is
+    :math:`C = e_a - e_b`, :math:`d = 0`; see :func:`verify_targeted`). Rows are decided
+    cheapest first: interval bounds of :math:`C_r f` through the last layer, a numpy attack,
+    then one MILP (L2: MISOCP) per open row maximising :math:`C_r f(x) - d_r`, whose proven
+    bound is kept in ``violation_bound``. A row counts as violated when a point, checked by a
+    numpy forward pass, exceeds :math:`d_r` by more than round-off (``1e-6`` relative).
+    """
+    from optml.nn._solve import call_settings
+
+    t0 = time.perf_counter()
+    settings = call_settings(
+        time_limit=time_limit, mip_gap=mip_gap, verbose=verbose, solver_options=solver_options
+    )
+    norm = _norm(norm)
+    attack_steps = check_int("attack_steps", attack_steps, minimum=0)
+    if not isinstance(net, ReLUNetwork):
+        raise TypeError(f"net must be a ReLUNetwork (see ReLUNetwork.from_sklearn), got {net!r}")
+    x0, dlo, dhi = _check_ball(net, x0, epsilon, lb, ub)
+    C = np.atleast_2d(np.asarray(C, dtype=float))
+    if C.shape[1] != net.n_outputs:
+        raise ValueError(
+            f"C must have one column per network output ({net.n_outputs}), got shape {C.shape}"
+        )
+    d = np.zeros(C.shape[0]) if d is None else np.broadcast_to(np.asarray(d, float), C.shape[:1])
+    if not (np.isfinite(C).all() and np.isfinite(d).all()):
+        raise ValueError("C and d must be finite")
+    eps = float(epsilon)
+    lo, hi = np.maximum(dlo, x0 - eps), np.minimum(dhi, x0 + eps)
+    scale = 1.0 + float(np.abs(net.forward(x0[None])).max()) * float(np.abs(C).sum(1).max())
+    tau = 1e-6 * scale
+    out = SpecificationResult(None, None, None, -np.inf, np.full(C.shape[0], np.inf))
+    out.epsilon, out.norm = eps, norm
+
+    def done(**kw):
+        for k, v in kw.items():
+            setattr(out, k, v)
+        out.time = time.perf_counter() - t0
+        return out
+
+    def checked(x, r) -> bool:
+        return (
+            _in_ball(x, x0, eps, norm, lo, hi)
+            and float(net.forward(x[None])[0] @ C[r] - d[r]) > tau
+        )
+
+    v0 = net.forward(x0[None])[0] @ C.T - d
+    out.violation = float(v0.max())
+    bnd = _ball_bounds(
+        net,
+        lo,
+        hi,
+        norm,
+        x0,
+        eps,
+        method=bounds,
+        formulation=formulation,
+        backend=backend,
+        solver=solver,
+        settings=settings.replace(mip_gap=None),
+    )
+    # interval bound of C f through the last layer (tighter than combining output intervals)
+    W, b = net.weights[-1], net.biases[-1]
+    if len(net.weights) == 1:
+        hl, hu = lo, hi
+    else:
+        hl, hu = np.maximum(bnd.bounds[-2][0], 0), np.maximum(bnd.bounds[-2][1], 0)
+    Wc, bc = C @ W, C @ b - d
+    out.violation_bound = np.maximum(Wc, 0) @ hu + np.minimum(Wc, 0) @ hl + bc
+    r0 = int(np.argmax(v0))
+    if v0[r0] > tau:
+        return done(holds=False, counterexample=x0.copy(), row=r0, decided_by="clean input")
+    todo = [int(r) for r in np.argsort(-out.violation_bound) if out.violation_bound[r] > 0]
+    if not todo:
+        return done(holds=True, decided_by="bounds")
+    if attack_steps > 0 and eps > 0:
+        for r in todo:
+            xa, va = _spec_attack(
+                net, C[r], x0, eps, norm, lo, hi, steps=attack_steps, random_state=random_state
+            )
+            out.violation = max(out.violation, va - d[r])
+            if checked(xa, r):
+                return done(holds=False, counterexample=xa, row=r, decided_by="attack")
+    from optml.formulations.relu import add_relu_network
+    from optml.nn._bounds import input_program
+
+    undecided = False
+    for r in todo:
+        p, x = input_program(lo, hi, norm, x0, eps)
+        if norm == "2":
+            import optml.program as om
+
+            p.add(om.norm2(x - x0) <= eps, name="x_ball")
+        enc = add_relu_network(
+            p,
+            net.weights,
+            net.biases,
+            x,
+            bnd.bounds,
+            input_bounds=(lo, hi),
+            formulation=formulation,
+        )
+        p.maximize(C[r] @ enc.output - d[r])
+        res = solve_inside(p, backend, solver, settings)
+        out.results[r] = res
+        if res.bound is not None and np.isfinite(res.bound):
+            out.violation_bound[r] = min(out.violation_bound[r], res.bound)
+        if res.has_solution:
+            xr = _repair(np.asarray(res.values["x"], dtype=float), x0, eps, norm, lo, hi)
+            out.violation = max(out.violation, float(net.forward(xr[None])[0] @ C[r] - d[r]))
+            if checked(xr, r):
+                return done(holds=False, counterexample=xr, row=r, decided_by="milp")
+        if not (res.status == "optimal" and out.violation_bound[r] <= tau):
+            undecided = undecided or out.violation_bound[r] > tau
+    if undecided:
+        return done(holds=None, decided_by="milp (time limit or tie)")
+    return done(holds=True, decided_by="milp")
+
+
+def verify_targeted(net: ReLUNetwork, x0, epsilon: float, a, b, norm="inf", lb=None, ub=None, **kw):
+    r"""Decide that class ``a`` never beats class ``b`` on the ball: :math:`f_a(x) \le f_b(x)`
+    for every input (a targeted specification; :func:`verify_specification` with
+    :math:`C = e_a - e_b`). ``a`` and ``b`` are labels in ``net.classes`` or output indices."""
+    snet = _score_net(net)
+    ia = _label_index(net, a, snet.n_outputs)
+    ib = _label_index(net, b, snet.n_outputs)
+    if ia == ib:
+        raise ValueError(f"a and b must be different classes, got {a!r} twice")
+    C = np.zeros((1, snet.n_outputs))
+    C[0, ia], C[0, ib] = 1.0, -1.0
+    return verify_specification(snet, x0, epsilon, C, 0.0, norm=norm, lb=lb, ub=ub, **kw)

@@ -147,7 +147,7 @@ def test_bad_input(digits_net):
     with pytest.raises(ValueError, match="lb > ub"):
         verify_robustness(net, X[0], y[0], 0.1, lb=1.0, ub=0.0)
     with pytest.raises(ValueError, match="norm"):
-        verify_robustness(net, X[0], y[0], 0.1, norm="2")
+        verify_robustness(net, X[0], y[0], 0.1, norm="3")
     with pytest.raises(ValueError, match="classes"):
         verify_robustness(net, X[0], 42, 0.1)
     with pytest.raises(ValueError, match="entries"):
