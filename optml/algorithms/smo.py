@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 
 import numpy as np
 from scipy.linalg.blas import daxpy
@@ -76,6 +77,8 @@ __all__ = ["SMOSolver", "smo"]
 TAU = 1e-12
 #: the largest KKT violation m(alpha) - M(alpha) of an answer (with the gap within tolerance)
 KKT_TOL = 1e-5
+#: megabytes of the solver's own cache of (column, second-order denominators) pairs
+PAIR_CACHE_MB = 200.0
 
 
 def smo(
@@ -112,15 +115,35 @@ def smo(
     )
     act = np.arange(N)
     F, alpha, yy, Cv, QD = F_full, alpha_full.copy(), y.copy(), Cfull, QD_full
-    up = np.where(yy > 0, alpha < Cv, alpha > 0)
-    low = np.where(yy > 0, alpha > 0, alpha < Cv)
+    # I_up / I_low as additive penalties (0 or -inf / +inf): one add instead of a masked where
+    pen_up, pen_low = _penalties(yy, alpha, Cv)
     full = True
 
-    def kcol(t):  # column of variable act[t] on the active variables
-        c = col(int(base_full[act[t]]))
-        if rep > 1:
-            c = np.concatenate((c, c))
-        return c if full else c[act]
+    # per base point: its kernel column over all N variables and the second-order
+    # denominators a_t = max(K_tt + K_ii - 2 K_it, tau), kept in a small LRU cache
+    pair_cache = OrderedDict()
+    pair_cap = max(4, int(PAIR_CACHE_MB * 2**20 / (16.0 * N)))
+
+    def pair(t, with_a=True):  # (column, denominators) of variable act[t], active entries
+        k = int(base_full[act[t]])
+        got = pair_cache.get(k)
+        if got is None:
+            c = col(k)
+            if rep > 1:
+                c = np.concatenate((c, c))
+            a = c * -2.0
+            a += QD_full
+            a += kdiag[k]
+            np.maximum(a, TAU, out=a)
+            got = (c, a)
+            pair_cache[k] = got
+            if len(pair_cache) > pair_cap:
+                pair_cache.popitem(last=False)
+        else:
+            pair_cache.move_to_end(k)
+        if full:
+            return got
+        return got[0][act], (got[1][act] if with_a else None)
 
     it = 0
     timed_out = False
@@ -128,11 +151,11 @@ def smo(
     unshrunk = False
     neg_inf = np.full(1, -np.inf)[0]
     while it < max_iter:
-        Fup = np.where(up, F, neg_inf)
+        Fup = F + pen_up
         i = int(Fup.argmax())
         Gmax = Fup[i]
-        Flow = np.where(low, F, np.inf)
-        Gmin = Flow.min()
+        Flow = F + pen_low
+        Gmin = Flow[int(Flow.argmin())]
         if Gmax - Gmin < eps:
             alpha_full[act] = alpha
             if full:
@@ -141,17 +164,12 @@ def smo(
             F = _rebuild_F(col, base_full, n_base, rep, alpha_full, y, p)
             act = np.arange(N)
             alpha, yy, Cv, QD = alpha_full.copy(), y.copy(), Cfull, QD_full
-            up = np.where(yy > 0, alpha < Cv, alpha > 0)
-            low = np.where(yy > 0, alpha > 0, alpha < Cv)
+            pen_up, pen_low = _penalties(yy, alpha, Cv)
             full, unshrunk = True, True
             continue
-        Ki = kcol(i)
+        Ki, a = pair(i)
         # b_t = Gmax - F_t on I_low (-inf elsewhere); second-order gain -b_t^2 / a_t where b_t > 0
         b = Gmax - Flow
-        a = Ki * -2.0
-        a += QD
-        a += QD[i]
-        np.maximum(a, TAU, out=a)
         np.maximum(b, 0.0, out=b)  # outside I_low (-inf) or b_t <= 0: no gain
         b *= b
         b /= a
@@ -197,10 +215,12 @@ def smo(
         di, dj = ni - ai, nj - aj
         alpha[i], alpha[j] = ni, nj
         for t, yt, at in ((i, yi, ni), (j, yj, nj)):
-            up[t] = at < Cv[t] if yt > 0 else at > 0
-            low[t] = at > 0 if yt > 0 else at < Cv[t]
+            in_up = at < Cv[t] if yt > 0 else at > 0
+            in_low = at > 0 if yt > 0 else at < Cv[t]
+            pen_up[t] = 0.0 if in_up else neg_inf
+            pen_low[t] = 0.0 if in_low else np.inf
         # F_t -= y_t (Q_ti di + Q_tj dj) = y_i K_ti di + y_j K_tj dj
-        Kj = kcol(j)
+        Kj = pair(j, False)[0]
         F = daxpy(Ki, F, a=-(yi * di))  # in place (BLAS), F is contiguous float64
         F = daxpy(Kj, F, a=-(yj * dj))
         it += 1
@@ -210,19 +230,26 @@ def smo(
         if shrinking and not unshrunk and it % shrink_every == 0:
             # set aside the variables at a bound that the gradient keeps there (libsvm's rule):
             # only in I_low with F above max over I_up, or only in I_up with F below min over I_low
-            gmax = np.where(up, F, neg_inf).max()
-            gmin = np.where(low, F, np.inf).min()
+            up, low = pen_up == 0.0, pen_low == 0.0
+            gmax = (F + pen_up).max()
+            gmin = (F + pen_low).min()
             out = (~up & (F > gmax)) | (~low & (F < gmin))
             if out.any() and out.sum() < F.size - 2:
                 keep = ~out
                 alpha_full[act] = alpha
                 act = act[keep]
                 F, alpha, yy, Cv, QD = F[keep], alpha[keep], yy[keep], Cv[keep], QD[keep]
-                up, low = up[keep], low[keep]
+                pen_up, pen_low = pen_up[keep], pen_low[keep]
                 full = False
     alpha_full[act] = alpha
     info = {"iterations": it, "timed_out": timed_out, "active": int(act.size)}
     return alpha_full, info
+
+
+def _penalties(y, alpha, C):
+    up = np.where(y > 0, alpha < C, alpha > 0)
+    low = np.where(y > 0, alpha > 0, alpha < C)
+    return np.where(up, 0.0, -np.inf), np.where(low, 0.0, np.inf)
 
 
 def _rebuild_F(col, base, n_base, rep, alpha, y, p):
