@@ -52,7 +52,10 @@ class PengWeiSolver(SpecialSolver):
         rng = np.random.default_rng(seed)
         Xc = X - X.mean(axis=0)
         k = problem.n_clusters
-        lab, _, _ = best_partition(Xc, np.ones(X.shape[0]), k, int(problem.n_init), rng)
+        left = settings.remaining()
+        # the restarts take at most a fifth of the time left (at least one runs)
+        stop = None if left is None else t0 + 0.2 * left
+        lab, _, _ = best_partition(Xc, np.ones(X.shape[0]), k, int(problem.n_init), rng, stop)
         lab = _canon(lab)
         values = problem.point(lab)
         cost, _ = problem.evaluate(values)
@@ -61,7 +64,7 @@ class PengWeiSolver(SpecialSolver):
             peng_wei_sdp(X, k),
             backend=problem.sub_backend or "auto",
             solver=None if sub is None or is_special(sub) else sub,
-            settings=settings.for_internal(),
+            settings=_sdp_settings(settings),
         )
         bound = res.bound if np.isfinite(res.bound) else None
         gap = relative_gap(cost, bound) if bound is not None else float("inf")
@@ -84,6 +87,17 @@ class PengWeiSolver(SpecialSolver):
             stats={"sdp_status": res.status, "sdp_solver": res.solver, "sdp_bound": res.bound},
             solve_time=time.perf_counter() - t0,
         )
+
+
+def _sdp_settings(settings):
+    """The SDP's settings: four fifths of the time left, so that optml's certificate of its
+    answer (an eigendecomposition per cone) fits in the rest of the limit."""
+    inner = settings.for_internal()
+    left = settings.remaining()
+    if left is None:
+        return inner
+    share = max(0.05, 0.8 * left)
+    return inner.replace(time_limit=share, deadline=time.perf_counter() + share)
 
 
 def _canon(labels):

@@ -5,6 +5,8 @@ Items are weighted points (a must-link group is one item at its mean with weight
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 
@@ -90,14 +92,19 @@ def hartigan(M, w, labels, k, max_pass: int = 50) -> np.ndarray:
     return labels
 
 
-def best_partition(M, w, k, n_init: int, rng) -> tuple[np.ndarray, float, list[np.ndarray]]:
-    """k-means++ + Lloyd + Hartigan from ``n_init`` seeds.
+def best_partition(
+    M, w, k, n_init: int, rng, deadline: float | None = None
+) -> tuple[np.ndarray, float, list[np.ndarray]]:
+    """k-means++ + Lloyd + Hartigan from ``n_init`` seeds (fewer when ``time.perf_counter()``
+    passes ``deadline``: at least one).
 
     Returns the best labels, their weighted cost, and every distinct local optimum found (their
     clusters seed the column pool).
     """
     best, best_cost, seen, found = None, np.inf, set(), []
-    for _ in range(n_init):
+    for i in range(n_init):
+        if i and deadline is not None and time.perf_counter() > deadline:
+            break
         lab = hartigan(M, w, lloyd(M, w, kmeans_pp(M, w, k, rng)), k)
         key = _canon(lab).tobytes()
         if key in seen:
