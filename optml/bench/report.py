@@ -393,27 +393,30 @@ def _size_panel(rows, ax, size, time, name):
     ax.grid(alpha=0.3)
 
 
-def gap_vs_time(df, ax=None, time: str = "wall_time"):
-    """Final gap against time, one point per task (gap 0 drawn at 1e-9)."""
+def gap_vs_time(df, ax=None, time: str = "wall_time", by_family: bool = True):
+    """Final gap against time, one point per task (gap 0 drawn at 1e-9), one panel per model
+    family and problem class (one for all with an ``ax``)."""
     plt = _plt()
-    rows = _records(df)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
-    else:
-        fig = ax.figure
-    by = defaultdict(list)
-    for r in rows:
-        g, t = _num(r.get("gap")), _num(r.get(time))
-        if math.isfinite(g) and math.isfinite(t):
-            by[label(r)].append((t, max(g, 1e-9)))
-    for lab, pts in sorted(by.items()):
-        ax.plot([t for t, _ in pts], [g for _, g in pts], "o", label=lab, alpha=0.7)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel(f"{time} (s)")
-    ax.set_ylabel("relative gap")
-    ax.legend()
-    ax.grid(alpha=0.3)
+    groups = families(df) if by_family and ax is None else {"": _records(df)}
+    fig, axes = _panels(groups or {"": []}, ax, plt)
+    for (name, rows), a in zip((groups or {"": []}).items(), axes, strict=True):
+        by = defaultdict(list)
+        for r in rows:
+            g, t = _num(r.get("gap")), _num(r.get(time))
+            if math.isfinite(g) and math.isfinite(t):
+                by[label(r)].append((t, max(g, 1e-9)))
+        for lab, pts in sorted(by.items()):
+            a.plot([t for t, _ in pts], [g for _, g in pts], "o", label=lab, alpha=0.7)
+        a.set_xscale("log")
+        a.set_yscale("log")
+        a.set_xlabel(f"{time} (s)")
+        a.set_ylabel("relative gap")
+        if name:
+            a.set_title(name, fontsize="medium")
+        if by:
+            a.legend(fontsize="small")
+        a.grid(alpha=0.3)
+    fig.tight_layout()
     return fig
 
 
