@@ -360,4 +360,19 @@ def adversarial_accuracy(model, X, y, eps, norm="inf", lb=None, ub=None, **verif
     return attack(model, X, y, eps, norm=norm, lb=lb, ub=ub, **verify_kw).accuracy
 
 
-__all__ = ["AttackResult", "DUAL", "adversarial_accuracy", "attack", "linear_scores", "tree_leaves"]
+def __getattr__(name):
+    if name == "RobustOptimalTree":  # the robust tree search (not a Program estimator yet)
+        from optml.classification._robust_tree import RobustOptimalTree
+
+        return RobustOptimalTree
+    raise AttributeError(f"module 'optml.adversarial' has no attribute {name!r}")
+
+
+__all__ = [
+    "AttackResult",
+    "DUAL",
+    "adversarial_accuracy",
+    "attack",
+    "linear_scores",
+    "tree_leaves",
+]
