@@ -305,7 +305,11 @@ class BestSubsetProblem(StructuredProblem):
         form, shift = self.formulation, float(self.shift or 0.0)
         if form in ("auto", "perspective") and not self.shift:
             G = self.gram.G
-            lam = float(np.linalg.eigvalsh(G)[0]) if self.p else 0.0
+            centred = bool(np.any(self.gram.x_mean != 0))
+            if not self.p or self.p >= self.gram.n - int(centred):
+                lam = 0.0  # rank(X_c) < p: singular, no decomposition needed
+            else:
+                lam = float(np.linalg.eigvalsh(G)[0])
             shift = max(0.0, 0.95 * lam)
             if form == "auto":
                 ridge = self.alpha + shift
