@@ -21,6 +21,7 @@ ORDER = [
     "clustering",
     "nn",
     "teaching",
+    "bayesnet",
     "bench",
 ]
 
