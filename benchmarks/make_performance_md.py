@@ -20,6 +20,7 @@ ORDER = [
     "trees",
     "clustering",
     "nn",
+    "nn_train",
     "teaching",
     "bayesnet",
     "bench",

@@ -99,24 +99,31 @@ def _sub_solve(problem, prog, settings, deadline=None, warm_start=None, **change
         )
 
 
-def gradient_mlp(X, y_idx, sizes, activation, deadline=None, seed=0, max_iter=300):
-    """A scikit-learn MLPClassifier trained within ``deadline`` (25 epochs at a time)."""
+def gradient_mlp(
+    X, y_idx, sizes, activation, deadline=None, seed=0, solver="adam", max_iter=2000, chunk=50
+):
+    """A scikit-learn MLPClassifier trained within ``deadline`` (``chunk`` epochs at a time,
+    until it converges, ``max_iter`` epochs or the deadline)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
     mlp = MLPClassifier(
         tuple(sizes),
         activation=activation,
-        solver="lbfgs",
-        max_iter=25,
+        solver=solver,
+        max_iter=chunk,
         warm_start=True,
         random_state=seed,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for _ in range(max(1, max_iter // 25)):
+        done = 0
+        while done < max_iter:
+            before = getattr(mlp, "n_iter_", 0)
             mlp.fit(X, y_idx)
-            if mlp.n_iter_ < 25 * (1 + _) or (deadline is not None and _left(deadline) <= 0):
+            ran = mlp.n_iter_ - before if mlp.n_iter_ > before else mlp.n_iter_
+            done += chunk
+            if ran < chunk or (deadline is not None and _left(deadline) <= 0):
                 break
     return mlp
 
@@ -150,12 +157,15 @@ def ternarise_layer(W, b, inputs, delta):
 
 
 # ------------------------------------------------------------------------ binarized nets
-def bnn_output_layer(problem, H, settings, deadline, allow_errors=True, start=None):
-    """The fewest ternary output weights for the hidden signs ``H`` (fewest misfitted points
-    first when ``allow_errors``): ``(W_out (K, h + 1), n_errors)`` or None."""
+def bnn_output_layer(problem, H, settings, deadline, allow_errors=True, start=None, reference=None):
+    """The fewest ternary output weights (or fewest changes to ``reference``) for the hidden
+    signs ``H``, fewest misfitted points first when ``allow_errors``:
+    ``(W_out (K, h + 1), n_errors)`` or None."""
     from optml.formulations.bnn import fitted_points, output_layer_program
 
-    prog, (wp, wn) = output_layer_program(H, problem.y_idx, problem.n_classes, allow_errors)
+    prog, (wp, wn) = output_layer_program(
+        H, problem.y_idx, problem.n_classes, allow_errors, reference=reference
+    )
     ws = None
     if start is not None:
         S = np.hstack([H, np.ones((H.shape[0], 1))]) @ start.T
@@ -178,7 +188,7 @@ def bnn_gradient_start(problem, settings, deadline):
 
     X = problem.X
     half = None if deadline is None else time.perf_counter() + 0.5 * _left(deadline)
-    mlp = gradient_mlp(X, problem.y_idx, problem.sizes, "tanh", half, problem.seed)
+    mlp = gradient_mlp(X, problem.y_idx, problem.sizes, "tanh", half, problem.seed)  # adam
     Ws, inputs = [], X
     for k in range(len(problem.sizes)):
         dl = problem.delta if k == 0 else 1.0
@@ -195,7 +205,9 @@ def bnn_gradient_start(problem, settings, deadline):
     fallback = ternarise_layer(Wo, bo, inputs, 0.0)
     Sf = np.hstack([inputs, np.ones((X.shape[0], 1))]) @ fallback.T
     fb_errors = int((~fitted_points(Sf, problem.y_idx)).sum())
-    out = bnn_output_layer(problem, inputs, settings, deadline, allow_errors=True, start=fallback)
+    out = bnn_output_layer(
+        problem, inputs, settings, deadline, allow_errors=True, start=fallback, reference=fallback
+    )
     if out is None or out[1] > fb_errors:
         return [*Ws, fallback], fb_errors
     return [*Ws, out[0]], out[1]
@@ -236,11 +248,12 @@ def bnn_decompose(problem, Ws, settings, deadline):
                 ):
                     new[k][j] = cand
         inputs = signs[k]
-    out = bnn_output_layer(
-        problem, signs[-1], settings, deadline, allow_errors=False, start=new[-1]
-    )
-    if out is not None and out[1] == 0:
-        new[-1] = out[0]
+    if obj == "min_weight":  # the output layer's weights count too; margins do not
+        out = bnn_output_layer(
+            problem, signs[-1], settings, deadline, allow_errors=False, start=new[-1]
+        )
+        if out is not None and out[1] == 0:
+            new[-1] = out[0]
     return new
 
 
@@ -370,8 +383,9 @@ class BNNHybrid(SpecialSolver):
         if pre_obj is not None and best_obj is not None:
             stats["mip_improvement"] = sense * (pre_obj - best_obj)
         if best_vals is None:
+            ran_out = res is not None and res.status in ("time_limit", "interrupted")
             return RawAnswer(
-                status="time_limit" if settings.expired() else "error",
+                status=res.status if ran_out else "time_limit" if settings.expired() else "error",
                 message="no network found" + (f" ({msg})" if msg else ""),
                 bound=bound,
                 stats=stats,
@@ -410,7 +424,9 @@ def relu_gradient_start(problem, settings, deadline):
     from optml.formulations.bnn import relu_output_program
 
     X, y, K, B = problem.X, problem.y_idx, problem.n_classes, float(problem.weight_bound)
-    mlp = gradient_mlp(X, y, (problem.n_hidden,), "relu", deadline, problem.seed)
+    mlp = gradient_mlp(
+        X, y, (problem.n_hidden,), "relu", deadline, problem.seed, solver="lbfgs", max_iter=500
+    )
     W1, b1 = mlp.coefs_[0].T, mlp.intercepts_[0]
     W2, b2 = mlp.coefs_[1], mlp.intercepts_[1]
     if K == 2:
@@ -509,8 +525,9 @@ class ReLUMip(SpecialSolver):
         if "start_objective" in stats and best_obj is not None:
             stats["mip_improvement"] = stats["start_objective"] - best_obj
         if best_vals is None:
+            ran_out = res is not None and res.status in ("time_limit", "interrupted")
             return RawAnswer(
-                status="time_limit" if settings.expired() else "error",
+                status=res.status if ran_out else "time_limit" if settings.expired() else "error",
                 message="no network found" + (f" ({msg})" if msg else ""),
                 bound=bound,
                 stats=stats,

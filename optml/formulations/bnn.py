@@ -275,14 +275,17 @@ def _loss(prog, yf, loss, N, Mf, margin, parts):
         raise ValueError(f"loss must be 'hinge' or 'zero_one', got {loss!r}")
 
 
-def output_layer_program(H, y_idx, n_classes: int, allow_errors: bool = False):
+def output_layer_program(H, y_idx, n_classes: int, allow_errors: bool = False, reference=None):
     """Ternary output weights for fixed hidden signs ``H`` (N, n_hidden) that fit every point.
 
     The last stage of :class:`~optml.nn.BinarizedNeuralNetwork`'s gradient start and of the
     per-unit decomposition: a small MILP, ``min sum(w+ + w-)`` s.t.
     ``s_{i y_i} - s_{ik} >= 1``; with ``allow_errors`` a binary per point switches its rows off
-    at a cost above all weights (fewest misfitted points first). Returns
-    ``(program, (wp, wn))``; the error binaries, if any, are the variable ``"errors"``.
+    at a cost above all weights (fewest misfitted points first). With ``reference`` (ternary,
+    (n_classes, n_hidden + 1)) it minimises the number of changes to it instead,
+    :math:`\\sum |w - w^{\text{ref}}|` (linear in :math:`w^\\pm`: the repair of a rounded
+    gradient-trained layer). Returns ``(program, (wp, wn))``; the error binaries, if any, are
+    the variable ``"errors"``.
     """
     H = np.asarray(H, dtype=float)
     N, h = H.shape
@@ -291,13 +294,21 @@ def output_layer_program(H, y_idx, n_classes: int, allow_errors: bool = False):
     S = np.hstack([H, np.ones((N, 1))]) @ W.T
     ii, kk = _class_rows(y_idx, n_classes)
     diff = _pick(S, ii, np.asarray(y_idx)[ii], n_classes) - _pick(S, ii, kk, n_classes)
+    if reference is None:
+        cost = wp.sum() + wn.sum()
+    else:
+        R = np.asarray(reference, dtype=float)
+        # |w - r| = r=1: 1 - w+ + w-;  r=-1: 1 + w+ - w-;  r=0: w+ + w-
+        cp = np.where(R == 0, 1.0, -R)
+        cn = np.where(R == 0, 1.0, R)
+        cost = (wp * cp).sum() + (wn * cn).sum() + float(np.abs(R).sum())
     if allow_errors:
         e = prog.var("errors", shape=N, domain="binary")
         prog.add(diff >= 1 - (2.0 * (h + 1) + 1.0) * e[ii])
-        prog.minimize(wp.sum() + wn.sum() + (2.0 * n_classes * (h + 1) + 1.0) * e.sum())
+        prog.minimize(cost + (2.0 * n_classes * (h + 1) + 1.0) * e.sum())
     else:
         prog.add(diff >= 1)
-        prog.minimize(wp.sum() + wn.sum())
+        prog.minimize(cost)
     return prog, (wp, wn)
 
 

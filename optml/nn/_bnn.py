@@ -59,9 +59,17 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         If False, training data that no network of this shape fits make ``fit`` raise; if
         True, the MILP first minimises the number of misfitted points.
     heuristic_start : bool, default=True
-        With one hidden layer, start the MILP from a heuristic network: the ternarised first
-        layer of a small scikit-learn MLP (tanh) and, for its hidden signs, the fewest ternary
-        output weights that fit every point (a small MILP). Skipped when it finds nothing.
+        Start from gradient training: a scikit-learn MLP (tanh) of the same shape, each hidden
+        unit ternarised, the output layer ternarised and repaired by a small MILP (fewest
+        changes that fit the hidden signs).
+    method : {"hybrid", "mip"}, default="hybrid"
+        ``"hybrid"`` (the special solver ``bnn-hybrid``, after Toro Icarte et al.): gradient
+        start, a feasibility MILP (fewest misfitted points, stops at the first network that
+        fits) when the start misfits points, the per-unit decomposition with the activations
+        fixed, then the training MILP from the best network. ``"mip"`` (``bnn-mip``): the
+        training MILP from the gradient start. Either returns a network never worse on the
+        objective than its start, with the training MILP's bound. ``solver`` names the MILP
+        solver of every sub-program (or one of the two special solvers directly).
     backend, solver, time_limit, mip_gap, verbose, solver_options
         Solver settings (see :meth:`optml.Program.solve`). A time limit returns the incumbent
         with its gap (``result_.gap``).
@@ -74,6 +82,11 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
     n_nonzero_weights_ : int
     train_errors_ : int
         Training points not fitted (0 unless ``allow_errors``).
+    start_objective_ : float or None
+        The gradient start's objective (None: no start); ``result_.stats`` has every phase's
+        objective and time.
+    improvement_ : float or None
+        How much better than the start the answer is, in the objective's direction (>= 0).
     classes_, n_features_in_, program_, result_
 
     Examples

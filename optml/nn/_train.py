@@ -31,8 +31,13 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
     margin : float > 0, default=1e-3
         Zero-one loss: the class score must win by at least this much to count as correct
         (keeps the MILP's verdict and the numpy prediction the same despite round-off).
+    heuristic_start : bool, default=True
+        Start the MILP from a scikit-learn ReLU MLP mapped into the weight box (positive
+        homogeneity), its output layer re-optimised by a small MILP (the special solver
+        ``relu-mip``); the answer is never worse than that start.
     backend, solver, time_limit, mip_gap, verbose, solver_options
-        Solver settings; a time limit returns the incumbent with its gap (``result_.gap``).
+        Solver settings of the training MILP; one clock for the start and the MILP; a time
+        limit returns the incumbent with its gap (``result_.gap``).
 
     Attributes
     ----------
@@ -40,6 +45,8 @@ class MIPNetworkClassifier(ClassifierMixin, ProgramEstimator):
         scikit-learn's MLP convention (``coefs_[0]`` of shape (n_features, n_hidden)).
     loss_ : float
         Training loss (sum over points) of the returned network, recomputed with numpy.
+    start_objective_, improvement_ : float or None
+        The gradient start's loss and how much lower the answer's is.
     classes_, n_features_in_, program_, result_
     """
 
