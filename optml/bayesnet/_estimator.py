@@ -291,6 +291,30 @@ class BayesianNetworkStructure(ProgramEstimator, BaseEstimator):
         G.add_edges_from(self.edges_)
         return G
 
+    #: the model as its references write it (kept here: optml.formulations.latex.FORMULAS
+    #: lists the estimators of the original families)
+    FORMULA = (
+        r"\max_{x}\ \sum_{v \in V} \sum_{S \in \mathcal P_v} s(v, S)\, x_{v,S}"
+        r" \quad\text{s.t.}\quad \sum_{S \in \mathcal P_v} x_{v,S} = 1\ (v \in V),\ "
+        r"\sum_{v \in C} \sum_{S \in \mathcal P_v,\ S \cap C = \emptyset} x_{v,S} \ge 1"
+        r"\ (C \subseteq V,\ |C| \ge 2),\ x \in \{0, 1\}"
+    )
+    REFERENCE = (
+        "Jaakkola, Sontag, Globerson and Meila (2010), Learning Bayesian network structure "
+        "using LP relaxations, AISTATS; Cussens (2011), Bayesian network learning with "
+        "cutting planes, UAI; Bartlett and Cussens (2017), Integer linear programming for "
+        "the Bayesian network structure learning problem, Artificial Intelligence 244."
+    )
+
+    def formula_latex(self, values: bool = False) -> str:
+        """The integer program as its references write it (LaTeX); ``values=True`` appends
+        the score and ``max_parents``. The program actually solved is
+        ``build_program(X).to_latex()``."""
+        if not values:
+            return self.FORMULA
+        mp = "\\infty" if self.max_parents is None else str(self.max_parents)
+        return self.FORMULA + rf"\quad (s = \mathrm{{{str(self.scoring).upper()}}},\ |S| \le {mp})"
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
