@@ -72,6 +72,7 @@ class RawSolution:
     solver_version: str = ""
     raw: object = None
     lazy_rows: object = None  # (A, lb, ub) of the lazy rows a solver added through callbacks
+    options: dict | None = None  # the options handed to the solver, by the solver's own names
 
 
 class Backend:

@@ -261,6 +261,11 @@ def _duals(model: CvxpyModel, canon):
     return y, cone
 
 
+def _printable(opts: dict) -> dict:
+    """The solver options as plain values (for the record of what a solve was given)."""
+    return {k: (dict(v) if isinstance(v, dict) else v) for k, v in opts.items()}
+
+
 def _solver_options(solver: str, time_limit, mip_gap, verbose, settings) -> dict:
     """Translate optml's settings into the solver's own names (as cvxpy passes them)."""
     opts = dict(settings.options)
@@ -565,6 +570,7 @@ class CvxpyBackend(Backend):
                 "compilation_time": getattr(prob, "compilation_time", None),
                 "solver_wall_time": wall,
             },
+            options=_printable(opts),
         )
 
 

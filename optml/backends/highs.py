@@ -179,18 +179,22 @@ class HighsBackend(Backend):
         import highspy
 
         h = new_highs(settings.verbose)
+        used = {}
         time_limit = settings.remaining()
         if time_limit is not None:
-            h.setOptionValue("time_limit", max(1e-3, float(time_limit)))
+            used["time_limit"] = max(1e-3, float(time_limit))
         if settings.mip_gap is not None:
-            h.setOptionValue("mip_rel_gap", float(settings.mip_gap))
+            used["mip_rel_gap"] = float(settings.mip_gap)
         if settings.threads is not None:
             # HiGHS fixes its thread pool at the first run in a process: reset it to change it
             highspy.Highs.resetGlobalScheduler(True)
-            h.setOptionValue("threads", int(settings.threads))
+            used["threads"] = int(settings.threads)
         if settings.seed is not None:
-            h.setOptionValue("random_seed", int(settings.seed))
+            used["random_seed"] = int(settings.seed)
+        for k, v in used.items():
+            h.setOptionValue(k, v)
         set_options(h, settings.options)
+        used.update(settings.options)
         pass_canonical(h, canon)
         if canon.x0 is not None and np.isfinite(canon.x0).any():
             # a partial start (auxiliary columns unknown): HiGHS completes it
@@ -225,6 +229,7 @@ class HighsBackend(Backend):
             message=h.modelStatusToString(ms),
             solver_version=_version(),
             raw=h,
+            options=used,
         )
 
 

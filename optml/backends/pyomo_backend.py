@@ -675,6 +675,7 @@ class PyomoBackend(Backend):
         check_options(options)  # Pyomo passes them on and ignores HiGHS's error status
         opts = {} if verbose else {"output_flag": False}
         opts.update(options)
+        given = _given(opts, time_limit=time_limit, mip_rel_gap=mip_gap, threads=threads)
         t0 = time.perf_counter()
         opt = highs_instance(model)
         if canon.x0 is not None and np.isfinite(canon.x0).all():
@@ -701,6 +702,7 @@ class PyomoBackend(Backend):
         ver = ".".join(map(str, opt.version()))
         vmap = opt._pyomo_var_to_solver_var_map  # keyed by id(var)
         raw = self._finish_contrib(res, canon, cols, t, duals, ver, lambda v: id(v) in vmap)
+        raw.options = given
         if getattr(opt, "optml_interrupted", False):
             raw.status = "interrupted"
         return raw
@@ -740,6 +742,9 @@ class PyomoBackend(Backend):
         ver = ".".join(map(str, opt.version()))
         vmap = opt._pyomo_var_to_solver_var_map  # a ComponentMap
         raw = self._finish_contrib(res, canon, cols, t, None, ver, vmap.__contains__)
+        raw.options = _given(
+            opts, **{"limits/time": time_limit, "limits/gap": mip_gap, "threads": threads}
+        )
         # scip_direct models the objective as an epigraph variable, which may sit below the
         # objective by SCIP's feasibility tolerance: report the objective of the point instead
         raw.objective = None
@@ -821,6 +826,7 @@ class PyomoBackend(Backend):
             solve_time=t,
             message=str(tc),
             raw=res,
+            options={str(k): v for k, v in opt.options.items()},
         )
 
 
@@ -852,6 +858,13 @@ def _highs_start(opt, cols, x0) -> None:
         h.setSolution(sol)
     except Exception:  # private API changed: solve without the start
         pass
+
+
+def _given(options: dict, **settings) -> dict:
+    """The options a solve handed the solver: ``options`` with the settings that are set."""
+    out = {k: v for k, v in settings.items() if v is not None}
+    out.update(options)
+    return out
 
 
 register(PyomoBackend())

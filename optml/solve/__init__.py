@@ -146,6 +146,8 @@ def solve_program(
         start=_full_start(program, settings.warm_start),
     )
     res.stats.update(stats)
+    if raw.options is not None:
+        res.stats["solver_options"] = raw.options
     if chain:
         res.stats.setdefault("reductions", [red.name for red, _ in chain])
     return res
