@@ -221,7 +221,7 @@ NOTES = """
   solvers): the perspective formulation with the diagonal shift (`formulation="auto"` picks it
   on this design) certifies the optimum in under a second through SCIP. Big-M (with bounds
   derived from the data) and SOS1 certify too but take 10-20 s: their continuous relaxations
-  are weak. SOLVERS.md measured 26.7 s for the Cholesky form with a crude big-M.
+  are weak. An earlier measurement gave 26.7 s for the Cholesky form with a crude big-M.
 * **p = 200** is certified by the perspective form in about 4 s; **p = 500** by none within
   30 s (the perspective form ends with a gap of about 0.1, the others about 0.5). The returned
   model is then the incumbent, which here is the true support.

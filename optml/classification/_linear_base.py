@@ -229,9 +229,9 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         return self._solve(problem, settings=settings, backend="auto", solver=solver)
 
     def _fallback_ok(self, res, mip) -> bool:
-        """HiGHS' QP solver sometimes ends in 'Solve error' or an unverified answer (see
-        SOLVERS.md): with automatic solver choice, a convex program is then re-solved once by
-        Clarabel through cvxpy."""
+        """HiGHS' QP solver sometimes ends in 'Solve error' or an unverified answer (an
+        earlier run saw cvxpy -> HiGHS call w = 0 optimal on an SVM): with automatic solver
+        choice, a convex program is then re-solved once by Clarabel through cvxpy."""
         return (
             not mip
             and self.backend == "auto"

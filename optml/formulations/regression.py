@@ -15,7 +15,7 @@ where :math:`R^\top R = G` (Cholesky, or a square root from the eigen-decomposit
 :math:`G` is singular) and :math:`R^\top z = c`. The program has :math:`p` columns whatever
 :math:`n` is; ``form="gram"`` writes the quadratic with :math:`G` as its Hessian (fastest for
 QP solvers), ``form="factor"`` writes :math:`\|Rw - z\|^2` (the form that lets SCIP prove
-optimality of best-subset programs, see ``SOLVERS.md``).
+optimality of best-subset programs).
 
 References
 ----------
