@@ -156,7 +156,9 @@ class _Lowering:
                 self.row(t - ef, ">=")
                 self.row(t + ef, ">=")
                 return t
-            s = self.aux(ef.size, lb=0.0)
+            # |e| <= s already implies s >= 0: a bound there would only make the active set
+            # degenerate where e = 0 (two rows and a bound on one column, a singular KKT)
+            s = self.aux(ef.size, lb=0.0 if k == "pos" else None)
             self.row(s - ef, ">=")
             if k != "pos":
                 self.row(s + ef, ">=")
