@@ -21,6 +21,7 @@ ORDER = [
     "clustering",
     "nn",
     "nn_train",
+    "adversarial",
     "teaching",
     "bayesnet",
     "bench",
