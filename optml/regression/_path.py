@@ -17,6 +17,7 @@ import time
 import numpy as np
 from sklearn.utils.validation import check_X_y
 
+from optml._progress import check_progress, progress_bar
 from optml._validation import check_bool, check_choice, check_fraction, check_nonneg
 from optml.algorithms import active_set as _active_set
 from optml.backends.base import RawAnswer
@@ -63,6 +64,7 @@ def lasso_path(
     time_limit: float | None = None,
     verbose: bool = False,
     solver_options: dict | None = None,
+    progress: bool | None = None,
 ):
     r"""Lasso (or elastic-net) coefficients along a grid of penalties, certified at each point.
 
@@ -102,6 +104,9 @@ def lasso_path(
     time_limit, verbose, solver_options
         Settings of every solve of the path (one clock: ``time_limit`` covers the whole
         path, each QP gets the time left; ``solver_options`` as for the estimators).
+    progress : bool or None, default None
+        A tqdm progress bar over the alphas: None shows it only on an interactive terminal
+        (and only when the path takes more than half a second), True always, False never.
 
     Returns
     -------
@@ -141,6 +146,7 @@ def lasso_path(
             raise ValueError("alphas must be a non-empty array of finite numbers >= 0")
     alphas = np.sort(alphas)[::-1]
     check_choice("method", method, ("auto", "active_set", "program"))
+    check_progress(progress)
     settings = SolveSettings.from_params(
         time_limit=time_limit, verbose=verbose, solver_options=solver_options
     ).started()
@@ -159,6 +165,7 @@ def lasso_path(
             solver,
             return_results,
             settings,
+            progress,
         )
     coefs = np.zeros((p, alphas.size))
     gaps = np.zeros(alphas.size)
@@ -166,7 +173,8 @@ def lasso_path(
     w = np.zeros(p)
     a_prev = None
     lo = np.zeros(p) if positive else None
-    for i, a in enumerate(alphas):
+    bar = progress_bar(alphas, desc="lasso_path", progress=progress)
+    for i, a in enumerate(bar):
         l1 = a * l1_ratio
         l2 = 0.5 * a * (1.0 - l1_ratio)
         grad = (gram.c - gram.G @ w) / n  # -(gradient of the smooth part) at the previous w
@@ -210,13 +218,25 @@ def lasso_path(
         coefs[:, i] = w
         gaps[i] = gap
         a_prev = a
+    bar.close()
     if return_results:
         return alphas, coefs, gaps, results
     return alphas, coefs, gaps
 
 
 def _active_set_path(
-    X, y, gram, alphas, l1_ratio, positive, fit_intercept, backend, solver, return_results, settings
+    X,
+    y,
+    gram,
+    alphas,
+    l1_ratio,
+    positive,
+    fit_intercept,
+    backend,
+    solver,
+    return_results,
+    settings,
+    progress=None,
 ):
     """The path by warm-started active-set solves, each point certified by a dual bound."""
     n, p = gram.n, gram.p
@@ -230,7 +250,8 @@ def _active_set_path(
     gaps = np.zeros(alphas.size)
     results = []
     w = None
-    for i, a in enumerate(alphas):
+    bar = progress_bar(alphas, desc="lasso_path", progress=progress)
+    for i, a in enumerate(bar):
         l1 = a * l1_ratio
         l2 = a * (1.0 - l1_ratio)  # the program's l2/2 ||w||^2 has Hessian l2 I
         H = H0 + l2 * eye if l2 else H0
@@ -291,6 +312,7 @@ def _active_set_path(
         w = wa
         coefs[:, i] = wa
         gaps[i] = gap
+    bar.close()
     if return_results:
         return alphas, coefs, gaps, results
     return alphas, coefs, gaps

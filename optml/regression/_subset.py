@@ -456,11 +456,13 @@ def _check_groups(groups, p):
     return out
 
 
-def best_subset_path(X, y, k_max=None, **params):
+def best_subset_path(X, y, k_max=None, *, progress=None, **params):
     """Fit :class:`BestSubsetRegression` for ``k = 1 .. k_max``, each warm-started from the last.
 
     The solution for ``k - 1`` is feasible for ``k``, so it is a warm start and an upper
-    bound (hence a big-M) for the next fit.
+    bound (hence a big-M) for the next fit. ``progress``: a tqdm bar over ``k`` (None: only on
+    an interactive terminal; True: always; False: never); other keywords go to
+    :class:`BestSubsetRegression`.
 
     Returns
     -------
@@ -482,8 +484,12 @@ def best_subset_path(X, y, k_max=None, **params):
         "times": [],
         "models": [],
     }
+    from optml._progress import progress_bar
+
     prev = None
-    for k in range(1, k_max + 1):
+    bar = progress_bar(range(1, k_max + 1), desc="best_subset_path", progress=progress)
+    for k in bar:
+        bar.set_postfix_str(f"k={k}", refresh=False)
         t0 = time.perf_counter()
         m = BestSubsetRegression(k=k, **params).fit(X, y, _previous=prev)
         out["times"].append(time.perf_counter() - t0)
@@ -494,6 +500,7 @@ def best_subset_path(X, y, k_max=None, **params):
         out["gaps"].append(m.result_.gap)
         out["statuses"].append(m.result_.status)
         out["models"].append(m)
+    bar.close()
     for key in ("coefs", "intercepts", "objectives", "gaps", "times"):
         out[key] = np.asarray(out[key])
     return out
