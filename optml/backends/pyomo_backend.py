@@ -28,6 +28,7 @@ Solvers and routes:
 
 from __future__ import annotations
 
+import logging
 import math
 import operator
 import time
@@ -38,6 +39,8 @@ import scipy.sparse as sp
 from optml.backends.base import Backend, RawSolution, SolverSpec
 from optml.backends.registry import register
 from optml.exceptions import UnsupportedProblemError
+
+logger = logging.getLogger("optml")
 
 _LIN = ("LP", "MILP")
 _QP = ("LP", "QP", "MILP", "MIQP")
@@ -253,9 +256,13 @@ def _scip_direct_class():
 
         #: set before solve: (separation x -> (A, lb, ub) or None, columns in order)
         optml_lazy = None
+        #: set before solve: (columns in order, a complete starting point)
+        optml_start = None
 
         def _create_solver_model(self, model, config):
             scip_model, loader, has_obj = super()._create_solver_model(model, config)
+            if self.optml_start is not None:
+                self._add_start(scip_model, *self.optml_start)
             if self.optml_lazy is None:
                 return _Unlocked(scip_model), loader, has_obj
             # lazy constraints call back into Python: optimise holding the lock (verbose logs
@@ -265,6 +272,22 @@ def _scip_direct_class():
             svars = [vmap[v] if v in vmap else self._add_var(v) for v in cols]
             self.optml_lazy_handler = _lazy_handler(scip_model, sep, svars)
             return scip_model, loader, has_obj
+
+        def _add_start(self, scip_model, cols, x0):
+            """A complete start as a solution of the original problem: SCIP checks it before
+            presolve, so it is the incumbent from the first second (Pyomo's warm start is
+            partial, and SCIP completes it only after presolve, too late under a short
+            limit). A start SCIP rejects (infeasible, or cut off by a lazy family) is
+            dropped."""
+            vmap = self._pyomo_var_to_solver_var_map
+            try:
+                sol = scip_model.createSol()
+                for v, val in zip(cols, x0, strict=True):
+                    sv = vmap[v] if v in vmap else self._add_var(v)
+                    scip_model.setSolVal(sol, sv, float(val))
+                scip_model.addSol(sol, free=True)
+            except Exception as exc:  # a pyscipopt without these calls: Pyomo's start only
+                logger.debug("SCIP start not added: %s", exc)
 
         def _linear(self, body):
             from pyscipopt.scip import Expr, Term
@@ -711,6 +734,8 @@ class PyomoBackend(Backend):
         opt = _scip_direct_class()()
         if canon.lazy is not None:
             opt.optml_lazy = (canon.lazy, cols)
+        if canon.x0 is not None and np.isfinite(canon.x0).all():
+            opt.optml_start = (cols, np.asarray(canon.x0, dtype=float))
         opts = {"display/verblevel": 4 if verbose else 0}
         if canon.sos1:
             # the SOS1 handler's bound-tightening presolve does not look at the time limit: on

@@ -391,3 +391,23 @@ def test_scip_quadratic_coupled_and_separable_terms():
     assert res.objective == pytest.approx(ref.objective, rel=1e-6, abs=1e-6)
     model = res.raw["model"]
     assert len(model.qepi) >= 3  # the three separable squares have their own epigraph
+
+
+@needs_scip
+def test_scip_gets_a_complete_start_before_presolve():
+    """A complete warm start is SCIP's first solution: stopped at its first solution, SCIP
+    returns the start (Pyomo's own start is partial and used only after presolve)."""
+    rng = np.random.default_rng(0)
+    n = 60
+    w, v = rng.uniform(1, 10, n), rng.uniform(1, 10, n)
+    p = om.Program("knapsack")
+    x = p.var("x", shape=n, domain="binary")
+    p.add(w @ x <= 100, name="cap")
+    p.maximize(v @ x)
+    start = (np.arange(n) < 5).astype(float)
+    stop_at_first = {"limits/solutions": 1, "presolving/maxrounds": 0}
+    r = p.solve(backend="pyomo", solver="scip", warm_start={"x": start}, **stop_at_first)
+    np.testing.assert_allclose(r.values["x"], start)
+    assert r.objective == pytest.approx(v @ start)
+    r0 = p.solve(backend="pyomo", solver="scip", **stop_at_first)
+    assert r0.objective != pytest.approx(v @ start)  # without it SCIP's first point differs
