@@ -35,3 +35,16 @@ def test_R7_osqp_lasso_gap_is_not_below_the_true_gap():
     assert not (np.isfinite(r.bound) and r.bound > opt + 1e-9 * abs(opt))
     if r.verified and r.status == "optimal":
         assert r.gap <= 1e-6  # verified means within the tolerance, with the true gap
+
+
+def test_R9_sdp_bound_without_a_limit_says_feasible_not_time_limit():
+    """Before: ``KMeans(3, method="sdp")`` reported ``time_limit`` with no limit set when the
+    Peng-Wei bound left a gap. A heuristic clustering with a valid bound that does not meet it
+    is ``feasible``: a point and a bound, the method stopped short of the gap."""
+    from optml.clustering import KMeans
+
+    X = np.random.default_rng(0).normal(size=(30, 2))  # no cluster structure: the SDP is loose
+    r = KMeans(3, method="sdp_bound").fit(X).result_
+    assert r.status == "feasible"
+    assert np.isfinite(r.bound) and r.bound < r.objective
+    assert r.gap > 1e-3
