@@ -130,22 +130,22 @@ def _newton_stage(A, reg, C, h, th, deadline, max_iter=50, tol=1e-10):
 
 
 def _kkt_solve(Z, s, C, F, L):
-    """Solve the KKT system for the partition (free ``F`` indices, bounded mask ``L``)."""
-    p = Z.shape[1]
+    r"""Solve the KKT system for the partition (free ``F`` indices, bounded mask ``L``),
+    ``w`` eliminated: :math:`[Z_FZ_F^\top, s_F; s_F^\top, 0][\alpha_F; b] = [1 - Z_Fg_w;
+    -g_b]` with :math:`g_w = CZ_L^\top\mathbf 1`, :math:`g_b = Cs_L^\top\mathbf 1`, then
+    :math:`w = g_w + Z_F^\top\alpha_F` (least squares where the system is singular)."""
     gw = C * Z[L].sum(axis=0)
     gb = C * s[L].sum()
     k = F.size
     ZF = Z[F]
-    # unknowns (w, b, alpha_F): w - Z_F' a = gw ; -s_F' a = gb ; Z_F w + s_F b = 1
-    M = np.zeros((p + 1 + k, p + 1 + k))
-    M[:p, :p] = np.eye(p)
-    M[:p, p + 1 :] = -ZF.T
-    M[p, p + 1 :] = -s[F]
-    M[p + 1 :, :p] = ZF
-    M[p + 1 :, p] = s[F]
-    rhs = np.concatenate([gw, [gb], np.ones(k)])
+    M = np.zeros((k + 1, k + 1))
+    M[:k, :k] = ZF @ ZF.T
+    M[:k, k] = s[F]
+    M[k, :k] = s[F]
+    rhs = np.concatenate([1.0 - ZF @ gw, [-gb]])
     sol = np.linalg.lstsq(M, rhs, rcond=None)[0]
-    return sol[:p], float(sol[p]), sol[p + 1 :]
+    aF, b = sol[:k], float(sol[k])
+    return gw + ZF.T @ aF, b, aF
 
 
 def _finish(X, Z, s, C, r, h, b_bound, rounds=6):
@@ -160,7 +160,9 @@ def _finish(X, Z, s, C, r, h, b_bound, rounds=6):
     k = 0
     for k in range(1, rounds + 1):  # noqa: B007
         F = np.flatnonzero(free)
-        if F.size == 0 or F.size > 4 * (p + 1) + 200:
+        # generically at most p + 1 free support vectors: a larger zone is not yet the
+        # partition of an optimum, and its (k+1)-square system costs k^3
+        if F.size == 0 or F.size > min(2 * (p + 1) + 50, 1500):
             break
         try:
             w, b, aF = _kkt_solve(Z, s, C, F, L)
