@@ -217,3 +217,20 @@ def test_svm_learner_teaches_a_threshold_with_two_examples():
     assert ts.n_examples_ == 2
     assert set(ts.support_) == {3, 4}
     assert ts.verify().passed
+
+
+def test_svm_box_native_sos1_in_scip_agrees_with_big_m():
+    pytest.importorskip("pyscipopt")
+    pytest.importorskip("pyomo")
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(7, 2))
+    s = np.where(X[:, 0] + 0.3 * rng.normal(size=7) > 0, 1, -1)
+    s[:2] = [1, -1]
+    w0 = np.round(_svc(X[:4], s[:4], np.ones(4, int), 1.0)[0], 1)
+    big_m = TeachingSet(learner="svm", tolerance=0.3).fit(X, s, w0, 0.0)
+    native = TeachingSet(learner="svm", tolerance=0.3, backend="pyomo", solver="scip")
+    native.fit(X, s, w0, 0.0)
+    assert "sos1_to_bigm" in big_m.result_.stats.get("reductions", [])
+    assert "sos1_to_bigm" not in native.result_.stats.get("reductions", [])
+    assert native.n_examples_ == big_m.n_examples_
+    assert native.result_.status == "optimal" and native.verify().passed
