@@ -49,6 +49,8 @@ logger = logging.getLogger("optml")
 
 #: share of ``time_limit`` the gradient start may use
 START_SHARE = 0.2
+#: share of the time left the ReLU polish (fixed-pattern LPs) may use
+POLISH_SHARE = 0.3
 #: share of the time left the per-unit decomposition may use
 DECOMPOSE_SHARE = 0.3
 #: relative gap of the start's small output-layer MILPs (the start needs a good point only)
@@ -421,8 +423,6 @@ register_special(BNNMip(), module=__name__)
 def relu_gradient_start(problem, settings, deadline):
     """A scikit-learn ReLU MLP projected into the weight box, its output layer re-optimised:
     ``(W, b, out, c)`` or None."""
-    from optml.formulations.bnn import relu_output_program
-
     X, y, K, B = problem.X, problem.y_idx, problem.n_classes, float(problem.weight_bound)
     mlp = gradient_mlp(
         X, y, (problem.n_hidden,), "relu", deadline, problem.seed, solver="lbfgs", max_iter=500
@@ -446,20 +446,65 @@ def relu_gradient_start(problem, settings, deadline):
         if best is None or got[1] < best[1] - 1e-12:
             best = (a * Wh, a * bh, out, a * b2), got[1]
     W, b, out, c = best[0]
-    G = np.maximum(X @ W.T + b, 0.0)
-    prog, parts = relu_output_program(G, y, K, problem.loss, B, problem.margin)
-    res = _sub_solve(problem, prog, settings, deadline, mip_gap=START_GAP)
-    if res is not None and res.has_solution and res.max_violation <= 1e-6:
-        vals = res.values
-        if K == 2:
-            out2 = np.where(vals["sign"] > 0.5, 1.0, -1.0)
-        else:
-            tp, tn = parts["t"]
-            out2 = np.rint(vals[tp.name] - vals[tn.name])
-        c2 = np.clip(np.atleast_1d(vals["c"]), -B, B)
-        if problem.network_values(W, b, out2, c2)[1] < best[1]:
-            out, c = out2, c2
+    reopt = relu_output_reopt(problem, W, b, settings, deadline)
+    if reopt is not None and problem.network_values(W, b, *reopt)[1] < best[1]:
+        out, c = reopt
     return W, b, out, c
+
+
+def relu_output_reopt(problem, W, b, settings, deadline):
+    """The output layer (signs / ternary directions and ``c``) that minimises the loss for the
+    hidden layer ``(W, b)``: ``(out, c)`` or None."""
+    from optml.formulations.bnn import relu_output_program
+
+    B = float(problem.weight_bound)
+    G = np.maximum(problem.X @ W.T + b, 0.0)
+    prog, parts = relu_output_program(
+        G, problem.y_idx, problem.n_classes, problem.loss, B, problem.margin
+    )
+    res = _sub_solve(problem, prog, settings, deadline, mip_gap=START_GAP)
+    if res is None or not res.has_solution or res.max_violation > 1e-6:
+        return None
+    vals = res.values
+    if problem.n_classes == 2:
+        out = np.where(vals["sign"] > 0.5, 1.0, -1.0)
+    else:
+        tp, tn = parts["t"]
+        out = np.rint(vals[tp.name] - vals[tn.name])
+    return out, np.clip(np.atleast_1d(vals["c"]), -B, B)
+
+
+def relu_polish(problem, net, settings, deadline, rounds=3):
+    """Alternate the fixed-pattern LP (hidden layer, activations and output fixed) and the
+    output layer's re-optimisation while the loss drops: ``(net, loss)``."""
+    from optml.formulations.bnn import relu_fixed_pattern_program
+
+    B = float(problem.weight_bound)
+    loss = problem.network_values(*net)[1]
+    for _ in range(rounds):
+        W, b, out, c = net
+        U = (problem.X @ W.T + b) > 0
+        prog, parts = relu_fixed_pattern_program(
+            problem.X, problem.y_idx, problem.n_classes, U, out, problem.loss, B, problem.margin
+        )
+        res = _sub_solve(problem, prog, settings, deadline)
+        if res is None or not res.has_solution or res.max_violation > 1e-6:
+            break
+        v = res.values
+        W2 = np.clip(v["W"], -B, B)
+        b2 = np.clip(np.atleast_1d(v["b"]), -B, B)
+        c2 = np.clip(np.atleast_1d(v["c"]), -B, B)
+        cand = (W2, b2, out, c2)
+        reopt = relu_output_reopt(problem, W2, b2, settings, deadline)
+        if reopt is not None:
+            alt = (W2, b2, *reopt)
+            if problem.network_values(*alt)[1] < problem.network_values(*cand)[1]:
+                cand = alt
+        new_loss = problem.network_values(*cand)[1]
+        if new_loss >= loss - 1e-9 * (1 + abs(loss)):
+            break
+        net, loss = cand, new_loss
+    return net, loss
 
 
 def _relu_errors(problem, W, b, out, c) -> int:
@@ -503,6 +548,16 @@ class ReLUMip(SpecialSolver):
                     best_vals, best_obj = vals, obj
                     stats["start_objective"] = obj
                     stats["start_errors"] = _relu_errors(problem, *net)
+                    # polish: fixed-pattern LPs and output re-optimisation, activations kept
+                    t = time.perf_counter()
+                    net2, _ = relu_polish(problem, net, settings, _deadline(settings, POLISH_SHARE))
+                    stats["polish_time"] = time.perf_counter() - t
+                    vals2, _ = problem.network_values(*net2)
+                    obj2, viol2 = prog.evaluate(vals2)
+                    if viol2 <= 1e-6 and obj2 < best_obj - 1e-9:
+                        best_vals, best_obj = vals2, obj2
+                    stats["polish_objective"] = best_obj
+                    stats["best_from"] = "polish" if obj2 < obj - 1e-9 else "gradient start"
         t = time.perf_counter()
         res = _sub_solve(problem, prog, settings, _reserve(settings), warm_start=best_vals)
         stats["mip_time"] = time.perf_counter() - t
@@ -519,9 +574,9 @@ class ReLUMip(SpecialSolver):
                     best_vals, best_obj = res.values, res.objective
                     stats["best_from"] = "training MILP"
                 else:
-                    stats["best_from"] = "gradient start"
+                    stats.setdefault("best_from", "gradient start")
             elif best_vals is not None:
-                stats["best_from"] = "gradient start"
+                stats.setdefault("best_from", "gradient start")
         if "start_objective" in stats and best_obj is not None:
             stats["mip_improvement"] = stats["start_objective"] - best_obj
         if best_vals is None:

@@ -525,6 +525,57 @@ def relu_output_program(G, y_idx, n_classes, loss="hinge", weight_bound=1.0, mar
     return prog, parts
 
 
+def relu_fixed_pattern_program(
+    X, y_idx, n_classes, active, out, loss="hinge", weight_bound=1.0, margin=1e-3
+):
+    r"""The hidden layer of :func:`relu_training_program` with every activation pattern and
+    the output signs / directions ``out`` fixed: with :math:`u` known,
+    :math:`\max(0, a_{ij}) = u_{ij} a_{ij}` and :math:`a_{ij} \ge 0` (active) or
+    :math:`\le 0` (inactive) are linear, so the hinge loss is an LP (the zero-one loss a MILP
+    with one binary per point). The polishing step of ``"relu-mip"``: its optimum is never
+    worse than the network the pattern came from. Returns ``(program, parts)``."""
+    X = np.asarray(X, dtype=float)
+    U = np.asarray(active, dtype=float)
+    out = np.asarray(out, dtype=float)
+    N, p0 = X.shape
+    H = U.shape[1]
+    B = float(weight_bound)
+    prog = Program("relu_fixed_pattern")
+    W = prog.var("W", shape=(H, p0), lb=-B, ub=B)
+    b = prog.var("b", shape=H, lb=-B, ub=B)
+    a = X @ W.T + b.reshape(1, H).broadcast_to((N, H))
+    on, off = np.nonzero(U > 0.5), np.nonzero(U <= 0.5)
+    flat = a.flatten()
+    if on[0].size:
+        prog.add(flat[on[0] * H + on[1]] >= 0, name="active")
+    if off[0].size:
+        prog.add(flat[off[0] * H + off[1]] <= 0, name="inactive")
+    g = a * U
+    M = B * (np.abs(X).sum(axis=1) + 1.0)
+    parts = {"W": W, "b": b}
+    if n_classes == 2:
+        c = prog.var("c", lb=-B, ub=B)
+        f = B * (g @ out) + c
+        yy = np.where(np.asarray(y_idx) == 1, 1.0, -1.0)
+        parts["c"] = c
+        _loss(prog, yy * f, loss, N, margin + B * H * M + B, margin, parts)
+        return prog, parts
+    c = prog.var("c", shape=n_classes, lb=-B, ub=B)
+    f = B * (g @ out.T) + c.reshape(1, n_classes).broadcast_to((N, n_classes))
+    parts["c"] = c
+    ii, kk = _class_rows(y_idx, n_classes)
+    diff = _pick(f, ii, np.asarray(y_idx)[ii], n_classes) - _pick(f, ii, kk, n_classes)
+    if loss == "hinge":
+        xi = prog.var("hinge", shape=N, lb=0.0)
+        prog.add(xi[ii] >= 1 - diff, name="hinge")
+        prog.minimize(xi.sum())
+    else:
+        e = prog.var("errors", shape=N, domain="binary")
+        prog.add(diff >= margin - (margin + 2 * (B * H * M[ii] + B)) * e[ii], name="zero_one")
+        prog.minimize(e.sum())
+    return prog, parts
+
+
 def relu_network_values(parts, X, y_idx, n_classes, W, b, out, c, loss, weight_bound, margin):
     """Values of every variable of :func:`relu_training_program`'s program for the network
     ``(W (H, p), b (H,), out, c)`` with ``out`` the signs (H,) in {-1, 1} for two classes or

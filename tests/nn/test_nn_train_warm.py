@@ -257,3 +257,42 @@ def test_bad_method():
     X, y = _points(0)
     with pytest.raises(ValueError, match="method"):
         BinarizedNeuralNetwork(method="cp").fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes,loss", [(2, "hinge"), (3, "hinge"), (3, "zero_one")])
+def test_relu_polish_is_exact_at_its_start_and_never_worse(n_classes, loss):
+    """The fixed-pattern program holds the network it came from at the same loss; polishing
+    never raises the loss, and its networks are points of the training MILP."""
+    from optml.algorithms.nn_train import relu_gradient_start, relu_polish
+    from optml.formulations.bnn import ReLUTrainingProblem, relu_fixed_pattern_program
+    from optml.program.settings import SolveSettings
+
+    rng = np.random.default_rng(n_classes)
+    X = rng.normal(size=(30, 3))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int) + (n_classes == 3) * (X[:, 2] > 0.8)
+    prob = ReLUTrainingProblem(X, y, n_classes, 3, loss, 1.0, 1e-3)
+    s = SolveSettings(time_limit=20).started()
+    net = relu_gradient_start(prob, s, None)
+    v0, l0 = prob.network_values(*net)
+    W, b, out, c = net
+    fp, parts = relu_fixed_pattern_program(X, y, n_classes, X @ W.T + b > 0, out, loss)
+    vals = {"W": W, "b": b, "c": c if n_classes > 2 else c.reshape(())}
+    F = np.maximum(X @ W.T + b, 0) @ (out if n_classes == 2 else out.T) + c
+    if n_classes == 2:
+        yf = np.where(y == 1, 1.0, -1.0) * F
+        worst = yf
+    else:
+        D = F[np.arange(30), y][:, None] - F
+        D[np.arange(30), y] = np.inf
+        worst = D.min(axis=1)
+    if loss == "hinge":
+        vals["hinge"] = np.maximum(0, 1 - worst)
+    else:
+        vals["errors"] = (worst < 1e-3) * 1.0
+    obj, viol = fp.evaluate(vals)
+    assert viol <= 1e-9 and obj == pytest.approx(l0)
+    net2, l2 = relu_polish(prob, net, s, None)
+    assert l2 <= l0 + 1e-9
+    v2, l2b = prob.network_values(*net2)
+    obj2, viol2 = prob.program.evaluate(v2)
+    assert viol2 <= 1e-6 and obj2 == pytest.approx(l2) == pytest.approx(l2b)
