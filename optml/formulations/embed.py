@@ -58,10 +58,23 @@ def tree_paths(left, right, n_nodes):
     return leaves, below
 
 
-def tree_output(program: Program, x, left, right, feature, threshold, values, name="tree"):
+def tree_output(
+    program: Program,
+    x,
+    left,
+    right,
+    feature,
+    threshold,
+    values,
+    name="tree",
+    left_strict: bool = False,
+):
     r"""Leaf binaries and rows of one tree; returns ``(out_expression, z)``.
 
     ``values`` has one row per node (only leaf rows are used), shape ``(n_nodes, n_out)``.
+    ``left_strict``: the tree sends :math:`x_f < t` left and :math:`x_f \ge t` right (XGBoost)
+    instead of :math:`x_f \le t` left (scikit-learn, LightGBM); the gap :math:`\delta_s` then
+    lies below the threshold.
     """
     left = np.asarray(left)
     right = np.asarray(right)
@@ -85,10 +98,11 @@ def tree_output(program: Program, x, left, right, feature, threshold, values, na
         delta = 1e-5 * max(1.0, abs(t))
         L = [pos[v] for v in below[left[s]]]
         R = [pos[v] for v in below[right[s]]]
-        if hi[f] > t:
-            rows_l.append((f, t, hi[f] - t, L))
-        if lo[f] < t + delta:
-            rows_r.append((f, t + delta, t + delta - lo[f], R))
+        tl, tr = (t - delta, t) if left_strict else (t, t + delta)
+        if hi[f] > tl:
+            rows_l.append((f, tl, hi[f] - tl, L))
+        if lo[f] < tr:
+            rows_r.append((f, tr, tr - lo[f], R))
     n = x.size
     for rows, sense in ((rows_l, "<="), (rows_r, ">=")):
         if not rows:
@@ -114,16 +128,89 @@ def tree_output(program: Program, x, left, right, feature, threshold, values, na
 def add_trees(program: Program, x, out, trees, weights=None, offset=0.0, name="tree"):
     """``out == offset + sum_k weights_k * tree_k(x)``; ``trees`` a list of
     ``(left, right, feature, threshold, values)``. Returns the list of leaf variables."""
-    k = len(trees)
-    w = np.full(k, 1.0 / k) if weights is None else np.asarray(weights, dtype=float)
     o = as_expression(out).flatten()
-    total = as_expression(np.broadcast_to(np.asarray(offset, dtype=float), (o.size,)).copy())
-    zs = []
-    for i, tr in enumerate(trees):
-        e, z = tree_output(program, x, *tr, name=f"{name}{i}" if k > 1 else name)
-        if e.size != o.size:
-            raise ValueError(f"the model has {e.size} outputs but out has {o.size} entries")
-        total = total + w[i] * e
-        zs.append(z)
+    total, zs, _ = tree_sum(program, x, trees, o.size, weights, offset, name=name)
     program.add(o == total, name=f"{name}_out")
     return zs
+
+
+def tree_sum(
+    program: Program,
+    x,
+    trees,
+    n_out,
+    weights=None,
+    offset=0.0,
+    name="tree",
+    left_strict: bool = False,
+):
+    r"""The affine expression :math:`c + \sum_k w_k\,\text{tree}_k(x)` of an ensemble
+    (random forest: :math:`w_k = 1/K`; gradient boosting: :math:`c` the initial prediction and
+    :math:`w_k` the learning rate), its leaf variables, and interval bounds ``(lo, hi)`` of it
+    from the smallest and largest leaf value of each tree.
+
+    All trees share one binary vector (the leaves of tree 0, then tree 1, ...) and one block
+    of split rows, so the build time grows linearly with the number of leaves.
+    """
+    k = len(trees)
+    w = (
+        np.full(k, 1.0 / k)
+        if weights is None
+        else np.broadcast_to(np.asarray(weights, float), (k,))
+    )
+    c = np.broadcast_to(np.asarray(offset, dtype=float).ravel(), (n_out,)).copy()
+    x = as_expression(x).flatten()
+    lo, hi = expression_bounds(x)
+    blo, bhi = c.copy(), c.copy()
+    Vs, one_rows, one_cols = [], [], []
+    rows = {"<=": [], ">=": []}
+    base = 0
+    for i, (left, right, feature, threshold, values) in enumerate(trees):
+        left = np.asarray(left)
+        right = np.asarray(right)
+        values = np.asarray(values, dtype=float).reshape(len(left), -1)
+        if values.shape[1] != n_out:
+            raise ValueError(f"the model has {values.shape[1]} outputs but out has {n_out} entries")
+        leaves, below = tree_paths(left, right, len(left))
+        pos = {leaf: base + r for r, leaf in enumerate(leaves)}
+        for s in range(len(left)):
+            if left[s] < 0:
+                continue
+            f, t = int(feature[s]), float(threshold[s])
+            if not (np.isfinite(lo[f]) and np.isfinite(hi[f])):
+                raise ValueError(
+                    f"{name}: input {f} is used by a split but has an infinite bound; give the "
+                    "input variable finite lb and ub (a tree's leaf choice needs big-M values)"
+                )
+            delta = 1e-5 * max(1.0, abs(t))
+            tl, tr = (t - delta, t) if left_strict else (t, t + delta)
+            if hi[f] > tl:
+                rows["<="].append((f, tl, hi[f] - tl, [pos[v] for v in below[left[s]]]))
+            if lo[f] < tr:
+                rows[">="].append((f, tr, tr - lo[f], [pos[v] for v in below[right[s]]]))
+        V = values[leaves] * w[i]
+        Vs.append(V)
+        blo, bhi = blo + V.min(axis=0), bhi + V.max(axis=0)
+        one_rows += [i] * len(leaves)
+        one_cols += list(range(base, base + len(leaves)))
+        base += len(leaves)
+    z = program.var(f"{name}_leaf", shape=base, domain="binary")
+    one = sp.csr_matrix((np.ones(base), (one_rows, one_cols)), shape=(k, base))
+    program.add(one @ z == 1, name=f"{name}_one_leaf")
+    n = x.size
+    for sense, rs in rows.items():
+        if not rs:
+            continue
+        m = len(rs)
+        F = sp.csr_matrix((np.ones(m), (np.arange(m), [r[0] for r in rs])), shape=(m, n))
+        t = np.array([r[1] for r in rs])
+        M = np.array([r[2] for r in rs])
+        ri = np.repeat(np.arange(m), [len(r[3]) for r in rs])
+        ci = np.concatenate([r[3] for r in rs])
+        S = sp.csr_matrix((M[ri], (ri, ci)), shape=(m, base))  # row i scaled by M_i
+        if sense == "<=":
+            program.add(F @ x + S @ z <= t + M, name=f"{name}_left")
+        else:
+            program.add(F @ x - S @ z >= t - M, name=f"{name}_right")
+    V = np.vstack(Vs)
+    return V.T @ z + c, [z], (blo, bhi)
