@@ -188,9 +188,14 @@ class PoisoningAttack(ProgramEstimator):
         self.y_pool_ = None if y_pool is None else np.asarray(y_pool, float).ravel()
         self.target_ = prog.metadata.get("target")
         self.target_prediction_ = prog.metadata.get("target_prediction")
+        self._check_common_params()
+        settings = self._settings(mip=True).started()  # the greedy start is on the clock
+        start = None
+        if self.target_prediction_ is not None:
+            start = _greedy_start(prog, self, settings)
         self.__dict__.pop("result_", None)
         try:
-            res = self._solve(prog, mip=True)
+            res = self._solve(prog, settings=settings, warm_start=start)
         except SolveError:
             res = getattr(self, "result_", None)
             if res is None or res.status not in ("infeasible", "infeasible_or_unbounded"):
@@ -271,3 +276,87 @@ class PoisoningAttack(ProgramEstimator):
         viol = float(np.maximum(np.maximum(lo - pred, pred - hi), 0.0).max())
         tol = 1e-6 * max(1.0, float(np.abs(pred).max())) if atol is None else float(atol)
         return AttackCheck(w, b, np.nan, tol, pred, viol, viol <= tol, impl)
+
+
+def _ridge_theta(A, t, alpha, p):
+    D = np.zeros(A.shape[1])
+    D[:p] = alpha
+    return np.linalg.solve(A.T @ A + np.diag(D), A.T @ t)
+
+
+def _greedy_start(prog, atk, settings):
+    """A feasible attack for the prediction goal, built greedily (the single deletion, label
+    move by +-B or added copy that most reduces the goal's violation, until it is met), as
+    starting values of every variable of ``prog`` -- a first incumbent for the MILP, whose
+    McCormick relaxation is weak. None when the greedy walk gets stuck."""
+    X, y = atk.X_, atk.y_
+    n0, p = X.shape
+    fi = bool(atk.fit_intercept)
+    alpha, B = float(atk.alpha), float(atk.label_budget)
+    aug = (lambda M: np.hstack([M, np.ones((len(M), 1))])) if fi else (lambda M: M)
+    x0, lo, hi = atk.target_prediction_
+    A0 = aug(x0)
+    K = prog.metadata.get("pool_repeat", 1)
+    has_pool = "add" in prog.variables
+    Xp = atk.X_pool_ if has_pool else np.zeros((0, p))
+    yp = atk.y_pool_ if has_pool else np.zeros(0)
+    keep, delta, counts = np.ones(n0, bool), np.zeros(n0), np.zeros(len(yp), int)
+    cap = int(atk.max_copies)
+
+    def violation(kp, dl, ct):
+        A = aug(np.vstack([X[kp], np.repeat(Xp, ct, axis=0)]))
+        t = np.r_[(y + dl)[kp], np.repeat(yp, ct)]
+        if len(t) == 0:
+            return np.inf, None
+        th = _ridge_theta(A, t, alpha, p)
+        pr = A0 @ th
+        return float(np.maximum(np.maximum(lo - pr, pr - hi), 0).sum()), th
+
+    v, th = violation(keep, delta, counts)
+    for _ in range(n0 * 2 + len(yp) * cap + 1):
+        if v <= 1e-9:
+            break
+        if settings.expired():
+            return None
+        best = (v, None)
+        moves = []
+        if atk.remove:
+            moves += [("del", i) for i in np.flatnonzero(keep)]
+        if B > 0:
+            moves += [("lab", i, sg) for i in np.flatnonzero(keep & (delta == 0)) for sg in (B, -B)]
+        moves += [("add", j) for j in np.flatnonzero(counts < cap)]
+        for mv in moves:
+            if settings.expired():
+                return None
+            kp, dl, ct = keep.copy(), delta.copy(), counts.copy()
+            if mv[0] == "del":
+                kp[mv[1]] = False
+                dl[mv[1]] = 0.0
+            elif mv[0] == "lab":
+                dl[mv[1]] = mv[2]
+            else:
+                ct[mv[1]] += 1
+            vv, _ = violation(kp, dl, ct)
+            if vv < best[0] - 1e-12:
+                best = (vv, (kp, dl, ct))
+        if best[1] is None:
+            return None
+        keep, delta, counts = best[1]
+        v, th = violation(keep, delta, counts)
+    if v > 1e-9 or th is None:
+        return None
+    start = {"theta": th}
+    if "keep" in prog.variables:
+        start["keep"] = keep.astype(float)
+        start["P"] = np.outer(keep.astype(float), th).ravel()
+    if "delta" in prog.variables:
+        start["delta"] = delta
+        start["relabel"] = (delta != 0).astype(float)
+    if has_pool:
+        sel = (np.arange(K)[None, :] < counts[:, None]).astype(float).ravel()  # per copy
+        start["add"] = sel
+        start["Q"] = np.outer(sel, th).ravel()
+    if set(prog.variables) - set(start):
+        return None
+    _, viol = prog.evaluate(start)
+    return start if viol <= 1e-6 else None

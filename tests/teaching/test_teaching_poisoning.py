@@ -178,9 +178,10 @@ def test_bad_input(params, kw, match):
         PoisoningAttack(**params).fit(X, y, **kw)
 
 
-def test_time_limit_holds_without_an_incumbent():
+def test_time_limit_holds_with_the_greedy_incumbent():
     # deletions towards a prediction goal on the 21 stack-loss runs: the McCormick relaxation
-    # is weak and HiGHS finds no attack within 2 s; fit returns in time and says so
+    # is weak and the MILP is not certified within 2 s; fit (greedy start included) returns
+    # in time with an incumbent that meets the goal, its bound and gap
     import time
 
     from optml import data
@@ -191,11 +192,9 @@ def test_time_limit_holds_without_an_incumbent():
     t = float(_aug(X[:1])[0] @ _fit(X, y)) + 3.0
     atk = PoisoningAttack(alpha=ALPHA, remove=True, time_limit=2)
     t0 = time.perf_counter()
-    try:
-        atk.fit(X, y, target_prediction=(X[:1], t, None))
-    except SolveError as exc:
-        assert "time_limit" in str(exc)
-    else:  # an attack found in time must still be a certified point
-        assert atk.result_.status in ("optimal", "time_limit") and atk.verify().passed
+    atk.fit(X, y, target_prediction=(X[:1], t, None))
     assert time.perf_counter() - t0 <= 2 * 1.1 + 1
-    assert atk.result_.status in ("time_limit", "optimal")
+    res = atk.result_
+    assert res.status in ("time_limit", "optimal")
+    assert res.bound <= res.objective + 1e-9 and atk.n_changes_ == round(res.objective)
+    assert atk.verify().passed
