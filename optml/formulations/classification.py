@@ -384,8 +384,13 @@ class KernelColumns:
         if self._full is not None:
             return self._full[:, nz] @ v[nz]
         out = np.zeros(self.X.shape[0])
-        for k in range(0, nz.size, chunk):
-            idx = nz[k : k + chunk]
+        # cached columns first (one BLAS axpy each), the others computed in blocks
+        cached = [k for k in nz.tolist() if k in self._cache]
+        for k in cached:
+            out += v[k] * self._cache[k]
+        rest = np.setdiff1d(nz, np.asarray(cached, dtype=int), assume_unique=True)
+        for k in range(0, rest.size, chunk):
+            idx = rest[k : k + chunk]
             out += self.block(idx) @ v[idx]
         return out
 
