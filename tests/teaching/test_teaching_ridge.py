@@ -169,3 +169,27 @@ def test_time_limit_and_certificate_units():
     assert viol <= 1e-6
     Xs, ys = ts.teaching_set()
     assert len(Xs) == ts.n_examples_ == len(ys)
+
+
+def test_time_limit_holds_on_a_hard_exact_instance():
+    # exact teaching on generic real data (n = 48, planted on 12): equality rows over
+    # binaries; HiGHS has no incumbent at the limit: fit returns in time and says so
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 48
+    Z = rng.normal(size=(n, 1))
+    X = 0.7 * Z + 0.3 * rng.normal(size=(n, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=n)
+    S = rng.choice(n, size=12, replace=False)
+    w, b = _ridge_fit(X[S], y[S], 1.0)
+    ts = TeachingSet(alpha=1.0, time_limit=1)
+    t0 = time.perf_counter()
+    try:
+        ts.fit(X, y, w, b)
+    except SolveError as exc:
+        assert "time_limit" in str(exc)
+    else:
+        assert ts.verify().passed
+    assert time.perf_counter() - t0 <= 1 * 1.1 + 1
+    assert ts.result_.status in ("time_limit", "optimal")
