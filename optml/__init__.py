@@ -32,6 +32,8 @@ _SUBMODULES = {
     "clustering",
     "decomposition",
     "nn",
+    "bayesnet",
+    "teaching",
     "bench",
     "cli",
 }
