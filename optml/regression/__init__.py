@@ -12,8 +12,10 @@
 See ``docs/regression.md`` for the models in LaTeX and their references.
 """
 
+from optml.regression._alamo import ALAMORegression
 from optml.regression._linear import ElasticNet, Lasso, LeastSquares, Ridge
 from optml.regression._path import lasso_path
+from optml.regression._piecewise import PiecewiseLinearRegression
 from optml.regression._robust import (
     HuberRegression,
     LeastAbsoluteDeviation,
@@ -24,6 +26,7 @@ from optml.regression._subset import BestSubsetRegression, best_subset_path
 from optml.regression._trimmed import LeastTrimmedSquares
 
 __all__ = [
+    "ALAMORegression",
     "BestSubsetRegression",
     "ElasticNet",
     "HuberRegression",
@@ -31,6 +34,7 @@ __all__ = [
     "LeastAbsoluteDeviation",
     "LeastSquares",
     "LeastTrimmedSquares",
+    "PiecewiseLinearRegression",
     "QuantileRegression",
     "Ridge",
     "SupportVectorRegression",
