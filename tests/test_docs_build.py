@@ -82,3 +82,36 @@ def test_no_page_cites_a_file_outside_the_repository():
             if bad.search(line):
                 offenders.append(f"{page.relative_to(ROOT)}:{i}: {line.strip()}")
     assert not offenders, "pages cite files outside the repository:\n" + "\n".join(offenders)
+
+
+def _python_blocks(page: Path) -> list[str]:
+    text = page.read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+def test_tutorial_program_and_fit_run(tmp_path, monkeypatch):
+    """Steps 1 and 2 of the tutorial run as written (step 3, the benchmark, is a slow test)."""
+    pytest.importorskip("pyscipopt")
+    blocks = _python_blocks(DOCS / "tutorial.md")
+    bench = [i for i, b in enumerate(blocks) if "bench.compare" in b]
+    assert len(blocks) >= 5 and len(bench) == 1
+    monkeypatch.chdir(tmp_path)
+    env: dict = {}
+    for block in blocks[: bench[0]]:
+        exec(compile(block, "docs/tutorial.md", "exec"), env)  # noqa: S102 - our own docs
+    assert env["res"].status == "optimal" and env["res"].verified
+    assert env["model"].result_.status == env["m2"].result_.status == "optimal"
+    assert env["m2"].result_.objective == pytest.approx(env["model"].result_.objective, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_tutorial_benchmark_runs(tmp_path, monkeypatch):
+    pytest.importorskip("pyscipopt")
+    pytest.importorskip("pandas")
+    blocks = _python_blocks(DOCS / "tutorial.md")
+    (block,) = [b for b in blocks if "bench.compare" in b]
+    monkeypatch.chdir(tmp_path)
+    env: dict = {}
+    exec(compile(block, "docs/tutorial.md", "exec"), env)  # noqa: S102 - our own docs
+    df = env["df"]
+    assert len(df) == 2 and set(df["status"]) == {"optimal"} and df["verified"].all()
