@@ -115,3 +115,24 @@ def test_tutorial_benchmark_runs(tmp_path, monkeypatch):
     exec(compile(block, "docs/tutorial.md", "exec"), env)  # noqa: S102 - our own docs
     df = env["df"]
     assert len(df) == 2 and set(df["status"]) == {"optimal"} and df["verified"].all()
+
+
+def test_rst_roles_become_markdown_in_the_api_reference():
+    sys.path.insert(0, str(DOCS / "api"))
+    try:
+        from _rst_roles import rst_to_markdown
+    finally:
+        sys.path.pop(0)
+    src = (
+        "See :class:`~optml.regression.Lasso` and :func:`optml.nn.embed`, with :math:`x^2`.\n"
+        "\n"
+        "    .. math::\n"
+        "\n"
+        "        \\min_w f(w)\n"
+        "\n"
+        "    after\n"
+    )
+    out = rst_to_markdown(src)
+    assert out.splitlines()[0] == "See `Lasso` and `optml.nn.embed`, with $x^2$."
+    assert "    $$\n    \\min_w f(w)\n    $$\n" in out
+    assert "    after" in out and ".. math::" not in out
