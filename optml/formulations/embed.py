@@ -13,14 +13,19 @@ right leaves :math:`\mathcal R_s`)
 
 .. math::
 
-    x_{f_s} \le t_s + (U_{f_s} - t_s)\,\Big(1 - \sum_{\ell \in \mathcal L_s} z_\ell\Big), \qquad
+    x_{f_s} \le t_s - \delta_s + (U_{f_s} - t_s + \delta_s)\,
+        \Big(1 - \sum_{\ell \in \mathcal L_s} z_\ell\Big), \qquad
     x_{f_s} \ge t_s + \delta_s - (t_s + \delta_s - L_{f_s})\,
         \Big(1 - \sum_{\ell \in \mathcal R_s} z_\ell\Big),
 
-with :math:`[L, U]` the bounds of :math:`x` and :math:`\delta_s = 10^{-5}\max(1, |t_s|)`
-(scikit-learn sends :math:`x_f \le t` left and :math:`x_f > t` right, after rounding
-:math:`x` to float32: the gap keeps the program's leaf and scikit-learn's leaf the same). A
-random forest is the average of its trees, one set of leaf binaries per tree.
+with :math:`[L, U]` the bounds of :math:`x` and
+:math:`\delta_s = \max\{10^{-5}\max(1, |t_s|),\ 4\cdot10^{-6}(1 + U_{f_s} - L_{f_s})\}`.
+scikit-learn sends :math:`x_f \le t` left after rounding :math:`x` to float32, XGBoost
+:math:`x_f < t`, LightGBM :math:`x_f \le t`; the band :math:`(t_s - \delta_s, t_s + \delta_s)`
+left out on both sides is wider than that rounding and than what a solver's feasibility and
+integrality tolerances (about :math:`10^{-6}`, times the big-M) let :math:`x` slip, so the
+program's leaf and the model's leaf are the same at every point a solver returns. A random
+forest is the average of its trees, one set of leaf binaries per tree.
 """
 
 from __future__ import annotations
@@ -40,6 +45,11 @@ def add_linear(program: Program, x, out, coef, intercept, name: str = "linear"):
     o = as_expression(out).flatten()
     program.add(o == C @ x + d, name=name)
     return None
+
+
+def split_margin(t, lo, hi) -> float:
+    """Half-width of the band around a threshold left out of both sides (module docstring)."""
+    return max(1e-5 * max(1.0, abs(t)), 4e-6 * (1.0 + max(hi - lo, 0.0)))
 
 
 def tree_paths(left, right, n_nodes):
@@ -72,9 +82,9 @@ def tree_output(
     r"""Leaf binaries and rows of one tree; returns ``(out_expression, z)``.
 
     ``values`` has one row per node (only leaf rows are used), shape ``(n_nodes, n_out)``.
-    ``left_strict``: the tree sends :math:`x_f < t` left and :math:`x_f \ge t` right (XGBoost)
-    instead of :math:`x_f \le t` left (scikit-learn, LightGBM); the gap :math:`\delta_s` then
-    lies below the threshold.
+    ``left_strict``: the tree sends :math:`x_f < t` left (XGBoost) instead of :math:`x_f \le t`
+    (scikit-learn, LightGBM); the band left out around each threshold makes both the same
+    rows, so the flag only documents the convention.
     """
     left = np.asarray(left)
     right = np.asarray(right)
@@ -95,10 +105,10 @@ def tree_output(
                 f"{name}: input {f} is used by a split but has an infinite bound; give the "
                 "input variable finite lb and ub (a tree's leaf choice needs big-M values)"
             )
-        delta = 1e-5 * max(1.0, abs(t))
+        delta = split_margin(t, lo[f], hi[f])
         L = [pos[v] for v in below[left[s]]]
         R = [pos[v] for v in below[right[s]]]
-        tl, tr = (t - delta, t) if left_strict else (t, t + delta)
+        tl, tr = t - delta, t + delta
         if hi[f] > tl:
             rows_l.append((f, tl, hi[f] - tl, L))
         if lo[f] < tr:
@@ -182,8 +192,8 @@ def tree_sum(
                     f"{name}: input {f} is used by a split but has an infinite bound; give the "
                     "input variable finite lb and ub (a tree's leaf choice needs big-M values)"
                 )
-            delta = 1e-5 * max(1.0, abs(t))
-            tl, tr = (t - delta, t) if left_strict else (t, t + delta)
+            delta = split_margin(t, lo[f], hi[f])
+            tl, tr = t - delta, t + delta
             if hi[f] > tl:
                 rows["<="].append((f, tl, hi[f] - tl, [pos[v] for v in below[left[s]]]))
             if lo[f] < tr:

@@ -396,3 +396,30 @@ def test_refusals(data):
     gb = GradientBoostingClassifier(n_estimators=2, init=LogisticRegression()).fit(X, yb)
     with pytest.raises(TypeError, match="init"):
         embed(p, gb, x, o[:1])
+
+
+def test_band_around_thresholds_is_left_out_on_both_sides():
+    """A solver may let x slip ~1e-6 past a big-M row; the program leaves out a band around
+    every threshold, so inside it there is no solution and just outside it the leaf is the
+    model's own (x <= t goes left in scikit-learn)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    from optml.formulations.embed import split_margin
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 10, (60, 1))
+    tree = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X, np.sin(X[:, 0]))
+    t = tree.tree_.threshold[0]
+    d = split_margin(t, 0.0, 10.0)
+    assert d >= 4e-6 * 11
+    for offset, feasible in [(-0.5, False), (0.5, False), (0.0, False), (-2, True), (2, True)]:
+        p = om.Program()
+        x = p.var("x", shape=1, lb=0, ub=10)
+        o = p.var("o", shape=1)
+        emb = embed(p, tree, x, o)
+        p.fix(x, [t + offset * d])
+        p.maximize(o[0])
+        res = p.solve()
+        assert (res.status == "optimal") == feasible, (offset, res.status)
+        if feasible:
+            assert emb.check(res)
