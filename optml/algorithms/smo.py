@@ -25,10 +25,11 @@ update run on the others; before stopping, the gradient is rebuilt exactly and t
 repeated on all variables.
 
 Certificate (stated precisely). SMO runs until the maximal KKT violation
-:math:`m(\alpha) - M(\alpha)` is at most ``eps`` (first libsvm's :math:`10^{-3}`), then with a
-smaller ``eps`` until the relative *duality gap* is at most ``gap_tol`` (:math:`10^{-6}`) and
-the KKT violation at most :data:`KKT_TOL`; the gap is computed with the gradient rebuilt from
-scratch, :math:`\nabla f = Q\alpha + p`:
+:math:`m(\alpha) - M(\alpha)` is at most ``eps`` (the problem's, by default :data:`KKT_TOL`
+:math:`= 10^{-5}`; libsvm stops at :math:`10^{-3}`), then with a smaller ``eps`` until the
+relative *duality gap* is at most ``gap_tol`` (:math:`10^{-6}`) and the KKT violation at most
+:data:`KKT_TOL`; the gap is computed with the gradient rebuilt from scratch,
+:math:`\nabla f = Q\alpha + p`:
 
 * the dual value :math:`D(\alpha) = -f(\alpha)` of the feasible :math:`\alpha` (kept exactly
   feasible: the updates preserve :math:`y^\top\alpha` and the box);
@@ -396,7 +397,7 @@ class SMOSolver(SpecialSolver):
         alpha, (D, P, b), gap, its, timed_out = self._loop(
             run,
             lambda a: _svc_certificate(kdot, s, C, a),
-            getattr(problem, "eps", 1e-3),
+            getattr(problem, "eps", KKT_TOL),
             settings,
             psd,
         )

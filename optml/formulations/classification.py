@@ -450,7 +450,7 @@ class KernelSVMProblem(StructuredProblem):
     degree: int = 3
     coef0: float = 0.0
     K: np.ndarray | None = None
-    eps: float = 1e-3
+    eps: float = 1e-5
     cache_mb: float = 400.0
 
     def __post_init__(self):

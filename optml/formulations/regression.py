@@ -835,7 +835,7 @@ class KernelSVRProblem(StructuredProblem):
     degree: int = 3
     coef0: float = 0.0
     K: np.ndarray | None = field(default=None, repr=False)
-    eps: float = 1e-3
+    eps: float = 1e-5
     cache_mb: float = 400.0
 
     def __post_init__(self):
