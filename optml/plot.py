@@ -12,13 +12,14 @@ shows it inline.
   the certificate: inertia, proven lower bound, gap.
 * :func:`plot_paths`: best subset against the lasso: residual sum of squares against the number
   of features, and which features each path selects at each size.
+* :func:`plot_adversarial`: an image, its adversarial example and the perturbation, side by side.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["compare_trees", "draw_tree", "plot_clusters", "plot_paths"]
+__all__ = ["compare_trees", "draw_tree", "plot_adversarial", "plot_clusters", "plot_paths"]
 
 
 def _pyplot():
@@ -288,5 +289,50 @@ def plot_paths(X, y, subset=None, lasso=None, fit_intercept=True, feature_names=
         [str(f) for f in feature_names] if feature_names is not None else range(p), fontsize=7
     )
     ax_sup.set_title("support: best subset (blue), lasso (x)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_adversarial(x, x_adv, shape, labels=None, cmap="gray_r", vmin=None, vmax=None):
+    """An input image, its adversarial example and the perturbation between them.
+
+    Parameters
+    ----------
+    x, x_adv : arrays of n pixels
+        The original input and the perturbed one (e.g. ``attack(...).X_adv[i]``).
+    shape : tuple of int
+        The image's shape, ``(rows, cols)``, with ``rows * cols`` equal to the pixel count.
+    labels : tuple of two str, optional
+        What the model predicts on each image (shown in the titles).
+    cmap, vmin, vmax
+        Colour map and range of the two images (default: their common range).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    x_adv = np.asarray(x_adv, dtype=float).ravel()
+    if x.shape != x_adv.shape:
+        raise ValueError(f"x and x_adv must have the same size; got {x.size} and {x_adv.size}")
+    if int(np.prod(shape)) != x.size:
+        raise ValueError(f"shape {tuple(shape)} does not hold {x.size} pixels")
+    plt = _pyplot()
+    lo = min(x.min(), x_adv.min()) if vmin is None else vmin
+    hi = max(x.max(), x_adv.max()) if vmax is None else vmax
+    delta = x_adv - x
+    fig, axes = plt.subplots(1, 3, figsize=(9.0, 3.2))
+    names = labels or ("", "")
+    axes[0].imshow(x.reshape(shape), cmap=cmap, vmin=lo, vmax=hi)
+    axes[0].set_title(f"original {names[0]}".strip(), fontsize=9)
+    axes[1].imshow(x_adv.reshape(shape), cmap=cmap, vmin=lo, vmax=hi)
+    axes[1].set_title(f"adversarial {names[1]}".strip(), fontsize=9)
+    m = float(np.abs(delta).max()) or 1.0
+    im = axes[2].imshow(delta.reshape(shape), cmap="RdBu_r", vmin=-m, vmax=m)
+    axes[2].set_title(f"perturbation, max |d| = {np.abs(delta).max():.3g}", fontsize=9)
+    fig.colorbar(im, ax=axes[2], fraction=0.046)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
     fig.tight_layout()
     return fig

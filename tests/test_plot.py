@@ -77,3 +77,16 @@ def test_plot_paths_best_subset_never_worse_than_lasso(xy):
             assert best[k] <= rss * (1 + 1e-6)
     with pytest.raises(ValueError, match="needs subset"):
         plot.plot_paths(X, y)
+
+
+def test_plot_adversarial_shows_the_perturbation():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(size=64)
+    x_adv = np.clip(x + rng.uniform(-0.1, 0.1, size=64), 0, 1)
+    fig = plot.plot_adversarial(x, x_adv, (8, 8), labels=("3", "8"))
+    titles = [ax.get_title() for ax in fig.axes[:3]]
+    assert titles[0] == "original 3" and titles[1] == "adversarial 8"
+    assert f"{np.abs(x_adv - x).max():.3g}" in titles[2]
+    np.testing.assert_allclose(fig.axes[2].images[0].get_array(), (x_adv - x).reshape(8, 8))
+    with pytest.raises(ValueError, match="does not hold"):
+        plot.plot_adversarial(x, x_adv, (7, 9))
