@@ -24,6 +24,7 @@ ORDER = [
     "adversarial",
     "teaching",
     "bayesnet",
+    "missing_models",
     "bench",
 ]
 
