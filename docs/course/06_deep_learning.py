@@ -147,8 +147,10 @@ ax.scatter(
     color="gold",
     edgecolors="k",
     label=f"certified max {best['highs'].objective:.2f}",
+    clip_on=False,
+    zorder=5,
 )
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(fontsize=8, loc="upper left")
 ax.set_title("ReLU network 2-8-8-1 as a MILP", fontsize=9)
 fig.savefig("course_relu_network.png", dpi=90)
 
