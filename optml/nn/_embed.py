@@ -7,7 +7,8 @@ optml estimators with ``coef_``; DecisionTreeRegressor / DecisionTreeClassifier
 of every tree); GradientBoosting* and HistGradientBoosting* (the raw prediction: initial value
 plus the learning rate times the sum of the leaf values); XGBoost and LightGBM tree ensembles
 (read from their dumped trees); scikit-learn ``Pipeline`` of StandardScaler / MinMaxScaler /
-MaxAbsScaler / PolynomialFeatures(degree 2, McCormick relaxation on request) ending in any of
+MaxAbsScaler / OneHotEncoder / ColumnTransformer / PolynomialFeatures(degree 2, McCormick
+relaxation on request) ending in any of
 these; MLPRegressor / MLPClassifier with ReLU (the outputs are the logits for a classifier) and
 :class:`~optml.nn.ReLUNetwork`. ``output=`` chooses what ``out`` stands for: the decision
 function, the class (one-hot binaries of the argmax / sign), the probability of a binary

@@ -447,7 +447,7 @@ def _tree_score(program, model, kind, xe, name) -> Score:
 def _transform(program, step, xe, name, polynomial, notes):
     """``(expression, exact, relaxation_gap, variables)`` of one pipeline step."""
     sname = type(step).__name__
-    if step is None or step == "passthrough":
+    if step is None or (isinstance(step, str) and step == "passthrough"):
         return xe, True, 0.0, []
     if sname == "StandardScaler":
         mean = np.zeros(xe.size) if step.mean_ is None else np.asarray(step.mean_, float)
@@ -494,10 +494,72 @@ def _transform(program, step, xe, name, polynomial, notes):
         if gap > 0:
             notes.append(f"PolynomialFeatures products relaxed by McCormick (gap <= {gap:.3g})")
         return hstack(cols), gap == 0.0, gap, vars_
+    if sname == "OneHotEncoder":
+        return _one_hot(program, step, xe, name)
+    if sname == "ColumnTransformer":
+        return _column_transformer(program, step, xe, name, polynomial, notes)
     raise TypeError(
         f"embed does not know the pipeline step {sname}; supported: StandardScaler, "
-        "MinMaxScaler, MaxAbsScaler, PolynomialFeatures(degree<=2), 'passthrough'"
+        "MinMaxScaler, MaxAbsScaler, PolynomialFeatures(degree<=2), OneHotEncoder (numeric "
+        "categories), ColumnTransformer of these, 'passthrough'"
     )
+
+
+def _one_hot(program, step, xe, name):
+    r"""Exact: binaries :math:`b_{fk}`, :math:`\sum_k b_{fk} = 1`,
+    :math:`x_f = \sum_k c_{fk} b_{fk}` (``x_f`` takes one of the fitted categories); the
+    features are the ``b`` less the dropped category."""
+    if getattr(step, "_infrequent_enabled", False):
+        raise ValueError("OneHotEncoder with infrequent categories is not supported")
+    drop = getattr(step, "drop_idx_", None)
+    cols, vars_ = [], []
+    for f, cats in enumerate(step.categories_):
+        try:
+            c = np.asarray(cats, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "OneHotEncoder categories must be numbers to be values of a program's "
+                f"variable; column {f} has {list(cats)[:3]}..., encode them as integers"
+            ) from None
+        b = program.var(f"{name}_cat{f}", shape=len(c), domain="binary")
+        program.add(b.sum() == 1, name=f"{name}_cat{f}_one")
+        program.add(xe[f] == c @ b, name=f"{name}_cat{f}_value")
+        vars_.append(b)
+        d = None if drop is None or drop[f] is None else int(drop[f])
+        keep = [k for k in range(len(c)) if k != d]
+        cols.append(np.eye(len(c))[keep] @ b)
+    return hstack(cols), True, 0.0, vars_
+
+
+def _columns(spec, n):
+    idx = np.arange(n)
+    if isinstance(spec, slice):
+        return idx[spec]
+    a = np.asarray(spec)
+    if a.dtype == bool:
+        return idx[a]
+    if a.dtype.kind in "iu":
+        return idx[a.ravel()]
+    raise ValueError(
+        "ColumnTransformer columns must be integer positions, slices or masks (a model fitted "
+        "on a DataFrame names them: refit on an array)"
+    )
+
+
+def _column_transformer(program, ct, xe, name, polynomial, notes):
+    parts, exact, gap, vars_ = [], True, 0.0, []
+    for tname, trans, spec in ct.transformers_:
+        cols = _columns(spec, xe.size)
+        if (isinstance(trans, str) and trans == "drop") or cols.size == 0:
+            continue
+        sub = np.eye(xe.size)[cols] @ xe
+        if isinstance(trans, str) and trans == "passthrough":
+            parts.append(sub)
+            continue
+        e, ok, g, v = _transform(program, trans, sub, f"{name}_{tname}", polynomial, notes)
+        parts.append(e.flatten())
+        exact, gap, vars_ = exact and ok, max(gap, g), vars_ + v
+    return hstack(parts), exact, gap, vars_
 
 
 def score(program, model, xe, name, *, polynomial="refuse", network=None) -> Score:
@@ -515,6 +577,8 @@ def score(program, model, xe, name, *, polynomial="refuse", network=None) -> Sco
         )
         inner.exact = inner.exact and exact
         inner.relaxation_gap = max(inner.relaxation_gap, gap)
+        inner.variables = extra + list(inner.variables)
+        inner.n_binaries += int(sum(v.size for v in extra if v.is_integer))
         inner.notes = notes + inner.notes
         return inner
     if kind == "linear":

@@ -423,3 +423,64 @@ def test_band_around_thresholds_is_left_out_on_both_sides():
         assert (res.status == "optimal") == feasible, (offset, res.status)
         if feasible:
             assert emb.check(res)
+
+
+def test_one_hot_column_transformer_pipeline():
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import GradientBoostingRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rng = np.random.default_rng(2)
+    cat = rng.integers(0, 4, 300)
+    Z = rng.uniform(0, 1, (300, 2))
+    X = np.column_stack([cat, Z])
+    y = np.array([0.0, 1.0, -0.5, 0.3])[cat] + np.sin(3 * Z[:, 0]) * Z[:, 1]
+    ct = ColumnTransformer(
+        [("cat", OneHotEncoder(drop="first"), [0]), ("num", StandardScaler(), [1, 2])]
+    )
+    pipe = make_pipeline(ct, GradientBoostingRegressor(n_estimators=10, max_depth=3)).fit(X, y)
+    lo, hi = np.array([0, 0, 0.0]), np.array([3, 1, 1.0])
+    p = om.Program()
+    xs, os_, pts = [], [], np.column_stack([rng.integers(0, 4, 4), rng.uniform(0, 1, (4, 2))])
+    for i, pt in enumerate(pts):
+        x = p.var(f"x{i}", shape=3, lb=lo, ub=hi)
+        o = p.var(f"o{i}", shape=1)
+        emb = embed(p, pipe, x, o, name=f"m{i}")
+        p.fix(x, pt)
+        xs.append(x)
+        os_.append(o)
+    assert emb.exact and emb.n_binaries >= 4
+    res = p.solve()
+    got = np.array([o.value(res.values)[0] for o in os_])
+    assert np.allclose(got, pipe.predict(pts), atol=1e-6)
+    # optimum over the category and the box: the best of the per-category cell enumerations
+    p = om.Program()
+    x = p.var("x", shape=3, lb=lo, ub=hi)
+    o = p.var("o", shape=1)
+    emb = embed(p, pipe, x, o)
+    p.maximize(o[0])
+    res = p.solve()
+    assert emb.check(res) and float(x.value(res.values)[0]) in (0.0, 1.0, 2.0, 3.0)
+    G = np.linspace(0, 1, 61)
+    grid = np.array([[c, a, b] for c in range(4) for a in G for b in G])
+    assert res.objective >= pipe.predict(grid).max() - 1e-9
+    with pytest.raises(ValueError, match="numbers"):
+        enc = make_pipeline(OneHotEncoder(), GradientBoostingRegressor(n_estimators=2))
+        enc.fit(np.array([["a"], ["b"], ["a"]]), [1.0, 2.0, 1.0])
+        q = om.Program()
+        embed(q, enc, q.var("z", shape=1, lb=0, ub=1), q.var("oz", shape=1))
+
+
+def test_extra_trees_and_tree_classifier_class_output(data):
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestClassifier
+
+    X, y, _, y3 = data
+    et = ExtraTreesRegressor(n_estimators=4, max_depth=3, random_state=0).fit(X, y)
+    check_random_points(et, 1)
+    rf = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y3)
+    check_random_points(rf, 3, output="proba")
+    check_random_points(rf, 3, output="class")
+    with pytest.raises(ValueError, match="probabilities"):
+        p = om.Program()
+        embed(p, rf, p.var("x", shape=3, lb=LO, ub=HI), p.var("o", shape=3), output="decision")
