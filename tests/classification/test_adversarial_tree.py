@@ -62,8 +62,17 @@ def _brute(X, y, e, K, depth):
     return best
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("depth", [1, 2])
+@pytest.mark.parametrize(
+    "seed,depth",
+    [
+        (0, 1),
+        (1, 1),
+        (2, 1),
+        (0, 2),
+        pytest.param(1, 2, marks=pytest.mark.slow),
+        pytest.param(2, 2, marks=pytest.mark.slow),
+    ],
+)
 def test_robust_tree_matches_brute_force(seed, depth):
     rng = np.random.default_rng(seed)
     n, p, K = 7, 2, 2 + (seed == 2)

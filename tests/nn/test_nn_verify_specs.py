@@ -32,7 +32,7 @@ def _square(eps, n=301):
     return np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])
 def test_l2_margin_is_exact_against_a_grid(seed):
     net = _net(seed)
     rng = np.random.default_rng(seed + 10)
