@@ -188,3 +188,29 @@ def test_attack_refuses_unknown_models():
         attack(clf, X, s, 0.1, norm="3")
     with pytest.raises(ValueError, match="eps"):
         attack(clf, X, s, -0.1)
+
+
+@pytest.mark.parametrize("loss", ["squared", "absolute"])
+@pytest.mark.parametrize("norm", ["inf", "2"])
+def test_robust_regression_counterpart_matches_cvxpy_and_the_worst_case(loss, norm):
+    from optml.formulations.robust import robust_linear_regression
+
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(25, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.normal(size=25)
+    eps, alpha = 0.2, 0.1
+    r = robust_linear_regression(X, y, loss=loss, eps=eps, norm=norm, alpha=alpha).solve()
+    assert r.status == "optimal" and r.verified
+    w, b = cp.Variable(3), cp.Variable()
+    worst = cp.abs(y - X @ w - b) + eps * _cp_dual(w, norm)
+    f = cp.sum_squares(worst) if loss == "squared" else cp.sum(worst)
+    ref = cp.Problem(cp.Minimize(f + alpha * cp.sum_squares(w)))
+    ref.solve()
+    assert r.objective == pytest.approx(ref.value, rel=1e-5, abs=1e-6)
+    # the worst residual over the ball, by its maximiser delta = -sign(r) eps * (dual direction)
+    wv, bv = np.asarray(r.values["w"]), float(r.values["b"])
+    res = y - X @ wv - bv
+    d = eps * (np.sign(wv) if norm == "inf" else wv / np.linalg.norm(wv))
+    worst_v = np.abs(y - (X - np.sign(res)[:, None] * d) @ wv - bv)
+    val = (worst_v**2).sum() if loss == "squared" else worst_v.sum()
+    assert val + alpha * wv @ wv == pytest.approx(r.objective, rel=1e-6)
