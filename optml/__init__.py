@@ -36,6 +36,7 @@ _SUBMODULES = {
     "teaching",
     "bench",
     "cli",
+    "adversarial",
 }
 
 _PROGRAM_NAMES = {
