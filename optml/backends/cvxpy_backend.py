@@ -22,7 +22,7 @@ lower row bound is active, ``y_i < 0`` for the upper; cone duals ``lam`` in the 
 
 Reached solvers: Clarabel, SCS, OSQP, ECOS, HiGHS, SCIP, and Gurobi, CPLEX, Xpress, MOSEK when
 installed. A MIP solve that stops at its time limit (which cvxpy reports as
-``optimal_inaccurate``, see SOLVERS.md) is reported as ``time_limit`` with the incumbent, the
+``optimal_inaccurate``, SCIP's own word being a time limit) is reported as ``time_limit`` with the incumbent, the
 solver's dual bound and the gap.
 """
 
@@ -419,7 +419,7 @@ class CvxpyBackend(Backend):
             duals=False,
             seed=True,
         ),
-        # last of the QP solvers, so a QP goes to HiGHS only when named or alone (SOLVERS.md:
+        # last of the QP solvers, so a QP goes to HiGHS only when named or alone (measured:
         # cvxpy -> HiGHS once gave a wrong "optimal"; optml's certificate flags such an answer)
         "highs": SolverSpec("highs", ("LP", "QP", "MILP"), module="highspy", seed=True),
         "gurobi": SolverSpec(
@@ -523,7 +523,7 @@ class CvxpyBackend(Backend):
                 # (if the solver's incumbent value exceeds ours the shift is conservative)
                 bound = dual + (obj - primal) if np.isfinite(primal) else None
             if cstatus in ("optimal_inaccurate", "user_limit") and x is not None:
-                # cvxpy's word for "stopped at a limit with an incumbent" (SOLVERS.md): call it
+                # cvxpy's word for "stopped at a limit with an incumbent" (SCIP at its limit): call it
                 # optimal only if the solver's own bound closes the gap
                 tol = max(1e-4 if mip_gap is None else float(mip_gap), 1e-9)
                 closed = bound is not None and relative_gap(obj, bound) <= tol

@@ -104,13 +104,14 @@ def get_special(name: str) -> SpecialSolver:
 
 
 def special_solvers() -> list[SpecialSolver]:
-    """Every registered special-purpose solver (importing the declared modules)."""
+    """Every registered special-purpose solver (importing the declared modules), by name:
+    the same order whatever was imported before."""
     for name in list(_SPECIAL_MODULES):
         try:
             get_special(name)
         except (SolverNotAvailableError, ImportError):
             continue
-    return list(_SPECIAL.values())
+    return [_SPECIAL[k] for k in sorted(_SPECIAL)]
 
 
 def is_special(name: str | None) -> bool:

@@ -39,12 +39,11 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         Largest total demand a medoid may serve (the number of points when ``fit`` gets no
         ``demand``).
     backend, solver, time_limit, mip_gap, verbose, solver_options
-        As for every optml estimator (``mip_gap`` defaults to 1e-4).
-
-    With a time limit the fit returns within it: a heuristic medoid set (greedy build,
-    alternation, PAM swaps) is the MILP's warm start, and when the MILP finds no point in
-    the time left, or its size would not let a solver start in it, ``result_`` holds that
-    set with the Lagrangian bound of the p-median (Beasley 1993), status ``"time_limit"``.
+        As for every optml estimator (``mip_gap`` defaults to 1e-4). With a time limit the
+        fit returns within it: a heuristic medoid set (greedy build, alternation, PAM swaps)
+        is the MILP's warm start, and when the MILP finds no point in the time left, or its
+        size would not let a solver start in it, ``result_`` holds that set with the
+        Lagrangian bound of the p-median (Beasley 1993), status ``"time_limit"``.
 
     Attributes
     ----------
