@@ -21,6 +21,7 @@ ORDER = [
     "clustering",
     "nn",
     "nn_train",
+    "embed",
     "adversarial",
     "teaching",
     "bayesnet",
