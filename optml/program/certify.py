@@ -31,7 +31,13 @@ def lagrangian_bound(canon, x, y, cone_duals=(), polish: bool = True) -> tuple[f
     """
     bound, resid = _lagrangian_bound(canon, x, y, cone_duals)
     cones = canon.soc or canon.exp or getattr(canon, "psd", None)
-    if polish and y is not None and resid > 1e-9 and not cones:
+    if (
+        polish
+        and y is not None
+        and resid > 1e-9
+        and not cones
+        and not _close(canon, x, bound, resid)
+    ):
         # polishing holds the active rows and bounds: it has no meaning with cone blocks
         polished = polish_kkt(canon, x, y)
         if polished is not None:
@@ -39,6 +45,18 @@ def lagrangian_bound(canon, x, y, cone_duals=(), polish: bool = True) -> tuple[f
             if r2 < resid and np.isfinite(b2):
                 return b2, r2
     return bound, resid
+
+
+def _close(canon, x, bound, resid) -> bool:
+    """Whether the unpolished certificate is already sharp: a small stationarity residual and
+    a bound within 1e-7 (relative) of the point's objective, a thousand times inside the
+    convex gap tolerance. Polishing then adds nothing but time (a singular KKT system falls
+    back to a dense least-squares solve: about 1 s on robust SVMs of 570 samples)."""
+    if not (np.isfinite(bound) and resid <= 1e-6):
+        return False
+    x = np.asarray(x, dtype=float)
+    f = 0.5 * x @ (canon.P @ x) + canon.q @ x + canon.c0
+    return 0.0 <= f - bound <= 1e-7 * max(1.0, abs(f))
 
 
 def polish_kkt(canon, x, y, tol: float = 1e-7):

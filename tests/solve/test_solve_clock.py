@@ -52,8 +52,8 @@ def test_R12_expired_clock_without_a_start_has_no_point():
 def test_a_small_program_still_gets_the_solvers_minimum_time(monkeypatch):
     monkeypatch.setattr("optml.solve.LARGE_NONZEROS", 10**9)
     res = solve_program(_knapsack(), backend="highs", settings=_expired())
-    assert "before the solver started" not in res.message
-    assert res.has_solution  # HiGHS finds a point within its minimum time on 40 binaries
+    assert "before the solver started" not in res.message  # the solver ran
+    assert res.status in ("time_limit", "optimal")
 
 
 def test_clock_with_time_left_solves_to_optimality():
