@@ -115,6 +115,11 @@ def _reference(model, output: str, x: np.ndarray, n_out: int) -> np.ndarray:
             with np.errstate(divide="ignore"):
                 return np.log(P)
         return P
+    if kind in ("mlp", "relu") and is_classifier(final_estimator(model)):
+        from optml.nn._network import ReLUNetwork
+
+        Z = model[:-1].transform(X) if model_kind(model) == "pipeline" else X
+        return ReLUNetwork.from_sklearn(final_estimator(model)).forward(Z[0])  # the logits
     if kind == "xgboost":
         return np.atleast_1d(np.asarray(model.predict(X, output_margin=True), float).ravel())
     if kind == "lightgbm":

@@ -484,3 +484,29 @@ def test_extra_trees_and_tree_classifier_class_output(data):
     with pytest.raises(ValueError, match="probabilities"):
         p = om.Program()
         embed(p, rf, p.var("x", shape=3, lb=LO, ub=HI), p.var("o", shape=3), output="decision")
+
+
+def test_pipeline_with_mlp_classifier_gives_logits(data):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from optml.nn import ReLUNetwork
+
+    X, _, _, y3 = data
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((5,), random_state=0, max_iter=200))
+    pipe.fit(X, y3)
+    net = ReLUNetwork.from_sklearn(pipe[-1])
+    pts = np.random.default_rng(4).uniform(LO, HI, (3, 3))
+    for pt in pts:
+        p = om.Program()
+        x = p.var("x", shape=3, lb=LO, ub=HI)
+        o = p.var("o", shape=3)
+        emb = embed(p, pipe, x, o)
+        p.fix(x, pt)
+        p.maximize(o.sum())
+        res = p.solve()
+        logits = net.forward(pipe[:-1].transform(pt[None])[0])
+        assert np.allclose(o.value(res.values), logits, atol=1e-6)
+        assert emb.check(res)
+        assert int(np.argmax(logits)) == list(pipe.classes_).index(pipe.predict(pt[None])[0])
