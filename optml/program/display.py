@@ -293,6 +293,9 @@ def _atom_terms(p, f: NonlinearExpr, ctx: str) -> list[tuple[int, str]]:
             continue
         arg = _atom_arg_tex(p, a.arg, f"{_label(ctx)},{k}" if ctx else str(k))
         w = W.toarray().ravel() if W.shape[0] == 1 else None
+        if w is None and W.shape[1] == 1:  # one weight per row, all equal: a scalar weight
+            col = W.toarray().ravel()
+            w = col[:1] if col.size and np.all(col == col[0]) else None
         if a.elementwise:
             item = rf"\left({arg}\right)_i" if " " in arg else f"{arg}_i"
             if w is not None and w.size and not np.all(w == w[0]):
@@ -331,7 +334,11 @@ def _atom_arg_tex(p, e: Expression, sub: str) -> str:
     """An atom's argument, its data numbered by the atom; a constant that varies by row is
     written as the textbook's residual ``A w - b``."""
     sym = _AtomSymbols(p, sub)
-    terms = _linear_terms(p, e, sym)
+    nested = []
+    if isinstance(e, NonlinearExpr):  # a composition: its own atoms, numbered sub,k
+        nested = _atom_terms(p, e, sub)
+        e = e.affine
+    terms = _linear_terms(p, e, sym) + nested
     c = np.asarray(e.const, dtype=float).ravel()
     if c.size and np.any(c != 0):
         if np.all(c == c[0]):

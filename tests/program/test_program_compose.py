@@ -267,11 +267,6 @@ def test_atoms_are_exported():
     assert om.minimum is minimum
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="to_latex of a nested atom needs optml/program/display.py::_atom_arg_tex to render "
-    "a NonlinearExpr argument (change requested from the display owner)",
-)
 def test_to_latex_of_composition():
     p = om.Program()
     w = p.var("w", 3)
