@@ -19,6 +19,7 @@ hypograph, exponential cone). The formulations are in :mod:`optml.formulations.e
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -328,6 +329,14 @@ def _head(program, model, sc, oe, out_kind, emb, name, n_pieces, classifier):
         else:
             log_sigmoid_hypograph(program, oe, s, name=f"{name}_logp1")
         emb.notes.append("out <= log-probability (exponential cone): equal where maximised")
+        if emb.n_binaries:
+            logging.getLogger("optml").warning(
+                "embed: the log-probability of a %s with %d leaf binaries makes a mixed-integer "
+                "exponential-cone program (MIEXP), which few solvers take (none of HiGHS, "
+                "SCIP through optml's adapters, Clarabel); output='proba' gives a MILP",
+                mname,
+                emb.n_binaries,
+            )
         return
     p, err, nb = sigmoid_pwl(program, s, n_pieces=n_pieces, name=f"{name}_sigmoid")
     if oe.size == 2:

@@ -510,3 +510,15 @@ def test_pipeline_with_mlp_classifier_gives_logits(data):
         assert np.allclose(o.value(res.values), logits, atol=1e-6)
         assert emb.check(res)
         assert int(np.argmax(logits)) == list(pipe.classes_).index(pipe.predict(pt[None])[0])
+
+
+def test_log_probability_of_trees_warns_miexp(data, caplog):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    X, _, yb, _ = data
+    gb = GradientBoostingClassifier(n_estimators=2, max_depth=2, random_state=0).fit(X, yb)
+    p = om.Program()
+    with caplog.at_level("WARNING", logger="optml"):
+        embed(p, gb, p.var("x", shape=3, lb=LO, ub=HI), p.var("o", shape=1), output="log_proba")
+    assert "MIEXP" in caplog.text
+    assert p.problem_class == "MIEXP"
