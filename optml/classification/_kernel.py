@@ -44,7 +44,7 @@ class KernelSVM(LinearProgramClassifier):
     Parameters
     ----------
     C : float, default 1.0
-    kernel : {"rbf", "poly", "linear", "sigmoid"} or callable, default "rbf"
+    kernel : {"rbf", "poly", "linear"} or callable, default "rbf"
         A callable takes ``(A, B)`` and returns the ``(len(A), len(B))`` kernel matrix.
     gamma : "scale", "auto" or float, default "scale"
         As in SVC: ``"scale"`` is ``1 / (p * X.var())``, ``"auto"`` is ``1 / p``.
@@ -98,7 +98,7 @@ class KernelSVM(LinearProgramClassifier):
         super()._check_params()
         check_positive("C", self.C)
         if not callable(self.kernel):
-            check_choice("kernel", self.kernel, ("rbf", "poly", "linear", "sigmoid"))
+            check_choice("kernel", self.kernel, ("rbf", "poly", "linear"))
         if not (isinstance(self.gamma, str) and self.gamma in ("scale", "auto")):
             check_positive("gamma", self.gamma)
         if not isinstance(self.degree, numbers.Integral) or self.degree < 1:
