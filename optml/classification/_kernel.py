@@ -130,6 +130,26 @@ class KernelSVM(LinearProgramClassifier):
         K, L = self._prepare(X)
         return kernel_svm_dual(K, s, float(self.C), factor=L)
 
+    def build_problem(self, X, y) -> KernelSVMProblem:
+        """The structured problem of a two-class fit (what ``"smo"`` takes; its ``.program``
+        is what general solvers take), for :func:`optml.bench.compare`."""
+        self._check_params()
+        X, classes, yi = self._validate_xy(X, y)
+        if classes.size != 2:
+            raise ValueError(
+                f"build_problem is for two classes (one binary problem), got {classes.size}; "
+                "use build_program for the one-vs-rest program"
+            )
+        return KernelSVMProblem(
+            X,
+            self._tasks(classes, yi)[0],
+            C=float(self.C),
+            kernel=self.kernel,
+            gamma=self._gamma(X),
+            degree=int(self.degree),
+            coef0=float(self.coef0),
+        )
+
     def _smo_route(self) -> bool:
         return self.solver == "smo" or (self.solver is None and self.backend == "auto")
 

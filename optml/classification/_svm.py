@@ -180,6 +180,20 @@ class SoftMarginSVM(LinearProgramClassifier):
     def _build_binary(self, X, s):
         return soft_margin_svm(X, s, C=float(self.C), penalty=self.penalty)
 
+    def build_problem(self, X, y) -> SVMProblem:
+        """The structured problem of a two-class fit (what ``"svm-newton"``, ``"smo"`` and
+        ``"svm-working-set"`` take; its ``.program`` is what general solvers take), for
+        :func:`optml.bench.compare`."""
+        self._check_params()
+        X, classes, yi = self._validate_xy(X, y)
+        if classes.size != 2:
+            raise ValueError(
+                f"build_problem is for two classes (one binary problem), got {classes.size}; "
+                "use build_program for the one-vs-rest program"
+            )
+        s = self._tasks(classes, yi)[0]
+        return SVMProblem(X, s, C=float(self.C), penalty=self.penalty, tol=float(self.tol))
+
     def _use_working_set(self, n):
         return self.method == "working_set" or (
             self.method == "auto" and self.solver == _WORKING_SET

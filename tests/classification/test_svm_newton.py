@@ -77,3 +77,14 @@ def test_general_route_stays_selectable():
     assert b.result_.solver == "clarabel" and c.result_.solver == "smo"
     for other in (b, c):
         assert abs(a.result_.objective - other.result_.objective) <= 1e-5 * a.result_.objective
+
+
+def test_build_problem_is_the_fitted_instance():
+    X, s = _data(90, 4, 8)
+    problem = SoftMarginSVM(C=2.0).build_problem(X, s)
+    assert isinstance(problem, SVMProblem) and problem.C == 2.0
+    res = solve(problem, solver="svm-newton")
+    fit = SoftMarginSVM(C=2.0).fit(X, s)
+    assert res.objective == pytest.approx(fit.result_.objective, rel=1e-9)
+    with pytest.raises(ValueError, match="two classes"):
+        SoftMarginSVM().build_problem(X, np.arange(90) % 3)
