@@ -136,7 +136,29 @@ def _reference(model, output: str, x: np.ndarray, n_out: int) -> np.ndarray:
 def linear_form(model):
     C = np.atleast_2d(np.asarray(model.coef_, dtype=float))
     d = np.asarray(getattr(model, "intercept_", 0.0), dtype=float).ravel()
-    return C, (np.broadcast_to(d, (C.shape[0],)) if d.size in (1, C.shape[0]) else d)
+    d = np.broadcast_to(d, (C.shape[0],)).copy() if d.size in (1, C.shape[0]) else d
+    x_mean = getattr(model, "_x_mean", None)  # PLS: predict centres x first
+    if x_mean is not None and np.size(x_mean) == C.shape[1]:
+        d = d - C @ np.asarray(x_mean, dtype=float)
+    return C, d
+
+
+def _check_linear(model, C, d):
+    """The linear form must reproduce the model's own output (a model whose ``coef_`` does not
+    tell the whole story is refused rather than embedded wrong)."""
+    if not (hasattr(model, "predict") or hasattr(model, "decision_function")):
+        return
+    P = np.random.default_rng(0).uniform(-1.0, 1.0, (2, C.shape[1]))
+    try:
+        ref = _raw_rows(model, P, "linear").reshape(2, -1)
+    except Exception:  # noqa: BLE001 - a model that cannot predict on probes: nothing to compare
+        return
+    mine = P @ C.T + d
+    if ref.shape != mine.shape or not np.allclose(ref, mine, rtol=1e-7, atol=1e-8):
+        raise ValueError(
+            f"embed read coef_/intercept_ of a {type(model).__name__} but they do not reproduce "
+            "its own prediction (a transformation inside the model?); it is not supported"
+        )
 
 
 def _linear_score(model, xe) -> Score:
@@ -149,6 +171,7 @@ def _linear_score(model, xe) -> Score:
                 "(a nonlinear count); embed writes its one-vs-one decision values: refit with "
                 "decision_function_shape='ovo'"
             )
+    _check_linear(model, C, d)
     scale = None
     if name == "LogisticRegression" and C.shape[0] == 1:
         scale = 1.0

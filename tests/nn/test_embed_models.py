@@ -522,3 +522,19 @@ def test_log_probability_of_trees_warns_miexp(data, caplog):
         embed(p, gb, p.var("x", shape=3, lb=LO, ub=HI), p.var("o", shape=1), output="log_proba")
     assert "MIEXP" in caplog.text
     assert p.problem_class == "MIEXP"
+
+
+def test_pls_regression_centres_x_and_odd_linear_models_are_refused(data):
+    from sklearn.cross_decomposition import PLSRegression
+    from sklearn.linear_model import LinearRegression
+
+    X, y, _, _ = data
+    check_random_points(PLSRegression(n_components=2).fit(X, y), 1)
+
+    class Shifted(LinearRegression):  # coef_ does not tell the whole story
+        def predict(self, X):
+            return super().predict(X) + 1.0
+
+    p = om.Program()
+    with pytest.raises(ValueError, match="do not reproduce"):
+        embed(p, Shifted().fit(X, y), p.var("x", shape=3, lb=LO, ub=HI), p.var("o", shape=1))
