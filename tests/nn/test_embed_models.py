@@ -12,7 +12,12 @@ from optml.nn import embed
 
 LO = np.array([-1.0, 0.0, 2.0])
 HI = np.array([1.0, 3.0, 2.5])
-MILP_BACKENDS = [("highs", None), ("pyomo", "scip"), ("cvxpy", "scip")]
+# cvxpy -> SCIP repeats the pyomo -> SCIP checks through another interface: slow suite only
+MILP_BACKENDS = [
+    ("highs", None),
+    ("pyomo", "scip"),
+    pytest.param("cvxpy", "scip", marks=pytest.mark.slow),
+]
 
 
 @pytest.fixture(autouse=True)
