@@ -7,9 +7,10 @@ specification (class a never beats class b), and, when the optional package onnx
 again after an ONNX round trip (same verdicts). Every counterexample is re-checked by a numpy
 forward pass.
 
-Run: python examples/adversarial_verify_specs.py
+Run: python examples/adversarial_verify_specs.py [--plot]  (--plot saves adversarial_specs.png)
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -69,3 +70,15 @@ print(
     f"(bound {tree.bound_}, {tree.status_}); attack agrees: "
     f"{attack(tree, Z, c, 0.2).robust.sum()}"
 )
+
+if "--plot" in sys.argv:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optml.plot import plot_adversarial
+
+    r = verify_robustness(net, Xte[0], yte[0], 0.2, norm="inf", lb=0.0, ub=1.0, time_limit=20)
+    x_adv = r.counterexample if r.counterexample is not None else Xte[0]
+    fig = plot_adversarial(Xte[0], x_adv, (8, 8), vmin=0, vmax=1)
+    fig.savefig("adversarial_specs.png", dpi=100, bbox_inches="tight")
+    print("saved adversarial_specs.png")

@@ -5,12 +5,13 @@ The program is built once; the same object goes to SCIP through Pyomo and throug
 under a hard time limit. Prints the formulation, the tidy rows, the per-solver summary and the
 certificate of the fastest.
 
-    python examples/bench_compare.py
+    python examples/bench_compare.py [--plot]   (--plot saves bench_compare.png)
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 from optml import bench, data
 from optml.regression import BestSubsetRegression, LeastAbsoluteDeviation
@@ -32,7 +33,7 @@ COLUMNS = [
 ]
 
 
-def main() -> None:
+def main(plot: bool = False) -> None:
     hald = data.load("hald")
     if importlib.util.find_spec("pyscipopt") is not None:
         model, solvers, backends = BestSubsetRegression(k=2), ["scip"], ["pyomo", "cvxpy"]
@@ -51,7 +52,20 @@ def main() -> None:
         f"status={best['status']} objective={best['objective']:.6g} "
         f"bound={best['bound']:.6g} gap={best['gap']:.2g}"
     )
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(5, 3))
+        names = [f"{r.backend}/{r.solver}" for r in df.itertuples()]
+        ax.barh(names, df["wall_time"], color="C0")
+        ax.set_xlabel("wall time (s)")
+        ax.set_title(f"{type(model).__name__} on hald: status {', '.join(df['status'])}")
+        fig.savefig("bench_compare.png", dpi=100, bbox_inches="tight")
+        print("saved bench_compare.png")
 
 
 if __name__ == "__main__":
-    main()
+    main(plot="--plot" in sys.argv)

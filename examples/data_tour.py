@@ -1,11 +1,13 @@
 """A tour of optml.data: bundled sets, tables, generators with a known truth, binarisation.
 
-Run: ``python examples/data_tour.py`` (a few seconds, no network, no solver).
+Run: ``python examples/data_tour.py [--plot]`` (a few seconds, no network, no solver; ``--plot``
+saves data_tour.png).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 
 import numpy as np
@@ -78,3 +80,13 @@ print(f"\nbinarize(iris, 4): {Xb.shape[1]} binary columns, e.g. {th.names[:3]}")
 assert (th.transform(iris.X) == Xb).all()
 _, th_all = data.binarize(iris.X)
 print(f"binarize(iris, 'all'): {len(th_all)} binary columns (every midpoint)")
+
+if "--plot" in sys.argv:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optml.plot import plot_clusters
+
+    fig = plot_clusters(Xc, yc, centers, title="make_blobs_clustering (true labels)")
+    fig.savefig("data_tour.png", dpi=100, bbox_inches="tight")
+    print("saved data_tour.png")

@@ -1,6 +1,6 @@
 """A tour of the convex regression models on scikit-learn's diabetes data.
 
-Run: python examples/regression_tour.py
+Run: python examples/regression_tour.py [--plot]  (--plot saves regression_tour.png)
 
 Each model is fitted by solving a program (HiGHS for the LPs, Clarabel for the Huber SOCP; the
 ridge and lasso QPs by optml's certified active-set method unless a solver is named, as in the
@@ -8,6 +8,8 @@ second lasso row); the table shows the objective, the certified bound and gap, a
 The same fits from scikit-learn are shown where it has the same objective. Last, a sparse lasso
 on 200 features, which optml solves on a working set of features and certifies on all.
 """
+
+import sys
 
 import numpy as np
 import sklearn.linear_model as skl
@@ -23,7 +25,7 @@ from optml.regression import (
 )
 
 
-def main():
+def main(plot=False):
     X, y = load_diabetes(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     n = len(y)
@@ -81,6 +83,20 @@ def main():
     print(models[1][1].program_.summary())
     print(models[1][1].program_.to_latex())
     working_set()
+    if plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        for i, (name, m, _, _) in enumerate(models):
+            ax.plot(np.ravel(m.coef_), "o-", ms=3, color=f"C{i}", label=name)
+        ax.set_xlabel("feature (diabetes, standardised)")
+        ax.set_ylabel("coefficient")
+        ax.legend(fontsize=7)
+        fig.savefig("regression_tour.png", dpi=100, bbox_inches="tight")
+        print("saved regression_tour.png")
 
 
 def working_set():
@@ -100,4 +116,4 @@ def working_set():
 
 
 if __name__ == "__main__":
-    main()
+    main(plot="--plot" in sys.argv)

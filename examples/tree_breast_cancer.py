@@ -3,9 +3,10 @@
 The default solver is optml's dynamic programming ``tree-dp``; the program printed at the end
 is the FlowOCT MILP that general solvers receive for the same instance.
 
-Run: python examples/tree_breast_cancer.py
+Run: python examples/tree_breast_cancer.py [--plot]  (--plot saves tree_breast_cancer.png)
 """
 
+import sys
 import time
 
 from sklearn.datasets import load_breast_cancer
@@ -34,3 +35,13 @@ print()
 print(clf.export_text(feature_names=names))
 print("program")
 print(clf.program_.summary())
+
+if "--plot" in sys.argv:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from optml.plot import compare_trees
+
+    fig = compare_trees(clf, cart, X, y, feature_names=names)
+    fig.savefig("tree_breast_cancer.png", dpi=90, bbox_inches="tight")
+    print("saved tree_breast_cancer.png")
