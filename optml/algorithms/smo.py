@@ -157,7 +157,10 @@ def smo(
         Gmax = Fup[i]
         Flow = F + pen_low
         Gmin = Flow[int(Flow.argmin())]
-        if Gmax - Gmin < eps:
+        viol = Gmax - Gmin
+        # libsvm's rule: once the shrunk problem is within 10 eps, bring every variable back
+        # (gradient rebuilt exactly) and go on, shrinking again; stop only on all of them
+        if viol < eps or (not full and not unshrunk and viol < 10.0 * eps):
             alpha_full[act] = alpha
             if full:
                 break
@@ -228,7 +231,7 @@ def smo(
         if it % 64 == 0 and deadline is not None and time.perf_counter() > deadline:
             timed_out = True
             break
-        if shrinking and not unshrunk and it % shrink_every == 0:
+        if shrinking and it % shrink_every == 0:
             # set aside the variables at a bound that the gradient keeps there (libsvm's rule):
             # only in I_low with F above max over I_up, or only in I_up with F below min over I_low
             up, low = pen_up == 0.0, pen_low == 0.0
