@@ -361,7 +361,7 @@ def adversarial_accuracy(model, X, y, eps, norm="inf", lb=None, ub=None, **verif
 
 
 def __getattr__(name):
-    if name == "RobustOptimalTree":  # the robust tree search (not a Program estimator yet)
+    if name == "RobustOptimalTree":  # lazily: the estimator imports the solve path
         from optml.classification._robust_tree import RobustOptimalTree
 
         return RobustOptimalTree

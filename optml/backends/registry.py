@@ -68,6 +68,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "bnn-mip": "optml.algorithms.nn_train",
     "relu-mip": "optml.algorithms.nn_train",
     "sparse-multinomial-oa": "optml.algorithms.sparse_multinomial_oa",
+    "robust-tree-search": "optml.algorithms.robust_tree_search",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}
 
@@ -251,13 +252,22 @@ def select(problem_class: str, backend: str = "auto", solver: str | None = None,
                 continue
             if b.is_available() and b.supports(s, problem_class) and b.solvers[s].is_available():
                 return b, s
+        able = sorted(
+            {
+                s
+                for b in _all_backends()
+                for s, spec in b.solvers.items()
+                if problem_class in spec.classes
+            }
+        )
+        hint = (
+            'install SCIP: pip install "optml-models[scip]"'
+            if problem_class in ("MIQP", "MIQCP", "MISOCP") and "scip" in able
+            else f"solvers optml drives that take them: {able or 'none'}"
+        )
         raise SolverNotAvailableError(
-            f"no installed solver can solve {problem_class} programs; "
-            + (
-                'for MIQP install SCIP: pip install "optml-models[scip]"'
-                if problem_class.startswith("MI")
-                else f"installed: {_installed_names(avail)}"
-            )
+            f"no installed solver can solve {problem_class} programs; {hint}; installed: "
+            f"{_installed_names(avail)}"
         )
     known = {s for b in _all_backends() for s in b.solvers}
     if solver not in known and is_special(solver):

@@ -1,80 +1,40 @@
 r"""Robust optimal classification trees of depth 1 or 2 against L-inf feature perturbations
-(Vos and Verwer, AAAI 2022), by exhaustive search with bounds.
+(Vos and Verwer, AAAI 2022), on the one solve path.
 
-The objective (see :mod:`optml.formulations.robust_tree`) counts the samples whose every
-reachable leaf predicts their label. Thresholds: the pattern of which samples can reach which
-side changes only at :math:`t = x_{ij} \pm \epsilon_j`, so one threshold per interval between
-consecutive breakpoints (its midpoint) covers every pattern; the search over them is exact. With ``max_thresholds`` a feature keeps an
-evenly spaced subset of its breakpoints (the answer is then optimal over that subset, and
+The estimator builds a :class:`~optml.formulations.robust_tree.RobustTreeProblem` (kind
+``"robust_tree"``): it minimises the samples not robustly correct (see that module). Its default
+solver is the exact search ``"robust-tree-search"``
+(:mod:`optml.algorithms.robust_tree_search`); ``solver="highs"`` or ``"scip"`` solves the MILP
+of the same objective (:meth:`RobustTreeProblem.build_program`). Either answer is certified by
+the certificate factory: the tree read from the answer is re-evaluated by the numpy leaf-box
+evaluator. Thresholds: one per interval between consecutive breakpoints
+:math:`x_{ij} \pm \epsilon_j` (every reach pattern); with ``max_thresholds`` a feature keeps an
+evenly spaced subset of them (the answer is then optimal over that subset, and
 ``thresholds_`` says so).
-
-Depth 2: for a root split the samples fall in three groups, left only (A), right only (B) and
-both (S, within :math:`\epsilon_j` of the threshold). A sample of S is correct only when both
-subtrees pass it, so the best pair of subtrees maximises
-:math:`a_L + b_R + |S_L \cap S_R|`; it is found by one matrix product over the distinct
-S-patterns of each side. A root is skipped when the bound
-:math:`\min(\max_L (a_L + |S_L|) + \max_R b_R,\ \max_L a_L + \max_R (b_R + |S_R|))`
-cannot beat the incumbent; at the time limit the incumbent is returned with the largest
-bound of the roots left (``bound_``, ``gap_``).
 """
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from optml._base import encode_classes
+from optml._base import ProgramEstimator, encode_classes
 from optml.classification._tree_structure import TreeStructure
-from optml.formulations.robust_tree import robust_errors
+from optml.formulations.robust_tree import (
+    RobustTreeProblem,
+    candidate_thresholds,
+    robust_errors,
+)
 
 
-def _breakpoints(x, e, cap):
-    """Midpoints between consecutive breakpoints x_i -+ e: one threshold per interval on which
-    the reach pattern is constant (away from ties, so that float round-off cannot flip it)."""
-    bp = np.unique(np.concatenate([x - e, x + e]))
-    T = (bp[1:] + bp[:-1]) / 2
-    if cap is not None and T.size > cap:
-        T = T[np.unique(np.linspace(0, T.size - 1, cap).round().astype(int))]
-    return T
-
-
-class _Side:
-    """Candidate subtrees of one side of the root over the samples that reach it."""
-
-    def __init__(self, X, e, yi, K, T, root_j, root_t, left: bool):
-        self.X, self.e, self.yi, self.K = X, e, yi, K
-        cands = [("leaf", c) for c in range(K)]
-        cols = [yi == c for c in range(K)]
-        n, p = X.shape
-        for j in range(p):
-            Tj = T[j]
-            RL = (X[:, j, None] - e[j]) <= Tj[None, :]
-            RR = (X[:, j, None] + e[j]) > Tj[None, :]
-            if j == root_j:  # a leaf of this side may be empty
-                if left:
-                    RR = RR & (Tj < root_t)[None, :]
-                else:
-                    RL = RL & (Tj > root_t)[None, :]
-            for a in range(K):
-                for b in range(K):
-                    if a == b:
-                        continue
-                    P = (~RL | (yi == a)[:, None]) & (~RR | (yi == b)[:, None])
-                    cols.append(P)
-                    cands += [("split", j, float(t), a, b) for t in Tj]
-        self.P = np.column_stack(cols) if cols else np.zeros((n, 0), bool)
-        self.cands = cands
-
-
-class RobustOptimalTree(ClassifierMixin, BaseEstimator):
+class RobustOptimalTree(ClassifierMixin, ProgramEstimator):
     r"""Depth-1 or depth-2 classification tree, optimal for the worst case over an L-inf ball.
 
     Maximises the number of training samples that every point of their ball
-    :math:`\{x : \|x - x_i\|_\infty \le \epsilon\}` classifies correctly (Vos and Verwer 2022),
-    by an exact search over the threshold breakpoints :math:`x_{ij} \pm \epsilon` with bounds.
+    :math:`\{x : |x_j - x_{ij}| \le \epsilon_j\}` classifies correctly (Vos and Verwer 2022),
+    i.e. minimises the robust errors, over the threshold candidates between the breakpoints
+    :math:`x_{ij} \pm \epsilon_j`.
 
     Parameters
     ----------
@@ -84,29 +44,52 @@ class RobustOptimalTree(ClassifierMixin, BaseEstimator):
     max_thresholds : int or None, default 32
         Breakpoints kept per feature (evenly spaced subset); None keeps all (exact over all
         trees).
+    backend, solver : str
+        ``solver=None`` runs the exact search ``"robust-tree-search"``; ``"highs"``/``"scip"``
+        solve the MILP of the same objective.
     time_limit : float or None
-        Seconds; at the limit the incumbent and the bound of the roots left are returned.
+        Seconds; at the limit the incumbent is returned with its bound and gap.
+    mip_gap, verbose, solver_options
+        As for every optml estimator.
 
     Attributes
     ----------
     classes_, tree_ (a :class:`~optml.classification._tree_structure.TreeStructure`),
+    problem_, result_ (the certified :class:`~optml.program.Result`; objective = robust errors),
     robust_correct_ : int
-        Training samples robustly correct (the objective).
+        Training samples robustly correct (``n`` minus the objective).
     bound_ : int
-        Proven upper bound on the objective over the candidate thresholds.
+        Proven upper bound on the robustly correct samples over the candidate thresholds.
     gap_ : float
         ``(bound_ - robust_correct_) / max(bound_, 1)``.
     status_ : str
-        "optimal" or "time_limit".
+        The result's status ("optimal", "time_limit", ...).
     thresholds_ : str
         "all breakpoints" or "subset of breakpoints" (optimality is over that set).
     """
 
-    def __init__(self, max_depth=2, *, eps=0.1, max_thresholds=32, time_limit=None):
+    def __init__(
+        self,
+        max_depth=2,
+        *,
+        eps=0.1,
+        max_thresholds=32,
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
         self.max_depth = max_depth
         self.eps = eps
         self.max_thresholds = max_thresholds
+        self.backend = backend
+        self.solver = solver
         self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.verbose = verbose
+        self.solver_options = solver_options
 
     def _check(self, p):
         if self.max_depth not in (1, 2):
@@ -117,81 +100,41 @@ class RobustOptimalTree(ClassifierMixin, BaseEstimator):
         mt = self.max_thresholds
         if mt is not None and (not isinstance(mt, int | np.integer) or mt < 2):
             raise ValueError(f"max_thresholds must be an int >= 2 or None, got {mt!r}")
-        tl = self.time_limit
-        if tl is not None and not (np.isfinite(tl) and tl > 0):
-            raise ValueError(f"time_limit must be a positive number or None, got {tl!r}")
         return e
 
-    def fit(self, X, y):
+    def _problem(self, X, y):
         X, y = validate_data(self, X, y, dtype=np.float64)
         classes, yi = encode_classes(self, y)
         self.classes_ = classes
-        n, p = X.shape
+        p = X.shape[1]
         e = self._check(p)
-        K = classes.size
-        T = [_breakpoints(X[:, j], e[j], self.max_thresholds) for j in range(p)]
+        T = [candidate_thresholds(X[:, j], e[j], self.max_thresholds) for j in range(p)]
         full = all(
             T[j].size == np.unique(np.concatenate([X[:, j] - e[j], X[:, j] + e[j]])).size - 1
             for j in range(p)
         )
         self.thresholds_ = "all breakpoints" if full else "subset of breakpoints"
-        t0 = time.perf_counter()
-        deadline = None if self.time_limit is None else t0 + float(self.time_limit)
-        # incumbent: the best single leaf
-        counts = np.bincount(yi, minlength=K)
-        best = (int(counts.max()), ("leaf", int(counts.argmax())))
-        root = _Side(X, e, yi, K, T, -1, 0.0, True)  # depth-1 trees are its candidates
-        scores = root.P.sum(axis=0)
-        k = int(np.argmax(scores))
-        if scores[k] > best[0]:
-            best = (int(scores[k]), root.cands[k])
-        bound = best[0]
-        status = "optimal"
-        if self.max_depth == 2:
-            roots = [(j, float(t)) for j in range(p) for t in T[j]]
-            for j, t in roots:
-                if deadline is not None and time.perf_counter() > deadline:
-                    status = "time_limit"
-                    bound = n  # the roots left are bounded by n only
-                    break
-                best = self._root(X, e, yi, K, T, j, t, best)
-            bound = max(bound, best[0]) if status == "optimal" else n
-        else:
-            bound = best[0]
-        self.robust_correct_ = int(best[0])
-        self.bound_ = int(bound)
-        self.gap_ = (self.bound_ - self.robust_correct_) / max(self.bound_, 1)
-        self.status_ = status
-        self.fit_time_ = time.perf_counter() - t0
-        self.tree_ = _structure(best[1], K, X, yi)
-        # the objective re-checked by the leaf-box evaluator (numpy)
-        self.robust_errors_ = robust_errors(self.tree_, X, yi, e)
-        if n - self.robust_errors_ != self.robust_correct_:  # pragma: no cover - a bug guard
-            raise AssertionError("robust tree: search and evaluator disagree")
-        return self
+        return RobustTreeProblem(X, e, yi, classes.size, int(self.max_depth), T)
 
-    def _root(self, X, e, yi, K, T, j, t, best):
-        rl = (X[:, j] - e[j]) <= t
-        rr = (X[:, j] + e[j]) > t
-        if not rl.any() or not rr.any():
-            return best
-        L = _Side(X[rl], e, yi[rl], K, T, j, t, True)
-        R = _Side(X[rr], e, yi[rr], K, T, j, t, False)
-        sL, sR = rr[rl], rl[rr]  # the samples of S, in each side's order
-        aL = L.P[~sL].sum(axis=0)
-        bR = R.P[~sR].sum(axis=0)
-        SL, SR = L.P[sL], R.P[sR]
-        ub = min((aL + SL.sum(axis=0)).max() + bR.max(), aL.max() + (bR + SR.sum(axis=0)).max())
-        if ub <= best[0]:
-            return best
-        iL, iR = _distinct(aL, SL), _distinct(bR, SR)
-        M = SL[:, iL].T.astype(np.float32) @ SR[:, iR].astype(np.float32)
-        tot = aL[iL][:, None] + bR[iR][None, :] + M
-        a, b = np.unravel_index(int(np.argmax(tot)), tot.shape)
-        val = int(round(float(tot[a, b])))
-        if val > best[0]:
-            best = (val, ("root", j, t, L.cands[iL[a]], R.cands[iR[b]]))
-        return best
+    def build_program(self, X, y):
+        """The MILP of the robust objective for ``(X, y)`` (what ``solver="highs"`` solves)."""
+        return self._problem(X, y).program
+
+    def fit(self, X, y):
+        problem = self._problem(X, y)
+        res = self._solve(problem, mip=True)
+        n = problem.X.shape[0]
+        splits, leaf_class = problem.decode(res.values)
+        self.tree_ = _structure(_candidate(problem, splits, leaf_class), problem.n_classes)
+        # the objective re-checked by the leaf-box evaluator (numpy) on the pruned tree
+        self.robust_errors_ = robust_errors(self.tree_, problem.X, problem.y, problem.eps)
+        self.robust_correct_ = int(n - self.robust_errors_)
+        bound = res.bound if np.isfinite(res.bound) else 0.0
+        self.bound_ = int(n - np.ceil(bound - 1e-6))
+        self.gap_ = (self.bound_ - self.robust_correct_) / max(self.bound_, 1)
+        self.status_ = res.status
+        self.fit_time_ = res.solve_time + res.build_time
+        return self
 
     def _route(self, X):
         t = self.tree_
@@ -213,19 +156,31 @@ class RobustOptimalTree(ClassifierMixin, BaseEstimator):
         return self.classes_[self.tree_.leaf_class[self._route(X)]]
 
 
-def _distinct(score, S):
-    """Columns with distinct S-patterns, the best score of each."""
-    if S.shape[0] == 0:
-        return np.array([int(np.argmax(score))])
-    keys = np.packbits(S, axis=0)
-    order = np.lexsort((-score,) + tuple(keys[::-1]))
-    ks = keys[:, order]
-    new = np.ones(order.size, bool)
-    new[1:] = (ks[:, 1:] != ks[:, :-1]).any(axis=0)
-    return order[new]
+def _candidate(problem, splits, leaf_class):
+    """The pruned tree (nested tuple) of a full tree; a node with split "none" sends every
+    sample to its left child, so it is replaced by that child."""
+    leaf_class = [int(c) for c in leaf_class]
+
+    def sub(v, leaves):  # leaves: heap-order leaf indices under node v (left half first)
+        sj = problem.split_of(int(splits[v]))
+        half = len(leaves) // 2
+        if half == 1:
+            kids = [("leaf", leaf_class[leaves[0]]), ("leaf", leaf_class[leaves[1]])]
+        else:
+            kids = [sub(2 * v + 1, leaves[:half]), sub(2 * v + 2, leaves[half:])]
+        if sj is None:
+            return kids[0]
+        if kids[0] == kids[1] and kids[0][0] == "leaf":
+            return kids[0]
+        j, t = sj
+        if half == 1:
+            return ("split", j, t, kids[0][1], kids[1][1])
+        return ("root", j, t, kids[0], kids[1])
+
+    return sub(0, list(range(problem.n_leaves)))
 
 
-def _structure(cand, K, X, yi) -> TreeStructure:
+def _structure(cand, K) -> TreeStructure:
     """A sklearn-like structure of the winning candidate (node 0 the root)."""
     left, right, feat, thr, cls = [], [], [], [], []
 

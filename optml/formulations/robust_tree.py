@@ -16,7 +16,15 @@ boxes against the ball).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
+import scipy.sparse as sp
+
+from optml.program import Program
+from optml.program import sum as om_sum
+from optml.program.structured import StructuredProblem
 
 
 def leaf_boxes(children_left, children_right, feature, threshold, n_features):
@@ -60,3 +68,296 @@ def robust_errors(tree, X, y_idx, eps) -> int:
         r = reach(X, eps, lo, hi)
         ok &= ~r | (np.asarray(y_idx) == tree.leaf_class[leaf])
     return int((~ok).sum())
+
+
+# --------------------------------------------------------------------------------------------
+# candidate thresholds and the structured problem (kind "robust_tree")
+
+
+def candidate_thresholds(x, e, cap=None) -> np.ndarray:
+    """Midpoints between consecutive breakpoints ``x_i -+ e`` of one feature: one threshold per
+    interval on which the reach pattern of every sample is constant (away from ties, so that
+    float round-off cannot flip it). ``cap`` keeps an evenly spaced subset."""
+    bp = np.unique(np.concatenate([x - e, x + e]))
+    T = (bp[1:] + bp[:-1]) / 2
+    if cap is not None and T.size > cap:
+        T = T[np.unique(np.linspace(0, T.size - 1, cap).round().astype(int))]
+    return T
+
+
+#: leaves of the full tree of depth 1 and 2 (heap order) as paths ``[(node, side), ...]``
+#: with side 0 = left, 1 = right
+_PATHS = {
+    1: [[(0, 0)], [(0, 1)]],
+    2: [[(0, 0), (1, 0)], [(0, 0), (1, 1)], [(0, 1), (2, 0)], [(0, 1), (2, 1)]],
+}
+
+
+@dataclass
+class RobustTreeProblem(StructuredProblem):
+    r"""One robust-tree instance (kind ``"robust_tree"``, default solver
+    ``"robust-tree-search"``): minimise the number of samples not robustly correct over the
+    full trees of depth ``depth`` whose splits come from ``thresholds``.
+
+    Parameters
+    ----------
+    X : ndarray (n, p)
+    eps : ndarray (p,)
+        Perturbation radius per feature.
+    y : ndarray (n,) of int
+        Class indices ``0 .. n_classes - 1``.
+    n_classes : int
+    depth : {1, 2}
+    thresholds : list of p sorted arrays
+        Candidate thresholds per feature (:func:`candidate_thresholds`).
+
+    The program (:meth:`build_program`, see the module docstring of the MILP in
+    docs/adversarial.md): binaries :math:`a_{v,s}` choose one candidate split ``s`` (or "none",
+    every sample to the left) per internal node ``v``; binaries :math:`c_{\ell k}` choose one
+    class per leaf; :math:`U_{v,j,k} = \sum_{k' \ge k} a_{v,j,k'}` (continuous, defined by
+    equalities) turns the data-fixed reach indicators into sums of :math:`p` terms:
+    sample ``i`` can reach the left child of ``v`` iff
+    :math:`\rho^L_{vi} = a_{v,\varnothing} + \sum_j U_{v,j,\kappa^L_{ij}} = 1` with
+    :math:`\kappa^L_{ij}` the first threshold :math:`\ge x_{ij} - \epsilon_j`, the right child
+    iff :math:`\rho^R_{vi} = \sum_j (U_{v,j,0} - U_{v,j,\kappa^R_{ij}}) = 1` with
+    :math:`\kappa^R_{ij}` the first threshold :math:`\ge x_{ij} + \epsilon_j`. The error
+    :math:`z_i \in [0, 1]` obeys :math:`z_i \ge \sum_{(v,d) \in \mathrm{path}(\ell)}
+    \rho^d_{vi} - (D - 1) - c_{\ell y_i}` for every leaf :math:`\ell`. At depth 2 a child that
+    splits on the root's feature on the far side of the root's threshold (its outer leaf
+    empty) is excluded (:math:`a_{0,(j,k)} + \sum_{k' \ge k} a_{1,(j,k')} \le 1`, and
+    :math:`a_{0,(j,k)} + \sum_{k' \le k} a_{2,(j,k')} \le 1`): such a tree classifies like the
+    same tree with that child set to "none", which the program keeps.
+    """
+
+    kind: ClassVar[str] = "robust_tree"
+    default_solver: ClassVar[str | None] = "robust-tree-search"
+
+    X: np.ndarray
+    eps: np.ndarray
+    y: np.ndarray
+    n_classes: int
+    depth: int
+    thresholds: list
+
+    def __post_init__(self):
+        self.X = np.asarray(self.X, dtype=float)
+        n, p = self.X.shape
+        self.eps = np.broadcast_to(np.asarray(self.eps, dtype=float), (p,)).copy()
+        self.y = np.asarray(self.y, dtype=np.int64)
+        if self.depth not in (1, 2):
+            raise ValueError(f"depth must be 1 or 2, got {self.depth!r}")
+        if len(self.thresholds) != p:
+            raise ValueError(
+                f"thresholds must give one array per feature ({p}), got {len(self.thresholds)}"
+            )
+        self.thresholds = [np.sort(np.asarray(t, dtype=float).ravel()) for t in self.thresholds]
+        m = np.array([t.size for t in self.thresholds], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(m)])
+        self.S = int(self.offsets[-1])  # candidate splits; index S = "none"
+        self.n_nodes = 2**self.depth - 1
+        self.n_leaves = 2**self.depth
+
+    # ----------------------------------------------------------------------- layout
+    def _kappa(self, shift):
+        """(n, p) index of the first threshold >= x_ij + shift * eps_j, per feature."""
+        n, p = self.X.shape
+        out = np.empty((n, p), dtype=np.int64)
+        for j, T in enumerate(self.thresholds):
+            out[:, j] = np.searchsorted(T, self.X[:, j] + shift * self.eps[j], side="left")
+        return out
+
+    def _reach_mats(self):
+        """Sparse ``(n, S)`` matrices with ``rho^L = ML @ U_v + a_{v,none}``, ``rho^R = MR @ U_v``."""
+        n, p = self.X.shape
+        m = np.diff(self.offsets)
+        kl, kr = self._kappa(-1.0), self._kappa(1.0)
+        rows, cols, vals = [], [], []
+        i = np.arange(n)
+        for j in range(p):
+            ok = kl[:, j] < m[j]
+            rows.append(i[ok])
+            cols.append(self.offsets[j] + kl[ok, j])
+            vals.append(np.ones(ok.sum()))
+        ML = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, self.S)
+        )
+        rows, cols, vals = [], [], []
+        for j in range(p):
+            if m[j] == 0:
+                continue
+            rows.append(i)
+            cols.append(np.full(n, self.offsets[j]))
+            vals.append(np.ones(n))
+            ok = kr[:, j] < m[j]
+            rows.append(i[ok])
+            cols.append(self.offsets[j] + kr[ok, j])
+            vals.append(-np.ones(ok.sum()))
+        if rows:
+            MR = sp.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(n, self.S),
+            )
+        else:
+            MR = sp.csr_matrix((n, self.S))
+        MR.sum_duplicates()
+        return ML, MR
+
+    def _suffix_rows(self):
+        """Sparse ``(S, S)`` ``B`` with ``B @ U = a`` (``U_k - U_{k+1} = a_k`` within each
+        feature, ``U_last = a_last``): the suffix sums as a bidiagonal system."""
+        r, c, v = [np.arange(self.S)], [np.arange(self.S)], [np.ones(self.S)]
+        nxt = np.arange(1, self.S + 1)
+        inside = ~np.isin(nxt, self.offsets[1:])  # k + 1 still in the same feature
+        r.append(np.flatnonzero(inside))
+        c.append(nxt[inside])
+        v.append(-np.ones(inside.sum()))
+        return sp.csr_matrix(
+            (np.concatenate(v), (np.concatenate(r), np.concatenate(c))), shape=(self.S, self.S)
+        )
+
+    def _suffix(self, av) -> np.ndarray:
+        """``U_v`` of one node's split indicators ``av`` (length S), by reverse cumsums."""
+        out = np.empty(self.S)
+        for j in range(len(self.thresholds)):
+            o, e = int(self.offsets[j]), int(self.offsets[j + 1])
+            out[o:e] = np.cumsum(av[o:e][::-1])[::-1]
+        return out
+
+    # ---------------------------------------------------------------------- program
+    def build_program(self) -> Program:
+        n, p = self.X.shape
+        N, L, K, S = self.n_nodes, self.n_leaves, int(self.n_classes), self.S
+        prog = Program(f"robust_tree_depth{self.depth}")
+        a = prog.var("a", N * (S + 1), domain="binary", latex="a")
+        U = prog.var("U", N * S, lb=0.0, ub=1.0, latex="U")
+        c = prog.var("c", L * K, domain="binary", latex="c")
+        z = prog.var("z", n, lb=0.0, ub=1.0, latex="z")
+
+        def pick(v, width, size, start=0):  # rows selecting block v of a flat variable
+            cols = v * width + start + np.arange(size)
+            return sp.csr_matrix((np.ones(size), (np.arange(size), cols)), shape=(size, N * width))
+
+        one_hot = sp.kron(sp.eye(N), np.ones((1, S + 1)), format="csr")
+        prog.add(one_hot @ a == 1, name="one_split")
+        prog.add(sp.kron(sp.eye(L), np.ones((1, K)), format="csr") @ c == 1, name="one_class")
+        # U_v: the suffix sums of a_v within each feature, as a bidiagonal system
+        B = sp.kron(sp.eye(N), self._suffix_rows(), format="csr")
+        Ia = sp.kron(sp.eye(N), sp.hstack([sp.eye(S), sp.csr_matrix((S, 1))]), format="csr")
+        prog.add(B @ U - Ia @ a == 0, name="suffix")
+        ML, MR = self._reach_mats()
+        rho = {}
+        for v in range(N):
+            rho[v, 0] = ML @ (pick(v, S, S) @ U) + pick(v, S + 1, 1, start=S)[np.zeros(n, int)] @ a
+            rho[v, 1] = MR @ (pick(v, S, S) @ U)
+        cy = {}
+        for ell, path in enumerate(_PATHS[self.depth]):
+            sel = sp.csr_matrix((np.ones(n), (np.arange(n), ell * K + self.y)), shape=(n, L * K))
+            reach = rho[path[0]]
+            for step in path[1:]:
+                reach = reach + rho[step]
+            cy[ell] = sel
+            prog.add(z - reach + sel @ c >= -(self.depth - 1), name=f"error_leaf{ell}")
+        if self.depth == 2 and S:
+            # children on the root's feature past the root's threshold (an empty outer leaf)
+            a0 = pick(0, S + 1, S) @ a
+            U1 = pick(1, S, S) @ U
+            prog.add(a0 + U1 <= 1, name="left_child_inside")
+            # sum_{k' <= k} a_{2,(j,k')} = U_{2,j,0} - U_{2,j,k+1}
+            r, cc, vv = [], [], []
+            for j in range(p):
+                o, e = int(self.offsets[j]), int(self.offsets[j + 1])
+                for k in range(o, e):
+                    r.append(k), cc.append(o), vv.append(1.0)
+                    if k + 1 < e:
+                        r.append(k), cc.append(k + 1), vv.append(-1.0)
+            P2 = sp.csr_matrix((vv, (r, cc)), shape=(S, S))
+            prog.add(a0 + P2 @ (pick(2, S, S) @ U) <= 1, name="right_child_inside")
+        prog.minimize(om_sum(z))
+        return prog
+
+    # ------------------------------------------------------------------ trees, points
+    def index_of(self, j, t) -> int:
+        """Candidate index of threshold ``t`` of feature ``j``."""
+        T = self.thresholds[j]
+        k = int(np.argmin(np.abs(T - t)))
+        if T.size == 0 or abs(T[k] - t) > 1e-9 * max(1.0, abs(t)):
+            raise ValueError(f"threshold {t!r} of feature {j} is not a candidate")
+        return int(self.offsets[j]) + k
+
+    def split_of(self, s) -> tuple[int, float] | None:
+        """``(feature, threshold)`` of candidate ``s``; None for "none"."""
+        if s >= self.S:
+            return None
+        j = int(np.searchsorted(self.offsets, s, side="right") - 1)
+        return j, float(self.thresholds[j][s - self.offsets[j]])
+
+    def values_of(self, splits, leaf_class) -> dict:
+        """The program's variables for a full tree: ``splits`` per internal node (candidate
+        index, ``S`` = none), ``leaf_class`` per leaf (heap order)."""
+        N, L, K, S = self.n_nodes, self.n_leaves, int(self.n_classes), self.S
+        a = np.zeros((N, S + 1))
+        a[np.arange(N), np.asarray(splits, int)] = 1.0
+        U = np.concatenate([self._suffix(a[v, :S]) for v in range(N)])
+        c = np.zeros((L, K))
+        c[np.arange(L), np.asarray(leaf_class, int)] = 1.0
+        z = (~self.correct(splits, leaf_class)).astype(float)
+        return {"a": a.ravel(), "U": U, "c": c.ravel(), "z": z}
+
+    def decode(self, values) -> tuple[np.ndarray, np.ndarray]:
+        """``(splits, leaf_class)`` read from ``a`` and ``c``."""
+        a = np.asarray(values["a"], float).reshape(self.n_nodes, self.S + 1)
+        c = np.asarray(values["c"], float).reshape(self.n_leaves, int(self.n_classes))
+        return a.argmax(axis=1), c.argmax(axis=1)
+
+    def leaf_reach(self, splits) -> np.ndarray:
+        """(n, leaves) bool: which leaves each sample's ball reaches (exact, by leaf boxes)."""
+        return np.column_stack([reach(self.X, self.eps, lo, hi) for lo, hi in self._boxes(splits)])
+
+    def _boxes(self, splits):
+        p = self.X.shape[1]
+        out = []
+        for path in _PATHS[self.depth]:
+            lo, hi = np.full(p, -np.inf), np.full(p, np.inf)
+            empty = False
+            for v, side in path:
+                sj = self.split_of(int(splits[v]))
+                if sj is None:  # "none": every sample to the left
+                    empty |= side == 1
+                    continue
+                j, t = sj
+                if side == 0:
+                    hi[j] = min(hi[j], t)
+                else:
+                    lo[j] = max(lo[j], t)
+            if empty:
+                lo, hi = np.full(p, np.inf), np.full(p, -np.inf)
+            out.append((lo, hi))
+        return out
+
+    def correct(self, splits, leaf_class) -> np.ndarray:
+        """(n,) bool: robustly correct samples of a tree."""
+        R = self.leaf_reach(splits)
+        ok = np.asarray(leaf_class)[None, :] == self.y[:, None]
+        return (~R | ok).all(axis=1)
+
+    def evaluate(self, values) -> tuple[float, float]:
+        """``(errors, violation)``: the robust errors of the tree in ``a`` and ``c`` by the
+        leaf-box evaluator (numpy, independent of the program's reach sums), and the largest
+        violation of integrality, one-hot rows and the inside-child rows."""
+        N, L, K, S = self.n_nodes, self.n_leaves, int(self.n_classes), self.S
+        a = np.asarray(values["a"], float).reshape(N, S + 1)
+        c = np.asarray(values["c"], float).reshape(L, K)
+        viol = max(
+            float(np.abs(a - np.round(a)).max(initial=0.0)),
+            float(np.abs(c - np.round(c)).max(initial=0.0)),
+            float(np.abs(a.sum(axis=1) - 1).max()),
+            float(np.abs(c.sum(axis=1) - 1).max()),
+        )
+        splits, leaf_class = self.decode(values)
+        if self.depth == 2:
+            r = self.split_of(int(splits[0]))
+            for v, far in ((1, lambda t, t0: t >= t0), (2, lambda t, t0: t <= t0)):
+                ch = self.split_of(int(splits[v]))
+                if r is not None and ch is not None and ch[0] == r[0] and far(ch[1], r[1]):
+                    viol = max(viol, 1.0)
+        return float((~self.correct(splits, leaf_class)).sum()), viol
