@@ -47,8 +47,8 @@ from optml.program import relative_gap
 
 logger = logging.getLogger("optml")
 
-#: share of ``time_limit`` the gradient start may use
-START_SHARE = 0.2
+#: share of ``time_limit`` the gradient start may use (its MLP two thirds of that)
+START_SHARE = 0.3
 #: share of the time left the ReLU polish (fixed-pattern LPs) may use
 POLISH_SHARE = 0.3
 #: share of the time left the per-unit decomposition may use
@@ -189,8 +189,8 @@ def bnn_gradient_start(problem, settings, deadline):
     from optml.formulations.bnn import bnn_forward, fitted_points
 
     X = problem.X
-    half = None if deadline is None else time.perf_counter() + 0.5 * _left(deadline)
-    mlp = gradient_mlp(X, problem.y_idx, problem.sizes, "tanh", half, problem.seed)  # adam
+    mlp_end = None if deadline is None else time.perf_counter() + 2 / 3 * _left(deadline)
+    mlp = gradient_mlp(X, problem.y_idx, problem.sizes, "tanh", mlp_end, problem.seed)  # adam
     Ws, inputs = [], X
     for k in range(len(problem.sizes)):
         dl = problem.delta if k == 0 else 1.0
