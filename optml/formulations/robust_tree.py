@@ -11,7 +11,12 @@ leaf predicts its label. The robust tree maximises the number of such samples:
 .. math:: \max_{T}\ \sum_i \prod_{\ell \in \mathrm{reach}_T(x_i)} [\,c_\ell = y_i\,].
 
 The numpy evaluator :func:`robust_errors` computes the objective of a given tree exactly (leaf
-boxes against the ball).
+boxes against the ball). :class:`RobustTreeProblem` (kind ``"robust_tree"``) is one instance on
+the solve path: it minimises the robust errors (``n`` minus the count above) over the full trees
+of depth 1 or 2 with splits from candidate thresholds (:func:`candidate_thresholds`); its default
+solver is the exact search ``"robust-tree-search"``
+(:mod:`optml.algorithms.robust_tree_search`), and :meth:`RobustTreeProblem.build_program` is the
+MILP of the same objective for general solvers (docs/adversarial.md writes it out).
 """
 
 from __future__ import annotations

@@ -146,3 +146,24 @@ def test_bad_solver_options_for_the_search():
     X, y, e = _data(0)
     with pytest.raises(ValueError, match="raw solver options"):
         RobustOptimalTree(1, eps=e, solver_options={"presolve": "off"}).fit(X, y)
+
+
+def test_certificate_as_in_test_common():
+    """What tests/test_common.py checks of every estimator (RobustOptimalTree lives in
+    optml.adversarial, outside its FAMILIES): program_ evaluates result_.values to the
+    objective, bound on the right side, verified; a pickled fit predicts the same."""
+    import pickle
+
+    from optml.program import Program, relative_gap
+
+    X, y, e = _data(10, n=12, p=3)
+    m = RobustOptimalTree(2, eps=e).fit(X, y)
+    res = m.result_
+    assert isinstance(m.program_, Program)
+    assert res.status == "optimal" and res.verified
+    assert res.bound <= res.objective + 1e-9
+    assert res.gap == pytest.approx(relative_gap(res.objective, res.bound), abs=1e-12)
+    obj, viol = m.program_.evaluate(res.values)
+    assert obj == pytest.approx(res.objective) and viol <= 1e-9
+    again = pickle.loads(pickle.dumps(m))
+    np.testing.assert_array_equal(again.predict(X), m.predict(X))
