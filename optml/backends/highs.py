@@ -138,7 +138,7 @@ def pass_canonical(h, canon) -> None:
 _COLWISE, _TRIANGULAR, _MINIMIZE = 1, 1, 1
 
 
-def run_interruptible(h) -> bool:
+def run_interruptible(h, deadline: float | None = None) -> bool:
     """Run HiGHS so that Ctrl-C stops it within a fraction of a second with its incumbent
     (HiGHS alone ignores SIGINT until its time limit). HiGHS calls its Python interrupt
     callbacks while it runs; a SIGINT handler installed for the run asks them to stop, and
@@ -160,13 +160,23 @@ def run_interruptible(h) -> bool:
         hit.append(True)
         h.cancelSolve()
 
+    def on_clock(event):  # HiGHS's own clock misses phases under load: the deadline stops it
+        if time.perf_counter() > deadline:
+            event.interrupt()
+
     h.HandleUserInterrupt = True
+    if deadline is not None:
+        for cb in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+            cb += on_clock
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         _Highs.run(h)
     finally:
         signal.signal(signal.SIGINT, previous)
         h.HandleUserInterrupt = False
+        if deadline is not None:
+            for cb in (h.cbSimplexInterrupt, h.cbIpmInterrupt, h.cbMipInterrupt):
+                cb -= on_clock
     return bool(hit)
 
 
@@ -201,11 +211,16 @@ class HighsBackend(Backend):
             idx = np.flatnonzero(np.isfinite(canon.x0)).astype(np.int32)
             h.setSolution(int(idx.size), idx, canon.x0[idx].astype(np.float64))
         t0 = time.perf_counter()
-        interrupted = run_interruptible(h)
+        # a deadline a little past HiGHS's own limit: HiGHS stops itself when it reads its
+        # clock; the callbacks stop it where it does not (presolve aside, which calls none)
+        stop = None if time_limit is None else t0 + used["time_limit"] + 0.05
+        interrupted = run_interruptible(h, stop)
         t = time.perf_counter() - t0
         ms = h.getModelStatus()
         key = str(ms).split(".")[-1]
         status = "interrupted" if interrupted else _STATUS.get(key, "error")
+        if status == "interrupted" and not interrupted:  # our deadline, not Ctrl-C
+            status = "time_limit"
         info = h.getInfo()
         sol = h.getSolution()
         has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible

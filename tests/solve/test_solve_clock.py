@@ -60,3 +60,31 @@ def test_clock_with_time_left_solves_to_optimality():
     p = _knapsack()
     res = solve_program(p, backend="highs", settings=SolveSettings(time_limit=30).started())
     assert res.status == "optimal"
+
+
+def test_highs_is_stopped_by_the_deadline_through_its_callbacks(monkeypatch):
+    """HiGHS's own clock is given a limit far in the future; the deadline handed to its
+    interrupt callbacks stops it and the status says time_limit (not interrupted)."""
+    from optml.backends import highs as hb
+
+    rng = np.random.default_rng(1)
+    n = 300
+    w, v = rng.uniform(1, 100, (5, n)), rng.uniform(1, 100, n)
+    p = om.Program("multi_knapsack")
+    x = p.var("x", shape=n, domain="binary")
+    p.add(w @ x <= w.sum(axis=1) / 3, name="cap")
+    p.maximize(v @ x)
+    real = hb.run_interruptible
+    seen = {}
+
+    def short_deadline(h, deadline=None):
+        h.setOptionValue("time_limit", 1e6)  # HiGHS alone would run on
+        seen["deadline"] = deadline
+        return real(h, time.perf_counter() + 0.2)
+
+    monkeypatch.setattr(hb, "run_interruptible", short_deadline)
+    t = time.perf_counter()
+    res = solve_program(p, backend="highs", settings=SolveSettings(time_limit=60).started())
+    assert time.perf_counter() - t < 10
+    assert seen["deadline"] is not None
+    assert res.status == "time_limit" and res.has_solution
