@@ -229,54 +229,131 @@ class RobustTreeProblem(StructuredProblem):
         return out
 
     # ---------------------------------------------------------------------- program
-    def build_program(self) -> Program:
+    @property
+    def pairs(self) -> list[tuple[int, int]]:
+        """Class pairs ``(a, b)``, ``a != b``, of a depth-1 subtree's leaves."""
+        K = int(self.n_classes)
+        return [(p, q) for p in range(K) for q in range(K) if p != q]
+
+    @property
+    def n_sides(self) -> int:
+        """Depth-1 subtrees chosen: the whole tree (depth 1), or one per root side."""
+        return 1 if self.depth == 1 else 2
+
+    @property
+    def side_width(self) -> int:
+        """Columns of one side: ``K`` leaves, then ``S`` splits per class pair."""
+        return int(self.n_classes) + len(self.pairs) * self.S
+
+    def _suffix_at(self, kappa):
+        """``(n, S)`` rows summing ``U_{j, kappa_ij}`` over features (no term at the end)."""
+        n = self.X.shape[0]
+        m = np.diff(self.offsets)
+        ok = kappa < m[None, :]
+        i, j = np.nonzero(ok)
+        return sp.csr_matrix(
+            (np.ones(i.size), (i, self.offsets[j] + kappa[i, j])), shape=(n, self.S)
+        )
+
+    def _prefix_before(self, kappa):
+        """``(n, S)`` rows summing ``U_{j,0} - U_{j,kappa_ij}`` over features."""
         n, p = self.X.shape
-        N, L, K, S = self.n_nodes, self.n_leaves, int(self.n_classes), self.S
+        m = np.diff(self.offsets)
+        has = np.flatnonzero(m > 0)
+        i0 = np.repeat(np.arange(n), has.size)
+        j0 = np.tile(has, n)
+        ok = kappa < m[None, :]
+        i1, j1 = np.nonzero(ok)
+        M = sp.csr_matrix(
+            (
+                np.concatenate([np.ones(i0.size), -np.ones(i1.size)]),
+                (
+                    np.concatenate([i0, i1]),
+                    np.concatenate([self.offsets[j0], self.offsets[j1] + kappa[i1, j1]]),
+                ),
+            ),
+            shape=(n, self.S),
+        )
+        M.sum_duplicates()
+        return M
+
+    def _pass_rows(self):
+        """``(n, K + Q S)`` on a side's ``x`` and ``(n, Q S)`` on its ``V``: the sum equals 1
+        when the chosen depth-1 subtree passes sample ``i`` (every leaf its ball reaches
+        predicts ``y_i``), else 0. A leaf ``c`` passes ``y_i = c``; a split ``(j, k)`` with
+        classes ``(a, b)`` passes ``y_i = a`` iff the ball cannot go right
+        (``k >= kappa^R_ij``), ``y_i = b`` iff it cannot go left (``k < kappa^L_ij``), and no
+        other label (the ball reaches a side)."""
+        n = self.X.shape[0]
+        K, S = int(self.n_classes), self.S
+        Px = sp.csr_matrix((np.ones(n), (np.arange(n), self.y)), shape=(n, self.side_width))
+        suf = self._suffix_at(self._kappa(1.0))
+        pre = self._prefix_before(self._kappa(-1.0))
+        blocks = []
+        for a, b in self.pairs:
+            blocks.append(
+                sp.diags((self.y == a).astype(float)) @ suf
+                + sp.diags((self.y == b).astype(float)) @ pre
+            )
+        PV = sp.hstack(blocks, format="csr") if blocks else sp.csr_matrix((n, 0))
+        del K, S
+        return Px, PV
+
+    def build_program(self) -> Program:
+        r"""The MILP (docs/adversarial.md): a root split (depth 2) and one depth-1 subtree per
+        side chosen among candidate columns; ``z_i >= rho^d_i - pass^d_i`` per side ``d``."""
+        n, p = self.X.shape
+        K, S, Q, W = int(self.n_classes), self.S, len(self.pairs), self.side_width
+        D = self.n_sides
         prog = Program(f"robust_tree_depth{self.depth}")
-        a = prog.var("a", N * (S + 1), domain="binary", latex="a")
-        U = prog.var("U", N * S, lb=0.0, ub=1.0, latex="U")
-        c = prog.var("c", L * K, domain="binary", latex="c")
+        x = prog.var("x", D * W, domain="binary", latex="x")
+        V = prog.var("V", D * Q * S, lb=0.0, ub=1.0, latex="V")
         z = prog.var("z", n, lb=0.0, ub=1.0, latex="z")
 
-        def pick(v, width, size, start=0):  # rows selecting block v of a flat variable
-            cols = v * width + start + np.arange(size)
-            return sp.csr_matrix((np.ones(size), (np.arange(size), cols)), shape=(size, N * width))
+        def block(d, width, total):  # rows selecting side d of a flat variable
+            return sp.csr_matrix(
+                (np.ones(width), (np.arange(width), d * width + np.arange(width))),
+                shape=(width, total),
+            )
 
-        one_hot = sp.kron(sp.eye(N), np.ones((1, S + 1)), format="csr")
-        prog.add(one_hot @ a == 1, name="one_split")
-        prog.add(sp.kron(sp.eye(L), np.ones((1, K)), format="csr") @ c == 1, name="one_class")
-        # U_v: the suffix sums of a_v within each feature, as a bidiagonal system
-        B = sp.kron(sp.eye(N), self._suffix_rows(), format="csr")
-        Ia = sp.kron(sp.eye(N), sp.hstack([sp.eye(S), sp.csr_matrix((S, 1))]), format="csr")
-        prog.add(B @ U - Ia @ a == 0, name="suffix")
-        ML, MR = self._reach_mats()
-        rho = {}
-        for v in range(N):
-            rho[v, 0] = ML @ (pick(v, S, S) @ U) + pick(v, S + 1, 1, start=S)[np.zeros(n, int)] @ a
-            rho[v, 1] = MR @ (pick(v, S, S) @ U)
-        cy = {}
-        for ell, path in enumerate(_PATHS[self.depth]):
-            sel = sp.csr_matrix((np.ones(n), (np.arange(n), ell * K + self.y)), shape=(n, L * K))
-            reach = rho[path[0]]
-            for step in path[1:]:
-                reach = reach + rho[step]
-            cy[ell] = sel
-            prog.add(z - reach + sel @ c >= -(self.depth - 1), name=f"error_leaf{ell}")
-        if self.depth == 2 and S:
-            # children on the root's feature past the root's threshold (an empty outer leaf)
-            a0 = pick(0, S + 1, S) @ a
-            U1 = pick(1, S, S) @ U
-            prog.add(a0 + U1 <= 1, name="left_child_inside")
-            # sum_{k' <= k} a_{2,(j,k')} = U_{2,j,0} - U_{2,j,k+1}
-            r, cc, vv = [], [], []
-            for j in range(p):
-                o, e = int(self.offsets[j]), int(self.offsets[j + 1])
-                for k in range(o, e):
-                    r.append(k), cc.append(o), vv.append(1.0)
-                    if k + 1 < e:
-                        r.append(k), cc.append(k + 1), vv.append(-1.0)
-            P2 = sp.csr_matrix((vv, (r, cc)), shape=(S, S))
-            prog.add(a0 + P2 @ (pick(2, S, S) @ U) <= 1, name="right_child_inside")
+        prog.add(sp.kron(sp.eye(D), np.ones((1, W)), format="csr") @ x == 1, name="one_subtree")
+        # V: suffix sums of each side's split columns within each feature, per class pair
+        B = sp.kron(sp.eye(D * Q), self._suffix_rows(), format="csr")
+        split_cols = sp.hstack([sp.csr_matrix((Q * S, K)), sp.eye(Q * S)], format="csr")
+        prog.add(B @ V - sp.kron(sp.eye(D), split_cols, format="csr") @ x == 0, name="suffix")
+        Px, PV = self._pass_rows()
+        passes = [
+            Px @ (block(d, W, D * W) @ x) + PV @ (block(d, Q * S, D * Q * S) @ V) for d in range(D)
+        ]
+        if self.depth == 1:
+            prog.add(z + passes[0] >= 1, name="error")
+        else:
+            a = prog.var("a", S + 1, domain="binary", latex="a")
+            U = prog.var("U", S, lb=0.0, ub=1.0, latex="U")
+            prog.add(np.ones(S + 1) @ a == 1, name="one_root")
+            Ia = sp.hstack([sp.eye(S), sp.csr_matrix((S, 1))], format="csr")
+            prog.add(self._suffix_rows() @ U - Ia @ a == 0, name="root_suffix")
+            ML, MR = self._reach_mats()
+            none = sp.csr_matrix((np.ones(n), (np.arange(n), np.full(n, S))), shape=(n, S + 1))
+            prog.add(z - ML @ U - none @ a + passes[0] >= 0, name="error_left")
+            prog.add(z - MR @ U + passes[1] >= 0, name="error_right")
+            if S:
+                # a side splitting on the root's feature past the root's threshold (its outer
+                # leaf empty) is excluded: sum_{k' >= k} (left), sum_{k' <= k} (right)
+                a0 = Ia @ a
+                sumq = sp.kron(np.ones((1, Q)), sp.eye(S), format="csr")
+                prog.add(a0 + sumq @ (block(0, Q * S, D * Q * S) @ V) <= 1, name="left_inside")
+                r, cc, vv = [], [], []
+                for j in range(p):
+                    o, e = int(self.offsets[j]), int(self.offsets[j + 1])
+                    for k in range(o, e):
+                        r.append(k), cc.append(o), vv.append(1.0)
+                        if k + 1 < e:
+                            r.append(k), cc.append(k + 1), vv.append(-1.0)
+                P2 = sp.csr_matrix((vv, (r, cc)), shape=(S, S))
+                prog.add(
+                    a0 + P2 @ (sumq @ (block(1, Q * S, D * Q * S) @ V)) <= 1, name="right_inside"
+                )
         prog.minimize(om_sum(z))
         return prog
 
@@ -284,7 +361,7 @@ class RobustTreeProblem(StructuredProblem):
     def index_of(self, j, t) -> int:
         """Candidate index of threshold ``t`` of feature ``j``."""
         T = self.thresholds[j]
-        k = int(np.argmin(np.abs(T - t)))
+        k = int(np.argmin(np.abs(T - t))) if T.size else 0
         if T.size == 0 or abs(T[k] - t) > 1e-9 * max(1.0, abs(t)):
             raise ValueError(f"threshold {t!r} of feature {j} is not a candidate")
         return int(self.offsets[j]) + k
@@ -296,23 +373,60 @@ class RobustTreeProblem(StructuredProblem):
         j = int(np.searchsorted(self.offsets, s, side="right") - 1)
         return j, float(self.thresholds[j][s - self.offsets[j]])
 
+    def _column(self, s, a, b) -> int:
+        """A side's column for split ``s`` (``S``: none) with leaf classes ``(a, b)``."""
+        if s >= self.S or a == b:
+            return int(a)  # every sample to the left leaf, or one class: a leaf
+        return int(self.n_classes) + self.pairs.index((int(a), int(b))) * self.S + int(s)
+
+    def _uncolumn(self, col) -> tuple[int, int, int]:
+        K = int(self.n_classes)
+        if col < K:
+            return self.S, int(col), int(col)
+        q, s = divmod(int(col) - K, self.S)
+        a, b = self.pairs[q]
+        return s, a, b
+
     def values_of(self, splits, leaf_class) -> dict:
         """The program's variables for a full tree: ``splits`` per internal node (candidate
         index, ``S`` = none), ``leaf_class`` per leaf (heap order)."""
-        N, L, K, S = self.n_nodes, self.n_leaves, int(self.n_classes), self.S
-        a = np.zeros((N, S + 1))
-        a[np.arange(N), np.asarray(splits, int)] = 1.0
-        U = np.concatenate([self._suffix(a[v, :S]) for v in range(N)])
-        c = np.zeros((L, K))
-        c[np.arange(L), np.asarray(leaf_class, int)] = 1.0
-        z = (~self.correct(splits, leaf_class)).astype(float)
-        return {"a": a.ravel(), "U": U, "c": c.ravel(), "z": z}
+        S, Q, W, D = self.S, len(self.pairs), self.side_width, self.n_sides
+        splits = [int(v) for v in splits]
+        leaf_class = [int(c) for c in leaf_class]
+        x = np.zeros((D, W))
+        side_nodes = [0] if self.depth == 1 else [1, 2]
+        for d, v in enumerate(side_nodes):
+            x[d, self._column(splits[v], leaf_class[2 * d], leaf_class[2 * d + 1])] = 1.0
+        V = (
+            np.concatenate(
+                [
+                    self._suffix(x[d, self.n_classes + q * S : self.n_classes + (q + 1) * S])
+                    for d in range(D)
+                    for q in range(Q)
+                ]
+            )
+            if Q * S
+            else np.zeros(0)
+        )
+        out = {"x": x.ravel(), "V": V}
+        if self.depth == 2:
+            a = np.zeros(S + 1)
+            a[splits[0]] = 1.0
+            out["a"] = a
+            out["U"] = self._suffix(a[:S])
+        out["z"] = (~self.correct(splits, leaf_class)).astype(float)
+        return out
 
     def decode(self, values) -> tuple[np.ndarray, np.ndarray]:
-        """``(splits, leaf_class)`` read from ``a`` and ``c``."""
-        a = np.asarray(values["a"], float).reshape(self.n_nodes, self.S + 1)
-        c = np.asarray(values["c"], float).reshape(self.n_leaves, int(self.n_classes))
-        return a.argmax(axis=1), c.argmax(axis=1)
+        """``(splits, leaf_class)`` of the full tree read from ``a`` and ``x``."""
+        x = np.asarray(values["x"], float).reshape(self.n_sides, self.side_width)
+        cols = [self._uncolumn(int(c)) for c in x.argmax(axis=1)]
+        if self.depth == 1:
+            s, a, b = cols[0]
+            return np.array([s]), np.array([a, b])
+        root = int(np.argmax(np.asarray(values["a"], float)))
+        (s1, a1, b1), (s2, a2, b2) = cols
+        return np.array([root, s1, s2]), np.array([a1, b1, a2, b2])
 
     def leaf_reach(self, splits) -> np.ndarray:
         """(n, leaves) bool: which leaves each sample's ball reaches (exact, by leaf boxes)."""
@@ -346,17 +460,16 @@ class RobustTreeProblem(StructuredProblem):
         return (~R | ok).all(axis=1)
 
     def evaluate(self, values) -> tuple[float, float]:
-        """``(errors, violation)``: the robust errors of the tree in ``a`` and ``c`` by the
-        leaf-box evaluator (numpy, independent of the program's reach sums), and the largest
-        violation of integrality, one-hot rows and the inside-child rows."""
-        N, L, K, S = self.n_nodes, self.n_leaves, int(self.n_classes), self.S
-        a = np.asarray(values["a"], float).reshape(N, S + 1)
-        c = np.asarray(values["c"], float).reshape(L, K)
+        """``(errors, violation)``: the robust errors of the tree in ``a`` and ``x`` by the
+        leaf-box evaluator (numpy, independent of the program's reach and pass sums), and the
+        largest violation of integrality, one-hot rows and the inside-side rows."""
+        x = np.asarray(values["x"], float).reshape(self.n_sides, self.side_width)
+        parts = [x]
+        if self.depth == 2:
+            parts.append(np.asarray(values["a"], float)[None, :])
         viol = max(
-            float(np.abs(a - np.round(a)).max(initial=0.0)),
-            float(np.abs(c - np.round(c)).max(initial=0.0)),
-            float(np.abs(a.sum(axis=1) - 1).max()),
-            float(np.abs(c.sum(axis=1) - 1).max()),
+            max(float(np.abs(v - np.round(v)).max(initial=0.0)) for v in parts),
+            max(float(np.abs(v.sum(axis=1) - 1).max()) for v in parts),
         )
         splits, leaf_class = self.decode(values)
         if self.depth == 2:
