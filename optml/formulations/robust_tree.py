@@ -116,22 +116,19 @@ class RobustTreeProblem(StructuredProblem):
     thresholds : list of p sorted arrays
         Candidate thresholds per feature (:func:`candidate_thresholds`).
 
-    The program (:meth:`build_program`, see the module docstring of the MILP in
-    docs/adversarial.md): binaries :math:`a_{v,s}` choose one candidate split ``s`` (or "none",
-    every sample to the left) per internal node ``v``; binaries :math:`c_{\ell k}` choose one
-    class per leaf; :math:`U_{v,j,k} = \sum_{k' \ge k} a_{v,j,k'}` (continuous, defined by
-    equalities) turns the data-fixed reach indicators into sums of :math:`p` terms:
-    sample ``i`` can reach the left child of ``v`` iff
-    :math:`\rho^L_{vi} = a_{v,\varnothing} + \sum_j U_{v,j,\kappa^L_{ij}} = 1` with
-    :math:`\kappa^L_{ij}` the first threshold :math:`\ge x_{ij} - \epsilon_j`, the right child
-    iff :math:`\rho^R_{vi} = \sum_j (U_{v,j,0} - U_{v,j,\kappa^R_{ij}}) = 1` with
-    :math:`\kappa^R_{ij}` the first threshold :math:`\ge x_{ij} + \epsilon_j`. The error
-    :math:`z_i \in [0, 1]` obeys :math:`z_i \ge \sum_{(v,d) \in \mathrm{path}(\ell)}
-    \rho^d_{vi} - (D - 1) - c_{\ell y_i}` for every leaf :math:`\ell`. At depth 2 a child that
-    splits on the root's feature on the far side of the root's threshold (its outer leaf
-    empty) is excluded (:math:`a_{0,(j,k)} + \sum_{k' \ge k} a_{1,(j,k')} \le 1`, and
-    :math:`a_{0,(j,k)} + \sum_{k' \le k} a_{2,(j,k')} \le 1`): such a tree classifies like the
-    same tree with that child set to "none", which the program keeps.
+    The program (:meth:`build_program`; docs/adversarial.md writes it out): a depth-1 subtree
+    (a leaf ``c``, or a split ``(j, k)`` with leaf classes ``(a, b)``, ``a != b``) is chosen by
+    binaries :math:`x_{d\kappa}` for each side ``d`` of the root (the whole tree at depth 1);
+    the root split by binaries :math:`a_s` (``s = S``: none, every sample to the left).
+    Whether a column passes sample ``i`` (every leaf its ball reaches predicts :math:`y_i`) is
+    fixed by the data and is a prefix or suffix of the thresholds of one feature, so with the
+    suffix sums :math:`V_{d,(a,b),j,k} = \sum_{k' \ge k} x_{d,(a,b),j,k'}` the pass indicator
+    :math:`\pi_{di}` is a sum of :math:`O(pK)` terms; likewise the root's reach indicators
+    :math:`\rho^L_i, \rho^R_i` with :math:`U_{jk} = \sum_{k' \ge k} a_{jk'}`. The error
+    :math:`z_i \in [0, 1]` obeys :math:`z_i \ge \rho^d_i - \pi_{di}` per side (depth 1:
+    :math:`z_i \ge 1 - \pi_i`). A side that splits on the root's feature past the root's
+    threshold (its outer leaf empty) is excluded; such a tree classifies like the same tree with
+    that side a leaf, which the program keeps.
     """
 
     kind: ClassVar[str] = "robust_tree"
