@@ -201,10 +201,9 @@ def _tree_section(tre, milp, t_tree):
         "|---|---|---|---|---|---|---|---|",
         *milp,
         "",
-        "The MILP's LP relaxation is weak: fractional split variables let the reach sums sit "
-        "between 0 and 1 and the class variables at 1/K, so the error rows force nothing and "
-        "the bound stays 0 (the same weakness as big-M tree formulations); HiGHS finds "
-        "incumbents but proves nothing in 60 s. The MILP is the same objective for any general "
+        "At depth 2 the MILP's LP relaxation is weak: a fractional root split lets a "
+        "sample's reach sums sit near 1/2 on both sides, where a mix of subtree columns passes "
+        "it by 1/2 (at depth 1 it is exact). The MILP is the same objective for any general "
         "solver and a cross-check on small data; the search is the route to use.",
         "",
     ]
