@@ -167,3 +167,17 @@ def test_certificate_as_in_test_common():
     assert obj == pytest.approx(res.objective) and viol <= 1e-9
     again = pickle.loads(pickle.dumps(m))
     np.testing.assert_array_equal(again.predict(X), m.predict(X))
+
+
+def test_sklearn_estimator_checks():
+    """scikit-learn's estimator checks with the default constructor (as tests/test_common.py
+    runs them for the estimators of its FAMILIES)."""
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = check_estimator(RobustOptimalTree(), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in res if r["status"] == "failed"]
+    assert failed == []
