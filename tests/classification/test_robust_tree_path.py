@@ -181,3 +181,24 @@ def test_sklearn_estimator_checks():
         res = check_estimator(RobustOptimalTree(), on_fail=None)
     failed = [(r["check_name"], str(r["exception"])[:200]) for r in res if r["status"] == "failed"]
     assert failed == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conflict_bound_below_the_optimum(seed):
+    """The time-limit bound (disjoint differently labelled pairs whose balls meet) never
+    exceeds the optimal robust errors (brute force)."""
+    from optml.algorithms.robust_tree_search import conflict_bound
+
+    X, y, e = _data(seed, n=9)
+    e = e * 3  # wide balls: many meeting pairs
+    lb = conflict_bound(X, e, y)
+    assert lb <= X.shape[0] - _brute(X, y, e, 2, 2)
+
+
+def test_conflict_bound_counts_meeting_pairs():
+    from optml.algorithms.robust_tree_search import conflict_bound
+
+    X = np.array([[0.0], [0.15], [1.0], [1.08], [3.0]])
+    y = np.array([0, 1, 0, 1, 1])
+    assert conflict_bound(X, np.array([0.1]), y) == 2  # (0, 1) and (2, 3) meet; 4 alone
+    assert conflict_bound(X, np.array([0.05]), y) == 1  # only (2, 3)
