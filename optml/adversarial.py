@@ -371,6 +371,7 @@ def __getattr__(name):
 __all__ = [
     "AttackResult",
     "DUAL",
+    "RobustOptimalTree",  # noqa: F822  (module __getattr__: imported lazily)
     "adversarial_accuracy",
     "attack",
     "linear_scores",

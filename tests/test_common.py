@@ -43,6 +43,7 @@ FAMILIES = (
     "optml.decomposition",
     "optml.nn",
     "optml.bayesnet",
+    "optml.adversarial",
 )
 
 TIME_LIMIT = 2.0
@@ -182,6 +183,13 @@ ESTIMATORS = {
         lambda: ({"max_depth": 3}, *_binary(45, 5, seed=0, flip=0.2, shift=0.0)),
         mip=True,
     ),
+    "RobustOptimalTree": Spec(
+        "optml.adversarial",
+        "binary",
+        {},
+        lambda: ({"max_thresholds": None}, *_binary(400, 40, seed=0, flip=0.2, shift=0.0)),
+        mip=True,
+    ),
     "RampLossSVM": Spec(
         "optml.classification",
         "binary",
@@ -298,21 +306,7 @@ MULTICLASS = (
 
 # Requirements not met yet: (test, estimator) -> the failure seen. Strict xfails: when one is
 # fixed its test fails and the entry must go.
-XFAIL = {
-    ("time_limit_mip", "BestSubsetRegression"): (
-        "k=10, 200x200: 3 fits in 5 raise SolveError 'the solver returned no solution (status "
-        "'time_limit')' after 2.1 s: l0-bnb gives up at once (alpha = 0 with p + 1 > n: "
-        "singular X'X), the SCIP fallback on the same clock ends with no incumbent unless SCIP "
-        "finds one itself (the heuristic's support is not handed over)"
-    ),
-    ("time_limit_mip", "BayesianNetworkStructure"): (
-        "alarm n=3000, max_parents=3, time_limit=2: some fits raise SolveError 'the solver "
-        "returned no solution (status 'time_limit')': the candidate sets take 30 % of the "
-        "time, the Pyomo translation for SCIP most of the rest, and SCIP stops before it "
-        "checks the greedy DAG given as its start; the re-solve loop (HiGHS) drops a cyclic "
-        "incumbent and has no lazy-feasible point to fall back on"
-    ),
-}
+XFAIL: dict[tuple[str, str], str] = {}
 
 
 def _cls(name):
@@ -321,10 +315,7 @@ def _cls(name):
 
 # The failures among XFAIL that come and go from run to run (a solver's luck within the time
 # limit): not strict, so that the suite does not flicker; each must still be fixed.
-NOT_STRICT = {
-    ("time_limit_mip", "BestSubsetRegression"),
-    ("time_limit_mip", "BayesianNetworkStructure"),
-}
+NOT_STRICT: set[tuple[str, str]] = set()
 
 
 def _params(test, names):

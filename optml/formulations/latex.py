@@ -185,6 +185,13 @@ FORMULAS: dict[str, Formula] = {
         "arXiv:2103.15965.",
         {"max_depth": "D", "alpha": r"\alpha"},
     ),
+    "RobustOptimalTree": Formula(
+        r"\min_{T:\ \operatorname{depth}(T) \le D}\ \sum_{i=1}^n \max_{|\delta_j| \le \epsilon_j}"
+        r" \mathbb 1\{T(x_i + \delta) \ne y_i\}",
+        "Vos and Verwer (2022), Robust optimal classification trees against adversarial "
+        "examples. AAAI 36(8).",
+        {"max_depth": "D", "eps": r"\epsilon"},
+    ),
     # -------------------------------------------------------- clustering, decomposition
     "KMeans": Formula(
         r"\min_{C_1,\dots,C_k}\ \sum_{j=1}^k \sum_{i \in C_j} \|x_i - \bar x_{C_j}\|_2^2",
