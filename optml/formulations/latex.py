@@ -185,6 +185,42 @@ FORMULAS: dict[str, Formula] = {
         "arXiv:2103.15965.",
         {"max_depth": "D", "alpha": r"\alpha"},
     ),
+    "ALAMORegression": Formula(
+        r"\min_{\beta,\ S \subseteq \mathcal B}\ \mathrm{IC}\Big(\sum_{i=1}^n \big(y_i - \sum_{"
+        r"j \in S} \beta_j \phi_j(x_i)\big)^2,\ |S|\Big)\ \ \text{s.t.}\ |S| \le T",
+        "Cozad, Miller and Sahinidis (2014), Learning surrogate models for simulation-based "
+        "optimization. AIChE Journal 60(6); Wilson and Sahinidis (2017), The ALAMO approach to "
+        "machine learning. Computers & Chemical Engineering 106.",
+        {"max_terms": "T"},
+    ),
+    "PiecewiseLinearRegression": Formula(
+        r"\min_{a, b, t_1 < \dots < t_K}\ \sum_{i=1}^n \big(y_i - a_{s(x_i)} x_i - "
+        r"b_{s(x_i)}\big)^2,\ \ s(x) = \#\{k : t_k < x\}",
+        "Bai and Perron (1998), Estimating and testing linear models with multiple structural "
+        "changes. Econometrica 66(1) (the segmented least-squares model, here as a MIQP).",
+        {"n_breakpoints": "K"},
+    ),
+    "SupportVectorOrdinalRegression": Formula(
+        r"\min_{w, \theta, \xi \ge 0}\ \tfrac12 \|w\|_2^2 + C \sum_{j}\sum_i "
+        r"(\xi_{ij} + \xi^*_{ij})\ \ \text{s.t.}\ w^\top x_i - \theta_j \le -1 + \xi_{ij},\ "
+        r"w^\top x_i - \theta_{j-1} \ge 1 - \xi^*_{ij},\ \theta_{j-1} \le \theta_j",
+        "Chu and Keerthi (2005), New approaches to support vector ordinal regression. ICML.",
+        {"C": "C"},
+    ),
+    "PLSRegression": Formula(
+        r"\max_{\|u\|_2 = 1}\ u^\top X_a^\top Y Y^\top X_a u,\ \ a = 1, \dots, A"
+        r"\ \ (X_{a+1} = X_a - t_a p_a^\top)",
+        "Wold, Sjöström and Eriksson (2001), PLS-regression: a basic tool of chemometrics. "
+        "Chemometrics and Intelligent Laboratory Systems 58(2).",
+        {"n_components": "A"},
+    ),
+    "SparsePLS": Formula(
+        r"\max_{\|u\|_2 = 1,\ \|u\|_0 \le k}\ u^\top X_a^\top Y Y^\top X_a u,\ \ a = 1, \dots, A",
+        "Lê Cao, Rossouw, Robert-Granié and Besse (2008), A sparse PLS for variable selection "
+        "when integrating omics data. Statistical Applications in Genetics and Molecular "
+        "Biology 7(1).",
+        {"n_components": "A", "n_nonzero": "k"},
+    ),
     "RobustOptimalTree": Formula(
         r"\min_{T:\ \operatorname{depth}(T) \le D}\ \sum_{i=1}^n \max_{|\delta_j| \le \epsilon_j}"
         r" \mathbb 1\{T(x_i + \delta) \ne y_i\}",
