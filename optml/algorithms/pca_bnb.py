@@ -38,6 +38,9 @@ def lmax(S, idx):
 def branch_and_bound(S, k, deadline=None, gap=None):
     """Best k-support of ``S``: returns ``(support, value, upper bound, nodes, finished)``."""
     p = S.shape[0]
+    if k >= p:  # no cardinality limit: the leading eigenvector, its eigenvalue the bound
+        val = lmax(S, range(p))[0]
+        return list(range(p)), val, val, 0, True
     tol = ROUND_OFF if gap is None else max(ROUND_OFF, float(gap))
     diag_order = list(np.argsort(-np.diag(S)))
     # incumbent: greedy forward selection
