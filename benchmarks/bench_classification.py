@@ -11,8 +11,8 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression as SkLogistic
 from sklearn.svm import SVC
 
-from optml.classification import LogisticRegression, SoftMarginSVM, SparseSVM
 from optml.algorithms.newton import objective as logit_objective
+from optml.classification import LogisticRegression, SoftMarginSVM, SparseSVM
 from optml.formulations.classification import svm_objective
 
 
