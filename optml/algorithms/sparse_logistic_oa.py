@@ -12,6 +12,8 @@ adds tangents at both points, until the incumbent's exact objective and the best
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 
 import numpy as np
@@ -36,6 +38,35 @@ def refit(X, s, support, C, penalty):
     return w, b, newton.objective(X, s, w, b, C, penalty)
 
 
+#: at most this many supports are enumerated (each an exact convex fit with a dual bound)
+#: before the outer approximation: on breast cancer's first 6 features with k = 2 the 15
+#: supports take well under a second, the MILP rounds 30 s
+ENUMERATE_MAX = 64
+
+
+def _enumerate(X, s, k, C, pen, settings):
+    """Every support of size ``min(k, p)`` fitted exactly (a larger support never fits worse:
+    its extra coefficients may be 0), or None when there are too many or no penalty (a
+    separable support has no finite fit). Returns ``(w, b, upper, lower, count, finished)``;
+    ``lower`` is the least dual bound of the restricted fits, valid for the whole problem
+    when ``finished``."""
+    p = X.shape[1]
+    size = min(k, p)
+    if pen is None or math.comb(p, size) > ENUMERATE_MAX:
+        return None
+    w_best, b_best, upper, lower, count = None, 0.0, np.inf, np.inf, 0
+    for sup in itertools.combinations(range(p), size):
+        if settings.expired():
+            return (w_best, b_best, upper, lower, count, False) if count else None
+        sup = np.array(sup, dtype=int)
+        w, b, obj = refit(X, s, sup, C, pen)
+        lower = min(lower, newton.dual_bound(X[:, sup], s, w[sup], b, C, pen))
+        count += 1
+        if obj < upper:
+            w_best, b_best, upper = w, b, obj
+    return w_best, b_best, upper, min(lower, upper), count, True
+
+
 class SparseLogisticOA(SpecialSolver):
     """The registered solver ``"sparse-logistic-oa"`` (kind ``"sparse_logistic"``)."""
 
@@ -57,6 +88,27 @@ class SparseLogisticOA(SpecialSolver):
         w_best, b_best = problem.start
         upper = problem.upper
         n, p = X.shape
+        done = _enumerate(X, s, k, C, pen, settings)
+        if done is not None:
+            w_e, b_e, up_e, low_e, count, finished = done
+            if up_e < upper:
+                w_best, b_best, upper = w_e, b_e, up_e
+            if finished:  # every support fitted: the least bound over them is the bound
+                gap = relative_gap(upper, low_e)
+                return RawAnswer(
+                    status="optimal" if gap <= self.gap_tolerance(settings) else "feasible",
+                    values={
+                        "w": w_best,
+                        "b": np.array(b_best),
+                        "z": (np.abs(w_best) > 0).astype(float),
+                    },
+                    objective=upper,
+                    bound=low_e,
+                    message=f"enumeration of all {count} supports of size {min(k, p)}: "
+                    "exact fits, bound = least dual bound over them",
+                    stats={"rounds": 0, "supports": count},
+                    solve_time=time.perf_counter() - t0,
+                )
         pts = np.column_stack(
             [np.tile(np.linspace(-6.0, 6.0, 13), (n, 1)), s * (X @ w_best + b_best)]
         )

@@ -115,8 +115,11 @@ def test_sparse_logistic_exp_cone_form_needs_a_miexp_solver(data):
             m.fit(X[:30], y[:30])
 
 
-def test_sparse_logistic_outer_approximation_is_a_registered_solver():
+def test_sparse_logistic_outer_approximation_is_a_registered_solver(monkeypatch):
     from optml.backends import available
+
+    # 10 supports would be enumerated (test_sparse_logistic_enum.py): test the MILP rounds
+    monkeypatch.setattr("optml.algorithms.sparse_logistic_oa.ENUMERATE_MAX", 0)
 
     rows = [r for r in available() if r["solver"] == "sparse-logistic-oa"]
     assert rows and rows[0]["kinds"] == ["sparse_logistic"]
