@@ -219,8 +219,9 @@ class HighsBackend(Backend):
         ms = h.getModelStatus()
         key = str(ms).split(".")[-1]
         status = "interrupted" if interrupted else _STATUS.get(key, "error")
+        message = h.modelStatusToString(ms)
         if status == "interrupted" and not interrupted:  # our deadline, not Ctrl-C
-            status = "time_limit"
+            status, message = "time_limit", "Time limit reached (optml's deadline)"
         info = h.getInfo()
         sol = h.getSolution()
         has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -241,7 +242,7 @@ class HighsBackend(Backend):
             bound=bound,
             y=y,
             solve_time=t,
-            message=h.modelStatusToString(ms),
+            message=message,
             solver_version=_version(),
             raw=h,
             options=used,

@@ -36,7 +36,7 @@ def test_R12_expired_clock_returns_the_start_without_running_the_solver():
     res = solve_program(p, backend="highs", settings=_expired(warm_start=start))
     assert res.solve_time < 0.1  # the solver never ran
     assert res.status == "time_limit"
-    assert "before the solver started" in res.message
+    assert "shorter than the solver needs to start" in res.message
     np.testing.assert_array_equal(res.values["x"], np.zeros(40))
     assert res.objective == pytest.approx(0.0)
     assert res.gap == np.inf  # no bound was proved: never a zero gap
@@ -52,7 +52,7 @@ def test_R12_expired_clock_without_a_start_has_no_point():
 def test_a_small_program_still_gets_the_solvers_minimum_time(monkeypatch):
     monkeypatch.setattr("optml.solve.LARGE_NONZEROS", 10**9)
     res = solve_program(_knapsack(), backend="highs", settings=_expired())
-    assert "before the solver started" not in res.message  # the solver ran
+    assert "shorter than the solver needs to start" not in res.message  # the solver ran
     assert res.status in ("time_limit", "optimal")
 
 
@@ -88,3 +88,18 @@ def test_highs_is_stopped_by_the_deadline_through_its_callbacks(monkeypatch):
     assert time.perf_counter() - t < 10
     assert seen["deadline"] is not None
     assert res.status == "time_limit" and res.has_solution
+
+
+def test_highs_presolve_that_would_outlast_the_time_left_is_not_started(monkeypatch):
+    """HiGHS's MIP presolve reads no clock: with a complete start and less time left than it
+    likely needs (nonzeros / rate), the start comes back without running HiGHS (R12)."""
+    monkeypatch.setattr("optml.solve.LARGE_NONZEROS", 10**9)
+    monkeypatch.setattr("optml.solve.HIGHS_PRESOLVE_RATE", 1.0)  # 41 nonzeros: 41 s
+    start = {"x": np.zeros(40)}
+    settings = SolveSettings(time_limit=5.0, warm_start=start).started()
+    res = solve_program(_knapsack(), backend="highs", settings=settings)
+    assert res.status == "time_limit" and res.solve_time < 0.1
+    np.testing.assert_array_equal(res.values["x"], np.zeros(40))
+    # without a start, HiGHS runs (it may find a point in the time left)
+    res = solve_program(_knapsack(), backend="highs", settings=SolveSettings(time_limit=5.0))
+    assert res.status == "optimal"
