@@ -8,8 +8,6 @@ Budget: all of them together within about 3 minutes on 2 cores.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,18 +28,12 @@ def test_course_has_one_notebook_per_section():
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[p.stem for p in SCRIPTS])
-def test_course_notebook_runs(script, tmp_path):
+def test_course_notebook_runs(script, script_runs):
     pytest.importorskip("matplotlib")
     pytest.importorskip("pyscipopt")  # every lesson solves on SCIP as its second solver
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    # every lesson, two at a time (tests/conftest.py), each in its own temporary directory
+    script_runs.start(SCRIPTS, env={"PYTHONHASHSEED": "0"}, timeout=240)
+    proc, tmp_path = script_runs.result(script)
     assert proc.returncode == 0, (
         f"{script.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     )

@@ -1,8 +1,5 @@
 """Every script in examples/ runs to completion on its bundled data."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,16 +9,11 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(script, tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-    proc = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,  # examples must not depend on the working directory or write into the repo
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_example_runs(script, script_runs):
+    # every example, two at a time (tests/conftest.py), each in its own temporary directory:
+    # examples must not depend on the working directory or write into the repo
+    script_runs.start(EXAMPLES)
+    proc, _ = script_runs.result(script)
     assert proc.returncode == 0, (
         f"{script.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     )

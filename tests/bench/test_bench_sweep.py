@@ -104,6 +104,7 @@ def test_expected_rows(sweep):
         assert r["problem_class"] == "MILP" and r["mip_gap"] == pytest.approx(1e-4)
 
 
+@pytest.mark.slow  # 5-7 s: the default suite keeps under 10 minutes
 def test_misbehaving_solvers_are_recorded(tmp_path):
     """Segfault, hang, memory exhaustion and an exception: each recorded, the sweep goes on."""
     rows = bench.run_suite(_bad_suite(), tmp_path, workers=2, progress=False, allow_plugins=True)

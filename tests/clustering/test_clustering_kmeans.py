@@ -162,6 +162,7 @@ def test_kmeans_sdp_method_is_exact(seed):
     assert cost_of(X, km.labels_) == pytest.approx(km.inertia_)
 
 
+@pytest.mark.slow  # 5-7 s: the default suite keeps under 10 minutes
 def test_kmeans_auto_picks_by_dimension():
     rng = np.random.default_rng(0)
     X5 = np.vstack([rng.normal(size=(10, 6)) + c for c in (0.0, 6.0)])
