@@ -19,11 +19,11 @@ import time
 import numpy as np
 
 from optml.algorithms import newton
+from optml.algorithms._outer_approximation import outer_approximation
 from optml.backends.base import RawAnswer, SpecialSolver
-from optml.backends.registry import is_special, register_special
+from optml.backends.registry import register_special
 from optml.formulations.logistic import sparse_logistic_regression
 from optml.program import relative_gap
-from optml.solve import solve_program
 
 
 def refit(X, s, support, C, penalty):
@@ -113,51 +113,41 @@ class SparseLogisticOA(SpecialSolver):
             [np.tile(np.linspace(-6.0, 6.0, 13), (n, 1)), s * (X @ w_best + b_best)]
         )
         wpts = np.column_stack([np.linspace(-1, 1, 5)[None, :] * mw * np.ones((p, 1)), w_best])
-        target = self.gap_tolerance(settings)
-        sub = problem.sub_solver
-        lower, rounds, last = -np.inf, 0, None
-        for rounds in range(1, int(problem.max_rounds) + 1):  # noqa: B007
-            prog = sparse_logistic_regression(
+        best = {"w": w_best, "b": b_best, "upper": upper}
+
+        def build():
+            return sparse_logistic_regression(
                 X, s, k, C, pen, mw, mb, "outer", points=pts, w_points=wpts
             )
-            res = solve_program(
-                prog,
-                backend=problem.sub_backend,
-                solver=None if sub is None or is_special(sub) else sub,
-                settings=settings.for_internal(),
-            )
-            last = res
-            if np.isfinite(res.bound):
-                lower = max(lower, res.bound)
-            if not res.has_solution:
-                break  # out of time (or the solver failed) inside a round: keep what we have
-            wm = res.values["w"].ravel()
+
+        def refit_support(res):
             sup = np.flatnonzero(res.values["z"].ravel() > 0.5)
             wr, br, objr = refit(X, s, sup, C, pen)
-            if objr < upper:
-                w_best, b_best, upper = wr, br, objr
-            if relative_gap(upper, lower) <= target or settings.expired():
-                break
+            best["last"] = (wr, br)
+            if objr < best["upper"]:
+                best.update(w=wr, b=br, upper=objr)
+            return best["upper"]
+
+        def add_cuts(res):
+            nonlocal pts, wpts
+            wm = res.values["w"].ravel()
+            wr, br = best["last"]
             um = s * (X @ wm + float(res.values["b"]))
             ur = s * (X @ wr + br)
             pts = np.column_stack([pts, um, ur])
             wpts = np.column_stack([wpts, wm, wr])
-        gap = relative_gap(upper, lower)
-        if gap <= target:
-            status = "optimal"
-        elif (
-            last is not None
-            and not last.has_solution
-            and last.status
-            not in (
-                "time_limit",
-                "interrupted",
-            )
-        ):
-            status = "error"
-        else:
-            status = "time_limit"
-        sub_name = "" if last is None else f" ({last.backend}/{last.solver})"
+
+        loop = outer_approximation(
+            build,
+            refit_support,
+            add_cuts,
+            upper=upper,
+            problem=problem,
+            settings=settings,
+            target=self.gap_tolerance(settings),
+        )
+        w_best, b_best, upper = best["w"], best["b"], best["upper"]
+        lower, rounds, status, sub_name = loop.lower, loop.rounds, loop.status, loop.sub_name
         return RawAnswer(
             status=status,
             values={"w": w_best, "b": np.array(b_best), "z": (np.abs(w_best) > 0).astype(float)},

@@ -18,14 +18,13 @@ import time
 import numpy as np
 
 from optml.algorithms import newton
+from optml.algorithms._outer_approximation import outer_approximation
 from optml.backends.base import RawAnswer, SpecialSolver
-from optml.backends.registry import is_special, register_special
+from optml.backends.registry import register_special
 from optml.formulations.logistic import (
     multinomial_objective,
     sparse_multinomial_logistic_regression,
 )
-from optml.program import relative_gap
-from optml.solve import solve_program
 
 __all__ = ["SparseMultinomialOA", "multinomial_refit"]
 
@@ -71,46 +70,39 @@ class SparseMultinomialOA(SpecialSolver):
         points = [c * (Y - 1.0 / K) for c in np.linspace(-6.0, 6.0, 7)]
         points.append(X @ W_best.T + b_best)
         wpts = [c * mw * np.ones((K, p)) for c in np.linspace(-1.0, 1.0, 5)] + [W_best]
-        target = self.gap_tolerance(settings)
-        sub = problem.sub_solver
-        lower, rounds, last = -np.inf, 0, None
-        for rounds in range(1, int(problem.max_rounds) + 1):  # noqa: B007
-            prog = sparse_multinomial_logistic_regression(
+        best = {"W": W_best, "b": b_best, "upper": upper}
+
+        def build():
+            return sparse_multinomial_logistic_regression(
                 X, yi, K, k, C, pen, mw, mb, "outer", points=points, w_points=wpts
             )
-            res = solve_program(
-                prog,
-                backend=problem.sub_backend,
-                solver=None if sub is None or is_special(sub) else sub,
-                settings=settings.for_internal(),
-            )
-            last = res
-            if np.isfinite(res.bound):
-                lower = max(lower, res.bound)
-            if not res.has_solution:
-                break  # out of time (or the solver failed) inside a round: keep what we have
-            Wm = np.asarray(res.values["W"], dtype=float).reshape(K, p)
-            bm = np.asarray(res.values["b"], dtype=float).ravel()
+
+        def refit_support(res):
             sup = np.flatnonzero(np.asarray(res.values["z"]).ravel() > 0.5)
             Wr, br, objr = multinomial_refit(X, yi, K, sup, C, pen, settings.deadline)
-            if objr < upper:
-                W_best, b_best, upper = Wr, br, objr
-            if relative_gap(upper, lower) <= target or settings.expired():
-                break
-            points += [X @ Wm.T + bm, X @ Wr.T + br]
-            wpts += [Wm, Wr]
-        gap = relative_gap(upper, lower)
-        if gap <= target:
-            status = "optimal"
-        elif (
-            last is not None
-            and not last.has_solution
-            and last.status not in ("time_limit", "interrupted")
-        ):
-            status = "error"
-        else:
-            status = "time_limit"
-        sub_name = "" if last is None else f" ({last.backend}/{last.solver})"
+            best["last"] = (Wr, br)
+            if objr < best["upper"]:
+                best.update(W=Wr, b=br, upper=objr)
+            return best["upper"]
+
+        def add_cuts(res):
+            Wm = np.asarray(res.values["W"], dtype=float).reshape(K, p)
+            bm = np.asarray(res.values["b"], dtype=float).ravel()
+            Wr, br = best["last"]
+            points.extend([X @ Wm.T + bm, X @ Wr.T + br])
+            wpts.extend([Wm, Wr])
+
+        loop = outer_approximation(
+            build,
+            refit_support,
+            add_cuts,
+            upper=upper,
+            problem=problem,
+            settings=settings,
+            target=self.gap_tolerance(settings),
+        )
+        W_best, b_best, upper = best["W"], best["b"], best["upper"]
+        lower, rounds, status, sub_name = loop.lower, loop.rounds, loop.status, loop.sub_name
         z = (np.abs(W_best) > 0).any(axis=0).astype(float)
         return RawAnswer(
             status=status,
