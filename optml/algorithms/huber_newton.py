@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 
+from optml.algorithms._line_search import armijo, newton_direction
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.regression import HuberProblem, huber_objective
@@ -137,20 +138,11 @@ def huber_newton(X, y, epsilon, alpha, fit_intercept=True, deadline=None, max_it
         for _try in range(30):
             Hd = H.copy()
             Hd[np.diag_indices_from(Hd)] += 1e-13 * scale + mu
-            try:
-                step = -np.linalg.solve(Hd, g)
-            except np.linalg.LinAlgError:
-                step = -np.linalg.lstsq(Hd, g, rcond=None)[0]
+            step = newton_direction(Hd, g)
             lr = 1.0
             if step[-1] < 0:  # keep sigma > 0 (at least a tenth of its value)
                 lr = min(1.0, 0.9 * sigma / -step[-1])
-            dec = g @ step
-            while True:
-                new = th + lr * step
-                fn = fval(new)
-                if fn <= fv + 1e-4 * lr * dec or lr < 1e-6:
-                    break
-                lr *= 0.5
+            new, fn, lr = armijo(fval, th, fv, step, g, lr=lr, min_lr=1e-6)
             if fn < fv:
                 improved = True
                 mu = mu * 0.1 if lr == 1.0 else mu

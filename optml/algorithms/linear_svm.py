@@ -46,6 +46,7 @@ import time
 
 import numpy as np
 
+from optml.algorithms._line_search import armijo, newton_direction
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.classification import SVMProblem, svm_objective
@@ -104,17 +105,8 @@ def _newton_stage(A, reg, C, h, th, deadline, max_iter=50, tol=1e-10):
         for _try in range(30):
             Hd = H.copy()
             Hd[np.diag_indices_from(Hd)] += 1e-12 * scale + mu
-            try:
-                step = -np.linalg.solve(Hd, g)
-            except np.linalg.LinAlgError:
-                step = -np.linalg.lstsq(Hd, g, rcond=None)[0]
-            lr, dec = 1.0, g @ step
-            while True:
-                new = th + lr * step
-                fn = fval(new)
-                if fn <= fv + 1e-4 * lr * dec or lr < 1e-4:
-                    break
-                lr *= 0.5
+            step = newton_direction(Hd, g)
+            new, fn, lr = armijo(fval, th, fv, step, g, min_lr=1e-4)
             if fn < fv:
                 improved = True
                 mu = mu * 0.1 if lr == 1.0 else mu

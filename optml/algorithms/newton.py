@@ -47,6 +47,7 @@ import time
 import numpy as np
 from scipy.special import expit, xlogy
 
+from optml.algorithms._line_search import armijo, newton_direction
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.logistic import (
@@ -149,17 +150,8 @@ def newton(X, s, C, penalty, tol=1e-10, max_iter=100, w0=None, b0=0.0, deadline=
         d = C * a * (1.0 - a)
         H = (Xa.T * d) @ Xa
         H[np.diag_indices_from(H)] += reg + 1e-12 * max(1.0, np.abs(H).max())
-        try:
-            step = -np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(H, g, rcond=None)[0]
-        lr, dec = 1.0, g @ step
-        while True:
-            new = th + lr * step
-            fn = f(new)
-            if fn <= fv + 1e-4 * lr * dec or lr < 1e-12:
-                break
-            lr *= 0.5
+        step = newton_direction(H, g)
+        new, fn, lr = armijo(f, th, fv, step, g)
         if abs(fv - fn) <= 1e-16 * max(1.0, abs(fv)) and lr < 1e-12:
             break
         th, fv = new, fn
@@ -280,14 +272,8 @@ def huber_hinge_newton(X, s, C, h=0.05, max_iter=60, tol=1e-9):
         Xq = Xa[quad]
         H = (C / h) * (Xq.T @ Xq)
         H[np.diag_indices_from(H)] += reg + 1e-10 * max(1.0, np.abs(H).max())
-        step = -np.linalg.solve(H, g)
-        lr, dec = 1.0, g @ step
-        while True:
-            new = th + lr * step
-            fn = fval(new)
-            if fn <= fv + 1e-4 * lr * dec or lr < 1e-10:
-                break
-            lr *= 0.5
+        step = newton_direction(H, g)
+        new, fn, _lr = armijo(fval, th, fv, step, g, min_lr=1e-10)
         if fv - fn <= 1e-15 * max(1.0, abs(fv)):
             th = new if fn < fv else th
             break
@@ -350,17 +336,8 @@ def multinomial_newton(X, yi, K, C, penalty, tol=1e-10, max_iter=100, deadline=N
                 H[k * q : (k + 1) * q, j * q : (j + 1) * q] = blk
                 H[j * q : (j + 1) * q, k * q : (k + 1) * q] = blk.T
         H[np.diag_indices_from(H)] += reg + 1e-10 * max(1.0, np.abs(H).max())
-        try:
-            step = -np.linalg.solve(H, g)
-        except np.linalg.LinAlgError:
-            step = -np.linalg.lstsq(H, g, rcond=None)[0]
-        lr, dec = 1.0, g @ step
-        while True:
-            new = th + lr * step
-            fn = f(new)
-            if fn <= fv + 1e-4 * lr * dec or lr < 1e-12:
-                break
-            lr *= 0.5
+        step = newton_direction(H, g)
+        new, fn, lr = armijo(f, th, fv, step, g)
         if abs(fv - fn) <= 1e-16 * max(1.0, abs(fv)) and lr < 1e-12:
             break
         th, fv = new, fn
