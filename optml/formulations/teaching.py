@@ -253,6 +253,16 @@ def svm_margins(X, s, coef, intercept=0.0):
 # teaching
 
 
+def _teaching_inputs(X, target_coef, target_intercept, fit_intercept, tolerance, max_copies, cost):
+    """The checked inputs every teaching program shares:
+    ``(X, n, p, w, b, tolerance, max_copies, cost)``."""
+    X = _matrix(X)
+    n, p = X.shape
+    w, b = _target(target_coef, target_intercept, p, fit_intercept)
+    tolerance = _nonneg("tolerance", tolerance)
+    return X, n, p, w, b, tolerance, _copies(max_copies), _costs(cost, n)
+
+
 def _finish(prog, c, cost):
     prog.add(om_sum(c) >= 1, name="nonempty")
     prog.minimize(cost @ c)
@@ -284,14 +294,11 @@ def ridge_teaching(
     ``tolerance = 0`` writes the normal equations as equalities. ``alpha = 0`` adds the lazy
     full-rank family (uniqueness of the least-squares fit).
     """
-    X = _matrix(X)
-    n, p = X.shape
+    X, n, p, w, b, tolerance, K, kappa = _teaching_inputs(
+        X, target_coef, target_intercept, fit_intercept, tolerance, max_copies, cost
+    )
     y = _vector(y, n, "y")
-    w, b = _target(target_coef, target_intercept, p, fit_intercept)
     alpha = _nonneg("alpha", alpha)
-    tolerance = _nonneg("tolerance", tolerance)
-    K = _copies(max_copies)
-    kappa = _costs(cost, n)
     Xt = _aug(X, fit_intercept)
     r = y - X @ w - b
     G = Xt.T * r  # (d, n)
@@ -336,14 +343,11 @@ def logistic_teaching(
     has no minimiser: the loss decreases forever in :math:`b`). Exact equality (``tolerance = 0``) is met only by targets that a
     multiset of the pool fits exactly; ``tolerance > 0`` is the practical form.
     """
-    X = _matrix(X)
-    n, p = X.shape
+    X, n, p, w, b, tolerance, K, kappa = _teaching_inputs(
+        X, target_coef, target_intercept, fit_intercept, tolerance, max_copies, cost
+    )
     s = _signs(s, n)
-    w, b = _target(target_coef, target_intercept, p, fit_intercept)
     C = _nonneg("C", C, allow_zero=False)
-    tolerance = _nonneg("tolerance", tolerance)
-    K = _copies(max_copies)
-    kappa = _costs(cost, n)
     Xt = _aug(X, fit_intercept)
     m = s * (X @ w + b)
     G = C * (Xt.T * (s * expit(-m)))
@@ -402,14 +406,11 @@ def svm_teaching(
     optimal model lies in the box (``w`` is unique; the intercept is unique only with a free
     support vector).
     """
-    X = _matrix(X)
-    n, p = X.shape
+    X, n, p, w, b, tolerance, K, kappa = _teaching_inputs(
+        X, target_coef, target_intercept, fit_intercept, tolerance, max_copies, cost
+    )
     s = _signs(s, n)
-    w, b = _target(target_coef, target_intercept, p, fit_intercept)
     C = _nonneg("C", C, allow_zero=False)
-    tolerance = _nonneg("tolerance", tolerance)
-    K = _copies(max_copies)
-    kappa = _costs(cost, n)
     m = s * (X @ w + b)
     prog = Program("svm_teaching")
     c = _count_var(prog, n, K)
