@@ -24,39 +24,11 @@ def _has(backend, solver):
     return any(r["backend"] == backend and r["solver"] == solver for r in optml.solvers())
 
 
-# Justified exceptions: the hard margin SVM cannot fit non-separable data by definition (it
-# raises SolveError suggesting SoftMarginSVM); scikit-learn's checks use overlapping blobs.
-_HARD_XFAIL = {
-    c: "non-separable data: the hard margin program is infeasible by definition"
-    for c in (
-        "check_fit_score_takes_y",
-        "check_dont_overwrite_parameters",
-        "check_n_features_in_after_fitting",
-        "check_positive_only_tag_during_fit",
-        "check_estimators_dtypes",
-        "check_dtype_object",
-        "check_estimators_nan_inf",
-        "check_f_contiguous_array_estimator",
-        "check_classifier_data_not_an_array",
-        "check_classifiers_train",
-        "check_supervised_y_2d",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_dict_unchanged",
-        "check_fit_idempotent",
-        "check_fit_check_is_fitted",
-        "check_n_features_in",
-        "check_fit2d_predict1d",
-    )
-}
-
 _FAST_MIP = {"time_limit": 5, "mip_gap": 1e-2}
+# scikit-learn's checks of the default constructors run in tests/test_common.py; these are
+# the variants it does not cover
 ESTIMATORS = [
-    HardMarginSVM(),
-    SoftMarginSVM(),
     SoftMarginSVM(penalty="l1"),
-    KernelSVM(),
-    LogisticRegression(),
     FisherLDA(reg=1e-6),
 ]
 # the mixed-integer models pass too, but scikit-learn's checks fit them hundreds of times
@@ -67,13 +39,7 @@ MIP_ESTIMATORS = [
 ]
 
 
-def _expected(est):
-    if isinstance(est, HardMarginSVM):
-        return _HARD_XFAIL
-    return {}
-
-
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected)
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
