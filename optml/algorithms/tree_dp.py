@@ -35,6 +35,7 @@ import numpy as np
 
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
+from optml.formulations.tree_data import route
 
 __all__ = ["TreeDP", "solve_tree"]
 
@@ -626,6 +627,8 @@ class TreeDPSolver(SpecialSolver):
         special_settings_check(settings, self.name)
         settings = settings.started()
         t0 = time.perf_counter()
+        if getattr(problem, "max_leaves", None) is not None:
+            return _solve_with_budget(problem, settings, t0)
         node_col, leaf_class, obj, bound, finished, stats = solve_tree(problem, settings.deadline)
         wall = time.perf_counter() - t0
         stats = dict(stats, finished=finished)
@@ -647,6 +650,49 @@ class TreeDPSolver(SpecialSolver):
             stats=stats,
             solve_time=wall,
         )
+
+
+def _solve_with_budget(problem, settings, t0) -> RawAnswer:
+    """A leaf budget (``max_leaf_nodes``): the budgeted search of
+    :mod:`optml.algorithms.tree_dp_regression` with the misclassification loss."""
+    from optml.algorithms.tree_dp_regression import error_loss, solve_budget
+
+    data = problem.data
+    C = np.asarray(data.counts, dtype=np.float64)
+    K = C.shape[1]
+    node_col, obj, bound, finished, stats = solve_budget(
+        data.X,
+        np.column_stack([C, data.sizes]),
+        error_loss(K),
+        C.sum(axis=1) - C.max(axis=1),
+        problem.depth,
+        problem.level_masks,
+        problem.alpha,
+        problem.min_samples_leaf,
+        problem.max_leaves,
+        None if problem.initial is None else problem.initial[0],
+        settings.deadline,
+    )
+    wall = time.perf_counter() - t0
+    stats = dict(stats, finished=finished, budget=int(problem.max_leaves))
+    if node_col is None:
+        status = "infeasible" if finished else "time_limit"
+        msg = "no tree meets min_samples_leaf" if finished else "time limit before any tree"
+        return RawAnswer(status=status, message=msg, stats=stats, solve_time=wall)
+    L = 2 ** int(problem.depth)
+    leaf = route(data.Xd, node_col, int(problem.depth))
+    cnt = np.zeros((L, K))
+    np.add.at(cnt, leaf, C)
+    leaf_class = np.argmax(cnt, axis=1)
+    return RawAnswer(
+        status="optimal" if finished else "time_limit",
+        values=problem.values_of(node_col, leaf_class),
+        objective=obj,
+        bound=max(bound, 0.0),
+        message="" if finished else "time limit: best tree so far, bound from the search",
+        stats=stats,
+        solve_time=wall,
+    )
 
 
 register_special(TreeDPSolver(), module=__name__)

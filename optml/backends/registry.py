@@ -61,6 +61,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "pca-bnb": "optml.algorithms.pca_bnb",
     "sparse-pca-sdp": "optml.algorithms.sparse_pca_sdp",
     "tree-dp": "optml.algorithms.tree_dp",
+    "tree-dp-regression": "optml.algorithms.tree_dp_regression",
     "best-subset-oa": "optml.algorithms.best_subset_oa",
     "l0-bnb": "optml.algorithms.l0_bnb",
     "sparse-logistic-oa": "optml.algorithms.sparse_logistic_oa",

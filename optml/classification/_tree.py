@@ -77,6 +77,10 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
     forbidden_features : dict or None, default None
         ``{depth: [feature indices]}``: features that may not be split on at that depth
         (0 = root).
+    max_leaf_nodes : int or None, default None
+        At most this many leaves (>= 2): a leaf budget in the dynamic programming, the row
+        :math:`\sum_{n,f<F} b_{nf} \le L - 1` in the ``"flow"``/``"oct"`` programs (``"auto"``
+        then uses ``"flow"``; ``"pairs"`` and ``hyperplanes=True`` do not take it).
     backend, solver, time_limit, mip_gap, verbose, solver_options
         Common solver parameters (see :class:`optml._base.ProgramEstimator`).
 
@@ -122,6 +126,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         class_weight=None,
         parity_bound: float | None = None,
         forbidden_features: dict | None = None,
+        max_leaf_nodes: int | None = None,
         backend: str = "auto",
         solver: str | None = None,
         time_limit: float | None = None,
@@ -141,6 +146,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         self.class_weight = class_weight
         self.parity_bound = parity_bound
         self.forbidden_features = forbidden_features
+        self.max_leaf_nodes = max_leaf_nodes
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -179,6 +185,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             forbidden_features=self.forbidden_features,
             max_features_per_split=self.max_features_per_split,
             has_time_limit=self.time_limit is not None,
+            max_leaf_nodes=self.max_leaf_nodes,
         )
 
     def _check_params(self):
@@ -201,6 +208,14 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             raise ValueError(f"max_features_per_split must be an integer >= 1 or None, got {k!r}")
         if k is not None and not self.hyperplanes:
             raise ValueError("max_features_per_split applies to hyperplanes=True only")
+        from optml.regression._tree import check_max_leaf_nodes
+
+        check_max_leaf_nodes(self.max_leaf_nodes)
+        if self.max_leaf_nodes is not None and (self.hyperplanes or self.formulation == "pairs"):
+            raise ValueError(
+                "max_leaf_nodes is not available with hyperplanes=True or formulation='pairs'; "
+                "use formulation='auto', 'flow' or 'oct'"
+            )
         ff = self.forbidden_features
         if ff is not None and not isinstance(ff, dict):
             raise TypeError(f"forbidden_features must be a dict {{depth: [features]}}, got {ff!r}")

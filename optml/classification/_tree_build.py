@@ -31,6 +31,7 @@ class TreeSpec:
     forbidden_features: dict | None
     max_features_per_split: int | None
     has_time_limit: bool
+    max_leaf_nodes: int | None = None
 
 
 @dataclass
@@ -62,7 +63,10 @@ def _fit_cart(est, X, y, w):
     from sklearn.tree import DecisionTreeClassifier
 
     cart = DecisionTreeClassifier(
-        max_depth=est.max_depth, min_samples_leaf=est.min_samples_leaf, random_state=0
+        max_depth=est.max_depth,
+        min_samples_leaf=est.min_samples_leaf,
+        max_leaf_nodes=getattr(est, "max_leaf_nodes", None),
+        random_state=0,
     )
     cart.fit(X, y, sample_weight=w)
     t = cart.tree_
@@ -137,7 +141,7 @@ def _choose(est, data, mask, groups):
     f = est.formulation
     if f != "auto":
         return f
-    if groups is not None or est.max_depth > 3:
+    if groups is not None or est.max_depth > 3 or est.max_leaf_nodes is not None:
         return "flow"
     return "pairs" if _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit() else "flow"
 
@@ -190,6 +194,7 @@ def prepare(
     pos = K - 1
     parity = None if groups is None else (pos, float(est.parity_bound))
     args = dict(alpha=float(est.alpha), min_samples_leaf=int(est.min_samples_leaf))
+    leaves = {} if est.max_leaf_nodes is None else {"max_leaves": int(est.max_leaf_nodes)}
     if kind == "pairs":
         if parity is not None:
             raise ValueError("formulation='pairs' cannot take parity_bound; use 'flow' or 'oct'")
@@ -209,14 +214,18 @@ def prepare(
             + ("" if est.has_time_limit else ", or a time_limit to accept a gap")
         )
     elif kind == "oct":
-        form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity))
+        form = _build(ft.oct_binary, data, est.max_depth, mask, dict(args, parity=parity, **leaves))
     else:
         extra = dict(args, parity=parity)
         best = None
-        if kind == "flow" and _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit():
+        if (
+            kind == "flow"
+            and not leaves
+            and _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit()
+        ):
             extra["root_bound"], best = _build(fp.root_values, data, est.max_depth, mask, args)
         extra["col_feature"] = feats  # thresholds of a feature: suffix-sum capacity rows
-        form = _build(ft.flow_oct, data, est.max_depth, mask, extra)
+        form = _build(ft.flow_oct, data, est.max_depth, mask, dict(extra, **leaves))
         form.extra["best_unconstrained"] = best
     form.extra["name"] = kind
     form.extra["positive"] = pos
@@ -253,6 +262,7 @@ def _prepare_dp(est, X, y, w, classes, feats, vals, cart_heap, mask, data) -> Pr
         alpha=float(est.alpha),
         min_samples_leaf=int(est.min_samples_leaf),
         formulation="oct" if est.formulation == "oct" else "flow",
+        max_leaves=est.max_leaf_nodes,
     )
     form = problem.shell
     form.extra["name"] = "dp"

@@ -114,7 +114,8 @@ class TreeStructure:
 def export_text(
     tree: TreeStructure, classes, feature_names=None, decimals: int = 2, show_weights: bool = False
 ) -> str:
-    """Text rendering in the style of :func:`sklearn.tree.export_text`."""
+    """Text rendering in the style of :func:`sklearn.tree.export_text` (``classes=None``: a
+    regression tree, whose ``value[:, 0]`` is printed at the leaves)."""
     nf = None if tree.weights is None else tree.weights.shape[1]
     lines: list[str] = []
 
@@ -134,6 +135,9 @@ def export_text(
 
     def rec(i, indent):
         pre = "|   " * indent + "|--- "
+        if tree.children_left[i] == LEAF and classes is None:  # a regression tree
+            lines.append(pre + f"value: {tree.value[i, 0]:.{decimals}f}")
+            return
         if tree.children_left[i] == LEAF:
             txt = f"class: {classes[tree.leaf_class[i]]}"
             if show_weights:

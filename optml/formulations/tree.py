@@ -220,6 +220,13 @@ def _min_leaf_rows(p, mask, depth, occupancy, pn, pc, b, m):
         p.add(occupancy(leaf) >= rhs, name=f"min_leaf_{leaf}")
 
 
+def _max_leaves_row(p, b, pc, F, max_leaves):
+    """At most ``max_leaves`` leaves: at most ``max_leaves - 1`` real splits (a node no sample
+    reaches never needs one, so the row cuts off no tree of the budget)."""
+    real = (np.asarray(pc) < F).astype(float)
+    p.add(real @ b <= int(max_leaves) - 1, name="max_leaves")
+
+
 def _parity_rows(p, data, depth, z_leaf, w, positive, bound):
     """Statistical parity: |rate_0 - rate_1| <= bound, rates of predicting ``positive``."""
     P, L = data.n_patterns, 2**depth
@@ -249,6 +256,7 @@ def flow_oct(
     root_bound: np.ndarray | None = None,
     name: str = "flow_oct",
     col_feature: np.ndarray | None = None,
+    max_leaves: int | None = None,
 ) -> TreeFormulation:
     r"""FlowOCT (Aghaei, Gómez and Vayanos, 2021) over patterns; see the module docstring.
 
@@ -275,6 +283,8 @@ def flow_oct(
         (:func:`_chain_caps`): the same LP relaxation with one nonzero per (pattern, feature)
         instead of one per (pattern, threshold), which is what keeps thousands of thresholds
         buildable.
+    max_leaves : int, optional
+        At most this many leaves: :math:`\sum_{n, f<F} b_{nf} \le L - 1`.
     """
     P, K, L = data.n_patterns, data.n_classes, 2**depth
     N = n_internal(depth)
@@ -322,6 +332,8 @@ def flow_oct(
         )
     if parity is not None:
         _parity_rows(p, data, depth, z_leaf, w, parity[0], parity[1])
+    if max_leaves is not None:
+        _max_leaves_row(p, b, pc, data.n_columns, max_leaves)
     obj = float(data.counts.sum()) - gain @ s + penalty
     if root_bound is not None:
         _root_cut(p, obj, root_bound, pn, pc, b)
@@ -400,6 +412,7 @@ def oct_binary(
     min_samples_leaf: int = 1,
     parity: tuple[int, float] | None = None,
     name: str = "oct",
+    max_leaves: int | None = None,
 ) -> TreeFormulation:
     r"""Bertsimas--Dunn (2017) OCT with binarised splits; see the module docstring.
 
@@ -431,6 +444,8 @@ def oct_binary(
         )
     if parity is not None:
         _parity_rows(p, data, depth, z, w, parity[0], parity[1])
+    if max_leaves is not None:
+        _max_leaves_row(p, b, pc, data.n_columns, max_leaves)
     p.minimize(E.sum() + penalty)
     return TreeFormulation(
         "oct", p, depth, mask, data, pn, pc, {"alpha": alpha}, starter=_start_oct

@@ -56,6 +56,9 @@ class TreeProblem(StructuredProblem):
         The program general solvers receive.
     initial : (node_col, leaf_class) or None
         A known tree (heap order, column ``F`` = no split), e.g. CART's: an incumbent.
+    max_leaves : int or None
+        At most this many leaves (``max_leaf_nodes``); ``"tree-dp"`` then runs the budgeted
+        search of :mod:`optml.algorithms.tree_dp_regression`.
     """
 
     kind: ClassVar[str] = "oct"
@@ -69,6 +72,7 @@ class TreeProblem(StructuredProblem):
     formulation: str = "flow"
     initial: tuple | None = None
     extra: dict = field(default_factory=dict)
+    max_leaves: int | None = None
 
     def __post_init__(self):
         d = int(self.depth)
@@ -127,6 +131,7 @@ class TreeProblem(StructuredProblem):
             self.mask,
             alpha=float(self.alpha),
             min_samples_leaf=int(self.min_samples_leaf),
+            max_leaves=self.max_leaves,
         )
         form.extra["name"] = self.formulation
         self.__dict__["_form"] = form
@@ -170,6 +175,9 @@ class TreeProblem(StructuredProblem):
             float(np.abs(w.sum(axis=1) - 1).max()),
         )
         node_col, leaf_class = sh.decode(values)
+        if self.max_leaves is not None:
+            F = self.data.n_columns
+            viol = max(viol, float(b[sh.pair_col < F].sum()) - (int(self.max_leaves) - 1))
         m = int(self.min_samples_leaf)
         if m > 1:
             leaf = route(self.data.Xd, node_col, int(self.depth))

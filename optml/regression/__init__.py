@@ -23,6 +23,7 @@ from optml.regression._robust import (
     SupportVectorRegression,
 )
 from optml.regression._subset import BestSubsetRegression, best_subset_path
+from optml.regression._tree import OptimalRegressionTree
 from optml.regression._trimmed import LeastTrimmedSquares
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "LeastAbsoluteDeviation",
     "LeastSquares",
     "LeastTrimmedSquares",
+    "OptimalRegressionTree",
     "PiecewiseLinearRegression",
     "QuantileRegression",
     "Ridge",

@@ -1,0 +1,536 @@
+r"""Optimal regression trees, and trees with a leaf budget, by dynamic programming with bounds.
+
+Registered as the special solver ``"tree-dp-regression"`` for structured problems of kind
+``"ort"`` (:class:`~optml.formulations.tree_regression.RegressionTreeProblem`; its default
+solver). The same search, with the misclassification loss, solves the classification trees of
+kind ``"oct"`` that carry a leaf budget (``max_leaf_nodes``): ``"tree-dp"`` hands those to
+:func:`solve_budget`.
+
+The search is the one of STreeD (Van der Linden, de Weerdt and Demirović, NeurIPS 2023) for a
+separable loss with a node budget, as MurTree (Demirović et al., JMLR 2022) does for
+misclassifications. Every row of the binarised data carries a vector of sufficient statistics
+:math:`m_p` (for squared loss :math:`(w, wy, wy^2, \text{size})`, for classification the
+weighted class counts and the size), so the statistics of any leaf are a sum, and the loss of
+a leaf :math:`\ell(m) = m_{wy^2} - m_{wy}^2 / m_w` (the weighted sum of squared errors around
+the leaf mean) or :math:`\sum_k m_k - \max_k m_k` (errors of the majority class). The optimal
+tree on a row set :math:`S` at depth :math:`d` with at most :math:`B` leaves is
+
+.. math::
+
+    T(S, d, B) = \min\Bigl(\ell(S),\ \min_{f}\ \min_{b=1}^{B-1}
+    \alpha + T(S \cap \{x_f = 1\}, d-1, b) + T(S \cap \{x_f = 0\}, d-1, B-b)\Bigr),
+
+with :math:`B` capped at :math:`2^d` (no budget). Subtrees of depth at most two are solved in
+closed form from the frequency tables :math:`\sum_{p \in S} x_{pf} x_{pg} m_p` (one matrix
+product per statistic, vectorised over every (root, child) pair), with the budgets 1--4
+handled explicitly. Results are cached by (row set, level, budget); a search runs below an
+upper bound and prunes a split when the lower bounds of its children (cache, or the loss no
+tree avoids: that of identical rows) reach it.
+
+A finished search proves its tree optimal (bound = objective). At the time limit the best tree
+so far (the given one, e.g. CART's, or one found at the root) is returned with the lower bound
+proved at the root from the cached bounds.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optml.backends.base import RawAnswer, SpecialSolver
+from optml.backends.registry import register_special
+
+__all__ = ["BudgetTreeDP", "solve_budget", "sse_loss", "error_loss"]
+
+EPS = 1e-9
+#: a leaf in the nested trees (``None`` is a failed search)
+LEAF = ("leaf",)
+
+
+class _Timeout(Exception):
+    pass
+
+
+def sse_loss(A: np.ndarray) -> np.ndarray:
+    """Weighted sum of squared errors around the mean from statistics ``(w, wy, wy^2, ...)``
+    stacked on the first axis."""
+    W, S1, S2 = A[0], A[1], A[2]
+    pos = W > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = S2 - np.where(pos, S1 * S1 / np.where(pos, W, 1.0), 0.0)
+    return np.maximum(v, 0.0)
+
+
+def error_loss(K: int):
+    """Misclassifications of the majority class from ``K`` class counts (then the size)."""
+
+    def loss(A):
+        c = A[:K]
+        return c.sum(axis=0) - c.max(axis=0)
+
+    return loss
+
+
+class BudgetTreeDP:
+    """The search state for one instance (see the module docstring).
+
+    Parameters
+    ----------
+    X : ndarray (P, F) of 0/1
+    stats : ndarray (P, K')
+        Sufficient statistics per row; the last column is the number of samples.
+    loss : callable
+        Loss of a leaf from statistics stacked on the first axis.
+    imp : ndarray (P,)
+        Loss of each row on its own (no tree splits a row): lower bounds.
+    depth, level_masks, alpha, min_samples_leaf, max_leaves, deadline
+    """
+
+    def __init__(
+        self,
+        X,
+        stats,
+        loss,
+        imp,
+        depth,
+        level_masks,
+        alpha=0.0,
+        min_samples_leaf=1,
+        max_leaves=None,
+        deadline=None,
+    ):
+        self.Xb = np.asarray(X) > 0.5
+        self.P, self.F = self.Xb.shape
+        self.M = np.asarray(stats, dtype=np.float64)
+        self.Xd = self.Xb.astype(np.float64)
+        self.loss = loss
+        self.imp = np.asarray(imp, dtype=np.float64)
+        self.D = int(depth)
+        self.LM = np.asarray(level_masks, dtype=bool).reshape(self.D, self.F)
+        self.alpha = float(alpha)
+        self.m = max(int(min_samples_leaf), 1)
+        self.B = 2**self.D if max_leaves is None else min(int(max_leaves), 2**self.D)
+        self.deadline = deadline
+        self.nested = all((self.LM[lv] >= self.LM[lv + 1]).all() for lv in range(self.D - 1))
+        self.opt: dict = {}
+        self.lbc: dict = {}
+        self.stats = {"depth2_solves": 0, "searches": 0, "cache_hits": 0, "pruned": 0}
+        self.incumbent = None
+
+    # ------------------------------------------------------------------------- helpers
+    def _check_time(self):
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise _Timeout
+
+    def _cost(self, T):
+        """Loss of statistics stacked on the first axis, inf below the minimum leaf size."""
+        v = self.loss(T)
+        if self.m > 1:
+            v = np.where(T[-1] < self.m - EPS, np.inf, v)
+        return v
+
+    def leaf(self, S):
+        T = self.M[S].sum(axis=0)
+        return float(self._cost(T[:, None])[0])
+
+    def _key(self, S, level, B):
+        return (np.packbits(S).tobytes(), level, B)
+
+    def _cap(self, level, B):
+        return min(B, 2 ** (self.D - level))
+
+    def lower(self, S, level, B):
+        """The best lower bound known for (S, level, B) without searching (the optimum with a
+        larger budget is a lower bound too)."""
+        B = self._cap(level, B)
+        k = np.packbits(S).tobytes()
+        hit = self.opt.get((k, level, B))
+        if hit is not None:
+            return hit[0]
+        lb = max(self.lbc.get((k, level, B), 0.0), float(self.imp @ S))
+        full = 2 ** (self.D - level)
+        if B < full:
+            hit = self.opt.get((k, level, full))
+            if hit is not None:
+                lb = max(lb, hit[0])
+        return lb
+
+    # ------------------------------------------------------------- depth <= 2, closed form
+    def _columns(self, idx, level, d):
+        Ab = self.Xb[idx]
+        ns = Ab.sum(axis=0)
+        useful = (ns > 0) & (ns < idx.size)
+        allow0 = self.LM[level] & useful
+        allow1 = self.LM[level + 1] & useful if d >= 2 else np.zeros(self.F, dtype=bool)
+        cols = np.flatnonzero(allow0 | allow1)
+        if cols.size > 1:
+            sig = np.packbits(Ab[:, cols], axis=0).T
+            seen, keep = set(), []
+            for j, row in enumerate(sig):
+                c = cols[j]
+                k = (row.tobytes(), bool(allow0[c]), bool(allow1[c]))
+                if k not in seen:
+                    seen.add(k)
+                    keep.append(j)
+            cols = cols[keep]
+        return cols, allow0[cols], allow1[cols]
+
+    def small(self, S, level, d, B):
+        """Optimal tree of depth ``d`` (<= 2) with at most ``B`` leaves on ``S``."""
+        self.stats["depth2_solves"] += 1
+        a, inf = self.alpha, np.inf
+        best, tree = self.leaf(S), LEAF
+        idx = np.flatnonzero(S)
+        if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp @ S) + EPS:
+            return best, tree
+        cols, a0, a1 = self._columns(idx, level, d)
+        if cols.size == 0:
+            return best, tree
+        Ac = self.Xd[idx][:, cols]
+        Wc = self.M[idx]
+        T = Wc.sum(axis=0)
+        D1 = (Ac.T @ Wc).T  # (K', u) statistics of x_f = 1
+        R1 = T[:, None] - D1
+        e1 = self._cost(D1) + self._cost(R1)
+        stump_ok = a0 | (a1 if (d == 2 and not self.nested) else False)
+        c1 = np.where(stump_ok, e1, inf)
+        j = int(np.argmin(c1))
+        if a + float(c1[j]) < best - EPS:
+            best = a + float(c1[j])
+            tree = (int(cols[j]), LEAF, LEAF) if a0[j] else ("pass", (int(cols[j]), LEAF, LEAF))
+        r = np.flatnonzero(a0)
+        if d == 1 or B <= 2 or r.size == 0 or not a1.any():
+            return best, tree
+        Ar = Ac[:, r]
+        FQ = np.stack([Ar.T @ (Ac * Wc[:, k : k + 1]) for k in range(Wc.shape[1])])
+        Dr, Rr = D1[:, r], R1[:, r]
+        LR = Dr[:, :, None] - FQ
+        RL = D1[:, None, :] - FQ
+        RR = Rr[:, :, None] - RL
+        bad = ~a1[None, :]
+        eL = np.where(bad, inf, self._cost(FQ) + self._cost(LR))
+        eR = np.where(bad, inf, self._cost(RL) + self._cost(RR))
+        gL, gR = np.argmin(eL, axis=1), np.argmin(eR, axis=1)
+        ar = np.arange(r.size)
+        sL = a + eL[ar, gL]
+        sR = a + eR[ar, gR]
+        leafL, leafR = self._cost(Dr), self._cost(Rr)
+        if B >= 4:
+            tot = a + np.minimum(leafL, sL) + np.minimum(leafR, sR)
+            useL, useR = sL < leafL - EPS, sR < leafR - EPS
+        else:  # three leaves: one child splits at most
+            oL, oR = a + sL + leafR, a + leafL + sR
+            tot = np.minimum(oL, oR)
+            useL, useR = oL <= oR, oL > oR
+        i = int(np.argmin(tot))
+        if tot[i] < best - EPS:
+            best = float(tot[i])
+            kl = (int(cols[gL[i]]), LEAF, LEAF) if useL[i] else LEAF
+            kr = (int(cols[gR[i]]), LEAF, LEAF) if useR[i] else LEAF
+            tree = (int(cols[r[i]]), kl, kr)
+        return best, tree
+
+    # ------------------------------------------------------------------ the search
+    def _budgets(self, d, B):
+        c = 2 ** (d - 1)
+        if B >= 2 * c:
+            return [(c, c)]
+        return [(bl, B - bl) for bl in range(max(1, B - c), min(B - 1, c) + 1)]
+
+    def search(self, S, level, B, ub):
+        """Optimal tree on ``S`` at ``level`` with at most ``B`` leaves if its cost is below
+        ``ub``: ``(cost, tree)``; else ``(lower bound >= ub, None)``."""
+        B = self._cap(level, B)
+        key = self._key(S, level, B)
+        hit = self.opt.get(key)
+        if hit is not None:
+            self.stats["cache_hits"] += 1
+            return hit if hit[0] < ub - EPS else (hit[0], None)
+        lb = self.lower(S, level, B)
+        if lb >= ub - EPS:
+            self.stats["pruned"] += 1
+            return lb, None
+        d = self.D - level
+        if d <= 2 or B <= 2:
+            if d > 2:  # a stump (or a leaf) at any depth: the depth-2 form with budget <= 2
+                res = self._shallow(S, level, B)
+            else:
+                res = self.small(S, level, d, B)
+            self.opt[key] = res
+            return res if res[0] < ub - EPS else (res[0], None)
+        self._check_time()
+        self.stats["searches"] += 1
+        best, tree = self.leaf(S), LEAF
+        node_lb = best
+        found = best < ub - EPS
+        if not found:
+            best, tree = ub, None
+        a = self.alpha
+        for f in self._order(S, level):
+            col = self.Xb[:, f]
+            SL, SR = S & col, S & ~col
+            for bl, br in self._budgets(d, B):
+                self._check_time()
+                lbL, lbR = self.lower(SL, level + 1, bl), self.lower(SR, level + 1, br)
+                if a + lbL + lbR >= best - EPS:
+                    self.stats["pruned"] += 1
+                    node_lb = min(node_lb, a + lbL + lbR)
+                    continue
+                cL, tL = self.search(SL, level + 1, bl, best - a - lbR)
+                if tL is None:
+                    node_lb = min(node_lb, a + cL + lbR)
+                    continue
+                cR, tR = self.search(SR, level + 1, br, best - a - cL)
+                if tR is None:
+                    node_lb = min(node_lb, a + cL + cR)
+                    continue
+                best, tree, found = a + cL + cR, (int(f), tL, tR), True
+                if level == 0:
+                    self.incumbent = (best, tree)
+                node_lb = min(node_lb, best)
+        if not self.nested:
+            c, t = self.search(S, level + 1, B, best)
+            if t is not None:
+                best, tree, found = c, ("pass", t), True
+            node_lb = min(node_lb, c)
+        if found:
+            self.opt[key] = (best, tree)
+            return best, tree
+        lb = max(lb, node_lb, ub)
+        self.lbc[key] = lb
+        return lb, None
+
+    def _shallow(self, S, level, B):
+        """At most two leaves at a node deeper than two levels from the bottom."""
+        return self.small(S, level, 1, B) if self.nested else self._stump_pass(S, level, B)
+
+    def _stump_pass(self, S, level, B):
+        best, tree = self.small(S, level, 1, B)
+        for lv in range(level + 1, self.D):
+            c, t = self.small(S, lv, 1, B)
+            if c < best - EPS:
+                best, tree = c, t
+                for _ in range(lv - level):
+                    tree = ("pass", tree)
+        return best, tree
+
+    def _order(self, S, level):
+        """Allowed splitting columns of S, best depth-1 split first."""
+        idx = np.flatnonzero(S)
+        Ab = self.Xb[idx]
+        ns = Ab.sum(axis=0)
+        D1 = (self.Xd[idx].T @ self.M[idx]).T
+        R1 = self.M[idx].sum(axis=0)[:, None] - D1
+        ok = self.LM[level] & (ns > 0) & (ns < idx.size)
+        if self.m > 1:
+            ok &= (D1[-1] >= self.m - EPS) & (R1[-1] >= self.m - EPS)
+        cols = np.flatnonzero(ok)
+        if cols.size == 0:
+            return cols
+        sig = np.packbits(Ab[:, cols], axis=0).T
+        _, first = np.unique(sig, axis=0, return_index=True)
+        cols = cols[np.sort(first)]
+        score = self._cost(D1[:, cols]) + self._cost(R1[:, cols])
+        return cols[np.argsort(score, kind="stable")]
+
+    # ------------------------------------------------------------------- incumbents
+    def tree_cost(self, tree, S):
+        if tree is LEAF or tree[0] == "leaf":
+            return self.leaf(S)
+        if tree[0] == "pass":
+            return self.tree_cost(tree[1], S)
+        col = self.Xb[:, tree[0]]
+        return self.alpha + self.tree_cost(tree[1], S & col) + self.tree_cost(tree[2], S & ~col)
+
+    def root_bound(self, S):
+        """A lower bound at the root from what the search has proved (used at a time limit)."""
+        best = self.lower(S, 0, self.B)
+        if self.D <= 2:
+            return best
+        low = self.leaf(S)
+        for f in np.flatnonzero(self.LM[0]):
+            col = self.Xb[:, f]
+            for bl, br in self._budgets(self.D, self.B):
+                low = min(
+                    low, self.alpha + self.lower(S & col, 1, bl) + self.lower(S & ~col, 1, br)
+                )
+        if not self.nested:
+            low = min(low, self.lower(S, 1, self.B))
+        return max(best, low)
+
+
+def n_leaves(tree) -> int:
+    if tree[0] == "leaf":
+        return 1
+    if tree[0] == "pass":
+        return n_leaves(tree[1])
+    return n_leaves(tree[1]) + n_leaves(tree[2])
+
+
+def to_heap(tree, depth: int, no_split: int) -> np.ndarray:
+    """Split column of every internal node in heap order (``no_split``: samples go left)."""
+    N = 2**depth - 1
+    node_col = np.full(N, no_split, dtype=np.int64)
+
+    def put(t, n):
+        if n >= N or t[0] == "leaf":
+            return
+        if t[0] == "pass":
+            put(t[1], 2 * n + 1)
+        else:
+            node_col[n] = t[0]
+            put(t[1], 2 * n + 1)
+            put(t[2], 2 * n + 2)
+
+    put(tree, 0)
+    return node_col
+
+
+def from_heap(node_col, depth: int, no_split: int):
+    N = 2**depth - 1
+
+    def get(n):
+        if n >= N:
+            return LEAF
+        c = int(node_col[n])
+        if c == no_split:
+            sub = get(2 * n + 1)
+            return LEAF if sub[0] == "leaf" else ("pass", sub)
+        return (c, get(2 * n + 1), get(2 * n + 2))
+
+    return get(0)
+
+
+def _allowed(tree, LM, level):
+    if tree[0] == "leaf":
+        return True
+    if tree[0] == "pass":
+        return _allowed(tree[1], LM, level + 1)
+    return (
+        bool(LM[level, tree[0]])
+        and _allowed(tree[1], LM, level + 1)
+        and _allowed(tree[2], LM, level + 1)
+    )
+
+
+def solve_budget(
+    X,
+    stats,
+    loss,
+    imp,
+    depth,
+    level_masks,
+    alpha=0.0,
+    min_samples_leaf=1,
+    max_leaves=None,
+    initial=None,
+    deadline=None,
+):
+    """Run the search. ``initial``: a heap-order ``node_col`` (column ``F`` = no split), an
+    incumbent. Returns ``(node_col or None, objective, bound, finished, stats)``."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        threadpool_limits = None
+    dp = BudgetTreeDP(
+        X, stats, loss, imp, depth, level_masks, alpha, min_samples_leaf, max_leaves, deadline
+    )
+    ctx = threadpool_limits(1, user_api="blas") if threadpool_limits else _Null()
+    with ctx:
+        S = np.ones(dp.P, dtype=bool)
+        best, tree = dp.leaf(S), LEAF
+        if initial is not None:
+            t0 = from_heap(initial, dp.D, dp.F)
+            if _allowed(t0, dp.LM, 0) and n_leaves(t0) <= dp.B:
+                c0 = dp.tree_cost(t0, S)
+                if c0 < best - EPS:
+                    best, tree = c0, t0
+        finished = False
+        try:
+            # below the incumbent plus round-off: a failed search proves the incumbent optimal
+            c, t = dp.search(S, 0, dp.B, best + 1e-9 * max(1.0, abs(best)))
+            if t is not None and c < best:
+                best, tree = c, t
+            finished = True
+            bound = best
+        except _Timeout:
+            if dp.incumbent is not None and dp.incumbent[0] < best - EPS:
+                best, tree = dp.incumbent
+            bound = min(dp.root_bound(S), best)
+    if not np.isfinite(best):
+        return None, np.inf, bound, finished, dp.stats
+    return to_heap(tree, dp.D, dp.F), float(best), float(bound), finished, dp.stats
+
+
+class _Null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+def budget_answer(problem, node_col, obj, bound, finished, stats, wall) -> RawAnswer:
+    """The RawAnswer of a budgeted search on a tree problem (``values_of(node_col)``)."""
+    stats = dict(stats, finished=finished)
+    if node_col is None:
+        status = "infeasible" if finished else "time_limit"
+        msg = "no tree meets min_samples_leaf" if finished else "time limit before any tree"
+        return RawAnswer(status=status, message=msg, stats=stats, solve_time=wall)
+    return RawAnswer(
+        status="optimal" if finished else "time_limit",
+        values=problem.values_of(node_col),
+        objective=obj,
+        bound=max(bound, 0.0),
+        message="" if finished else "time limit: best tree so far, bound from the search",
+        stats=stats,
+        solve_time=wall,
+    )
+
+
+class RegressionTreeDPSolver(SpecialSolver):
+    """The registered solver ``"tree-dp-regression"`` (kind ``"ort"``)."""
+
+    name = "tree-dp-regression"
+    kinds = ("ort",)
+    problem_class = "MIQP"
+    description = (
+        "optimal regression trees (squared loss, optional leaf budget) by dynamic "
+        "programming over binary splits with bounds and caching (depth-2 subtrees in closed "
+        "form from moment tables), numpy"
+    )
+    reference = (
+        "Van der Linden, de Weerdt and Demirović (2023), STreeD, NeurIPS; Demirović et al. "
+        "(2022), MurTree, JMLR 23"
+    )
+    is_mip = True
+
+    def solve(self, problem, settings) -> RawAnswer:
+        from optml.solve import special_settings_check
+
+        special_settings_check(settings, self.name)
+        settings = settings.started()
+        t0 = time.perf_counter()
+        stats, imp = problem.moments()
+        node_col, obj, bound, finished, st = solve_budget(
+            problem.data.X,
+            stats,
+            sse_loss,
+            imp,
+            problem.depth,
+            problem.level_masks,
+            problem.alpha,
+            problem.min_samples_leaf,
+            problem.max_leaves,
+            problem.initial,
+            settings.deadline,
+        )
+        if node_col is not None and finished:
+            # the DP's sums are exact up to round-off: the bound is the tree's own loss
+            exact = problem.objective_of(node_col)
+            obj = bound = min(obj, exact) if abs(obj - exact) <= 1e-7 * max(1, exact) else obj
+        return budget_answer(problem, node_col, obj, bound, finished, st, time.perf_counter() - t0)
+
+
+register_special(RegressionTreeDPSolver(), module=__name__)
