@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optml.formulations.robust import DUAL, check_norm
+from optml.nn._certified import CertifiedMLPClassifier, dual_margin_bounds
 
 
 @dataclass(eq=False)
@@ -370,6 +371,8 @@ def __getattr__(name):
 
 __all__ = [
     "AttackResult",
+    "CertifiedMLPClassifier",
+    "dual_margin_bounds",
     "DUAL",
     "RobustOptimalTree",  # noqa: F822  (module __getattr__: imported lazily)
     "adversarial_accuracy",
