@@ -162,6 +162,13 @@ ESTIMATORS = {
         lambda: ({"n_breakpoints": 4}, *_regression(150, 1, seed=1, noise=1.0)),
         mip=True,
     ),
+    "OptimalRegressionTree": Spec(
+        "optml.regression",
+        "regression",
+        {},
+        lambda: ({"max_depth": 3, "thresholds": 64}, *_regression(300, 10, seed=1, noise=1.0)),
+        mip=True,
+    ),
     "QuantileRegression": Spec("optml.regression", "regression", {}, _hard_regression),
     "Ridge": Spec("optml.regression", "regression", {}, _hard_regression),
     "SupportVectorRegression": Spec(
@@ -588,6 +595,12 @@ SKLEARN_SLOW = {
         "fits over a 15-30 term library per check)"
     ),
     "SparseLogisticRegression": "37-47 s (an outer approximation on each check's data set)",
+    "OptimalRegressionTree": (
+        "about 30 s on 2 shared cores: check_regressors_train and "
+        "check_regressor_data_not_an_array fit 200 rows with every threshold (1990 columns, "
+        "3-5 s each); tests/regression/test_regression_tree_api.py runs the checks with "
+        "thresholds=16 in the default suite"
+    ),
     "RampLossSVM": (
         "over 240 s: check_positive_only_tag_during_fit alone ran over 200 s (three ramp-loss "
         "MIQPs on iris, no time limit by default)"

@@ -202,20 +202,28 @@ class BudgetTreeDP:
         r = np.flatnonzero(a0)
         if d == 1 or B <= 2 or r.size == 0 or not a1.any():
             return best, tree
-        Ar = Ac[:, r]
-        FQ = np.stack([Ar.T @ (Ac * Wc[:, k : k + 1]) for k in range(Wc.shape[1])])
-        Dr, Rr = D1[:, r], R1[:, r]
-        LR = Dr[:, :, None] - FQ
-        RL = D1[:, None, :] - FQ
-        RR = Rr[:, :, None] - RL
+        # children's best splits for every root column, in chunks of roots (bounded memory)
         bad = ~a1[None, :]
-        eL = np.where(bad, inf, self._cost(FQ) + self._cost(LR))
-        eR = np.where(bad, inf, self._cost(RL) + self._cost(RR))
-        gL, gR = np.argmin(eL, axis=1), np.argmin(eR, axis=1)
-        ar = np.arange(r.size)
-        sL = a + eL[ar, gL]
-        sR = a + eR[ar, gR]
-        leafL, leafR = self._cost(Dr), self._cost(Rr)
+        AW = [Ac * Wc[:, k : k + 1] for k in range(Wc.shape[1])]
+        step = max(1, int(2e6 // max(1, cols.size * Wc.shape[1])))
+        sL, sR = np.empty(r.size), np.empty(r.size)
+        gL, gR = np.empty(r.size, dtype=np.int64), np.empty(r.size, dtype=np.int64)
+        for s0 in range(0, r.size, step):
+            rc = r[s0 : s0 + step]
+            Ar = Ac[:, rc]
+            FQ = np.stack([Ar.T @ aw for aw in AW])
+            Dr, Rr = D1[:, rc], R1[:, rc]
+            LR = Dr[:, :, None] - FQ
+            RL = D1[:, None, :] - FQ
+            RR = Rr[:, :, None] - RL
+            eL = np.where(bad, inf, self._cost(FQ) + self._cost(LR))
+            eR = np.where(bad, inf, self._cost(RL) + self._cost(RR))
+            ar = np.arange(rc.size)
+            gl, gr = np.argmin(eL, axis=1), np.argmin(eR, axis=1)
+            gL[s0 : s0 + rc.size], gR[s0 : s0 + rc.size] = gl, gr
+            sL[s0 : s0 + rc.size] = a + eL[ar, gl]
+            sR[s0 : s0 + rc.size] = a + eR[ar, gr]
+        leafL, leafR = self._cost(D1[:, r]), self._cost(R1[:, r])
         if B >= 4:
             tot = a + np.minimum(leafL, sL) + np.minimum(leafR, sR)
             useL, useR = sL < leafL - EPS, sR < leafR - EPS

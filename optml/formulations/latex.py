@@ -185,6 +185,16 @@ FORMULAS: dict[str, Formula] = {
         "arXiv:2103.15965.",
         {"max_depth": "D", "alpha": r"\alpha"},
     ),
+    "OptimalRegressionTree": Formula(
+        r"\min_{T:\ \operatorname{depth}(T) \le D,\ \#\mathrm{leaves}(T) \le L}\ "
+        r"\sum_{i=1}^n \big(y_i - \bar y_{\ell(x_i)}\big)^2 + \alpha\,\#\mathrm{splits}(T),"
+        r"\quad \bar y_\ell = \operatorname{mean}\{y_i : \ell(x_i) = \ell\}",
+        "Bertsimas and Dunn (2019), Machine Learning under a Modern Optimization Lens, ch. 8 "
+        "(optimal regression trees); Dunn (2018), Optimal trees for prediction and "
+        "prescription, PhD thesis, MIT; Van der Linden, de Weerdt and Demirović (2023), "
+        "STreeD, NeurIPS.",
+        {"max_depth": "D", "max_leaf_nodes": "L", "alpha": r"\alpha"},
+    ),
     "ALAMORegression": Formula(
         r"\min_{\beta,\ S \subseteq \mathcal B}\ \mathrm{IC}\Big(\sum_{i=1}^n \big(y_i - \sum_{"
         r"j \in S} \beta_j \phi_j(x_i)\big)^2,\ |S|\Big)\ \ \text{s.t.}\ |S| \le T",

@@ -197,11 +197,13 @@ class RegressionTreeProblem(StructuredProblem):
         return pn.astype(np.int64), pc.astype(np.int64)
 
     def moments(self):
-        """Per pattern ``(w, w y, w y^2, size)`` of the centred targets, and the loss no tree
-        avoids (the weighted squared deviations within each pattern)."""
+        """Per pattern ``(w, w y, w y^2, size)`` of the shifted targets, and the loss no tree
+        avoids (the weighted squared deviations within each pattern). The shift is the
+        midrange, which neither weights nor repeated rows change (a weighted mean would, by
+        round-off, and then break ties between equally good trees differently)."""
         P = self.data.n_patterns
         inv = self.data.inverse
-        yc = self.y - np.average(self.y, weights=self.w) if self.w.sum() > 0 else self.y
+        yc = self.y - 0.5 * (float(self.y.min()) + float(self.y.max()))
         W = np.bincount(inv, weights=self.w, minlength=P)
         S1 = np.bincount(inv, weights=self.w * yc, minlength=P)
         S2 = np.bincount(inv, weights=self.w * yc * yc, minlength=P)

@@ -31,6 +31,10 @@ from optml.formulations.tree_regression import RegressionTreeProblem, regression
 
 __all__ = ["OptimalRegressionTree"]
 
+#: most threshold columns for the dynamic programming at depth <= 2 (one closed-form solve,
+#: its F x F tables built in chunks)
+_DP_COLUMNS_SHALLOW = 6000
+
 
 class OptimalRegressionTree(RegressorMixin, ProgramEstimator):
     r"""Optimal regression tree of bounded depth (squared loss), certified.
@@ -128,7 +132,7 @@ class OptimalRegressionTree(RegressorMixin, ProgramEstimator):
     def _validate(self, X, y, sample_weight, reset=True):
         check_frame(self, X)
         y_arr = np.asarray(y)
-        if y_arr.dtype.kind not in "biuf":
+        if y_arr.dtype.kind in "OUS":
             try:
                 y_arr.astype(np.float64)
             except (TypeError, ValueError):
@@ -165,10 +169,11 @@ class OptimalRegressionTree(RegressorMixin, ProgramEstimator):
         feats, vals, cart_heap = tb._columns(
             SimpleNamespace(thresholds=self.thresholds), X, y, cart
         )
-        if self._dp_route() and feats.size > tb._DP_COLUMNS:
+        limit = _DP_COLUMNS_SHALLOW if d <= 2 else tb._DP_COLUMNS
+        if self._dp_route() and feats.size > limit:
             raise ValueError(
                 f"{feats.size} candidate thresholds are more than the dynamic programming takes "
-                f"({tb._DP_COLUMNS}); pass thresholds=q (quantile bins, e.g. 32)"
+                f"at depth {d} ({limit}); pass thresholds=q (quantile bins, e.g. 32)"
             )
         Xb = (X[:, feats] <= vals[None, :]).astype(float)
         data = regression_data(Xb)
@@ -237,7 +242,8 @@ class OptimalRegressionTree(RegressorMixin, ProgramEstimator):
         return self.tree_.apply(X)
 
     def predict(self, X) -> np.ndarray:
-        return self.tree_.value[self.apply(X), 0]
+        leaf = self.apply(X)
+        return self.tree_.value[leaf, 0]
 
     def export_text(self, feature_names=None, decimals: int = 2) -> str:
         """The tree as text, in the style of :func:`sklearn.tree.export_text`."""

@@ -107,6 +107,7 @@ def test_regression_dp_matches_enumeration(seed, depth, alpha, m, L):
     assert res.bound == pytest.approx(want, rel=1e-9, abs=1e-9)
 
 
+@pytest.mark.slow  # 4-11 s each: SCIP through Pyomo
 @pytest.mark.parametrize("seed, depth, alpha, m, L", [c for c in CASES if c[1] <= 2][:5])
 def test_regression_miqp_matches_enumeration(seed, depth, alpha, m, L):
     X, y, w = _instance(seed, n=8)
