@@ -281,6 +281,17 @@ FORMULAS: dict[str, Formula] = {
         "integer programming. IJCNN.",
         {"weight_bound": "B"},
     ),
+    "CertifiedMLPClassifier": Formula(
+        r"\min_{W, b}\ \frac1n \sum_{i=1}^n \kappa\, \mathrm{CE}\left(f(x_i), y_i\right)"
+        r" + (1 - \kappa)\, \mathrm{CE}\left(-J_\epsilon(x_i), y_i\right), \quad"
+        r" J_\epsilon(x, c) = g^\top x - \epsilon \|g\|_q + \sum_{k=1}^{K} \lambda_k^\top b_k"
+        r" + \sum_{k<K} \sum_{j \in I_k} l_{kj} [-\lambda_{kj}]_+,\ "
+        r"\lambda_K = c = e_{y} - e_{j},\ \lambda_k = D_k W_{k+1}^\top \lambda_{k+1},\ "
+        r"g = W_1^\top \lambda_1",
+        "Wong and Kolter (2018), Provable defenses against adversarial examples via the convex "
+        "outer adversarial polytope. ICML 2018.",
+        {"epsilon": r"\epsilon", "kappa": r"\kappa"},
+    ),
 }
 
 

@@ -242,3 +242,16 @@ def test_bad_input():
         dual_margin_bounds(net, X, y + 5, 0.1)
     with pytest.raises(ValueError, match="at least 2 outputs"):
         dual_margin_bounds(_net((2, 3, 1), 0), X, np.zeros(20, int), 0.1)
+
+
+def test_formula_entry():
+    import inspect
+
+    from optml.formulations.latex import FORMULAS, formula_latex
+
+    f = FORMULAS["CertifiedMLPClassifier"]
+    params = set(inspect.signature(CertifiedMLPClassifier.__init__).parameters)
+    assert set(f.params) <= params
+    assert f.latex.count("{") == f.latex.count("}") and f.latex.startswith(r"\min")
+    tex = formula_latex(CertifiedMLPClassifier(epsilon=0.05, kappa=0.5), values=True)
+    assert tex.endswith(r"(\epsilon = 0.05,\ \kappa = 0.5)")
