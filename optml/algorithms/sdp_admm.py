@@ -190,41 +190,75 @@ class Cuts:
         return out.reshape(self.m, self.m)
 
 
-def separate(X, s, cannot_mask, max_pairs, max_triangles, rng, tol=1e-4):
+def separate(X, s, cannot_mask, max_pairs, max_triangles, rng, tol=1e-4, max_apexes=300):
     r"""Most violated pair and triangle inequalities at ``X`` (in :math:`\hat Z` units), as
-    ``(a, b, c)`` triples (``c = -1`` for a pair), violations relative to the diagonal."""
+    ``(a, b, c)`` triples (``c = -1`` for a pair; ``b < c`` for a triangle), most violated
+    first, violations relative to the mean diagonal.
+
+    Pairs are scanned in full. Triangles are scanned for every apex (``max_apexes`` of them
+    for larger ``m``: those with the largest pair violations and a random sample), at most
+    ``4 max_triangles / #apexes`` per apex. The scan is exact but skips what cannot be
+    violated: :math:`\tilde Z_{ab}+\tilde Z_{ac}-\tilde Z_{bc} > \tilde Z_{aa}+\tau` with
+    :math:`\tilde Z_{bc}\ge z_{\min}` forces :math:`\max(\tilde Z_{ab},\tilde Z_{ac}) >
+    (\tilde Z_{aa}+\tau+z_{\min})/2`, so one end runs over that (cluster-sized) set only.
+    """
     m = X.shape[0]
     r = np.sqrt(s)
     Zt = X / np.outer(r, r)
     dg = np.diag(Zt).copy()
     scale = max(float(dg.mean()), 1e-300)
+    thr = tol * scale
     # pairs: Zt[a, b] - Zt[a, a]
     V = Zt - dg[:, None]
     np.fill_diagonal(V, -np.inf)
     V[cannot_mask] = -np.inf
-    flat = np.flatnonzero(V > tol * scale)
     out = []
-    if flat.size:
-        top = flat[np.argsort(-V.ravel()[flat])[:max_pairs]]
-        out += [(int(f // m), int(f % m), -1) for f in top]
-    if max_triangles > 0 and m >= 3:
-        apexes = np.arange(m)
-        if m > 300:  # a sample of apexes (those with the largest pair violations first)
-            worst = np.argsort(-V.max(axis=1))[:150]
-            apexes = np.unique(np.r_[worst, rng.choice(m, 150, replace=False)])
-        cand = []
-        for a in apexes:
-            T = Zt[a][:, None] + Zt[a][None, :] - dg[a] - Zt
-            T[a, :] = -np.inf
-            T[:, a] = -np.inf
-            T[np.tril_indices(m)] = -np.inf
-            per = max(4, max_triangles // max(len(apexes), 1) * 4)
-            f = np.flatnonzero(T > tol * scale)
-            if f.size:
-                f = f[np.argsort(-T.ravel()[f])[:per]]
-                cand += [(float(T.ravel()[g]), int(a), int(g // m), int(g % m)) for g in f]
-        cand.sort(reverse=True)
-        out += [(a, b, c) for _, a, b, c in cand[:max_triangles]]
+    flat = np.flatnonzero(V > thr)
+    if flat.size and max_pairs > 0:
+        vals = V.ravel()[flat]
+        if flat.size > max_pairs:
+            sel = np.argpartition(-vals, max_pairs - 1)[:max_pairs]
+            flat, vals = flat[sel], vals[sel]
+        flat = flat[np.argsort(-vals, kind="stable")]
+        out += [(int(f // m), int(f % m), -1) for f in flat]
+    if max_triangles <= 0 or m < 3:
+        return out
+    apexes = np.arange(m)
+    if m > max_apexes:
+        h = max_apexes // 2
+        worst = np.argsort(-V.max(axis=1))[:h]
+        apexes = np.unique(np.r_[worst, rng.choice(m, h, replace=False)])
+    per = max(4, max_triangles // max(len(apexes), 1) * 4)
+    zmin = min(0.0, float((Zt + np.diag(np.full(m, np.inf))).min()))
+    cols = np.arange(m)
+    # single precision for the scan (which cuts to add is a heuristic choice; each cut is
+    # valid whatever its violation): half the memory traffic
+    Z32 = Zt.astype(np.float32)
+    cv, ca, cb, cc = [], [], [], []
+    for a in apexes:
+        R = Z32[a]
+        S = np.flatnonzero(R > 0.5 * (dg[a] + thr + zmin) - 1e-6 * scale)
+        if S.size == 0:
+            continue
+        inS = np.zeros(m, bool)
+        inS[S] = True
+        T = R[S][:, None] + R[None, :] - Z32[S]
+        T -= np.float32(dg[a] + thr)  # b == a or c == a gives about -thr: not reported
+        # each unordered {b, c} once: c outside S, or c > b
+        T[inS[None, :] & (cols[None, :] <= S[:, None])] = -1.0
+        f = np.flatnonzero(T > 0)
+        if f.size > per:
+            f = f[np.argpartition(-T.ravel()[f], per - 1)[:per]]
+        if f.size:
+            b, c = S[f // m], f % m
+            cv.append(T.ravel()[f])
+            ca.append(np.full(f.size, a))
+            cb.append(np.minimum(b, c))
+            cc.append(np.maximum(b, c))
+    if cv:
+        cv, ca, cb, cc = map(np.concatenate, (cv, ca, cb, cc))
+        order = np.lexsort((cc, cb, ca, -cv))[:max_triangles]
+        out += [(int(ca[i]), int(cb[i]), int(cc[i])) for i in order]
     return out
 
 
@@ -326,18 +360,21 @@ def solve_node(
     cuts_per_round: int | None = None,
     sep_every: int = 40,
     log=None,
+    tailing: float = 0.1,
 ):
     r"""Run the ADMM with cutting-plane rounds on one node.
 
     The node's bound (``offset + scale * bound``, in the objective's units) is the best safe
     bound seen; it stops when that bound reaches ``prune_at`` (the node is pruned), when the
-    relaxation (with cuts) has converged and no cut improves it, at ``max_iter``, or at the
-    deadline. Returns ``(bound, info)``.
+    relaxation (with cuts) has converged and no cut improves it, after ``cut_rounds`` rounds,
+    when the cutting planes tail off (the last two rounds raised the bound by less than
+    ``tailing`` times the distance left to ``prune_at``: branching pays more), at ``max_iter``,
+    or at the deadline. Returns ``(bound, info)``.
     """
     best = -np.inf
     m = adm.m
     per = cuts_per_round or max(50, 2 * m)
-    rounds, hist, it0 = 0, [], adm.iters
+    rounds, hist, it0, at_round = 0, [], adm.iters, []
     t_iter = 0.0
     status = "max_iter"
     while adm.iters - it0 < max_iter:
@@ -366,6 +403,14 @@ def solve_node(
         if (gap < tol and rp < tol * 10) or stalled or (due and rounds < cut_rounds):
             if rounds >= cut_rounds:
                 status = "converged"
+                break
+            at_round.append(best)
+            if (
+                len(at_round) >= 3
+                and np.isfinite(prune_at)
+                and best - at_round[-3] < tailing * (prune_at - best)
+            ):
+                status = "tailing"
                 break
             new = separate(adm.X, adm.s, adm.cannot, per // 2, per, rng)
             keep = [tuple(t) for i, t in enumerate(adm.cuts.triples) if adm.gam[i] > 1e-12]

@@ -28,11 +28,14 @@ import time
 import numpy as np
 
 from optml.algorithms.mssc_heuristics import best_partition, hartigan, kmeans_pp, lloyd, repair
-from optml.algorithms.sdp_admm import PengWeiADMM, solve_node
+from optml.algorithms.sdp_admm import Cuts, PengWeiADMM, solve_node
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 
 logger = logging.getLogger("optml")
+
+#: memory for the warm starts kept with open nodes
+_STATE_BYTES = 1.5e9
 
 
 def _union_find(n, pairs):
@@ -58,6 +61,42 @@ def _canon(labels):
     return np.array([remap[c] for c in labels])
 
 
+def _merge_state(adm, a, b):
+    r"""The warm start of the must-link child (items ``a`` and ``b`` merged): the parent's
+    iterates averaged over the merged item in :math:`\tilde Z` units (exact on every partition
+    matrix that joins them), its cuts renumbered (those that collapse dropped) with their
+    multipliers."""
+    m, s = adm.m, adm.s
+    new = np.arange(m)
+    new[b] = a
+    new = np.unique(new, return_inverse=True)[1]
+    m2 = m - 1
+    s2 = np.bincount(new, weights=s, minlength=m2)
+    A = np.zeros((m2, m))
+    A[new, np.arange(m)] = s / s2[new]
+    r, r2 = np.sqrt(s), np.sqrt(s2)
+
+    def agg(Y):
+        Zt = Y / np.outer(r, r)
+        return np.outer(r2, r2) * (A @ Zt @ A.T)
+
+    state = {k: agg(adm.state()[k]) for k in ("X", "U", "Lam")}
+    state["rho"] = adm.rho
+    seen, triples, gam = set(), [], []
+    for (x, y, z), g in zip(adm.cuts.triples, adm.gam, strict=True):
+        x2, y2 = new[x], new[y]
+        z2 = new[z] if z >= 0 else -1
+        if x2 == y2 or (z >= 0 and (z2 == x2 or z2 == y2)):
+            continue
+        t = (int(x2), int(y2), int(z2)) if z < 0 else (int(x2), *sorted((int(y2), int(z2))))
+        if t not in seen:
+            seen.add(t)
+            triples.append(t)
+            gam.append(g)
+    state["gam"] = np.asarray(gam, float)
+    return state, triples
+
+
 class _Node:
     __slots__ = ("group", "cannot", "bound", "state", "depth", "cuts")
 
@@ -73,7 +112,7 @@ class SDPBranchAndBound:
     """One solve of a :class:`KMeansProblem` under started settings; ``solve()`` returns
     ``(labels or None, objective, bound, status, stats)``."""
 
-    def __init__(self, problem, settings, max_nodes=100_000, cut_rounds=20):
+    def __init__(self, problem, settings, max_nodes=100_000, cut_rounds=60):
         X = np.asarray(problem.X, float)
         n = X.shape[0]
         w = getattr(problem, "sample_weight", None)
@@ -158,7 +197,9 @@ class SDPBranchAndBound:
         return None if rem is None else time.perf_counter() + rem
 
     def _prune_at(self):
-        return self.ub - self.gap_tol * 0.5 * max(1.0, abs(self.ub))
+        # a tenth of the tolerance spare: the certificate recomputes the objective from the
+        # data (round-off far below that)
+        return self.ub - self.gap_tol * 0.9 * max(1.0, abs(self.ub))
 
     def _process(self, node, root=False):
         G, s, offset, cannot = self._node_data(node)
@@ -171,9 +212,11 @@ class SDPBranchAndBound:
             if c < self.ub:
                 self.ub, self.best_labels = c, _canon(lab)
             return c, None
-        adm = PengWeiADMM(G, s, self.k, cannot, scale=max(np.trace(G), 1e-300), state=node.state)
-        if node.cuts is not None and len(node.cuts):
-            adm.set_cuts(node.cuts)
+        # the parent's state and cuts (with their multipliers, in the same order) warm-start
+        cuts = Cuts(s, node.cuts) if node.cuts is not None else None
+        adm = PengWeiADMM(
+            G, s, self.k, cannot, scale=max(np.trace(G), 1e-300), cuts=cuts, state=node.state
+        )
         bound, info = solve_node(
             adm,
             offset,
@@ -182,7 +225,7 @@ class SDPBranchAndBound:
             self._deadline(),
             self.rng,
             max_iter=4000 if root else 1500,
-            cut_rounds=self.cut_rounds,
+            cut_rounds=self.cut_rounds if root else min(self.cut_rounds, 30),
             log=logger.debug,
         )
         self.admm_iters += info["iters"]
@@ -247,18 +290,26 @@ class SDPBranchAndBound:
             a, b = pair
             ra = int(np.flatnonzero(node.group == a)[0])
             rb = int(np.flatnonzero(node.group == b)[0])
-            # cannot-link child: same items, warm start, the cuts carried over
+            # warm starts (three m x m iterates a node) while the open nodes' states fit
+            # in _STATE_BYTES; past that a child starts from its parent's cuts only
+            warm = (len(heap) + 2) * 24 * adm.m**2 <= _STATE_BYTES
+            # cannot-link child: same items, the parent's iterates and cuts
             cannot_child = _Node(
                 node.group,
                 node.cannot | {(min(ra, rb), max(ra, rb))},
                 bound,
-                state=adm.state(),
+                state=adm.state() if warm else None,
                 depth=node.depth + 1,
                 cuts=[tuple(t) for t in adm.cuts.triples],
             )
             merged = np.where(node.group == b, a, node.group)
             merged = np.unique(merged, return_inverse=True)[1]
-            must_child = _Node(merged, node.cannot, bound, depth=node.depth + 1)
+            state, triples = _merge_state(adm, a, b)
+            if not warm:
+                state = None
+            must_child = _Node(
+                merged, node.cannot, bound, state=state, depth=node.depth + 1, cuts=triples
+            )
             heapq.heappush(heap, must_child)
             heapq.heappush(heap, cannot_child)
         open_min = min((nd.bound for nd in heap), default=np.inf)
