@@ -61,6 +61,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "pca-bnb": "optml.algorithms.pca_bnb",
     "sparse-pca-sdp": "optml.algorithms.sparse_pca_sdp",
     "tree-dp": "optml.algorithms.tree_dp",
+    "quant-bnb": "optml.algorithms.tree_quant_bnb",
     "tree-dp-regression": "optml.algorithms.tree_dp_regression",
     "best-subset-oa": "optml.algorithms.best_subset_oa",
     "l0-bnb": "optml.algorithms.l0_bnb",

@@ -343,6 +343,10 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         """
         self._check_common_params()
         settings = self._settings(mip=True).started()  # one clock: CART, starts and the MIP
+        from optml.classification import _tree_quant
+
+        if _tree_quant.applies(self, X):  # every threshold, unbinarised: "quant-bnb"
+            return _tree_quant.fit(self, X, y, sample_weight, groups, settings)
         prep = self._prepare(X, y, sample_weight, groups, settings=settings, dp=self._dp_route())
         self.classes_ = prep.classes
         if self.hyperplanes:
