@@ -3,9 +3,12 @@
 Rows: iris k=3 certified time; Ruspini k=2..6; Gaussian mixtures n=300 k=3..5 (limit LIMIT s);
 exact vs scikit-learn KMeans(n_init=10) on 20 seeds; KMedoids n=200 k=5 (HiGHS).
 Run: python benchmarks/bench_clustering.py [--quick]
-     python benchmarks/bench_clustering.py --sdp [--limit S] [--big]   (issue 18: the SDP branch
-     and bound against the branch and price on the same instances, same time limit; writes
-     its section of docs/perf/clustering.md)
+     python benchmarks/bench_clustering.py --sdp [--limit S] [--big] [--methods sdp,colgen]
+         (issue 18: the SDP branch and bound against the branch and price on the same
+         instances, same time limit; --big: the two 300 s rows only; writes its section of
+         docs/perf/clustering.md)
+     python benchmarks/bench_clustering.py --largest [--limit 600] [--sizes 1000,2000,4000]
+         (the largest make_blobs n, 10 features, certified within the limit)
 """
 
 import sys
@@ -36,6 +39,8 @@ def run(name, X, k, limit=LIMIT):
 
 
 MARK = "## SDP branch and bound vs branch and price (issue 18)"
+MARK_BIG = "## SDP branch and bound, the 300 s rows (issue 18)"
+MARK_LARGEST = "## SDP branch and bound, largest n certified (issue 18)"
 
 
 def sdp_instances(big=False):
@@ -64,43 +69,97 @@ def sdp_instances(big=False):
     return out
 
 
-def sdp_main():
+def _sdp_row(name, X, k, method, limit):
     from optml.clustering import KMeans
 
+    t, c = time.perf_counter(), time.process_time()
+    km = KMeans(k, method=method, time_limit=limit, random_state=0, n_init=20).fit(X)
+    dt, dc = time.perf_counter() - t, time.process_time() - c
+    r = km.result_
+    return (
+        f"| {name} | {X.shape[0]} | {X.shape[1]} | {k} | {method} | {r.status} | "
+        f"{r.objective:.4f} | {r.bound:.4f} | {r.gap:.1e} | {dt:.1f} | {dc:.1f} | "
+        f"{r.stats.get('nodes', '')} |"
+    )
+
+
+def _write_section(mark, text):
+    """Replace (or append) the section headed ``mark`` of docs/perf/clustering.md."""
+    with open("docs/perf/clustering.md") as f:
+        old = f.read()
+    if mark in old:
+        head, rest = old.split(mark, 1)
+        nxt = rest.find("\n## ")
+        tail = rest[nxt:] if nxt >= 0 else ""
+        new = head + text.rstrip() + "\n" + tail
+    else:
+        new = old.rstrip() + "\n\n" + text
+    with open("docs/perf/clustering.md", "w") as f:
+        f.write(new)
+
+
+HEADER = [
+    "| data | n | d | k | method | status | objective | bound | gap | wall (s) | CPU (s) | nodes |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def sdp_main():
     limit = float(sys.argv[sys.argv.index("--limit") + 1]) if "--limit" in sys.argv else 60.0
     big = "--big" in sys.argv
+    methods = ("sdp", "colgen")
+    if "--methods" in sys.argv:
+        methods = tuple(sys.argv[sys.argv.index("--methods") + 1].split(","))
+    mark = MARK if not big else MARK_BIG
     lines = [
-        MARK,
+        mark,
         "",
         f"`python benchmarks/bench_clustering.py --sdp --limit {limit:g}"
         + (" --big" if big else "")
+        + (f" --methods {','.join(methods)}" if "--methods" in sys.argv else "")
         + f"`, {time.strftime('%Y-%m-%d')}, a shared 2-core machine (other helpers' jobs ran "
-        "at the same time: times are noisy). Same instance, same time limit, "
+        "at the same time: wall times are noisy, the CPU column is this process's). Same "
+        "instance, same time limit, "
         "`KMeans(n_clusters=k, method=..., time_limit=limit, random_state=0, n_init=20)`; "
         "certified = gap <= 1e-4.",
         "",
-        "| data | n | d | k | method | status | objective | bound | gap | wall (s) | nodes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *HEADER,
     ]
-    for name, X, k in sdp_instances(big):
-        for method in ("sdp", "colgen"):
-            t = time.perf_counter()
-            km = KMeans(k, method=method, time_limit=limit, random_state=0, n_init=20).fit(X)
-            dt = time.perf_counter() - t
-            r = km.result_
-            lines.append(
-                f"| {name} | {X.shape[0]} | {X.shape[1]} | {k} | {method} | {r.status} | "
-                f"{r.objective:.4f} | {r.bound:.4f} | {r.gap:.1e} | {dt:.1f} | "
-                f"{r.stats.get('nodes', '')} |"
-            )
+    insts = sdp_instances(big)
+    if big:
+        insts = insts[5:]
+    for name, X, k in insts:
+        for method in methods:
+            lines.append(_sdp_row(name, X, k, method, limit))
             print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
-    with open("docs/perf/clustering.md") as f:
-        old = f.read()
-    old = old.split(MARK)[0].rstrip() + "\n\n"
-    with open("docs/perf/clustering.md", "w") as f:
-        f.write(old + text)
-    print(text)
+    _write_section(mark, "\n".join(lines) + "\n")
+
+
+def largest_main():
+    """The largest n certified within the limit: make_blobs with 10 features, k=4."""
+    from sklearn.datasets import make_blobs
+
+    limit = float(sys.argv[sys.argv.index("--limit") + 1]) if "--limit" in sys.argv else 600.0
+    sizes = [1000, 2000, 4000]
+    if "--sizes" in sys.argv:
+        sizes = [int(v) for v in sys.argv[sys.argv.index("--sizes") + 1].split(",")]
+    lines = [
+        MARK_LARGEST,
+        "",
+        f"`python benchmarks/bench_clustering.py --largest --limit {limit:g}`, "
+        f"{time.strftime('%Y-%m-%d')}, a shared 2-core machine. "
+        '`make_blobs(n, centers=4, n_features=10, random_state=0)`, k=4, `method="sdp"`; '
+        "stops at the first n not certified.",
+        "",
+        *HEADER,
+    ]
+    for n in sizes:
+        X = make_blobs(n, centers=4, n_features=10, random_state=0)[0]
+        lines.append(_sdp_row(f"blobs {n}, 10-d", X, 4, "sdp", limit))
+        print(lines[-1], flush=True)
+        if "| optimal |" not in lines[-1]:
+            break
+    _write_section(MARK_LARGEST, "\n".join(lines) + "\n")
 
 
 def main():
@@ -176,11 +235,16 @@ def main():
     if not QUICK:
         with open("docs/perf/clustering.md") as f:
             prev = f.read()
-        tail = "\n" + MARK + prev.split(MARK)[1] if MARK in prev else ""  # keep --sdp's section
+        tail = "\n" + MARK + prev.split(MARK, 1)[1] if MARK in prev else ""  # keep issue 18's
         with open("docs/perf/clustering.md", "w") as f:
             f.write(text + tail)
     print(text)
 
 
 if __name__ == "__main__":
-    sdp_main() if "--sdp" in sys.argv else main()
+    if "--largest" in sys.argv:
+        largest_main()
+    elif "--sdp" in sys.argv:
+        sdp_main()
+    else:
+        main()

@@ -57,10 +57,12 @@ def _shifted(A, u):
     eigenpair is u; the others are those of A on u^perp."""
     Au = A @ u
     uAu = float(u @ Au)
-    PAP = A - np.outer(Au, u) - np.outer(u, Au) + uAu * np.outer(u, u)
     c = 2.0 * (np.linalg.norm(A) + 1.0)
-    PAP -= c * np.outer(u, u)
-    return PAP, uAu
+    # A - Au u^T - u Au^T + (uAu - c) u u^T = A - w u^T - u w^T, w = Au - (uAu - c) u / 2
+    w = Au - 0.5 * (uAu - c) * u
+    S = A - np.outer(w, u)
+    S -= np.outer(u, w)
+    return S, uAu
 
 
 def capped_simplex(lam, total):
