@@ -105,6 +105,7 @@ def best_subset_program(
     exclusive_pairs=None,
     shift: float = 0.0,
     name: str = "best_subset",
+    l0: float = 0.0,
 ) -> om.Program:
     r"""Best subset selection as an MIQP / MISOCP (see the module docstring).
 
@@ -133,6 +134,9 @@ def best_subset_program(
         \sum_j t_j` with :math:`R_\delta^\top R_\delta = X_c^\top X_c - \delta I`; this
         strengthens the relaxation even when :math:`\alpha = 0` (Frangioni and Gentile 2006;
         Dong, Chen and Linderoth 2015).
+    l0 : float, default 0
+        The L0 penalty :math:`\lambda_0`: the objective gains :math:`\lambda_0\sum_j s_j`
+        (the penalised form of L0Learn / L0BnB); with ``k >= p`` there is no cardinality row.
 
     The program has variables ``coef`` (:math:`\beta`) and ``support`` (:math:`s`).
     """
@@ -194,7 +198,10 @@ def best_subset_program(
             obj = obj + ridge * t.sum()
         else:
             obj = obj + ridge * om.sum_squares(beta)
-    prog.add(s.sum() <= k, name="cardinality")
+    if l0:
+        obj = obj + float(l0) * s.sum()
+    if k < p:
+        prog.add(s.sum() <= k, name="cardinality")
     for g in groups or []:
         g = list(g)
         for j in g[1:]:
@@ -249,12 +256,17 @@ class BestSubsetProblem(StructuredProblem):
     sub_solver: str | None = None
     #: the special solver ``solver=None`` runs (None: the program on a general solver)
     default_solver: str | None = None
+    #: the L0 penalty :math:`\lambda_0` (the penalised form; ``k = p`` then)
+    l0: float = 0.0
     bigm_source: str = field(default="", init=False)
 
     def __post_init__(self):
         p = self.gram.p
         self.k = int(self.k)
         self.alpha = float(self.alpha)
+        self.l0 = float(self.l0)
+        if not (np.isfinite(self.l0) and self.l0 >= 0):
+            raise ValueError(f"l0 must be a finite number >= 0, got {self.l0!r}")
         self.lb = np.full(p, -np.inf) if self.lb is None else np.asarray(self.lb, float)
         self.ub = np.full(p, np.inf) if self.ub is None else np.asarray(self.ub, float)
         self.groups = [sorted(int(j) for j in g) for g in (self.groups or [])]
@@ -269,13 +281,20 @@ class BestSubsetProblem(StructuredProblem):
     def p(self) -> int:
         return self.gram.p
 
+    @property
+    def penalised(self) -> bool:
+        """Whether this is the penalised form (``l0 > 0``)."""
+        return self.l0 > 0
+
     def objective(self, beta) -> float:
-        """:math:`f(\beta)` in numpy (on the support of ``beta``)."""
+        r""":math:`f(\beta)` (:math:`+ \lambda_0\|\beta\|_0` in the penalised form) in numpy
+        (on the support of ``beta``)."""
         beta = np.asarray(beta, dtype=float).ravel()
         S = np.flatnonzero(beta)
         G, c = self.gram.G, self.gram.c
         b = beta[S]
-        return float(b @ G[np.ix_(S, S)] @ b + self.alpha * b @ b - 2.0 * c[S] @ b + self.gram.yy)
+        f = float(b @ G[np.ix_(S, S)] @ b + self.alpha * b @ b - 2.0 * c[S] @ b + self.gram.yy)
+        return f + self.l0 * S.size
 
     def bigm(self) -> np.ndarray:
         """Big-M values: ``M`` as given, else :func:`ellipsoid_bigm` at the objective of
@@ -339,6 +358,7 @@ class BestSubsetProblem(StructuredProblem):
             exclusive_pairs=self.exclusive_pairs,
             shift=self.shift,
             name="best_subset",
+            l0=self.l0,
         )
 
     @property

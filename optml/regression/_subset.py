@@ -48,7 +48,13 @@ class BestSubsetRegression(LinearProgramRegressor):
         \min_{\beta, b}\ \|y - X\beta - b\|_2^2 + \alpha\|\beta\|_2^2
         \quad\text{s.t.}\quad \|\beta\|_0 \le k\ (+\ \text{side constraints})
 
-    (Bertsimas, King and Mazumder 2016). The program is built in the n-independent factor
+    (Bertsimas, King and Mazumder 2016), or its **penalised form** (``l0=``, the L0L2 model of
+    L0Learn and L0BnB, Hazimeh, Mazumder and Saab 2022)
+
+    .. math::
+
+        \min_{\beta, b}\ \|y - X\beta - b\|_2^2 + \alpha\|\beta\|_2^2
+        + \lambda_0\|\beta\|_0 \quad (\text{optionally } |\beta_j| \le M). The program is built in the n-independent factor
     form :math:`\|R\beta - z\|^2` (:math:`R^\top R = X_c^\top X_c`), which is what lets SCIP
     prove optimality; big-M values come from the data (:func:`~optml.formulations.subset.
     ellipsoid_bigm`: every optimum lies in the ellipsoid
@@ -69,12 +75,25 @@ class BestSubsetRegression(LinearProgramRegressor):
 
     Parameters
     ----------
-    k : int, default 10
-        Largest number of nonzero coefficients, ``k >= 0``. On data with fewer features a
-        ``UserWarning`` says so and every feature may enter (as scikit-learn's
-        ``SelectKBest`` does).
+    k : int or None, default None
+        Largest number of nonzero coefficients, ``k >= 0`` (None: 10, unless ``l0`` is given).
+        On data with fewer features a ``UserWarning`` says so and every feature may enter (as
+        scikit-learn's ``SelectKBest`` does).
     alpha : float, default 0.0
         Ridge weight (>= 0).
+    l0 : float or None, default None
+        The penalised form: :math:`\lambda_0 \ge 0` per nonzero coefficient instead of the
+        cardinality ``k`` (the two exclude each other: pass ``k=None``). Solved by
+        ``"l0-bnb"`` (penalised perspective relaxations by active-set coordinate descent, dual
+        bounds, safe screening) or by the MIQP (``method="mip"``: the same objective with
+        :math:`\lambda_0\sum_j s_j` and no cardinality row).
+    M : float or array of shape (n_features,), optional
+        A box :math:`|\beta_j| \le M_j` that is **part of the model** (L0BnB's bound): the
+        answer is certified for the boxed problem, a different model from the unboxed one
+        whenever some optimal coefficient would exceed it. It makes the relaxations much
+        stronger (the big-M term :math:`\lambda_0|\beta_j|/M` of the penalised form, bounded
+        cuts in both forms), which is how L0BnB certifies at scale. Works with ``k`` and
+        ``l0`` and on every method (the MIQP takes it as its big-M values).
     method : {"auto", "bnb", "oa", "mip"}, default "auto"
         What is solved (see above). "auto": the branch and bound, or the outer approximation
         when ``groups`` / ``max_correlation`` are given, unless ``solver`` names a general
@@ -128,6 +147,7 @@ class BestSubsetRegression(LinearProgramRegressor):
         ("ellipsoid", "heuristic" when :math:`X^\top X` is singular and ``alpha = 0``, "user";
         None and "none" when a special method answered without the MIQP).
     method_ : str, the method that answered ("bnb", "oa" or "mip").
+    Objective: ``objective_`` includes :math:`\lambda_0\|\beta\|_0` in the penalised form.
     warm_start_objective_, warm_start_method_ : the heuristic's value and method.
     formulation_ : str, the MIQP's formulation (the method's name when no MIQP was built);
         ``perspective_shift_`` : float, its :math:`\delta` (or the special solver's).
@@ -139,9 +159,11 @@ class BestSubsetRegression(LinearProgramRegressor):
 
     def __init__(
         self,
-        k=10,
+        k=None,
         *,
         alpha=0.0,
+        l0=None,
+        M=None,
         method="auto",
         formulation="auto",
         heuristic="auto",
@@ -161,6 +183,8 @@ class BestSubsetRegression(LinearProgramRegressor):
     ):
         self.k = k
         self.alpha = alpha
+        self.l0 = l0
+        self.M = M
         self.method = method
         self.formulation = formulation
         self.heuristic = heuristic
@@ -179,7 +203,25 @@ class BestSubsetRegression(LinearProgramRegressor):
         self.solver_options = solver_options
 
     def _check_params(self):
-        check_k(self.k)
+        if self.k is not None and self.l0 is not None:
+            raise ValueError(
+                f"BestSubsetRegression takes either k (at most k features: k={self.k!r}) or l0 "
+                f"(a penalty per feature: l0={self.l0!r}), not both; pass k=None for the "
+                "penalised form or l0=None for the cardinality form"
+            )
+        if self.k is not None:
+            check_k(self.k)
+        if self.l0 is not None:
+            check_nonneg("l0", self.l0)
+            if not np.isfinite(float(self.l0)):
+                raise ValueError(f"l0 must be a finite number >= 0, got {self.l0!r}")
+        if self.M is not None:
+            M = np.asarray(self.M, dtype=float)
+            if M.ndim > 1 or not np.all(M > 0):
+                raise ValueError(
+                    f"M (the box |coef_j| <= M) must be a positive number or a 1-d array of "
+                    f"positive numbers (np.inf: no box), got {self.M!r}"
+                )
         check_nonneg("alpha", self.alpha)
         check_choice("method", self.method, _METHODS)
         check_bool("fit_intercept", self.fit_intercept)
@@ -213,8 +255,11 @@ class BestSubsetRegression(LinearProgramRegressor):
         return how
 
     def _k(self, p: int) -> int:
-        """``k``, or ``p`` with a UserWarning when the data have fewer features."""
-        k = check_k(self.k)
+        """``k`` (10 when neither ``k`` nor ``l0`` is given; ``p`` in the penalised form), or
+        ``p`` with a UserWarning when the data have fewer features."""
+        if self.l0 is not None:
+            return p
+        k = check_k(10 if self.k is None else self.k)
         if k > p:
             warnings.warn(
                 f"k={k} is greater than n_features={p}: every feature may enter the model "
@@ -254,19 +299,22 @@ class BestSubsetRegression(LinearProgramRegressor):
         lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
         if np.any(lo > 0) or np.any(hi < 0):
             raise ValueError("coef_bounds must allow 0 for every coefficient in best subset")
+        if self.M is not None:
+            Mb = np.asarray(self.M, dtype=float)
+            if Mb.ndim == 1 and Mb.size != p:
+                raise ValueError(f"M has {Mb.size} entries; the data have {p} features")
+            Mb = np.broadcast_to(Mb, (p,))
+            lo, hi = np.maximum(lo, -Mb), np.minimum(hi, Mb)
+        l0 = 0.0 if self.l0 is None else float(self.l0)
         groups = _check_groups(self.groups, p)
         pairs = correlated_pairs(gram.G, self.max_correlation) if self.max_correlation else []
         t0 = time.perf_counter()
         heur = SubsetProblem(gram, k, self.alpha, lo, hi, groups, pairs)
         how = self._heuristic()
-        if how == "none":
-            beta0, f0, how = np.zeros(p), heur.objective(np.zeros(p)), "zero"
-        else:
-            beta0, f0, how = heur.warm_start(how, settings=settings)
-        if previous is not None:  # a feasible point from a smaller k (path)
-            fp = heur.objective(previous)
-            if fp < f0 and heur.feasible(np.flatnonzero(previous)):
-                beta0, f0, how = previous, fp, "previous"
+        from optml.algorithms.l0_bnb import blas_threads
+
+        with blas_threads(None if settings is None else settings.threads):
+            beta0, f0, how = self._incumbent(heur, how, l0, settings, previous, lo, hi)
         heur_time = time.perf_counter() - t0
         M = None
         if self.big_m is not None:
@@ -284,8 +332,16 @@ class BestSubsetRegression(LinearProgramRegressor):
             formulation=self.formulation,
             M=M,
             start=beta0,
+            l0=l0,
         )
+        # the special methods need a ridge part (or, penalised, a box): without one, "auto"
+        # goes straight to the MIQP (its build is then checked against the clock, below)
+        void = float(self.alpha) == 0 and p >= n - int(bool(self.fit_intercept))
+        if l0 > 0:
+            void = void and not (np.isfinite(lo).all() and np.isfinite(hi).all())
         method = self._method(bool(groups or pairs))
+        if void and self.method == "auto" and method in ("bnb", "oa") and self.solver is None:
+            method = "mip"
         ctx = {
             "gram": gram,
             "problem": heur,
@@ -296,6 +352,31 @@ class BestSubsetRegression(LinearProgramRegressor):
             "heur": heur_time,
         }
         return problem, ctx
+
+    @staticmethod
+    def _incumbent(heur, how, l0, settings, previous, lo, hi):
+        """The heuristics' point ``(beta, value, method)`` (the penalised value when
+        ``l0 > 0``); ``previous``: a point from the previous fit of a path."""
+        p = heur.p
+
+        def value(b):
+            return heur.objective(b) + l0 * int(np.count_nonzero(b))
+
+        if how == "none":
+            beta0, f0, how = np.zeros(p), value(np.zeros(p)), "zero"
+        elif l0 > 0:
+            from optml.algorithms.best_subset_l0 import l0_heuristic
+
+            deadline = None if settings is None else settings.deadline
+            beta0, f0, how = l0_heuristic(heur, l0, deadline=deadline, start=previous)
+        else:
+            beta0, f0, how = heur.warm_start(how, settings=settings)
+        if previous is not None:  # a feasible point from the previous fit of a path
+            previous = np.clip(previous, lo, hi)
+            fp = value(previous)
+            if fp < f0 and heur.feasible(np.flatnonzero(previous)):
+                beta0, f0, how = previous, fp, "previous"
+        return beta0, f0, how
 
     def _method(self, constrained: bool) -> str:
         """The method to run: ``method``, or the choice of "auto" (see the class docstring)."""
@@ -342,8 +423,16 @@ class BestSubsetRegression(LinearProgramRegressor):
         settings = self._settings(mip=True).started()
         problem, ctx = self._setup(X, y, previous=_previous, settings=settings)
         method = ctx["method"]
-        if method == "mip":
-            prog = problem.program
+        left = settings.remaining()
+        if method == "mip" and left is not None and left < _miqp_build_seconds(problem):
+            # building the MIQP (factor, big-M, the solver's model) reads no clock and would
+            # take longer than the time left: the heuristic's point, certified (time_limit)
+            res = self.result_ = _heuristic_result(problem, left)
+        elif method == "mip":
+            from optml.algorithms.l0_bnb import blas_threads
+
+            with blas_threads(settings.threads):  # the factor's eigh, the big-M's Cholesky
+                prog = problem.program
             try:
                 res = self._solve(
                     problem, warm_start=problem.start_values(), mip=True, settings=settings
@@ -384,19 +473,25 @@ class BestSubsetRegression(LinearProgramRegressor):
         beta[~s] = 0.0  # exact zeros off the support (solver round-off)
         # polish: the solver fixes the support; the coefficients on it are a (bounded) least
         # squares problem, solved here by linear algebra to full precision
-        polished, f_pol = prob.fit_support(prob.closure(np.flatnonzero(s)))
-        if f_pol <= prob.objective(beta):
+        l0 = float(problem.l0)
+
+        def value(b):
+            return prob.objective(b) + l0 * int(np.count_nonzero(b))
+
+        polished, _ = prob.fit_support(prob.closure(np.flatnonzero(s)))
+        if value(polished) <= value(beta):
             beta = polished
         # a solver stopped by its time limit may hold a worse incumbent than the warm start
         # (not every path hands the warm start to the solver): keep the better feasible point
         beta0 = problem.start
-        if prob.objective(beta0) < prob.objective(beta):
+        if value(beta0) < value(beta):
             beta = np.asarray(beta0, float).copy()
         self.coef_ = beta
         self.support_ = beta != 0
         self.intercept_ = gram.intercept(beta) if self.fit_intercept else 0.0
         # the program's units (RSS + alpha ||beta||^2): at most result_.objective
         self.objective_ = gram.rss(beta) + float(self.alpha) * float(beta @ beta)
+        self.objective_ += float(problem.l0) * int(np.count_nonzero(beta))
         built = "_program" in problem.__dict__
         self.method_ = (
             "mip" if res.backend != "optml" else ("oa" if res.solver == "best-subset-oa" else "bnb")
@@ -412,6 +507,42 @@ class BestSubsetRegression(LinearProgramRegressor):
         else:
             self.perspective_shift_ = float(res.stats.get("delta", 0.0))
             self.formulation_ = self.method_
+
+
+def _miqp_build_seconds(problem) -> float:
+    r"""A rough estimate of the seconds that building the MIQP takes before the solver reads
+    its clock (the square-root factor of :math:`X_c^\top X_c`, the big-M values, the
+    backend's and the solver's models, all growing with the factor's nonzeros
+    :math:`p \cdot \min(p, n)`): nonzeros / 1.5e4. Measured on a loaded 2-core machine
+    (load average 11): 9-13 s at p = 500, n = 1000 (rule: 16.7 s) and 20-25 s at p = 800,
+    n = 600 (rule: 32 s); under 1 s at p = 100 (rule: 0.67 s). Where it fires, the fit returns
+    the heuristic's point with status ``time_limit`` and says why."""
+    p, n = problem.p, problem.gram.n
+    return p * min(p, n) / 1.5e4
+
+
+def _heuristic_result(problem, left):
+    """The certified result of the heuristic's point when the MIQP was not started."""
+    values = (
+        problem.start_values() if "_program" in problem.__dict__ else problem.values(problem.start)
+    )
+    obj, viol = problem.evaluate(values)
+    return make_result(
+        status="time_limit",
+        sense=1,
+        values={k: np.asarray(v, float) for k, v in values.items()},
+        objective_check=obj,
+        max_violation=viol,
+        bound=0.0,  # a sum of squares (plus penalties): nothing more is proven
+        solver="none",
+        backend="none",
+        problem_class=problem.problem_class if "_program" in problem.__dict__ else "MIQP",
+        message=(
+            f"time limit: {left:.2f} s left after the heuristics, less than building the MIQP "
+            f"likely takes (about {_miqp_build_seconds(problem):.2f} s for p = {problem.p}); "
+            "the heuristic's point, not started"
+        ),
+    )
 
 
 def _start_result(prog, start, failed):
@@ -456,26 +587,45 @@ def _check_groups(groups, p):
     return out
 
 
-def best_subset_path(X, y, k_max=None, *, progress=None, **params):
-    """Fit :class:`BestSubsetRegression` for ``k = 1 .. k_max``, each warm-started from the last.
+def best_subset_path(X, y, k_max=None, *, l0=None, progress=None, **params):
+    """Fit :class:`BestSubsetRegression` along a path, each fit warm-started from the last.
 
-    The solution for ``k - 1`` is feasible for ``k``, so it is a warm start and an upper
-    bound (hence a big-M) for the next fit. ``progress``: a tqdm bar over ``k`` (None: only on
-    an interactive terminal; True: always; False: never); other keywords go to
-    :class:`BestSubsetRegression`.
+    * over ``k = 1 .. k_max`` (the default): the solution for ``k - 1`` is feasible for ``k``,
+      so it is a warm start and an upper bound (hence a big-M) for the next fit;
+    * over the L0 penalty, ``l0=[...]`` (the penalised form; ``k_max`` must then be None):
+      the values in decreasing order, each fit starting its heuristic (forward-backward
+      selection) from the previous solution, which is also its first incumbent.
+
+    ``progress``: a tqdm bar (None: only on an interactive terminal; True: always; False:
+    never); other keywords go to :class:`BestSubsetRegression`.
 
     Returns
     -------
-    dict with ``k`` (array), ``coefs`` (k_max, p), ``intercepts``, ``objectives``, ``gaps``,
-    ``statuses``, ``times`` and ``models`` (the fitted estimators).
+    dict with ``k`` (array: the k of each fit, or the number of nonzeros on an l0 path),
+    ``l0`` (the penalties, on an l0 path), ``coefs`` (fits, p), ``intercepts``,
+    ``objectives``, ``gaps``, ``statuses``, ``times`` and ``models`` (the fitted estimators).
     """
     from sklearn.utils.validation import check_X_y
 
     X, y = check_X_y(X, y, y_numeric=True, dtype=np.float64)
     p = X.shape[1]
-    k_max = p if k_max is None else check_k(k_max, p, "k_max")
+    if "k" in params:
+        raise TypeError("best_subset_path takes k_max (or l0=[...]), not k")
+    if l0 is not None:
+        if k_max is not None:
+            raise ValueError(
+                "best_subset_path: pass k_max (a path over k) or l0 (a path over the penalty), "
+                "not both"
+            )
+        grid = np.atleast_1d(np.asarray(l0, dtype=float))
+        if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid) & (grid >= 0)):
+            raise ValueError(f"l0 must be a non-empty list of finite numbers >= 0, got {l0!r}")
+        steps = [dict(k=None, l0=float(v)) for v in np.sort(grid)[::-1]]
+    else:
+        k_max = p if k_max is None else check_k(k_max, p, "k_max")
+        steps = [dict(k=k) for k in range(1, k_max + 1)]
     out = {
-        "k": np.arange(1, k_max + 1),
+        "k": [],
         "coefs": [],
         "intercepts": [],
         "objectives": [],
@@ -487,13 +637,15 @@ def best_subset_path(X, y, k_max=None, *, progress=None, **params):
     from optml._progress import progress_bar
 
     prev = None
-    bar = progress_bar(range(1, k_max + 1), desc="best_subset_path", progress=progress)
-    for k in bar:
-        bar.set_postfix_str(f"k={k}", refresh=False)
+    bar = progress_bar(steps, desc="best_subset_path", progress=progress)
+    for step in bar:
+        label = f"k={step['k']}" if l0 is None else f"l0={step['l0']:.4g}"
+        bar.set_postfix_str(label, refresh=False)
         t0 = time.perf_counter()
-        m = BestSubsetRegression(k=k, **params).fit(X, y, _previous=prev)
+        m = BestSubsetRegression(**step, **params).fit(X, y, _previous=prev)
         out["times"].append(time.perf_counter() - t0)
         prev = m.coef_
+        out["k"].append(step["k"] if l0 is None else int(np.count_nonzero(m.coef_)))
         out["coefs"].append(m.coef_)
         out["intercepts"].append(m.intercept_)
         out["objectives"].append(m.objective_)
@@ -501,6 +653,8 @@ def best_subset_path(X, y, k_max=None, *, progress=None, **params):
         out["statuses"].append(m.result_.status)
         out["models"].append(m)
     bar.close()
-    for key in ("coefs", "intercepts", "objectives", "gaps", "times"):
+    for key in ("k", "coefs", "intercepts", "objectives", "gaps", "times"):
         out[key] = np.asarray(out[key])
+    if l0 is not None:
+        out["l0"] = np.asarray([st["l0"] for st in steps])
     return out
