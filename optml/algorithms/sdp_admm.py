@@ -77,6 +77,20 @@ def capped_simplex(lam, total):
     return np.clip(lam - 0.5 * (lo + hi), 0.0, 1.0)
 
 
+def _top_eigh(S, p):
+    """The top ``p`` eigenpairs of symmetric ``S`` (ascending): LAPACK's MRRR (``evr``), with
+    bisection (``evx``) and then the full divide and conquer as fallbacks (``evr`` can stop
+    with an internal error on clustered spectra, seen at m = 2000)."""
+    m = S.shape[0]
+    for driver in ("evr", "evx"):
+        try:
+            return sla.eigh(S, subset_by_index=[m - p, m - 1], driver=driver)
+        except (np.linalg.LinAlgError, ValueError):
+            continue
+    lam, V = np.linalg.eigh(S)
+    return lam[m - p :], V[:, m - p :]
+
+
 def project_omega(A, u, k, rank_hint=None):
     """Projection of symmetric ``A`` onto ``Omega``; returns ``(X, vecs, mu)`` with
     ``X = u u^T + vecs diag(mu) vecs^T``.
@@ -93,7 +107,7 @@ def project_omega(A, u, k, rank_hint=None):
             lam, V = lam[1:], V[:, 1:]  # drop u
             mu = capped_simplex(lam, k - 1)
             break
-        lam, V = sla.eigh(S, subset_by_index=[m - p, m - 1], driver="evr")
+        lam, V = _top_eigh(S, p)
         mu = capped_simplex(lam, k - 1)
         if mu[0] == 0.0:  # the eigenvalues left out lie below the threshold: exact
             break
@@ -108,7 +122,10 @@ def omega_min(Q, u, k) -> float:
     r"""A certified lower bound on :math:`\min_{Z\in\Omega}\langle Q, Z\rangle`: ``u^T Q u``
     plus the ``k - 1`` smallest eigenvalues of Q on u^perp, less a round-off margin."""
     S, uQu = _shifted(Q, u)
-    lam = np.linalg.eigvalsh(S)[1:]
+    try:
+        lam = np.linalg.eigvalsh(S)[1:]
+    except np.linalg.LinAlgError:  # no eigenvalues, no bound
+        return -np.inf
     m = Q.shape[0]
     # backward error of the symmetric eigensolver, for every eigenvalue summed
     margin = 10.0 * m * _EPS * (np.linalg.norm(Q) + 1.0) * k
@@ -362,15 +379,16 @@ def solve_node(
     cuts_per_round: int | None = None,
     sep_every: int = 40,
     log=None,
-    tailing: float = 0.1,
+    tailing: float = 0.2,
 ):
     r"""Run the ADMM with cutting-plane rounds on one node.
 
     The node's bound (``offset + scale * bound``, in the objective's units) is the best safe
     bound seen; it stops when that bound reaches ``prune_at`` (the node is pruned), when the
     relaxation (with cuts) has converged and no cut improves it, after ``cut_rounds`` rounds,
-    when the cutting planes tail off (the last two rounds raised the bound by less than
-    ``tailing`` times the distance left to ``prune_at``: branching pays more), at ``max_iter``,
+    when the cutting planes tail off (the last four rounds raised the bound by less than
+    ``tailing`` times the distance left to ``prune_at``: branching pays more; a round's
+    inexact solve can stall for a round or two), at ``max_iter``,
     or at the deadline. Returns ``(bound, info)``.
     """
     best = -np.inf
@@ -384,7 +402,11 @@ def solve_node(
             status = "time"
             break
         t1 = time.perf_counter()
-        rp, rd = adm.step()
+        try:
+            rp, rd = adm.step()
+        except np.linalg.LinAlgError:  # every eigensolver failed: the bound so far stands
+            status = "numerical"
+            break
         t_iter = (
             0.8 * t_iter + 0.2 * (time.perf_counter() - t1)
             if t_iter
@@ -408,9 +430,9 @@ def solve_node(
                 break
             at_round.append(best)
             if (
-                len(at_round) >= 3
+                len(at_round) >= 5
                 and np.isfinite(prune_at)
-                and best - at_round[-3] < tailing * (prune_at - best)
+                and best - at_round[-5] < tailing * (prune_at - best)
             ):
                 status = "tailing"
                 break
