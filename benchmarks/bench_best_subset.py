@@ -3,6 +3,8 @@
     python benchmarks/bench_best_subset.py [--quick] [--time-limit 60] [--ps 50,100,200,500]
         [--exact-ps 100,500,1000,5000] [--exact-time-limit 30] [--skip-formulations]
 
+    python benchmarks/bench_best_subset.py --penalised [--big] --out /tmp/penalised.md
+
 Issue 19: the branch and bound ("l0-bnb"), the outer approximation ("best-subset-oa") and the
 MIQP side by side at p = 100 .. 5000, alpha = 1e-3 trace(X'X)/p and 0, plus a correlated
 (rho = 0.7) and a low-SNR (SNR = 1) design, with abess at k = 10.
@@ -209,6 +211,88 @@ def _abess_cmp(X, y, k, alpha, best):
     return f"{f_ab / best.objective_ - 1:+.1e}, {'yes' if same else 'no'}, {t_ab:.3f}"
 
 
+def _lambda_and_box(X, y, alpha, k=10):
+    """``(l0, M, beta)``: the L0 penalty between the heuristic path's k-th and (k+1)-th gains
+    (their geometric mean, so the penalised optimum on that path has k nonzeros) and the box
+    M = 1.5 x the k-feature incumbent's largest |coefficient| (forward selection)."""
+    from optml.algorithms.best_subset_heuristics import SubsetProblem
+    from optml.formulations.regression import gram_data
+
+    gram = gram_data(X, y, True)
+    h = SubsetProblem(gram, k + 1, alpha)
+    S, fs = [], []
+    for _ in range(k + 2):
+        fT, _, gains = h._add_gains(S)
+        fs.append(fT)
+        S.append(int(np.argmax(gains)))
+    d = -np.diff(fs)  # d[i] = gain of the (i+1)-th feature
+    l0 = float(np.sqrt(d[k - 1] * d[k]))
+    beta = h.fit_support(S[:k])[0]
+    return l0, 1.5 * float(np.abs(beta).max()), beta
+
+
+def bench_penalised(configs, lines):
+    """The penalised form (l0=, optionally the box M) by "l0-bnb" next to the cardinality form
+    (k = 10) on the same data and clock."""
+    from optml.regression import BestSubsetRegression
+
+    k = 10
+    lines.append("\n## The penalised form at p >= n: L0L2 with and without a box (issue 19)\n")
+    lines.append(
+        "`make_sparse_regression(n, p, k=10, rho, snr, random_state=0)`; `card` = the "
+        "cardinality form k = 10 (`l0-bnb`); `l0` = the penalised form with lambda_0 = the "
+        "geometric mean of the 10th and 11th gains of forward selection (so the penalised "
+        "optimum on that path has 10 nonzeros), `l0+M` = the same with the box "
+        "|beta_j| <= M, M = 1.5 x the forward-selection 10-feature fit's largest |beta_j| (a "
+        "**different model**: certified for the boxed problem). alpha = 0 without a box at "
+        "p >= n: no relaxation applies (not run). `root gap` = (objective - root bound) / "
+        "objective; `screened` = features fixed out at the root (safe screening from the "
+        "root's dual point, Atamturk and Gomez 2020); `nnz`, `true` = nonzeros and true "
+        "features among them. Wall clock from data to certificate (Gram matrix included).\n"
+    )
+    lines.append(
+        "| design | n | p | alpha | model | status | gap | root gap | time (s) | limit (s) | "
+        "nodes | screened | nnz / true |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, n, p, rho, snr, tl, runs in configs:
+        X, y, btrue = make_sparse_regression(n=n, p=p, k=k, rho=rho, snr=snr, random_state=0)
+        true = set(np.flatnonzero(btrue).tolist())
+        Xc = X - X.mean(0)
+        a_ridge = 1e-3 * float(np.einsum("ij,ij->", Xc, Xc)) / p
+        del Xc
+        for a_name, model in runs:
+            alpha = a_ridge if a_name != "0" else 0.0
+            params = dict(alpha=alpha, time_limit=tl, mip_gap=1e-4)
+            if model == "card":
+                params["k"] = k
+            else:
+                l0, M, _ = _lambda_and_box(X, y, alpha)
+                params["l0"] = l0
+                if model == "l0+M":
+                    params["M"] = M
+            t0 = time.perf_counter()
+            try:
+                m = BestSubsetRegression(**params).fit(X, y)
+            except Exception as exc:  # report, do not stop the benchmark
+                lines.append(f"| {name} | {n} | {p} | {a_name} | {model} | error: {exc!s:.60} |")
+                print(lines[-1], flush=True)
+                continue
+            wall = time.perf_counter() - t0
+            r = m.result_
+            st = r.stats
+            rb = st.get("root_bound")
+            root = f"{(r.objective - rb) / r.objective:.2f}" if rb is not None else ""
+            nz = set(np.flatnonzero(m.coef_).tolist())
+            lines.append(
+                f"| {name} | {n} | {p} | {a_name} | {model} | {r.status} | {r.gap:.1e} | "
+                f"{root} | {wall:.1f} | {tl:g} | {st.get('nodes', '')} | "
+                f"{st.get('screened_root', '')} | {len(nz)} / {len(nz & true)} |"
+            )
+            print(lines[-1], flush=True)
+        del X
+
+
 def _toeplitz(p, rho=0.35):
     idx = np.arange(p)
     return rho ** np.abs(idx[:, None] - idx[None, :])
@@ -246,6 +330,12 @@ def main():
     ap.add_argument("--exact-ps", default="100,500,1000,5000", help="issue 19's sizes")
     ap.add_argument("--exact-time-limit", type=float, default=30.0)
     ap.add_argument("--skip-formulations", action="store_true", help="only issue 19's table")
+    ap.add_argument(
+        "--penalised",
+        action="store_true",
+        help="only the penalised-form table (p = 1000 .. 10^4; about 12 minutes)",
+    )
+    ap.add_argument("--big", action="store_true", help="with --penalised: n = 5000, p = 10^4 too")
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -260,10 +350,25 @@ def main():
     configs = [("rho 0.35, SNR 3", p, 0.35, 3.0) for p in exact_ps]
     if not a.quick:
         configs += [("rho 0.7, SNR 3", 500, 0.7, 3.0), ("rho 0.35, SNR 1", 500, 0.35, 1.0)]
-    bench_exact(configs, a.exact_time_limit, lines)
-    if not a.skip_formulations:
+    if a.penalised:
+        main3 = [("r", "card"), ("r", "l0"), ("r", "l0+M"), ("0", "l0+M")]
+        pen = [
+            ("rho 0.35, SNR 3", 1000, 1000, 0.35, 3.0, 30.0, main3),
+            ("rho 0.35, SNR 3", 1000, 5000, 0.35, 3.0, 60.0, main3),
+            ("rho 0.35, SNR 3", 1000, 10000, 0.35, 3.0, 60.0, [("r", "card"), ("r", "l0+M")]),
+            ("rho 0.7, SNR 1", 1000, 1000, 0.7, 1.0, 30.0, [("r", "card"), ("r", "l0+M")]),
+        ]
+        if a.big:
+            pen.append(("rho 0.35, SNR 3", 5000, 10000, 0.35, 3.0, 60.0, [("r", "l0+M")]))
+        pen = [(*c[:6], [("1e-3 tr/p" if r == "r" else "0", m) for r, m in c[6]]) for c in pen]
+        bench_penalised(pen, lines)
+        configs = []
+    if configs:
+        bench_exact(configs, a.exact_time_limit, lines)
+    if not a.skip_formulations and not a.penalised:
         bench_subset(ps, a.forms.split(","), a.time_limit, lines)
-    lines.append(NOTES)
+    if not a.penalised:
+        lines.append(NOTES)
     text = "\n".join(lines) + "\n"
     print(text)
     if a.out:

@@ -119,7 +119,7 @@ class SubsetBounds:
     def A_dot(self, beta: np.ndarray) -> np.ndarray:
         """:math:`A\\beta = G\\beta - \\delta\\beta` for a (sparse) ``beta``."""
         S = np.flatnonzero(beta)
-        out = self.G[:, S] @ beta[S]
+        out = beta[S] @ self.G[S]  # G symmetric: rows are contiguous
         out -= self.delta * beta
         return out
 

@@ -437,6 +437,7 @@ def solve_penalised(problem, settings, tol, t0):
         if nodes > 1:
             beta_w = np.zeros(p)
             beta_w[W] = bW
+            parent = bd
             bd, beta, W = pb.relaxation(
                 fin,
                 fmask,
@@ -446,6 +447,11 @@ def solve_penalised(problem, settings, tol, t0):
                 prune_gap=tol,
                 deadline=settings.deadline,
             )
+            if settings.expired():  # cut short: the node goes back with its parent's bound
+                heapq.heappush(heap, (parent, next(counter), fin, fout, W, beta[W]))
+                finished = False
+                break
+            bd = max(bd, parent)  # the parent's bound holds for the child
         else:
             beta = beta0
         if prunable(bd):

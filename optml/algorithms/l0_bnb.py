@@ -172,9 +172,15 @@ class L0BranchAndBound(SpecialSolver):
                 break
             nodes += 1
             if nodes > 1:  # the root's relaxation is already solved
+                parent = b
                 b, beta, s, T = bounds.relaxation(
                     fin, fout, T0=T, upper=inc.value, prune_gap=tol, deadline=settings.deadline
                 )
+                if settings.expired():  # cut short: back with its parent's bound
+                    heapq.heappush(heap, (parent, next(counter), fin, fout, T, s, beta))
+                    finished = False
+                    break
+                b = max(b, parent)  # the parent's bound holds for the child
                 if prunable(b):
                     pruned = min(pruned, b)
                     continue
