@@ -102,7 +102,7 @@ def project_omega(A, u, k, rank_hint=None):
     m = S.shape[0]
     p = max(2 * int(rank_hint or k) + 4, k + 4)
     while True:
-        if m <= 400 or 2 * p >= m:
+        if m <= 400 or 4 * p >= m:  # many eigenpairs kept: the full solve is cheaper
             lam, V = np.linalg.eigh(S)
             lam, V = lam[1:], V[:, 1:]  # drop u
             mu = capped_simplex(lam, k - 1)
@@ -395,7 +395,7 @@ def solve_node(
     m = adm.m
     per = cuts_per_round or max(50, 2 * m)
     rounds, hist, it0, at_round = 0, [], adm.iters, []
-    t_iter = 0.0
+    t_iter = t_sep = 0.0
     status = "max_iter"
     while adm.iters - it0 < max_iter:
         if deadline is not None and time.perf_counter() + 2.5 * t_iter > deadline:
@@ -412,8 +412,8 @@ def solve_node(
             if t_iter
             else (time.perf_counter() - t1)
         )
-        if (adm.iters - it0) % check_every:
-            continue
+        if (adm.iters - it0) % check_every and adm.iters - it0 > 1:
+            continue  # (the first iterate's bound too: a node stopped early keeps one)
         lb = offset + adm.scale * adm.bound()
         best = max(best, lb)
         hist.append(best)
@@ -428,6 +428,9 @@ def solve_node(
             if rounds >= cut_rounds:
                 status = "converged"
                 break
+            if deadline is not None and time.perf_counter() + t_sep > deadline:
+                status = "time"
+                break
             at_round.append(best)
             if (
                 len(at_round) >= 5
@@ -436,7 +439,9 @@ def solve_node(
             ):
                 status = "tailing"
                 break
+            t1 = time.perf_counter()
             new = separate(adm.X, adm.s, adm.cannot, per // 2, per, rng)
+            t_sep = time.perf_counter() - t1
             keep = [tuple(t) for i, t in enumerate(adm.cuts.triples) if adm.gam[i] > 1e-12]
             have = set(keep)
             add = [t for t in new if t not in have]

@@ -174,6 +174,8 @@ class SDPBranchAndBound:
         r = np.sqrt(adm.s)
         F = np.column_stack([adm.u, adm.vecs * np.sqrt(adm.vals)]) / r[:, None]
         for _ in range(3):
+            if self.settings.expired():  # the incumbent search never runs past the limit
+                return
             lab = lloyd(F, adm.s, kmeans_pp(F, adm.s, self.k, self.rng))
             if len(np.unique(lab)) == self.k:
                 self._offer(lab[group])
@@ -247,10 +249,15 @@ class SDPBranchAndBound:
     # ----------------------------------------------------------------------- solve
     def solve(self):
         k, m0 = self.k, self.iw.size
-        lab, _, _ = best_partition(self.IM, self.iw, k, self.n_init, self.rng)
+        # the restarts take at most a seventh of the time left (at least one runs): the SDP
+        # rounding keeps offering incumbents at every node
+        left = self.settings.remaining()
+        stop = None if left is None else time.perf_counter() + left / 7.0
+        lab, _, _ = best_partition(self.IM, self.iw, k, self.n_init, self.rng, stop)
         if lab is not None:
             self._offer(lab)
-        root = _Node(np.arange(m0), frozenset(self.user_cannot), -np.inf)
+        # 0 bounds every clustering's cost before any SDP bound is computed
+        root = _Node(np.arange(m0), frozenset(self.user_cannot), 0.0)
         heap = [root]
         closed_min = np.inf  # least bound of the nodes closed (pruned or solved)
         status = "optimal"

@@ -1,6 +1,7 @@
 """The SDP branch and bound's cut separation, warm starts and branching against brute force."""
 
 import itertools
+import time
 
 import numpy as np
 import pytest
@@ -193,3 +194,21 @@ def test_weighted_points_equal_brute_force(seed):
     _, ub2, _, status2 = bb2.solve()
     assert status2 == "optimal"
     assert ub2 == pytest.approx(opt, rel=1e-4)
+
+
+@pytest.mark.slow  # measured alone about 4 s; wall-clock sensitive on a loaded machine
+def test_time_limit_on_a_larger_instance():
+    """The restarts, the roundings, the separation and every ADMM step stay within the limit
+    on an instance the SDP cannot close in time; the incumbent comes with its bound."""
+    from optml.clustering import KMeans
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(100, 3)) * 1.5 + c for c in rng.normal(scale=3, size=(5, 3))])
+    t = time.perf_counter()
+    km = KMeans(5, method="sdp", time_limit=3.0, random_state=0, n_init=50).fit(X)
+    wall = time.perf_counter() - t
+    assert wall <= 3.0 * 1.1 + 1.0, wall
+    r = km.result_
+    assert r.status in ("time_limit", "optimal")
+    assert r.bound <= r.objective * (1 + 1e-9)
+    assert km.inertia_ == pytest.approx(r.objective, rel=1e-9)
