@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optml.formulations.robust import DUAL, check_norm
-from optml.nn._certified import CertifiedMLPClassifier, dual_margin_bounds
 
 
 @dataclass(eq=False)
@@ -362,6 +361,10 @@ def adversarial_accuracy(model, X, y, eps, norm="inf", lb=None, ub=None, **verif
 
 
 def __getattr__(name):
+    if name in ("CertifiedMLPClassifier", "dual_margin_bounds"):  # lazily: imports sklearn
+        from optml.nn import _certified
+
+        return getattr(_certified, name)
     if name == "RobustOptimalTree":  # lazily: the estimator imports the solve path
         from optml.classification._robust_tree import RobustOptimalTree
 
@@ -371,8 +374,8 @@ def __getattr__(name):
 
 __all__ = [
     "AttackResult",
-    "CertifiedMLPClassifier",
-    "dual_margin_bounds",
+    "CertifiedMLPClassifier",  # noqa: F822  (module __getattr__: imported lazily)
+    "dual_margin_bounds",  # noqa: F822
     "DUAL",
     "RobustOptimalTree",  # noqa: F822  (module __getattr__: imported lazily)
     "adversarial_accuracy",
