@@ -35,7 +35,7 @@ import numpy as np
 
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
-from optml.formulations.tree_data import route
+from optml.formulations.tree_data import reached_nodes, route
 
 __all__ = ["TreeDP", "solve_tree"]
 
@@ -627,7 +627,8 @@ class TreeDPSolver(SpecialSolver):
         special_settings_check(settings, self.name)
         settings = settings.started()
         t0 = time.perf_counter()
-        if getattr(problem, "max_leaves", None) is not None:
+        budget = getattr(problem, "max_leaves", None)
+        if budget is not None and int(budget) < 2 ** int(problem.depth):
             return _solve_with_budget(problem, settings, t0)
         node_col, leaf_class, obj, bound, finished, stats = solve_tree(problem, settings.deadline)
         wall = time.perf_counter() - t0
@@ -660,6 +661,24 @@ def _solve_with_budget(problem, settings, t0) -> RawAnswer:
     data = problem.data
     C = np.asarray(data.counts, dtype=np.float64)
     K = C.shape[1]
+    # the optimum without the budget first (the fast search): a lower bound, and the answer
+    # when its tree meets the budget; a third of the time left at most
+    deadline = settings.deadline
+    part = None if deadline is None else t0 + (deadline - t0) / 3
+    nc0, lc0, obj0, bound0, fin0, _ = solve_tree(problem, part)
+    if nc0 is not None and fin0:
+        reached = reached_nodes(nc0, int(problem.depth), data.n_columns)
+        splits = sum(1 for n in reached if nc0[n] != data.n_columns)
+        if splits + 1 <= int(problem.max_leaves):
+            return RawAnswer(
+                status="optimal",
+                values=problem.values_of(nc0, lc0),
+                objective=obj0,
+                bound=max(bound0, 0.0),
+                message="the optimal tree without the leaf budget meets it",
+                stats={"finished": True, "budget": int(problem.max_leaves)},
+                solve_time=time.perf_counter() - t0,
+            )
     node_col, obj, bound, finished, stats = solve_budget(
         data.X,
         np.column_stack([C, data.sizes]),
@@ -672,6 +691,7 @@ def _solve_with_budget(problem, settings, t0) -> RawAnswer:
         problem.max_leaves,
         None if problem.initial is None else problem.initial[0],
         settings.deadline,
+        global_bound=max(float(bound0), 0.0),
     )
     wall = time.perf_counter() - t0
     stats = dict(stats, finished=finished, budget=int(problem.max_leaves))

@@ -41,7 +41,7 @@ import numpy as np
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 
-__all__ = ["BudgetTreeDP", "solve_budget", "sse_loss", "error_loss"]
+__all__ = ["BudgetTreeDP", "error_loss", "kmeans_bound", "solve_budget", "sse_loss"]
 
 EPS = 1e-9
 #: a leaf in the nested trees (``None`` is a failed search)
@@ -70,6 +70,37 @@ def error_loss(K: int):
         return c.sum(axis=0) - c.max(axis=0)
 
     return loss
+
+
+def kmeans_bound(mu, W, k: int, max_points: int = 1000) -> float:
+    """Optimal weighted 1-D ``k``-means cost of the points ``mu`` (weights ``W``): a lower bound
+    on the squared loss of any partition of them into at most ``k`` groups, so of any tree with
+    at most ``k`` leaves whose rows are these points (STreeD's "k-means" bound). Exact dynamic
+    programming over contiguous groups of the sorted points, ``O(k n^2)``; 0 (the trivial
+    bound) above ``max_points`` points."""
+    keep = W > 0
+    mu, W = np.asarray(mu, dtype=float)[keep], np.asarray(W, dtype=float)[keep]
+    n = mu.size
+    if n <= k or n > max_points:
+        return 0.0
+    o = np.argsort(mu, kind="stable")
+    mu, W = mu[o], W[o]
+    P0 = np.r_[0.0, np.cumsum(W)]
+    P1 = np.r_[0.0, np.cumsum(W * mu)]
+    P2 = np.r_[0.0, np.cumsum(W * mu * mu)]
+    w = P0[None, :] - P0[:, None]  # group (i, j]: rows i, columns j
+    s1 = P1[None, :] - P1[:, None]
+    s2 = P2[None, :] - P2[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = np.where(w > 0, s2 - s1 * s1 / np.where(w > 0, w, 1.0), np.inf)
+    C = np.maximum(C, 0.0)
+    C[np.tril_indices(n + 1)] = np.inf
+    D = C[0].copy()  # one group: points 0..j-1
+    D[0] = 0.0
+    for _ in range(k - 1):
+        D = np.minimum(D, np.min(D[:, None] + C, axis=0))
+        D[0] = 0.0
+    return max(float(D[n]), 0.0)
 
 
 class BudgetTreeDP:
@@ -434,9 +465,11 @@ def solve_budget(
     max_leaves=None,
     initial=None,
     deadline=None,
+    global_bound=0.0,
 ):
     """Run the search. ``initial``: a heap-order ``node_col`` (column ``F`` = no split), an
-    incumbent. Returns ``(node_col or None, objective, bound, finished, stats)``."""
+    incumbent; ``global_bound``: a lower bound known beforehand (kept at a time limit).
+    Returns ``(node_col or None, objective, bound, finished, stats)``."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover
@@ -455,6 +488,8 @@ def solve_budget(
                 if c0 < best - EPS:
                     best, tree = c0, t0
         finished = False
+        if best <= float(global_bound) + 1e-9 * max(1.0, abs(best)):  # the bound proves it
+            return to_heap(tree, dp.D, dp.F), float(best), float(best), True, dp.stats
         try:
             # below the incumbent plus round-off: a failed search proves the incumbent optimal
             c, t = dp.search(S, 0, dp.B, best + 1e-9 * max(1.0, abs(best)))
@@ -465,7 +500,7 @@ def solve_budget(
         except _Timeout:
             if dp.incumbent is not None and dp.incumbent[0] < best - EPS:
                 best, tree = dp.incumbent
-            bound = min(dp.root_bound(S), best)
+            bound = min(max(dp.root_bound(S), float(global_bound)), best)
     if not np.isfinite(best):
         return None, np.inf, bound, finished, dp.stats
     return to_heap(tree, dp.D, dp.F), float(best), float(bound), finished, dp.stats
@@ -521,6 +556,17 @@ class RegressionTreeDPSolver(SpecialSolver):
         settings = settings.started()
         t0 = time.perf_counter()
         stats, imp = problem.moments()
+        # under a time limit, before the search (kept if the clock stops it): the within-row
+        # loss plus the 1-D k-means cost of the row means with as many groups as the tree
+        # has leaves (at most 1000 rows: O(leaves x rows^2))
+        lb0 = float(imp.sum())
+        if settings.deadline is not None:
+            W = stats[:, 0]
+            mu = np.where(W > 0, stats[:, 1] / np.where(W > 0, W, 1.0), 0.0)
+            leaves = 2 ** int(problem.depth)
+            if problem.max_leaves is not None:
+                leaves = min(leaves, int(problem.max_leaves))
+            lb0 += kmeans_bound(mu, W, leaves)
         node_col, obj, bound, finished, st = solve_budget(
             problem.data.X,
             stats,
@@ -533,6 +579,7 @@ class RegressionTreeDPSolver(SpecialSolver):
             problem.max_leaves,
             problem.initial,
             settings.deadline,
+            global_bound=lb0,
         )
         if node_col is not None and finished:
             # the DP's sums are exact up to round-off: the bound is the tree's own loss

@@ -26,6 +26,7 @@ from optml._data_checks import FLOAT32_MAX, check_frame, check_scale
 from optml._validation import check_int, check_nonneg
 from optml.classification import _tree_build as tb
 from optml.classification._tree_structure import TreeStructure, export_text, from_heap
+from optml.exceptions import SolveError
 from optml.formulations.tree_data import split_mask
 from optml.formulations.tree_regression import RegressionTreeProblem, regression_data
 
@@ -215,24 +216,63 @@ class OptimalRegressionTree(RegressorMixin, ProgramEstimator):
         settings = self._settings(mip=True).started()
         prep = self._prepare(X, y, sample_weight)
         problem = prep.problem
-        res = self._solve(problem, mip=True, settings=settings)
-        node_col = problem.decode(res.values)
-        self.objective_ = problem.objective_of(node_col)
+        cart_ok = problem.initial is not None and (
+            problem.max_leaves is None or problem.n_splits(problem.initial) < problem.max_leaves
+        )
+        # a general solver starts from CART's tree (the dynamic programming takes it itself)
+        start = problem.values_of(problem.initial) if cart_ok and not self._dp_route() else None
+        try:
+            res = self._solve(problem, warm_start=start, mip=True, settings=settings)
+            node_col = problem.decode(res.values)
+            self.objective_ = problem.objective_of(node_col)
+        except SolveError:
+            if not cart_ok:
+                raise
+            node_col, self.objective_ = None, np.inf
         self.source_ = "solver"
         self.cart_objective_ = None
         if problem.initial is not None:
             self.cart_objective_ = problem.objective_of(problem.initial)
-            ok = (
-                problem.max_leaves is None or problem.n_splits(problem.initial) < problem.max_leaves
-            )
-            if ok and self.cart_objective_ < self.objective_ - 1e-9 * max(1, self.objective_):
+            if cart_ok and self.cart_objective_ < self.objective_ - 1e-9 * max(1, self.objective_):
+                # only when a general solver stopped early: CART's tree, certified by the same
+                # factory with the solver's bound
                 node_col, self.objective_, self.source_ = (
                     problem.initial,
                     self.cart_objective_,
                     "cart",
                 )
+                self._recertify(problem, node_col)
+            elif not np.isfinite(self.result_.bound):
+                self._recertify(problem, node_col, "no bound proved: 0 is the trivial one")
+        elif not np.isfinite(self.result_.bound):
+            self._recertify(problem, node_col, "no bound proved: 0 is the trivial one")
         self.tree_ = _structure(prep, problem, node_col)
         return self
+
+    def _recertify(self, problem, node_col, note="the CART start is the best tree found"):
+        from optml.solve.certificate import gap_tolerance, make_result
+
+        first = self.result_
+        values = problem.values_of(node_col)
+        check, viol = problem.evaluate(values)
+        bound = first.bound if np.isfinite(first.bound) else 0.0
+        self.result_ = make_result(
+            status=first.status,
+            sense=1,
+            values=values,
+            objective_check=check,
+            max_violation=viol,
+            bound=max(min(bound, check), 0.0),
+            gap_tol=gap_tolerance(True, self._settings(mip=True).mip_gap),
+            solver=first.solver,
+            backend=first.backend,
+            problem_class=first.problem_class,
+            build_time=first.build_time,
+            solve_time=first.solve_time,
+            message=(first.message + "; " + note).strip("; "),
+            solver_version=first.solver_version,
+            stats=first.stats,
+        )
 
     # ------------------------------------------------------------------ predicting
     def apply(self, X) -> np.ndarray:

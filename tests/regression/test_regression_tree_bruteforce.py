@@ -171,3 +171,22 @@ def test_classification_max_leaf_nodes_matches_enumeration(
     assert clf.objective_ == pytest.approx(want, abs=1e-9)
     assert clf.tree_.n_leaves <= L
     assert clf.result_.bound == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_kmeans_bound_is_the_best_partition(seed):
+    from optml.algorithms.tree_dp_regression import kmeans_bound
+
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(2, 7)), int(rng.integers(1, 4))
+    mu, W = rng.normal(size=n), rng.integers(1, 3, size=n).astype(float)
+    best = np.inf
+    for lab in itertools.product(range(k), repeat=n):
+        lab = np.array(lab)
+        cost = 0.0
+        for g in range(k):
+            m = lab == g
+            if m.any():
+                cost += float(W[m] @ (mu[m] - np.average(mu[m], weights=W[m])) ** 2)
+        best = min(best, cost)
+    assert kmeans_bound(mu, W, k) == pytest.approx(best, abs=1e-9)
