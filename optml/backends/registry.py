@@ -71,6 +71,7 @@ _SPECIAL_MODULES: dict[str, str] = {
     "relu-mip": "optml.algorithms.nn_train",
     "sparse-multinomial-oa": "optml.algorithms.sparse_multinomial_oa",
     "robust-tree-search": "optml.algorithms.robust_tree_search",
+    "robust-newton": "optml.algorithms.robust_linear",
 }
 _SPECIAL: dict[str, SpecialSolver] = {}
 

@@ -75,7 +75,52 @@ class _RobustLinear(LinearProgramClassifier):
             penalty=self.penalty,
         )
 
+    def _special_route(self) -> bool:
+        """Whether the fit goes to optml's ``robust-newton`` (L2 penalty, no label flips):
+        by default, or when named; a general solver named gets the program."""
+        if self.gamma > 0 or self.penalty != "l2":
+            return False
+        if self.solver == "robust-newton":
+            return True
+        return self.solver is None and self.backend == "auto"
+
+    def _problem(self, X, s):
+        from optml.formulations.robust_linear import RobustLinearProblem
+
+        return RobustLinearProblem(
+            X, s, loss=self._loss, C=float(self.C), eps=float(self.eps), norm=self.norm
+        )
+
+    def build_problem(self, X, y):
+        """The structured problem of a two-class fit with ``penalty="l2"`` and ``gamma=0``
+        (what ``"robust-newton"`` takes; its ``.program`` is what general solvers take), for
+        :func:`optml.bench.compare`."""
+        self._check_params()
+        if self.gamma > 0 or self.penalty != "l2":
+            raise ValueError(
+                "build_problem needs penalty='l2' and gamma=0 (the structured problem of "
+                f"'robust-newton'); got penalty={self.penalty!r}, gamma={self.gamma!r}: use "
+                "build_program"
+            )
+        X, classes, yi = self._validate_xy(X, y)
+        if classes.size != 2:
+            raise ValueError(
+                f"build_problem is for two classes (one binary problem), got {classes.size}; "
+                "use build_program for the one-vs-rest program"
+            )
+        return self._problem(X, self._tasks(classes, yi)[0])
+
     def _fit_binary(self, X, s):
+        if self._special_route():
+            problem = self._problem(X, s)
+            # solver=None: the kind's default on the solve path, which solves the program
+            # instead if the special solver gives up
+            res = (
+                self._solve(problem)
+                if self.solver is None
+                else self._solve_named(problem, "robust-newton")
+            )
+            return BinaryFit(res.values["w"].ravel(), float(res.values["b"]), problem, res)
         prog = self._build_binary(X, s)
         if self.gamma > 0 and self.backend == "auto" and self.solver is None:
             # the label-flip dual is degenerate for HiGHS' active-set QP (thousands of
