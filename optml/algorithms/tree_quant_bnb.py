@@ -58,7 +58,12 @@ __all__ = ["QuantBnB", "solve_continuous_tree"]
 
 EPS = 1e-9
 #: new cut points per open interval and round
-SPLITS = 8
+SPLITS = 2
+#: children of a depth-3 node are solved below the incumbent minus the sibling's bound plus
+#: this (inf: exactly, which gives their neighbours stronger bounds)
+SLACK = np.inf
+#: earlier children a node keeps for similarity bounds
+REFS = 64
 #: largest (sets x features x samples x classes) count tensor built at once
 CHUNK = 60000
 
@@ -86,6 +91,8 @@ class _Local:
         "cumt",
         "penalty",
         "_pj",
+        "sg",
+        "cums",
     )
 
     def __init__(self, X, W, idx, dt=np.float64):
@@ -96,7 +103,7 @@ class _Local:
         self.vals = np.take_along_axis(Xl.T, self.order, axis=1)  # (p, m) sorted values
         self.valid = self.vals[:, 1:] > self.vals[:, :-1]  # (p, m-1): cut after position i
         self.ncut = self.valid.sum(axis=1)
-        pos = np.empty_like(self.order)
+        pos = np.empty(self.order.shape, dtype=np.int16 if m < 2**15 else np.int32)
         rows = np.arange(self.order.shape[0])[:, None]
         pos[rows, self.order] = np.arange(m)[None, :]
         self.pos = pos.T  # (m, p): position of each sample in each feature's order
@@ -107,6 +114,9 @@ class _Local:
         self.wt = self.Wo.sum(axis=2)  # (p, m) weight of each sample, in each order
         self.cumt = np.cumsum(self.wt, axis=1)
         self.penalty = np.where(self.valid, 0.0, np.inf).astype(dt)
+        if self.Wo.shape[2] == 2:
+            self.sg = self.Wo[:, :, 1] - self.Wo[:, :, 0]  # signed weight (class 1 - class 0)
+            self.cums = np.cumsum(self.sg, axis=1)
         self._pj = None
 
     def pos_by_feature(self):
@@ -152,8 +162,17 @@ class QuantBnB:
         self.alpha = float(alpha)
         self.deadline = deadline
         self.q = max(int(splits), 2)
-        self.stats = {"depth1_sets": 0, "subproblems": 0, "cut_points": 0, "rounds": 0}
+        self.stats = {
+            "depth1_sets": 0,
+            "subproblems": 0,
+            "cut_points": 0,
+            "rounds": 0,
+            "cache_hits": 0,
+            "similarity_prunes": 0,
+        }
         self.root = None  # the root search's state, for the bound at a time limit
+        self.last = None  # the bounds of the last depth-2 search (for a similar set)
+        self.slack = SLACK
         # counts in float32 where that is exact (integer weights summing below 2**24)
         exact32 = np.all(self.W == np.round(self.W)) and self.W.sum() < 2**24
         self.dt = np.float32 if exact32 else np.float64
@@ -217,24 +236,13 @@ class QuantBnB:
             G = (PJ[js[s : s + step]] <= cs[:, None, None]).astype(loc.dt)  # (b, p, m)
             r = ar[: cs.size]
             if K == 2:
-                c1 = np.cumsum(G * loc.Wo[None, :, :, 1], axis=2)
-                ct = np.cumsum(G * loc.wt[None], axis=2)
-                sides = ((c1, ct), (loc.cum[None, :, :, 1] - c1, loc.cumt[None] - ct))
-            else:
-                CL = np.cumsum(G[..., None] * loc.Wo[None], axis=2)
-                sides = (CL, loc.cum[None] - CL)
-            for side, C in enumerate(sides):
-                if K == 2:
-                    c1, ct = C
-                    T1, Tt = c1[:, :1, -1:], ct[:, :1, -1:]
-                    l1, lt = c1[:, :, :-1], ct[:, :, :-1]
-                    e = np.minimum(l1, lt - l1)
-                    e += np.minimum(T1 - l1, (Tt - T1) - (lt - l1))
-                    T = np.stack([Tt[:, 0, 0] - T1[:, 0, 0], T1[:, 0, 0]], axis=1)
-                else:
-                    T = C[:, 0, -1, :]
-                    L = C[:, :, :-1, :]
-                    e = _errors(L, K) + _errors(T[:, None, None, :] - L, K)
+                self._two_classes(loc, G, js[s : s + step], cs, out, slice(s, s + step), r)
+                continue
+            CL = np.cumsum(G[..., None] * loc.Wo[None], axis=2)
+            for side, C in enumerate((CL, loc.cum[None] - CL)):
+                T = C[:, 0, -1, :]
+                L = C[:, :, :-1, :]
+                e = _errors(L, K) + _errors(T[:, None, None, :] - L, K)
                 e += pen
                 e = e.reshape(e.shape[0], -1)
                 k = np.argmin(e, axis=1)
@@ -247,8 +255,33 @@ class QuantBnB:
                 out[o + 2][s : s + step] = k % (m - 1)
         return out
 
+    def _two_classes(self, loc, G, js, cs, out, sl, r):
+        """Two classes: with ``n`` the weight of a part and ``D`` its class-1 minus class-0
+        weight, its errors are ``(n - |D|) / 2``; one signed cumulative sum per cut gives
+        ``D`` of every left part of every split of both children."""
+        m = loc.m
+        dl = np.cumsum(G * loc.sg[None], axis=2)  # (b, p, m) left child
+        nl = loc.cumt[js, cs].astype(np.float64)  # weight of the left child
+        ntot = float(loc.cumt[0, -1])
+        for side, C in enumerate((dl, loc.cums[None] - dl)):
+            n = nl if side == 0 else ntot - nl
+            D = C[:, :1, -1:]  # (b, 1, 1): the whole child
+            Lp = C[:, :, :-1]
+            e = np.abs(Lp)
+            e += np.abs(D - Lp)
+            e -= loc.penalty[None]  # invalid cuts at -inf
+            e = e.reshape(e.shape[0], -1)
+            k = np.argmax(e, axis=1)
+            best = 0.5 * (n - e[r, k].astype(np.float64)) + self.alpha
+            lf = 0.5 * (n - np.abs(D[:, 0, 0].astype(np.float64)))
+            split = best < lf - EPS
+            o = 3 * side
+            out[o][sl] = np.where(split, best, lf)
+            out[o + 1][sl] = np.where(split, k // (m - 1), -1)
+            out[o + 2][sl] = k % (m - 1)
+
     # ------------------------------------------------------------------ depth >= 1
-    def solve(self, idx, d, cutoff=np.inf, root=False):
+    def solve(self, idx, d, cutoff=np.inf, root=False, init=None, warm=None):
         """Optimal tree of depth ``d`` on the samples ``idx`` if it costs less than
         ``cutoff``: ``(lb, cost, tree)`` with ``lb == cost`` then; else ``lb >= cutoff``
         proven (``cost``/``tree`` the best found, possibly ``inf``/None)."""
@@ -262,7 +295,10 @@ class QuantBnB:
             c, f, i = self.depth1(loc, np.ones((1, loc.m), dtype=bool))
             tree = None if f[0] < 0 else (int(f[0]), loc.threshold(f[0], i[0]), None, None)
             return float(c[0]), float(c[0]), tree
-        return _Search(self, loc, d, cutoff, leaf, root).run()
+        search = _Search(self, loc, d, cutoff, leaf, root, init, warm)
+        out = search.run()
+        self.last = search.export() if d == 2 else None
+        return out
 
     def evaluate(self, idx, tree):
         """Cost of a tree (splits only; majority labels) on the samples ``idx``."""
@@ -278,31 +314,71 @@ class _Feature:
     (a cut after position ``V[r]`` of the feature's order), which are evaluated, and lower
     bounds ``L``/``R`` on the optimum of the left/right set at the evaluated ones."""
 
-    __slots__ = ("V", "done", "L", "R", "cw", "open")
+    __slots__ = ("V", "done", "known", "L", "R", "cw", "cand", "lbt", "dirty")
 
     def __init__(self, loc, j):
         self.V = np.flatnonzero(loc.valid[j])
         nv = self.V.size
-        self.done = np.zeros(nv, dtype=bool)
+        self.done = np.zeros(nv, dtype=bool)  # evaluated (or closed)
+        self.known = np.zeros(nv, dtype=bool)  # L and R hold bounds (evaluated or imported)
         self.L = np.zeros(nv)
         self.R = np.zeros(nv)
         self.cw = loc.cum[j].sum(axis=1).astype(np.float64)[self.V]  # weight up to the cut
-        self.open = np.ones(nv, dtype=bool)
+        self.cand = np.ones(nv, dtype=bool)  # neither evaluated nor closed
+        self.lbt = None
+        self.dirty = True  # bounds to recompute
+
+    def step(self, alpha, inc, q):
+        """Close the candidate cuts whose bound reaches ``inc``; return the least bound
+        closed and up to ``q - 1`` new cuts in every run of candidates between cuts with
+        bounds (evenly spaced), as indices into ``V`` (None when none is left)."""
+        if self.dirty:
+            self.lbt = self.bounds(alpha)
+            self.dirty = False
+        r = np.flatnonzero(self.cand)
+        if r.size == 0:
+            return np.inf, None
+        lb = self.lbt[r]
+        ok = lb < inc - EPS
+        closed = np.inf
+        if not ok.all():
+            closed = float(lb[~ok].min())
+            self.cand[r[~ok]] = False
+            r = r[ok]
+            if r.size == 0:
+                return closed, None
+        if r.size <= q - 1:
+            return closed, r
+        seg = np.cumsum(self.known)[r]  # runs: the same number of cuts with bounds before
+        brk = np.flatnonzero(seg[1:] != seg[:-1]) + 1
+        if brk.size == 0:
+            starts, size = np.zeros(1, np.int64), np.array([r.size])
+        else:
+            starts = np.concatenate(([0], brk))
+            size = np.diff(np.concatenate((starts, [r.size])))
+        if q == 2:
+            pick = starts + size // 2
+        else:
+            frac = np.arange(1, q) / q
+            pick = (starts[:, None] + (frac[None, :] * size[:, None]).astype(np.int64)).ravel()
+            pick = np.unique(pick)
+        return closed, r[pick]
 
     def bounds(self, alpha):
         """A lower bound on the cost of every cut (exact where both sides are), from the
         evaluated cuts: monotonicity (a superset costs more) and similarity (moving samples
         of weight w changes a side's optimum by at most w)."""
-        ninf = -np.inf
-        d = self.done
-        Lm = np.where(d, self.L, ninf)
-        Rm = np.where(d, self.R, ninf)
+        if not self.known.any():
+            return np.full(self.V.size, alpha)
+        # unknown cuts count as 0: every term they add is <= 0, below the floor of 0
+        Lm = np.where(self.known, self.L, 0.0)
+        Rm = np.where(self.known, self.R, 0.0)
         cw = self.cw
         # left of t: L(t) >= L(a); R(t) >= R(a) - (cw[t] - cw[a])
-        La = np.maximum(np.maximum.accumulate(Lm), 0.0)
+        La = np.maximum.accumulate(Lm)
         Ra = np.maximum.accumulate(Rm + cw) - cw
         # right of t: R(t) >= R(b); L(t) >= L(b) - (cw[b] - cw[t])
-        Rb = np.maximum(np.maximum.accumulate(Rm[::-1])[::-1], 0.0)
+        Rb = np.maximum.accumulate(Rm[::-1])[::-1]
         Lb = np.maximum.accumulate((Lm - cw)[::-1])[::-1] + cw
         return alpha + np.maximum(La, Lb) + np.maximum(Rb, Ra)
 
@@ -310,7 +386,7 @@ class _Feature:
 class _Search:
     """The cut-point search at one node (depth ``d >= 2``) on the set ``loc``."""
 
-    def __init__(self, bnb, loc, d, cutoff, leaf, root):
+    def __init__(self, bnb, loc, d, cutoff, leaf, root, init=None, warm=None):
         self.b = bnb
         self.loc = loc
         self.d = d
@@ -318,8 +394,63 @@ class _Search:
         self.best = (leaf, None)
         self.closed_lb = np.inf  # least bound of a closed cut that is not the incumbent
         self.feats = {int(j): _Feature(loc, j) for j in np.flatnonzero(loc.ncut > 0)}
+        self.active = list(self.feats)
+        if warm is not None:
+            self._import(*warm)
+        if init is not None:  # a starting tree (a similar set's)
+            c0 = bnb.evaluate(loc.idx, init)
+            if c0 < self.best[0] - EPS:
+                self.best = (c0, init)
+                self.inc = min(self.inc, c0)
+        if d >= 3:  # earlier children, for similarity bounds and starting trees
+            R = REFS
+            self.wloc = loc.W.sum(axis=1)
+            self.refs = {
+                "M": np.zeros((R, loc.m)),
+                "w": np.zeros(R),
+                "lb": np.zeros(R),
+                "cost": np.zeros(R),
+                "tree": [None] * R,
+                "state": [None] * R,
+                "n": 0,
+                "next": 0,
+            }
         if root:
             bnb.root = self
+
+    def export(self):
+        """The bounds at every cut with bounds, by threshold value (for a similar set)."""
+        out = {}
+        vals = self.loc.vals
+        for j, F in self.feats.items():
+            k = np.flatnonzero(F.known)
+            if k.size:
+                pos = F.V[k]
+                tau = 0.5 * (vals[j, pos] + vals[j, pos + 1])
+                out[j] = (tau, F.L[k].copy(), F.R[k].copy())
+        return out
+
+    def _import(self, state, w_out):
+        """Bounds from a search on another set ``S'``: at a threshold ``t``, the optimum on
+        ``S`` on one side is at least that on ``S'`` minus the weight ``w_out`` of
+        ``S' \\ S``."""
+        vals = self.loc.vals
+        for j, (tau, Lk, Rk) in state.items():
+            F = self.feats.get(j)
+            if F is None:
+                continue
+            Lk, Rk = Lk - w_out, Rk - w_out
+            keep = (Lk > EPS) | (Rk > EPS)
+            if not keep.any():
+                continue
+            pos = np.searchsorted(vals[j], tau[keep], side="right") - 1
+            r = np.searchsorted(F.V, pos)
+            ok = (r < F.V.size) & (F.V[np.minimum(r, F.V.size - 1)] == pos)
+            r = r[ok]
+            np.maximum.at(F.L, r, np.maximum(Lk[keep][ok], 0.0))
+            np.maximum.at(F.R, r, np.maximum(Rk[keep][ok], 0.0))
+            F.known[r] = True
+            F.dirty = True
 
     def _update(self, cost, tree):
         if cost < self.best[0] - EPS:
@@ -330,10 +461,8 @@ class _Search:
         """The least bound over every cut not closed, and the incumbent."""
         lb = min(self.best[0], self.closed_lb)
         for F in self.feats.values():
-            lbt = F.bounds(self.b.alpha)
-            op = F.open & ~F.done
-            if op.any():
-                lb = min(lb, float(lbt[op].min()))
+            if F.cand.any():
+                lb = min(lb, float(F.bounds(self.b.alpha)[F.cand].min()))
         return lb
 
     def run(self):
@@ -345,18 +474,14 @@ class _Search:
         while True:
             b._check_time()
             todo = []
-            for j in list(self.feats):
-                F = self.feats[j]
-                lbt = F.bounds(b.alpha)
-                viable = F.open & ~F.done & (lbt < self.inc - EPS)
-                closing = F.open & ~F.done & ~viable
-                if closing.any():
-                    self.closed_lb = min(self.closed_lb, float(lbt[closing].min()))
-                F.open &= ~closing
-                if not viable.any():
-                    del self.feats[j]
-                    continue
-                todo.append((j, self._new_cuts(F, viable)))
+            for j in list(self.active):
+                closed, new = self.feats[j].step(b.alpha, self.inc, b.q)
+                if closed < self.closed_lb:
+                    self.closed_lb = closed
+                if new is None:
+                    self.active.remove(j)
+                else:
+                    todo.append((j, new))
             if not todo:
                 break
             b.stats["rounds"] += 1
@@ -366,19 +491,6 @@ class _Search:
                 self._eval_deep(todo)
         lb = min(self.best[0], self.closed_lb)
         return lb, self.best[0], self.best[1]
-
-    def _new_cuts(self, F, viable):
-        """Up to ``q - 1`` viable cuts in every run of viable cuts between evaluated ones
-        (evenly spaced), as indices into ``F.V``."""
-        r = np.flatnonzero(viable)
-        seg = np.cumsum(F.done)[r]  # runs: the same number of evaluated cuts before them
-        starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-        size = np.diff(np.r_[starts, r.size])
-        q = self.b.q
-        frac = np.arange(1, q) / q  # (q-1,)
-        pick = starts[:, None] + np.floor(frac[None, :] * size[:, None]).astype(np.int64)
-        pick = pick.ravel()
-        return np.unique(r[pick])
 
     def _eval_depth1(self, todo):
         """Depth-2 node: both children of every new cut (all features) solved at once."""
@@ -392,7 +504,9 @@ class _Search:
         for j, new in todo:
             F = self.feats[j]
             sl = slice(s, s + new.size)
-            F.L[new], F.R[new], F.done[new] = cl[sl], cr[sl], True
+            F.L[new], F.R[new], F.done[new], F.known[new] = cl[sl], cr[sl], True, True
+            F.cand[new] = False
+            F.dirty = True
             s += new.size
         tot = b.alpha + cl + cr
         k = int(np.argmin(tot))
@@ -410,39 +524,86 @@ class _Search:
             F = self.feats[j]
             for r in new:
                 b._check_time()
-                lbt = F.bounds(a)
-                if lbt[r] >= self.inc - EPS:  # closed by an earlier cut of this round
+                if F.dirty:
+                    F.lbt, F.dirty = F.bounds(a), False
+                if F.lbt[r] >= self.inc - EPS:  # closed by an earlier cut of this round
                     continue
                 # what the evaluated cuts already imply for each side
                 ll, rl = self._side_bounds(F, r)
                 i = int(F.V[r])
                 b.stats["cut_points"] += 1
-                li = np.sort(loc.idx[loc.order[j, : i + 1]])
-                ri = np.sort(loc.idx[loc.order[j, i + 1 :]])
-                small_left = li.size <= ri.size
-                first, second = (li, ri) if small_left else (ri, li)
+                lm = loc.pos[:, j] <= i  # the left child (local mask)
+                small_left = 2 * int(lm.sum()) <= loc.m
+                first, second = (lm, ~lm) if small_left else (~lm, lm)
                 k1, k2 = (ll, rl) if small_left else (rl, ll)
-                lb1, c1, t1 = b.solve(first, self.d - 1, self.inc - a - k2)
-                lb1 = max(lb1, k1)
-                if a + lb1 + k2 >= self.inc - EPS:
+                slack = b.slack
+                lb1, c1, t1 = self._child(first, self.inc - a - k2 + slack, k1)
+                if a + lb1 + k2 >= self.inc - EPS and slack == 0:
                     lb2, c2, t2 = k2, np.inf, None
                 else:
-                    lb2, c2, t2 = b.solve(second, self.d - 1, self.inc - a - lb1)
-                    lb2 = max(lb2, k2)
+                    lb2, c2, t2 = self._child(second, self.inc - a - min(lb1, c1) + slack, k2)
                 (lbl, cl, tl), (lbr, cr, tr) = (
                     ((lb1, c1, t1), (lb2, c2, t2)) if small_left else ((lb2, c2, t2), (lb1, c1, t1))
                 )
-                F.L[r], F.R[r], F.done[r] = lbl, lbr, True
+                F.L[r], F.R[r] = max(F.L[r], lbl), max(F.R[r], lbr)
+                F.done[r] = F.known[r] = True
+                F.cand[r] = False
+                F.dirty = True
                 if lbl >= cl - EPS and lbr >= cr - EPS:  # both exact
                     self._update(a + cl + cr, (j, loc.threshold(j, i), tl, tr))
                 else:  # a bound at least the incumbent then
                     self.closed_lb = min(self.closed_lb, a + lbl + lbr)
 
+    def _child(self, mask, cutoff, known):
+        """The child on the local samples ``mask`` solved below ``cutoff``: ``(lb, cost,
+        tree)``. Earlier children of this node bound it first (similarity: removing samples
+        of weight w lowers an optimum by at most w) and give a starting tree."""
+        b, loc = self.b, self.loc
+        R = self.refs
+        x = mask.astype(np.float64)
+        wS = float(self.wloc @ x)
+        lb, init, warm = known, None, None
+        if R["n"]:
+            n = R["n"]
+            inter = R["M"][:n] @ x
+            out_ref = R["w"][:n] - inter  # weight of a reference not in S
+            out_s = wS - inter  # weight of S not in the reference
+            lb = max(lb, float(np.max(R["lb"][:n] - out_ref)))
+            same = np.flatnonzero((out_ref <= EPS) & (out_s <= EPS))
+            if same.size:
+                k = int(same[0])
+                b.stats["cache_hits"] += 1
+                lbk, ck, tk = R["lb"][k], R["cost"][k], R["tree"][k]
+                if lbk >= ck - EPS or lbk >= cutoff - EPS:
+                    return max(lbk, known), ck, tk
+            if lb >= cutoff - EPS:
+                b.stats["similarity_prunes"] += 1
+                return lb, np.inf, None
+            ex = np.flatnonzero(R["lb"][:n] >= R["cost"][:n] - EPS)
+            if ex.size:
+                k = int(ex[np.argmin((out_ref + out_s)[ex])])
+                init = R["tree"][k]
+            k = int(np.argmin(out_ref + out_s))
+            if R["state"][k] is not None:
+                warm = (R["state"][k], float(out_ref[k]))
+        idx = loc.idx[mask]
+        lbc, cost, tree = b.solve(idx, self.d - 1, cutoff, init=init, warm=warm)
+        lbc = max(lbc, known) if lbc < cost - EPS else lbc
+        # keep it as a reference (a ring of the last ones)
+        k = R["next"] % R["M"].shape[0]
+        R["M"][k] = self.wloc * x
+        R["w"][k] = wS
+        R["lb"][k], R["cost"][k] = lbc, cost
+        R["tree"][k] = tree
+        R["state"][k] = b.last
+        R["next"] += 1
+        R["n"] = min(R["n"] + 1, R["M"].shape[0])
+        return max(lbc, lb), cost, tree
+
     @staticmethod
     def _side_bounds(F, r):
         """Lower bounds on the left and right optimum at cut ``r`` from the evaluated cuts."""
-        d = F.done.copy()
-        d[r] = False
+        d = F.known
         cw = F.cw
         left, right = d[:r], d[r + 1 :]
         ll = rl = 0.0
