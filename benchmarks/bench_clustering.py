@@ -9,6 +9,8 @@ Run: python benchmarks/bench_clustering.py [--quick]
          docs/perf/clustering.md)
      python benchmarks/bench_clustering.py --largest [--limit 600] [--sizes 1000,2000,4000]
          (the largest make_blobs n, 10 features, certified within the limit)
+     --cpu-clock: time limits in this process's CPU seconds (for an overloaded machine);
+     --only NAME[,NAME]: those --sdp rows only, printed, docs not written
 """
 
 import sys
@@ -18,6 +20,11 @@ import warnings
 import numpy as np
 
 warnings.simplefilter("ignore")
+if "--cpu-clock" in sys.argv:
+    # every clock read (the solvers' time limits included) becomes this process's CPU time:
+    # on an overloaded shared machine, "limit L" then means L seconds of one quiet core
+    # (sdp-bnb runs one BLAS thread)
+    time.perf_counter = time.process_time
 QUICK = "--quick" in sys.argv
 LIMIT = 30 if QUICK else 60  # the issue asks 120 s; 60 s keeps the run under ~15 min
 rows = []
@@ -117,6 +124,7 @@ def sdp_main():
         f"`python benchmarks/bench_clustering.py --sdp --limit {limit:g}"
         + (" --big" if big else "")
         + (f" --methods {','.join(methods)}" if "--methods" in sys.argv else "")
+        + (" --cpu-clock" if "--cpu-clock" in sys.argv else "")
         + f"`, {time.strftime('%Y-%m-%d')}, a shared 2-core machine (other helpers' jobs ran "
         "at the same time: wall times are noisy, the CPU column is this process's). Same "
         "instance, same time limit, "
@@ -128,11 +136,16 @@ def sdp_main():
     insts = sdp_instances(big)
     if big:
         insts = insts[5:]
+    only = None
+    if "--only" in sys.argv:  # a subset (to run in parallel): rows printed, docs not written
+        only = sys.argv[sys.argv.index("--only") + 1].split(",")
+        insts = [t for t in insts if any(t[0].startswith(o) for o in only)]
     for name, X, k in insts:
         for method in methods:
             lines.append(_sdp_row(name, X, k, method, limit))
             print(lines[-1], flush=True)
-    _write_section(mark, "\n".join(lines) + "\n")
+    if only is None:
+        _write_section(mark, "\n".join(lines) + "\n")
 
 
 def largest_main():
@@ -146,7 +159,9 @@ def largest_main():
     lines = [
         MARK_LARGEST,
         "",
-        f"`python benchmarks/bench_clustering.py --largest --limit {limit:g}`, "
+        f"`python benchmarks/bench_clustering.py --largest --limit {limit:g}"
+        + (" --cpu-clock" if "--cpu-clock" in sys.argv else "")
+        + "`, "
         f"{time.strftime('%Y-%m-%d')}, a shared 2-core machine. "
         '`make_blobs(n, centers=4, n_features=10, random_state=0)`, k=4, `method="sdp"`; '
         "stops at the first n not certified.",
