@@ -23,6 +23,7 @@ ORDER = [
     "nn_train",
     "embed",
     "adversarial",
+    "certified_training",
     "teaching",
     "bayesnet",
     "missing_models",

@@ -443,7 +443,7 @@ class CertifiedMLPClassifier(ClassifierMixin, BaseEstimator):
     batch_size : int, default=64
     alpha : float, default=0.0
         L2 penalty on the weights.
-    random_state : int or None, default=0
+    random_state : int, None, numpy Generator or RandomState, default=0
     time_limit : float, optional
         Seconds for the training; at the limit it stops after the current mini-batch.
 
@@ -531,7 +531,10 @@ class CertifiedMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, X, y_idx, classes, lo, hi, t0):
         sizes, eps, norm, kappa, epochs, ramp, lr, bsz, alpha = self._check_params()
-        rng = np.random.default_rng(self.random_state)
+        rs = self.random_state
+        if isinstance(rs, np.random.RandomState):  # scikit-learn's convention
+            rs = int(rs.randint(2**31 - 1))
+        rng = np.random.default_rng(rs)
         layers = (X.shape[1],) + sizes + (classes.size,)
         Ws, bs = [], []
         for k in range(len(layers) - 1):
