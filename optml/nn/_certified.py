@@ -364,7 +364,8 @@ def dual_margin_bounds(net, X, y, epsilon, norm="inf", lb=None, ub=None) -> np.n
     Parameters
     ----------
     net : ReLUNetwork
-        A classifier with at least two outputs (one score per class).
+        A classifier: one score per class, or one output ``f`` (class scores ``(0, f)``, as
+        :func:`optml.nn.verify_robustness` reads it).
     X : array (n, d)
     y : array (n,)
         Labels (in ``net.classes``), or output indices when the network has no classes.
@@ -380,8 +381,11 @@ def dual_margin_bounds(net, X, y, epsilon, norm="inf", lb=None, ub=None) -> np.n
         ``J[i, y_i] = 0``; the row is certified robust when every other entry is positive.
     """
     X, eps, norm, lo, hi = _net_data(net, X, epsilon, norm, lb, ub)
-    if net.n_outputs < 2:
-        raise ValueError("dual_margin_bounds needs one output per class (at least 2 outputs)")
+    if net.n_outputs == 1:  # a binary classifier f > 0: class scores (0, f)
+        W, b = list(net.weights), list(net.biases)
+        W[-1] = np.vstack([np.zeros_like(W[-1]), W[-1]])
+        b[-1] = np.concatenate([[0.0], b[-1]])
+        net = ReLUNetwork(W, b, classes=net.classes)
     y_idx = _labels(net, y, X.shape[0])
     Ws, bs = net.weights, net.biases
     bounds, _ = _layer_passes(Ws, bs, X, eps, norm, lo, hi)

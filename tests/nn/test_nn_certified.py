@@ -240,8 +240,21 @@ def test_bad_input():
         dual_margin_bounds(net, X, y[:5], 0.1)
     with pytest.raises(ValueError, match="output indices"):
         dual_margin_bounds(net, X, y + 5, 0.1)
-    with pytest.raises(ValueError, match="at least 2 outputs"):
-        dual_margin_bounds(_net((2, 3, 1), 0), X, np.zeros(20, int), 0.1)
+    with pytest.raises(ValueError, match="output indices"):
+        dual_margin_bounds(_net((2, 3, 1), 0), X, np.full(20, 2), 0.1)
+
+
+def test_single_output_network_reads_as_two_scores():
+    net = _net((3, 5, 1), 9)
+    two = ReLUNetwork(
+        net.weights[:-1] + [np.vstack([np.zeros((1, 5)), net.weights[-1]])],
+        net.biases[:-1] + [np.concatenate([[0.0], net.biases[-1]])],
+    )
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    y = np.array([0, 1, 1, 0])
+    np.testing.assert_array_equal(
+        dual_margin_bounds(net, X, y, 0.2), dual_margin_bounds(two, X, y, 0.2)
+    )
 
 
 def test_formula_entry():
