@@ -207,21 +207,26 @@ class BudgetTreeDP:
             cols = cols[keep]
         return cols, allow0[cols], allow1[cols]
 
-    def small(self, S, level, d, B):
-        """Optimal tree of depth ``d`` (<= 2) with at most ``B`` leaves on ``S``."""
+    def small(self, S, level, d, B, pre=None):
+        """Optimal tree of depth ``d`` (<= 2) with at most ``B`` leaves on ``S``; ``pre``:
+        its tables ``(cols, a0, a1, T, D1, FQ)`` computed by the parent (:meth:`_shared3`)."""
         self.stats["depth2_solves"] += 1
         a, inf = self.alpha, np.inf
         best, tree = self.leaf(S), LEAF
         idx = np.flatnonzero(S)
         if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp @ S) + EPS:
             return best, tree
-        cols, a0, a1 = self._columns(idx, level, d)
-        if cols.size == 0:
-            return best, tree
-        Ac = self.Xd[idx][:, cols]
-        Wc = self.M[idx]
-        T = Wc.sum(axis=0)
-        D1 = (Ac.T @ Wc).T  # (K', u) statistics of x_f = 1
+        if pre is None:
+            cols, a0, a1 = self._columns(idx, level, d)
+            if cols.size == 0:
+                return best, tree
+            Ac = self.Xd[idx][:, cols]
+            Wc = self.M[idx]
+            T = Wc.sum(axis=0)
+            D1 = (Ac.T @ Wc).T  # (K', u) statistics of x_f = 1
+            FQall = None
+        else:
+            cols, a0, a1, T, D1, FQall = pre
         R1 = T[:, None] - D1
         e1 = self._cost(D1) + self._cost(R1)
         stump_ok = a0 | (a1 if (d == 2 and not self.nested) else False)
@@ -235,14 +240,18 @@ class BudgetTreeDP:
             return best, tree
         # children's best splits for every root column, in chunks of roots (bounded memory)
         bad = ~a1[None, :]
-        AW = [Ac * Wc[:, k : k + 1] for k in range(Wc.shape[1])]
-        step = max(1, int(2e6 // max(1, cols.size * Wc.shape[1])))
+        if FQall is None:
+            AW = [Ac * Wc[:, k : k + 1] for k in range(Wc.shape[1])]
+        step = max(1, int(2e6 // max(1, cols.size * T.size)))
         sL, sR = np.empty(r.size), np.empty(r.size)
         gL, gR = np.empty(r.size, dtype=np.int64), np.empty(r.size, dtype=np.int64)
         for s0 in range(0, r.size, step):
             rc = r[s0 : s0 + step]
-            Ar = Ac[:, rc]
-            FQ = np.stack([Ar.T @ aw for aw in AW])
+            if FQall is None:
+                Ar = Ac[:, rc]
+                FQ = np.stack([Ar.T @ aw for aw in AW])
+            else:
+                FQ = FQall[:, s0 : s0 + step]
             Dr, Rr = D1[:, rc], R1[:, rc]
             LR = Dr[:, :, None] - FQ
             RL = D1[:, None, :] - FQ
@@ -277,9 +286,44 @@ class BudgetTreeDP:
             return [(c, c)]
         return [(bl, B - bl) for bl in range(max(1, B - c), min(B - 1, c) + 1)]
 
-    def search(self, S, level, B, ub):
+    def _shared3(self, S, level):
+        """For a node three levels above the bottom: ``tables(f) -> (left, right)``, the
+        depth-2 tables of its children under split ``f`` from the node's own tables (the
+        smaller child by a matrix product, the other by subtraction); None when the tables
+        would be large."""
+        idx = np.flatnonzero(S)
+        cols, a0, a1 = self._columns(idx, level + 1, 2)
+        r = np.flatnonzero(a0)
+        if cols.size == 0 or r.size == 0 or cols.size * r.size > 160_000:
+            return None
+        Ac = self.Xd[idx][:, cols]
+        Wc = self.M[idx]
+        Xi = self.Xb[idx]
+
+        def tables(A, Wm):
+            T = Wm.sum(axis=0)
+            D1 = (A.T @ Wm).T
+            Ar = A[:, r]
+            FQ = np.stack([Ar.T @ (A * Wm[:, k : k + 1]) for k in range(Wm.shape[1])])
+            return T, D1, FQ
+
+        full = tables(Ac, Wc)
+
+        def split(f):
+            sel = Xi[:, f]
+            small_left = 2 * int(sel.sum()) <= idx.size
+            rows = sel if small_left else ~sel
+            part = tables(Ac[rows], Wc[rows])
+            rest = tuple(x - y for x, y in zip(full, part, strict=True))
+            lt, rt = (part, rest) if small_left else (rest, part)
+            return (cols, a0, a1, *lt), (cols, a0, a1, *rt)
+
+        return split
+
+    def search(self, S, level, B, ub, pre=None):
         """Optimal tree on ``S`` at ``level`` with at most ``B`` leaves if its cost is below
-        ``ub``: ``(cost, tree)``; else ``(lower bound >= ub, None)``."""
+        ``ub``: ``(cost, tree)``; else ``(lower bound >= ub, None)``. ``pre``: the depth-2
+        tables of ``S`` when its parent computed them."""
         B = self._cap(level, B)
         key = self._key(S, level, B)
         hit = self.opt.get(key)
@@ -295,7 +339,9 @@ class BudgetTreeDP:
             if d > 2:  # a stump (or a leaf) at any depth: the depth-2 form with budget <= 2
                 res = self._shallow(S, level, B)
             else:
-                res = self.small(S, level, d, B)
+                if pre is not None and d == 2:
+                    pre = pre.get()
+                res = self.small(S, level, d, B, pre if d == 2 else None)
             self.opt[key] = res
             return res if res[0] < ub - EPS else (res[0], None)
         self._check_time()
@@ -306,9 +352,13 @@ class BudgetTreeDP:
         if not found:
             best, tree = ub, None
         a = self.alpha
+        shared = self._shared3(S, level) if d == 3 else None
         for f in self._order(S, level):
             col = self.Xb[:, f]
             SL, SR = S & col, S & ~col
+            preL = preR = None
+            if shared is not None:
+                preL, preR = _Lazy(shared, f, 0), _Lazy(shared, f, 1)
             for bl, br in self._budgets(d, B):
                 self._check_time()
                 lbL, lbR = self.lower(SL, level + 1, bl), self.lower(SR, level + 1, br)
@@ -316,11 +366,11 @@ class BudgetTreeDP:
                     self.stats["pruned"] += 1
                     node_lb = min(node_lb, a + lbL + lbR)
                     continue
-                cL, tL = self.search(SL, level + 1, bl, best - a - lbR)
+                cL, tL = self.search(SL, level + 1, bl, best - a - lbR, preL)
                 if tL is None:
                     node_lb = min(node_lb, a + cL + lbR)
                     continue
-                cR, tR = self.search(SR, level + 1, br, best - a - cL)
+                cR, tR = self.search(SR, level + 1, br, best - a - cL, preR)
                 if tR is None:
                     node_lb = min(node_lb, a + cL + cR)
                     continue
@@ -397,6 +447,20 @@ class BudgetTreeDP:
         if not self.nested:
             low = min(low, self.lower(S, 1, self.B))
         return max(best, low)
+
+
+class _Lazy:
+    """The children's tables of one split, computed on first use (shared by both sides)."""
+
+    def __init__(self, shared, f, side):
+        self.shared, self.f, self.side = shared, f, side
+
+    def get(self):
+        memo = getattr(self.shared, "memo", None)
+        if memo is None or memo[0] != self.f:
+            memo = (self.f, self.shared(self.f))
+            self.shared.memo = memo
+        return memo[1][self.side]
 
 
 def n_leaves(tree) -> int:
