@@ -8,7 +8,9 @@ inequalities with the ADMM of :mod:`optml.algorithms.sdp_admm`; its bound is the
 computed from the ADMM's multipliers (valid for any multipliers, so an inexact solve still
 certifies). Nodes branch on the pair of items whose normalised SDP entry
 :math:`\hat Z_{ab}/\sqrt{\hat Z_{aa}\hat Z_{bb}}` is nearest 1/2: must-link (the two items
-merge into one weighted item) or cannot-link (:math:`\hat Z_{ab} = 0`). Incumbents: k-means++ /
+merge into one weighted item) or cannot-link (:math:`\hat Z_{ab} = 0`); both children are
+warm-started from the parent (its iterates, merged over the two items for the must-link child,
+and its cuts with their multipliers). Incumbents: k-means++ /
 Lloyd / Hartigan restarts at the root, and at every node the SDP solution rounded (weighted
 k-means on its spectral embedding, then Hartigan moves in the data space). User must-links
 merge points at the root, user cannot-links are every node's cannot-links, ``sample_weight``
