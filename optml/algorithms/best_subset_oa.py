@@ -152,6 +152,17 @@ class BestSubsetOA(SpecialSolver):
         t0 = time.perf_counter()
         settings = settings.started(t0)
         tol = self.gap_tolerance(settings)
+        if getattr(problem, "l0", 0.0) > 0:
+            return RawAnswer(
+                status="error",
+                values=problem.values(problem.start),
+                objective=problem.objective(problem.start),
+                message=(
+                    "the outer approximation takes the cardinality form only; the penalised "
+                    "form (l0 > 0) is solved by 'l0-bnb' or the MIQP (method='mip')"
+                ),
+                solve_time=time.perf_counter() - t0,
+            )
         heur, bounds, inc, root, fixed = start_phase(problem, settings)
         if not bounds.applicable:
             return RawAnswer(

@@ -382,8 +382,17 @@ class BestSubsetRegression(LinearProgramRegressor):
         """The method to run: ``method``, or the choice of "auto" (see the class docstring)."""
         from optml.backends.registry import is_special
 
+        penalised = self.l0 is not None
+        if penalised and (self.method == "oa" or self.solver == "best-subset-oa"):
+            raise ValueError(
+                "the outer approximation (method='oa', solver='best-subset-oa') takes the "
+                "cardinality form only; the penalised form (l0=) is solved by method='bnb' or "
+                "method='mip'"
+            )
         if self.method != "auto":
             return self.method
+        if penalised and constrained and self.solver is None:
+            return "mip"  # groups / pairs: the branch and bound takes none
         if self.solver is not None:
             for m, name in _METHOD_SOLVER.items():
                 if self.solver == name:

@@ -106,6 +106,8 @@ def test_k_and_l0_are_exclusive_and_checked():
         BestSubsetRegression(l0=1.0, M=0.0).fit(X, y)
     with pytest.raises(ValueError, match="M has 3 entries"):
         BestSubsetRegression(l0=1.0, M=[1.0, 1.0, 1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="cardinality form only"):
+        BestSubsetRegression(l0=1.0, method="oa").fit(X, y)
     with pytest.warns(UserWarning, match="k=10 is greater"):  # k = 10 by default
         BestSubsetRegression(solver="l0-bnb").fit(X, y)
 
