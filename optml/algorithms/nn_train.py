@@ -38,11 +38,13 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
+from optml.formulations.bnn import BNNTrainingProblem
 from optml.program import relative_gap
 
 logger = logging.getLogger("optml")
@@ -259,6 +261,175 @@ def bnn_decompose(problem, Ws, settings, deadline):
     return new
 
 
+#: order of the hybrid's phases (a validation guard keeps the network after one of them)
+PHASES = ("gradient start", "feasibility phase", "decomposition", "training MILP")
+#: share of ``time_limit`` the validation run (on the fit part) may use
+VALIDATION_SHARE = 0.4
+#: share of the time left the combinatorial lower bound (a test-cover MILP) may use
+BOUND_SHARE = 0.1
+
+
+@dataclass(eq=False)
+class GuardedBNNProblem(BNNTrainingProblem):
+    """A :class:`~optml.formulations.bnn.BNNTrainingProblem` with the options of the hybrid's
+    validation guard: ``validation_fraction`` of the training points (stratified by class,
+    ``seed``) held out while a first run on the rest judges each phase; the final run on
+    every point keeps the network after the last phase whose held-out accuracy is not worse
+    than the gradient start's (None: no guard)."""
+
+    validation_fraction: float | None = None
+
+
+def stratified_holdout(y_idx, fraction, seed=0):
+    """Boolean mask of held-out points: ``round(fraction * n_c)`` per class (at least one where
+    a class has two points or more, never all of a class)."""
+    y = np.asarray(y_idx)
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(y.size, dtype=bool)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        n = idx.size
+        k = min(n - 1, max(1 if n >= 2 else 0, int(round(fraction * n))))
+        if k > 0:
+            mask[rng.choice(idx, k, replace=False)] = True
+    return mask
+
+
+def test_cover_program(X, y_idx):
+    """The minimum test cover: fewest features such that every two points of different
+    classes differ on one of them. Returns ``(program, z)`` or None when two points of
+    different classes are equal (no network separates them)."""
+    import scipy.sparse as sp
+
+    from optml.program import Program
+
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y_idx)
+    a, b = np.nonzero(y[:, None] < y[None, :])  # every pair of points of different classes
+    D = X[a] != X[b]  # (pairs, features)
+    if not D.any(axis=1).all():
+        return None
+    D = np.unique(D, axis=0).astype(np.float32)
+    # a row that contains another row is implied by it: keep the minimal rows only
+    size = D.sum(axis=1)
+    redundant = np.zeros(D.shape[0], dtype=bool)
+    for s0 in range(0, D.shape[0], 1024):
+        C = D @ D[s0 : s0 + 1024].T  # C[k, r] = |row k and row r|
+        sub = (C >= size[:, None] - 0.5) & (size[:, None] < size[None, s0 : s0 + 1024])
+        redundant[s0 : s0 + 1024] = sub.any(axis=0)
+    kept = D[~redundant]
+    A = sp.csr_matrix(kept.astype(float))
+    prog = Program("bnn_test_cover")
+    z = prog.var("z", shape=X.shape[1], domain="binary")
+    prog.add(A @ z >= 1, name="separate")
+    prog.minimize(z.sum())
+    prog.metadata["rows"] = kept > 0.5
+    return prog, z
+
+
+def smallest_cover_size(rows, up_to=3):
+    """Size of the smallest set of columns that meets every row of the boolean matrix
+    ``rows`` when it is at most ``up_to`` (<= 3), found by enumeration; else ``up_to + 1``
+    (a proven lower bound)."""
+    U = ~np.asarray(rows, dtype=bool)  # U[r, l]: feature l does not tell pair r apart
+    if U.shape[0] == 0:
+        return 0
+    if up_to >= 1 and (~U.any(axis=0)).any():
+        return 1
+    Uf = U.astype(np.float32)
+    if up_to >= 2 and ((Uf.T @ Uf) < 0.5).any():
+        return 2
+    if up_to >= 3:
+        for a in range(U.shape[1]):
+            Ua = Uf[U[:, a]]
+            if ((Ua.T @ Ua) < 0.5).any():
+                return 3
+    return up_to + 1
+
+
+def min_weight_lower_bound(problem, settings, deadline=None):
+    r"""A proven lower bound on the number of nonzero weights of every binarized network of
+    ``problem``'s shape that fits every training point (``min_weight``, no errors allowed).
+
+    * *First layer*: two points of different classes must reach different hidden signs, so
+      the features with a nonzero first-layer weight must tell them apart: the first layer
+      has at least as many nonzero weights as the minimum test cover of the training set
+      (covers of up to 3 features enumerated; above that, a set-cover MILP's proven bound).
+      Every hidden layer must give the classes distinct sign codes, so it has at least
+      :math:`\lceil \log_2 K \rceil` non-constant units, each with a nonzero incoming weight
+      (the first layer counts the larger of the two).
+    * *Output layer*: two classes whose scores are both constant (no nonzero hidden weight)
+      cannot each win on their own points, so at least ``n_classes - 1`` output rows have a
+      nonzero weight.
+
+    Returns ``(bound, details)``; the bound is 0 when nothing is proven in time.
+    """
+    K = int(problem.n_classes)
+    out = max(K - 1, 0)
+    code = int(np.ceil(np.log2(max(K, 1))))
+    later = sum(min(int(h), code) for h in problem.sizes[1:])
+    first = min(int(problem.sizes[0]), code)
+    details = {"output_layer": out, "test_cover": None, "codes": first + later}
+    got = test_cover_program(problem.X, problem.y_idx)
+    if got is None:
+        return float(out + first + later), details
+    prog, _ = got
+    tc = smallest_cover_size(prog.metadata["rows"], 3)
+    res = None if tc <= 3 else _sub_solve(problem, prog, settings, deadline, mip_gap=0.0)
+    if res is not None:
+        if res.has_solution and res.status == "optimal":
+            tc = max(tc, int(round(res.objective)))
+        elif np.isfinite(res.bound):
+            tc = max(tc, int(np.ceil(res.bound - 1e-6)))
+    details["test_cover"] = tc
+    return float(max(tc, first) + later + out), details
+
+
+def _subproblem(problem, keep):
+    """The same training instance on the points ``keep`` (no guard)."""
+    return BNNTrainingProblem(
+        problem.X[keep],
+        np.asarray(problem.y_idx)[keep],
+        problem.n_classes,
+        problem.sizes,
+        problem.objective,
+        problem.allow_errors,
+        delta=problem.delta,
+        heuristic_start=problem.heuristic_start,
+        symmetry=problem.symmetry,
+        seed=problem.seed,
+        sub_backend=problem.sub_backend,
+        sub_solver=problem.sub_solver,
+    )
+
+
+def keep_phase(accuracies):
+    """The validation guard's verdict: the last phase (in :data:`PHASES` order) whose held-out
+    accuracy is not below the first phase's (the gradient start's); None without scores."""
+    ran = [lab for lab in PHASES if lab in accuracies]
+    if not ran:
+        return None
+    first = accuracies[ran[0]]
+    return [lab for lab in ran if accuracies[lab] >= first - 1e-12][-1]
+
+
+def chosen_phase(snapshots, keep=None):
+    """The phase whose network the final run returns: ``keep`` (or the first later phase that
+    has a network), else the last phase that has one; None when no phase has a network."""
+    if keep is not None:
+        for lab in PHASES[PHASES.index(keep) :]:
+            if lab in snapshots:
+                return lab
+    return max(snapshots, key=PHASES.index) if snapshots else None
+
+
+def _accuracy(problem, Ws, X, y_idx):
+    from optml.formulations.bnn import bnn_forward
+
+    S = bnn_forward(X, Ws, problem.delta)[2]
+    return float(np.mean(S.argmax(axis=1) == np.asarray(y_idx)))
+
+
 class BNNHybrid(SpecialSolver):
     """The registered solvers ``"bnn-hybrid"`` and (``phases="mip"``) ``"bnn-mip"``."""
 
@@ -273,18 +444,25 @@ class BNNHybrid(SpecialSolver):
     reference = "Toro Icarte, Illanes, Castro, Cire, McIlraith & Beck (2019), CP"
     hybrid = True
 
-    def solve(self, problem, settings) -> RawAnswer:
+    def _phases(self, problem, settings, stats, last=None):
+        """Run the phases on ``problem`` within ``settings``' clock. Returns
+        ``(snapshots, res)``: ``snapshots[label] = (values, objective, Ws)``, the best network
+        after each phase that ran, and the training MILP's result (or None); or a RawAnswer
+        (infeasible) to return at once. ``last``: the phase to stop after (the validation
+        guard's verdict: later phases' networks would be dropped)."""
         from optml.formulations.bnn import binarized_network_program
 
-        settings = settings.started()
+        def stop_after(label):
+            return last is not None and PHASES.index(label) >= PHASES.index(last) and best["vals"]
+
         t0 = time.perf_counter()
         prog = problem.program
+        prog.canonical()  # lowered (and cached) now: the phases' shares see its cost
         sense = problem.sense
-        stats = {"method": "hybrid" if self.hybrid else "mip"}
-        best_vals, best_obj, Ws = None, None, None
+        best = {"vals": None, "obj": None, "Ws": None}
+        snapshots = {}
 
         def consider(net, label):
-            nonlocal best_vals, best_obj, Ws
             got = problem.network_values(net)
             if got is None:
                 return False
@@ -292,14 +470,17 @@ class BNNHybrid(SpecialSolver):
             obj, viol = prog.evaluate(vals)
             if viol > 1e-6:
                 return False
-            if best_obj is None or sense * obj < sense * best_obj - 1e-9:
-                best_vals, best_obj, Ws = vals, obj, net
+            if best["obj"] is None or sense * obj < sense * best["obj"] - 1e-9:
+                best.update(vals=vals, obj=obj, Ws=problem.weights_of(vals))
                 stats["best_from"] = label
                 return True
             return False
 
+        def snap(label):
+            if best["vals"] is not None:
+                snapshots[label] = (best["vals"], best["obj"], best["Ws"])
+
         # 1. gradient start
-        start_errors = None
         start_net = None
         if problem.heuristic_start:
             t = time.perf_counter()
@@ -309,9 +490,10 @@ class BNNHybrid(SpecialSolver):
                 start_net, start_errors = got
                 stats["start_errors"] = start_errors
                 if consider(start_net, "gradient start"):
-                    stats["start_objective"] = best_obj
+                    stats["start_objective"] = best["obj"]
+        snap("gradient start")
         # 2. feasibility phase
-        if self.hybrid and best_vals is None and not problem.allow_errors:
+        if self.hybrid and best["vals"] is None and not problem.allow_errors:
             t = time.perf_counter()
             fprog, fparts = binarized_network_program(
                 problem.X,
@@ -343,48 +525,118 @@ class BNNHybrid(SpecialSolver):
                         stats=stats,
                         solve_time=time.perf_counter() - t0,
                     )
+            snap("feasibility phase")
         # 3. decomposition per unit, activations fixed
-        if self.hybrid and Ws is not None and not settings.expired():
+        if stop_after("feasibility phase"):
+            return snapshots, None
+        if self.hybrid and best["Ws"] is not None and not settings.expired():
             t = time.perf_counter()
-            before = best_obj
+            before = best["obj"]
             consider(
-                bnn_decompose(problem, Ws, settings, _deadline(settings, DECOMPOSE_SHARE)),
+                bnn_decompose(problem, best["Ws"], settings, _deadline(settings, DECOMPOSE_SHARE)),
                 "decomposition",
             )
             stats["decomposition_time"] = time.perf_counter() - t
-            stats["decomposition_objective"] = best_obj
-            stats["decomposition_improvement"] = sense * (before - best_obj)
-        pre_obj = best_obj
+            stats["decomposition_objective"] = best["obj"]
+            stats["decomposition_improvement"] = sense * (before - best["obj"])
+            snap("decomposition")
+        if stop_after("decomposition"):
+            return snapshots, None
+        pre_obj = best["obj"]
         # 4. the full training MILP from the best network
         res = None
-        if not settings.expired() or best_vals is None:
+        if not settings.expired() or best["vals"] is None:
             t = time.perf_counter()
-            res = _sub_solve(problem, prog, settings, _reserve(settings), warm_start=best_vals)
+            res = _sub_solve(problem, prog, settings, _reserve(settings), warm_start=best["vals"])
             stats["mip_time"] = time.perf_counter() - t
-        bound = None
-        status = "time_limit"
-        msg = ""
         if res is not None:
             stats["mip_status"] = res.status
             stats["mip_objective"] = res.objective if res.has_solution else None
             stats["sub_solver"] = f"{res.backend}/{res.solver}"
-            if np.isfinite(res.bound):
-                bound = float(res.bound)
             if res.has_solution and res.max_violation <= 1e-6:
-                if best_obj is None or sense * res.objective <= sense * best_obj + 1e-9:
-                    best_vals, best_obj = res.values, res.objective
+                if best["obj"] is None or sense * res.objective <= sense * best["obj"] + 1e-9:
+                    best.update(
+                        vals=res.values, obj=res.objective, Ws=problem.weights_of(res.values)
+                    )
                     stats["best_from"] = "training MILP"
-            if res.status == "infeasible" and best_vals is None:
+            if res.status == "infeasible" and best["vals"] is None:
                 return RawAnswer(
                     status="infeasible",
                     message="the training MILP is infeasible",
                     stats=stats,
                     solve_time=time.perf_counter() - t0,
                 )
+            snap("training MILP")
+        if pre_obj is not None and best["obj"] is not None:
+            stats["mip_improvement"] = sense * (pre_obj - best["obj"])
+        return snapshots, res
+
+    def _validate_phases(self, problem, settings, stats):
+        """The validation run: the phases on the fit part, each phase's network scored on the
+        held-out part. Returns the last phase whose held-out accuracy is not below the
+        gradient start's (None: no verdict)."""
+        held = stratified_holdout(problem.y_idx, problem.validation_fraction, problem.seed)
+        if not held.any() or held.all():
+            return None
+        sub = _subproblem(problem, ~held)
+        left = settings.remaining()
+        vset = settings
+        if left is not None:
+            end = time.perf_counter() + VALIDATION_SHARE * left
+            vset = settings.replace(deadline=end, time_limit=VALIDATION_SHARE * left)
+        t = time.perf_counter()
+        vstats = {}
+        out = self._phases(sub, vset, vstats)
+        stats["validation_time"] = time.perf_counter() - t
+        stats["validation_points"] = int(held.sum())
+        if isinstance(out, RawAnswer):
+            return None
+        snapshots, _ = out
+        Xv, yv = problem.X[held], np.asarray(problem.y_idx)[held]
+        accs = {lab: _accuracy(problem, s[2], Xv, yv) for lab, s in snapshots.items()}
+        stats["validation_accuracy"] = accs
+        keep = keep_phase(accs)
+        if keep is not None:
+            stats["validation_keeps"] = keep
+        return keep
+
+    def solve(self, problem, settings) -> RawAnswer:
+        settings = settings.started()
+        t0 = time.perf_counter()
+        stats = {"method": "hybrid" if self.hybrid else "mip"}
+        keep = None
+        if getattr(problem, "validation_fraction", None):
+            keep = self._validate_phases(problem, settings, stats)
+        lower = None
+        if problem.objective == "min_weight" and not problem.allow_errors:
+            t = time.perf_counter()
+            lower, details = min_weight_lower_bound(
+                problem, settings, _deadline(settings, BOUND_SHARE)
+            )
+            stats["combinatorial_bound"] = lower
+            stats["combinatorial_bound_parts"] = details
+            stats["combinatorial_bound_time"] = time.perf_counter() - t
+        out = self._phases(problem, settings, stats, last=keep)
+        if isinstance(out, RawAnswer):
+            out.solve_time = time.perf_counter() - t0
+            return out
+        snapshots, res = out
+        bound = None
+        msg = ""
+        if res is not None:
             msg = res.message
-        if pre_obj is not None and best_obj is not None:
-            stats["mip_improvement"] = sense * (pre_obj - best_obj)
-        if best_vals is None:
+            if np.isfinite(res.bound):
+                bound = float(res.bound)
+        if res is None and problem.objective == "max_margin" and not problem.allow_errors:
+            # no training MILP ran (the guard stopped earlier): each margin's upper bound
+            ms = problem.parts["margins"]
+            bound = float(sum(np.sum(np.broadcast_to(m.ub, m.shape)) for m in ms))
+            stats["bound_from"] = "margins' upper bounds"
+        if lower is not None and lower > 0:
+            stats["mip_bound"] = bound
+            bound = lower if bound is None else max(bound, lower)
+        chosen = chosen_phase(snapshots, keep)
+        if chosen is None:
             ran_out = res is not None and res.status in ("time_limit", "interrupted")
             return RawAnswer(
                 status=res.status if ran_out else "time_limit" if settings.expired() else "error",
@@ -393,14 +645,22 @@ class BNNHybrid(SpecialSolver):
                 stats=stats,
                 solve_time=time.perf_counter() - t0,
             )
+        best_vals, best_obj, _ = snapshots[chosen]
+        if keep is not None:
+            stats["answer_after"] = chosen
+            last = snapshots[max(snapshots, key=PHASES.index)]
+            stats["best_objective_found"] = last[1]
+        status = "time_limit"
         if bound is not None and relative_gap(best_obj, bound) <= self.gap_tolerance(settings):
             status = "optimal"
+        where = stats.get("best_from") if keep is None else f"{chosen} (validation guard)"
         return RawAnswer(
             status=status,
             values=best_vals,
             objective=best_obj,
             bound=bound,
-            message=f"best network from the {stats.get('best_from')}; bound of the training MILP",
+            message=f"best network from the {where}; bound of the training MILP"
+            + (" and the combinatorial bound" if lower else ""),
             stats=stats,
             solve_time=time.perf_counter() - t0,
         )

@@ -62,6 +62,15 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         Start from gradient training: a scikit-learn MLP (tanh) of the same shape, each hidden
         unit ternarised, the output layer ternarised and repaired by a small MILP (fewest
         changes that fit the hidden signs).
+    validation_fraction : float in (0, 1) or None, default=None
+        The validation guard (an early stop judged on held-out points): this share of the
+        training points (stratified by class) is held out while a first run of the phases on
+        the rest (40 % of the time) scores each phase's network on it; the final run on every
+        point then returns the network after the last phase whose held-out accuracy is not
+        below the gradient start's, still a point of the training program (it fits every
+        point), with the training MILP's bound. MILP training fits every training point and
+        can overfit; the guard keeps a later phase only where it did not generalise worse.
+        None: the best network on the objective.
     method : {"hybrid", "mip"}, default="hybrid"
         ``"hybrid"`` (the special solver ``bnn-hybrid``, after Toro Icarte et al.): gradient
         start, a feasibility MILP (fewest misfitted points, stops at the first network that
@@ -106,6 +115,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         allow_errors=False,
         heuristic_start=True,
         method="hybrid",
+        validation_fraction=None,
         backend="auto",
         solver=None,
         time_limit=None,
@@ -118,6 +128,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         self.allow_errors = allow_errors
         self.heuristic_start = heuristic_start
         self.method = method
+        self.validation_fraction = validation_fraction
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -131,19 +142,27 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         check_choice("objective", self.objective, ("min_weight", "max_margin"))
         check_bool("allow_errors", self.allow_errors)
         check_bool("heuristic_start", self.heuristic_start)
+        vf = self.validation_fraction
+        if vf is not None and (
+            isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0.0 < float(vf) < 1.0
+        ):
+            raise ValueError(
+                f"validation_fraction must be a float in (0, 1) or None, got {vf!r}; "
+                "e.g. validation_fraction=0.2 holds out a fifth of the training points"
+            )
         return X, y_idx
 
     def build_problem(self, X, y):
         """The training instance for ``(X, y)`` as a
         :class:`~optml.formulations.bnn.BNNTrainingProblem` (sets ``classes_``,
         ``n_features_in_``); its ``program`` is :meth:`build_program`'s."""
+        from optml.algorithms.nn_train import GuardedBNNProblem
         from optml.backends.registry import is_special
-        from optml.formulations.bnn import BNNTrainingProblem
 
         X, y_idx = self._validate(X, y)
         sizes = _check_sizes(self.hidden_layer_sizes)
         self._delta = _DELTA * max(1.0, float(np.abs(X).max(initial=0.0)))
-        return BNNTrainingProblem(
+        return GuardedBNNProblem(
             np.asarray(X, dtype=float),
             y_idx,
             int(self.classes_.size),
@@ -154,6 +173,9 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
             heuristic_start=bool(self.heuristic_start),
             sub_backend=self.backend,
             sub_solver=None if is_special(self.solver) else self.solver,
+            validation_fraction=None
+            if self.validation_fraction is None
+            else float(self.validation_fraction),
         )
 
     def build_program(self, X, y):
