@@ -59,6 +59,17 @@ _LICENSED = ("gurobi", "cplex", "xpress", "mosek")
 # cvxpy's SCIP duals are documented as unreliable (and absent with cones): use SCIP's dual bound
 _NO_DUALS = ("scip",)
 
+#: each solver's own name of its time limit, as cvxpy passes it (None: it has none)
+_TIME_OPTION = {
+    "clarabel": "time_limit",
+    "scs": "time_limit_secs",
+    "osqp": "time_limit",
+    "ecos": None,
+    "highs": "time_limit",
+    "gurobi": "TimeLimit",
+    "xpress": "maxtime",
+}
+
 _STATUS = {
     "optimal": "optimal",
     "optimal_inaccurate": "optimal",
@@ -446,7 +457,6 @@ class CvxpyBackend(Backend):
                 solver_version=version,
             )
         model = build(canon)
-        is_mip = canon.is_mip
         if solver == "highs":
             _silence_highs_banner(verbose)
         remaining = time_limit
@@ -459,13 +469,75 @@ class CvxpyBackend(Backend):
             model.x.value = np.clip(x0, canon.lb, canon.ub)
             warm = True
         prob = model.problem
+        call = _Call(model, canon, solver, cname, opts, warm, remaining, settings)
+        route = _route(canon, solver, remaining)
+        if route == "child":
+            raw = _run_in_child(call, settings, t_start, version)
+        else:
+            raw = call.run(version)
+        raw.raw = {
+            "problem": prob,
+            "cvxpy_build_time": model.build_time,
+            "compilation_time": getattr(prob, "compilation_time", None),
+            "process": route,
+            **(raw.raw or {}),
+        }
+        if raw.options is None:
+            raw.options = _printable(opts)
+        return raw
+
+
+class _Call:
+    """One solver call through cvxpy, run in this process or in a forked child
+    (:func:`_run_in_child`); its answer is a picklable :class:`RawSolution`."""
+
+    def __init__(self, model, canon, solver, cname, opts, warm, remaining, settings):
+        self.model, self.canon, self.solver, self.cname = model, canon, solver, cname
+        self.opts, self.warm, self.settings = opts, warm, settings
+        self.verbose, self.mip_gap = bool(settings.verbose), settings.mip_gap
+        self.remaining = remaining
+        self.forced = {}  # options a forked child must use (see _run_in_child)
+        self.deadline = None if remaining is None else time.perf_counter() + float(remaining)
+
+    def _refresh(self, opts: dict):
+        """The solver's time limit set to the time left now (cvxpy's compilation of a large
+        program takes seconds); returns it (None: no limit)."""
+        if self.deadline is None:
+            return None
+        left = max(0.05, self.deadline - time.perf_counter())
+        opts.update(_solver_options(self.solver, left, self.mip_gap, self.verbose, self.settings))
+        opts.update(self.forced)
+        return left
+
+    def run(self, version: str) -> RawSolution:
+        global _CLARABEL_POOL
+        if self.solver == "clarabel" and not self.forced:
+            _CLARABEL_POOL = True  # its threads now exist in this process
+        raw = self._run(version)
+        raw.options = _printable(self.opts)  # as handed to the solver (time limit refreshed)
+        return raw
+
+    def _run(self, version: str) -> RawSolution:
+        import cvxpy as cp
+
+        model, canon, solver, cname = self.model, self.canon, self.solver, self.cname
+        opts, verbose, warm = self.opts, self.verbose, self.warm
+        remaining, mip_gap = self.remaining, self.mip_gap
+        is_mip = canon.is_mip
+        prob = model.problem
         t0 = time.perf_counter()
         interrupted = []
         try:
             with warnings.catch_warnings(), _interruptible_highs(solver, interrupted):
                 # optml reports inaccuracy itself (status, check)
                 warnings.filterwarnings("ignore", message="Solution may be inaccurate")
-                prob.solve(solver=cname, verbose=bool(verbose), warm_start=warm, **opts)
+                # prob.solve in its three steps, so that the solver's time limit is the time
+                # left after compiling (documented cvxpy API)
+                data, chain, inv = prob.get_problem_data(cname, verbose=verbose, solver_opts=opts)
+                remaining = self._refresh(opts)
+                t0 = time.perf_counter()
+                solution = chain.solve_via_data(prob, data, warm, verbose, opts)
+                prob.unpack_results(solution, chain, inv)
         except (KeyboardInterrupt, ValueError) as exc:
             if isinstance(exc, ValueError) and not interrupted:
                 raise
@@ -565,13 +637,111 @@ class CvxpyBackend(Backend):
             message=message if message != "optimal" else "",
             solver_version=version,
             raw={
-                "problem": prob,
-                "cvxpy_build_time": model.build_time,
                 "compilation_time": getattr(prob, "compilation_time", None),
                 "solver_wall_time": wall,
             },
-            options=_printable(opts),
         )
+
+
+#: where conic solves run: "auto" (:func:`_route`'s rule), "child" or "process" (always in this
+#: process); a knob for tests and for users who want one or the other
+PROCESS = "auto"
+#: solvers run in a child process under :data:`PROCESS` "auto": the open-source ones cvxpy calls
+#: in-process whose set-up (factorisation) reads no clock; not HiGHS or SCIP (they stop at
+#: their deadline and on Ctrl-C with an incumbent), nor commercial solvers (licence tokens)
+CHILD_SOLVERS = ("scs", "clarabel", "ecos", "osqp")
+#: size from which such a solve runs in a child: the entries of its PSD blocks, k(k+1)/2 summed
+#: (Clarabel factorises a dense block of their square every iteration; SCS an LDL with them),
+#: or the nonzeros of its matrices (see docs/backends.md for the measurements behind them)
+CHILD_PSD_ENTRIES = 500
+CHILD_NONZEROS = 200_000
+
+
+#: whether Clarabel has run in this process (its rayon thread pool exists; see _run_in_child)
+_CLARABEL_POOL = False
+
+
+def _route(canon, solver: str, remaining) -> str:
+    """``"child"`` when the solve should run in a process killed at the deadline, else
+    ``"process"`` (this process). The rule (``PROCESS = "auto"``): a time limit is set, the
+    program is continuous, the solver is one of :data:`CHILD_SOLVERS`, ``fork`` exists, and the
+    program is large enough that the solver's set-up may outlast the limit's allowance
+    (:data:`CHILD_PSD_ENTRIES`, :data:`CHILD_NONZEROS`); below that, the fork's cost (about
+    10 ms, measured) would be paid for nothing."""
+    from optml.backends import _subprocess
+
+    if PROCESS == "process" or not _subprocess.AVAILABLE:
+        return "process"
+    if solver not in CHILD_SOLVERS or canon.is_mip:
+        return "process"
+    if PROCESS == "child":
+        return "child"
+    if remaining is None:
+        return "process"
+    entries = sum(len(b) * (len(b) + 1) // 2 for b in canon.psd)
+    nnz = canon.A.nnz + (canon.P.nnz if canon.has_quadratic else 0)
+    nnz += sum(G.nnz if sp.issparse(G) else np.count_nonzero(G) for G, _ in canon.soc)
+    big = entries >= CHILD_PSD_ENTRIES or nnz >= CHILD_NONZEROS
+    return "child" if big else "process"
+
+
+def _kill_grace(settings) -> float:
+    """Seconds past the deadline the child may take to hand back the point it stopped at: half
+    of the 10 % + 1 s a time limit allows (the other half is for the certificate)."""
+    tl = settings.time_limit
+    return 0.5 if tl is None else 0.5 + 0.05 * float(tl)
+
+
+def _run_in_child(call: _Call, settings, t_start: float, version: str) -> RawSolution:
+    """``call`` in a forked child killed at the deadline (plus :func:`_kill_grace`): a solver
+    that overruns its own limit (set-up, factorisation) comes back ``time_limit`` without a
+    point (the orchestrator then returns a complete warm start as the incumbent)."""
+    from optml.backends._subprocess import run_with_deadline
+
+    deadline = settings.deadline
+    if deadline is None and call.remaining is not None:
+        deadline = t_start + float(call.remaining)
+    kill_at = None if deadline is None else deadline + _kill_grace(settings)
+    if call.solver == "clarabel" and _CLARABEL_POOL:
+        # Clarabel's factorisation runs on rayon's global thread pool; once Clarabel has run in
+        # this process, a forked child inherits the pool without its threads and waits on it
+        # forever: one thread in the child (measured: a 20x20 SDP hung until killed, 0.9 s
+        # with max_threads=1)
+        call.forced["max_threads"] = 1
+        call.opts.update(call.forced)
+    try:
+        out = run_with_deadline(lambda: call.run(version), kill_at)
+    except KeyboardInterrupt:
+        return RawSolution(
+            status="interrupted",
+            solver_version=version,
+            solve_time=time.perf_counter() - t_start,
+            message="interrupted (the solver's process was stopped; cvxpy keeps no incumbent)",
+        )
+    info = {"fork_time": out.start_time, "child_wall_time": out.wall}
+    if out.kind == "done":
+        raw = out.value
+        raw.raw = {**(raw.raw or {}), **info}
+        return raw
+    if out.kind == "raised":
+        raise out.value
+    if out.kind == "killed":
+        return RawSolution(
+            status="time_limit",
+            solve_time=out.wall,
+            solver_version=version,
+            message=f"{call.solver} did not stop at its time limit (its set-up reads no clock): "
+            "its process was stopped at the deadline without a point",
+            raw=info,
+        )
+    return RawSolution(
+        status="error",
+        solve_time=out.wall,
+        solver_version=version,
+        message=f"{call.solver}'s process ended without an answer (exit code {out.exitcode}: "
+        "a crash in the solver, or the system ran out of memory)",
+        raw=info,
+    )
 
 
 def _silence_highs_banner(verbose: bool) -> None:

@@ -263,7 +263,9 @@ def test_solver_error_becomes_status(monkeypatch):
     def boom(self, *a, **k):
         raise cp.error.SolverError("Solver 'X' failed")
 
-    monkeypatch.setattr(cp.Problem, "solve", boom)
+    from cvxpy.reductions.solvers.solving_chain import SolvingChain
+
+    monkeypatch.setattr(SolvingChain, "solve_via_data", boom)
     raw = raw_solve(canon, "clarabel")
     assert raw.status == "error" and "failed" in raw.message and "licence" not in raw.message
     monkeypatch.setattr(cp, "installed_solvers", lambda: ["GUROBI"])

@@ -1,0 +1,130 @@
+r"""Run a solver call in a forked child process that is killed at a deadline.
+
+Some solvers do not look at their clock during set-up: SCS factorises its KKT system, and
+Clarabel factorises a dense block per PSD cone in every iteration, before either reads its
+``time_limit``; cvxpy's compilation of a large program reads no clock either. Such a call cannot
+be stopped in-process. :func:`run_with_deadline` runs it in a child made by ``fork`` (the child
+shares the parent's memory copy-on-write, so the program is not pickled; only the answer comes
+back through a pipe), and kills the child at the deadline.
+
+* **done**: the child sent the call's return value;
+* **raised**: the call raised; the exception comes back and is re-raised by the caller;
+* **killed**: the deadline came first (the child got ``SIGKILL``);
+* **died**: the child ended without an answer (a crash in the solver's C code, the kernel's
+  out-of-memory killer): the parent lives on.
+
+Ctrl-C: the child ignores ``SIGINT`` (a terminal sends it to the whole process group); the
+parent, waiting on the pipe, gets the ``KeyboardInterrupt``, kills the child and re-raises, so
+callers handle it as they would for an in-process solve. The child also dies with its parent
+(``PR_SET_PDEATHSIG`` on Linux), so a killed parent leaves no solver running.
+
+Where ``fork`` does not exist (Windows; macOS offers it but it is unsafe with system
+frameworks), :data:`AVAILABLE` is false and callers solve in-process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+logger = logging.getLogger("optml")
+
+#: whether calls can run in a forked child (Linux; not Windows, not macOS)
+AVAILABLE = sys.platform.startswith("linux")
+
+
+@dataclass
+class ChildOutcome:
+    """What became of a call run by :func:`run_with_deadline`."""
+
+    kind: str  # "done", "raised", "killed" or "died"
+    value: object = None  # the return value ("done") or the exception ("raised")
+    exitcode: int | None = None
+    wall: float = 0.0  # seconds from the fork to the answer (or the kill)
+    start_time: float = 0.0  # seconds the fork itself took in the parent
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (no orphaned solver)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # a bonus only
+        pass
+
+
+def _child(fn, conn, parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _die_with_parent()
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    try:
+        msg = ("done", fn())
+    except BaseException as exc:  # sent back to the parent, which re-raises it
+        msg = ("raised", exc)
+    try:
+        conn.send(msg)
+    except Exception as exc:  # an unpicklable value or exception: say what it was
+        conn.send(
+            ("raised", RuntimeError(f"the solver process could not send back {msg!r}: {exc}"))
+        )
+    conn.close()
+
+
+def run_with_deadline(fn, kill_at: float | None) -> ChildOutcome:
+    """Run ``fn()`` in a forked child; kill it at ``kill_at`` (a ``time.perf_counter()`` value,
+    None: never).
+
+    ``fn`` takes no arguments and is not pickled (the child is a fork); its return value must
+    pickle. A ``KeyboardInterrupt`` in the parent kills the child and is re-raised.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(fn, send, os.getpid()), daemon=True)
+    t0 = time.perf_counter()
+    proc.start()
+    start_time = time.perf_counter() - t0
+    send.close()
+    try:
+        while True:
+            timeout = None if kill_at is None else max(0.0, kill_at - time.perf_counter())
+            ready = wait([recv, proc.sentinel], timeout)
+            if recv in ready:
+                try:
+                    kind, value = recv.recv()
+                except EOFError:  # the child died while sending
+                    break
+                proc.join(timeout=5)
+                if proc.exitcode is None:
+                    proc.kill()
+                    proc.join()
+                return ChildOutcome(
+                    kind, value, proc.exitcode, time.perf_counter() - t0, start_time
+                )
+            if ready:  # the sentinel alone: the child ended without an answer
+                break
+            if kill_at is not None and time.perf_counter() >= kill_at:
+                proc.kill()
+                proc.join()
+                logger.info("solver process killed at the deadline (pid %s)", proc.pid)
+                return ChildOutcome(
+                    "killed", None, proc.exitcode, time.perf_counter() - t0, start_time
+                )
+    except BaseException:  # Ctrl-C (or anything else) while waiting: no orphan solver
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        raise
+    finally:
+        recv.close()
+    proc.join()
+    return ChildOutcome("died", None, proc.exitcode, time.perf_counter() - t0, start_time)
