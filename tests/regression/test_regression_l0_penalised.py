@@ -136,3 +136,68 @@ def test_path_over_l0_matches_separate_fits():
         f_ref, _ = brute(X, y, 0.3, lam)
         assert st == "optimal"
         assert obj == pytest.approx(f_ref, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    "a,lam,M", [(0.5, 2.0, np.inf), (0.5, 2.0, 1.0), (0.0, 2.0, 1.5), (3.0, 0.5, 0.2)]
+)
+def test_coordinate_step_and_penalty_against_a_grid(a, lam, M):
+    """The relaxed penalty psi (a minimum over s) and the exact coordinate step of the node
+    relaxation, against a fine grid."""
+    from optml.algorithms.best_subset_l0 import _coord, psi
+
+    lo, hi = -M, M
+    grid = np.linspace(-min(M, 6.0), min(M, 6.0), 24001)
+    from scipy.optimize import minimize_scalar
+
+    for u in (-2.5, -0.3, 0.0, 0.1, 0.9, 4.0):
+        if abs(u) > M:
+            continue
+        smin = max(abs(u) / M, 1e-12)
+        if u == 0:
+            ref = 0.0
+        else:
+            opt = minimize_scalar(
+                lambda v, u=u: a * u * u / v + lam * v,
+                bounds=(smin, 1.0),
+                method="bounded",
+                options={"xatol": 1e-12},
+            )
+            ref = min(float(opt.fun), a * u * u / smin + lam * smin, a * u * u + lam)
+        assert psi(np.array([u]), a, lam, lo, hi)[0] == pytest.approx(ref, rel=1e-7, abs=1e-9)
+    pen = psi(grid, a, lam, lo, hi)
+    for d, t in ((1.0, 0.2), (1.0, -3.0), (0.3, 1.7), (2.0, 5.0)):
+        q = d * grid * grid - 2 * t * grid + pen
+        u = _coord(t, d, a, lam, lo, hi, False)
+        qu = d * u * u - 2 * t * u + psi(np.array([u]), a, lam, lo, hi)[0]
+        assert qu <= q.min() + 1e-6 * max(1.0, abs(q.min()))
+
+
+def test_dual_bound_is_a_lower_bound_at_any_point():
+    """The penalised dual bound D(beta) at random points (no solve) never exceeds the
+    enumerated optimum, with and without the box, with fixings."""
+    from optml.algorithms.best_subset_bounds import SubsetBounds
+    from optml.algorithms.best_subset_l0 import PenalisedBounds
+    from optml.algorithms.best_subset_oa import heuristic_of
+    from optml.formulations.regression import gram_data
+    from optml.formulations.subset import BestSubsetProblem
+
+    X, y = _data(seed=4)
+    p = X.shape[1]
+    rng = np.random.default_rng(0)
+    for alpha, M in ((0.5, np.inf), (0.0, 0.9)):
+        f_ref, S_ref = brute(X, y, alpha, 2.0, M)
+        prob = BestSubsetProblem(
+            gram_data(X, y, True), p, alpha=alpha, l0=2.0, lb=np.full(p, -M), ub=np.full(p, M)
+        )
+        pb = PenalisedBounds(SubsetBounds(prob, heuristic_of(prob)), 2.0)
+        none = np.zeros(p, bool)
+        for _ in range(20):
+            beta = rng.standard_normal(p) * rng.integers(0, 2, p)
+            D, _, _ = pb.dual(beta, [], none)
+            assert D <= f_ref * (1 + 1e-12)
+        # fixing in a feature of the optimum keeps the bound below the optimum
+        D, _, _ = pb.dual(rng.standard_normal(p), [S_ref[0]], none)
+        assert D <= f_ref * (1 + 1e-12)
+        D_opt, _, _ = pb.relaxation([], none)
+        assert D_opt <= f_ref * (1 + 1e-12)
