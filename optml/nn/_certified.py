@@ -104,10 +104,12 @@ def _input_term(G0, X, eps, norm, lo, hi):
     (shared by the batch) or ``(B, s, n0)``."""
     if norm == "inf":
         a, b = np.maximum(X - eps, lo), np.minimum(X + eps, hi)
-        Gp, Gn = np.maximum(G0, 0.0), np.minimum(G0, 0.0)
+        mid, rad = (a + b) / 2, (b - a) / 2
         if G0.ndim == 2:
-            return a @ Gp.T + b @ Gn.T
-        return np.matmul(Gp, a[:, :, None])[..., 0] + np.matmul(Gn, b[:, :, None])[..., 0]
+            return mid @ G0.T - rad @ np.abs(G0).T
+        return (
+            np.matmul(G0, mid[:, :, None])[..., 0] - np.matmul(np.abs(G0), rad[:, :, None])[..., 0]
+        )
     nrm, _ = _dnorm(G0, norm)
     if G0.ndim == 2:
         return X @ G0.T - eps * nrm[None, :]
@@ -118,13 +120,22 @@ def _input_vjp(G0, Jbar, X, eps, norm, lo, hi):
     """The adjoint of ``G0`` given the adjoint ``Jbar`` (B, s) of :func:`_input_term`."""
     if norm == "inf":
         a, b = np.maximum(X - eps, lo), np.minimum(X + eps, hi)
+        mid, rad = (a + b) / 2, (b - a) / 2
         if G0.ndim == 2:
-            return np.where(G0 > 0, Jbar.T @ a, Jbar.T @ b)
-        return Jbar[:, :, None] * np.where(G0 > 0, a[:, None, :], b[:, None, :])
+            return Jbar.T @ mid - np.sign(G0) * (Jbar.T @ rad)
+        Jb = Jbar[:, :, None]
+        return Jb * mid[:, None, :] - (Jb * np.sign(G0)) * rad[:, None, :]
     _, dn = _dnorm(G0, norm)
     if G0.ndim == 2:
         return Jbar.T @ X - eps * Jbar.sum(axis=0)[:, None] * dn
     return Jbar[:, :, None] * (X[:, None, :] - eps * dn)
+
+
+def _rmul(A, W):
+    """``A @ W`` for ``A`` of shape ``(s, n)`` or ``(B, s, n)`` (one gemm, not ``B``)."""
+    if A.ndim == 2:
+        return A @ W
+    return (A.reshape(-1, A.shape[-1]) @ W).reshape(A.shape[0], A.shape[1], W.shape[1])
 
 
 def _outer(A, G):
@@ -162,13 +173,13 @@ class _Pass:
         for k in range(m - 1, -1, -1):
             L, U = bounds[k]
             d, unst, dd_l, dd_u = _slopes(L, U)
-            G = Lam @ Ws[k + 1]  # coefficients on h_k: (s, n_k) or (B, s, n_k)
+            G = _rmul(Lam, Ws[k + 1])  # coefficients on h_k: (s, n_k) or (B, s, n_k)
             Lam = G * d[:, None, :]
             neg = np.maximum(-Lam, 0.0)
             const = const + np.matmul(neg, (unst * L)[:, :, None])[..., 0] + Lam @ bs[k]
             self.lams[k] = Lam
             self.steps.append((k, G, Lam, neg, d, unst, dd_l, dd_u))
-        self.G0 = Lam @ Ws[0]
+        self.G0 = _rmul(Lam, Ws[0])
         self.J = const + _input_term(self.G0, X, eps, norm, lo, hi)
 
     def backward(self, Jbar, Ws, bs, bounds, gW, gb, gL, gU):
@@ -177,7 +188,7 @@ class _Pass:
         Jb = Jbar[:, :, None]
         Gbar = _input_vjp(self.G0, Jbar, *self.data)
         gW[0] += _outer(self.lams[0], Gbar)
-        Lbar = Gbar @ Ws[0].T
+        Lbar = _rmul(Gbar, Ws[0].T)
         for k, G, Lam, neg, d, unst, dd_l, dd_u in reversed(self.steps):
             L = bounds[k][0]
             # const += Lam b_k + sum_j l_j [-Lam_j]_+ over the unstable units
@@ -191,7 +202,7 @@ class _Pass:
             Gbar = Lbar * d[:, None, :]
             # G = Lam_{k+1} W_{k+1}
             gW[k + 1] += _outer(self.lams[k + 1], Gbar)
-            Lbar = Gbar @ Ws[k + 1].T
+            Lbar = _rmul(Gbar, Ws[k + 1].T)
         gb[self.m] += _wsum(Jbar, self.C)
 
 
