@@ -83,6 +83,8 @@ GAP_TOL = 1e-6
 MU_RATIO = 1.0
 #: the smoothing widths' factor from one stage to the next
 H_FACTOR = 0.03
+#: the line search stops where the slope has shrunk to this fraction of the initial one
+LS_TOL = 0.1
 
 
 # ------------------------------------------------------------------ balls and projections
@@ -257,14 +259,14 @@ def _newton_stage(A, s, C, eps, p, loss, off, h, mu, th, deadline, max_iter=60, 
             dhi = along(a0, ad, w, dw, hi, True)
         t, side = hi, 0
         for _ls in range(40):
-            if dhi <= 0 or abs(dhi) <= 1e-12 * abs(dec):
+            if dhi <= 0 or abs(dhi) <= LS_TOL * abs(dec):
                 t = hi
                 break
             t = hi - dhi * (hi - lo) / (dhi - dlo) if dhi != dlo else 0.5 * (lo + hi)
             if not lo < t < hi:
                 t = 0.5 * (lo + hi)
             dt = along(a0, ad, w, dw, t, True)
-            if abs(dt) <= 1e-12 * abs(dec) or hi - lo <= 1e-14 * hi:
+            if abs(dt) <= LS_TOL * abs(dec) or hi - lo <= 1e-14 * hi:
                 break
             if dt < 0:
                 lo, dlo = t, dt
@@ -348,7 +350,7 @@ def _logistic_reduced(Zt, s, C, u, b, deadline, max_iter=50):
     return th[:k], float(th[k]), C * 0.5 * (1.0 + np.tanh(0.5 * r))
 
 
-def _finish(X, Z, s, C, eps, p, loss, th, r, h, mu, b_bound, deadline, rounds=10):
+def _finish(X, Z, s, C, eps, p, loss, th, r, h, mu, b_bound, deadline, rounds=25):
     """The exact solve on the read-off pattern (module docstring, step 2). Returns the best
     ``(w, b, P, D)`` over the rounds on the original problem, or None. ``r``: the smoothed
     stage's residuals."""
@@ -389,7 +391,7 @@ def _finish(X, Z, s, C, eps, p, loss, th, r, h, mu, b_bound, deadline, rounds=10
     return best
 
 
-def _pdas(X, Z, s, C, eps, p, M, c, free, L, b_bound, deadline, rounds, stall_max=2):
+def _pdas(X, Z, s, C, eps, p, M, c, free, L, b_bound, deadline, rounds, stall_max=3):
     """A primal-dual active set on both partitions (the hinge loss): the samples (free, at
     ``C``, inactive) by the multipliers and margins of the KKT solve on the moved features,
     the sign pattern by the norm's subgradient conditions. Returns ``(best, M, c)`` with the
@@ -397,7 +399,7 @@ def _pdas(X, Z, s, C, eps, p, M, c, free, L, b_bound, deadline, rounds, stall_ma
     best = None
     Zt = Z @ M - eps * c[None, :]
     free, L = free.copy(), L.copy()
-    stall = 0
+    stall, single = 0, False
     for _ in range(rounds):
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -420,16 +422,31 @@ def _pdas(X, Z, s, C, eps, p, M, c, free, L, b_bound, deadline, rounds, stall_ma
             best[3] = max(best[3], D)
         if relative_gap(best[2], best[3]) <= 1e-12:
             break
-        stall = stall + 1 if relative_gap(best[2], best[3]) >= before else 0
+        worse = relative_gap(best[2], best[3]) >= before
+        stall = stall + 1 if worse else 0
         if stall >= stall_max:
             break  # far from the optimum's active set: the active set wanders
+        single = single or worse  # after an overshoot: one change at a time
         marg = Zt @ u + s * b
         lo, hi = aF < 0.0, aF > C
         to_free = (L & (marg > 1.0)) | (~L & ~free & (marg < 1.0))
-        ac = np.clip(alpha, 0.0, C)
-        new = _update_pattern(w, Z.T @ ac, eps * float(ac.sum()), p, M, c) if eps > 0 else None
+        new = None
+        if eps > 0 and not (single and (lo.any() or hi.any() or to_free.any())):
+            ac = np.clip(alpha, 0.0, C)
+            new = _update_pattern(w, Z.T @ ac, eps * float(ac.sum()), p, M, c)
         if not (lo.any() or hi.any() or to_free.any()) and new is None:
             break
+        if single and (lo.any() or hi.any() or to_free.any()):
+            # the most violated condition alone: a multiplier out of [0, C] or a margin
+            vF = np.maximum(-aF, aF - C)
+            vm = np.where(to_free, np.abs(marg - 1.0), 0.0)
+            keep_lo, keep_hi, keep_tf = (np.zeros_like(x) for x in (lo, hi, to_free))
+            if vF.max(initial=0.0) >= vm.max(initial=0.0):
+                i = int(np.argmax(vF))
+                keep_lo[i], keep_hi[i] = lo[i], hi[i]
+            else:
+                keep_tf[int(np.argmax(vm))] = True
+            lo, hi, to_free = keep_lo, keep_hi, keep_tf
         free[F[lo | hi]] = False
         L[F[hi]] = True
         L[to_free] = False

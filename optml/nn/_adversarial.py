@@ -499,8 +499,12 @@ def adversarial_training(
                     hidden_layer_sizes, max_iter=max_iter, random_state=random_state
                 ).fit(Xt, yt)
             else:
-                model.set_params(warm_start=True, max_iter=epochs_per_round)
-                model.fit(Xt, yt)
+                # warm start: the previous round's weights, epochs_per_round more epochs (one
+                # partial_fit is one epoch; fit(warm_start=True) would stop at once, its
+                # best training loss being that of the smaller set)
+                order = np.random.default_rng(random_state + k).permutation(yt.size)
+                for _e in range(epochs_per_round):
+                    model.partial_fit(Xt[order], yt[order])
         net = ReLUNetwork.from_sklearn(model)
         t_train = time.perf_counter() - t0
         stats: dict = {}
