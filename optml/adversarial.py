@@ -365,6 +365,10 @@ def __getattr__(name):
         from optml.nn import _certified
 
         return getattr(_certified, name)
+    if name in ("adversarial_training", "screen_robustness", "verified_accuracy"):
+        from optml.nn import _adversarial  # lazily: MILP adversarial training
+
+        return getattr(_adversarial, name)
     if name == "RobustOptimalTree":  # lazily: the estimator imports the solve path
         from optml.classification._robust_tree import RobustOptimalTree
 
@@ -379,7 +383,10 @@ __all__ = [
     "DUAL",
     "RobustOptimalTree",  # noqa: F822  (module __getattr__: imported lazily)
     "adversarial_accuracy",
+    "adversarial_training",  # noqa: F822  (module __getattr__: imported lazily)
     "attack",
     "linear_scores",
+    "screen_robustness",  # noqa: F822
     "tree_leaves",
+    "verified_accuracy",  # noqa: F822
 ]
