@@ -91,8 +91,9 @@ class _Local:
         "cumt",
         "penalty",
         "_pj",
-        "sg",
-        "cums",
+        "sg2",
+        "cums2",
+        "validf",
     )
 
     def __init__(self, X, W, idx, dt=np.float64):
@@ -113,10 +114,12 @@ class _Local:
         self.cum = np.cumsum(self.Wo, axis=1)  # (p, m, K)
         self.wt = self.Wo.sum(axis=2)  # (p, m) weight of each sample, in each order
         self.cumt = np.cumsum(self.wt, axis=1)
-        self.penalty = np.where(self.valid, 0.0, np.inf).astype(dt)
+        self.penalty = np.where(self.valid, 0.0, np.inf).astype(dt)  # K > 2 classes
+        self.validf = self.valid.astype(dt)
         if self.Wo.shape[2] == 2:
-            self.sg = self.Wo[:, :, 1] - self.Wo[:, :, 0]  # signed weight (class 1 - class 0)
-            self.cums = np.cumsum(self.sg, axis=1)
+            # twice the signed weight (class 1 - class 0), and its cumulative sums
+            self.sg2 = 2 * (self.Wo[:, :, 1] - self.Wo[:, :, 0])
+            self.cums2 = np.cumsum(self.sg2, axis=1)
         self._pj = None
 
     def pos_by_feature(self):
@@ -173,8 +176,9 @@ class QuantBnB:
         self.root = None  # the root search's state, for the bound at a time limit
         self.last = None  # the bounds of the last depth-2 search (for a similar set)
         self.slack = SLACK
-        # counts in float32 where that is exact (integer weights summing below 2**24)
-        exact32 = np.all(self.W == np.round(self.W)) and self.W.sum() < 2**24
+        # counts in float32 where that is exact (integer weights summing below 2**22: sums of
+        # twice the weights stay exact)
+        exact32 = np.all(self.W == np.round(self.W)) and self.W.sum() < 2**22
         self.dt = np.float32 if exact32 else np.float64
 
     def _check_time(self):
@@ -232,12 +236,14 @@ class QuantBnB:
         pen = loc.penalty[None]  # (1, p, m-1): 0 at valid cuts, inf elsewhere
         ar = np.arange(min(step, B))
         for s in range(0, B, step):
+            self._check_time()
             cs = cuts[s : s + step]
-            G = (PJ[js[s : s + step]] <= cs[:, None, None]).astype(loc.dt)  # (b, p, m)
+            M = PJ[js[s : s + step]] <= cs[:, None, None]  # (b, p, m): the left child
             r = ar[: cs.size]
             if K == 2:
-                self._two_classes(loc, G, js[s : s + step], cs, out, slice(s, s + step), r)
+                self._two_classes(loc, M, js[s : s + step], cs, out, slice(s, s + step), r)
                 continue
+            G = M.astype(loc.dt)
             CL = np.cumsum(G[..., None] * loc.Wo[None], axis=2)
             for side, C in enumerate((CL, loc.cum[None] - CL)):
                 T = C[:, 0, -1, :]
@@ -255,25 +261,28 @@ class QuantBnB:
                 out[o + 2][s : s + step] = k % (m - 1)
         return out
 
-    def _two_classes(self, loc, G, js, cs, out, sl, r):
+    def _two_classes(self, loc, M, js, cs, out, sl, r):
         """Two classes: with ``n`` the weight of a part and ``D`` its class-1 minus class-0
-        weight, its errors are ``(n - |D|) / 2``; one signed cumulative sum per cut gives
-        ``D`` of every left part of every split of both children."""
+        weight, its errors are ``(n - |D|) / 2``. A split of a child (balance ``D``) into
+        parts ``a`` and ``D - a`` has ``|a| + |D - a| = max(|D|, |2a - D|)``: one signed
+        cumulative sum per cut (of twice the weights, ``2a``) scores every split of every
+        feature of both children."""
         m = loc.m
-        dl = np.cumsum(G * loc.sg[None], axis=2)  # (b, p, m) left child
+        a2 = np.cumsum(np.multiply(M, loc.sg2[None], dtype=loc.dt), axis=2)  # (b, p, m)
         nl = loc.cumt[js, cs].astype(np.float64)  # weight of the left child
         ntot = float(loc.cumt[0, -1])
-        for side, C in enumerate((dl, loc.cums[None] - dl)):
+        for side in (0, 1):
+            C = a2 if side == 0 else np.subtract(loc.cums2[None], a2, out=a2)
             n = nl if side == 0 else ntot - nl
-            D = C[:, :1, -1:]  # (b, 1, 1): the whole child
-            Lp = C[:, :, :-1]
-            e = np.abs(Lp)
-            e += np.abs(D - Lp)
-            e -= loc.penalty[None]  # invalid cuts at -inf
+            D = 0.5 * C[:, :1, -1:]  # (b, 1, 1): the whole child
+            e = np.subtract(C[:, :, :-1], D)
+            np.abs(e, out=e)
+            e *= loc.validf[None]  # invalid cuts at 0 (never above |D|)
             e = e.reshape(e.shape[0], -1)
             k = np.argmax(e, axis=1)
-            best = 0.5 * (n - e[r, k].astype(np.float64)) + self.alpha
-            lf = 0.5 * (n - np.abs(D[:, 0, 0].astype(np.float64)))
+            absD = np.abs(D[:, 0, 0].astype(np.float64))
+            best = 0.5 * (n - np.maximum(e[r, k].astype(np.float64), absD)) + self.alpha
+            lf = 0.5 * (n - absD)
             split = best < lf - EPS
             o = 3 * side
             out[o][sl] = np.where(split, best, lf)
