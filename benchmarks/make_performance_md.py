@@ -11,6 +11,7 @@ ORDER = [
     "program_cvxpy",
     "program_pyomo",
     "solve_path",
+    "cvxpy_process",
     "lazy",
     "data",
     "regression",
