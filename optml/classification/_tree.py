@@ -345,7 +345,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         settings = self._settings(mip=True).started()  # one clock: CART, starts and the MIP
         from optml.classification import _tree_quant
 
-        if _tree_quant.applies(self, X):  # every threshold, unbinarised: "quant-bnb"
+        # (a leaf budget is not a quant-bnb option: max_leaf_nodes fits take the routes below)
+        if self.max_leaf_nodes is None and _tree_quant.applies(self, X):
             return _tree_quant.fit(self, X, y, sample_weight, groups, settings)
         prep = self._prepare(X, y, sample_weight, groups, settings=settings, dp=self._dp_route())
         self.classes_ = prep.classes
