@@ -19,6 +19,7 @@ ORDER = [
     "classification",
     "convex_peers",
     "trees",
+    "trees_regression",
     "clustering",
     "nn",
     "nn_train",
