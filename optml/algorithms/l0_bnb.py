@@ -25,6 +25,11 @@ inner solve (:mod:`optml.algorithms.best_subset_bounds`). Each node also
   reduced-cost argument for safe screening);
 * branches on the most fractional :math:`s_j`, best bound first.
 
+The penalised form (``problem.l0 > 0``: :math:`\lambda_0\|\beta\|_0` instead of the
+cardinality, optionally with a box) runs the search of
+:mod:`optml.algorithms.best_subset_l0` (penalised perspective relaxations by active-set
+coordinate descent, their dual bounds and screening).
+
 The incumbent starts from the heuristics (discrete first-order method, forward selection,
 swaps). The proven bound is the least bound of any open node or of a node pruned within the
 gap tolerance; the clock is the settings' (one deadline for the whole fit).
