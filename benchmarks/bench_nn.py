@@ -174,7 +174,9 @@ def bnn_section(bn, time_limit):
     L = [
         BNN_TITLE,
         "",
-        f"Time limit {time_limit:g} s; test accuracy on the last 100 images of the set.",
+        f"Time limit {time_limit:g} s; test accuracy on the last 100 images of the set. "
+        "`python benchmarks/bench_nn.py --only-bnn` re-measures this section alone (last: "
+        "2026-12-07, a 2-core machine shared with other jobs).",
         "",
         "| model | train time (s) | status | gap | nonzero weights | train acc | "
         "test acc (100 images) |",
