@@ -730,8 +730,12 @@ def _run_in_child(call: _Call, settings, t_start: float, version: str) -> RawSol
             status="time_limit",
             solve_time=out.wall,
             solver_version=version,
-            message=f"{call.solver} did not stop at its time limit (its set-up reads no clock): "
-            "its process was stopped at the deadline without a point",
+            message=(
+                f"{call.solver} has no time limit option"
+                if _TIME_OPTION.get(call.solver, "") is None
+                else f"{call.solver} did not stop at its time limit (its set-up reads no clock)"
+            )
+            + ": its process was stopped at the deadline without a point",
             raw=info,
         )
     return RawSolution(
