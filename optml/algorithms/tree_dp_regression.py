@@ -148,6 +148,9 @@ class BudgetTreeDP:
         self.lbc: dict = {}
         self.stats = {"depth2_solves": 0, "searches": 0, "cache_hits": 0, "pruned": 0}
         self.incumbent = None
+        # ties and pruning up to round-off, relative to the loss of the whole data as one leaf
+        root = float(self.loss(self.M.sum(axis=0)[:, None])[0])
+        self.eps = EPS * root if np.isfinite(root) and root > 0 else EPS
 
     # ------------------------------------------------------------------------- helpers
     def _check_time(self):
@@ -158,7 +161,7 @@ class BudgetTreeDP:
         """Loss of statistics stacked on the first axis, inf below the minimum leaf size."""
         v = self.loss(T)
         if self.m > 1:
-            v = np.where(T[-1] < self.m - EPS, np.inf, v)
+            v = np.where(T[-1] < self.m - self.eps, np.inf, v)
         return v
 
     def leaf(self, S):
@@ -214,7 +217,7 @@ class BudgetTreeDP:
         a, inf = self.alpha, np.inf
         best, tree = self.leaf(S), LEAF
         idx = np.flatnonzero(S)
-        if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp @ S) + EPS:
+        if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp @ S) + self.eps:
             return best, tree
         if pre is None:
             cols, a0, a1 = self._columns(idx, level, d)
@@ -232,7 +235,7 @@ class BudgetTreeDP:
         stump_ok = a0 | (a1 if (d == 2 and not self.nested) else False)
         c1 = np.where(stump_ok, e1, inf)
         j = int(np.argmin(c1))
-        if a + float(c1[j]) < best - EPS:
+        if a + float(c1[j]) < best - self.eps:
             best = a + float(c1[j])
             tree = (int(cols[j]), LEAF, LEAF) if a0[j] else ("pass", (int(cols[j]), LEAF, LEAF))
         r = np.flatnonzero(a0)
@@ -266,13 +269,13 @@ class BudgetTreeDP:
         leafL, leafR = self._cost(D1[:, r]), self._cost(R1[:, r])
         if B >= 4:
             tot = a + np.minimum(leafL, sL) + np.minimum(leafR, sR)
-            useL, useR = sL < leafL - EPS, sR < leafR - EPS
+            useL, useR = sL < leafL - self.eps, sR < leafR - self.eps
         else:  # three leaves: one child splits at most
             oL, oR = a + sL + leafR, a + leafL + sR
             tot = np.minimum(oL, oR)
             useL, useR = oL <= oR, oL > oR
         i = int(np.argmin(tot))
-        if tot[i] < best - EPS:
+        if tot[i] < best - self.eps:
             best = float(tot[i])
             kl = (int(cols[gL[i]]), LEAF, LEAF) if useL[i] else LEAF
             kr = (int(cols[gR[i]]), LEAF, LEAF) if useR[i] else LEAF
@@ -329,9 +332,9 @@ class BudgetTreeDP:
         hit = self.opt.get(key)
         if hit is not None:
             self.stats["cache_hits"] += 1
-            return hit if hit[0] < ub - EPS else (hit[0], None)
+            return hit if hit[0] < ub - self.eps else (hit[0], None)
         lb = self.lower(S, level, B)
-        if lb >= ub - EPS:
+        if lb >= ub - self.eps:
             self.stats["pruned"] += 1
             return lb, None
         d = self.D - level
@@ -343,12 +346,12 @@ class BudgetTreeDP:
                     pre = pre.get()
                 res = self.small(S, level, d, B, pre if d == 2 else None)
             self.opt[key] = res
-            return res if res[0] < ub - EPS else (res[0], None)
+            return res if res[0] < ub - self.eps else (res[0], None)
         self._check_time()
         self.stats["searches"] += 1
         best, tree = self.leaf(S), LEAF
         node_lb = best
-        found = best < ub - EPS
+        found = best < ub - self.eps
         if not found:
             best, tree = ub, None
         a = self.alpha
@@ -362,7 +365,7 @@ class BudgetTreeDP:
             for bl, br in self._budgets(d, B):
                 self._check_time()
                 lbL, lbR = self.lower(SL, level + 1, bl), self.lower(SR, level + 1, br)
-                if a + lbL + lbR >= best - EPS:
+                if a + lbL + lbR >= best - self.eps:
                     self.stats["pruned"] += 1
                     node_lb = min(node_lb, a + lbL + lbR)
                     continue
@@ -398,7 +401,7 @@ class BudgetTreeDP:
         best, tree = self.small(S, level, 1, B)
         for lv in range(level + 1, self.D):
             c, t = self.small(S, lv, 1, B)
-            if c < best - EPS:
+            if c < best - self.eps:
                 best, tree = c, t
                 for _ in range(lv - level):
                     tree = ("pass", tree)
@@ -413,7 +416,7 @@ class BudgetTreeDP:
         R1 = self.M[idx].sum(axis=0)[:, None] - D1
         ok = self.LM[level] & (ns > 0) & (ns < idx.size)
         if self.m > 1:
-            ok &= (D1[-1] >= self.m - EPS) & (R1[-1] >= self.m - EPS)
+            ok &= (D1[-1] >= self.m - self.eps) & (R1[-1] >= self.m - self.eps)
         cols = np.flatnonzero(ok)
         if cols.size == 0:
             return cols
@@ -549,20 +552,20 @@ def solve_budget(
             t0 = from_heap(initial, dp.D, dp.F)
             if _allowed(t0, dp.LM, 0) and n_leaves(t0) <= dp.B:
                 c0 = dp.tree_cost(t0, S)
-                if c0 < best - EPS:
+                if c0 < best - dp.eps:
                     best, tree = c0, t0
         finished = False
-        if best <= float(global_bound) + 1e-9 * max(1.0, abs(best)):  # the bound proves it
+        if best <= float(global_bound) + dp.eps:  # the bound proves it
             return to_heap(tree, dp.D, dp.F), float(best), float(best), True, dp.stats
         try:
             # below the incumbent plus round-off: a failed search proves the incumbent optimal
-            c, t = dp.search(S, 0, dp.B, best + 1e-9 * max(1.0, abs(best)))
+            c, t = dp.search(S, 0, dp.B, best + dp.eps)
             if t is not None and c < best:
                 best, tree = c, t
             finished = True
             bound = best
         except _Timeout:
-            if dp.incumbent is not None and dp.incumbent[0] < best - EPS:
+            if dp.incumbent is not None and dp.incumbent[0] < best - dp.eps:
                 best, tree = dp.incumbent
             bound = min(max(dp.root_bound(S), float(global_bound)), best)
     if not np.isfinite(best):
