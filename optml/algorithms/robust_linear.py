@@ -503,9 +503,10 @@ def _update_pattern(w, v, rad, p, M, c):
 def robust_newton(X, s, C, eps, norm, loss="hinge", deadline=None, gap_tol=GAP_TOL, verbose=False):
     """Run the method of the module docstring (``norm``: the perturbation ball's norm).
     Returns ``(w, b, objective, bound, info)``."""
-    n, k = X.shape
+    k = X.shape[1]
     p = norm
-    assert DUAL[p] in ("1", "2", "inf")
+    if p not in DUAL:
+        raise ValueError(f"norm must be 'inf', '1' or '2' (the perturbation ball's), got {p!r}")
     Z = s[:, None] * X
     A = np.hstack([Z, s[:, None]])
     off = 1.0 if loss == "hinge" else 0.0
