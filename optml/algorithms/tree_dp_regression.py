@@ -651,7 +651,9 @@ class RegressionTreeDPSolver(SpecialSolver):
         if node_col is not None and finished:
             # the DP's sums are exact up to round-off: the bound is the tree's own loss
             exact = problem.objective_of(node_col)
-            obj = bound = min(obj, exact) if abs(obj - exact) <= 1e-7 * max(1, exact) else obj
+            scale = max(float(sse_loss(stats.sum(axis=0)[:, None])[0]), abs(exact))
+            if abs(obj - exact) <= 1e-7 * scale:
+                obj = bound = min(obj, exact)
         return budget_answer(problem, node_col, obj, bound, finished, st, time.perf_counter() - t0)
 
 
