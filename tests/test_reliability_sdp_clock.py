@@ -2,7 +2,7 @@
 
 SCS's set-up (the factorisation of its KKT system) and Clarabel's iterations on large PSD cones
 (a dense factorisation per cone) do not look at the clock: in-process, a max-cut SDP with
-n = 250 took 11.8 s through SCS and one with n = 80 took 9.8 s through Clarabel at a 1.5 s
+n = 250 took 12.9 s through SCS and one with n = 80 took 13.8 s through Clarabel at a 1.5 s
 limit; ``KMeans(method="sdp_bound", solver="clarabel", time_limit=2)`` on standardised wine
 took 515 s (shared machine, load 11). Such solves now run in a forked child killed at the
 deadline (``optml.backends.cvxpy_backend._route``); the rule checked here is
@@ -34,12 +34,17 @@ SOLVERS = {s.lower() for s in cp.installed_solvers()}
 pytestmark = pytest.mark.skipif(not _subprocess.AVAILABLE, reason="needs fork (Linux)")
 
 
-def maxcut(n, seed=0):
-    """The max-cut SDP relaxation of a random graph (edge probability 0.1)."""
+def laplacian(n, seed=0):
+    """The Laplacian of a random graph (edge probability 0.1)."""
     rng = np.random.default_rng(seed)
     W = np.triu((rng.random((n, n)) < 0.1).astype(float), 1)
     W = W + W.T
-    L = np.diag(W.sum(1)) - W
+    return np.diag(W.sum(1)) - W
+
+
+def maxcut(n, seed=0):
+    """The max-cut SDP relaxation: max <L, X> / 4, diag(X) = 1, X PSD."""
+    L = laplacian(n, seed)
     p = om.Program(f"maxcut_{n}")
     X = p.var("X", (n, n), lb=-1, ub=1, psd=True)
     p.add(X.reshape(n * n)[np.arange(n) * (n + 1)] == np.ones(n), name="diag")
@@ -66,12 +71,12 @@ def test_R17_large_sdp_holds_the_time_limit(solver, n):
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = p.solve(backend="cvxpy", solver=solver, time_limit=1.5)
+        res = p.solve(backend="cvxpy", solver=solver, time_limit=2)
     elapsed = time.perf_counter() - t0
-    assert elapsed <= rule(1.5), (elapsed, res.message)
+    assert elapsed <= rule(2), (elapsed, res.message)
     assert res.status == "time_limit", res.summary()
     assert res.raw["process"] == "child"
-    assert 0 < res.stats["solver_options"][cb._TIME_OPTION[solver]] <= 1.5
+    assert 0 < res.stats["solver_options"][cb._TIME_OPTION[solver]] <= 2
     # no point came back, or a point whose bound (optml's own) lies above it (maximisation)
     assert not res.has_solution or not np.isfinite(res.bound) or res.bound >= res.objective - 1e-6
 
@@ -82,13 +87,13 @@ def test_R17_killed_solve_returns_the_warm_start():
     p = maxcut(n)
     start = np.eye(n)  # feasible: unit diagonal, PSD, entries in [-1, 1]
     t0 = time.perf_counter()
-    res = p.solve(backend="cvxpy", solver="clarabel", time_limit=1.5, warm_start={"X": start})
+    res = p.solve(backend="cvxpy", solver="clarabel", time_limit=2, warm_start={"X": start})
     elapsed = time.perf_counter() - t0
-    assert elapsed <= rule(1.5)
+    assert elapsed <= rule(2)
     assert res.status == "time_limit" and res.has_solution, res.summary()
     assert np.allclose(res.values["X"], start)
-    L_trace = res.objective  # the cut value of X = I: trace(L) / 4
-    assert L_trace == pytest.approx(res.objective_check)
+    assert res.objective == pytest.approx(np.trace(laplacian(n)) / 4)  # <L, I> / 4
+    assert not np.isfinite(res.bound) or res.bound >= res.objective
 
 
 @pytest.mark.skipif("clarabel" not in SOLVERS, reason="clarabel not installed")

@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 logger = logging.getLogger("optml")
@@ -91,7 +92,11 @@ def run_with_deadline(fn, kill_at: float | None) -> ChildOutcome:
     recv, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(fn, send, os.getpid()), daemon=True)
     t0 = time.perf_counter()
-    proc.start()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on fork() in a process with threads; the one known deadlock
+        # (Clarabel's thread pool) is avoided by the caller (single-threaded Clarabel)
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        proc.start()
     start_time = time.perf_counter() - t0
     send.close()
     try:
