@@ -365,3 +365,26 @@ def test_mip_time_limit_without_incumbent(solver):
     res = p.solve(backend="cvxpy", solver=solver, time_limit=0.5)
     assert res.status == "time_limit", res.summary()
     assert not res.values and "without a feasible point" in res.message
+
+
+@pytest.mark.parametrize("solver", ["clarabel", "scs", "osqp"])
+def test_R17_conic_solvers_get_the_time_left_after_compiling(solver, monkeypatch):
+    """Each solver's own time limit is the time left once cvxpy has compiled the program, and
+    is recorded in ``stats["solver_options"]`` by the solver's name."""
+    if solver not in SOLVERS:
+        pytest.skip(f"{solver} not installed")
+    import time
+
+    from optml.backends.cvxpy_backend import _TIME_OPTION
+
+    original = cp.Problem.get_problem_data
+
+    def slow(self, *a, **k):
+        time.sleep(0.5)
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(cp.Problem, "get_problem_data", slow)
+    res = _sensitivity_lp().solve(backend="cvxpy", solver=solver, time_limit=5)
+    given = res.stats["solver_options"][_TIME_OPTION[solver]]
+    assert res.status == "optimal" and res.raw["process"] == "process"
+    assert 0 < given <= 4.5
