@@ -213,3 +213,16 @@ def test_R2_R17_interrupt_during_child_solve():
     r = json.loads(lines[-1][len("RESULT") :])
     assert r["status"] == "interrupted" and r["process"] == "child", r
     assert waited < 10.0 and not r["kids"], r
+
+
+def _in_pool_worker(_):
+    return _subprocess.run_with_deadline(lambda: 42, time.perf_counter() + 30).kind
+
+
+def test_R17_child_process_works_inside_a_daemonic_pool_worker():
+    """multiprocessing.Pool's workers are daemonic and may not start multiprocessing children;
+    the solver's child is a plain fork, so a solve inside such a worker still runs."""
+    import multiprocessing as mp
+
+    with mp.get_context("fork").Pool(1) as pool:
+        assert pool.map(_in_pool_worker, [0]) == ["done"]

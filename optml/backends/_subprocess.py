@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 import sys
 import time
@@ -60,22 +61,45 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(fn, conn, parent_pid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    _die_with_parent()
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
+def _child(fn, fd: int, parent_pid: int) -> None:
+    """In the forked child: run ``fn``, write the pickled outcome to ``fd``, exit at once."""
     try:
-        msg = ("done", fn())
-    except BaseException as exc:  # sent back to the parent, which re-raises it
-        msg = ("raised", exc)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+        _die_with_parent()
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            return
+        try:
+            msg = ("done", fn())
+        except BaseException as exc:  # sent back to the parent, which re-raises it
+            msg = ("raised", exc)
+        try:
+            data = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable value or exception: say what it was
+            err = RuntimeError(f"the solver process could not send back {msg[0]!r}: {exc!r}")
+            data = pickle.dumps(("raised", err))
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    finally:
+        for stream in (sys.stdout, sys.stderr):  # the child's own output (a solver's log)
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(0)  # no atexit handlers, no parent's buffers flushed twice
+
+
+def _reap(pid: int, kill: bool) -> int | None:
+    """Wait for the child (killing it first when asked); its exit code (negative: signal)."""
+    if kill:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     try:
-        conn.send(msg)
-    except Exception as exc:  # an unpicklable value or exception: say what it was
-        conn.send(
-            ("raised", RuntimeError(f"the solver process could not send back {msg!r}: {exc}"))
-        )
-    conn.close()
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status)
 
 
 def run_with_deadline(fn, kill_at: float | None) -> ChildOutcome:
@@ -83,53 +107,56 @@ def run_with_deadline(fn, kill_at: float | None) -> ChildOutcome:
     None: never).
 
     ``fn`` takes no arguments and is not pickled (the child is a fork); its return value must
-    pickle. A ``KeyboardInterrupt`` in the parent kills the child and is re-raised.
+    pickle. A ``KeyboardInterrupt`` in the parent kills the child and is re-raised. Plain
+    ``os.fork`` (not :mod:`multiprocessing`), so that it also works inside daemonic worker
+    processes (a ``multiprocessing.Pool``'s), which may not start processes of their own.
     """
-    import multiprocessing as mp
-    from multiprocessing.connection import wait
+    import select
 
-    ctx = mp.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(fn, send, os.getpid()), daemon=True)
+    for stream in (sys.stdout, sys.stderr):  # or the child would hold a copy of the buffers
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    parent = os.getpid()
+    r, w = os.pipe()
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         # Python 3.12+ warns on fork() in a process with threads; the one known deadlock
         # (Clarabel's thread pool) is avoided by the caller (single-threaded Clarabel)
         warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
-        proc.start()
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        os.close(r)
+        _child(fn, w, parent)
     start_time = time.perf_counter() - t0
-    send.close()
+    os.close(w)
+    chunks = []
     try:
         while True:
             timeout = None if kill_at is None else max(0.0, kill_at - time.perf_counter())
-            ready = wait([recv, proc.sentinel], timeout)
-            if recv in ready:
-                try:
-                    kind, value = recv.recv()
-                except EOFError:  # the child died while sending
-                    break
-                proc.join(timeout=5)
-                if proc.exitcode is None:
-                    proc.kill()
-                    proc.join()
-                return ChildOutcome(
-                    kind, value, proc.exitcode, time.perf_counter() - t0, start_time
-                )
-            if ready:  # the sentinel alone: the child ended without an answer
-                break
+            ready, _, _ = select.select([r], [], [], timeout)
+            if ready:
+                chunk = os.read(r, 1 << 20)
+                if chunk:
+                    chunks.append(chunk)
+                    continue
+                break  # end of file: the child is done (or died)
             if kill_at is not None and time.perf_counter() >= kill_at:
-                proc.kill()
-                proc.join()
-                logger.info("solver process killed at the deadline (pid %s)", proc.pid)
-                return ChildOutcome(
-                    "killed", None, proc.exitcode, time.perf_counter() - t0, start_time
-                )
+                code = _reap(pid, kill=True)
+                logger.info("solver process killed at the deadline (pid %s)", pid)
+                return ChildOutcome("killed", None, code, time.perf_counter() - t0, start_time)
     except BaseException:  # Ctrl-C (or anything else) while waiting: no orphan solver
-        if proc.is_alive():
-            proc.kill()
-        proc.join()
+        _reap(pid, kill=True)
         raise
     finally:
-        recv.close()
-    proc.join()
-    return ChildOutcome("died", None, proc.exitcode, time.perf_counter() - t0, start_time)
+        os.close(r)
+    code = _reap(pid, kill=False)
+    wall = time.perf_counter() - t0
+    if chunks:
+        try:
+            kind, value = pickle.loads(b"".join(chunks))
+        except Exception:  # cut short: the child died while writing
+            return ChildOutcome("died", None, code, wall, start_time)
+        return ChildOutcome(kind, value, code, wall, start_time)
+    return ChildOutcome("died", None, code, wall, start_time)
