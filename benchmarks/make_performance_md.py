@@ -19,6 +19,7 @@ ORDER = [
     "classification",
     "convex_peers",
     "trees",
+    "trees_continuous",
     "trees_regression",
     "clustering",
     "nn",
