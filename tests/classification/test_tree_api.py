@@ -65,8 +65,10 @@ def test_too_large_without_time_limit():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(400, 30))
     y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    # depth <= 3 goes to quant-bnb (every threshold, no program); depth 4 would enumerate
+    # every threshold into the program
     with pytest.raises(ValueError, match="thresholds=q"):
-        OptimalClassificationTree(max_depth=3).fit(X, y)
+        OptimalClassificationTree(max_depth=4).fit(X, y)
 
 
 def test_fitted_structure_and_text():
