@@ -17,17 +17,27 @@ a valid lower bound on the optimum. Entries of ``r`` on unbounded columns are th
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+#: sparse matrix-vector work per second assumed when an iterative step is given an
+#: iteration limit that fits the time left (conservative for scipy on one core)
+_NNZ_PER_SECOND = 5e7
 
-def lagrangian_bound(canon, x, y, cone_duals=(), polish: bool = True) -> tuple[float, float]:
+
+def lagrangian_bound(
+    canon, x, y, cone_duals=(), polish: bool = True, deadline: float | None = None
+) -> tuple[float, float]:
     """Return ``(bound, kkt_residual)`` for the canonical (minimisation) problem.
 
     ``bound`` is on the canonical objective (multiply by ``canon.sense`` for the user's).
     The bound is valid for *any* linearisation point and any sign-consistent duals, so when
     the stationarity residual of the solver's point is not negligible (an LP/QP solver that
     stopped on its own tolerances), the point and duals are first polished on the active set
-    (:func:`polish_kkt`) and the better certificate is returned.
+    (:func:`polish_kkt`) and the better certificate is returned. ``deadline`` (a
+    ``time.perf_counter()`` value): past it the polish is not started, and before it the
+    polish's iterative steps get iteration limits that fit the time left.
     """
     bound, resid = _lagrangian_bound(canon, x, y, cone_duals)
     cones = canon.soc or canon.exp or getattr(canon, "psd", None)
@@ -37,9 +47,10 @@ def lagrangian_bound(canon, x, y, cone_duals=(), polish: bool = True) -> tuple[f
         and resid > 1e-9
         and not cones
         and not _close(canon, x, bound, resid)
+        and (deadline is None or time.perf_counter() < deadline)
     ):
         # polishing holds the active rows and bounds: it has no meaning with cone blocks
-        polished = polish_kkt(canon, x, y)
+        polished = polish_kkt(canon, x, y, deadline=deadline)
         if polished is not None:
             b2, r2 = _lagrangian_bound(canon, *polished)
             if r2 < resid and np.isfinite(b2):
@@ -59,12 +70,21 @@ def _close(canon, x, bound, resid) -> bool:
     return 0.0 <= f - bound <= 1e-7 * max(1.0, abs(f))
 
 
-def polish_kkt(canon, x, y, tol: float = 1e-7):
+def _iterations(deadline, nnz, default):
+    """Iterations of a sparse iterative method that fit before ``deadline``."""
+    if deadline is None:
+        return default
+    left = max(deadline - time.perf_counter(), 0.0)
+    return int(min(default, max(10, left * _NNZ_PER_SECOND / max(nnz, 1))))
+
+
+def polish_kkt(canon, x, y, tol: float = 1e-7, deadline: float | None = None):
     """Exactly stationary ``(x, y)`` on the solver's active set, or None.
 
     Rows with a nonzero dual (and equality rows) are held at the bound their dual points to,
     columns at a bound stay there; the equality-constrained QP's KKT system is solved with a
-    sparse LU. Only used to compute a certificate, never returned as the solution.
+    sparse LU. Only used to compute a certificate, never returned as the solution. With a
+    ``deadline`` the iterative fallbacks stop in time and nothing is started past it (None).
     """
     import scipy.sparse as sp
     from scipy.sparse.linalg import splu
@@ -99,10 +119,13 @@ def polish_kkt(canon, x, y, tol: float = 1e-7):
         if K.shape[0] > 3000:
             from scipy.sparse.linalg import lsqr
 
-            sol = lsqr(K, rhs, atol=1e-14, btol=1e-14, iter_lim=20 * K.shape[0])[0]
+            its = _iterations(deadline, 2 * K.nnz, 20 * K.shape[0])
+            sol = lsqr(K, rhs, atol=1e-14, btol=1e-14, iter_lim=its)[0]
         else:
             sol = np.linalg.lstsq(K.toarray(), rhs, rcond=None)[0]
     if not np.isfinite(sol).all():
+        return None
+    if deadline is not None and time.perf_counter() >= deadline:
         return None
     x2 = x.copy()
     x2[N] = sol[: N.size]
@@ -114,10 +137,13 @@ def polish_kkt(canon, x, y, tol: float = 1e-7):
     lo = np.where(eq[rows], -np.inf, np.where(y[rows] > 0, 0.0, -np.inf))
     hi = np.where(eq[rows], np.inf, np.where(y[rows] > 0, np.inf, 0.0))
     M = AN.T
-    if M.shape[0] * M.shape[1] <= 4_000_000:
+    if M.shape[0] * M.shape[1] <= (4_000_000 if deadline is None else 250_000):
         fit = lsq_linear(M.toarray(), g, bounds=(lo, hi), method="bvls", tol=1e-14)
     else:
-        fit = lsq_linear(M, g, bounds=(lo, hi), method="trf", tol=1e-12, lsmr_tol="auto")
+        its = _iterations(deadline, 20 * M.nnz, 100 * M.shape[1])
+        fit = lsq_linear(
+            M, g, bounds=(lo, hi), method="trf", tol=1e-12, lsmr_tol="auto", max_iter=its
+        )
     y2 = np.zeros_like(y)
     y2[rows] = fit.x
     return x2, y2

@@ -145,6 +145,7 @@ def solve_program(
         build_time=build,
         solve_time=wall if program.lazy else (raw.solve_time or wall),
         start=_full_start(program, settings.warm_start),
+        deadline=_certificate_deadline(settings),
     )
     res.stats.update(stats)
     if raw.options is not None:
@@ -152,6 +153,15 @@ def solve_program(
     if chain:
         res.stats.setdefault("reductions", [red.name for red, _ in chain])
     return res
+
+
+def _certificate_deadline(settings):
+    """When the certificate's optional work (the KKT polish) must stop: the solve's deadline
+    plus a share of the allowance every route has (10 % of the limit + 1 s), so that a
+    solver stopped at its limit still gets a polished bound when the polish is quick."""
+    if settings.deadline is None:
+        return None
+    return settings.deadline + 0.05 * (settings.time_limit or 0.0) + 0.5
 
 
 def _full_start(program, warm_start):

@@ -153,13 +153,16 @@ def make_result(
     return res
 
 
-def certify_program(program, canon, raw, *, mip_gap=None, start=None, **info) -> Result:
+def certify_program(
+    program, canon, raw, *, mip_gap=None, start=None, deadline=None, **info
+) -> Result:
     """The result of a general solver's :class:`~optml.backends.base.RawSolution` for
     ``program`` (lowered to ``canon``): names, numpy check, bound, gap.
 
     ``start`` (values of every variable of ``program``, the solve's warm start) is the
     incumbent when the solver returns no point of its own (a solver may stop at its time
-    limit before it reads a start): checked by numpy like any other point."""
+    limit before it reads a start): checked by numpy like any other point. ``deadline`` (the
+    solve's clock) bounds the certificate's KKT polish."""
     sense = canon.sense
     x = raw.x
     usable = (
@@ -179,7 +182,7 @@ def certify_program(program, canon, raw, *, mip_gap=None, start=None, **info) ->
         check, viol = program.evaluate(values)
         if not canon.is_mip and raw.y is not None:
             # optml's own certificate replaces whatever the solver claims
-            lag, kkt = lagrangian_bound(canon, x, raw.y, raw.cone_duals)
+            lag, kkt = lagrangian_bound(canon, x, raw.y, raw.cone_duals, deadline=deadline)
             bound = lag if np.isfinite(lag) and kkt <= TOLERANCES["kkt"] else None
     message = raw.message
     if not usable and start is not None and raw.status in ("time_limit", "interrupted"):
