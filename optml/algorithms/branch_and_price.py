@@ -413,7 +413,9 @@ class BranchAndPrice:
             self.pool.add(col)
         if not np.isfinite(self.ub):
             self._master_milp(self.must0, self.cannot0)
-        heap = [_Node(self.must0, self.cannot0, -np.inf)]
+        # 0 bounds every clustering's cost (a sum of squares) before the root's bound exists:
+        # a limit that stops the root keeps a finite bound
+        heap = [_Node(self.must0, self.cannot0, 0.0)]
         nodes, root_bound, open_bounds = 0, None, []
         leaf_bounds = []
         while heap:
