@@ -469,14 +469,17 @@ def sparse_multinomial_logistic_regression(
     Y = np.eye(K)[yi]
     if points is None:
         points = [c * (Y - 1.0 / K) for c in np.linspace(-6.0, 6.0, 7)]
+    # the scores as variables (as in the binary outer form): a tangent plane's row has K
+    # nonzeros instead of K (p + 1)
+    S = prog.var("scores", (n, K), latex="S")
+    for c in range(K):
+        prog.add(S[:, c] - (X @ W[c, :] + b[c]) == 0, name=f"scores{c}")
     t = prog.var("t", n, lb=0.0, latex="t")
     for m, Z0 in enumerate(points):
         Z0 = np.asarray(Z0, dtype=float)
         E = np.exp(Z0 - Z0.max(axis=1, keepdims=True))
         G = E / E.sum(axis=1, keepdims=True) - Y
-        lin = om.sum(
-            om.vstack([(G[:, c : c + 1] * X) @ W[c, :] + G[:, c] * b[c] for c in range(K)]), axis=0
-        )
+        lin = om.sum(om.vstack([G[:, c] * S[:, c] for c in range(K)]), axis=0)
         rhs = softmax_loss(Z0, yi) - (G * Z0).sum(axis=1)
         prog.add(t - lin >= rhs, name=f"tangent{m}")
     obj = C * om.sum(t)
