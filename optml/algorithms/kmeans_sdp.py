@@ -71,7 +71,9 @@ class PengWeiSolver(SpecialSolver):
         target = self.gap_tolerance(settings)
         # a heuristic with a bound: "feasible" when they do not meet and the clock did not
         # stop it (R9: it used to say "time_limit" with no limit set)
-        if gap <= target:
+        if res.status == "interrupted":  # Ctrl-C in the SDP: the caller stops (R2)
+            status = "interrupted"
+        elif gap <= target:
             status = "optimal"
         else:
             status = "time_limit" if settings.expired() else "feasible"

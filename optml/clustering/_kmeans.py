@@ -280,6 +280,13 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             [X[labels == j].mean(axis=0) for j in range(self.n_clusters)]
         )
         self.inertia_ = float(cluster_costs(X, np.eye(self.n_clusters)[labels]).sum())
+        res = getattr(self, "result_", None)
+        if method != "enumerate" and res is not None and res.status == "interrupted":
+            # Ctrl-C (R2): the clustering found so far is fitted and kept, then the script stops
+            raise KeyboardInterrupt(
+                f"KMeans: interrupted; the fitted attributes and result_ hold the incumbent "
+                f"(objective {res.objective:.6g}, bound {res.bound:.6g}, gap {res.gap:.3g})"
+            )
         return self
 
     def _fit_enumerate(self, X, groups, cannot):
@@ -348,7 +355,8 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         self.result_ = res
         if res.status == "infeasible":
             self._infeasible("no partition satisfies the size and link constraints", res)
-        if res.status not in ("optimal", "time_limit", "feasible") or not res.has_solution:
+        ok = ("optimal", "time_limit", "feasible", "interrupted")
+        if res.status not in ok or not res.has_solution:
             raise SolveError(
                 f"KMeans: no feasible clustering found (status {res.status!r}, "
                 f"{res.backend}/{res.solver}: {res.message}); raise time_limit or try another "

@@ -100,3 +100,49 @@ def test_r2_estimator_keeps_result_and_reraises():
     r, waited = interrupt("highs", "highs", "estimator")
     assert r["raised"] and r["status"] == "interrupted" and r["has_x"], r
     assert "result_ holds the incumbent" in r["msg"] and waited < 10.0
+
+
+KMEANS_SCRIPT = r"""
+import json, time
+import numpy as np
+from sklearn.datasets import make_blobs
+from optml.clustering import KMeans
+
+KMeans(2, method="sdp_bound", n_init=1).fit(np.random.default_rng(0).normal(size=(12, 2)))
+X, _ = make_blobs(400, centers=4, n_features=5, cluster_std=3.0, random_state=0)
+print("READY", flush=True)
+t0 = time.time()
+est = KMeans(4, method="sdp_bound", n_init=1, time_limit=100)
+try:
+    est.fit(X)
+    out = {"raised": False, "status": est.result_.status}
+except KeyboardInterrupt as exc:
+    r = est.result_
+    out = {"raised": True, "status": r.status, "has_x": r.has_solution, "msg": str(exc)}
+out["t"] = time.time() - t0
+print("RESULT" + json.dumps(out), flush=True)
+"""
+
+
+@pytest.mark.slow  # 11 s: a subprocess, a 400-point SDP
+def test_r2_kmeans_sdp_bound_interrupt_reraises():
+    # the Peng-Wei bound's SDP (SCS in a child process: a large program with a time limit)
+    # interrupted: the clustering found so far is kept in result_
+    # and fit re-raises (it used to report "feasible" and return)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KMEANS_SCRIPT],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "READY"
+    time.sleep(3.0)
+    t0 = time.time()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    waited = time.time() - t0
+    lines = [ln for ln in out.splitlines() if ln.startswith("RESULT")]
+    assert lines, err[-2000:]
+    r = json.loads(lines[-1][len("RESULT") :])
+    assert r["raised"] and r["status"] == "interrupted" and r["has_x"], r
+    assert waited < 10.0
