@@ -31,6 +31,7 @@ SUITE = {
 }
 
 
+@pytest.mark.slow  # 11 s: starts a local dask cluster
 def test_dask_local_cluster_matches_process_pool(tmp_path):
     pytest.importorskip("dask.distributed", reason='needs pip install "optml-models[dist]"')
     local = bench.run_suite(

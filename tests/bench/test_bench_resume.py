@@ -125,6 +125,7 @@ def test_kill_then_resume_leaves_no_duplicate_or_missing_rows(tmp_path):
     assert b"misbehave" in o
 
 
+@pytest.mark.slow  # 9 s; the kill -9 resume test covers resuming in the default suite
 def test_resume_api_skips_finished_tasks_and_retries_failed_ones(tmp_path):
     suite = {
         "time_limit": 5,

@@ -169,6 +169,7 @@ def test_certificate_as_in_test_common():
     np.testing.assert_array_equal(again.predict(X), m.predict(X))
 
 
+@pytest.mark.slow  # 7 s; test_common.py runs the default constructor's checks
 def test_sklearn_estimator_checks():
     """scikit-learn's estimator checks with the default constructor (as tests/test_common.py
     runs them for the estimators of its FAMILIES)."""

@@ -71,7 +71,9 @@ def test_settings_reach_the_solver_convex(make, monkeypatch):
     "make",
     [
         lambda **kw: BestSubsetRegression(k=2, **kw),
-        lambda **kw: LeastTrimmedSquares(n_starts=3, **kw),
+        pytest.param(
+            lambda **kw: LeastTrimmedSquares(n_starts=3, **kw), marks=pytest.mark.slow
+        ),  # 8 s
     ],
 )
 def test_settings_reach_the_solver_mip(make, monkeypatch):

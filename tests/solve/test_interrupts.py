@@ -78,7 +78,13 @@ def interrupt(backend, solver, mode):
 
 
 @pytest.mark.parametrize(
-    "backend,solver", [("highs", "highs"), ("pyomo", "highs"), ("pyomo", "scip")]
+    "backend,solver",
+    [
+        ("highs", "highs"),
+        # 5 s each: a subprocess per route (run with -m slow)
+        pytest.param("pyomo", "highs", marks=pytest.mark.slow),
+        pytest.param("pyomo", "scip", marks=pytest.mark.slow),
+    ],
 )
 def test_r2_interrupt_keeps_the_incumbent(backend, solver):
     if (backend, solver) not in PAIRS:
@@ -89,6 +95,7 @@ def test_r2_interrupt_keeps_the_incumbent(backend, solver):
     assert waited < 10.0  # stops promptly, not at the 60 s limit
 
 
+@pytest.mark.slow  # 5 s
 def test_r2_interrupt_on_cvxpy_highs_is_a_status():
     if ("cvxpy", "highs") not in PAIRS:
         pytest.skip("cvxpy/highs not installed")
