@@ -81,6 +81,7 @@ def test_R17_large_sdp_holds_the_time_limit(solver, n):
     assert not res.has_solution or not np.isfinite(res.bound) or res.bound >= res.objective - 1e-6
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 @pytest.mark.skipif("clarabel" not in SOLVERS, reason="clarabel not installed")
 def test_R17_killed_solve_returns_the_warm_start():
     n = 80
@@ -191,6 +192,7 @@ print("RESULT" + json.dumps(out), flush=True)
 """
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 @pytest.mark.skipif("clarabel" not in SOLVERS, reason="clarabel not installed")
 def test_R2_R17_interrupt_during_child_solve():
     """Ctrl-C while the solver runs in its child: status interrupted within seconds, and no

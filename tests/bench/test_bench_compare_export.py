@@ -19,6 +19,7 @@ from optml import bench, data  # noqa: E402
 from optml.exceptions import SolverNotAvailableError  # noqa: E402
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_compare_one_program_on_several_solvers(tmp_path):
     pytest.importorskip("pyscipopt")
     ds = data.load("hald")

@@ -61,6 +61,7 @@ def folder(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_report_writes_one_self_contained_page(folder, capsys):
     pytest.importorskip("matplotlib")
     assert main(["report", str(folder), "--shift", "10"]) == 0

@@ -37,6 +37,7 @@ def _digest(path: Path) -> str:
 
 
 # ------------------------------------------------------------------------------------ R10
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_R10_failed_rows_name_the_solver_that_ran(tmp_path):
     suite = {
         "name": "no solver named",
@@ -302,6 +303,7 @@ def test_R14_bad_dask_address(tmp_path, address, match):
         bench.run_suite(_lasso_suite(), tmp_path, progress=False, scheduler=address)
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_R14_suite_folder_with_colon(tmp_path):
     folder = tmp_path / "suites:v2"
     folder.mkdir()

@@ -68,6 +68,7 @@ def _by(rows):
     return {(r["model"], r["params"], r["backend"], r["solver"]): r for r in rows}
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_expected_rows(sweep):
     out, rows = sweep
     tasks = bench.expand(_suite())
@@ -186,6 +187,7 @@ def test_threads_are_fixed_in_the_worker(tmp_path):
         pool.close()
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_fresh_process_per_task(tmp_path):
     """max_tasks_per_worker=1: every task gets its own process."""
     suite = {

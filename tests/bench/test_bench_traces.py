@@ -69,6 +69,7 @@ def test_cap_log_keeps_head_and_tail(tmp_path):
     assert b"cut by optml bench" in data and len(data) < 2100
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_suite_rows_carry_traces_in_program_units(tmp_path, monkeypatch):
     pytest.importorskip("pyscipopt")
     monkeypatch.chdir(HERE)

@@ -211,6 +211,7 @@ def test_progress_bar_is_silent_off_a_terminal(monkeypatch):
     assert "\r" not in buf.getvalue()
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_compare_on_network_estimators(tmp_path):
     from optml.nn import BinarizedNeuralNetwork, MIPNetworkClassifier
 

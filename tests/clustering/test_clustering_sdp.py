@@ -126,6 +126,7 @@ def test_sdp_bnb_equals_brute_force(seed):
     assert all(lab[a] != lab[b] for a, b in cannot)
 
 
+@pytest.mark.slow  # 3-6 s (the default suite is kept under 10 min)
 def test_sdp_bnb_branches_when_the_root_is_not_tight():
     """Without cuts the Peng-Wei root leaves a gap on uniform points: must-link / cannot-link
     branching closes it, to the brute-force optimum."""
