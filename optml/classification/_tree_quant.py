@@ -21,6 +21,8 @@ MAX_DEPTH = 3  # the automatic choice; a named solver takes any depth
 
 
 def _n_thresholds(X) -> int:
+    if np.iscomplexobj(X):  # refused by the fit's input checks; no routing probe (warning)
+        return 0
     try:
         A = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError):
