@@ -21,10 +21,11 @@ MAX_DEPTH = 3  # the automatic choice; a named solver takes any depth
 
 
 def _n_thresholds(X) -> int:
-    if np.iscomplexobj(X):  # refused by the fit's input checks; no routing probe (warning)
-        return 0
     try:
-        A = np.asarray(X, dtype=np.float64)
+        A = np.asarray(X)
+        if np.iscomplexobj(A):  # refused by the fit's input checks; no probe (cast warning)
+            return 0
+        A = A.astype(np.float64)
     except (TypeError, ValueError):
         return 0
     if A.ndim != 2 or not np.all(np.isfinite(A)):
