@@ -287,7 +287,42 @@ class LeastSquares(_PenalizedLeastSquares):
         return 1.0, 0.0, 0.0
 
 
-class Ridge(_PenalizedLeastSquares):
+class _AlphaLeastSquares(_PenalizedLeastSquares):
+    """The least-squares estimators with one penalty weight ``alpha`` (ridge, lasso)."""
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        positive=False,
+        coef_bounds=None,
+        method="auto",
+        backend="auto",
+        solver=None,
+        time_limit=None,
+        mip_gap=None,
+        verbose=False,
+        solver_options=None,
+    ):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.positive = positive
+        self.coef_bounds = coef_bounds
+        self.method = method
+        self.backend = backend
+        self.solver = solver
+        self.time_limit = time_limit
+        self.mip_gap = mip_gap
+        self.verbose = verbose
+        self.solver_options = solver_options
+
+    def _check_params(self):
+        super()._check_params()
+        check_nonneg("alpha", self.alpha)
+
+
+class Ridge(_AlphaLeastSquares):
     __doc__ = (
         r"""Ridge regression (Hoerl and Kennard 1970) with scikit-learn's objective.
 
@@ -300,42 +335,11 @@ class Ridge(_PenalizedLeastSquares):
         + _COMMON_DOC
     )
 
-    def __init__(
-        self,
-        alpha=1.0,
-        *,
-        fit_intercept=True,
-        positive=False,
-        coef_bounds=None,
-        method="auto",
-        backend="auto",
-        solver=None,
-        time_limit=None,
-        mip_gap=None,
-        verbose=False,
-        solver_options=None,
-    ):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.positive = positive
-        self.coef_bounds = coef_bounds
-        self.method = method
-        self.backend = backend
-        self.solver = solver
-        self.time_limit = time_limit
-        self.mip_gap = mip_gap
-        self.verbose = verbose
-        self.solver_options = solver_options
-
-    def _check_params(self):
-        super()._check_params()
-        check_nonneg("alpha", self.alpha)
-
     def _weights(self, n):
         return 1.0, 0.0, float(self.alpha)
 
 
-class Lasso(_PenalizedLeastSquares):
+class Lasso(_AlphaLeastSquares):
     __doc__ = (
         r"""The lasso (Tibshirani 1996) with scikit-learn's objective.
 
@@ -348,42 +352,11 @@ class Lasso(_PenalizedLeastSquares):
         + _COMMON_DOC
     )
 
-    def __init__(
-        self,
-        alpha=1.0,
-        *,
-        fit_intercept=True,
-        positive=False,
-        coef_bounds=None,
-        method="auto",
-        backend="auto",
-        solver=None,
-        time_limit=None,
-        mip_gap=None,
-        verbose=False,
-        solver_options=None,
-    ):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.positive = positive
-        self.coef_bounds = coef_bounds
-        self.method = method
-        self.backend = backend
-        self.solver = solver
-        self.time_limit = time_limit
-        self.mip_gap = mip_gap
-        self.verbose = verbose
-        self.solver_options = solver_options
-
-    def _check_params(self):
-        super()._check_params()
-        check_nonneg("alpha", self.alpha)
-
     def _weights(self, n):
         return 0.5 / n, float(self.alpha), 0.0
 
 
-class ElasticNet(_PenalizedLeastSquares):
+class ElasticNet(_AlphaLeastSquares):
     __doc__ = (
         r"""The elastic net (Zou and Hastie 2005) with scikit-learn's objective.
 
@@ -432,7 +405,6 @@ class ElasticNet(_PenalizedLeastSquares):
 
     def _check_params(self):
         super()._check_params()
-        check_nonneg("alpha", self.alpha)
         check_fraction("l1_ratio", self.l1_ratio, closed=True)
 
     def _weights(self, n):
