@@ -235,6 +235,44 @@ def svm_newton(X, s, C, deadline=None, gap_tol=GAP_TOL, verbose=False):
     return best_th[:p], float(best_th[p]), best_P, best_D, info
 
 
+def solve_continuation(solver, settings, run, summary: str) -> RawAnswer:
+    """The answer of a smoothed Newton continuation with exact finishes (this module's and
+    :mod:`optml.algorithms.robust_linear`'s solvers).
+
+    ``run(settings)`` (the started settings, BLAS limited to ``settings.threads``) returns
+    ``(w, b, objective, bound, info)`` with ``info`` holding ``stages``, ``finishes``,
+    ``timed_out`` and ``h``; ``summary`` is the message, formatted with ``info``. A gap above
+    ``solver.gap_tol`` without running out of time (smoothing exhausted, round-off) is an
+    ``"error"`` with the best point, so that an automatic choice solves the program instead.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from optml.solve import special_settings_check
+
+    special_settings_check(settings, solver.name)
+    settings = settings.started()
+    t0 = time.perf_counter()
+    with threadpool_limits(settings.threads or 1):
+        w, b, obj, bound, info = run(settings)
+    gap = relative_gap(obj, bound)
+    status = (
+        "optimal" if gap <= solver.gap_tol else ("time_limit" if info["timed_out"] else "error")
+    )
+    msg = summary.format(**info)
+    if status != "optimal":
+        why = "time limit" if info["timed_out"] else "smoothing exhausted"
+        msg += f"; stopped at gap {gap:.2e} ({why})"
+    return RawAnswer(
+        status=status,
+        values={"w": w, "b": np.array(b)},
+        objective=obj,
+        bound=bound if np.isfinite(bound) else None,
+        message=msg,
+        stats={k: info[k] for k in ("stages", "finishes")},
+        solve_time=time.perf_counter() - t0,
+    )
+
+
 class LinearSVMNewtonSolver(SpecialSolver):
     """Smoothed-hinge Newton continuation with an exact finish (see the module docstring)."""
 
@@ -252,43 +290,19 @@ class LinearSVMNewtonSolver(SpecialSolver):
         return super().accepts(problem) and getattr(problem, "penalty", None) == "l2"
 
     def solve(self, problem: SVMProblem, settings) -> RawAnswer:
-        from threadpoolctl import threadpool_limits
-
-        from optml.solve import special_settings_check
-
-        special_settings_check(settings, self.name)
-        settings = settings.started()
-        t0 = time.perf_counter()
-        with threadpool_limits(settings.threads or 1):
-            w, b, obj, bound, info = svm_newton(
+        return solve_continuation(
+            self,
+            settings,
+            lambda st: svm_newton(
                 problem.X,
                 problem.s,
                 problem.C,
-                deadline=settings.deadline,
+                deadline=st.deadline,
                 gap_tol=self.gap_tol,
-                verbose=settings.verbose,
-            )
-        gap = relative_gap(obj, bound)
-        # not certified without running out of time (smoothing exhausted, round-off): an
-        # "error" with the best point, so that an automatic choice solves the program instead
-        status = (
-            "optimal" if gap <= self.gap_tol else ("time_limit" if info["timed_out"] else "error")
-        )
-        msg = (
-            f"smoothed-hinge Newton: {info['stages']} stages (last h = {info['h']:.0e}), "
-            f"{info['finishes']} exact finishes; bound = dual value of a feasible dual point"
-        )
-        if status != "optimal":
-            why = "time limit" if info["timed_out"] else "smoothing exhausted"
-            msg += f"; stopped at gap {gap:.2e} ({why})"
-        return RawAnswer(
-            status=status,
-            values={"w": w, "b": np.array(b)},
-            objective=obj,
-            bound=bound if np.isfinite(bound) else None,
-            message=msg,
-            stats={k: info[k] for k in ("stages", "finishes")},
-            solve_time=time.perf_counter() - t0,
+                verbose=st.verbose,
+            ),
+            "smoothed-hinge Newton: {stages} stages (last h = {h:.0e}), {finishes} exact "
+            "finishes; bound = dual value of a feasible dual point",
         )
 
 

@@ -65,7 +65,7 @@ import time
 
 import numpy as np
 
-from optml.algorithms.linear_svm import _balance, _kkt_solve
+from optml.algorithms.linear_svm import _balance, _kkt_solve, solve_continuation
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.robust import DUAL
@@ -589,44 +589,22 @@ class RobustNewtonSolver(SpecialSolver):
     gap_tol = GAP_TOL
 
     def solve(self, problem: RobustLinearProblem, settings) -> RawAnswer:
-        from threadpoolctl import threadpool_limits
-
-        from optml.solve import special_settings_check
-
-        special_settings_check(settings, self.name)
-        settings = settings.started()
-        t0 = time.perf_counter()
-        with threadpool_limits(settings.threads or 1):
-            w, b, obj, bound, info = robust_newton(
+        return solve_continuation(
+            self,
+            settings,
+            lambda st: robust_newton(
                 problem.X,
                 problem.s,
                 problem.C,
                 problem.eps,
                 problem.norm,
                 loss=problem.loss,
-                deadline=settings.deadline,
+                deadline=st.deadline,
                 gap_tol=self.gap_tol,
-                verbose=settings.verbose,
-            )
-        gap = relative_gap(obj, bound)
-        status = (
-            "optimal" if gap <= self.gap_tol else ("time_limit" if info["timed_out"] else "error")
-        )
-        msg = (
-            f"robust Newton: {info['stages']} smoothing stages, {info['finishes']} exact "
-            "finishes; bound = Lagrangian dual value of a feasible dual point"
-        )
-        if status != "optimal":
-            why = "time limit" if info["timed_out"] else "smoothing exhausted"
-            msg += f"; stopped at gap {gap:.2e} ({why})"
-        return RawAnswer(
-            status=status,
-            values={"w": w, "b": np.array(b)},
-            objective=obj,
-            bound=bound if np.isfinite(bound) else None,
-            message=msg,
-            stats={k: info[k] for k in ("stages", "finishes")},
-            solve_time=time.perf_counter() - t0,
+                verbose=st.verbose,
+            ),
+            "robust Newton: {stages} smoothing stages, {finishes} exact finishes; bound = "
+            "Lagrangian dual value of a feasible dual point",
         )
 
 
