@@ -253,25 +253,45 @@ def attack(net, x0, label, eps, norm, lo, hi, steps=30, restarts=8, random_state
     best_x, best_m = x0.copy(), float(_margins(net, x0, label)[0][0])
     if eps == 0:
         return best_x, best_m
+    ball = (x0, eps, norm, lo, hi)
+
+    def margin(P):
+        return _margins(net, P, label)[0]
+
     for j in range(n_out) if targets is None else targets:
         if j == label:
             continue
         c = np.zeros(n_out)
         c[j], c[label] = 1.0, -1.0
-        X = _lmo(rng.normal(size=(restarts, x0.size)), x0, eps, norm, lo, hi)
-        X = x0 + rng.random((restarts, 1)) * (X - x0)
-        X[0] = x0
-        for t in range(steps):
-            V = _lmo(_grad(net, X, c), x0, eps, norm, lo, hi)
-            cand = np.vstack([X, V])
-            m = _margins(net, cand, label)[0]
-            i = int(np.argmax(m))
-            if m[i] > best_m:
-                best_m, best_x = float(m[i]), cand[i].copy()
-            if best_m > 0:
-                return best_x, best_m
-            X = X + (2.0 / (t + 2)) * (V - X)
+        best_x, best_m = _frank_wolfe(
+            net, c, margin, (best_x, best_m), ball, steps, restarts, rng, stop=0.0
+        )
+        if best_m > 0:
+            return best_x, best_m
     return best_x, best_m
+
+
+def _frank_wolfe(net, c, value, best, ball, steps, restarts, rng, stop=None):
+    """Frank–Wolfe steps along the gradient of ``c @ f(x)`` over ``ball`` (``(x0, eps, norm,
+    lo, hi)``: the norm ball intersected with the box), from ``restarts`` random starts (``x0``
+    the first), scoring every point by ``value(points)``: the best ``(x, value)`` seen,
+    ``best`` included; stops once the best value exceeds ``stop``."""
+    best_x, best_v = best
+    x0 = ball[0]
+    X = _lmo(rng.normal(size=(restarts, x0.size)), *ball)
+    X = x0 + rng.random((restarts, 1)) * (X - x0)
+    X[0] = x0
+    for t in range(steps):
+        V = _lmo(_grad(net, X, c), *ball)
+        cand = np.vstack([X, V])
+        vals = value(cand)
+        i = int(np.argmax(vals))
+        if vals[i] > best_v:
+            best_v, best_x = float(vals[i]), cand[i].copy()
+        if stop is not None and best_v > stop:
+            break
+        X = X + (2.0 / (t + 2)) * (V - X)
+    return best_x, best_v
 
 
 def _margin_ia(net, bnd, label, lo, hi, both=False):
@@ -455,30 +475,34 @@ def verify_robustness(
                 status="counterexample",
                 target=int(np.argmax(snet.forward(xa))),
             )
+
+    def margin_milp(js, mode_, relax=False):
+        return _margin_milp(
+            snet,
+            x0,
+            lab,
+            js,
+            eps,
+            norm,
+            lo,
+            hi,
+            bnd,
+            formulation,
+            mode_,
+            backend,
+            solver,
+            ub_m,
+            lb_m,
+            settings,
+            relax=relax,
+        )
+
     if norm == "2" and relaxation and not exact:
         # the MISOCP's continuous relaxation (z in [0, 1]: an SOCP) bounds each open class's
         # worst margin from above; a negative bound closes the class without binaries
         still = []
         for j in todo:
-            res, _, _ = _margin_milp(
-                snet,
-                x0,
-                lab,
-                [j],
-                eps,
-                norm,
-                lo,
-                hi,
-                bnd,
-                formulation,
-                "margin",
-                backend,
-                solver,
-                ub_m,
-                lb_m,
-                settings,
-                relax=True,
-            )
+            res, _, _ = margin_milp([j], "margin", relax=True)
             out.results[("socp", j)] = res
             ubj = res.bound if res.bound is not None and np.isfinite(res.bound) else None
             if ubj is None and res.status == "optimal":
@@ -498,24 +522,7 @@ def verify_robustness(
     groups = [todo] if joint else [[j] for j in todo]
     undecided = []
     for js in groups:
-        res, xj, out.program = _margin_milp(
-            snet,
-            x0,
-            lab,
-            js,
-            eps,
-            norm,
-            lo,
-            hi,
-            bnd,
-            formulation,
-            mode,
-            backend,
-            solver,
-            ub_m,
-            lb_m,
-            settings,
-        )
+        res, xj, out.program = margin_milp(js, mode)
         out.n_milps += 1
         out.result = res
         out.results[tuple(js)] = res
@@ -557,6 +564,30 @@ def _verified_cex(net, x, x0, eps, norm, lo, hi, lab) -> bool:
     return int(np.argmax(net.forward(x))) != lab
 
 
+def _ball_program(net, x0, eps, norm, lo, hi, bnd, formulation, relax=False):
+    """A program over the inputs of the ball (intersected with the box ``[lo, hi]``) with the
+    network encoded on neuron bounds ``bnd``: ``(program, x, encoding)``."""
+    from optml.formulations.relu import add_relu_network
+    from optml.nn._bounds import input_program
+
+    p, x = input_program(lo, hi, norm, x0, eps)
+    if norm == "2":  # the Euclidean ball: one second-order cone (a MISOCP with the binaries)
+        import optml.program as om
+
+        p.add(om.norm2(x - x0) <= eps, name="x_ball")
+    enc = add_relu_network(
+        p,
+        net.weights,
+        net.biases,
+        x,
+        bnd.bounds,
+        input_bounds=(lo, hi),
+        formulation=formulation,
+        relax=relax,
+    )
+    return p, x, enc
+
+
 def _margin_milp(
     net,
     x0,
@@ -583,24 +614,7 @@ def _margin_milp(
     :math:`[L_j, U_j]` interval bounds on the margin; a single class needs no binary. In decide
     mode :math:`t \ge 0` as well. Returns ``(result, x or None, program)``.
     """
-    from optml.formulations.relu import add_relu_network
-    from optml.nn._bounds import input_program
-
-    p, x = input_program(lo, hi, norm, x0, eps)
-    if norm == "2":  # the Euclidean ball: one second-order cone (a MISOCP with the binaries)
-        import optml.program as om
-
-        p.add(om.norm2(x - x0) <= eps, name="x_ball")
-    enc = add_relu_network(
-        p,
-        net.weights,
-        net.biases,
-        x,
-        bnd.bounds,
-        input_bounds=(lo, hi),
-        formulation=formulation,
-        relax=relax,
-    )
+    p, x, enc = _ball_program(net, x0, eps, norm, lo, hi, bnd, formulation, relax=relax)
     js = list(js)
     scale = 1.0 + float(np.abs(net.forward(x0)).max())
     tau = 1e-6 * scale  # a counterexample must win clearly, so that numpy agrees
@@ -807,18 +821,9 @@ def _spec_attack(net, c, x0, eps, norm, lo, hi, steps=30, restarts=6, random_sta
     best_x, best_v = x0.copy(), float(net.forward(x0[None])[0] @ c)
     if eps == 0:
         return best_x, best_v
-    X = _lmo(rng.normal(size=(restarts, x0.size)), x0, eps, norm, lo, hi)
-    X = x0 + rng.random((restarts, 1)) * (X - x0)
-    X[0] = x0
-    for t in range(steps):
-        V = _lmo(_grad(net, X, c), x0, eps, norm, lo, hi)
-        cand = np.vstack([X, V])
-        vals = net.forward(cand) @ c
-        i = int(np.argmax(vals))
-        if vals[i] > best_v:
-            best_v, best_x = float(vals[i]), cand[i].copy()
-        X = X + (2.0 / (t + 2)) * (V - X)
-    return best_x, best_v
+    ball = (x0, eps, norm, lo, hi)
+    best = (best_x, best_v)
+    return _frank_wolfe(net, c, lambda P: net.forward(P) @ c, best, ball, steps, restarts, rng)
 
 
 def verify_specification(
@@ -927,25 +932,9 @@ def verify_specification(
             out.violation = max(out.violation, va - d[r])
             if checked(xa, r):
                 return done(holds=False, counterexample=xa, row=r, decided_by="attack")
-    from optml.formulations.relu import add_relu_network
-    from optml.nn._bounds import input_program
-
     undecided = False
     for r in todo:
-        p, x = input_program(lo, hi, norm, x0, eps)
-        if norm == "2":
-            import optml.program as om
-
-            p.add(om.norm2(x - x0) <= eps, name="x_ball")
-        enc = add_relu_network(
-            p,
-            net.weights,
-            net.biases,
-            x,
-            bnd.bounds,
-            input_bounds=(lo, hi),
-            formulation=formulation,
-        )
+        p, _, enc = _ball_program(net, x0, eps, norm, lo, hi, bnd, formulation)
         p.maximize(C[r] @ enc.output - d[r])
         res = solve_inside(p, backend, solver, settings)
         out.results[r] = res
