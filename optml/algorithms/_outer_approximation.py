@@ -9,11 +9,13 @@ new points (Kelley 1960; Duran & Grossmann 1986).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from optml.backends.base import RawAnswer
 from optml.backends.registry import is_special
 from optml.program import Program, relative_gap
 from optml.solve import solve_program
@@ -30,6 +32,20 @@ class OARounds:
     rounds: int
     status: str
     sub_name: str
+
+    def answer(self, values: dict, objective: float, t0: float) -> RawAnswer:
+        """The solver's answer: the incumbent ``values`` of exact ``objective`` (the best
+        refit), the best MILP bound, the rounds run; ``t0`` is the solve's start."""
+        return RawAnswer(
+            status=self.status,
+            values=values,
+            objective=objective,
+            bound=self.lower if np.isfinite(self.lower) else None,
+            message=f"outer approximation: {self.rounds} MILP rounds{self.sub_name}; objective "
+            "= exact objective of the refitted support, bound = MILP bound",
+            stats={"rounds": self.rounds},
+            solve_time=time.perf_counter() - t0,
+        )
 
 
 def outer_approximation(

@@ -146,18 +146,9 @@ class SparseLogisticOA(SpecialSolver):
             settings=settings,
             target=self.gap_tolerance(settings),
         )
-        w_best, b_best, upper = best["w"], best["b"], best["upper"]
-        lower, rounds, status, sub_name = loop.lower, loop.rounds, loop.status, loop.sub_name
-        return RawAnswer(
-            status=status,
-            values={"w": w_best, "b": np.array(b_best), "z": (np.abs(w_best) > 0).astype(float)},
-            objective=upper,
-            bound=lower if np.isfinite(lower) else None,
-            message=f"outer approximation: {rounds} MILP rounds{sub_name}; objective = exact "
-            "objective of the refitted support, bound = MILP bound",
-            stats={"rounds": rounds},
-            solve_time=time.perf_counter() - t0,
-        )
+        w_best = best["w"]
+        values = {"w": w_best, "b": np.array(best["b"]), "z": (np.abs(w_best) > 0).astype(float)}
+        return loop.answer(values, best["upper"], t0)
 
 
 register_special(SparseLogisticOA(), module=__name__)

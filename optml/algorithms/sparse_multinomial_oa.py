@@ -101,19 +101,10 @@ class SparseMultinomialOA(SpecialSolver):
             settings=settings,
             target=self.gap_tolerance(settings),
         )
-        W_best, b_best, upper = best["W"], best["b"], best["upper"]
-        lower, rounds, status, sub_name = loop.lower, loop.rounds, loop.status, loop.sub_name
+        W_best = best["W"]
         z = (np.abs(W_best) > 0).any(axis=0).astype(float)
-        return RawAnswer(
-            status=status,
-            values={"W": W_best, "b": np.asarray(b_best, dtype=float), "z": z},
-            objective=upper,
-            bound=lower if np.isfinite(lower) else None,
-            message=f"outer approximation: {rounds} MILP rounds{sub_name}; objective = exact "
-            "objective of the refitted support, bound = MILP bound",
-            stats={"rounds": rounds},
-            solve_time=time.perf_counter() - t0,
-        )
+        values = {"W": W_best, "b": np.asarray(best["b"], dtype=float), "z": z}
+        return loop.answer(values, best["upper"], t0)
 
 
 register_special(SparseMultinomialOA(), module=__name__)

@@ -69,6 +69,26 @@ def _check(X, s, C, penalty):
     return X, s
 
 
+def _penalized(loss, w, penalty):
+    """``loss`` plus the penalty of the coefficients ``w`` (``"l2"``: half the squared norm,
+    ``"l1"``: the l1 norm, None: nothing), as an expression."""
+    if penalty == "l2":
+        return loss + 0.5 * om.sum_squares(w)
+    if penalty == "l1":
+        return loss + om.norm1(w)
+    return loss
+
+
+def _check_sparse(k, p, formulation, w_bound, b_bound, model):
+    """The arguments the sparse (cardinality-constrained) programs share, checked."""
+    if not (isinstance(k, int | np.integer) and 1 <= k <= p):
+        raise ValueError(f"k must be an integer in [1, {p}], got {k!r}")
+    if formulation not in ("outer", "exp-cone"):
+        raise ValueError(f"formulation must be 'outer' or 'exp-cone', got {formulation!r}")
+    if w_bound is None or b_bound is None:
+        raise ValueError(f"{model} needs finite w_bound and b_bound (big-M)")
+
+
 def logistic_objective(X, s, w, b, C: float, penalty: str | None) -> float:
     r""":math:`C\sum_i \ell(s_i(x_i^\top w + b)) + R(w)` with numpy (what the program evaluates)."""
     w = np.asarray(w, dtype=float).ravel()
@@ -122,12 +142,7 @@ def logistic_regression(X, s, C: float = 1.0, penalty: str | None = "l2") -> Pro
     w = prog.var("w", p, latex="w")
     b = prog.var("b", latex="b")
     u = (s[:, None] * X) @ w + s * b
-    obj = float(C) * om.sum(om.logistic(-u))
-    if penalty == "l2":
-        obj = obj + 0.5 * om.sum_squares(w)
-    elif penalty == "l1":
-        obj = obj + om.norm1(w)
-    prog.minimize(obj)
+    prog.minimize(_penalized(float(C) * om.sum(om.logistic(-u)), w, penalty))
     return prog
 
 
@@ -161,12 +176,7 @@ def sparse_logistic_regression(
     """
     X, s = _check(X, s, C, penalty)
     n, p = X.shape
-    if not (isinstance(k, int | np.integer) and 1 <= k <= p):
-        raise ValueError(f"k must be an integer in [1, {p}], got {k!r}")
-    if formulation not in ("outer", "exp-cone"):
-        raise ValueError(f"formulation must be 'outer' or 'exp-cone', got {formulation!r}")
-    if w_bound is None or b_bound is None:
-        raise ValueError("sparse logistic regression needs finite w_bound and b_bound (big-M)")
+    _check_sparse(k, p, formulation, w_bound, b_bound, "sparse logistic regression")
     Mw = np.broadcast_to(np.asarray(w_bound, dtype=float), (p,))
     Mb = float(b_bound)
     prog = Program(f"sparse_logistic_{formulation}")
@@ -179,12 +189,7 @@ def sparse_logistic_regression(
     u = (s[:, None] * X) @ w + s * b
     C = float(C)
     if formulation == "exp-cone":
-        obj = C * om.sum(om.logistic(-u))
-        if penalty == "l2":
-            obj = obj + 0.5 * om.sum_squares(w)
-        elif penalty == "l1":
-            obj = obj + om.norm1(w)
-        prog.minimize(obj)
+        prog.minimize(_penalized(C * om.sum(om.logistic(-u)), w, penalty))
         return prog
     V = np.linspace(-6.0, 6.0, 13) if points is None else np.asarray(points, dtype=float)
     V = np.broadcast_to(V, (n, V.shape[-1])) if V.ndim == 1 else V
@@ -213,8 +218,34 @@ def sparse_logistic_regression(
     return prog
 
 
+@dataclass(eq=False, kw_only=True)
+class _SparseOAProblem(StructuredProblem):
+    """What the sparse logistic problems share (keyword-only fields, after each subclass's
+    data): valid big-M values ``mw`` (coefficients) and ``mb`` (intercepts), the incumbent
+    ``start`` of objective ``upper``, the outer approximation's round limit and the solver of
+    its MILP rounds (``sub_backend`` / ``sub_solver``)."""
+
+    mw: float
+    mb: float
+    start: tuple = ()
+    upper: float = float("inf")
+    max_rounds: int = 50
+    sub_backend: str = "auto"
+    sub_solver: str | None = None
+
+    def _budget_violation(self, z, w, b) -> float:
+        """Largest violation of the budget constraints at ``(w, b)`` with indicators ``z``:
+        integrality, cardinality ``sum(z) <= k``, ``|w_j| <= mw z_j``, ``|b| <= mb``."""
+        return max(
+            float(np.abs(z - np.round(z)).max(initial=0.0)),
+            float(max(z.sum() - self.k, 0.0)),
+            float(np.maximum(np.abs(w) - self.mw * z, 0.0).max(initial=0.0)),
+            float(np.maximum(np.abs(b) - self.mb, 0.0).max(initial=0.0)),
+        )
+
+
 @dataclass(eq=False)
-class SparseLogisticProblem(StructuredProblem):
+class SparseLogisticProblem(_SparseOAProblem):
     r"""One binary sparse logistic regression instance, kind ``"sparse_logistic"``:
     :math:`\min C\sum_i \ell(s_i(x_i^\top w + b)) + R(w)` with at most ``k`` nonzero
     coefficients, :math:`|w_j| \le M_w z_j`, :math:`|b| \le M_b` (valid big-M values from an
@@ -235,13 +266,6 @@ class SparseLogisticProblem(StructuredProblem):
     k: int
     C: float
     penalty: str | None
-    mw: float
-    mb: float
-    start: tuple = ()
-    upper: float = float("inf")
-    max_rounds: int = 50
-    sub_backend: str = "auto"
-    sub_solver: str | None = None
 
     def build_program(self) -> Program:
         return sparse_logistic_regression(
@@ -252,12 +276,7 @@ class SparseLogisticProblem(StructuredProblem):
         w = np.asarray(values["w"], dtype=float).ravel()
         b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
         z = np.asarray(values.get("z", (np.abs(w) > 0).astype(float)), dtype=float).ravel()
-        viol = max(
-            float(np.abs(z - np.round(z)).max(initial=0.0)),
-            float(max(z.sum() - self.k, 0.0)),
-            float(np.maximum(np.abs(w) - self.mw * z, 0.0).max(initial=0.0)),
-            float(max(abs(b) - self.mb, 0.0)),
-        )
+        viol = self._budget_violation(z, w, b)
         return logistic_objective(self.X, self.s, w, b, self.C, self.penalty), viol
 
 
@@ -334,12 +353,7 @@ def _multinomial_body(prog, X, yi, K, W, b, C, penalty):
                 om.logistic(d - r[:, j - 1]) + r[:, j - 1] - r[:, j] <= 0,
                 name=f"softmax_chain{j}",
             )
-    obj = float(C) * om.sum(r[:, K - 2])
-    if penalty == "l2":
-        obj = obj + 0.5 * om.sum_squares(W)
-    elif penalty == "l1":
-        obj = obj + om.norm1(W)
-    return obj
+    return _penalized(float(C) * om.sum(r[:, K - 2]), W, penalty)
 
 
 def multinomial_logistic_regression(
@@ -446,12 +460,7 @@ def sparse_multinomial_logistic_regression(
     """
     X, yi, K = _check_multi(X, yi, n_classes, C, penalty)
     n, p = X.shape
-    if not (isinstance(k, int | np.integer) and 1 <= k <= p):
-        raise ValueError(f"k must be an integer in [1, {p}], got {k!r}")
-    if formulation not in ("outer", "exp-cone"):
-        raise ValueError(f"formulation must be 'outer' or 'exp-cone', got {formulation!r}")
-    if w_bound is None or b_bound is None:
-        raise ValueError("sparse multinomial regression needs finite w_bound and b_bound (big-M)")
+    _check_sparse(k, p, formulation, w_bound, b_bound, "sparse multinomial regression")
     Mw, Mb = float(w_bound), float(b_bound)
     prog = Program(f"sparse_multinomial_{formulation}")
     W = prog.var("W", (K, p), lb=-Mw, ub=Mw, latex="W")
@@ -501,7 +510,7 @@ def sparse_multinomial_logistic_regression(
 
 
 @dataclass(eq=False)
-class SparseMultinomialProblem(StructuredProblem):
+class SparseMultinomialProblem(_SparseOAProblem):
     r"""One multinomial logistic regression with at most ``k`` features shared by the classes,
     kind ``"sparse_multinomial"``. Its program is the exact MIEXP
     (:func:`sparse_multinomial_logistic_regression`, ``"exp-cone"``); the default solver
@@ -518,13 +527,6 @@ class SparseMultinomialProblem(StructuredProblem):
     k: int
     C: float
     penalty: str | None
-    mw: float
-    mb: float
-    start: tuple = ()
-    upper: float = float("inf")
-    max_rounds: int = 50
-    sub_backend: str = "auto"
-    sub_solver: str | None = None
 
     def build_program(self) -> Program:
         return sparse_multinomial_logistic_regression(
@@ -543,13 +545,7 @@ class SparseMultinomialProblem(StructuredProblem):
         W, b = _multi_values(values, self.n_classes, self.X.shape[1])
         used = (np.abs(W) > 0).any(axis=0).astype(float)
         z = np.asarray(values.get("z", used), dtype=float).ravel()
-        viol = max(
-            float(np.abs(z - np.round(z)).max(initial=0.0)),
-            float(max(z.sum() - self.k, 0.0)),
-            float(np.maximum(np.abs(W) - self.mw * z, 0.0).max(initial=0.0)),
-            float(np.maximum(np.abs(b) - self.mb, 0.0).max(initial=0.0)),
-            float(abs(b.sum())),
-        )
+        viol = max(self._budget_violation(z, W, b), float(abs(b.sum())))
         return multinomial_objective(self.X, self.yi, W, b, self.C, self.penalty), viol
 
     def complete_values(self, values: dict) -> dict:
