@@ -133,16 +133,10 @@ class KernelSVM(LinearProgramClassifier):
     def build_problem(self, X, y) -> KernelSVMProblem:
         """The structured problem of a two-class fit (what ``"smo"`` takes; its ``.program``
         is what general solvers take), for :func:`optml.bench.compare`."""
-        self._check_params()
-        X, classes, yi = self._validate_xy(X, y)
-        if classes.size != 2:
-            raise ValueError(
-                f"build_problem is for two classes (one binary problem), got {classes.size}; "
-                "use build_program for the one-vs-rest program"
-            )
+        X, s = self._binary_task(X, y)
         return KernelSVMProblem(
             X,
-            self._tasks(classes, yi)[0],
+            s,
             C=float(self.C),
             kernel=self.kernel,
             gamma=self._gamma(X),

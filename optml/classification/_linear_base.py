@@ -7,6 +7,7 @@ that into a scikit-learn classifier, one-vs-rest when there are more than two cl
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +37,30 @@ def _as_program(target):
     return target.program if isinstance(target, StructuredProblem) else target
 
 
+class FeatureBudgetMixin:
+    """The parameter ``k`` of the sparse linear classifiers: at most ``k`` features in the
+    model."""
+
+    def _check_k(self) -> None:
+        if not isinstance(self.k, numbers.Integral) or isinstance(self.k, bool) or self.k < 1:
+            raise ValueError(f"k must be a positive integer, got {self.k!r}")
+
+    def _k(self, p):
+        """``k``, or ``p`` with a UserWarning when the data have fewer features (as
+        scikit-learn's ``SelectKBest`` does)."""
+        if self.k > p:
+            import warnings
+
+            warnings.warn(
+                f"k={self.k} is greater than n_features={p}: every feature may enter the model "
+                f"(k = {p})",
+                UserWarning,
+                stacklevel=3,
+            )
+            return int(p)
+        return int(self.k)
+
+
 class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
     """Base of the binary-program classifiers (one-vs-rest for three or more classes).
 
@@ -55,6 +80,17 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         check_scale(self, X)
         classes, yi = encode_classes(self, y)
         return X, classes, yi
+
+    def _binary_task(self, X, y):
+        """``(X, s)`` of a two-class ``build_problem(X, y)`` (labels ``s`` in {-1, +1})."""
+        self._check_params()
+        X, classes, yi = self._validate_xy(X, y)
+        if classes.size != 2:
+            raise ValueError(
+                f"build_problem is for two classes (one binary problem), got {classes.size}; "
+                "use build_program for the one-vs-rest program"
+            )
+        return X, self._tasks(classes, yi)[0]
 
     @staticmethod
     def _tasks(classes, yi):

@@ -19,7 +19,11 @@ from optml._data_checks import SOLVER_MAX, CheckedClassifierData
 from optml._validation import check_choice, check_int, check_positive
 from optml.algorithms import newton as _smooth
 from optml.backends.registry import is_special
-from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
+from optml.classification._linear_base import (
+    BinaryFit,
+    FeatureBudgetMixin,
+    LinearProgramClassifier,
+)
 from optml.formulations.logistic import (
     LogisticProblem,
     MultinomialLogisticProblem,
@@ -49,6 +53,16 @@ class _ProbaMixin(CheckedClassifierData):
 
     def predict_log_proba(self, X):
         return np.log(self.predict_proba(X))
+
+    def _set_multinomial(self, W, b, program, res):
+        """The fitted state of a multinomial fit (one program for all classes)."""
+        self._multinomial = True
+        self.coef_ = np.asarray(W, dtype=float).reshape(self.classes_.size, -1)
+        self.intercept_ = np.asarray(b, dtype=float).ravel()
+        self.program_ = program
+        self.result_ = res
+        self.results_ = [res]
+        self._fits = [BinaryFit(self.coef_, 0.0, program, res)]
 
 
 class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
@@ -166,14 +180,15 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
         )
         return "conic" if general else "smooth"
 
-    def _fit_binary(self, X, s):
-        problem = self._problem(X, s)
+    def _solve_routed(self, problem):
+        """``(result, what was solved)``: the program on a general solver (``"conic"``), or
+        the structured problem on the smooth special solver."""
         if self._method() == "conic":
-            res = self._solve_checked(problem.program)
-            target = problem.program
-        else:
-            res = self._solve(problem)
-            target = problem
+            return self._solve_checked(problem.program), problem.program
+        return self._solve(problem), problem
+
+    def _fit_binary(self, X, s):
+        res, target = self._solve_routed(self._problem(X, s))
         n_iter = int(res.stats.get("iterations", 1))
         return BinaryFit(
             res.values["w"].ravel(), float(res.values["b"]), target, res, {"n_iter": n_iter}
@@ -205,13 +220,7 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
         )
 
     def _set_multinomial(self, W, b, program, res, n_iter=1):
-        self._multinomial = True
-        self.coef_ = np.asarray(W, dtype=float).reshape(self.classes_.size, -1)
-        self.intercept_ = np.asarray(b, dtype=float).ravel()
-        self.program_ = program
-        self.result_ = res
-        self.results_ = [res]
-        self._fits = [BinaryFit(self.coef_, 0.0, program, res)]
+        super()._set_multinomial(W, b, program, res)
         self.n_iter_ = np.array([max(1, int(n_iter))])
 
     def fit_program(self, program, X, y):
@@ -251,21 +260,16 @@ class LogisticRegression(_ProbaMixin, LinearProgramClassifier):
             return self
         self.classes_ = classes
         problem = self._multi_problem(Xv, yi, classes.size)
-        if self._method() == "conic":
-            res = self._solve_checked(problem.program)
-            target = problem.program
-        else:
-            res = self._solve(problem)
-            target = problem
-            if res.values:  # the chain variables r too, so program_.evaluate checks it
-                res.values = problem.complete_values(dict(res.values))
+        res, target = self._solve_routed(problem)
+        if target is problem and res.values:  # the chain variables r too, so that
+            res.values = problem.complete_values(dict(res.values))  # program_.evaluate checks
         self._set_multinomial(
             res.values["W"], res.values["b"], target, res, res.stats.get("iterations", 1)
         )
         return self
 
 
-class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
+class SparseLogisticRegression(FeatureBudgetMixin, _ProbaMixin, LinearProgramClassifier):
     r"""Logistic regression with at most ``k`` nonzero coefficients, certified.
 
     .. math:: \min_{w,b}\ C\sum_i \ell(s_i(x_i^\top w + b)) + R(w)\quad\text{s.t.}\quad
@@ -342,25 +346,23 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
         check_choice("penalty", self.penalty, _PENALTIES)
         check_choice("formulation", self.formulation, ("outer", "exp-cone"))
         check_choice("multi_class", self.multi_class, ("ovr", "multinomial"))
-        if not isinstance(self.k, numbers.Integral) or isinstance(self.k, bool) or self.k < 1:
-            raise ValueError(f"k must be a positive integer, got {self.k!r}")
+        self._check_k()
         if not isinstance(self.max_rounds, numbers.Integral) or self.max_rounds < 1:
             raise ValueError(f"max_rounds must be a positive integer, got {self.max_rounds!r}")
 
-    def _k(self, p):
-        """``k``, or ``p`` with a UserWarning when the data have fewer features (as
-        scikit-learn's ``SelectKBest`` does)."""
-        if self.k > p:
-            import warnings
-
-            warnings.warn(
-                f"k={self.k} is greater than n_features={p}: every feature may enter the model "
-                f"(k = {p})",
-                UserWarning,
-                stacklevel=3,
-            )
-            return int(p)
-        return int(self.k)
+    def _oa_fields(self, mw, mb, start, upper) -> dict:
+        """The outer approximation's fields of a sparse problem: big-M values, the incumbent
+        ``start`` of objective ``upper``, the round limit and the solver of the MILP rounds
+        (the estimator's ``backend`` / ``solver``)."""
+        return {
+            "mw": mw,
+            "mb": mb,
+            "start": start,
+            "upper": upper,
+            "max_rounds": int(self.max_rounds),
+            "sub_backend": self.backend,
+            "sub_solver": self.solver,
+        }
 
     def _refit(self, X, s, support):
         """Exact fit restricted to ``support``: (w full, b, objective)."""
@@ -420,13 +422,7 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             k=k,
             C=C,
             penalty=self.penalty,
-            mw=mw,
-            mb=mb,
-            start=(w_best, b_best),
-            upper=upper,
-            max_rounds=int(self.max_rounds),
-            sub_backend=self.backend,
-            sub_solver=self.solver,
+            **self._oa_fields(mw, mb, (w_best, b_best), upper),
         )
         settings = self._settings(mip=True).started(t0)
         name = self.solver if is_special(self.solver) else "sparse-logistic-oa"
@@ -474,13 +470,7 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
             k=k,
             C=C,
             penalty=self.penalty,
-            mw=mw,
-            mb=mb,
-            start=(W, b),
-            upper=upper,
-            max_rounds=int(self.max_rounds),
-            sub_backend=self.backend,
-            sub_solver=self.solver,
+            **self._oa_fields(mw, mb, (W, b), upper),
         )
 
     def build_program(self, X, y):
@@ -518,15 +508,8 @@ class SparseLogisticRegression(_ProbaMixin, LinearProgramClassifier):
                 res.values = problem.complete_values(dict(res.values))
             target = problem
             rounds = int(res.stats.get("rounds", 0))
-        self._multinomial = True
-        W = np.asarray(res.values["W"], dtype=float).reshape(classes.size, -1)
-        self.coef_ = W
-        self.intercept_ = np.asarray(res.values["b"], dtype=float).ravel()
-        self.program_ = target
-        self.result_ = res
-        self.results_ = [res]
-        self._fits = [BinaryFit(W, 0.0, target, res)]
-        support = np.flatnonzero((np.abs(W) > 0).any(axis=0))
+        self._set_multinomial(res.values["W"], res.values["b"], target, res)
+        support = np.flatnonzero((np.abs(self.coef_) > 0).any(axis=0))
         self.support_ = [support]
         self.n_rounds_ = [rounds]
         return self

@@ -9,14 +9,16 @@ the L1 sparse SVM they can be tightened by solving :math:`2p` LPs
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 import optml.program as om
 from optml._data_checks import SOLVER_MAX, CheckedClassifierData
 from optml._validation import check_choice, check_positive
-from optml.classification._linear_base import BinaryFit, LinearProgramClassifier
+from optml.classification._linear_base import (
+    BinaryFit,
+    FeatureBudgetMixin,
+    LinearProgramClassifier,
+)
 from optml.formulations.classification import soft_margin_svm, svm_objective
 from optml.formulations.svm_mip import ramp_loss_svm, sparse_svm, sparse_svm_start, svm_bigm
 
@@ -42,7 +44,7 @@ def _hinge_fit(X, s, C, penalty, settings):
     return res.values["w"].ravel(), float(res.values["b"])
 
 
-class SparseSVM(CheckedClassifierData, LinearProgramClassifier):
+class SparseSVM(FeatureBudgetMixin, CheckedClassifierData, LinearProgramClassifier):
     r"""Soft margin SVM using at most ``k`` features, certified optimal (MILP / MIQP).
 
     .. math:: \min_{w,b,z}\ R(w) + C\sum_i (1 - s_i(x_i^\top w+b))_+\quad\text{s.t.}\quad
@@ -104,23 +106,7 @@ class SparseSVM(CheckedClassifierData, LinearProgramClassifier):
         check_positive("C", self.C)
         check_choice("penalty", self.penalty, ("l1", "l2"))
         check_choice("bigm", self.bigm, ("lp", "objective"))
-        if not isinstance(self.k, numbers.Integral) or isinstance(self.k, bool) or self.k < 1:
-            raise ValueError(f"k must be a positive integer, got {self.k!r}")
-
-    def _k(self, p):
-        """``k``, or ``p`` with a UserWarning when the data have fewer features (as
-        scikit-learn's ``SelectKBest`` does)."""
-        if self.k > p:
-            import warnings
-
-            warnings.warn(
-                f"k={self.k} is greater than n_features={p}: every feature may enter the model "
-                f"(k = {p})",
-                UserWarning,
-                stacklevel=3,
-            )
-            return int(p)
-        return int(self.k)
+        self._check_k()
 
     def _heuristic(self, X, s, k):
         C = float(self.C)

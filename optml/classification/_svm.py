@@ -184,14 +184,7 @@ class SoftMarginSVM(LinearProgramClassifier):
         """The structured problem of a two-class fit (what ``"svm-newton"``, ``"smo"`` and
         ``"svm-working-set"`` take; its ``.program`` is what general solvers take), for
         :func:`optml.bench.compare`."""
-        self._check_params()
-        X, classes, yi = self._validate_xy(X, y)
-        if classes.size != 2:
-            raise ValueError(
-                f"build_problem is for two classes (one binary problem), got {classes.size}; "
-                "use build_program for the one-vs-rest program"
-            )
-        s = self._tasks(classes, yi)[0]
+        X, s = self._binary_task(X, y)
         return SVMProblem(X, s, C=float(self.C), penalty=self.penalty, tol=float(self.tol))
 
     def _use_working_set(self, n):
