@@ -2,7 +2,7 @@
 and CART.
 
 Run ``python benchmarks/bench_trees.py [--quick] [--out docs/perf/trees.md]``
-(``--only dp,mip4,certify,cv`` picks sections).
+(``--only dp,mip4,pairs4,certify,cv`` picks sections).
 
 0. ``dp``: the registered solver ``tree-dp`` (dynamic programming with bounds) at depths 2-5
    on breast_cancer, wine, digits 3 vs 8 and a generated set (n = 10000, from
@@ -13,6 +13,9 @@ Run ``python benchmarks/bench_trees.py [--quick] [--out docs/perf/trees.md]``
 0b. ``mip4``: the exportable MIP route at depth 4 on breast_cancer: the TreeProblem's
    FlowOCT program solved by HiGHS with the DP's tree as warm start, alone and with the DP's
    proven bound added as a cut.
+0c. ``pairs4``: the exportable ``pairs`` program at depths 2-4 on breast_cancer (depth 4:
+   columns priced by exact optimal depth-2 subtrees), with tree-dp and pystreed in the same
+   run.
 1. breast_cancer (569 x 30), 5 quantile bins per feature (120 threshold columns): the time to
    a certified optimal tree at depth 2 and 3 with HiGHS, for each formulation (time limits
    on the slow ones, with the gap they reach), against CART and, when importable, pystreed
@@ -159,6 +162,67 @@ def section_mip4(quick: bool, limit: float | None = None) -> list[str]:
     return lines
 
 
+def section_pairs4(quick: bool, limit: float | None = None) -> list[str]:
+    """The exportable MIP route ``formulation="pairs"`` at depths 2-4 on breast_cancer (the
+    same 120 quantile columns as pystreed and tree-dp), all three in the same run."""
+    from optml.formulations import tree_pairs as fp
+    from optml.formulations.tree_data import aggregate, split_mask
+    from optml.formulations.tree_problem import TreeProblem
+    from optml.program.settings import SolveSettings
+    from optml.solve import solve
+
+    limit = limit or (120 if quick else 300)
+    X, y = load_breast_cancer(return_X_y=True)
+    Xb, _ = binarize(X, thresholds=5)
+    data = aggregate(Xb, y, 2)
+    lines = [
+        "",
+        "## Depth 2-4 on breast_cancer (120 columns): `pairs`, the exportable MIP route",
+        "",
+        f"Time limit {limit} s. `pairs (estimator)`: `OptimalClassificationTree("
+        "formulation='pairs', thresholds=5, initial_tree=None)` (the same 120 columns; the "
+        "last split level keeps the boundary columns), fit wall time. `pairs (program)`: "
+        "`split_pairs` on the same 0/1 matrix with every column at every node, then HiGHS "
+        "(time = cost tables + build + solve). At depth 4 the costs of the (root, child) "
+        "columns are exact optimal depth-2 subtrees (`price_cells`). `ratio` = time / "
+        "pystreed's time in the same run.",
+        "",
+        "| depth | route | status | errors | bound | time (s) | ratio to pystreed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for depth in (2, 3, 4):
+        rows = []
+        ps = _pystreed(Xb, y, depth, limit)
+        t0 = time.perf_counter()
+        dp = solve(TreeProblem(data, depth), settings=SolveSettings(time_limit=limit))
+        rows.append(("tree-dp", dp.status, dp.objective, dp.bound, time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        clf = OptimalClassificationTree(
+            max_depth=depth,
+            formulation="pairs",
+            thresholds=5,
+            initial_tree=None,
+            time_limit=limit,
+        ).fit(X, y)
+        r = clf.result_
+        rows.append(
+            ("pairs (estimator)", r.status, clf.objective_, r.bound, time.perf_counter() - t0)
+        )
+        t0 = time.perf_counter()
+        form = fp.split_pairs(data, depth, split_mask(depth, data.n_columns))
+        r = solve(form.program, solver="highs", settings=SolveSettings(time_limit=limit))
+        rows.append(("pairs (program)", r.status, r.objective, r.bound, time.perf_counter() - t0))
+        if ps is not None:
+            rows.append(("pystreed", "optimal", ps[0], float("nan"), ps[1]))
+        for name, st, obj, bnd, wall in rows:
+            ratio = "n/a" if ps is None else f"{wall / max(ps[1], 1e-3):.1f}"
+            lines.append(
+                f"| {depth} | {name} | {st} | {obj:.0f} | {bnd:.1f} | {wall:.2f} | {ratio} |"
+            )
+            print(lines[-1], flush=True)
+    return lines
+
+
 def fit_timed(**kw):
     X, y = kw.pop("X"), kw.pop("y")
     t0 = time.perf_counter()
@@ -298,7 +362,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=None)
     ap.add_argument("--skip-cv", action="store_true")
-    ap.add_argument("--only", default="dp,mip4,certify,cv", help="sections, comma-separated")
+    ap.add_argument("--only", default="dp,mip4,pairs4,certify,cv", help="sections, comma-separated")
     ap.add_argument("--sets", default=None, help="data sets of the dp section, comma-separated")
     ap.add_argument("--mip-limit", type=float, default=None, help="HiGHS limit of mip4 (s)")
     a = ap.parse_args()
@@ -316,6 +380,8 @@ def main():
         lines += section_dp(a.quick, a.sets.split(",") if a.sets else None)
     if "mip4" in only:
         lines += section_mip4(a.quick, a.mip_limit)
+    if "pairs4" in only:
+        lines += section_pairs4(a.quick, a.mip_limit)
     if "certify" in only:
         lines += section_certify(a.quick)
     if "cv" in only:

@@ -28,6 +28,7 @@ from optml.classification import _tree_build as tb
 from optml.classification import _tree_octh as th
 from optml.classification._tree_structure import LEAF, TreeStructure, export_text
 from optml.exceptions import SolveError
+from optml.formulations import tree_pairs as fp
 from optml.solve.certificate import gap_tolerance, make_result
 
 _FORMULATIONS = ("auto", "flow", "flow-plain", "oct", "pairs")
@@ -358,13 +359,21 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         form = prep.form
         self.formulation_ = form.extra.get("name", form.kind)
         start = prep.start_values
+        cells = form.extra.get("cells")
+        partial = cells is not None and not cells.complete  # depth-4 pairs, clock stopped
+        if partial:
+            start = fp.priced_start(form)
         try:
             res = self._solve(form.program, warm_start=start, mip=True, settings=settings)
-            tree = tb.decode(form, res.values)
+            tree = None
+            if not partial or fp.priced_only(form, res.values):
+                tree = tb.decode(form, res.values)
         except SolveError:
-            if prep.cart_tree is None:
+            if prep.cart_tree is None and not partial:
                 raise
             tree = None
+        if partial and tree is None:
+            tree = self._pairs_partial(form)
         self.cart_objective_ = None if prep.cart_tree is None else prep.cart_objective
         self.source_ = "mip"
         obj = None if tree is None else tb.objective(prep, tree)
@@ -392,6 +401,40 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             tree, self.objective_, self.source_ = prep.cart_tree, prep.cart_objective, "cart"
         self.tree_ = tb.structure(prep, tree)
         return self
+
+    def _pairs_partial(self, form):
+        """Depth-4 ``pairs`` whose pricing stopped at the time limit, and the program's
+        optimum uses a column with a lower-bound cost: the best tree among the exactly priced
+        columns, certified with the program's bound (the program is a relaxation)."""
+        values = fp.priced_start(form)
+        if values is None:
+            raise SolveError("OptimalClassificationTree: no priced tree at the time limit")
+        first = self.result_
+        check, viol = form.program.evaluate(values)
+        bound = first.bound if np.isfinite(first.bound) else 0.0
+        cells = form.extra["cells"]
+        self.result_ = make_result(
+            status="time_limit",
+            sense=1,
+            values=values,
+            objective_check=check,
+            max_violation=viol,
+            bound=max(bound, 0.0),
+            gap_tol=gap_tolerance(True, self._settings(mip=True).mip_gap),
+            solver=first.solver,
+            backend=first.backend,
+            problem_class=first.problem_class,
+            build_time=first.build_time,
+            solve_time=first.solve_time,
+            message=_join(
+                first.message,
+                f"time limit: depth-2 subtrees priced for {cells.stats['first_columns']} of "
+                f"{cells.stats['of']} first columns; the other columns carry lower bounds",
+            ),
+            solver_version=first.solver_version,
+            stats=first.stats,
+        )
+        return tb.decode(form, values)
 
     def _result_from_cart(self, form, cart_tree):
         """When the CART start beats the solver's point (the solve ended early), the result is

@@ -17,6 +17,9 @@ the top levels. See :mod:`optml.formulations.tree` for the data layout.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -134,6 +137,8 @@ def split_pairs(
     min_samples_leaf: int = 1,
     max_columns: int = 200_000,
     name: str = "split_pairs",
+    deadline: float | None = None,
+    first=(),
 ) -> TreeFormulation:
     r"""Extended formulation over the splits of the top two levels (depth 1, 2 or 3).
 
@@ -147,8 +152,8 @@ def split_pairs(
     (root, child) pairs, each root keeps only its cheapest children (ties included): the
     optimum is unchanged, but constraints added later through the program see fewer choices.
     """
-    if depth not in (1, 2, 3):
-        raise ValueError(f"the 'pairs' formulation handles depth 1 to 3, got depth {depth}")
+    if depth not in (1, 2, 3, 4):
+        raise ValueError(f"the 'pairs' formulation handles depth 1 to 4, got depth {depth}")
     Xd, C, S = data.Xd, data.counts, data.sizes
     F = data.n_columns
     m = max(int(min_samples_leaf), 1)
@@ -172,14 +177,22 @@ def split_pairs(
             starter=start_pairs,
         )
     Xr = Xd[:, roots]
-    costs, kids_all, grand = [], [], []
+    costs, kids_all, grand, exact = [], [], [], []
+    cells = price_cells(data, mask, alpha, m, deadline, first) if depth == 4 else None
     for side, node in (("L", 1), ("R", 2)):
         kids = np.flatnonzero(mask[node])
         real_g = (kids < F).astype(float)
         sub = (Xr if side == "L" else 1.0 - Xr).T  # (R, P) patterns reaching the child
-        if depth == 2:
+        best_h = None
+        if depth == 4:  # both grandchildren's optimal depth-2 subtrees (priced cells)
+            a, ix = (1 if side == "L" else 0), np.ix_(roots, kids)
+            ok = cells.priced[ix]
+            val = cells.value[a, 1][ix] + cells.value[a, 0][ix]
+            low = cells.lower[a, 1][ix] + cells.lower[a, 0][ix]
+            cost = alpha * real_g[None, :] + np.where(ok, val, low)
+            exact.append(ok)
+        elif depth == 2:
             cost = node_costs(sub, Xd[:, kids], real_g, C, S, alpha, m)
-            best_h = None
         else:
             h3, h4 = np.flatnonzero(mask[2 * node + 1]), np.flatnonzero(mask[2 * node + 2])
             cost = np.empty((roots.size, kids.size))
@@ -208,8 +221,8 @@ def split_pairs(
         p.add(r[np.flatnonzero(~feasible_root)] == 0, name="infeasible_roots")
     p.add(r.sum() == 1, name="one_root")
     obj = alpha * (real_r @ r)
-    extra = {"roots": roots, "kids": kids_all, "alpha": alpha, "grand": grand}
-    for side, cost in zip(("L", "R"), costs, strict=True):
+    extra = {"roots": roots, "kids": kids_all, "alpha": alpha, "grand": grand, "cells": cells}
+    for k, (side, cost) in enumerate(zip(("L", "R"), costs, strict=True)):
         if cost.size > max_columns:  # keep each root's cheapest children: the optimum stays
             top = max(1, max_columns // roots.size)
             cut = np.sort(cost, axis=1)[:, min(top, cost.shape[1]) - 1]
@@ -220,6 +233,8 @@ def split_pairs(
         p.add(A @ u - r == 0, name=f"child_{side}")
         obj = obj + cost[fi, gi] @ u
         extra[f"pairs{side}"] = (fi, gi)
+        if depth == 4:  # which columns carry an exact cost (the others a lower bound)
+            extra[f"exact{side}"] = exact[k][fi, gi]
     p.minimize(obj)
     return TreeFormulation(
         "pairs", p, depth, mask, data, extra=extra, decoder=decode_pairs, starter=start_pairs
@@ -245,10 +260,71 @@ def decode_pairs(form, values):
             if form.depth == 3:
                 node_col[2 * node + 1] = form.extra["grand"][k][0, fi, g]
                 node_col[2 * node + 2] = form.extra["grand"][k][1, fi, g]
+            elif form.depth == 4:
+                _decode_cells(form.extra["cells"], node_col, node, roots[fi], node_col[node])
     leaf = route(d.Xd, node_col, form.depth)
     cnt = np.zeros((2**form.depth, d.n_classes))
     np.add.at(cnt, leaf, d.counts)
     return node_col, np.argmax(cnt, axis=1)
+
+
+def _chosen(form, values):
+    """Root index and, per side, the chosen column index of a solution."""
+    fi = int(np.argmax(np.asarray(values["r"]).ravel()))
+    out = []
+    for side in ("L", "R"):
+        ff, _ = form.extra[f"pairs{side}"]
+        u = np.asarray(values[f"u{side}"]).ravel()
+        js = np.flatnonzero(ff == fi)
+        out.append(int(js[np.argmax(u[js])]) if js.size else -1)
+    return fi, out
+
+
+def priced_only(form, values) -> bool:
+    """Whether a solution of a depth-4 ``pairs`` program uses exactly priced columns only
+    (then its objective is the true objective of its tree)."""
+    if form.depth != 4:
+        return True
+    _, js = _chosen(form, values)
+    return all(j >= 0 and form.extra[f"exact{s}"][j] for s, j in zip("LR", js, strict=True))
+
+
+def priced_start(form):
+    """The best tree among the exactly priced columns of a depth-4 ``pairs`` program, as
+    program values (None if no root has priced columns on both sides)."""
+    roots = form.extra["roots"]
+    tot = form.extra["alpha"] * (roots < form.no_split)
+    pick = {}
+    for side in ("L", "R"):
+        ff, _ = form.extra[f"pairs{side}"]
+        c = np.where(form.extra[f"exact{side}"], _objective_coefs(form.program, f"u{side}"), np.inf)
+        best = np.full(roots.size, np.inf)
+        np.minimum.at(best, ff, c)
+        tot = tot + best
+        pick[side] = (ff, c)
+    i = int(np.argmin(tot))
+    if not np.isfinite(tot[i]):
+        return None
+    values = {"r": np.eye(roots.size)[i]}
+    for side, (ff, c) in pick.items():
+        js = np.flatnonzero(ff == i)
+        u = np.zeros(ff.size)
+        u[js[np.argmin(c[js])]] = 1.0
+        values[f"u{side}"] = u
+    return values
+
+
+def _decode_cells(cells, node_col, node, f, g):
+    """Levels 2-3 of a depth-4 tree below child ``node`` (root column ``f``, its column
+    ``g``): the priced optimal subtrees of the cells ``x_f = a, x_g = 1`` and ``x_g = 0``."""
+    a = 1 if node == 1 else 0
+    for b, n in ((1, 2 * node + 1), (0, 2 * node + 2)):
+        h = cells.h[a, b, f, g]
+        if h < 0:
+            raise ValueError("the solution uses a column whose subtrees were not priced")
+        node_col[n] = h
+        node_col[2 * n + 1] = cells.l_left[a, b, f, g]
+        node_col[2 * n + 2] = cells.l_right[a, b, f, g]
 
 
 def start_pairs(form, node_col, leaf_class):
@@ -273,3 +349,207 @@ def start_pairs(form, node_col, leaf_class):
         u[js[0]] = 1.0
         out[f"u{side}"] = u
     return out
+
+
+# ----------------------------------------------------------------------------- depth 4
+def _err_first(cnt: np.ndarray, K: int) -> np.ndarray:
+    """Errors of the best label, class counts on the first axis (sizes after them ignored)."""
+    if K == 2:
+        return np.minimum(cnt[0], cnt[1])
+    c = cnt[:K]
+    return c.sum(axis=0) - c.max(axis=0)
+
+
+def _level_row(mask: np.ndarray, level: int) -> np.ndarray:
+    """The allowed columns of one level; the rows of a level must agree."""
+    rows = mask[2**level - 1 : 2 ** (level + 1) - 1]
+    if not (rows == rows[0]).all():
+        raise ValueError(
+            f"the depth-4 'pairs' formulation needs one set of allowed columns per depth; the "
+            f"nodes of depth {level} differ (build the mask with split_mask)"
+        )
+    return rows[0]
+
+
+def _best2_cells(FQ, K, m, alpha, real_h, real_l):
+    """Optimal depth-2 subtrees of a batch of cells from their count tables.
+
+    ``FQ`` (K', B, H, L): weighted class counts (then sizes when ``m > 1``) of the rows of
+    each of the B cells with ``x_h = 1, x_l = 1``, for the subtree-root columns ``h`` and the
+    leaf-parent columns ``l``; column 0 of both is the "no split" column (all ones), so
+    ``FQ[:, :, :, 0]`` holds the ``x_h = 1`` counts and ``FQ[:, :, 0, 0]`` the cell's totals.
+    Returns ``(value, h, l_left, l_right)`` per cell (indices into H and L): errors of the
+    four leaves plus ``alpha`` per real split, ``inf`` when ``min_samples_leaf`` cannot be
+    met. Ties go to the lowest index, so to "no split" first. Errors are summed in the
+    tables' dtype (exact for integer counts) and ``alpha`` added in float64.
+    """
+    D1h = FQ[:, :, :, :1]  # x_h = 1
+    A = D1h - FQ  # x_h = 1, x_l = 0
+    RL = FQ[:, :, :1, :] - FQ  # x_h = 0, x_l = 1
+    RR = FQ[:, :, :1, :1] - D1h - RL  # x_h = 0, x_l = 0
+    eL = _err_first(FQ, K) + _err_first(A, K)
+    eR = _err_first(RL, K) + _err_first(RR, K)
+    sL, sR = eL, eR  # the scores the minima are taken over
+    if alpha:
+        pen = (alpha * real_l).astype(FQ.dtype)
+        sL, sR = eL + pen, eR + pen
+    if m > 1:  # a non-empty leaf parent: each leaf with samples holds >= m of them
+        s, lim, rl = K, m - 1e-9, real_l > 0
+        badL = (D1h[s] >= 0.5) & ((FQ[s] < lim) | ((A[s] < lim) & rl))
+        badR = (FQ[s][:, :1, :1] - D1h[s] >= 0.5) & ((RL[s] < lim) | ((RR[s] < lim) & rl))
+        sL[badL] = np.inf
+        sR[badR] = np.inf
+    jL = np.argmin(sL, axis=2)
+    jR = np.argmin(sR, axis=2)
+
+    def pick(e, sc, j):  # exact: the errors (exact in the dtype) plus alpha in float64
+        v = np.take_along_axis(e, j[..., None], 2)[..., 0].astype(np.float64) + alpha * real_l[j]
+        ok = np.isfinite(np.take_along_axis(sc, j[..., None], 2)[..., 0])
+        return np.where(ok, v, np.inf)
+
+    vL, vR = pick(eL, sL, jL), pick(eR, sR, jR)
+    tot = alpha * real_h[None, :] + vL + vR
+    h = np.argmin(tot, axis=1)
+    b = np.arange(tot.shape[0])
+    return tot[b, h], h, jL[b, h], jR[b, h]
+
+
+@dataclass
+class Cells:
+    """Optimal depth-2 subtrees of the cells :math:`\\{x_f = a, x_g = b\\}` (a, b in {0, 1}).
+
+    ``value[a, b, f, g]`` is the cost of the optimal depth-2 subtree (levels 2-3 of a depth-4
+    tree) on the rows with ``x_f = a`` and ``x_g = b``; ``nan`` where not priced (the clock
+    stopped the pricing), where ``lower`` holds a lower bound instead (the errors of
+    identical rows with different labels). ``h``, ``l_left``, ``l_right`` are its splits
+    (column ids). ``priced[f, g]`` marks the priced pairs; ``complete`` whether all are.
+    """
+
+    value: np.ndarray
+    lower: np.ndarray
+    h: np.ndarray
+    l_left: np.ndarray
+    l_right: np.ndarray
+    priced: np.ndarray
+    complete: bool
+    stats: dict
+
+
+def price_cells(
+    data: TreeData,
+    mask: np.ndarray,
+    alpha: float = 0.0,
+    min_samples_leaf: int = 1,
+    deadline: float | None = None,
+    first=(),
+    batch: int = 16,
+) -> Cells:
+    r"""Exact optimal depth-2 subtrees of every cell :math:`\{x_f = a, x_g = b\}`.
+
+    For each first column :math:`f` (the "no split" column first, then by the objective of
+    the best depth-3 tree with root :math:`f`, best first), one matrix product over the rows
+    on the smaller side of :math:`x_f` gives the third-order counts
+    :math:`\sum_p x_{pg} x_{ph} x_{pl} c_{pk}` for every later :math:`g` and every
+    (:math:`h`, :math:`l`) allowed at depths 2 and 3; the four cells of :math:`(f, g)`
+    follow by inclusion-exclusion from these and the second-order counts of all rows, and
+    :func:`_best2_cells` scores every depth-2 subtree of a batch of cells at once. Pairs are
+    unordered (``value[a, b, f, g] = value[b, a, g, f]``), so each is priced once. The clock
+    (``deadline``, a :func:`time.perf_counter` value) is read after each first column; at
+    the deadline the pricing stops with the pairs so far (``complete=False``). Columns in
+    ``first`` (e.g. the root of a known tree) are priced right after "no split", so the
+    pairs of that tree carry exact costs early.
+    """
+    t_start = time.perf_counter()
+    F = data.n_columns
+    K = data.n_classes
+    m = max(int(min_samples_leaf), 1)
+    Xd = data.Xd
+    W = np.column_stack([data.counts, data.sizes]) if m > 1 else data.counts
+    exact32 = bool(np.all(W == np.round(W)) and W.sum() < 2**24)
+    dt = np.float32 if exact32 else np.float64
+    Xd_t, W_t = Xd.astype(dt), W.astype(dt)
+    Kp = W.shape[1]
+    lv2, lv3 = _level_row(mask, 2), _level_row(mask, 3)
+    H = np.r_[F, np.flatnonzero(lv2[:F])]  # "no split" first: ties go to it
+    L = np.r_[F, np.flatnonzero(lv3[:F])]
+    real_h, real_l = (H < F).astype(float), (L < F).astype(float)
+    nH, nL = H.size, L.size
+    P = Xd.shape[0]
+    top = np.flatnonzero(mask[0] | mask[1] | mask[2])
+    top = np.r_[F, top[top < F]]
+    Z = (Xd_t[:, H][:, :, None] * Xd_t[:, None, L]).reshape(P, nH * nL)
+    # second-order counts of all rows: Full[k, g] = sum_p x_pg x_ph x_pl W_pk, g over top
+    Full = np.stack([(Xd_t[:, top] * W_t[:, k : k + 1]).T @ Z for k in range(Kp)])
+    shape = (2, 2, F + 1, F + 1)
+    value = np.full(shape, np.nan)
+    hh, ll, lr = (np.full(shape, -1, dtype=np.int64) for _ in range(3))
+    priced = np.zeros((F + 1, F + 1), dtype=bool)
+    # lower bounds: errors of identical rows with different labels in each cell
+    imp = data.counts.sum(axis=1) - data.counts.max(axis=1)
+    M = (Xd * imp[:, None]).T @ Xd  # (F+1, F+1): x_f = 1, x_g = 1
+    d1 = np.diag(M)
+    lower = np.empty(shape)
+    lower[1, 1] = M
+    lower[1, 0] = d1[:, None] - M
+    lower[0, 1] = d1[None, :] - M
+    lower[0, 0] = imp.sum() - d1[:, None] - d1[None, :] + M
+    lower = np.maximum(lower, 0.0)
+    done = np.zeros(top.size, dtype=bool)
+    order = [0]
+    complete = True
+    n_f = 0
+    while order:
+        i = order.pop(0)
+        f = int(top[i])
+        # "no split" and the ``first`` columns are priced whatever the clock says (a tree of
+        # exact cost to return: the best depth-3 tree, the known tree's top levels)
+        if n_f > len(first) and deadline is not None and time.perf_counter() > deadline:
+            complete = False
+            break
+        todo = np.flatnonzero(~done)  # this column and those after it
+        done[i] = True
+        gs = top[todo]
+        x = Xd[:, f] > 0.5
+        s = 1 if 2 * int(x.sum()) <= P else 0
+        rows = x if s == 1 else ~x
+        Xs, Ws, Zs = Xd_t[rows], W_t[rows], Z[rows]
+        G2 = Ws.T @ Zs  # (K', HL): the small side of x_f
+        # one product for all classes: rows (class, g), columns (h, l)
+        XW = (Xs[:, gs][:, None, :] * Ws[:, :, None]).reshape(Xs.shape[0], Kp * gs.size)
+        G = (XW.T @ Zs).reshape(Kp, gs.size, nH * nL)
+        Ft = Full[:, 0]  # top[0] is the all-ones column
+        for j0 in range(0, gs.size, batch):
+            sl = slice(j0, j0 + batch)
+            g, Gb, Fg = gs[sl], G[:, sl], Full[:, todo[sl]]
+            G2b = G2[:, None, :] - Gb
+            cells = (
+                ((s, 1), Gb),
+                ((s, 0), G2b),
+                ((1 - s, 1), Fg - Gb),
+                ((1 - s, 0), (Ft - G2)[:, None, :] - Fg + Gb),
+            )
+            for (a, b), tab in cells:
+                FQ = tab.reshape(Kp, -1, nH, nL)
+                v, h, jl, jr = _best2_cells(FQ, K, m, alpha, real_h, real_l)
+                value[a, b, f, g] = value[b, a, g, f] = v
+                hh[a, b, f, g] = hh[b, a, g, f] = H[h]
+                ll[a, b, f, g] = ll[b, a, g, f] = L[jl]
+                lr[a, b, f, g] = lr[b, a, g, f] = L[jr]
+        priced[f, gs] = priced[gs, f] = True
+        n_f += 1
+        if i == 0:  # after "no split": the best depth-3 tree per root column, best first
+            rest = np.arange(1, top.size)
+            g = top[rest]
+            d3 = alpha + value[1, 1, F, g] + value[1, 0, F, g]
+            d3 = np.where(np.isin(g, np.asarray(first, dtype=np.int64)), -np.inf, d3)
+            order = list(rest[np.argsort(d3, kind="stable")])
+    return Cells(
+        value,
+        lower,
+        hh,
+        ll,
+        lr,
+        priced,
+        complete,
+        {"first_columns": n_f, "of": int(top.size), "pricing_s": time.perf_counter() - t_start},
+    )
