@@ -59,22 +59,28 @@ print("RESULT" + json.dumps(out), flush=True)
 PAIRS = {(r["backend"], r["solver"]) for r in om.backends.available() if not r["kinds"]}
 
 
-def interrupt(backend, solver, mode):
+def run_and_interrupt(script, *args, sleep=1.5, timeout=60):
+    """Run ``script`` in a subprocess; once it prints READY wait ``sleep`` seconds, send
+    SIGINT and return ``(the JSON it printed after RESULT, seconds from SIGINT to exit)``."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, backend, solver, mode],
+        [sys.executable, "-c", script, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     assert proc.stdout.readline().strip() == "READY"
-    time.sleep(1.5)
+    time.sleep(sleep)
     t0 = time.time()
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=timeout)
     waited = time.time() - t0
     lines = [ln for ln in out.splitlines() if ln.startswith("RESULT")]
     assert lines, err[-2000:]
     return json.loads(lines[-1][len("RESULT") :]), waited
+
+
+def interrupt(backend, solver, mode):
+    return run_and_interrupt(SCRIPT, backend, solver, mode)
 
 
 @pytest.mark.parametrize(
@@ -136,20 +142,6 @@ def test_r2_kmeans_sdp_bound_interrupt_reraises():
     # the Peng-Wei bound's SDP (SCS in a child process: a large program with a time limit)
     # interrupted: the clustering found so far is kept in result_
     # and fit re-raises (it used to report "feasible" and return)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", KMEANS_SCRIPT],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout.readline().strip() == "READY"
-    time.sleep(3.0)
-    t0 = time.time()
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
-    waited = time.time() - t0
-    lines = [ln for ln in out.splitlines() if ln.startswith("RESULT")]
-    assert lines, err[-2000:]
-    r = json.loads(lines[-1][len("RESULT") :])
+    r, waited = run_and_interrupt(KMEANS_SCRIPT, sleep=3.0, timeout=120)
     assert r["raised"] and r["status"] == "interrupted" and r["has_x"], r
     assert waited < 10.0
