@@ -10,15 +10,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["armijo", "newton_direction"]
+__all__ = ["armijo", "newton_direction", "solve_or_lstsq"]
+
+
+def solve_or_lstsq(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``H^{-1} g``, by least squares when ``H`` is singular."""
+    try:
+        return np.linalg.solve(H, g)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(H, g, rcond=None)[0]
 
 
 def newton_direction(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     """The Newton step ``-H^{-1} g`` (least squares when ``H`` is singular)."""
-    try:
-        return -np.linalg.solve(H, g)
-    except np.linalg.LinAlgError:
-        return -np.linalg.lstsq(H, g, rcond=None)[0]
+    return -solve_or_lstsq(H, g)
 
 
 def armijo(

@@ -36,7 +36,7 @@ import time
 
 import numpy as np
 
-from optml.algorithms._line_search import armijo, newton_direction
+from optml.algorithms._line_search import armijo, newton_direction, solve_or_lstsq
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.regression import HuberProblem, huber_objective
@@ -59,12 +59,7 @@ def huber_dual_bound(X, y, w, b, sigma, epsilon, alpha, fit_intercept=True) -> f
             u = u - u.mean()
     else:
         A = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
-        G = A.T @ A
-        g = A.T @ u
-        try:
-            u = u - A @ np.linalg.solve(G, g)
-        except np.linalg.LinAlgError:
-            u = u - A @ np.linalg.lstsq(G, g, rcond=None)[0]
+        u = u - A @ solve_or_lstsq(A.T @ A, A.T @ u)
     m = float(np.abs(u).max(initial=0.0))
     t = 1.0
     if m > 2.0 * epsilon:

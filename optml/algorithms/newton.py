@@ -47,7 +47,7 @@ import time
 import numpy as np
 from scipy.special import expit, xlogy
 
-from optml.algorithms._line_search import armijo, newton_direction
+from optml.algorithms._line_search import armijo, newton_direction, solve_or_lstsq
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.logistic import (
@@ -87,12 +87,7 @@ def dual_bound(X, s, w, b, C, penalty) -> float:
         # a * s must lie in the null space of [X, 1]': project it there (least squares)
         Xa = np.hstack([X, np.ones((X.shape[0], 1))])
         v = a * s
-        g = Xa.T @ v
-        G = Xa.T @ Xa
-        try:
-            v = v - Xa @ np.linalg.solve(G, g)
-        except np.linalg.LinAlgError:
-            v = v - Xa @ np.linalg.lstsq(G, g, rcond=None)[0]
+        v = v - Xa @ solve_or_lstsq(Xa.T @ Xa, Xa.T @ v)
         a = v * s
         if a.min() < 0.0 or a.max() > 1.0 or np.abs(Xa.T @ v).max() > 1e-9 * max(1.0, a.sum()):
             return float("-inf")
@@ -116,6 +111,42 @@ def dual_bound(X, s, w, b, C, penalty) -> float:
     return float(D)
 
 
+_DIVERGES = (
+    "unregularised {} diverges: the classes are {}separable, so no finite minimiser exists; "
+    "use penalty='l2' or 'l1'"
+)
+
+
+def _damped_newton(f, grad, hess, th, reg, jitter, gtol, max_iter, deadline, diverges):
+    """Damped Newton with an Armijo line search from ``th``: ``(th, iterations, timed_out)``.
+
+    ``grad(th)`` gives ``(g, aux)``, ``hess(th, aux)`` the Hessian of the objective ``f`` (its
+    diagonal then gets ``reg`` and ``jitter`` times its largest entry); the loop stops at
+    ``max|g| <= gtol``, at the ``time.perf_counter()`` value ``deadline``, or when a step
+    neither moves nor decreases ``f``. ``diverges``: the ValueError message when an iterate
+    grows past 1e8 (an unregularised fit of separable classes), None not to check.
+    """
+    fv = f(th)
+    it, timed_out = 0, False
+    for it in range(1, max_iter + 1):  # noqa: B007
+        if deadline is not None and time.perf_counter() > deadline:
+            timed_out = True
+            break
+        g, aux = grad(th)
+        if float(np.abs(g).max()) <= gtol:
+            break
+        H = hess(th, aux)
+        H[np.diag_indices_from(H)] += reg + jitter * max(1.0, np.abs(H).max())
+        step = newton_direction(H, g)
+        new, fn, lr = armijo(f, th, fv, step, g)
+        if abs(fv - fn) <= 1e-16 * max(1.0, abs(fv)) and lr < 1e-12:
+            break
+        th, fv = new, fn
+        if diverges is not None and np.abs(th).max() > 1e8:
+            raise ValueError(diverges)
+    return th, it, timed_out
+
+
 def newton(X, s, C, penalty, tol=1e-10, max_iter=100, w0=None, b0=0.0, deadline=None):
     r"""Damped Newton on :math:`C\sum\ell + \frac12\|w\|^2` (or without the penalty).
 
@@ -133,33 +164,17 @@ def newton(X, s, C, penalty, tol=1e-10, max_iter=100, w0=None, b0=0.0, deadline=
     def f(t):
         return C * log_loss(s * (Xa @ t)).sum() + 0.5 * (reg * t) @ t
 
-    fv = f(th)
-    gnorm = np.inf
-    it = 0
-    timed_out = False
-    for it in range(1, max_iter + 1):  # noqa: B007
-        if deadline is not None and time.perf_counter() > deadline:
-            timed_out = True
-            break
-        u = s * (Xa @ th)
-        a = expit(-u)
-        g = -C * (Xa.T @ (a * s)) + reg * th
-        gnorm = float(np.abs(g).max())
-        if gnorm <= tol * max(1.0, C):
-            break
-        d = C * a * (1.0 - a)
-        H = (Xa.T * d) @ Xa
-        H[np.diag_indices_from(H)] += reg + 1e-12 * max(1.0, np.abs(H).max())
-        step = newton_direction(H, g)
-        new, fn, lr = armijo(f, th, fv, step, g)
-        if abs(fv - fn) <= 1e-16 * max(1.0, abs(fv)) and lr < 1e-12:
-            break
-        th, fv = new, fn
-        if penalty is None and np.abs(th).max() > 1e8:
-            raise ValueError(
-                "unregularised logistic regression diverges: the classes are (linearly) "
-                "separable, so no finite minimiser exists; use penalty='l2' or 'l1'"
-            )
+    def grad(t):
+        a = expit(-s * (Xa @ t))
+        return -C * (Xa.T @ (a * s)) + reg * t, a
+
+    def hess(t, a):
+        return (Xa.T * (C * a * (1.0 - a))) @ Xa
+
+    diverges = _DIVERGES.format("logistic regression", "(linearly) ") if penalty is None else None
+    th, it, timed_out = _damped_newton(
+        f, grad, hess, th, reg, 1e-12, tol * max(1.0, C), max_iter, deadline, diverges
+    )
     u = s * (Xa @ th)
     if penalty is None and u.min() > 0:
         raise ValueError(
@@ -181,12 +196,40 @@ class _Deadline(Exception):
     pass
 
 
+def _lbfgsb(fg, size, bounds, max_iter, gtol, deadline):
+    """L-BFGS-B on ``fg(th) -> (value, gradient)`` from zeros of length ``size``, stopped at the
+    ``time.perf_counter()`` value ``deadline``: ``(th, iterations, success, timed_out)``; out
+    of time, ``th`` is the last point evaluated and ``iterations`` is -1."""
+    from scipy.optimize import minimize
+
+    last = {"x": np.zeros(size), "timed_out": False}
+
+    def fg_timed(th):
+        if deadline is not None and time.perf_counter() > deadline:
+            last["timed_out"] = True
+            raise _Deadline
+        last["x"] = th.copy()
+        return fg(th)
+
+    try:
+        r = minimize(
+            fg_timed,
+            np.zeros(size),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": gtol, "maxcor": 30},
+        )
+        return r.x, int(r.nit), bool(r.success), last["timed_out"]
+    except _Deadline:
+        return last["x"], -1, False, last["timed_out"]
+
+
 def l1_lbfgsb(X, s, C, tol=1e-10, max_iter=15000, deadline=None):
     r"""L-BFGS-B on the split form :math:`w = w^+ - w^-`, :math:`w^\pm \ge 0` (smooth, bounded).
 
     Returns ``(w, b, info)``; ``info["grad_norm"]`` is the projected-gradient norm.
     """
-    from scipy.optimize import minimize
 
     n, p = X.shape
 
@@ -201,32 +244,9 @@ def l1_lbfgsb(X, s, C, tol=1e-10, max_iter=15000, deadline=None):
         return val, np.concatenate([gw + 1.0, -gw + 1.0, [gz.sum()]])
 
     bounds = [(0.0, None)] * (2 * p) + [(None, None)]
-    last = {"x": np.zeros(2 * p + 1), "timed_out": False}
-
-    def fg_timed(th):
-        if deadline is not None and time.perf_counter() > deadline:
-            last["timed_out"] = True
-            raise _Deadline
-        last["x"] = th.copy()
-        return fg(th)
-
-    try:
-        r = minimize(
-            fg_timed,
-            np.zeros(2 * p + 1),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={
-                "maxiter": max_iter,
-                "ftol": 1e-15,
-                "gtol": tol * max(1.0, C),
-                "maxcor": 30,
-            },
-        )
-        th, nit, success = r.x, int(r.nit), bool(r.success)
-    except _Deadline:
-        th, nit, success = last["x"], -1, False
+    th, nit, success, timed_out = _lbfgsb(
+        fg, 2 * p + 1, bounds, max_iter, tol * max(1.0, C), deadline
+    )
     w = th[:p] - th[p : 2 * p]
     _, g = fg(th)
     pg = np.where(th[: 2 * p] <= 0, np.minimum(g[: 2 * p], 0.0), g[: 2 * p])
@@ -235,7 +255,7 @@ def l1_lbfgsb(X, s, C, tol=1e-10, max_iter=15000, deadline=None):
         "iterations": nit,
         "grad_norm": gnorm,
         "converged": success,
-        "timed_out": last["timed_out"],
+        "timed_out": timed_out,
     }
     return w, float(th[-1]), info
 
@@ -318,16 +338,7 @@ def multinomial_newton(X, yi, K, C, penalty, tol=1e-10, max_iter=100, deadline=N
         P = _softmax(Xa @ t.reshape(K, q).T)
         return (C * (P - Y).T @ Xa).ravel() + reg * t, P
 
-    fv = f(th)
-    gnorm, it, timed_out = np.inf, 0, False
-    for it in range(1, max_iter + 1):  # noqa: B007
-        if deadline is not None and time.perf_counter() > deadline:
-            timed_out = True
-            break
-        g, P = grad(th)
-        gnorm = float(np.abs(g).max())
-        if gnorm <= tol * max(1.0, C):
-            break
+    def hess(t, P):
         H = np.empty((K * q, K * q))
         for k in range(K):
             for j in range(k, K):
@@ -335,17 +346,12 @@ def multinomial_newton(X, yi, K, C, penalty, tol=1e-10, max_iter=100, deadline=N
                 blk = C * ((Xa.T * d) @ Xa)
                 H[k * q : (k + 1) * q, j * q : (j + 1) * q] = blk
                 H[j * q : (j + 1) * q, k * q : (k + 1) * q] = blk.T
-        H[np.diag_indices_from(H)] += reg + 1e-10 * max(1.0, np.abs(H).max())
-        step = newton_direction(H, g)
-        new, fn, lr = armijo(f, th, fv, step, g)
-        if abs(fv - fn) <= 1e-16 * max(1.0, abs(fv)) and lr < 1e-12:
-            break
-        th, fv = new, fn
-        if penalty is None and np.abs(th).max() > 1e8:
-            raise ValueError(
-                "unregularised multinomial logistic regression diverges: the classes are "
-                "separable, so no finite minimiser exists; use penalty='l2' or 'l1'"
-            )
+        return H
+
+    diverges = _DIVERGES.format("multinomial logistic regression", "") if penalty is None else None
+    th, it, timed_out = _damped_newton(
+        f, grad, hess, th, reg, 1e-10, tol * max(1.0, C), max_iter, deadline, diverges
+    )
     T = th.reshape(K, q)
     W, b = _center(T[:, :p], T[:, p])
     g, _ = grad(np.column_stack([W, b]).ravel())
@@ -361,7 +367,6 @@ def multinomial_newton(X, yi, K, C, penalty, tol=1e-10, max_iter=100, deadline=N
 
 def multinomial_lbfgsb_l1(X, yi, K, C, tol=1e-10, max_iter=15000, deadline=None):
     r"""L-BFGS-B on the split form :math:`W = W^+ - W^-` of the L1 multinomial objective."""
-    from scipy.optimize import minimize
 
     n, p = X.shape
     Y = np.eye(K)[yi]
@@ -378,27 +383,10 @@ def multinomial_lbfgsb_l1(X, yi, K, C, tol=1e-10, max_iter=15000, deadline=None)
         val = C * (lse - Z[np.arange(n), yi]).sum() + th[: 2 * m].sum()
         return val, np.concatenate([gW + 1.0, -gW + 1.0, G.sum(axis=0)])
 
-    last = {"x": np.zeros(2 * m + K), "timed_out": False}
-
-    def fg_timed(th):
-        if deadline is not None and time.perf_counter() > deadline:
-            last["timed_out"] = True
-            raise _Deadline
-        last["x"] = th.copy()
-        return fg(th)
-
-    try:
-        r = minimize(
-            fg_timed,
-            np.zeros(2 * m + K),
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(0.0, None)] * (2 * m) + [(None, None)] * K,
-            options={"maxiter": max_iter, "ftol": 1e-15, "gtol": tol * max(1.0, C), "maxcor": 30},
-        )
-        th, nit, success = r.x, int(r.nit), bool(r.success)
-    except _Deadline:
-        th, nit, success = last["x"], -1, False
+    bounds = [(0.0, None)] * (2 * m) + [(None, None)] * K
+    th, nit, success, timed_out = _lbfgsb(
+        fg, 2 * m + K, bounds, max_iter, tol * max(1.0, C), deadline
+    )
     _, g = fg(th)
     pg = np.where(th[: 2 * m] <= 0, np.minimum(g[: 2 * m], 0.0), g[: 2 * m])
     W = (th[:m] - th[m : 2 * m]).reshape(K, p)
@@ -407,7 +395,7 @@ def multinomial_lbfgsb_l1(X, yi, K, C, tol=1e-10, max_iter=15000, deadline=None)
         "iterations": nit,
         "grad_norm": float(max(np.abs(pg).max(initial=0.0), np.abs(g[2 * m :]).max())),
         "converged": success,
-        "timed_out": last["timed_out"],
+        "timed_out": timed_out,
     }
     return W, b, info
 
@@ -451,34 +439,41 @@ def multinomial_dual_bound(X, yi, K, W, b, C, penalty) -> float:
     return float(D)
 
 
+def _minimise(problem, settings, smooth, split, data):
+    """``((coefficients, intercept, info), method)``: L-BFGS-B on the split form (``split``)
+    for an L1 penalty, else damped Newton (``smooth``, which takes the penalty), on ``data``
+    with the problem's tolerance and iteration budget and the settings' deadline."""
+    if problem.penalty == "l1":
+        fit = split(
+            *data, tol=problem.tol, max_iter=150 * problem.max_iter, deadline=settings.deadline
+        )
+        return fit, "l-bfgs-b"
+    fit = smooth(
+        *data,
+        problem.penalty,
+        tol=problem.tol,
+        max_iter=problem.max_iter,
+        deadline=settings.deadline,
+    )
+    return fit, "newton"
+
+
 def _solve_multinomial(problem, settings):
     X, yi, K, C, pen = problem.X, problem.yi, problem.n_classes, problem.C, problem.penalty
-    if pen == "l1":
-        W, b, info = multinomial_lbfgsb_l1(
-            X,
-            yi,
-            K,
-            C,
-            tol=problem.tol,
-            max_iter=150 * problem.max_iter,
-            deadline=settings.deadline,
-        )
-        method = "l-bfgs-b"
-    else:
-        W, b, info = multinomial_newton(
-            X,
-            yi,
-            K,
-            C,
-            pen,
-            tol=problem.tol,
-            max_iter=problem.max_iter,
-            deadline=settings.deadline,
-        )
-        method = "newton"
+    (W, b, info), method = _minimise(
+        problem, settings, multinomial_newton, multinomial_lbfgsb_l1, (X, yi, K, C)
+    )
     obj = multinomial_objective(X, yi, W, b, C, pen)
     bound = multinomial_dual_bound(X, yi, K, W, b, C, pen)
     return {"W": W, "b": b}, obj, bound, info, method
+
+
+def _solve_binary(problem, settings):
+    X, s, C, pen = problem.X, problem.s, problem.C, problem.penalty
+    (w, b, info), method = _minimise(problem, settings, newton, l1_lbfgsb, (X, s, C))
+    obj = objective(X, s, w, b, C, pen)
+    bound = dual_bound(X, s, w, b, C, pen)
+    return {"w": w, "b": np.array(b)}, obj, bound, info, method
 
 
 class NewtonSolver(SpecialSolver):
@@ -501,38 +496,12 @@ class NewtonSolver(SpecialSolver):
 
         special_settings_check(settings, self.name)
         settings = settings.started()
-        X, C, pen = problem.X, problem.C, problem.penalty
-        s = getattr(problem, "s", None)
         t0 = time.perf_counter()
         # BLAS on one thread unless asked: these are small dense products, threads only contend
         with threadpool_limits(settings.threads or 1):
-            if isinstance(problem, MultinomialLogisticProblem):
-                values, obj, bound, info, method = _solve_multinomial(problem, settings)
-            elif pen == "l1":
-                w, b, info = l1_lbfgsb(
-                    X,
-                    s,
-                    C,
-                    tol=problem.tol,
-                    max_iter=150 * problem.max_iter,
-                    deadline=settings.deadline,
-                )
-                method = "l-bfgs-b"
-            else:
-                w, b, info = newton(
-                    X,
-                    s,
-                    C,
-                    pen,
-                    tol=problem.tol,
-                    max_iter=problem.max_iter,
-                    deadline=settings.deadline,
-                )
-                method = "newton"
-            if not isinstance(problem, MultinomialLogisticProblem):
-                values = {"w": w, "b": np.array(b)}
-                obj = objective(X, s, w, b, C, pen)
-                bound = dual_bound(X, s, w, b, C, pen)
+            multi = isinstance(problem, MultinomialLogisticProblem)
+            solve = _solve_multinomial if multi else _solve_binary
+            values, obj, bound, info, method = solve(problem, settings)
         t = time.perf_counter() - t0
         gap = relative_gap(obj, bound)
         status = "optimal" if gap <= self.gap_tol else "time_limit"
