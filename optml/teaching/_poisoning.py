@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from optml._base import ProgramEstimator
-from optml.exceptions import SolveError
 from optml.formulations.teaching import ridge_poisoning
 from optml.teaching import _learners
+from optml.teaching._teaching import solve_or_refuse
 
 log = logging.getLogger("optml")
 
@@ -193,20 +193,18 @@ class PoisoningAttack(ProgramEstimator):
         start = None
         if self.target_prediction_ is not None:
             start = _greedy_start(prog, self, settings)
-        self.__dict__.pop("result_", None)
-        try:
-            res = self._solve(prog, settings=settings, warm_start=start)
-        except SolveError:
-            res = getattr(self, "result_", None)
-            if res is None or res.status not in ("infeasible", "infeasible_or_unbounded"):
-                raise
-        if res.status in ("infeasible", "infeasible_or_unbounded"):
-            raise SolveError(
+        res = solve_or_refuse(
+            self,
+            prog,
+            lambda status: (
                 f"PoisoningAttack: no attack within the attacker's means (remove={self.remove}, "
                 f"label_budget={self.label_budget}, pool of "
                 f"{0 if X_pool is None else len(X_pool)} points, max_copies={self.max_copies}) "
-                f"makes ridge return the target (status {res.status!r})"
-            )
+                f"makes ridge return the target (status {status!r})"
+            ),
+            settings=settings,
+            warm_start=start,
+        )
         v = res.values
         n = self.X_.shape[0]
         keep = np.ones(n, bool) if "keep" not in v else np.asarray(v["keep"]) > 0.5

@@ -45,6 +45,23 @@ class TeachingCheck:
     note: str = ""
 
 
+def solve_or_refuse(est, prog, refusal, **solve_kw):
+    """Solve ``prog`` with the estimator's settings (``est._solve(prog, **solve_kw)``). An
+    infeasible program is an answer of its own: :class:`SolveError` with the message
+    ``refusal(status)``, ``result_`` kept; any other failure raises as it is."""
+    infeasible = ("infeasible", "infeasible_or_unbounded")
+    est.__dict__.pop("result_", None)
+    try:
+        res = est._solve(prog, **solve_kw)
+    except SolveError:
+        res = getattr(est, "result_", None)
+        if res is None or res.status not in infeasible:
+            raise
+    if res.status in infeasible:
+        raise SolveError(refusal(res.status))
+    return res
+
+
 def _check_bool(name, v):
     if not isinstance(v, bool | np.bool_):
         raise TypeError(f"{name} must be True or False, got {v!r}")
@@ -202,21 +219,18 @@ class TeachingSet(ProgramEstimator):
         self.X_pool_ = np.asarray(X_pool, dtype=float).reshape(len(X_pool), -1)
         self.t_pool_, self.classes_ = _learners.encode_labels(self.learner, y_pool)
         self.target_coef_, self.target_intercept_ = prog.metadata["target"]
-        self.__dict__.pop("result_", None)
-        try:
-            res = self._solve(prog, mip=True)
-        except SolveError:
-            res = getattr(self, "result_", None)
-            if res is None or res.status not in ("infeasible", "infeasible_or_unbounded"):
-                raise
-        if res.status in ("infeasible", "infeasible_or_unbounded"):
-            raise SolveError(
+        res = solve_or_refuse(
+            self,
+            prog,
+            lambda status: (
                 f"TeachingSet: the target cannot be taught to the {self.learner} learner from "
-                f"this pool (status {res.status!r}): no multiset of at most {self.max_copies} "
+                f"this pool (status {status!r}): no multiset of at most {self.max_copies} "
                 "copies per example satisfies its optimality conditions at the target"
                 + ("" if self.tolerance else "; try tolerance > 0")
                 + ", a larger max_copies or a larger pool"
-            )
+            ),
+            mip=True,
+        )
         self.counts_ = np.round(np.asarray(res.values["count"], dtype=float)).astype(int)
         self.support_ = np.flatnonzero(self.counts_ > 0)
         self.n_examples_ = int(self.counts_.sum())
