@@ -144,6 +144,16 @@ class BudgetTreeDP:
         self.B = 2**self.D if max_leaves is None else min(int(max_leaves), 2**self.D)
         self.deadline = deadline
         self.nested = all((self.LM[lv] >= self.LM[lv + 1]).all() for lv in range(self.D - 1))
+        # squared loss: the tables need (w, wy) only (and the size for a minimum leaf size):
+        # the losses of a partition of S sum to sum_S wy^2 - sum_parts (wy)^2 / w
+        self.sse = loss is sse_loss
+        if self.sse:
+            ch = [0, 1] + ([self.M.shape[1] - 1] if self.m > 1 else [])
+        else:
+            ch = list(range(self.M.shape[1]))
+        self.Mt = np.ascontiguousarray(self.M[:, ch])
+        wpos = self.M[:, 0][self.M[:, 0] > 0]
+        self.wfloor = 0.5 * float(wpos.min()) if wpos.size else 1.0
         self.opt: dict = {}
         self.lbc: dict = {}
         self.stats = {"depth2_solves": 0, "searches": 0, "cache_hits": 0, "pruned": 0}
@@ -163,6 +173,21 @@ class BudgetTreeDP:
         if self.m > 1:
             v = np.where(T[-1] < self.m - self.eps, np.inf, v)
         return v
+
+    def _pcost(self, T):
+        """The part of the loss of table statistics (channels of ``Mt`` on the first axis)
+        that depends on the partition: for squared loss ``-(wy)^2 / w`` (the loss of a
+        partition of S is ``sum_S wy^2`` plus the parts' values), else the loss itself."""
+        if not self.sse:
+            return self._cost(T)
+        # an empty part has w = 0 and wy = 0 up to round-off: w is floored at half the
+        # least positive row weight (no nonempty part weighs less), which maps it to 0
+        out = np.negative(T[1])
+        out *= T[1]
+        out /= np.maximum(T[0], self.wfloor)
+        if self.m > 1:
+            out[T[-1] < self.m - self.eps] = np.inf
+        return out
 
     def leaf(self, S):
         T = self.M[S].sum(axis=0)
@@ -215,23 +240,28 @@ class BudgetTreeDP:
         its tables ``(cols, a0, a1, T, D1, FQ)`` computed by the parent (:meth:`_shared3`)."""
         self.stats["depth2_solves"] += 1
         a, inf = self.alpha, np.inf
-        best, tree = self.leaf(S), LEAF
         idx = np.flatnonzero(S)
-        if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp @ S) + self.eps:
+        full = self.M[idx].sum(axis=0)
+        best, tree = float(self._cost(full[:, None])[0]), LEAF
+        if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp[idx].sum()) + self.eps:
             return best, tree
+        # the loss of a partition of S: const plus the partial costs of its parts
+        const = float(full[2]) if self.sse else 0.0
+        a = a + const  # added once to every split's value below
         if pre is None:
             cols, a0, a1 = self._columns(idx, level, d)
             if cols.size == 0:
                 return best, tree
             Ac = self.Xd[idx][:, cols]
-            Wc = self.M[idx]
+            Wc = self.Mt[idx]
             T = Wc.sum(axis=0)
             D1 = (Ac.T @ Wc).T  # (K', u) statistics of x_f = 1
             FQall = None
         else:
             cols, a0, a1, T, D1, FQall = pre
         R1 = T[:, None] - D1
-        e1 = self._cost(D1) + self._cost(R1)
+        pc = self._pcost
+        e1 = pc(D1) + pc(R1)
         stump_ok = a0 | (a1 if (d == 2 and not self.nested) else False)
         c1 = np.where(stump_ok, e1, inf)
         j = int(np.argmin(c1))
@@ -239,6 +269,7 @@ class BudgetTreeDP:
             best = a + float(c1[j])
             tree = (int(cols[j]), LEAF, LEAF) if a0[j] else ("pass", (int(cols[j]), LEAF, LEAF))
         r = np.flatnonzero(a0)
+        a = self.alpha  # below: partial costs of the children, const added at the end
         if d == 1 or B <= 2 or r.size == 0 or not a1.any():
             return best, tree
         # children's best splits for every root column, in chunks of roots (bounded memory)
@@ -259,19 +290,21 @@ class BudgetTreeDP:
             LR = Dr[:, :, None] - FQ
             RL = D1[:, None, :] - FQ
             RR = Rr[:, :, None] - RL
-            eL = np.where(bad, inf, self._cost(FQ) + self._cost(LR))
-            eR = np.where(bad, inf, self._cost(RL) + self._cost(RR))
+            eL = pc(FQ) + pc(LR)
+            eL[:, bad[0]] = inf
+            eR = pc(RL) + pc(RR)
+            eR[:, bad[0]] = inf
             ar = np.arange(rc.size)
             gl, gr = np.argmin(eL, axis=1), np.argmin(eR, axis=1)
             gL[s0 : s0 + rc.size], gR[s0 : s0 + rc.size] = gl, gr
             sL[s0 : s0 + rc.size] = a + eL[ar, gl]
             sR[s0 : s0 + rc.size] = a + eR[ar, gr]
-        leafL, leafR = self._cost(D1[:, r]), self._cost(R1[:, r])
+        leafL, leafR = pc(D1[:, r]), pc(R1[:, r])
         if B >= 4:
-            tot = a + np.minimum(leafL, sL) + np.minimum(leafR, sR)
+            tot = a + const + np.minimum(leafL, sL) + np.minimum(leafR, sR)
             useL, useR = sL < leafL - self.eps, sR < leafR - self.eps
         else:  # three leaves: one child splits at most
-            oL, oR = a + sL + leafR, a + leafL + sR
+            oL, oR = a + const + sL + leafR, a + const + leafL + sR
             tot = np.minimum(oL, oR)
             useL, useR = oL <= oR, oL > oR
         i = int(np.argmin(tot))
@@ -300,7 +333,7 @@ class BudgetTreeDP:
         if cols.size == 0 or r.size == 0 or cols.size * r.size > 160_000:
             return None
         Ac = self.Xd[idx][:, cols]
-        Wc = self.M[idx]
+        Wc = self.Mt[idx]
         Xi = self.Xb[idx]
 
         def tables(A, Wm):
