@@ -63,10 +63,11 @@ class ExactResult:
 
 
 class _Pool:
-    """Candidate clusters as boolean columns over points, deduplicated."""
+    """Candidate clusters as boolean columns over points, deduplicated (costs weighted by the
+    points' sample weights ``w``)."""
 
-    def __init__(self, X):
-        self.X = X
+    def __init__(self, X, w=None):
+        self.X, self.w = X, w
         self.cols: list[np.ndarray] = []
         self.costs: list[float] = []
         self.keys: set[bytes] = set()
@@ -77,7 +78,7 @@ class _Pool:
             return False
         self.keys.add(key)
         self.cols.append(col)
-        self.costs.append(float(cluster_costs(self.X, col[:, None].astype(float))[0]))
+        self.costs.append(float(cluster_costs(self.X, col[:, None].astype(float), self.w)[0]))
         return True
 
     def matrix(self):
@@ -117,7 +118,11 @@ class BranchAndPrice:
 
     def __init__(self, problem, settings, max_nodes=10_000):
         X = np.asarray(problem.X, float)
-        self.X = X - X.mean(axis=0)
+        sw = getattr(problem, "sample_weight", None)
+        # point weights (a point of weight w counts as w copies); None: unweighted
+        self.sw = None if sw is None else np.asarray(sw, float)
+        self.w = np.ones(X.shape[0]) if self.sw is None else self.sw
+        self.X = X - (self.w @ X) / self.w.sum()
         self.n, self.d = self.X.shape
         self.k = int(problem.n_clusters)
         self.must0, self.cannot0 = list(problem.must_link), list(problem.cannot_link)
@@ -133,9 +138,9 @@ class BranchAndPrice:
         sub = problem.sub_solver
         self.solver = None if sub is None or is_special(sub) else sub
         self.verbose, self.max_nodes = settings.verbose, max_nodes
-        self.pool = _Pool(self.X)
+        self.pool = _Pool(self.X, self.sw)
         self.box_lo, self.box_hi = self.X.min(axis=0), self.X.max(axis=0)
-        self.total = float((self.X**2).sum())
+        self.total = float(self.w @ (self.X**2).sum(axis=1))
         self.ub, self.best = np.inf, None
         self.lp_solves = 0
         self.master = None
@@ -145,18 +150,20 @@ class BranchAndPrice:
     def _items(self, must, cannot):
         item_of = _union_find(self.n, must)
         m = item_of.max() + 1
-        w = np.bincount(item_of, minlength=m).astype(float)
+        cnt = np.bincount(item_of, minlength=m).astype(float)  # points (sizes count these)
+        w = np.bincount(item_of, weights=self.w, minlength=m)  # sample weight (the cost's)
         S1 = np.zeros((m, self.d))
-        np.add.at(S1, item_of, self.X)
+        np.add.at(S1, item_of, self.w[:, None] * self.X)
         M = S1 / w[:, None]
-        s = np.bincount(item_of, weights=(self.X**2).sum(axis=1), minlength=m) - w * (M**2).sum(1)
+        sq = np.bincount(item_of, weights=self.w * (self.X**2).sum(axis=1), minlength=m)
+        s = sq - w * (M**2).sum(1)
         conf = set()
         for a, b in cannot:
             ia, ib = item_of[a], item_of[b]
             if ia == ib:
                 return None, None
             conf.add((min(ia, ib), max(ia, ib)))
-        items = Items(M, w, np.maximum(s, 0), sorted(conf), self.lo, self.hi)
+        items = Items(M, w, np.maximum(s, 0), sorted(conf), self.lo, self.hi, cnt=cnt)
         return item_of, items
 
     def _compatible(self, P, must, cannot):
@@ -184,7 +191,7 @@ class BranchAndPrice:
         for a, b in self.cannot0:
             if labels[a] == labels[b]:
                 return
-        cost = float(cluster_costs(self.X, np.eye(self.k)[labels]).sum())
+        cost = float(cluster_costs(self.X, np.eye(self.k)[labels], self.sw).sum())
         if not np.isfinite(self.ub) or cost < self.ub - 1e-12 * max(1.0, self.ub):
             self.ub, self.best = cost, labels.copy()
 
@@ -342,17 +349,22 @@ class BranchAndPrice:
         return float(pi.sum() + self.k * lb_g)
 
     def _initial_dual(self, items, item_of, starts):
-        """A stability centre from the incumbent: pi_i = ||x_i - c_j||^2 + rho / |C_j|."""
+        """A stability centre from the incumbent: pi_i = w_i ||x_i - c_j||^2 + rho w_i / W_j
+        (W_j the weight of cluster j; w = 1 for unweighted points)."""
         if self.best is None:
             return None, -np.inf
-        lab = self.best
-        C = np.array([self.X[lab == j].mean(axis=0) for j in range(self.k)])
-        size = np.bincount(lab, minlength=self.k)
-        d2 = ((self.X - C[lab]) ** 2).sum(axis=1)
+        lab, w = self.best, self.w
+        size = np.bincount(lab, weights=w, minlength=self.k)
+        S = np.zeros((self.k, self.d))
+        np.add.at(S, lab, w[:, None] * self.X)
+        C = S / size[:, None]
+        d2 = w * ((self.X - C[lab]) ** 2).sum(axis=1)
         rmax = max(float(d2.max()), 1e-12) * (size.max() + 1)
         best_d, best_L = None, -np.inf
         for rho in rmax * np.geomspace(1e-3, 1.0, 25):
-            pi_pt = d2 + rho / size[lab]
+            if best_d is not None and not self._time_left():
+                break  # past the limit: the first centre is enough for a bound
+            pi_pt = d2 + rho * w / size[lab]
             pi = np.bincount(item_of, weights=pi_pt, minlength=items.m)
             a = items.s - pi
             _, best = heuristic_columns(items, a, 0.0, starts, np.inf)
@@ -393,17 +405,22 @@ class BranchAndPrice:
         item_of, items = self._items(self.must0, self.cannot0)
         if items is None:
             return ExactResult(None, np.inf, np.inf, "infeasible")
-        # heuristic incumbent on the root items (exact for must-link; others get repaired)
+        # heuristic incumbent on the root items (exact for must-link; others get repaired);
+        # the restarts take at most a seventh of the time left (at least one runs)
+        left = self.settings.remaining()
+        stop = None if left is None else time.perf_counter() + left / 7.0
         if not items.conflicts and not items.sized:
-            lab, _, found = best_partition(items.M, items.w, self.k, self.n_init, self.rng)
+            lab, _, found = best_partition(items.M, items.w, self.k, self.n_init, self.rng, stop)
             for f in found:
                 self._add_labels(f[item_of])
             self._try_incumbent(lab[item_of])
         else:
-            lab, _, found = best_partition(items.M, items.w, self.k, self.n_init, self.rng)
+            lab, _, found = best_partition(items.M, items.w, self.k, self.n_init, self.rng, stop)
             for f in found:
                 self._add_labels(f[item_of])
-                fixed = repair(items.M, items.w, f, self.k, items.conflicts, self.lo, self.hi)
+                fixed = repair(
+                    items.M, items.w, f, self.k, items.conflicts, self.lo, self.hi, cnt=items.cnt
+                )
                 if fixed is not None:
                     self._add_labels(fixed[item_of])
                     self._try_incumbent(fixed[item_of])

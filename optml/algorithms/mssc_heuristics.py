@@ -1,6 +1,7 @@
 """Upper bounds for MSSC: weighted k-means++, Lloyd, and Hartigan single-item moves.
 
-Items are weighted points (a must-link group is one item at its mean with weight = its size).
+Items are weighted points (a must-link group is one item at its mean with weight = its total
+sample weight, its size when points are unweighted). Weights must be positive.
 """
 
 from __future__ import annotations
@@ -126,11 +127,14 @@ def _canon(labels: np.ndarray) -> np.ndarray:
     return remap[np.searchsorted(np.unique(labels), labels)]
 
 
-def repair(M, w, labels, k, conflicts, lo, hi, max_moves=None) -> np.ndarray | None:
+def repair(M, w, labels, k, conflicts, lo, hi, max_moves=None, cnt=None) -> np.ndarray | None:
     """Greedy moves that make ``labels`` respect cannot-link ``conflicts`` and sizes [lo, hi].
 
+    ``w`` weighs the centroids, ``cnt`` (default ``w``) is each item's size in the units of
+    ``lo`` / ``hi`` (points, when the items carry sample weights).
     Returns the repaired labels, or None when the greedy moves get stuck.
     """
+    cnt = w if cnt is None else cnt
     lab = labels.copy()
     m = len(lab)
     partners = [[] for _ in range(m)]
@@ -138,13 +142,14 @@ def repair(M, w, labels, k, conflicts, lo, hi, max_moves=None) -> np.ndarray | N
         partners[a].append(b)
         partners[b].append(a)
     for _ in range(max_moves or 10 * m + 10):
-        size = np.bincount(lab, weights=w, minlength=k)
+        size = np.bincount(lab, weights=cnt, minlength=k)
+        W = np.bincount(lab, weights=w, minlength=k)
         S = np.zeros((k, M.shape[1]))
         np.add.at(S, lab, w[:, None] * M)
-        C = S / np.maximum(size, 1e-300)[:, None]
+        C = S / np.maximum(W, 1e-300)[:, None]
 
         def allowed(i, j, size=size):
-            return j != lab[i] and size[j] + w[i] <= hi and all(lab[p] != j for p in partners[i])
+            return j != lab[i] and size[j] + cnt[i] <= hi and all(lab[p] != j for p in partners[i])
 
         bad = [b for a, b in conflicts if lab[a] == lab[b]]
         over = np.flatnonzero(size > hi)
@@ -154,7 +159,7 @@ def repair(M, w, labels, k, conflicts, lo, hi, max_moves=None) -> np.ndarray | N
         elif over.size:
             cand = list(np.flatnonzero(lab == over[0]))
         elif under.size:
-            cand = [i for i in range(m) if size[lab[i]] - w[i] >= lo]
+            cand = [i for i in range(m) if size[lab[i]] - cnt[i] >= lo]
         else:
             return lab
         best, move = np.inf, None

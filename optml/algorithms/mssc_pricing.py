@@ -25,10 +25,14 @@ import numpy as np
 
 
 class Items:
-    """Weighted items of one node: means ``M``, weights ``w``, scatter ``s``, conflicts, sizes."""
+    """Weighted items of one node: means ``M``, weights ``w``, scatter ``s``, conflicts, sizes.
 
-    def __init__(self, M, w, s, conflicts=(), size_lo=1.0, size_hi=np.inf):
+    ``cnt`` is each item's size in the units of ``size_lo`` / ``size_hi`` (its number of
+    points; ``w`` when None, as for unweighted points where an item weighs its size)."""
+
+    def __init__(self, M, w, s, conflicts=(), size_lo=1.0, size_hi=np.inf, cnt=None):
         self.M, self.w, self.s = M, w, s
+        self.cnt = w if cnt is None else np.asarray(cnt, dtype=float)
         self.m, self.d = M.shape
         self.conflicts = [tuple(c) for c in conflicts]
         self.size_lo, self.size_hi = float(size_lo), float(size_hi)
@@ -87,20 +91,20 @@ class Items:
             if not S.any():
                 S[int(qrow.argmin())] = True
             return S
-        order = np.argsort(qrow / self.w)
+        order = np.argsort(qrow / self.cnt)
         S = np.zeros(self.m, bool)
         tot = 0.0
         for i in order:
             if qrow[i] >= 0 and tot >= self.size_lo:
                 break
-            if tot + self.w[i] > self.size_hi:
+            if tot + self.cnt[i] > self.size_hi:
                 continue
             if self.conflicts and any(S[b] for a, b in self.conflicts if a == i) | any(
                 S[a] for a, b in self.conflicts if b == i
             ):
                 continue
             S[i] = True
-            tot += self.w[i]
+            tot += self.cnt[i]
         if tot < self.size_lo or not S.any():
             return None
         return S
@@ -154,7 +158,7 @@ def _box_bounds(items: Items, lo, hi, a):
     below = np.maximum(lo[:, None, :] - M[None], 0) + np.maximum(M[None] - hi[:, None, :], 0)
     l = w * (below**2).sum(axis=2) + a  # noqa: E741
     if items.sized:
-        return _knapsack_bound(l, w, items.size_lo, items.size_hi)
+        return _knapsack_bound(l, items.cnt, items.size_lo, items.size_hi)
     far = np.maximum(np.abs(M[None] - lo[:, None, :]), np.abs(hi[:, None, :] - M[None]))
     u = w * (far**2).sum(axis=2) + a
     act = (u <= 0) & ~items.in_conflict

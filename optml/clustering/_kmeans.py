@@ -14,6 +14,7 @@ from optml._validation import check_choice, check_int
 from optml.exceptions import SolveError
 from optml.formulations.clustering import (
     KMeansProblem,
+    check_item_weights,
     cluster_costs,
     set_partitioning,
 )
@@ -198,14 +199,20 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         return g
 
     # ------------------------------------------------------------------- API
-    def build_program(self, X, y=None, must_link=None, cannot_link=None):
+    def build_program(self, X, y=None, sample_weight=None, must_link=None, cannot_link=None):
         """The compact convex MIQCP formulation of this problem (for inspection / small n):
         the program general solvers receive for :meth:`build_problem`."""
-        return self.build_problem(X, must_link=must_link, cannot_link=cannot_link).program
+        return self.build_problem(
+            X, sample_weight=sample_weight, must_link=must_link, cannot_link=cannot_link
+        ).program
 
-    def build_problem(self, X, y=None, must_link=None, cannot_link=None) -> KMeansProblem:
+    def build_problem(
+        self, X, y=None, sample_weight=None, must_link=None, cannot_link=None
+    ) -> KMeansProblem:
         """This clustering problem as a :class:`KMeansProblem` (for ``optml.solve`` and
-        ``optml.bench``: the branch and price takes its data, general solvers its program)."""
+        ``optml.bench``: the branch and price takes its data, general solvers its program).
+        With ``sample_weight``, every point (zero-weight ones included) is in the problem: a
+        zero-weight point must then share a must-link group of positive weight."""
         X = np.asarray(X, dtype=float)
         must = _check_pairs(must_link, X.shape[0], "must_link")
         cannot = _check_pairs(cannot_link, X.shape[0], "cannot_link")
@@ -220,6 +227,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             random_state=self.random_state,
             sub_backend=self.backend,
             sub_solver=self.solver,
+            sample_weight=sample_weight,
         )
 
     @property
@@ -236,19 +244,64 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
     def program_(self, value):
         self.__dict__["_program_"] = value
 
-    def fit(self, X, y=None, must_link=None, cannot_link=None):
-        """Cluster ``X`` to certified optimality.
+    def _weights(self, sample_weight, n, must, cannot):
+        """Validated weights and the rows that enter the problem: ``(w or None, keep or None,
+        must, cannot)`` with the links renumbered over the kept rows. A point of weight 0
+        counts as no copy: it is left out (and labelled by its nearest centre after the fit)
+        unless it is linked or sizes are set (sizes count rows), where its must-link group must
+        weigh more than 0."""
+        if sample_weight is None:
+            return None, None, must, cannot
+        w = check_item_weights(sample_weight, n)
+        zero = w == 0
+        if not zero.any():
+            return w, None, must, cannot
+        keep = ~zero
+        if self.min_size or self.max_size:
+            keep[:] = True  # min_size / max_size count rows, zero-weight ones included
+        for a, b in (*must, *cannot):
+            keep[a] = keep[b] = True
+        try:
+            check_item_weights(w[keep], int(keep.sum()), _renumber(must, keep))
+        except ValueError:
+            raise ValueError(
+                "sample_weight is 0 for a point that is linked (must_link / cannot_link) or "
+                "counted by min_size / max_size, with no positive weight in its must-link "
+                "group: such a point counts as no copy, so its cluster is not defined; give it "
+                "a positive weight or drop it (and its links)"
+            ) from None
+        if (w[keep] > 0).sum() < self.n_clusters:
+            raise ValueError(
+                f"sample_weight has {int((w > 0).sum())} positive weights, fewer than "
+                f"n_clusters={self.n_clusters}; zero-weight points count as no copy"
+            )
+        if keep.all():
+            return w, None, must, cannot
+        return w[keep], keep, _renumber(must, keep), _renumber(cannot, keep)
+
+    def fit(self, X, y=None, sample_weight=None, must_link=None, cannot_link=None):
+        r"""Cluster ``X`` to certified optimality.
 
         Parameters
         ----------
         X : array of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array of shape (n_samples,), optional
+            Point weights as scikit-learn's ``KMeans`` means them: a point of weight w counts
+            as w copies (objective :math:`\sum_i w_i\lVert x_i - c_{l(i)}\rVert^2`, centres
+            are weighted means). Finite, >= 0, not all 0. A point of weight 0 is left out of
+            the problem and labelled by its nearest centre. ``min_size`` / ``max_size`` still
+            count points (rows), not weights.
         must_link, cannot_link : list of (i, j) pairs, optional
             Pairs of sample indices that must / must not share a cluster.
         """
         X, must, cannot = self._validate(X, must_link, cannot_link)
         for attr in ("_program_", "problem_", "n_iter_"):
             self.__dict__.pop(attr, None)
+        X_all = X
+        w, keep, must, cannot = self._weights(sample_weight, X.shape[0], must, cannot)
+        if keep is not None:
+            X = X[keep]
         n = X.shape[0]
         groups = self._check_feasible(n, must, cannot)
         method = self.method
@@ -262,7 +315,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             else:
                 method = "colgen"
         if method == "enumerate":
-            labels = self._fit_enumerate(X, groups, cannot)
+            labels = self._fit_enumerate(X, groups, cannot, w)
         else:
             if method == "sdp" and (self.min_size or self.max_size):
                 raise ValueError(
@@ -273,13 +326,33 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
                 raise ValueError(
                     "method='sdp_bound' takes no link or size constraints; use 'colgen' or 'sdp'"
                 )
-            labels = self._fit_problem(X, must, cannot, method)
+            if method == "sdp_bound" and w is not None:
+                raise ValueError(
+                    "method='sdp_bound' takes no sample_weight (its Peng-Wei program is "
+                    "unweighted); use method='sdp', 'colgen' or 'enumerate', which weigh points"
+                )
+            labels = self._fit_problem(X, must, cannot, method, w)
         self.method_ = method
-        self.labels_ = labels
-        self.cluster_centers_ = np.array(
-            [X[labels == j].mean(axis=0) for j in range(self.n_clusters)]
+        ww = np.ones(n) if w is None else w
+        centres = np.array(
+            [
+                np.average(X[labels == j], axis=0, weights=ww[labels == j])
+                for j in range(self.n_clusters)
+            ]
         )
-        self.inertia_ = float(cluster_costs(X, np.eye(self.n_clusters)[labels]).sum())
+        # clusters numbered by the lexicographic order of their centres: the numbering does
+        # not depend on the order of the rows (nor on repeating or weighting them)
+        order = np.lexsort(centres.T[::-1])
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        self.cluster_centers_ = centres[order]
+        labels = rank[labels]
+        self.inertia_ = float(cluster_costs(X, np.eye(self.n_clusters)[labels], w).sum())
+        if keep is not None:  # zero-weight points: the nearest centre
+            full = self._sq_dist(X_all).argmin(axis=1)
+            full[keep] = labels
+            labels = full
+        self.labels_ = labels
         res = getattr(self, "result_", None)
         if method != "enumerate" and res is not None and res.status == "interrupted":
             # Ctrl-C (R2): the clustering found so far is fitted and kept, then the script stops
@@ -289,7 +362,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             )
         return self
 
-    def _fit_enumerate(self, X, groups, cannot):
+    def _fit_enumerate(self, X, groups, cannot, w=None):
         m = groups.max() + 1
         if m > 16:
             raise ValueError(
@@ -311,7 +384,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         if len(cols) < self.n_clusters:
             self._infeasible("no partition satisfies the size and link constraints")
         P = np.array(cols).T
-        costs = cluster_costs(X, P.astype(float))
+        costs = cluster_costs(X, P.astype(float), w)
         prog = set_partitioning(costs, P, self.n_clusters)
         res = self._solve(prog, mip=True, allow=("optimal", "time_limit", "infeasible"))
         if res.status == "infeasible":
@@ -319,7 +392,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         chosen = P[:, res.values["lam"] > 0.5]
         return _canon(chosen.argmax(axis=1))
 
-    def _fit_problem(self, X, must, cannot, method):
+    def _fit_problem(self, X, must, cannot, method, w=None):
         """``"colgen"`` / ``"sdp"`` / ``"sdp_bound"``: the structured problem on the solve
         path."""
         from optml.backends.registry import is_special
@@ -337,6 +410,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             random_state=self.random_state,
             sub_backend=self.backend,
             sub_solver=self.solver,
+            sample_weight=w,
         )
         general = self.solver is not None and not is_special(self.solver)
         if method == "sdp_bound":
@@ -366,25 +440,42 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             self.n_iter_ = res.stats["nodes"]
         return _canon(KMeansProblem.labels(res.values))
 
+    def _sq_dist(self, X):
+        return ((X[:, None, :] - self.cluster_centers_[None]) ** 2).sum(axis=2)
+
     def predict(self, X):
         """Index of the nearest cluster centre."""
         check_is_fitted(self, "cluster_centers_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self.transform(X).argmin(axis=1)
+        return self._sq_dist(X).argmin(axis=1)
 
     def transform(self, X):
         """Euclidean distances to the cluster centres."""
         check_is_fitted(self, "cluster_centers_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        d2 = ((X[:, None, :] - self.cluster_centers_[None]) ** 2).sum(axis=2)
-        return np.sqrt(d2)
+        return np.sqrt(self._sq_dist(X))
 
-    def fit_predict(self, X, y=None, must_link=None, cannot_link=None):
-        return self.fit(X, must_link=must_link, cannot_link=cannot_link).labels_
+    def fit_predict(self, X, y=None, sample_weight=None, must_link=None, cannot_link=None):
+        return self.fit(
+            X, sample_weight=sample_weight, must_link=must_link, cannot_link=cannot_link
+        ).labels_
 
-    def score(self, X, y=None):
-        """Negative sum of squared distances to the nearest centre (as scikit-learn)."""
-        return -float((self.transform(X).min(axis=1) ** 2).sum())
+    def score(self, X, y=None, sample_weight=None):
+        """Negative (weighted) sum of squared distances to the nearest centre, as
+        scikit-learn's ``KMeans.score``."""
+        check_is_fitted(self, "cluster_centers_")
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        d2 = self._sq_dist(X).min(axis=1)
+        if sample_weight is None:
+            return -float(d2.sum())
+        w = check_item_weights(sample_weight, X.shape[0])
+        return -float(w @ d2)
+
+
+def _renumber(pairs, keep):
+    """Index pairs over the rows kept (``keep`` boolean; every pair's ends are kept)."""
+    new = np.cumsum(keep) - 1
+    return [(int(new[a]), int(new[b])) for a, b in pairs]
 
 
 def _canon(labels):

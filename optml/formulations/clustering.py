@@ -37,13 +37,23 @@ from optml.program import Program
 from optml.program.structured import StructuredProblem
 
 
-def cluster_costs(X: np.ndarray, members: sp.csc_matrix) -> np.ndarray:
+def cluster_costs(X: np.ndarray, members: sp.csc_matrix, weights=None) -> np.ndarray:
     r"""Sum of squared distances to the centroid, :math:`\sum_{i\in S}\lVert x_i-\bar x_S\rVert^2`,
-    for each column ``S`` of the 0/1 membership matrix ``members`` (n x m)."""
+    for each column ``S`` of the 0/1 membership matrix ``members`` (n x m).
+
+    With ``weights`` (n,): :math:`\sum_{i\in S} w_i\lVert x_i-\bar x_S\rVert^2` with the
+    weighted centroid :math:`\bar x_S = \sum_{i\in S} w_i x_i / \sum_{i\in S} w_i` (a point of
+    weight w counts as w copies)."""
     members = sp.csc_matrix(members, dtype=float)
-    size = np.asarray(members.sum(axis=0)).ravel()
-    s1 = members.T @ X  # m x d
-    s2 = members.T @ (X * X).sum(axis=1)
+    if weights is None:
+        size = np.asarray(members.sum(axis=0)).ravel()
+        s1 = members.T @ X  # m x d
+        s2 = members.T @ (X * X).sum(axis=1)
+    else:
+        w = np.asarray(weights, dtype=float)
+        size = np.asarray(members.T @ w).ravel()
+        s1 = members.T @ (w[:, None] * X)
+        s2 = members.T @ (w * (X * X).sum(axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         c = s2 - (s1 * s1).sum(axis=1) / np.where(size > 0, size, 1.0)
     return np.maximum(c, 0.0)
@@ -143,12 +153,13 @@ def mssc_miqcp(
     cannot_link=(),
     min_size: int | None = None,
     max_size: int | None = None,
+    sample_weight=None,
 ) -> Program:
     r"""A compact convex mixed-integer formulation of MSSC (for small n and for teaching).
 
     .. math::
 
-        \min \sum_{i,j} d_{ij} \quad\text{s.t.}\quad
+        \min \sum_{i,j} w_i d_{ij} \quad\text{s.t.}\quad
         \lVert x_i - c_j \rVert^2 \le d_{ij} + M_i (1 - z_{ij}),\quad
         \sum_j z_{ij} = 1,\quad z_{ij} = 0\ (j > i),\quad z \in \{0,1\}^{n\times k},
 
@@ -156,7 +167,9 @@ def mssc_miqcp(
     the symmetry broken by ordering clusters by their first point. Must-link pairs share
     :math:`z_{i\cdot} = z_{j\cdot}`; cannot-link pairs have :math:`z_{ij'} + z_{jj'} \le 1`.
     Non-empty clusters: :math:`\sum_i z_{ij} \ge \max(1, \text{min\_size})`, and
-    :math:`\sum_i z_{ij} \le \text{max\_size}` when given.
+    :math:`\sum_i z_{ij} \le \text{max\_size}` when given. ``sample_weight`` gives the
+    weights :math:`w_i` (1 when None; a point of weight w counts as w copies, and the optimal
+    :math:`c_j` is the weighted mean); sizes count points (rows), not weights.
     """
     X = np.asarray(X, dtype=float)
     n, d = X.shape
@@ -186,12 +199,23 @@ def mssc_miqcp(
         p.add(z[a] == z[b], name=f"must_{a}_{b}")
     for a, b in cannot_link:
         p.add(z[a] + z[b] <= np.ones(k), name=f"cannot_{a}_{b}")
-    p.minimize(dd.sum())
+    if sample_weight is None:
+        p.minimize(dd.sum())
+    else:
+        wk = np.repeat(np.asarray(sample_weight, dtype=float), k)
+        p.minimize(wk @ dd.reshape(n * k))
     return p
 
 
 def mssc_violation(
-    X, values, n_clusters, must_link=(), cannot_link=(), min_size=None, max_size=None
+    X,
+    values,
+    n_clusters,
+    must_link=(),
+    cannot_link=(),
+    min_size=None,
+    max_size=None,
+    sample_weight=None,
 ) -> tuple[float, float]:
     """``(objective, largest violation)`` of ``values`` (``z``, ``c``, ``d``) in
     :func:`mssc_miqcp`, with numpy on the raw data: what ``program.evaluate`` computes, without
@@ -202,7 +226,7 @@ def mssc_violation(
     z = np.asarray(values["z"], dtype=float).reshape(n, k)
     c = np.asarray(values["c"], dtype=float).reshape(k, dim)
     d = np.asarray(values["d"], dtype=float).reshape(n, k)
-    obj = float(d.sum())
+    obj = float(d.sum()) if sample_weight is None else float(np.asarray(sample_weight) @ d.sum(1))
     sq = (X * X).sum(axis=1)
     M = np.maximum(sq[:, None] + sq[None, :] - 2.0 * X @ X.T, 0.0).max(axis=1)
     dist = ((X[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
@@ -248,6 +272,13 @@ class KMeansProblem(StructuredProblem):
     n_init, random_state, sub_backend, sub_solver
         Parameters of the branch and price (general solvers ignore them): heuristic restarts,
         their seed, and the backend / solver of its master and pricing programs ("auto": HiGHS).
+    sample_weight : array (n,) or None
+        Point weights, as scikit-learn's ``KMeans`` means them: a point of weight w counts as w
+        copies (objective :math:`\sum_i w_i\lVert x_i - c_{l(i)}\rVert^2`, centres are weighted
+        means). Finite and >= 0, and every must-link group (a point alone if it is in no
+        must-link) must weigh more than 0: a zero-weight point on its own is not part of the
+        problem (``KMeans.fit`` leaves it out and labels it by its nearest centre). Sizes
+        (``min_size`` / ``max_size``) count points, not weights.
     """
 
     kind: ClassVar[str] = "kmeans"
@@ -264,12 +295,17 @@ class KMeansProblem(StructuredProblem):
     random_state: Any = None
     sub_backend: str = "auto"
     sub_solver: str | None = None
+    sample_weight: Any = None
 
     def __post_init__(self):
         self.X = np.asarray(self.X, dtype=float)
         self.n_clusters = int(self.n_clusters)
         self.must_link = tuple((int(a), int(b)) for a, b in self.must_link)
         self.cannot_link = tuple((int(a), int(b)) for a, b in self.cannot_link)
+        if self.sample_weight is not None:
+            self.sample_weight = check_item_weights(
+                self.sample_weight, self.X.shape[0], self.must_link
+            )
 
     def build_program(self) -> Program:
         return mssc_miqcp(
@@ -279,6 +315,7 @@ class KMeansProblem(StructuredProblem):
             self.cannot_link,
             self.min_size,
             self.max_size,
+            self.sample_weight,
         )
 
     def evaluate(self, values) -> tuple[float, float]:
@@ -290,7 +327,15 @@ class KMeansProblem(StructuredProblem):
             self.cannot_link,
             self.min_size,
             self.max_size,
+            self.sample_weight,
         )
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The point weights (ones when ``sample_weight`` is None)."""
+        if self.sample_weight is None:
+            return np.ones(self.X.shape[0])
+        return self.sample_weight
 
     @property
     def problem_class(self) -> str:
@@ -302,7 +347,10 @@ class KMeansProblem(StructuredProblem):
         labels = np.asarray(labels)
         k = self.n_clusters
         z = np.eye(k)[labels]
-        c = np.array([self.X[labels == j].mean(axis=0) for j in range(k)])
+        w = self.weights
+        c = np.array(
+            [np.average(self.X[labels == j], axis=0, weights=w[labels == j]) for j in range(k)]
+        )
         d = z * ((self.X - c[labels]) ** 2).sum(axis=1)[:, None]
         return {"z": z, "c": c, "d": d}
 
@@ -310,6 +358,53 @@ class KMeansProblem(StructuredProblem):
     def labels(values) -> np.ndarray:
         """The cluster of each point from the program's values."""
         return np.asarray(values["z"]).argmax(axis=1)
+
+
+def check_item_weights(sample_weight, n: int, must_link=None) -> np.ndarray:
+    """Point weights of an MSSC instance as a float array (n,): finite, >= 0, not all 0, and
+    (unless ``must_link`` is None) every must-link group (a point alone when in no must-link)
+    of positive total weight; ValueError otherwise."""
+    try:
+        w = np.array(sample_weight, dtype=float)  # a copy: the caller's array is never changed
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"sample_weight must be an array of {n} finite numbers >= 0, got "
+            f"{type(sample_weight).__name__}"
+        ) from None
+    if w.shape != (n,):
+        raise ValueError(
+            f"sample_weight must have shape ({n},) (one weight per sample), got shape {w.shape}"
+        )
+    if not np.isfinite(w).all():
+        raise ValueError("sample_weight must be finite; it holds NaN or inf")
+    if (w < 0).any():
+        i = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"sample_weight must be >= 0, got {w[i]!r} for sample {i}")
+    if not (w > 0).any():
+        raise ValueError("sample_weight is zero for every sample; at least one weight must be > 0")
+    if must_link is None:
+        return w
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in must_link:
+        parent[find(a)] = find(b)
+    roots = np.array([find(i) for i in range(n)], dtype=int)
+    gw = np.bincount(roots, weights=w, minlength=n)
+    bad = np.flatnonzero(gw[roots] <= 0)
+    if bad.size:
+        raise ValueError(
+            f"sample {int(bad[0])} has weight 0 (with its must-linked samples, if any): a point "
+            "of weight 0 counts as no copy and is not part of the clustering problem; drop it "
+            "(KMeans.fit leaves such points out and labels them by their nearest centre) or "
+            "give it a positive weight"
+        )
+    return w
 
 
 def p_median(D: np.ndarray, n_clusters: int, capacity=None, weights=None) -> Program:
