@@ -186,13 +186,52 @@ def bnn_output_layer(problem, H, settings, deadline, allow_errors=True, start=No
     return W, int((~fitted_points(S, problem.y_idx)).sum())
 
 
-def bnn_gradient_start(problem, settings, deadline):
-    """The gradient start (step 1): ``(Ws, n_errors)`` or None."""
-    from optml.formulations.bnn import bnn_forward, fitted_points
+def capped_mlp(X, y_idx, sizes, activation, deadline=None, seed=0, max_iter=2000, probe=10):
+    """``MLPClassifier(sizes, activation=activation, max_iter=max_iter, random_state=seed)``
+    fitted in one call (adam), its epochs capped to what ``deadline`` allows (estimated by a
+    probe fit of ``probe`` epochs). With time enough it is exactly that estimator's fit (the
+    gradient baseline's network); ``gradient_mlp``'s chunks would restart adam's moments."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    kw = dict(hidden_layer_sizes=tuple(sizes), activation=activation, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        n_iter = int(max_iter)
+        if deadline is not None:
+            t = time.perf_counter()
+            pr = MLPClassifier(max_iter=probe, **kw).fit(X, y_idx)
+            per_epoch = (time.perf_counter() - t) / probe  # with the fit's overhead: cautious
+            affordable = 0.8 * _left(deadline) / max(per_epoch, 1e-9)
+            if affordable <= probe:
+                return pr
+            n_iter = int(min(n_iter, affordable))
+        return MLPClassifier(max_iter=n_iter, **kw).fit(X, y_idx)
+
+
+def _mlp_output_layer(mlp, n_classes):
+    """The MLP's output layer as ``(W (h, n_classes), b)``: one column per class of the
+    problem (two classes: one logit, ``score_1 - score_0``; a class the MLP never saw gets a
+    constant score below every other)."""
+    Wo, bo = mlp.coefs_[-1], mlp.intercepts_[-1]
+    seen = np.asarray(mlp.classes_, dtype=int)
+    if Wo.shape[1] == 1:  # two classes seen: one logit
+        Wo, bo = np.hstack([np.zeros_like(Wo), Wo]), np.r_[0.0, bo]
+    if seen.size == n_classes and np.array_equal(seen, np.arange(n_classes)):
+        return Wo, bo
+    W = np.zeros((Wo.shape[0], n_classes))
+    b = np.full(n_classes, -(np.abs(bo).max(initial=0.0) + np.abs(Wo).sum(axis=0).max() + 1.0))
+    W[:, seen], b[seen] = Wo, bo
+    return W, b
+
+
+def ternarised_network(problem, mlp):
+    """The gradient baseline's ternary network for the real MLP ``mlp``: every layer ternarised
+    by :func:`ternarise_layer` on the signs of the layer before. Returns ``(Ws, hidden signs of
+    the last hidden layer)`` or None (a unit in the first layer's gap)."""
+    from optml.formulations.bnn import bnn_forward
 
     X = problem.X
-    mlp_end = None if deadline is None else time.perf_counter() + 2 / 3 * _left(deadline)
-    mlp = gradient_mlp(X, problem.y_idx, problem.sizes, "tanh", mlp_end, problem.seed)  # adam
     Ws, inputs = [], X
     for k in range(len(problem.sizes)):
         dl = problem.delta if k == 0 else 1.0
@@ -202,19 +241,73 @@ def bnn_gradient_start(problem, settings, deadline):
         if not ok:
             return None
         inputs = signs[-1]
-    # the MLP's own output layer, ternarised: the fallback (and the MILP's start)
-    Wo, bo = mlp.coefs_[-1], mlp.intercepts_[-1]
-    if Wo.shape[1] == 1:  # two classes: one logit, score_1 - score_0
-        Wo, bo = np.hstack([np.zeros_like(Wo), Wo]), np.r_[0.0, bo]
-    fallback = ternarise_layer(Wo, bo, inputs, 0.0)
-    Sf = np.hstack([inputs, np.ones((X.shape[0], 1))]) @ fallback.T
-    fb_errors = int((~fitted_points(Sf, problem.y_idx)).sum())
-    out = bnn_output_layer(
-        problem, inputs, settings, deadline, allow_errors=True, start=fallback, reference=fallback
-    )
-    if out is None or out[1] > fb_errors:
-        return [*Ws, fallback], fb_errors
-    return [*Ws, out[0]], out[1]
+    Wo, bo = _mlp_output_layer(mlp, problem.n_classes)
+    return [*Ws, ternarise_layer(Wo, bo, inputs, 0.0)], inputs
+
+
+def bnn_gradient_start(problem, settings, deadline, seeds=None, info=None):
+    """The gradient start (step 1): ``(Ws, n_errors)`` or None.
+
+    Candidates: for each MLP seed (``problem.seed + i``, ``i < problem.n_starts``; or ``seeds``)
+    the gradient baseline's ternary network (:func:`capped_mlp`, :func:`ternarised_network`),
+    its output layer repaired by the fewest ternary changes that fit the hidden signs. The
+    start is the candidate with the fewest misfitted training points after the repair, then
+    before it (the zero-one training loss), then the first seed. Later seeds run while the
+    deadline leaves the time the first one took, and only while the best candidate misfits
+    some point before its repair (else none can be better). ``info`` (a dict) gets the
+    candidates and the chosen seed."""
+    from optml.formulations.bnn import fitted_points
+
+    X = problem.X
+    n = int(getattr(problem, "n_starts", 1))
+    seeds = [problem.seed + i for i in range(max(n, 1))] if seeds is None else list(seeds)
+    best, cands, first_cost = None, [], None
+    for i, seed in enumerate(seeds):
+        t = time.perf_counter()
+        if i > 0:
+            if best is not None and best[0][1] == 0:
+                break
+            if deadline is not None and _left(deadline) < 1.2 * (first_cost or 0.0):
+                break
+        mlp_end = None if deadline is None else time.perf_counter() + 0.5 * _left(deadline)
+        mlp = capped_mlp(X, problem.y_idx, problem.sizes, "tanh", mlp_end, seed)
+        got = ternarised_network(problem, mlp)
+        if got is not None:
+            tern, inputs = got
+            fallback = tern[-1]
+            Sf = np.hstack([inputs, np.ones((X.shape[0], 1))]) @ fallback.T
+            fb_errors = int((~fitted_points(Sf, problem.y_idx)).sum())
+            net, errs = tern, fb_errors
+            if fb_errors > 0:
+                out = bnn_output_layer(
+                    problem,
+                    inputs,
+                    settings,
+                    deadline,
+                    allow_errors=True,
+                    start=fallback,
+                    reference=fallback,
+                )
+                if out is not None and out[1] <= fb_errors:
+                    net, errs = [*tern[:-1], out[0]], out[1]
+            cands.append(
+                {
+                    "seed": seed,
+                    "errors": errs,
+                    "ternarised_errors": fb_errors,
+                    "epochs": int(mlp.n_iter_),
+                    "time": time.perf_counter() - t,
+                }
+            )
+            key = (errs, fb_errors, i)
+            if best is None or key < best[0]:
+                best = (key, net, errs, seed)
+        if first_cost is None:
+            first_cost = time.perf_counter() - t
+    if info is not None:
+        info["start_candidates"] = cands
+        info["start_seed"] = None if best is None else best[3]
+    return None if best is None else (best[1], best[2])
 
 
 def bnn_decompose(problem, Ws, settings, deadline):
@@ -261,6 +354,8 @@ def bnn_decompose(problem, Ws, settings, deadline):
     return new
 
 
+#: "not given" (the gradient start is computed by the phases themselves)
+_UNSET = object()
 #: order of the hybrid's phases (a validation guard keeps the network after one of them)
 PHASES = ("gradient start", "feasibility phase", "decomposition", "training MILP")
 #: share of ``time_limit`` the validation run (on the fit part) may use
@@ -275,9 +370,41 @@ class GuardedBNNProblem(BNNTrainingProblem):
     validation guard: ``validation_fraction`` of the training points (stratified by class,
     ``seed``) held out while a first run on the rest judges each phase; the final run on
     every point keeps the network after the last phase whose held-out accuracy is not worse
-    than the gradient start's (None: no guard)."""
+    than the gradient start's (None: no guard). ``validation_folds``: the cross-validated
+    guard instead (see :meth:`BNNHybrid._cross_validate`)."""
 
     validation_fraction: float | None = None
+    validation_folds: int | None = None
+
+
+#: share of the time left after the gradient start that the cross-validated guard may use
+CV_SHARE = 0.5
+
+
+def stratified_folds(y_idx, n_folds, seed=0):
+    """Fold number of every point: each class's points shuffled (``seed``) and dealt to the
+    folds in turn, so every fold holds about ``1 / n_folds`` of each class."""
+    y = np.asarray(y_idx)
+    rng = np.random.default_rng(seed)
+    fold = np.zeros(y.size, dtype=int)
+    offset = 0
+    for c in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == c))
+        fold[idx] = (offset + np.arange(idx.size)) % n_folds
+        offset += idx.size  # the next class's first point goes to the next fold
+    return fold
+
+
+def cv_verdict(correct):
+    """The cross-validated guard's verdict: the first phase (in :data:`PHASES` order) with the
+    most held-out points right, pooled over the folds: a later phase replaces an earlier
+    one's network only when it is right on strictly more held-out points. None without
+    scores."""
+    ran = [lab for lab in PHASES if lab in correct]
+    if not ran:
+        return None
+    top = max(correct[lab] for lab in ran)
+    return next(lab for lab in ran if correct[lab] >= top)
 
 
 def stratified_holdout(y_idx, fraction, seed=0):
@@ -400,6 +527,7 @@ def _subproblem(problem, keep):
         seed=problem.seed,
         sub_backend=problem.sub_backend,
         sub_solver=problem.sub_solver,
+        n_starts=problem.n_starts,
     )
 
 
@@ -444,12 +572,17 @@ class BNNHybrid(SpecialSolver):
     reference = "Toro Icarte, Illanes, Castro, Cire, McIlraith & Beck (2019), CP"
     hybrid = True
 
-    def _phases(self, problem, settings, stats, last=None):
+    def _phases(
+        self, problem, settings, stats, last=None, start=_UNSET, start_seeds=None, start_end=None
+    ):
         """Run the phases on ``problem`` within ``settings``' clock. Returns
         ``(snapshots, res)``: ``snapshots[label] = (values, objective, Ws)``, the best network
         after each phase that ran, and the training MILP's result (or None); or a RawAnswer
         (infeasible) to return at once. ``last``: the phase to stop after (the validation
-        guard's verdict: later phases' networks would be dropped)."""
+        guard's verdict: later phases' networks would be dropped). ``start``: the gradient
+        start already computed (``(Ws, errors)`` or None); else computed here from the MLP
+        seeds ``start_seeds`` (None: ``problem.n_starts`` of them) by ``start_end`` (a
+        ``perf_counter`` time; None: :data:`START_SHARE` of the time left)."""
         from optml.formulations.bnn import binarized_network_program
 
         def stop_after(label):
@@ -483,9 +616,14 @@ class BNNHybrid(SpecialSolver):
         # 1. gradient start
         start_net = None
         if problem.heuristic_start:
-            t = time.perf_counter()
-            got = bnn_gradient_start(problem, settings, _deadline(settings, START_SHARE))
-            stats["start_time"] = time.perf_counter() - t
+            got = start
+            if start is _UNSET:
+                t = time.perf_counter()
+                info = {}
+                end = _deadline(settings, START_SHARE) if start_end is None else start_end
+                got = bnn_gradient_start(problem, settings, end, start_seeds, info)
+                stats["start_time"] = time.perf_counter() - t
+                stats.update(info)
             if got is not None:
                 start_net, start_errors = got
                 stats["start_errors"] = start_errors
@@ -571,7 +709,7 @@ class BNNHybrid(SpecialSolver):
             stats["mip_improvement"] = sense * (pre_obj - best["obj"])
         return snapshots, res
 
-    def _validate_phases(self, problem, settings, stats):
+    def _validate_phases(self, problem, settings, stats, seeds=None):
         """The validation run: the phases on the fit part, each phase's network scored on the
         held-out part. Returns the last phase whose held-out accuracy is not below the
         gradient start's (None: no verdict)."""
@@ -586,7 +724,7 @@ class BNNHybrid(SpecialSolver):
             vset = settings.replace(deadline=end, time_limit=VALIDATION_SHARE * left)
         t = time.perf_counter()
         vstats = {}
-        out = self._phases(sub, vset, vstats)
+        out = self._phases(sub, vset, vstats, start_seeds=seeds)
         stats["validation_time"] = time.perf_counter() - t
         stats["validation_points"] = int(held.sum())
         if isinstance(out, RawAnswer):
@@ -600,13 +738,88 @@ class BNNHybrid(SpecialSolver):
             stats["validation_keeps"] = keep
         return keep
 
+    def _cross_validate(self, problem, settings, stats, seeds=None, start_cost=0.0):
+        """The cross-validated guard: for each of ``validation_folds`` stratified folds, the
+        phases on the other folds (the gradient start from the MLP seeds ``seeds``, the one
+        chosen on every point) within an equal share of :data:`CV_SHARE` of the time left,
+        the network after each phase scored on the fold. A phase that did not run in a fold
+        is scored with the network before it. Returns :func:`cv_verdict` of the held-out
+        points right per phase, pooled (None: no verdict)."""
+        k = int(problem.validation_folds)
+        fold = stratified_folds(problem.y_idx, k, problem.seed)
+        y = np.asarray(problem.y_idx)
+        left = settings.remaining()
+        end = None if left is None else time.perf_counter() + CV_SHARE * left
+        t = time.perf_counter()
+        correct, scored, per_fold = {}, 0, []
+        for f in range(k):
+            held = fold == f
+            if not held.any() or held.all() or np.unique(y[~held]).size < 2:
+                continue
+            fset = settings
+            if end is not None:
+                share = (end - time.perf_counter()) / (k - f)
+                if share <= 0.05:
+                    break
+                fset = settings.replace(deadline=time.perf_counter() + share, time_limit=share)
+            # the fold's start is trained as the start on every point was (its time, with
+            # room): a start starved of epochs would make any MILP phase look better
+            start_end = None
+            if end is not None:
+                start_end = time.perf_counter() + min(
+                    0.6 * share, max(START_SHARE * share, 1.5 * start_cost)
+                )
+            out = self._phases(
+                _subproblem(problem, ~held), fset, {}, start_seeds=seeds, start_end=start_end
+            )
+            if isinstance(out, RawAnswer) or not out[0]:
+                continue
+            snapshots = out[0]
+            got, net = {}, None
+            for lab in PHASES:
+                net = snapshots[lab][2] if lab in snapshots else net
+                if net is not None:
+                    got[lab] = int(
+                        round(_accuracy(problem, net, problem.X[held], y[held]) * held.sum())
+                    )
+            per_fold.append({lab: got[lab] for lab in snapshots})
+            for lab, c in got.items():
+                correct[lab] = correct.get(lab, 0) + c
+            scored += int(held.sum())
+        ran = {lab for fs in per_fold for lab in fs}
+        correct = {lab: c for lab, c in correct.items() if lab in ran}
+        stats["validation_time"] = time.perf_counter() - t
+        stats["validation_folds"] = len(per_fold)
+        stats["validation_points"] = scored
+        stats["validation_correct"] = correct
+        stats["validation_accuracy"] = {lab: c / scored for lab, c in correct.items()}
+        keep = cv_verdict(correct) if scored else None
+        if keep is not None:
+            stats["validation_keeps"] = keep
+        return keep
+
     def solve(self, problem, settings) -> RawAnswer:
         settings = settings.started()
         t0 = time.perf_counter()
         stats = {"method": "hybrid" if self.hybrid else "mip"}
+        start = _UNSET
+        seeds = None
+        info = {}
+        if problem.heuristic_start:  # on every point, first: the guards start from its seed
+            t = time.perf_counter()
+            start = bnn_gradient_start(
+                problem, settings, _deadline(settings, START_SHARE), None, info
+            )
+            stats["start_time"] = time.perf_counter() - t
+            stats.update(info)
+            if info.get("start_seed") is not None:
+                seeds = [info["start_seed"]]
         keep = None
-        if getattr(problem, "validation_fraction", None):
-            keep = self._validate_phases(problem, settings, stats)
+        if getattr(problem, "validation_folds", None):
+            cost = [c["time"] for c in info.get("start_candidates", []) if [c["seed"]] == seeds]
+            keep = self._cross_validate(problem, settings, stats, seeds, cost[0] if cost else 0.0)
+        elif getattr(problem, "validation_fraction", None):
+            keep = self._validate_phases(problem, settings, stats, seeds)
         lower = None
         if problem.objective == "min_weight" and not problem.allow_errors:
             t = time.perf_counter()
@@ -616,7 +829,7 @@ class BNNHybrid(SpecialSolver):
             stats["combinatorial_bound"] = lower
             stats["combinatorial_bound_parts"] = details
             stats["combinatorial_bound_time"] = time.perf_counter() - t
-        out = self._phases(problem, settings, stats, last=keep)
+        out = self._phases(problem, settings, stats, last=keep, start=start)
         if isinstance(out, RawAnswer):
             out.solve_time = time.perf_counter() - t0
             return out
@@ -650,6 +863,8 @@ class BNNHybrid(SpecialSolver):
             stats["answer_after"] = chosen
             last = snapshots[max(snapshots, key=PHASES.index)]
             stats["best_objective_found"] = last[1]
+        if stats.get("start_objective") is not None:  # >= 0: never worse than the start
+            stats["improvement_over_start"] = problem.sense * (stats["start_objective"] - best_obj)
         status = "time_limit"
         if bound is not None and relative_gap(best_obj, bound) <= self.gap_tolerance(settings):
             status = "optimal"

@@ -454,6 +454,8 @@ class BNNTrainingProblem(StructuredProblem):
     seed: int = 0
     sub_backend: str = "auto"
     sub_solver: str | None = None
+    #: gradient-trained candidates of the start (MLP seeds ``seed, seed + 1, ...``)
+    n_starts: int = 3
 
     def __post_init__(self):
         self.sense = -1 if self.objective == "max_margin" else 1

@@ -59,9 +59,14 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         If False, training data that no network of this shape fits make ``fit`` raise; if
         True, the MILP first minimises the number of misfitted points.
     heuristic_start : bool, default=True
-        Start from gradient training: a scikit-learn MLP (tanh) of the same shape, each hidden
-        unit ternarised, the output layer ternarised and repaired by a small MILP (fewest
-        changes that fit the hidden signs).
+        Start from gradient training: the gradient baseline's network (a scikit-learn MLP,
+        tanh, of the same shape, every layer ternarised per unit), its output layer repaired
+        by a small MILP (fewest changes that fit the hidden signs).
+    n_starts : int >= 1, default=3
+        Gradient-trained candidates of the start (MLP seeds 0, 1, ...): the start is the one
+        with the fewest misfitted training points after, then before, its repair (the first
+        seed on ties). Later seeds run only while one could be better and the start's share
+        of ``time_limit`` allows.
     validation_fraction : float in (0, 1) or None, default=None
         The validation guard (an early stop judged on held-out points): this share of the
         training points (stratified by class) is held out while a first run of the phases on
@@ -71,6 +76,13 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         point), with the training MILP's bound. MILP training fits every training point and
         can overfit; the guard keeps a later phase only where it did not generalise worse.
         None: the best network on the objective.
+    validation_folds : int >= 2 or None, default=None
+        The cross-validated guard (instead of ``validation_fraction``): the training points are
+        dealt into this many stratified folds; for each fold, the phases run on the other
+        folds (half of the time left after the gradient start, shared by the folds) and the
+        network after each phase is scored on the fold. The final run on every point stops
+        after the first phase with the most held-out points right (pooled over the folds): a
+        MILP phase replaces the gradient start only where it validated strictly better.
     method : {"hybrid", "mip"}, default="hybrid"
         ``"hybrid"`` (the special solver ``bnn-hybrid``, after Toro Icarte et al.): gradient
         start, a feasibility MILP (fewest misfitted points, stops at the first network that
@@ -93,7 +105,8 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         Training points not fitted (0 unless ``allow_errors``).
     start_objective_ : float or None
         The gradient start's objective (None: no start); ``result_.stats`` has every phase's
-        objective and time.
+        objective and time, the start's candidates (``start_candidates``: MLP seed, training
+        points misfitted before and after the output layer's repair) and ``start_seed``.
     improvement_ : float or None
         How much better than the start the answer is, in the objective's direction (>= 0).
     classes_, n_features_in_, program_, result_
@@ -114,8 +127,10 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         objective="min_weight",
         allow_errors=False,
         heuristic_start=True,
+        n_starts=3,
         method="hybrid",
         validation_fraction=None,
+        validation_folds=None,
         backend="auto",
         solver=None,
         time_limit=None,
@@ -127,8 +142,10 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         self.objective = objective
         self.allow_errors = allow_errors
         self.heuristic_start = heuristic_start
+        self.n_starts = n_starts
         self.method = method
         self.validation_fraction = validation_fraction
+        self.validation_folds = validation_folds
         self.backend = backend
         self.solver = solver
         self.time_limit = time_limit
@@ -142,6 +159,7 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
         check_choice("objective", self.objective, ("min_weight", "max_margin"))
         check_bool("allow_errors", self.allow_errors)
         check_bool("heuristic_start", self.heuristic_start)
+        check_int("n_starts", self.n_starts, minimum=1)
         vf = self.validation_fraction
         if vf is not None and (
             isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0.0 < float(vf) < 1.0
@@ -150,6 +168,13 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
                 f"validation_fraction must be a float in (0, 1) or None, got {vf!r}; "
                 "e.g. validation_fraction=0.2 holds out a fifth of the training points"
             )
+        if self.validation_folds is not None:
+            check_int("validation_folds", self.validation_folds, minimum=2)
+            if vf is not None:
+                raise ValueError(
+                    "validation_fraction and validation_folds are two guards, pass one: got "
+                    f"validation_fraction={vf!r} and validation_folds={self.validation_folds!r}"
+                )
         return X, y_idx
 
     def build_problem(self, X, y):
@@ -171,11 +196,13 @@ class BinarizedNeuralNetwork(ClassifierMixin, ProgramEstimator):
             bool(self.allow_errors),
             delta=self._delta,
             heuristic_start=bool(self.heuristic_start),
+            n_starts=int(self.n_starts),
             sub_backend=self.backend,
             sub_solver=None if is_special(self.solver) else self.solver,
             validation_fraction=None
             if self.validation_fraction is None
             else float(self.validation_fraction),
+            validation_folds=None if self.validation_folds is None else int(self.validation_folds),
         )
 
     def build_program(self, X, y):

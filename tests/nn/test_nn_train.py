@@ -53,8 +53,8 @@ def test_bnn_unfittable_data():
     X = np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
     y = np.array([0, 1, 1])
     with pytest.raises(SolveError, match="fits every training point"):
-        BinarizedNeuralNetwork(hidden_layer_sizes=(1,)).fit(X, y)
-    bnn = BinarizedNeuralNetwork(hidden_layer_sizes=(1,), allow_errors=True).fit(X, y)
+        BinarizedNeuralNetwork(hidden_layer_sizes=(1,), n_starts=1).fit(X, y)
+    bnn = BinarizedNeuralNetwork(hidden_layer_sizes=(1,), allow_errors=True, n_starts=1).fit(X, y)
     assert bnn.train_errors_ == 1
     assert (bnn.predict(X) == y).sum() == 2
 

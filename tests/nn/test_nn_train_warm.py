@@ -73,6 +73,7 @@ def test_certified_optimum_equals_enumeration(method, objective, allow_errors, n
         allow_errors=allow_errors,
         method=method,
         mip_gap=0.0,
+        n_starts=1,  # the MILP's certificate is under test, not the start
     )
     best = _enumerate_bnn(X, y, n_hidden, 1e-3, objective, allow_errors)
     if not np.isfinite(best):
@@ -142,7 +143,8 @@ def test_bnn_never_worse_than_its_start(monkeypatch):
 
     monkeypatch.setattr(nt, "_sub_solve", poor)
     X, y = _digits(3)
-    b = BinarizedNeuralNetwork((8,), allow_errors=True, method="mip", time_limit=20).fit(X, y)
+    b = BinarizedNeuralNetwork((8,), allow_errors=True, method="mip", time_limit=20, n_starts=1)
+    b.fit(X, y)
     st = b.result_.stats
     assert seen["start"] and b.start_objective_ is not None
     assert b.result_.objective <= b.start_objective_ + 1e-9
@@ -221,7 +223,7 @@ def test_allow_errors_message_unfittable_proven():
     y = np.array([0, 1, 1, 0])
     for method in ("hybrid", "mip"):
         with pytest.raises(SolveError, match="allow_errors=True") as e:
-            BinarizedNeuralNetwork((2,), method=method, time_limit=20).fit(X, y)
+            BinarizedNeuralNetwork((2,), method=method, time_limit=20, n_starts=1).fit(X, y)
         assert "fits every training point" in str(e.value)
 
 
