@@ -63,13 +63,17 @@ __all__ = [
 ]
 
 
-def _check_labels(X, s):
+def _check_labels(X, s, C=None):
+    """``X`` (n, p) and labels ``s`` in {-1, +1} as float arrays, checked; with ``C``, also
+    that the loss weight is a positive number."""
     X = np.asarray(X, dtype=float)
     s = np.asarray(s, dtype=float).ravel()
     if X.ndim != 2 or s.shape[0] != X.shape[0]:
         raise ValueError(f"X must be (n, p) and s (n,); got X {X.shape} and s {s.shape}")
     if not np.isin(s, (-1.0, 1.0)).all():
         raise ValueError("labels s must be -1 or +1")
+    if C is not None and not (np.isfinite(C) and C > 0):
+        raise ValueError(f"C must be a positive number, got {C}")
     return X, s
 
 
@@ -123,9 +127,7 @@ def soft_margin_svm(
         program satisfies :math:`|b| \le \max_i |x_i^\top w| + 1`, so a bound at least that
         large loses nothing.
     """
-    X, s = _check_labels(X, s)
-    if not (np.isfinite(C) and C > 0):
-        raise ValueError(f"C must be a positive number, got {C}")
+    X, s = _check_labels(X, s, C)
     if penalty not in ("l1", "l2"):
         raise ValueError(f"penalty must be 'l1' or 'l2', got {penalty!r}")
     n, p = X.shape

@@ -31,6 +31,7 @@ import numpy as np
 from scipy.special import expit
 
 import optml.program as om
+from optml.formulations.classification import _check_labels
 from optml.program import Program
 from optml.program.structured import StructuredProblem
 
@@ -56,14 +57,7 @@ def log_loss(u) -> np.ndarray:
 
 
 def _check(X, s, C, penalty):
-    X = np.asarray(X, dtype=float)
-    s = np.asarray(s, dtype=float).ravel()
-    if X.ndim != 2 or s.shape[0] != X.shape[0]:
-        raise ValueError(f"X must be (n, p) and s (n,); got X {X.shape} and s {s.shape}")
-    if not np.isin(s, (-1.0, 1.0)).all():
-        raise ValueError("labels s must be -1 or +1")
-    if not (np.isfinite(C) and C > 0):
-        raise ValueError(f"C must be a positive number, got {C}")
+    X, s = _check_labels(X, s, C)
     if penalty not in ("l2", "l1", None):
         raise ValueError(f"penalty must be 'l2', 'l1' or None, got {penalty!r}")
     return X, s

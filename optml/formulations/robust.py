@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 import optml.program as om
+from optml.formulations.classification import _check_labels
 from optml.program import Program
 
 #: perturbation norm p -> the dual norm q of w that enters the counterpart
@@ -88,14 +89,7 @@ def dual_norm_value(w, norm: str) -> float:
 
 
 def _check(X, s, C, eps, gamma):
-    X = np.asarray(X, dtype=float)
-    s = np.asarray(s, dtype=float).ravel()
-    if X.ndim != 2 or s.shape[0] != X.shape[0]:
-        raise ValueError(f"X must be (n, p) and s (n,); got X {X.shape} and s {s.shape}")
-    if not np.isin(s, (-1.0, 1.0)).all():
-        raise ValueError("labels s must be -1 or +1")
-    if not (np.isfinite(C) and C > 0):
-        raise ValueError(f"C must be a positive number, got {C}")
+    X, s = _check_labels(X, s, C)
     if not (np.isfinite(eps) and eps >= 0):
         raise ValueError(f"eps must be a number >= 0 (the perturbation radius), got {eps}")
     if not (np.isfinite(gamma) and 0 <= gamma):

@@ -20,6 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from optml.formulations.classification import _check_labels
 from optml.formulations.robust import (
     check_norm,
     robust_linear_classifier,
@@ -56,12 +57,7 @@ class RobustLinearProblem(StructuredProblem):
     norm: str = "inf"
 
     def __post_init__(self):
-        X = np.asarray(self.X, dtype=float)
-        s = np.asarray(self.s, dtype=float).ravel()
-        if X.ndim != 2 or s.shape[0] != X.shape[0]:
-            raise ValueError(f"X must be (n, p) and s (n,); got X {X.shape} and s {s.shape}")
-        if not np.isin(s, (-1.0, 1.0)).all():
-            raise ValueError("labels s must be -1 or +1")
+        X, s = _check_labels(self.X, self.s)
         if self.loss not in ("hinge", "logistic"):
             raise ValueError(f"loss must be 'hinge' or 'logistic', got {self.loss!r}")
         C, eps = float(self.C), float(self.eps)
