@@ -425,8 +425,41 @@ def best_intercept(a, sigma, c) -> float:
     return float(ts[k])
 
 
+class KernelColumnsMixin:
+    """The kernel of a kernel SVM / SVR problem: its fields ``X``, ``kernel``, ``gamma``,
+    ``degree``, ``coef0``, ``K`` (the full matrix, or None) and ``cache_mb``; ``__post_init__``
+    sets ``_cols`` and ``_memo`` to None."""
+
+    @property
+    def columns(self) -> KernelColumns:
+        if self._cols is None:
+            self._cols = KernelColumns(
+                self.X, self.kernel, self.gamma, self.degree, self.coef0, self.cache_mb
+            )
+            if self.K is not None:
+                self._cols._full = np.asarray(self.K, dtype=float)
+        return self._cols
+
+    def kernel_dot(self, v) -> np.ndarray:
+        """:math:`K v`, exactly; the last one is remembered (solver and check share it)."""
+        v = np.asarray(v, dtype=float)
+        key = v.tobytes()
+        if self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        out = self.columns.matvec(v)
+        self._memo = (key, out)
+        return out
+
+    def kernel_is_psd(self) -> bool:
+        """Whether the kernel matrix is known to be positive semidefinite (so that weak
+        duality holds and the solver's bound is valid): rbf, linear, and poly with
+        ``coef0 >= 0`` always; another kernel when its matrix (at most 2000 samples) has no
+        eigenvalue below ``-1e-10`` times the largest."""
+        return kernel_is_psd(self.columns, self.kernel, self.coef0)
+
+
 @dataclass(eq=False)
-class KernelSVMProblem(StructuredProblem):
+class KernelSVMProblem(KernelColumnsMixin, StructuredProblem):
     r"""One binary kernel SVM instance, kind ``"kernel_svm"``: the dual QP of
     :func:`kernel_svm_dual` (a maximisation),
 
@@ -463,36 +496,9 @@ class KernelSVMProblem(StructuredProblem):
         self._cols = None
         self._memo = None
 
-    @property
-    def columns(self) -> KernelColumns:
-        if self._cols is None:
-            self._cols = KernelColumns(
-                self.X, self.kernel, self.gamma, self.degree, self.coef0, self.cache_mb
-            )
-            if self.K is not None:
-                self._cols._full = np.asarray(self.K, dtype=float)
-        return self._cols
-
-    def kernel_dot(self, v) -> np.ndarray:
-        """:math:`K v`, exactly; the last one is remembered (solver and check share it)."""
-        v = np.asarray(v, dtype=float)
-        key = v.tobytes()
-        if self._memo is not None and self._memo[0] == key:
-            return self._memo[1]
-        out = self.columns.matvec(v)
-        self._memo = (key, out)
-        return out
-
     def build_program(self) -> Program:
         K = self.columns.block(np.arange(self.s.size)) if self.K is None else self.K
         return kernel_svm_dual(K, self.s, self.C)
-
-    def kernel_is_psd(self) -> bool:
-        """Whether the kernel matrix is known to be positive semidefinite (so that weak
-        duality holds and the solver's bound is valid): rbf, linear, and poly with
-        ``coef0 >= 0`` always; another kernel when its matrix (at most 2000 samples) has no
-        eigenvalue below ``-1e-10`` times the largest."""
-        return kernel_is_psd(self.columns, self.kernel, self.coef0)
 
     def evaluate(self, values) -> tuple[float, float]:
         a = np.asarray(values["alpha"], dtype=float).ravel()

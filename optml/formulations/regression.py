@@ -37,6 +37,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 import optml.program as om
+from optml.formulations.classification import KernelColumnsMixin
 from optml.program.atoms import Atom, NonlinearExpr
 from optml.program.structured import StructuredProblem
 
@@ -813,7 +814,7 @@ def svr_dual_program(K, y, C: float = 1.0, epsilon: float = 0.1, factor=None) ->
 
 
 @dataclass(eq=False)
-class KernelSVRProblem(StructuredProblem):
+class KernelSVRProblem(KernelColumnsMixin, StructuredProblem):
     r"""One :math:`\epsilon`-SVR instance with a kernel, kind ``"kernel_svr"``: the dual QP of
     :func:`svr_dual_program` (a maximisation). The default solver is optml's ``"smo"``
     (:mod:`optml.algorithms.smo`, libsvm's method on the :math:`2n` variables
@@ -847,33 +848,6 @@ class KernelSVRProblem(StructuredProblem):
         self.epsilon = float(self.epsilon)
         self._cols = None
         self._memo = None
-
-    @property
-    def columns(self):
-        from optml.formulations.classification import KernelColumns
-
-        if self._cols is None:
-            self._cols = KernelColumns(
-                self.X, self.kernel, self.gamma, self.degree, self.coef0, self.cache_mb
-            )
-            if self.K is not None:
-                self._cols._full = np.asarray(self.K, dtype=float)
-        return self._cols
-
-    def kernel_dot(self, v) -> np.ndarray:
-        """:math:`K v`, exactly; the last one is remembered (solver and check share it)."""
-        v = np.asarray(v, dtype=float)
-        key = v.tobytes()
-        if self._memo is not None and self._memo[0] == key:
-            return self._memo[1]
-        out = self.columns.matvec(v)
-        self._memo = (key, out)
-        return out
-
-    def kernel_is_psd(self) -> bool:
-        from optml.formulations.classification import kernel_is_psd
-
-        return kernel_is_psd(self.columns, self.kernel, self.coef0)
 
     def build_program(self):
         K = self.columns.block(np.arange(self.y.size)) if self.K is None else self.K
