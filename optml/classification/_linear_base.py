@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from optml._base import ProgramEstimator, encode_classes
 from optml._validation import check_choice, check_positive  # noqa: F401  (re-exported)
 from optml.exceptions import SolveError
-from optml.formulations.classification import one_vs_rest
+from optml.formulations.classification import _linear_values, one_vs_rest
 
 
 @dataclass
@@ -177,12 +177,7 @@ class LinearProgramClassifier(ClassifierMixin, ProgramEstimator):
         program = self.__dict__.get("_program_", program)  # the same after a fallback solve
         self.classes_ = classes
         fits = [
-            BinaryFit(
-                np.asarray(v["w"], dtype=float).ravel(),
-                float(np.asarray(v["b"], dtype=float).reshape(-1)[0]),
-                program,
-                res,
-            )
+            BinaryFit(*_linear_values(v), program, res)
             for v in self.unpack_blocks(program, res.values)
         ]
         self._set_fits(fits)

@@ -77,6 +77,14 @@ def _check_labels(X, s, C=None):
     return X, s
 
 
+def _linear_values(values) -> tuple[np.ndarray, float]:
+    """``(w, b)`` of a linear classifier's solution values (``w`` flat, ``b`` a float)."""
+    return (
+        np.asarray(values["w"], dtype=float).ravel(),
+        float(np.asarray(values["b"], dtype=float).reshape(-1)[0]),
+    )
+
+
 def hard_margin_svm(X, s) -> Program:
     r"""Hard margin SVM: :math:`\min \frac12\|w\|^2` s.t. :math:`s_i(x_i^\top w + b) \ge 1`.
 
@@ -190,8 +198,7 @@ class SVMProblem(StructuredProblem):
         return soft_margin_svm(self.X, self.s, C=self.C, penalty=self.penalty)
 
     def evaluate(self, values) -> tuple[float, float]:
-        w = np.asarray(values["w"], dtype=float).ravel()
-        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        w, b = _linear_values(values)
         return svm_objective(self.X, self.s, w, b, self.C, self.penalty), 0.0
 
     @property

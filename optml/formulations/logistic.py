@@ -31,7 +31,7 @@ import numpy as np
 from scipy.special import expit
 
 import optml.program as om
-from optml.formulations.classification import _check_labels
+from optml.formulations.classification import _check_labels, _linear_values
 from optml.program import Program
 from optml.program.structured import StructuredProblem
 
@@ -119,8 +119,7 @@ class LogisticProblem(StructuredProblem):
         return logistic_regression(self.X, self.s, C=self.C, penalty=self.penalty)
 
     def evaluate(self, values) -> tuple[float, float]:
-        w = np.asarray(values["w"], dtype=float).ravel()
-        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        w, b = _linear_values(values)
         return logistic_objective(self.X, self.s, w, b, self.C, self.penalty), 0.0
 
     @property
@@ -267,8 +266,7 @@ class SparseLogisticProblem(_SparseOAProblem):
         )
 
     def evaluate(self, values) -> tuple[float, float]:
-        w = np.asarray(values["w"], dtype=float).ravel()
-        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        w, b = _linear_values(values)
         z = np.asarray(values.get("z", (np.abs(w) > 0).astype(float)), dtype=float).ravel()
         viol = self._budget_violation(z, w, b)
         return logistic_objective(self.X, self.s, w, b, self.C, self.penalty), viol

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from optml.formulations.classification import _check_labels
+from optml.formulations.classification import _check_labels, _linear_values
 from optml.formulations.robust import (
     check_norm,
     robust_linear_classifier,
@@ -81,8 +81,7 @@ class RobustLinearProblem(StructuredProblem):
         )
 
     def evaluate(self, values) -> tuple[float, float]:
-        w = np.asarray(values["w"], dtype=float).ravel()
-        b = float(np.asarray(values["b"], dtype=float).reshape(-1)[0])
+        w, b = _linear_values(values)
         return (
             robust_objective(
                 self.X, self.s, w, b, loss=self.loss, C=self.C, eps=self.eps, norm=self.norm
