@@ -54,6 +54,7 @@ import math
 import time
 
 import numpy as np
+import scipy.linalg as sla
 
 from optml.program.result import relative_gap
 
@@ -141,10 +142,11 @@ class PenalisedBounds:
         D = const + float(hl[fin].sum()) + float(np.minimum(hl[free], 0.0).sum())
         return D, hl, free
 
-    def primal(self, W, bW, fin_mask_W) -> float:
+    def primal(self, W, bW, fin_mask_W, AW=None) -> float:
         """The relaxation's objective at ``beta`` (nonzero on ``W`` only)."""
         G, c = self.b.G, self.b.c
-        AW = G[np.ix_(W, W)] - self.b.delta * np.eye(len(W))
+        if AW is None:
+            AW = G[np.ix_(W, W)] - self.b.delta * np.eye(len(W))
         val = float(bW @ AW @ bW - 2.0 * c[W] @ bW + self.b.yy)
         lo, hi = self.lo[W], self.hi[W]
         pen = psi(bW, self.a, self.lam, lo, hi)
@@ -162,66 +164,50 @@ class PenalisedBounds:
         deadline=None,
         tol=1e-7,
         max_rounds=60,
-        max_sweeps=300,
+        max_iter=2000,
     ):
-        """The node relaxation by active-set coordinate descent: ``(D, beta, W)`` with ``D``
-        the dual bound of the last point (the best met), ``beta`` its point (dense), ``W`` the
-        working set."""
-        p, lam, a = self.p, self.lam, self.a
+        """The node relaxation by an active-set method: ``(D, beta, W)`` with ``D`` the dual
+        bound of the last point (the best met), ``beta`` its point (dense), ``W`` the working
+        set.
+
+        On the working set ``W`` (the fixed-in features, the nonzeros of the warm start
+        ``beta0`` and the features that entered) the relaxation is solved by an accelerated
+        proximal gradient (FISTA with adaptive restart; the prox of :math:`\\psi` is in closed
+        form) polished by Newton steps on the pattern of signs and pieces, stopped by the
+        duality gap on ``W``; then every feature outside ``W`` is checked at once by its
+        optimality condition :math:`h_j + \\lambda_0 \\ge 0` (one product with the nonzeros'
+        Gram rows, :math:`O(p\\,|S|)`), and the violators enter. No product with the full
+        :math:`p \\times p` matrix is formed."""
+        p = self.p
         G, c, delta = self.b.G, self.b.c, self.b.delta
         fin = sorted(int(j) for j in fin)
         fin_set = set(fin)
-        W = list(dict.fromkeys(fin + [int(j) for j in W0 if not fout_mask[int(j)]]))
+        beta = np.zeros(p)
+        if beta0 is not None:
+            beta = np.asarray(beta0, float).copy()
+            beta[fout_mask] = 0.0
+        nz = [int(j) for j in W0 if not fout_mask[int(j)] and beta[int(j)] != 0.0]
+        W = list(dict.fromkeys(fin + nz))
         if not W:
             score = c * c / np.maximum(self.b.dG, 1e-300)
             score[fout_mask] = -np.inf
             W = [int(j) for j in np.argsort(-score)[: min(10, p)] if np.isfinite(score[j])]
-        beta = np.zeros(p)
-        if beta0 is not None:
-            beta[W] = np.asarray(beta0, float)[W]
-        beta[fout_mask] = 0.0
         best = (-np.inf, beta.copy(), list(W))
         for _ in range(max_rounds):
             Wa = np.asarray(W, dtype=int)
             AW = G[np.ix_(Wa, Wa)]
-            AW = AW - delta * np.eye(len(Wa))
-            bW = beta[Wa].copy()
-            g = c[Wa] - AW @ bW
-            dW = self.d[Wa]
-            loW, hiW = self.lo[Wa], self.hi[Wa]
-            fixed = np.array([j in fin_set for j in W])
-            scale = max(1.0, float(np.abs(bW).max(initial=0.0)))
-            thr_p, thr_m = self._thresholds(loW, hiW)
-            for sweep in range(max_sweeps):
-                change = 0.0
-                # the nonzeros, the fixed-in, and the zeros whose optimality condition fails
-                viol = (bW == 0) & ((g > thr_p) | (-g > thr_m))
-                idx = np.flatnonzero((bW != 0) | fixed | viol).tolist()
-                for i in idx:
-                    t = g[i] + dW[i] * bW[i]
-                    u = _coord(t, dW[i], a, lam, loW[i], hiW[i], fixed[i])
-                    diff = u - bW[i]
-                    if diff != 0.0:
-                        g -= AW[:, i] * diff
-                        bW[i] = u
-                        change = max(change, abs(diff))
-                scale = max(scale, float(np.abs(bW).max(initial=0.0)))
-                if change <= 1e-10 * scale:
-                    break
-                else:
-                    if sweep % 4 == 3:  # Newton on the pattern of signs and regimes
-                        bN = self._newton(AW, c[Wa], bW, loW, hiW, fixed)
-                        if bN is not None:
-                            g = c[Wa] - AW @ bN
-                            bW = bN
-                if sweep % 10 == 9 and deadline is not None and time.perf_counter() > deadline:
-                    break
+            if delta:
+                AW = AW - delta * np.eye(len(Wa))
+            fixed = np.fromiter((j in fin_set for j in W), bool, len(W))
+            bW = self._solve_W(
+                AW, c[Wa], beta[Wa], self.lo[Wa], self.hi[Wa], fixed, tol, max_iter, deadline
+            )
             beta[:] = 0.0
             beta[Wa] = bW
             D, hl, free = self.dual(beta, fin, fout_mask)
             if D > best[0]:
                 best = (D, beta.copy(), list(W))
-            P = self.primal(Wa, bW, fixed)
+            P = self.primal(Wa, bW, fixed, AW)
             if P - D <= tol * max(1.0, abs(P)):
                 break
             if D >= upper * (1.0 - prune_gap):
@@ -232,10 +218,136 @@ class PenalisedBounds:
             inW[Wa] = True
             cand = np.flatnonzero(free & ~inW & (hl < -1e-12 * max(1.0, abs(P))))
             if cand.size == 0:
-                break  # W is optimal for the node (up to the coordinate descent's accuracy)
-            add = cand[np.argsort(hl[cand])[:50]]
+                break  # W is optimal for the node (up to the inner solve's accuracy)
+            add = cand[np.argsort(hl[cand])[: max(50, len(W))]]
             W = W + [int(j) for j in add]
         return best
+
+    # ------------------------------------------------------------ the inner solve on W
+    def _prox_data(self, loW, hiW, fixed):
+        """Per-working-set constants of :meth:`_prox`: for each side (u > 0, u < 0) the
+        bound, the linear piece's slope and whether the linear piece applies."""
+        a, lam = self.a, self.lam
+        tau = math.sqrt(lam / a) if a > 0 else math.inf
+        out = []
+        for M in (hiW, -loW):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                slope = a * M + lam / M
+            slope = np.where(np.isnan(slope), np.inf, slope)
+            out += [M, slope, M <= tau]
+        return (*out, fixed, tau, 2.0 * math.sqrt(a * lam))
+
+    def _prox(self, v, t, data):
+        r"""The proximal map of :math:`t\psi` (of :math:`t\bar\alpha u^2` for a fixed-in
+        feature) with the box, elementwise, in closed form."""
+        Mp, sp, lp, Mm, sm, lm, fixed, tau, k2 = data
+        pos = v > 0
+        M = np.where(pos, Mp, Mm)
+        av = np.abs(v)
+        quad = np.minimum(av * (1.0 / (1.0 + 2.0 * t * self.a)), M)
+        u_lin = np.minimum(np.maximum(av - t * np.where(pos, sp, sm), 0.0), M)
+        st = av - t * k2
+        u = np.where(st <= tau, np.maximum(st, 0.0), quad)
+        u = np.where(np.where(pos, lp, lm), u_lin, u)
+        u = np.where(fixed, quad, u)
+        u = np.maximum(u, 0.0)
+        return np.copysign(u, v)
+
+    def _h(self, g, loW, hiW):
+        """:math:`h_j(g_j)` on a slice (see :meth:`SubsetBounds.h`)."""
+        a = self.a
+        if a > 0:
+            u = np.clip(g / a, loW, hiW)
+            return a * u * u - 2.0 * u * g
+        u = np.where(g > 0, hiW, loW)
+        with np.errstate(invalid="ignore"):
+            out = -2.0 * u * g
+        return np.where(g == 0, 0.0, out)
+
+    def _gap_W(self, AW, cW, u, Au, loW, hiW, fixed):
+        """``(P, D)``: the relaxation's value on ``W`` at ``u`` and its dual bound there
+        (both without :math:`y^\\top y`)."""
+        lam = self.lam
+        uAu = float(u @ Au)
+        pen = psi(u, self.a, lam, loW, hiW)
+        pen = np.where(fixed, self.a * u * u + lam, pen)
+        P = uAu - 2.0 * float(cW @ u) + float(pen.sum())
+        hl = self._h(cW - Au, loW, hiW) + lam
+        D = -uAu + float(hl[fixed].sum()) + float(np.minimum(hl[~fixed], 0.0).sum())
+        return P, D
+
+    def _solve_W(self, AW, cW, u0, loW, hiW, fixed, tol, max_iter, deadline):
+        """The relaxation on the working set: FISTA with adaptive restart (O'Donoghue and
+        Candes 2015) and a backtracking step, a pattern Newton step every 20 iterations,
+        stopped when the duality gap on ``W`` is below ``tol`` (relative)."""
+        m = len(cW)
+        if m == 0:
+            return np.zeros(0)
+        # step: 1 / (2 lambda_max(A_W)), by power iteration (backtracking guards it)
+        v = np.full(m, 1.0 / math.sqrt(m)) + 1e-3 * np.cos(np.arange(m))
+        lmax = 0.0
+        for _ in range(15):
+            w = AW @ v
+            lmax = float(np.linalg.norm(w))
+            if lmax <= 0:
+                break
+            v = w / lmax
+        t = 1.0 / (2.0 * 1.2 * max(lmax, 1e-300))
+        x = np.clip(np.asarray(u0, float), loW, hiW)
+        Ax = AW @ x
+        xp, Axp = x, Ax
+        y, Ay = x, Ax
+        theta = 1.0
+        yy = float(self.b.yy)
+        data = self._prox_data(loW, hiW, fixed)
+        # a Newton step on the warm start's pattern first: at a child node the parent's
+        # pattern is usually right but for the branched feature
+        xN = self._newton(AW, cW, x, loW, hiW, fixed)
+        if xN is not None:
+            x = y = xp = xN
+            Ax = Ay = Axp = AW @ xN
+            P, D = self._gap_W(AW, cW, x, Ax, loW, hiW, fixed)
+            if P - D <= tol * max(1.0, abs(yy + P)):
+                return x
+        check = 10
+        for it in range(max_iter):
+            grad = 2.0 * (Ay - cW)
+            fy = float(y @ Ay) - 2.0 * float(cW @ y)
+            while True:
+                xn = self._prox(y - t * grad, t, data)
+                Axn = AW @ xn
+                d = xn - y
+                fx = float(xn @ Axn) - 2.0 * float(cW @ xn)
+                if fx <= fy + float(grad @ d) + (0.5 / t) * float(d @ d) + 1e-12 * abs(fy):
+                    break
+                t *= 0.5
+                if t < 1e-300:
+                    break
+            th2 = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * theta * theta))
+            if float((y - xn) @ (xn - x)) > 0:  # restart the momentum
+                th2 = 1.0
+                mom = 0.0
+            else:
+                mom = (theta - 1.0) / th2
+            xp, Axp, x, Ax = x, Ax, xn, Axn
+            y = x + mom * (x - xp)
+            Ay = Ax + mom * (Ax - Axp)
+            theta = th2
+            if it + 1 == check or it == max_iter - 1:
+                check = min(2 * check, check + 40)
+                P, D = self._gap_W(AW, cW, x, Ax, loW, hiW, fixed)
+                if P - D <= tol * max(1.0, abs(yy + P)):
+                    break
+                xN = self._newton(AW, cW, x, loW, hiW, fixed)
+                if xN is not None:
+                    AxN = AW @ xN
+                    PN, DN = self._gap_W(AW, cW, xN, AxN, loW, hiW, fixed)
+                    x, Ax, xp, Axp, y, Ay, theta = xN, AxN, xN, AxN, xN, AxN, 1.0
+                    if PN - DN <= tol * max(1.0, abs(yy + PN)):
+                        break
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+        return x
 
     def _thresholds(self, lo, hi):
         r"""``(thr_p, thr_m)``: a zero coordinate stays zero iff
@@ -288,9 +400,14 @@ class PenalisedBounds:
         if B.size:
             rhs = rhs - AW[np.ix_(F, B)] @ (sg[B] * M[B])
         K = AW[np.ix_(F, F)] + np.diag(np.where(quad, a, 0.0))
-        try:
-            uN = np.linalg.solve(K, rhs)
-        except np.linalg.LinAlgError:
+        try:  # K is positive definite where X_F has full column rank: Cholesky first
+            uN = sla.cho_solve(sla.cho_factor(K, check_finite=False), rhs, check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            try:
+                uN = np.linalg.solve(K, rhs)
+            except np.linalg.LinAlgError:
+                return None
+        if not np.isfinite(uN).all():
             return None
         new = bW.copy()
         new[F] = np.clip(uN, loW[F], hiW[F])
@@ -304,6 +421,134 @@ class PenalisedBounds:
         out = free & (D + np.maximum(hl, 0.0) > upper + margin)
         inn = free & (D + np.maximum(-hl, 0.0) > upper + margin)
         return out, inn
+
+
+# ------------------------------------------------------- the cardinality form's relaxation
+class CardinalityLagrangian:
+    r"""The perspective relaxation of the **cardinality** form (with the box where there is
+    one) through its Lagrangian dual over the cardinality multiplier :math:`\lambda`:
+
+    .. math::
+
+        L(\lambda) = R_{\lambda}(F_1, F_0) - \lambda k,
+
+    with :math:`R_\lambda` the penalised relaxation of :class:`PenalisedBounds` at
+    :math:`\lambda_0 = \lambda` (the fixed-in features cost :math:`\lambda` each). The
+    relaxation is convex, so :math:`\max_\lambda L(\lambda)` is its value; :math:`\lambda`
+    is found by bisection in :math:`\log\lambda` on the sign of
+    :math:`\sum_{j \notin F_1} s_j(\lambda) - (k - |F_1|)` (the derivative of :math:`L`), each
+    evaluation warm-started from the last. The bound reported is the cardinality form's own
+    dual bound :math:`D(\bar\beta)` (:meth:`SubsetBounds.dual_bound`: the k most negative
+    :math:`h_j`) at the best point met, which is at least :math:`L(\lambda)` at that point
+    and certified for any :math:`\bar\beta`. With a box the penalty of :math:`R_\lambda` holds
+    the big-M term, so this is the boxed perspective relaxation; the column generation of
+    :meth:`SubsetBounds.relaxation` ignores the box (its bound is valid but weaker there).
+    """
+
+    def __init__(self, bounds):
+        self.b = bounds
+        self.pb = PenalisedBounds(bounds, 1.0)
+        self.k = bounds.k
+        self.evals = 0
+
+    def initial_lambda(self, beta, fin=(), fout=()) -> float:
+        """A first multiplier from the cut at ``beta`` (the incumbent, or the parent's point):
+        the (r+1)-th most negative :math:`-h_j` of the free features (r = k - |F_1|), the
+        multiplier of the dual bound's own selection (its LP dual)."""
+        _, h = self.b.cut(beta)
+        h = h.copy()
+        h[list(fin)] = 0.0
+        h[list(fout)] = 0.0
+        r = self.k - len(fin)
+        neg = np.sort(h[h < 0])
+        if neg.size == 0:
+            return 1e-6 * max(float(self.b.yy), 1e-300)
+        return float(-neg[min(r, neg.size - 1)]) if r >= 0 else float(-neg[0])
+
+    def relaxation(
+        self,
+        fixed_in=(),
+        fixed_out=(),
+        T0=(),
+        beta0=None,
+        lam0=None,
+        upper=None,
+        prune_gap=0.0,
+        deadline=None,
+        tol=1e-7,
+        max_evals=40,
+    ):
+        """``(bound, beta, s, T, lam)``: the certified dual bound, its point, the relaxed
+        indicator on the working set ``T`` and the last multiplier."""
+        b, pb = self.b, self.pb
+        p = b.p
+        fin = sorted(int(j) for j in fixed_in)
+        fout = [int(j) for j in fixed_out]
+        fmask = np.zeros(p, bool)
+        if fout:
+            fmask[fout] = True
+        r = self.k - len(fin)
+        beta = np.zeros(p) if beta0 is None else np.asarray(beta0, float).copy()
+        beta[fmask] = 0.0
+        lam = float(lam0) if lam0 else self.initial_lambda(beta, fin, fout)
+        # bracket [lo, hi] on log(lam): sum s > r at lo, <= r at hi; Illinois regula falsi
+        lo_x = hi_x = None
+        lo_f = hi_f = 0.0
+        side = 0
+        W = [int(j) for j in T0]
+        best = None
+        for _ in range(max_evals):
+            self.evals += 1
+            pb.lam = lam
+            _, beta, W = pb.relaxation(fin, fmask, W0=W, beta0=beta, deadline=deadline, tol=tol)
+            const, h = b.cut(beta)
+            D = b.dual_bound(const, h, fin, fout)
+            Wa = np.asarray(W, dtype=int)
+            fixed = np.isin(Wa, fin)
+            s = s_of(beta[Wa], pb.a, lam, pb.lo[Wa], pb.hi[Wa])
+            s[fixed] = 1.0
+            tot = float(s[~fixed].sum())
+            if best is None or D > best[0]:
+                best = (D, beta.copy(), s.copy(), [int(j) for j in W], lam)
+            if upper is not None and D >= upper * (1.0 - prune_gap):
+                break
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+            x, f = math.log(lam), tot - r
+            if f <= 1e-9:
+                # feasible for the relaxation: its value there bounds it from above
+                P = pb.primal(Wa, beta[Wa], fixed) - lam * (len(fin) + tot)
+                if P - best[0] <= tol * max(1.0, abs(P)):
+                    break
+                if (
+                    upper is not None
+                    and P < upper * (1.0 - prune_gap)
+                    and (P - best[0] <= 1e-4 * abs(P))
+                ):
+                    break  # cannot prune: close enough to branch on
+                if side == -1 and lo_x is not None:
+                    lo_f *= 0.5  # Illinois: the other end stayed twice
+                hi_x, hi_f, side = x, f, -1
+            else:
+                if side == 1 and hi_x is not None:
+                    hi_f *= 0.5
+                lo_x, lo_f, side = x, f, 1
+            if lo_x is None:
+                lam = lam / 4.0
+            elif hi_x is None:
+                lam = lam * 4.0
+            else:
+                if hi_x - lo_x <= 1e-12:
+                    break
+                xn = (
+                    hi_x - hi_f * (hi_x - lo_x) / (hi_f - lo_f)
+                    if hi_f != lo_f
+                    else 0.5 * (lo_x + hi_x)
+                )
+                w = hi_x - lo_x
+                xn = min(max(xn, lo_x + 1e-3 * w), hi_x - 1e-3 * w)
+                lam = math.exp(xn)
+        return best
 
 
 # ------------------------------------------------------------------------ heuristics

@@ -84,16 +84,23 @@ class Incumbent:
 def start_phase(problem, settings, screen=True):
     """Incumbent, bounds and the root relaxation: ``(heur, bounds, incumbent, root, fixed)``.
 
-    ``root`` is ``(bound, beta, s, T)`` of the perspective relaxation (None when it does not
-    apply); ``fixed`` maps screened features to 0 (out) or 1 (in)."""
+    ``root`` is ``(bound, beta, s, T, lam)`` of the perspective relaxation (None when it
+    does not apply; ``lam`` its cardinality multiplier); ``fixed`` maps screened features to 0 (out) or 1 (in)."""
     heur = heuristic_of(problem)
     inc = Incumbent(problem, heur)
     bounds = SubsetBounds(problem, heur)
     root, fixed = None, {}
-    if bounds.aeff > 0:
-        root = bounds.relaxation(T0=np.flatnonzero(inc.beta), deadline=settings.deadline)
+    if bounds.aeff > 0 or bounds.boxed:
+        # the perspective relaxation (boxed where there is a box) through its Lagrangian dual
+        # over the cardinality multiplier, by active-set proximal gradient / Newton
+        from optml.algorithms.best_subset_l0 import CardinalityLagrangian
+
+        bounds.lagrangian = CardinalityLagrangian(bounds)
+        root = bounds.lagrangian.relaxation(
+            T0=np.flatnonzero(inc.beta), beta0=inc.beta, deadline=settings.deadline
+        )
         # the relaxation's own rounding: the k largest s
-        D, beta, s, T = root
+        D, beta, s, T, _ = root
         top = [T[i] for i in np.argsort(-s)[: problem.k]]
         S = problem.closure(top)
         if heur.feasible(S):

@@ -133,15 +133,15 @@ class L0BranchAndBound(SpecialSolver):
 
             return RawAnswer(**solve_penalised(problem, settings, tol, t0))
         heur, bounds, inc, root, fixed = start_phase(problem, settings, screen=False)
-        if bounds.aeff <= 0:
+        if root is None:
             return RawAnswer(
                 status="error",
                 values=problem.values(inc.beta),
                 objective=inc.value,
                 message=(
-                    "the branch and bound needs alpha > 0 or a nonsingular X'X (alpha = 0 with "
-                    "more features than samples leaves the perspective relaxation void); use "
-                    "the MIQP (method='mip')"
+                    "the branch and bound needs alpha > 0, a nonsingular X'X or a box M (alpha "
+                    "= 0 with more features than samples and no box leaves the perspective "
+                    "relaxation void); use the MIQP (method='mip')"
                 ),
                 solve_time=time.perf_counter() - t0,
             )
@@ -155,9 +155,10 @@ class L0BranchAndBound(SpecialSolver):
             )
         k = problem.k
         counter = itertools.count()
-        D0, beta0, s0, T0 = root
-        # node: (bound, tiebreak, fixed_in, fixed_out, T, s)
-        heap = [(D0, next(counter), (), frozenset(), T0, s0, beta0)]
+        D0, beta0, s0, T0, lam0 = root
+        lagr = bounds.lagrangian
+        # node: (bound, tiebreak, fixed_in, fixed_out, T, s, beta, multiplier)
+        heap = [(D0, next(counter), (), frozenset(), T0, s0, beta0, lam0)]
         pruned = np.inf  # least bound of a node pruned within the tolerance
         nodes = 0
         finished = True
@@ -167,22 +168,29 @@ class L0BranchAndBound(SpecialSolver):
             return relative_gap(inc.value, b) <= tol or b >= inc.value
 
         while heap:
-            b, _, fin, fout, T, s, beta = heapq.heappop(heap)
+            b, _, fin, fout, T, s, beta, lam = heapq.heappop(heap)
             if prunable(b):
                 pruned = min(pruned, b)
                 continue
             if settings.expired():
-                heapq.heappush(heap, (b, next(counter), fin, fout, T, s, beta))
+                heapq.heappush(heap, (b, next(counter), fin, fout, T, s, beta, lam))
                 finished = False
                 break
             nodes += 1
             if nodes > 1:  # the root's relaxation is already solved
                 parent = b
-                b, beta, s, T = bounds.relaxation(
-                    fin, fout, T0=T, upper=inc.value, prune_gap=tol, deadline=settings.deadline
+                b, beta, s, T, lam = lagr.relaxation(
+                    fin,
+                    fout,
+                    T0=T,
+                    beta0=beta,
+                    lam0=lam,
+                    upper=inc.value,
+                    prune_gap=tol,
+                    deadline=settings.deadline,
                 )
                 if settings.expired():  # cut short: back with its parent's bound
-                    heapq.heappush(heap, (parent, next(counter), fin, fout, T, s, beta))
+                    heapq.heappush(heap, (parent, next(counter), fin, fout, T, s, beta, lam))
                     finished = False
                     break
                 b = max(b, parent)  # the parent's bound holds for the child
@@ -222,8 +230,10 @@ class L0BranchAndBound(SpecialSolver):
                     pruned = min(pruned, b)
                     continue
             j = int(Tarr[i])
-            heapq.heappush(heap, (b, next(counter), tuple(sorted(fin + (j,))), fout, T, s, beta))
-            heapq.heappush(heap, (b, next(counter), fin, fout | {j}, T, s, beta))
+            heapq.heappush(
+                heap, (b, next(counter), tuple(sorted(fin + (j,))), fout, T, s, beta, lam)
+            )
+            heapq.heappush(heap, (b, next(counter), fin, fout | {j}, T, s, beta, lam))
         open_min = min((nd[0] for nd in heap), default=np.inf)
         lower = max(0.0, min(pruned, open_min, inc.value))  # F is a sum of squares
         gap = relative_gap(inc.value, lower)
@@ -235,6 +245,7 @@ class L0BranchAndBound(SpecialSolver):
             "root_bound": D0,
             "screened": screened,
             "support_fits": bounds.fits,
+            "relaxations": lagr.evals,
         }
         return RawAnswer(
             status=status,

@@ -334,11 +334,10 @@ class BestSubsetRegression(LinearProgramRegressor):
             start=beta0,
             l0=l0,
         )
-        # the special methods need a ridge part (or, penalised, a box): without one, "auto"
+        # the special methods need a ridge part (or a box): without one, "auto"
         # goes straight to the MIQP (its build is then checked against the clock, below)
         void = float(self.alpha) == 0 and p >= n - int(bool(self.fit_intercept))
-        if l0 > 0:
-            void = void and not (np.isfinite(lo).all() and np.isfinite(hi).all())
+        void = void and not (np.isfinite(lo).all() and np.isfinite(hi).all())  # a box M
         method = self._method(bool(groups or pairs))
         if void and self.method == "auto" and method in ("bnb", "oa") and self.solver is None:
             method = "mip"
