@@ -56,7 +56,8 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         :math:`\text{objective} \ge \sum_f V_f b_{0f}` with :math:`V_f` the best objective
         of a tree with root split :math:`f`; ``"flow-plain"``: without that cut; ``"oct"``:
         Bertsimas--Dunn big-M OCT on binarised splits; ``"pairs"``: the extended formulation
-        over the splits of the top two levels (depth <= 3, integral LP relaxation). ``"auto"``
+        over the splits of the top two levels (depth <= 4, integral LP relaxation; at depth 4
+        each column's cost is the optimum of its depth-2 subtrees, priced exactly). ``"auto"``
         uses ``"pairs"`` when it applies (no parity limit) and its cost tables are small,
         else ``"flow"``. Ignored (OCT-H) when ``hyperplanes=True``.
     thresholds : "all" or int, default "all"

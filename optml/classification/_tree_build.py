@@ -202,12 +202,10 @@ def prepare(
             raise ValueError(
                 f"formulation='pairs' handles max_depth <= 4, got {est.max_depth}; use 'flow'"
             )
-        if est.max_depth == 4:  # large products: BLAS threads help; the pricing reads the clock
+        if est.max_depth == 4:  # the pricing reads the clock; CART's root is priced first
             root = [c for h, c in cart_heap if h == 0 and c is not None]
-            dl = _pricing_deadline(settings, mask)
-            form = fp.split_pairs(data, 4, mask, **args, deadline=dl, first=root)
-        else:
-            form = _build(fp.split_pairs, data, est.max_depth, mask, args)
+            args = dict(args, deadline=_pricing_deadline(settings, mask), first=root)
+        form = _build(fp.split_pairs, data, est.max_depth, mask, args)
     elif (nnz := _cap_nonzeros(kind, data, mask, feats, est.has_time_limit)) > (
         _MAX_NNZ if est.has_time_limit else _SLOW_NNZ
     ):

@@ -46,7 +46,7 @@ Verwer and Zhang, 2019): binary assignments :math:`z_{pl}`, leaf counts and big-
     E_l \ge \sum_{p,k'} c_{pk'} z_{pl} - \sum_p c_{pk} z_{pl} - M (1 - w_{lk}).
 
 ``pairs`` -- :func:`optml.formulations.tree_pairs.split_pairs`, an extended formulation for
-depth :math:`\le 3`: a binary
+depth :math:`\le 4` (at depth 4 the costs are optimal depth-2 subtrees): a binary
 :math:`r_f` picks the root split and continuous :math:`u^L_{fg}, u^R_{fg}` pick the children's
 splits, with costs :math:`C^L_{fg}, C^R_{fg}` (the errors of the best leaf labels, plus
 :math:`\alpha` per split) computed from the data:

@@ -1,4 +1,4 @@
-r"""The ``pairs`` extended formulation of optimal trees (depth 1 to 3) and its cost tables.
+r"""The ``pairs`` extended formulation of optimal trees (depth 1 to 4) and its cost tables.
 
 A binary :math:`r_f` picks the root split; continuous :math:`u^L_{fg}, u^R_{fg}` pick the
 children's splits, with costs computed from the data (errors of the best leaf labels plus
@@ -12,7 +12,12 @@ form inside the costs):
 
 The constraint matrix is a tree of choices, so the LP relaxation is integral. The tables are
 dynamic programming over the last level (as in DL8.5 / MurTree / STreeD) written as an LP over
-the top levels. See :mod:`optml.formulations.tree` for the data layout.
+the top levels. At depth 4 the cost of a column :math:`(f, g)` is :math:`\alpha` per split
+plus the optimal depth-2 subtrees of the two cells :math:`\{x_f = a, x_g = 1\}` and
+:math:`\{x_f = a, x_g = 0\}` (:func:`price_cells`: every cell at once from fourth-order
+counts); when the clock stops the pricing, unpriced columns cost a lower bound and the
+program is a relaxation (:func:`priced_only`, :func:`priced_start`). See
+:mod:`optml.formulations.tree` for the data layout.
 """
 
 from __future__ import annotations
@@ -140,11 +145,13 @@ def split_pairs(
     deadline: float | None = None,
     first=(),
 ) -> TreeFormulation:
-    r"""Extended formulation over the splits of the top two levels (depth 1, 2 or 3).
+    r"""Extended formulation over the splits of the top two levels (depth 1 to 4).
 
     See the module docstring. For depth 3 the splits of the third level (parents of leaves)
     are chosen in closed form inside the costs: :math:`C^L_{fg}` is the cost of the best
-    depth-1 subtrees under both children of node 1 given the path. Leaf labels are not
+    depth-1 subtrees under both children of node 1 given the path. For depth 4 they are the
+    optimal depth-2 subtrees of the cells (:func:`price_cells`; ``deadline`` stops the
+    pricing, ``first`` columns are priced first). Leaf labels are not
     variables: each leaf takes its weighted majority class (the first one on ties), which is
     optimal for the misclassification objective; side constraints that couple leaves
     (parity) need ``flow`` or ``oct``. Work and memory grow as :math:`O(F^2)` columns (plus
@@ -414,6 +421,9 @@ def _best2_cells(FQ, K, m, alpha, real_h, real_l):
     return tot[b, h], h, jL[b, h], jR[b, h]
 
 
+_TRIPLES_BYTES = 3e8  # largest table of leaf-parent optima (errors + split index) kept
+
+
 @dataclass
 class Cells:
     """Optimal depth-2 subtrees of the cells :math:`\\{x_f = a, x_g = b\\}` (a, b in {0, 1}).
@@ -443,6 +453,7 @@ def price_cells(
     deadline: float | None = None,
     first=(),
     batch: int = 16,
+    method: str = "auto",
 ) -> Cells:
     r"""Exact optimal depth-2 subtrees of every cell :math:`\{x_f = a, x_g = b\}`.
 
@@ -458,7 +469,16 @@ def price_cells(
     the deadline the pricing stops with the pairs so far (``complete=False``). Columns in
     ``first`` (e.g. the root of a known tree) are priced right after "no split", so the
     pairs of that tree carry exact costs early.
+
+    ``method="triples"`` (the default when its table of :math:`8 U^3` entries takes at most
+    ``_TRIPLES_BYTES``) scores each leaf-parent cell :math:`\{x_f=a, x_g=b, x_h=c\}` once
+    per unordered triple instead of once per (pair, third column): about 3x less work.
     """
+    nU = np.union1d(np.flatnonzero(mask[0] | mask[1] | mask[2]), np.flatnonzero(mask[3])).size
+    if method == "auto":
+        method = "triples" if 8 * nU**3 * 6 <= _TRIPLES_BYTES else "pairs"
+    if method == "triples":
+        return _price_triples(data, mask, alpha, max(int(min_samples_leaf), 1), deadline, first)
     t_start = time.perf_counter()
     F = data.n_columns
     K = data.n_classes
@@ -552,4 +572,189 @@ def price_cells(
         priced,
         complete,
         {"first_columns": n_f, "of": int(top.size), "pricing_s": time.perf_counter() - t_start},
+    )
+
+
+def _leafparent_min(X, K, m, alpha, real_l, pen):
+    """Best leaf-parent split of a batch of cells: ``X`` (K', B, L) counts of each cell with
+    ``x_l = 1`` (column 0 of L is "no split", so ``X[:, :, 0]`` are the cell's totals).
+    Returns the errors of the best split (``inf`` when ``min_samples_leaf`` cannot be met),
+    in the dtype of ``X``, and its index in L (ties: the lowest index, "no split" first)."""
+    R = X[:, :, :1] - X  # x_l = 0
+    e = _err_first(X, K) + _err_first(R, K)
+    sc = e + pen if alpha else e
+    if m > 1:
+        s, lim = K, m - 1e-9
+        bad = (X[s][:, :1] >= 0.5) & ((X[s] < lim) | ((R[s] < lim) & (real_l > 0)))
+        sc = np.where(bad, np.inf, sc)
+    j = np.argmin(sc, axis=1)
+    b = np.arange(X.shape[1])
+    return np.where(np.isfinite(sc[b, j]), e[b, j], np.inf), j
+
+
+def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
+    """:func:`price_cells` by triples: the best leaf-parent split of each cell
+    :math:`\\{x_f = a, x_g = b, x_h = c\\}` is computed once per unordered triple (it serves
+    the pairs (f, g), (f, h) and (g, h)) and kept in a table of ``8 U^3`` entries."""
+    t_start = time.perf_counter()
+    F = data.n_columns
+    K = data.n_classes
+    Xd = data.Xd
+    W = np.column_stack([data.counts, data.sizes]) if m > 1 else data.counts
+    exact32 = bool(np.all(W == np.round(W)) and W.sum() < 2**24)
+    dt = np.float32 if exact32 else np.float64
+    Xd_t, W_t = Xd.astype(dt), W.astype(dt)
+    Kp = W.shape[1]
+    lv2, lv3 = _level_row(mask, 2), _level_row(mask, 3)
+    top = np.flatnonzero(mask[0] | mask[1] | mask[2])
+    top = top[top < F]
+    Hc = np.flatnonzero(lv2[:F])
+    # U: the columns of the pairs and of the subtree roots, "no split" (all ones) first
+    U = np.r_[F, np.union1d(top, Hc)]
+    nU = U.size
+    uidx = np.full(F + 1, -1)
+    uidx[U] = np.arange(nU)
+    H = np.r_[0, uidx[Hc]]  # subtree-root columns as U indices, "no split" first
+    real_h = (U[H] < F).astype(float)
+    L = np.r_[F, np.flatnonzero(lv3[:F])]
+    real_l = (L < F).astype(float)
+    pen = (alpha * real_l).astype(dt)
+    P = Xd.shape[0]
+    XL = Xd_t[:, L]
+    # best leaf-parent split of every cell (a, b, c, f, g, h): errors and index in L
+    Berr = np.full((2, 2, 2, nU, nU, nU), np.inf, dtype=dt)
+    Bl = np.zeros((2, 2, 2, nU, nU, nU), dtype=np.int16 if L.size < 2**15 else np.int64)
+    shape = (2, 2, F + 1, F + 1)
+    value = np.full(shape, np.nan)
+    hh, ll, lr = (np.full(shape, -1, dtype=np.int64) for _ in range(3))
+    priced = np.zeros((F + 1, F + 1), dtype=bool)
+    imp = data.counts.sum(axis=1) - data.counts.max(axis=1)
+    M = (Xd * imp[:, None]).T @ Xd
+    d1 = np.diag(M)
+    lower = np.empty(shape)
+    lower[1, 1] = M
+    lower[1, 0] = d1[:, None] - M
+    lower[0, 1] = d1[None, :] - M
+    lower[0, 0] = imp.sum() - d1[:, None] - d1[None, :] + M
+    lower = np.maximum(lower, 0.0)
+    # second-order counts of all rows for every unordered pair of U: A2[k, pair, l]
+    gi, hi = np.triu_indices(nU)
+    pid = np.zeros((nU, nU), dtype=np.int64)
+    pid[gi, hi] = pid[hi, gi] = np.arange(gi.size)
+    XU = Xd_t[:, U]
+    A2 = np.empty((Kp, gi.size, L.size), dtype=dt)
+    for j0 in range(0, gi.size, batch):
+        sl = slice(j0, j0 + batch)
+        Q = XU[:, gi[sl]] * XU[:, hi[sl]]
+        for k in range(Kp):
+            A2[k, sl] = (Q * W_t[:, k : k + 1]).T @ XL
+    perms = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
+    done = np.zeros(nU, dtype=bool)
+    in_top = np.isin(U, np.r_[F, top])
+    order = [0]
+    complete = True
+    n_f = 0
+    while order:
+        i = order.pop(0)
+        if n_f > len(first) and deadline is not None and time.perf_counter() > deadline:
+            complete = False
+            break
+        f = int(U[i])
+        done[i] = True
+        R = np.r_[i, np.flatnonzero(~done)]  # this column and the unprocessed ones
+        Rp = R if i == 0 else np.r_[0, R]  # with "no split" (all ones) for the margins
+        x = Xd[:, f] > 0.5
+        s = 1 if 2 * int(x.sum()) <= P else 0
+        rows = x if s == 1 else ~x
+        # corner counts on the small side of x_f for the pairs of Rp: T[k, pair, l]
+        a_, b_ = np.triu_indices(Rp.size)
+        ga, hb = Rp[a_], Rp[b_]
+        tid = np.zeros((Rp.size, Rp.size), dtype=np.int64)
+        tid[a_, b_] = tid[b_, a_] = np.arange(a_.size)
+        T = np.zeros((Kp, a_.size, L.size), dtype=dt)
+        if rows.any():
+            Xs, Ws, XLs = XU[rows], W_t[rows], XL[rows]
+            for j0 in range(0, a_.size, batch):
+                sl = slice(j0, j0 + batch)
+                Q = Xs[:, ga[sl]] * Xs[:, hb[sl]]
+                QW = (Q[:, None, :] * Ws[:, :, None]).reshape(Q.shape[0], -1)
+                T[:, sl] = (QW.T @ XLs).reshape(Kp, -1, L.size)
+        # the triples (f, g, h), g <= h in R, and their 8 cells
+        pos = {int(r): q for q, r in enumerate(Rp)}
+        ri = np.array([pos[int(r)] for r in R])
+        c_, d_ = np.triu_indices(R.size)
+        g_, h_ = R[c_], R[d_]  # U indices
+        tg, th = ri[c_], ri[d_]  # Rp positions
+        zF = pos[0]
+        for j0 in range(0, c_.size, batch):
+            sl = slice(j0, j0 + batch)
+            G, Hh = g_[sl], h_[sl]
+            t11 = T[:, tid[tg[sl], th[sl]]]
+            t1F = T[:, tid[tg[sl], zF]]
+            tF1 = T[:, tid[th[sl], zF]]
+            tFF = T[:, tid[zF, zF]][:, None, :]
+            a11 = A2[:, pid[G, Hh]]
+            a1F = A2[:, pid[G, 0]]
+            aF1 = A2[:, pid[Hh, 0]]
+            aFF = A2[:, pid[0, 0]][:, None, :]
+            corner = {
+                (1, 1): t11,
+                (1, 0): t1F - t11,
+                (0, 1): tF1 - t11,
+                (0, 0): tFF - t1F - tF1 + t11,
+            }
+            allr = {
+                (1, 1): a11,
+                (1, 0): a1F - a11,
+                (0, 1): aF1 - a11,
+                (0, 0): aFF - a1F - aF1 + a11,
+            }
+            idx = (np.full(G.size, i), G, Hh)
+            for (b, c), cs in corner.items():
+                for a, X in ((s, cs), (1 - s, allr[(b, c)] - cs)):
+                    e, j = _leafparent_min(X, K, m, alpha, real_l, pen)
+                    sg = (a, b, c)
+                    for p in perms:
+                        key = (sg[p[0]], sg[p[1]], sg[p[2]])
+                        ix = (idx[p[0]], idx[p[1]], idx[p[2]])
+                        Berr[key][ix] = e
+                        Bl[key][ix] = j
+        # the pairs (f, g), g in R and in top: optimal depth-2 subtrees of their 4 cells
+        Gs = R[in_top[R]]
+        for a in (0, 1):
+            for b in (0, 1):
+                eL = Berr[a, b, 1][i][np.ix_(Gs, H)].astype(np.float64)
+                eR = Berr[a, b, 0][i][np.ix_(Gs, H)].astype(np.float64)
+                jL = Bl[a, b, 1][i][np.ix_(Gs, H)]
+                jR = Bl[a, b, 0][i][np.ix_(Gs, H)]
+                tot = alpha * real_h[None, :] + eL + alpha * real_l[jL] + eR + alpha * real_l[jR]
+                hb_ = np.argmin(tot, axis=1)
+                q = np.arange(Gs.size)
+                g = U[Gs]
+                value[a, b, f, g] = value[b, a, g, f] = tot[q, hb_]
+                hh[a, b, f, g] = hh[b, a, g, f] = U[H[hb_]]
+                ll[a, b, f, g] = ll[b, a, g, f] = L[jL[q, hb_]]
+                lr[a, b, f, g] = lr[b, a, g, f] = L[jR[q, hb_]]
+        priced[f, U[Gs]] = priced[U[Gs], f] = True
+        n_f += 1
+        if i == 0:  # after "no split": the best depth-3 tree per root column, best first
+            rest = np.flatnonzero(in_top)[1:]
+            g = U[rest]
+            d3 = alpha + value[1, 1, F, g] + value[1, 0, F, g]
+            d3 = np.where(np.isin(g, np.asarray(first, dtype=np.int64)), -np.inf, d3)
+            order = list(rest[np.argsort(d3, kind="stable")])
+    return Cells(
+        value,
+        lower,
+        hh,
+        ll,
+        lr,
+        priced,
+        complete,
+        {
+            "first_columns": n_f,
+            "of": int(in_top.sum()),
+            "pricing_s": time.perf_counter() - t_start,
+            "method": "triples",
+        },
     )

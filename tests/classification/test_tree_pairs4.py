@@ -111,6 +111,21 @@ def test_cells_are_exact_subtrees():
         assert cells.value[b, a, g, f] == cells.value[a, b, f, g]
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_triples_equal_pairs_pricing(seed):
+    """The two pricing methods (per triple, per pair and third column) agree everywhere,
+    with a different column set at depths 2 and 3."""
+    rng = np.random.default_rng(seed)
+    Xb, y, w = instance(10 + seed, n=30, F=5, K=3, weighted=seed == 1)
+    data = aggregate(Xb, y, 3, w)
+    mask = split_mask(4, 5, {2: rng.random(5) < 0.7, 3: rng.random(5) < 0.7})
+    kw = dict(alpha=0.3 * seed, min_samples_leaf=1 + seed)
+    a = fp.price_cells(data, mask, method="pairs", **kw)
+    b = fp.price_cells(data, mask, method="triples", **kw)
+    assert a.stats.get("method") != b.stats.get("method") == "triples"
+    np.testing.assert_allclose(a.value, b.value, atol=1e-9)
+
+
 def _brute_patterns(X, cnt, sizes, depth, alpha, m):
     def rec(idx, d):
         c = cnt[idx].sum(axis=0)
