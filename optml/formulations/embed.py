@@ -68,6 +68,30 @@ def tree_paths(left, right, n_nodes):
     return leaves, below
 
 
+def _split_rows(left, right, feature, threshold, lo, hi, below, pos, name):
+    """The big-M rows of a tree's splits over inputs in ``[lo, hi]``: ``(left rows, right
+    rows)``, each row ``(feature, threshold -/+ margin, big-M, leaf columns)`` (``pos`` maps
+    a leaf node to its column of the leaf binaries, ``below`` a node to the leaves under it);
+    a row that no input value can violate is left out."""
+    rows_l, rows_r = [], []
+    for s in range(len(left)):
+        if left[s] < 0:
+            continue
+        f, t = int(feature[s]), float(threshold[s])
+        if not (np.isfinite(lo[f]) and np.isfinite(hi[f])):
+            raise ValueError(
+                f"{name}: input {f} is used by a split but has an infinite bound; give the "
+                "input variable finite lb and ub (a tree's leaf choice needs big-M values)"
+            )
+        delta = split_margin(t, lo[f], hi[f])
+        tl, tr = t - delta, t + delta
+        if hi[f] > tl:
+            rows_l.append((f, tl, hi[f] - tl, [pos[v] for v in below[left[s]]]))
+        if lo[f] < tr:
+            rows_r.append((f, tr, tr - lo[f], [pos[v] for v in below[right[s]]]))
+    return rows_l, rows_r
+
+
 def tree_output(
     program: Program,
     x,
@@ -95,24 +119,7 @@ def tree_output(
     pos = {leaf: r for r, leaf in enumerate(leaves)}
     z = program.var(f"{name}_leaf", shape=len(leaves), domain="binary")
     program.add(z.sum() == 1, name=f"{name}_one_leaf")
-    rows_l, rows_r = [], []
-    for s in range(len(left)):
-        if left[s] < 0:
-            continue
-        f, t = int(feature[s]), float(threshold[s])
-        if not (np.isfinite(lo[f]) and np.isfinite(hi[f])):
-            raise ValueError(
-                f"{name}: input {f} is used by a split but has an infinite bound; give the "
-                "input variable finite lb and ub (a tree's leaf choice needs big-M values)"
-            )
-        delta = split_margin(t, lo[f], hi[f])
-        L = [pos[v] for v in below[left[s]]]
-        R = [pos[v] for v in below[right[s]]]
-        tl, tr = t - delta, t + delta
-        if hi[f] > tl:
-            rows_l.append((f, tl, hi[f] - tl, L))
-        if lo[f] < tr:
-            rows_r.append((f, tr, tr - lo[f], R))
+    rows_l, rows_r = _split_rows(left, right, feature, threshold, lo, hi, below, pos, name)
     n = x.size
     for rows, sense in ((rows_l, "<="), (rows_r, ">=")):
         if not rows:
@@ -183,21 +190,9 @@ def tree_sum(
             raise ValueError(f"the model has {values.shape[1]} outputs but out has {n_out} entries")
         leaves, below = tree_paths(left, right, len(left))
         pos = {leaf: base + r for r, leaf in enumerate(leaves)}
-        for s in range(len(left)):
-            if left[s] < 0:
-                continue
-            f, t = int(feature[s]), float(threshold[s])
-            if not (np.isfinite(lo[f]) and np.isfinite(hi[f])):
-                raise ValueError(
-                    f"{name}: input {f} is used by a split but has an infinite bound; give the "
-                    "input variable finite lb and ub (a tree's leaf choice needs big-M values)"
-                )
-            delta = split_margin(t, lo[f], hi[f])
-            tl, tr = t - delta, t + delta
-            if hi[f] > tl:
-                rows["<="].append((f, tl, hi[f] - tl, [pos[v] for v in below[left[s]]]))
-            if lo[f] < tr:
-                rows[">="].append((f, tr, tr - lo[f], [pos[v] for v in below[right[s]]]))
+        rows_l, rows_r = _split_rows(left, right, feature, threshold, lo, hi, below, pos, name)
+        rows["<="] += rows_l
+        rows[">="] += rows_r
         V = values[leaves] * w[i]
         Vs.append(V)
         blo, bhi = blo + V.min(axis=0), bhi + V.max(axis=0)
