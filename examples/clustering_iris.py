@@ -34,6 +34,10 @@ print(
     f"{sdp.result_.bound:.6f}, gap {sdp.result_.gap:.2e}, {sdp.result_.stats}"
 )
 
+# sample_weight as scikit-learn's KMeans means it (a point of weight w counts as w copies)
+wk = KMeans(3, random_state=0).fit(X[::5], sample_weight=np.arange(1, 31) % 3 + 1.0)
+print(f"\nweighted (30 flowers, weights 1-3): inertia {wk.inertia_:.6f}, gap {wk.result_.gap:.2e}")
+
 # the same instance type for a general solver: the compact MIQCP (small n), as optml.bench does
 small = KMeans(2, random_state=0).build_problem(X[:8])
 print("\ncompact formulation (small n) from build_program:")

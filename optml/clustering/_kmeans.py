@@ -106,9 +106,15 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         ``method="sdp_bound"``, ``backend``/``solver`` choose the SDP solver of the bound.
         ``method="sdp"`` uses one BLAS thread unless ``solver_options={"threads": t}``.
 
+    ``fit(X, sample_weight=w)`` weighs the points as scikit-learn's ``KMeans`` does (a point of
+    weight w counts as w copies) on every method but ``"sdp_bound"``; ``min_size`` /
+    ``max_size`` still count points. Clusters are numbered by the lexicographic order of their
+    centres (independent of the order of the rows).
+
     Attributes
     ----------
     labels_, cluster_centers_, inertia_, result_, n_features_in_
+        ``cluster_centers_`` are (weighted) means, ``inertia_`` the (weighted) cost.
     method_ : str
         The method that ran (what ``"auto"`` chose).
     problem_ : KMeansProblem (``"colgen"``, ``"sdp"``, ``"sdp_bound"``)
