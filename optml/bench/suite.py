@@ -840,38 +840,29 @@ def _probe_main() -> int:
 
 def _check_solver_entries(suite, backends, known, installed, special) -> None:
     known = set(known) | set(installed)
+
+    def fail(message, i, key):
+        return _with_line(suite, _err(message, "solvers", i, key))
+
     for i, s in enumerate(suite["solvers"]):
         b, name = s.get("backend", "auto"), s.get("solver")
         if b != "auto" and b not in backends and not (b == "optml" and name in special):
-            raise _with_line(
-                suite,
-                _err(
-                    f"solvers[{i}]: unknown backend {b!r}; known backends: {backends} or 'auto'",
-                    "solvers",
-                    i,
-                    "backend",
-                ),
+            raise fail(
+                f"solvers[{i}]: unknown backend {b!r}; known backends: {backends} or 'auto'",
+                i,
+                "backend",
             )
         if name is not None and name.lower() not in known:
-            raise _with_line(
-                suite,
-                _err(
-                    f"solvers[{i}]: unknown solver {name!r}; installed solvers: {installed}",
-                    "solvers",
-                    i,
-                    "solver",
-                ),
+            raise fail(
+                f"solvers[{i}]: unknown solver {name!r}; installed solvers: {installed}",
+                i,
+                "solver",
             )
         if name is not None and name.lower() not in installed:
-            raise _with_line(
-                suite,
-                _err(
-                    f"solvers[{i}]: solver {name!r} is not installed; "
-                    f"installed solvers: {installed}",
-                    "solvers",
-                    i,
-                    "solver",
-                ),
+            raise fail(
+                f"solvers[{i}]: solver {name!r} is not installed; installed solvers: {installed}",
+                i,
+                "solver",
             )
 
 
