@@ -202,9 +202,11 @@ def prepare(
             raise ValueError(
                 f"formulation='pairs' handles max_depth <= 4, got {est.max_depth}; use 'flow'"
             )
-        if est.max_depth == 4:  # the pricing reads the clock; CART's root is priced first
-            root = [c for h, c in cart_heap if h == 0 and c is not None]
-            args = dict(args, deadline=_pricing_deadline(settings, mask), first=root)
+        if est.max_depth == 4:  # the pricing reads the clock; CART's top pairs priced first
+            top = {h: c for h, c in cart_heap if h < 3 and c is not None}
+            F = data.n_columns
+            pairs = [(top[0], top.get(n, F)) for n in (1, 2)] if 0 in top else []
+            args = dict(args, deadline=_pricing_deadline(settings, mask), first=pairs)
         form = _build(fp.split_pairs, data, est.max_depth, mask, args)
     elif (nnz := _cap_nonzeros(kind, data, mask, feats, est.has_time_limit)) > (
         _MAX_NNZ if est.has_time_limit else _SLOW_NNZ
@@ -278,13 +280,13 @@ def _prepare_dp(est, X, y, w, classes, feats, vals, cart_heap, mask, data) -> Pr
 
 def _pricing_deadline(settings, mask):
     """When the depth-4 ``pairs`` pricing stops: the fit's deadline less what building and
-    solving the program take (0.5 s plus 20 us per nonzero: the lowering, and HiGHS's MIP
+    solving the program take (0.5 s plus 40 us per nonzero: the lowering, and HiGHS's MIP
     presolve, which reads no clock; at most 40 % of the limit)."""
     if settings is None or settings.deadline is None:
         return None
     limit = float(settings.time_limit) if settings.time_limit is not None else 0.0
     nnz = 2.0 * mask[0].sum() * (mask[1].sum() + mask[2].sum())
-    return settings.deadline - min(0.4 * limit, 0.5 + 2e-5 * nnz)
+    return settings.deadline - min(0.4 * limit, 0.5 + 4e-5 * nnz)
 
 
 def _build(fn, data, depth, mask, args):

@@ -151,7 +151,8 @@ def split_pairs(
     are chosen in closed form inside the costs: :math:`C^L_{fg}` is the cost of the best
     depth-1 subtrees under both children of node 1 given the path. For depth 4 they are the
     optimal depth-2 subtrees of the cells (:func:`price_cells`; ``deadline`` stops the
-    pricing, ``first`` columns are priced first). Leaf labels are not
+    pricing, the ``first`` (root, child) pairs, e.g. a known tree's, are priced before it
+    starts). Leaf labels are not
     variables: each leaf takes its weighted majority class (the first one on ties), which is
     optimal for the misclassification objective; side constraints that couple leaves
     (parity) need ``flow`` or ``oct``. Work and memory grow as :math:`O(F^2)` columns (plus
@@ -466,9 +467,10 @@ def price_cells(
     :func:`_best2_cells` scores every depth-2 subtree of a batch of cells at once. Pairs are
     unordered (``value[a, b, f, g] = value[b, a, g, f]``), so each is priced once. The clock
     (``deadline``, a :func:`time.perf_counter` value) is read after each first column; at
-    the deadline the pricing stops with the pairs so far (``complete=False``). Columns in
-    ``first`` (e.g. the root of a known tree) are priced right after "no split", so the
-    pairs of that tree carry exact costs early.
+    the deadline the pricing stops with the pairs so far (``complete=False``). Before it
+    starts, the pair ("no split", "no split") (the best depth-2 tree) and the pairs in
+    ``first`` (e.g. a known tree's (root, child) pairs) are priced directly, whatever the
+    clock says, so the program always holds a tree of exact cost.
 
     ``method="triples"`` (the default when its table of :math:`8 U^3` entries takes at most
     ``_TRIPLES_BYTES``) scores each leaf-parent cell :math:`\{x_f=a, x_g=b, x_h=c\}` once
@@ -480,52 +482,30 @@ def price_cells(
     if method == "triples":
         return _price_triples(data, mask, alpha, max(int(min_samples_leaf), 1), deadline, first)
     t_start = time.perf_counter()
-    F = data.n_columns
-    K = data.n_classes
     m = max(int(min_samples_leaf), 1)
-    Xd = data.Xd
-    W = np.column_stack([data.counts, data.sizes]) if m > 1 else data.counts
-    exact32 = bool(np.all(W == np.round(W)) and W.sum() < 2**24)
-    dt = np.float32 if exact32 else np.float64
-    Xd_t, W_t = Xd.astype(dt), W.astype(dt)
-    Kp = W.shape[1]
-    lv2, lv3 = _level_row(mask, 2), _level_row(mask, 3)
-    H = np.r_[F, np.flatnonzero(lv2[:F])]  # "no split" first: ties go to it
-    L = np.r_[F, np.flatnonzero(lv3[:F])]
-    real_h, real_l = (H < F).astype(float), (L < F).astype(float)
+    st = _setup(data, mask, alpha, m, first)
+    F, K, Kp, Xd, Xd_t, W_t = st.F, st.K, st.Kp, st.Xd, st.Xd_t, st.W_t
+    H, L, real_h, real_l = st.H, st.L, st.real_h, st.real_l
+    value, hh, ll, lr, priced = st.value, st.hh, st.ll, st.lr, st.priced
     nH, nL = H.size, L.size
     P = Xd.shape[0]
     top = np.flatnonzero(mask[0] | mask[1] | mask[2])
     top = np.r_[F, top[top < F]]
-    Z = (Xd_t[:, H][:, :, None] * Xd_t[:, None, L]).reshape(P, nH * nL)
-    # second-order counts of all rows: Full[k, g] = sum_p x_pg x_ph x_pl W_pk, g over top
-    Full = np.stack([(Xd_t[:, top] * W_t[:, k : k + 1]).T @ Z for k in range(Kp)])
-    shape = (2, 2, F + 1, F + 1)
-    value = np.full(shape, np.nan)
-    hh, ll, lr = (np.full(shape, -1, dtype=np.int64) for _ in range(3))
-    priced = np.zeros((F + 1, F + 1), dtype=bool)
-    # lower bounds: errors of identical rows with different labels in each cell
-    imp = data.counts.sum(axis=1) - data.counts.max(axis=1)
-    M = (Xd * imp[:, None]).T @ Xd  # (F+1, F+1): x_f = 1, x_g = 1
-    d1 = np.diag(M)
-    lower = np.empty(shape)
-    lower[1, 1] = M
-    lower[1, 0] = d1[:, None] - M
-    lower[0, 1] = d1[None, :] - M
-    lower[0, 0] = imp.sum() - d1[:, None] - d1[None, :] + M
-    lower = np.maximum(lower, 0.0)
     done = np.zeros(top.size, dtype=bool)
     order = [0]
     complete = True
     n_f = 0
+    Z = Full = None
     while order:
         i = order.pop(0)
         f = int(top[i])
-        # "no split" and the ``first`` columns are priced whatever the clock says (a tree of
-        # exact cost to return: the best depth-3 tree, the known tree's top levels)
-        if n_f > len(first) and deadline is not None and time.perf_counter() > deadline:
+        if _late(deadline):
             complete = False
             break
+        if Z is None:
+            Z = (Xd_t[:, H][:, :, None] * Xd_t[:, None, L]).reshape(P, nH * nL)
+            # second-order counts of all rows: Full[k, g] = sum_p x_pg x_ph x_pl W_pk
+            Full = np.stack([(Xd_t[:, top] * W_t[:, k : k + 1]).T @ Z for k in range(Kp)])
         todo = np.flatnonzero(~done)  # this column and those after it
         done[i] = True
         gs = top[todo]
@@ -538,7 +518,11 @@ def price_cells(
         XW = (Xs[:, gs][:, None, :] * Ws[:, :, None]).reshape(Xs.shape[0], Kp * gs.size)
         G = (XW.T @ Zs).reshape(Kp, gs.size, nH * nL)
         Ft = Full[:, 0]  # top[0] is the all-ones column
+        late = False
         for j0 in range(0, gs.size, batch):
+            if _late(deadline):  # this column's pairs stay unpriced
+                late = True
+                break
             sl = slice(j0, j0 + batch)
             g, Gb, Fg = gs[sl], G[:, sl], Full[:, todo[sl]]
             G2b = G2[:, None, :] - Gb
@@ -555,24 +539,107 @@ def price_cells(
                 hh[a, b, f, g] = hh[b, a, g, f] = H[h]
                 ll[a, b, f, g] = ll[b, a, g, f] = L[jl]
                 lr[a, b, f, g] = lr[b, a, g, f] = L[jr]
+        if late:
+            complete = False
+            break
         priced[f, gs] = priced[gs, f] = True
         n_f += 1
         if i == 0:  # after "no split": the best depth-3 tree per root column, best first
             rest = np.arange(1, top.size)
             g = top[rest]
             d3 = alpha + value[1, 1, F, g] + value[1, 0, F, g]
-            d3 = np.where(np.isin(g, np.asarray(first, dtype=np.int64)), -np.inf, d3)
             order = list(rest[np.argsort(d3, kind="stable")])
-    return Cells(
-        value,
-        lower,
-        hh,
-        ll,
-        lr,
-        priced,
-        complete,
-        {"first_columns": n_f, "of": int(top.size), "pricing_s": time.perf_counter() - t_start},
+    stats = {"first_columns": n_f, "of": int(top.size), "pricing_s": time.perf_counter() - t_start}
+    return Cells(value, st.lower, hh, ll, lr, priced, complete, dict(stats, method="pairs"))
+
+
+def _late(deadline) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+@dataclass
+class _Setup:
+    F: int
+    K: int
+    Kp: int
+    dt: type
+    Xd: np.ndarray
+    Xd_t: np.ndarray
+    W_t: np.ndarray
+    H: np.ndarray  # subtree-root columns, "no split" first
+    L: np.ndarray  # leaf-parent columns, "no split" first
+    real_h: np.ndarray
+    real_l: np.ndarray
+    value: np.ndarray
+    hh: np.ndarray
+    ll: np.ndarray
+    lr: np.ndarray
+    priced: np.ndarray
+    lower: np.ndarray
+
+
+def _setup(data, mask, alpha, m, first) -> _Setup:
+    """What both pricing methods share: count dtype, columns of depths 2 and 3, the result
+    tables, the lower bounds of unpriced cells, and the directly priced pairs ("no split",
+    "no split") and ``first``."""
+    F, K = data.n_columns, data.n_classes
+    Xd = data.Xd
+    W = np.column_stack([data.counts, data.sizes]) if m > 1 else data.counts
+    exact32 = bool(np.all(W == np.round(W)) and W.sum() < 2**24)
+    dt = np.float32 if exact32 else np.float64
+    lv2, lv3 = _level_row(mask, 2), _level_row(mask, 3)
+    H = np.r_[F, np.flatnonzero(lv2[:F])]  # "no split" first: ties go to it
+    L = np.r_[F, np.flatnonzero(lv3[:F])]
+    shape = (2, 2, F + 1, F + 1)
+    # lower bounds: errors of identical rows with different labels in each cell
+    imp = data.counts.sum(axis=1) - data.counts.max(axis=1)
+    M = (Xd * imp[:, None]).T @ Xd  # (F+1, F+1): x_f = 1, x_g = 1
+    d1 = np.diag(M)
+    lower = np.empty(shape)
+    lower[1, 1] = M
+    lower[1, 0] = d1[:, None] - M
+    lower[0, 1] = d1[None, :] - M
+    lower[0, 0] = imp.sum() - d1[:, None] - d1[None, :] + M
+    st = _Setup(
+        F,
+        K,
+        W.shape[1],
+        dt,
+        Xd,
+        Xd.astype(dt),
+        W.astype(dt),
+        H,
+        L,
+        (H < F).astype(float),
+        (L < F).astype(float),
+        np.full(shape, np.nan),
+        *(np.full(shape, -1, dtype=np.int64) for _ in range(3)),
+        np.zeros((F + 1, F + 1), dtype=bool),
+        np.maximum(lower, 0.0),
     )
+    for f, g in [(F, F), *first]:
+        _price_pair(st, int(f), int(g), alpha, m)
+    return st
+
+
+def _price_pair(st: _Setup, f: int, g: int, alpha: float, m: int) -> None:
+    """Price the four cells of one pair directly (one small product per cell)."""
+    if st.priced[f, g]:
+        return
+    xf, xg = st.Xd[:, f] > 0.5, st.Xd[:, g] > 0.5
+    nH, nL = st.H.size, st.L.size
+    for a in (0, 1):
+        for b in (0, 1):
+            rows = (xf == bool(a)) & (xg == bool(b))
+            Xr = st.Xd_t[rows]
+            Zr = (Xr[:, st.H][:, :, None] * Xr[:, None, st.L]).reshape(Xr.shape[0], nH * nL)
+            FQ = (st.W_t[rows].T @ Zr).reshape(st.Kp, 1, nH, nL)
+            v, h, jl, jr = _best2_cells(FQ, st.K, m, alpha, st.real_h, st.real_l)
+            st.value[a, b, f, g] = st.value[b, a, g, f] = v[0]
+            st.hh[a, b, f, g] = st.hh[b, a, g, f] = st.H[h[0]]
+            st.ll[a, b, f, g] = st.ll[b, a, g, f] = st.L[jl[0]]
+            st.lr[a, b, f, g] = st.lr[b, a, g, f] = st.L[jr[0]]
+    st.priced[f, g] = st.priced[g, f] = True
 
 
 def _leafparent_min(X, K, m, alpha, real_l, pen):
@@ -593,70 +660,51 @@ def _leafparent_min(X, K, m, alpha, real_l, pen):
 
 
 def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
-    """:func:`price_cells` by triples: the best leaf-parent split of each cell
-    :math:`\\{x_f = a, x_g = b, x_h = c\\}` is computed once per unordered triple (it serves
+    r""":func:`price_cells` by triples: the best leaf-parent split of each cell
+    :math:`\{x_f = a, x_g = b, x_h = c\}` is computed once per unordered triple (it serves
     the pairs (f, g), (f, h) and (g, h)) and kept in a table of ``8 U^3`` entries."""
     t_start = time.perf_counter()
-    F = data.n_columns
-    K = data.n_classes
-    Xd = data.Xd
-    W = np.column_stack([data.counts, data.sizes]) if m > 1 else data.counts
-    exact32 = bool(np.all(W == np.round(W)) and W.sum() < 2**24)
-    dt = np.float32 if exact32 else np.float64
-    Xd_t, W_t = Xd.astype(dt), W.astype(dt)
-    Kp = W.shape[1]
-    lv2, lv3 = _level_row(mask, 2), _level_row(mask, 3)
+    st = _setup(data, mask, alpha, m, first)
+    F, K, Kp, dt, Xd, Xd_t, W_t = st.F, st.K, st.Kp, st.dt, st.Xd, st.Xd_t, st.W_t
+    value, hh, ll, lr, priced = st.value, st.hh, st.ll, st.lr, st.priced
     top = np.flatnonzero(mask[0] | mask[1] | mask[2])
     top = top[top < F]
-    Hc = np.flatnonzero(lv2[:F])
+    Hc = st.H[1:]
     # U: the columns of the pairs and of the subtree roots, "no split" (all ones) first
     U = np.r_[F, np.union1d(top, Hc)]
     nU = U.size
     uidx = np.full(F + 1, -1)
     uidx[U] = np.arange(nU)
     H = np.r_[0, uidx[Hc]]  # subtree-root columns as U indices, "no split" first
-    real_h = (U[H] < F).astype(float)
-    L = np.r_[F, np.flatnonzero(lv3[:F])]
-    real_l = (L < F).astype(float)
+    real_h = st.real_h
+    L, real_l = st.L, st.real_l
     pen = (alpha * real_l).astype(dt)
     P = Xd.shape[0]
     XL = Xd_t[:, L]
-    # best leaf-parent split of every cell (a, b, c, f, g, h): errors and index in L
-    Berr = np.full((2, 2, 2, nU, nU, nU), np.inf, dtype=dt)
-    Bl = np.zeros((2, 2, 2, nU, nU, nU), dtype=np.int16 if L.size < 2**15 else np.int64)
-    shape = (2, 2, F + 1, F + 1)
-    value = np.full(shape, np.nan)
-    hh, ll, lr = (np.full(shape, -1, dtype=np.int64) for _ in range(3))
-    priced = np.zeros((F + 1, F + 1), dtype=bool)
-    imp = data.counts.sum(axis=1) - data.counts.max(axis=1)
-    M = (Xd * imp[:, None]).T @ Xd
-    d1 = np.diag(M)
-    lower = np.empty(shape)
-    lower[1, 1] = M
-    lower[1, 0] = d1[:, None] - M
-    lower[0, 1] = d1[None, :] - M
-    lower[0, 0] = imp.sum() - d1[:, None] - d1[None, :] + M
-    lower = np.maximum(lower, 0.0)
-    # second-order counts of all rows for every unordered pair of U: A2[k, pair, l]
-    gi, hi = np.triu_indices(nU)
-    pid = np.zeros((nU, nU), dtype=np.int64)
-    pid[gi, hi] = pid[hi, gi] = np.arange(gi.size)
-    XU = Xd_t[:, U]
-    A2 = np.empty((Kp, gi.size, L.size), dtype=dt)
-    for j0 in range(0, gi.size, batch):
-        sl = slice(j0, j0 + batch)
-        Q = XU[:, gi[sl]] * XU[:, hi[sl]]
-        for k in range(Kp):
-            A2[k, sl] = (Q * W_t[:, k : k + 1]).T @ XL
     perms = ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0))
     done = np.zeros(nU, dtype=bool)
     in_top = np.isin(U, np.r_[F, top])
-    order = [0]
-    complete = True
+    complete = not _late(deadline)
     n_f = 0
+    order = [0] if complete else []
+    if complete:
+        # best leaf-parent split of every cell (a, b, c, f, g, h): errors and index in L
+        Berr = np.full((2, 2, 2, nU, nU, nU), np.inf, dtype=dt)
+        Bl = np.zeros((2, 2, 2, nU, nU, nU), dtype=np.int16 if L.size < 2**15 else np.int64)
+        # second-order counts of all rows for every unordered pair of U: A2[k, pair, l]
+        gi, hi = np.triu_indices(nU)
+        pid = np.zeros((nU, nU), dtype=np.int64)
+        pid[gi, hi] = pid[hi, gi] = np.arange(gi.size)
+        XU = Xd_t[:, U]
+        A2 = np.empty((Kp, gi.size, L.size), dtype=dt)
+        for j0 in range(0, gi.size, batch):
+            sl = slice(j0, j0 + batch)
+            Q = XU[:, gi[sl]] * XU[:, hi[sl]]
+            for k in range(Kp):
+                A2[k, sl] = (Q * W_t[:, k : k + 1]).T @ XL
     while order:
         i = order.pop(0)
-        if n_f > len(first) and deadline is not None and time.perf_counter() > deadline:
+        if _late(deadline):
             complete = False
             break
         f = int(U[i])
@@ -686,7 +734,11 @@ def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
         g_, h_ = R[c_], R[d_]  # U indices
         tg, th = ri[c_], ri[d_]  # Rp positions
         zF = pos[0]
+        late = False
         for j0 in range(0, c_.size, batch):
+            if _late(deadline):  # this column's pairs stay unpriced
+                late = True
+                break
             sl = slice(j0, j0 + batch)
             G, Hh = g_[sl], h_[sl]
             t11 = T[:, tid[tg[sl], th[sl]]]
@@ -712,13 +764,19 @@ def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
             idx = (np.full(G.size, i), G, Hh)
             for (b, c), cs in corner.items():
                 for a, X in ((s, cs), (1 - s, allr[(b, c)] - cs)):
-                    e, j = _leafparent_min(X, K, m, alpha, real_l, pen)
+                    if a == s and not rows.any():  # an empty cell: no split, no errors
+                        e, j = np.zeros(X.shape[1], dtype=dt), np.zeros(X.shape[1], dtype=int)
+                    else:
+                        e, j = _leafparent_min(X, K, m, alpha, real_l, pen)
                     sg = (a, b, c)
                     for p in perms:
                         key = (sg[p[0]], sg[p[1]], sg[p[2]])
                         ix = (idx[p[0]], idx[p[1]], idx[p[2]])
                         Berr[key][ix] = e
                         Bl[key][ix] = j
+        if late:
+            complete = False
+            break
         # the pairs (f, g), g in R and in top: optimal depth-2 subtrees of their 4 cells
         Gs = R[in_top[R]]
         for a in (0, 1):
@@ -741,11 +799,10 @@ def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
             rest = np.flatnonzero(in_top)[1:]
             g = U[rest]
             d3 = alpha + value[1, 1, F, g] + value[1, 0, F, g]
-            d3 = np.where(np.isin(g, np.asarray(first, dtype=np.int64)), -np.inf, d3)
             order = list(rest[np.argsort(d3, kind="stable")])
     return Cells(
         value,
-        lower,
+        st.lower,
         hh,
         ll,
         lr,
