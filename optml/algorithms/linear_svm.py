@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 import numpy as np
 
@@ -239,8 +240,8 @@ def solve_continuation(solver, settings, run, summary: str) -> RawAnswer:
     """The answer of a smoothed Newton continuation with exact finishes (this module's and
     :mod:`optml.algorithms.robust_linear`'s solvers).
 
-    ``run(settings)`` (the started settings, BLAS limited to ``settings.threads``) returns
-    ``(w, b, objective, bound, info)`` with ``info`` holding ``stages``, ``finishes``,
+    ``run(deadline=..., gap_tol=solver.gap_tol, verbose=...)`` (from the started settings, BLAS
+    limited to ``settings.threads``) returns ``(w, b, objective, bound, info)`` with ``info`` holding ``stages``, ``finishes``,
     ``timed_out`` and ``h``; ``summary`` is the message, formatted with ``info``. A gap above
     ``solver.gap_tol`` without running out of time (smoothing exhausted, round-off) is an
     ``"error"`` with the best point, so that an automatic choice solves the program instead.
@@ -253,7 +254,9 @@ def solve_continuation(solver, settings, run, summary: str) -> RawAnswer:
     settings = settings.started()
     t0 = time.perf_counter()
     with threadpool_limits(settings.threads or 1):
-        w, b, obj, bound, info = run(settings)
+        w, b, obj, bound, info = run(
+            deadline=settings.deadline, gap_tol=solver.gap_tol, verbose=settings.verbose
+        )
     gap = relative_gap(obj, bound)
     status = (
         "optimal" if gap <= solver.gap_tol else ("time_limit" if info["timed_out"] else "error")
@@ -293,14 +296,7 @@ class LinearSVMNewtonSolver(SpecialSolver):
         return solve_continuation(
             self,
             settings,
-            lambda st: svm_newton(
-                problem.X,
-                problem.s,
-                problem.C,
-                deadline=st.deadline,
-                gap_tol=self.gap_tol,
-                verbose=st.verbose,
-            ),
+            partial(svm_newton, problem.X, problem.s, problem.C),
             "smoothed-hinge Newton: {stages} stages (last h = {h:.0e}), {finishes} exact "
             "finishes; bound = dual value of a feasible dual point",
         )

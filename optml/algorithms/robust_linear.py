@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
 import numpy as np
 
@@ -592,16 +593,14 @@ class RobustNewtonSolver(SpecialSolver):
         return solve_continuation(
             self,
             settings,
-            lambda st: robust_newton(
+            partial(
+                robust_newton,
                 problem.X,
                 problem.s,
                 problem.C,
                 problem.eps,
                 problem.norm,
                 loss=problem.loss,
-                deadline=st.deadline,
-                gap_tol=self.gap_tol,
-                verbose=st.verbose,
             ),
             "robust Newton: {stages} smoothing stages, {finishes} exact finishes; bound = "
             "Lagrangian dual value of a feasible dual point",
