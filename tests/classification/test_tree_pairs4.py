@@ -179,3 +179,20 @@ def test_pricing_stopped_by_the_clock(monkeypatch):
     assert part.objective_ == pytest.approx(r.objective, abs=1e-9)
     assert part.objective_ <= part.cart_objective_ + 1e-9
     assert cells.variables["uL"].size == full.program_.variables["uL"].size
+
+
+@pytest.mark.slow
+def test_time_limit_breast_cancer_depth4():
+    """A real short limit on 120+ columns: the fit returns within limit x 1.1 + 1 s with a
+    tree no worse than CART's and a bound below it."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    t0 = time.perf_counter()
+    clf = OptimalClassificationTree(
+        max_depth=4, formulation="pairs", thresholds=5, time_limit=3.0
+    ).fit(X, y)
+    assert time.perf_counter() - t0 <= 3.0 * 1.1 + 1.0
+    r = clf.result_
+    assert r.status in ("optimal", "time_limit")
+    assert r.bound <= clf.objective_ + 1e-9 <= clf.cart_objective_ + 1e-9
