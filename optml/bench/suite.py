@@ -178,19 +178,25 @@ def data_path(name: str, base=None) -> Path:
     return Path(base) / path
 
 
+def _parquet(path: Path):
+    """``pyarrow.parquet``, or a SuiteError saying how to get it to read ``path``."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise SuiteError(
+            f"data {str(path)!r} is a Parquet file: reading it needs pyarrow "
+            '(pip install pyarrow, or "optml-models[bench]")',
+            "name",
+        ) from None
+    return pq
+
+
 def _read_table(path: Path):
     """``(column names, 2-D float array)`` of a CSV (header row) or Parquet file."""
     import numpy as np
 
     if path.suffix.lower() == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise SuiteError(
-                f"data {str(path)!r} is a Parquet file: reading it needs pyarrow "
-                '(pip install pyarrow, or "optml-models[bench]")',
-                "name",
-            ) from None
+        pq = _parquet(path)
         table = pq.read_table(path)
         cols = list(table.column_names)
         arr = np.column_stack([np.asarray(table.column(c).to_numpy(), dtype=float) for c in cols])
@@ -214,14 +220,7 @@ def _read_table(path: Path):
 def _table_columns(path: Path) -> list[str]:
     """The column names of a CSV or Parquet file, reading only its header or schema."""
     if path.suffix.lower() == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise SuiteError(
-                f"data {str(path)!r} is a Parquet file: reading it needs pyarrow "
-                '(pip install pyarrow, or "optml-models[bench]")',
-                "name",
-            ) from None
+        pq = _parquet(path)
         return list(pq.read_schema(path).names)
     import csv
 
