@@ -156,6 +156,10 @@ class BudgetTreeDP:
         self.wfloor = 0.5 * float(wpos.min()) if wpos.size else 1.0
         self.opt: dict = {}
         self.lbc: dict = {}
+        # monotone bounds (a tree costs at least as much on a superset of rows; not with a
+        # minimum leaf size) from the nodes with three or more levels below them
+        self.mono = self.m == 1
+        self.subsets: dict = {}
         self.stats = {"depth2_solves": 0, "searches": 0, "cache_hits": 0, "pruned": 0}
         self.incumbent = None
         # ties and pruning up to round-off, relative to the loss of the whole data as one leaf
@@ -213,7 +217,26 @@ class BudgetTreeDP:
             hit = self.opt.get((k, level, full))
             if hit is not None:
                 lb = max(lb, hit[0])
+        sub = self.subsets.get((level, B)) if self.mono else None
+        if sub is not None:
+            if sub[2] is None:
+                sub[2] = np.stack(sub[0])
+                sub[3] = np.array(sub[1])
+            kb = np.frombuffer(k, dtype=np.uint8)
+            inside = ~np.any(sub[2] & ~kb, axis=1)
+            if inside.any():
+                lb = max(lb, float(sub[3][inside].max()))
         return lb
+
+    def _remember(self, S, level, B, value):
+        """Keep a proven lower bound (or optimum) of a node with >= 3 levels below it for
+        the monotone bound of :meth:`lower`."""
+        if not self.mono or self.D - level < 3 or value <= 0:
+            return
+        sub = self.subsets.setdefault((level, B), [[], [], None, None])
+        sub[0].append(np.packbits(S))
+        sub[1].append(float(value))
+        sub[2] = None
 
     # ------------------------------------------------------------- depth <= 2, closed form
     def _columns(self, idx, level, d):
@@ -421,9 +444,11 @@ class BudgetTreeDP:
             node_lb = min(node_lb, c)
         if found:
             self.opt[key] = (best, tree)
+            self._remember(S, level, B, best)
             return best, tree
         lb = max(lb, node_lb, ub)
         self.lbc[key] = lb
+        self._remember(S, level, B, lb)
         return lb, None
 
     def _shallow(self, S, level, B):
