@@ -21,6 +21,25 @@ def digits_net():
     return ReLUNetwork.from_sklearn(mlp), mlp, X[-50:], y[-50:]
 
 
+def _solver_or_skip(backend, solver):
+    import optml as om
+    from optml.exceptions import SolverNotAvailableError
+
+    p = om.Program()
+    z = p.var("z", domain="binary")
+    p.maximize(z)
+    try:
+        p.solve(backend=backend, solver=solver)
+    except SolverNotAvailableError as err:
+        pytest.skip(f"{backend}/{solver} not available: {err}")
+
+
+@pytest.fixture(scope="session")
+def solver_or_skip():
+    """A function (backend, solver) that skips the test unless that pair solves a tiny MIP."""
+    return _solver_or_skip
+
+
 def _random_net(sizes, seed):
     from optml.nn import ReLUNetwork
 

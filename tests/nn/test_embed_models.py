@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import optml as om
-from optml.exceptions import SolverNotAvailableError
 from optml.formulations.embed_nonlinear import sigmoid, sigmoid_breakpoints, sigmoid_error_bound
 from optml.nn import embed
 
@@ -40,16 +39,6 @@ def data():
     yb = (y + 0.3 * rng.normal(size=200) > np.median(y)).astype(int)  # noisy, overlapping
     y3 = np.digitize(y + 0.3 * rng.normal(size=200), np.quantile(y, [0.33, 0.66]))
     return X, y, yb, y3
-
-
-def _skip_unless(backend, solver):
-    p = om.Program()
-    z = p.var("z", domain="binary")
-    p.maximize(z)
-    try:
-        p.solve(backend=backend, solver=solver)
-    except SolverNotAvailableError as err:
-        pytest.skip(f"{backend}/{solver} not available: {err}")
 
 
 def own(model, output, X, n_out):
@@ -117,10 +106,10 @@ def check_random_points(
 
 # ------------------------------------------------------------------ gradient boosting
 @pytest.mark.parametrize("backend,solver", MILP_BACKENDS)
-def test_gradient_boosting_regressor_every_backend(data, backend, solver):
+def test_gradient_boosting_regressor_every_backend(data, backend, solver, solver_or_skip):
     from sklearn.ensemble import GradientBoostingRegressor
 
-    _skip_unless(backend, solver)
+    solver_or_skip(backend, solver)
     X, y, _, _ = data
     gb = GradientBoostingRegressor(n_estimators=15, max_depth=3, learning_rate=0.2, random_state=0)
     gb.fit(X, y)
@@ -129,10 +118,10 @@ def test_gradient_boosting_regressor_every_backend(data, backend, solver):
 
 
 @pytest.mark.parametrize("backend,solver", MILP_BACKENDS)
-def test_gradient_boosting_classifiers_every_backend(data, backend, solver):
+def test_gradient_boosting_classifiers_every_backend(data, backend, solver, solver_or_skip):
     from sklearn.ensemble import GradientBoostingClassifier
 
-    _skip_unless(backend, solver)
+    solver_or_skip(backend, solver)
     X, _, yb, y3 = data
     gb2 = GradientBoostingClassifier(n_estimators=8, max_depth=2, random_state=0).fit(X, yb)
     gb3 = GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0).fit(X, y3)
@@ -154,10 +143,10 @@ def test_gradient_boosting_probability_and_exponential_loss(data):
 
 
 @pytest.mark.parametrize("backend,solver", MILP_BACKENDS[:2])
-def test_hist_gradient_boosting(data, backend, solver):
+def test_hist_gradient_boosting(data, backend, solver, solver_or_skip):
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    _skip_unless(backend, solver)
+    solver_or_skip(backend, solver)
     X, y, yb, y3 = data
     kw = dict(max_iter=10, max_leaf_nodes=6, random_state=0)
     check_random_points(
@@ -237,14 +226,14 @@ def test_lightgbm(data):
 
 # ------------------------------------------------------------------ pipelines
 @pytest.mark.parametrize("backend,solver", MILP_BACKENDS)
-def test_pipelines_every_backend(data, backend, solver):
+def test_pipelines_every_backend(data, backend, solver, solver_or_skip):
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, StandardScaler
 
-    _skip_unless(backend, solver)
+    solver_or_skip(backend, solver)
     X, y, yb, _ = data
     gbp = make_pipeline(StandardScaler(), GradientBoostingRegressor(n_estimators=6, max_depth=2))
     check_random_points(gbp.fit(X, y), 1, backend=backend, solver=solver)
@@ -294,10 +283,10 @@ def test_polynomial_features_refused_or_mccormick(data):
 
 # ------------------------------------------------------------------ logistic regression
 @pytest.mark.parametrize("backend,solver", MILP_BACKENDS)
-def test_logistic_regression_every_backend(data, backend, solver):
+def test_logistic_regression_every_backend(data, backend, solver, solver_or_skip):
     from sklearn.linear_model import LogisticRegression
 
-    _skip_unless(backend, solver)
+    solver_or_skip(backend, solver)
     X, _, yb, y3 = data
     lr = LogisticRegression().fit(X, yb)
     check_random_points(lr, 1, backend=backend, solver=solver)
@@ -361,10 +350,10 @@ def test_probability_maximum_within_the_stated_error(data):
 
 # ------------------------------------------------------------------ SVMs
 @pytest.mark.parametrize("backend,solver", MILP_BACKENDS)
-def test_linear_svms_every_backend(data, backend, solver):
+def test_linear_svms_every_backend(data, backend, solver, solver_or_skip):
     from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR
 
-    _skip_unless(backend, solver)
+    solver_or_skip(backend, solver)
     X, y, yb, y3 = data
     for m, n in [
         (LinearSVC().fit(X, yb), 1),

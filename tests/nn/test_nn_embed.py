@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import optml as om
-from optml.exceptions import SolverNotAvailableError
 from optml.nn import ReLUNetwork, embed
 
 GRID = np.linspace(0.0, 1.0, 201)
@@ -135,24 +134,14 @@ def test_bad_input(data):
         embed(p, SVR().fit(X, y), x2, p.var("o3", shape=1))
 
 
-def _backend_or_skip(backend, solver):
-    p = om.Program()
-    z = p.var("z", domain="binary")
-    p.maximize(z)
-    try:
-        p.solve(backend=backend, solver=solver)
-    except SolverNotAvailableError as err:
-        pytest.skip(f"{backend}/{solver} not available: {err}")
-
-
 @pytest.mark.parametrize(
     "backend,solver", [("cvxpy", "scip"), ("pyomo", "scip"), ("pyomo", "highs")]
 )
-def test_backends_agree(data, backend, solver):
+def test_backends_agree(data, backend, solver, solver_or_skip):
     from sklearn.neural_network import MLPRegressor
     from sklearn.tree import DecisionTreeRegressor
 
-    _backend_or_skip(backend, solver)
+    solver_or_skip(backend, solver)
     X, y = data
     tree = DecisionTreeRegressor(max_depth=3, random_state=0).fit(X, y)
     mlp = MLPRegressor(hidden_layer_sizes=(6,), random_state=0, max_iter=300).fit(X, y)
