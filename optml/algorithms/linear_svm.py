@@ -185,6 +185,14 @@ def _finish(X, Z, s, C, r, h, b_bound, rounds=6):
     return None if best is None else (*best, k)
 
 
+def _ls_svm_start(A, C, reg):
+    r"""The start of the continuation: the least-squares SVM (every sample on the quadratic
+    piece of phi_1), :math:`(C A^\top A + \mathrm{diag}(reg))\,\theta = C A^\top 1`."""
+    G = C * (A.T @ A)
+    G[np.diag_indices_from(G)] += reg + 1e-10 * max(1.0, float(np.abs(G).max()))
+    return np.linalg.solve(G, C * A.sum(axis=0))
+
+
 def svm_newton(X, s, C, deadline=None, gap_tol=GAP_TOL, verbose=False):
     """Run the method of the module docstring. Returns ``(w, b, objective, bound, info)``."""
     n, p = X.shape
@@ -192,10 +200,7 @@ def svm_newton(X, s, C, deadline=None, gap_tol=GAP_TOL, verbose=False):
     A = np.hstack([Z, s[:, None]])
     reg = np.ones(p + 1)
     reg[-1] = 0.0
-    # start: the least-squares SVM (every sample on the quadratic piece of phi_1)
-    G = C * (A.T @ A)
-    G[np.diag_indices_from(G)] += reg + 1e-10 * max(1.0, float(np.abs(G).max()))
-    th = np.linalg.solve(G, C * A.sum(axis=0))
+    th = _ls_svm_start(A, C, reg)
     xnorm = float(np.sqrt((X * X).sum(axis=1)).max(initial=0.0))
     best_P, best_th, best_D = np.inf, th, -np.inf
     h, stages, finishes, timed_out = 1.0, 0, 0, False

@@ -66,7 +66,7 @@ from functools import partial
 
 import numpy as np
 
-from optml.algorithms.linear_svm import _balance, _kkt_solve, solve_continuation
+from optml.algorithms.linear_svm import _balance, _kkt_solve, _ls_svm_start, solve_continuation
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.robust import DUAL
@@ -522,11 +522,9 @@ def robust_newton(X, s, C, eps, norm, loss="hinge", deadline=None, gap_tol=GAP_T
         P = robust_objective(X, s, np.zeros(k), b, loss=loss, C=C, eps=eps, norm=p)
         return np.zeros(k), b, P, 0.0, info
     if loss == "hinge":  # the least-squares SVM start (every sample on phi_1's quadratic piece)
-        G = C * (A.T @ A)
         reg = np.ones(k + 1)
         reg[-1] = 0.0
-        G[np.diag_indices_from(G)] += reg + 1e-10 * max(1.0, float(np.abs(G).max()))
-        th = np.linalg.solve(G, C * A.sum(axis=0))
+        th = _ls_svm_start(A, C, reg)
     else:
         th = np.zeros(k + 1)
     xnorm = float(np.sqrt((X * X).sum(axis=1)).max(initial=0.0))
