@@ -403,8 +403,10 @@ class PenalisedBounds:
         try:  # K is positive definite where X_F has full column rank: Cholesky first
             uN = sla.cho_solve(sla.cho_factor(K, check_finite=False), rhs, check_finite=False)
         except (np.linalg.LinAlgError, ValueError):
+            # singular (more nonzeros than samples, alpha = 0): the least-norm solution of
+            # the stationarity equations, a minimiser on the pattern when they are consistent
             try:
-                uN = np.linalg.solve(K, rhs)
+                uN = np.linalg.lstsq(K, rhs, rcond=1e-12)[0]
             except np.linalg.LinAlgError:
                 return None
         if not np.isfinite(uN).all():
@@ -523,7 +525,7 @@ class CardinalityLagrangian:
                 if (
                     upper is not None
                     and P < upper * (1.0 - prune_gap)
-                    and (P - best[0] <= 1e-4 * abs(P))
+                    and (P - best[0] <= 0.1 * prune_gap * abs(P))
                 ):
                     break  # cannot prune: close enough to branch on
                 if side == -1 and lo_x is not None:
