@@ -62,6 +62,9 @@ SPLITS = 2
 #: children of a depth-3 node are solved below the incumbent minus the sibling's bound plus
 #: this (inf: exactly, which gives their neighbours stronger bounds)
 SLACK = np.inf
+#: the root of a depth >= 3 search first bounds the middle cut of every feature, its children
+#: solved below this fraction of the incumbent (a nonzero bound early)
+COARSE = 0.25
 #: earlier children a node keeps for similarity bounds
 REFS = 64
 #: largest (sets x features x samples x classes) count tensor built at once
@@ -323,7 +326,7 @@ class _Feature:
     (a cut after position ``V[r]`` of the feature's order), which are evaluated, and lower
     bounds ``L``/``R`` on the optimum of the left/right set at the evaluated ones."""
 
-    __slots__ = ("V", "done", "known", "L", "R", "cw", "cand", "lbt", "dirty")
+    __slots__ = ("V", "done", "known", "L", "R", "cw", "cand", "lbt", "dirty", "first")
 
     def __init__(self, loc, j):
         self.V = np.flatnonzero(loc.valid[j])
@@ -336,6 +339,7 @@ class _Feature:
         self.cand = np.ones(nv, dtype=bool)  # neither evaluated nor closed
         self.lbt = None
         self.dirty = True  # bounds to recompute
+        self.first = None  # a cut with coarse bounds only, evaluated first
 
     def step(self, alpha, inc, q):
         """Close the candidate cuts whose bound reaches ``inc``; return the least bound
@@ -356,9 +360,14 @@ class _Feature:
             r = r[ok]
             if r.size == 0:
                 return closed, None
+        first, self.first = self.first, None
         if r.size <= q - 1:
             return closed, r
-        seg = np.cumsum(self.known)[r]  # runs: the same number of cuts with bounds before
+        known = self.known
+        if first is not None:  # the runs as if its coarse bounds were not known; it goes too
+            known = known.copy()
+            known[first] = False
+        seg = np.cumsum(known)[r]  # runs: the same number of cuts with bounds before
         brk = np.flatnonzero(seg[1:] != seg[:-1]) + 1
         if brk.size == 0:
             starts, size = np.zeros(1, np.int64), np.array([r.size])
@@ -371,7 +380,10 @@ class _Feature:
             frac = np.arange(1, q) / q
             pick = (starts[:, None] + (frac[None, :] * size[:, None]).astype(np.int64)).ravel()
             pick = np.unique(pick)
-        return closed, r[pick]
+        new = r[pick]
+        if first is not None and self.cand[first]:
+            new = np.union1d(new, [first])
+        return closed, new
 
     def bounds(self, alpha):
         """A lower bound on the cost of every cut (exact where both sides are), from the
@@ -403,6 +415,7 @@ class _Search:
         self.best = (leaf, None)
         self.closed_lb = np.inf  # least bound of a closed cut that is not the incumbent
         self.feats = {int(j): _Feature(loc, j) for j in np.flatnonzero(loc.ncut > 0)}
+        self.coarse = {}  # (feature, cut) -> the children found by _coarse
         self.active = list(self.feats)
         if warm is not None:
             self._import(*warm)
@@ -480,6 +493,8 @@ class _Search:
             lbp, cp, tp = b.solve(loc.idx, d - 1, self.inc)
             self._update(cp, tp)
             self.closed_lb = min(self.closed_lb, lbp)
+        if b.root is self and d >= 3 and COARSE > 0:
+            self._coarse()
         while True:
             b._check_time()
             todo = []
@@ -500,6 +515,31 @@ class _Search:
                 self._eval_deep(todo)
         lb = min(self.best[0], self.closed_lb)
         return lb, self.best[0], self.best[1]
+
+    def _coarse(self):
+        """Before any cut is evaluated exactly: bounds at the middle cut of every feature,
+        its children solved below a low cutoff (a quarter of the incumbent: the search
+        proves ``lb >= cutoff`` or finds the optimum, cheaply), so that every feature's cuts
+        have a bound (nonzero where one exists) after a short time. Those cuts are evaluated
+        exactly in the first round."""
+        b, loc = self.b, self.loc
+        a = b.alpha
+        low = COARSE * self.inc
+        for j, F in self.feats.items():
+            b._check_time()
+            r = F.V.size // 2
+            i = int(F.V[r])
+            lm = loc.pos[:, j] <= i
+            lbl, cl, tl = b.solve(loc.idx[lm], self.d - 1, low)
+            lbr, cr, tr = b.solve(loc.idx[~lm], self.d - 1, low)
+            F.L[r], F.R[r] = max(F.L[r], lbl), max(F.R[r], lbr)
+            F.known[r] = True
+            F.dirty = True
+            F.first = r
+            self.coarse[(j, r)] = ((lbl, cl, tl), (lbr, cr, tr))
+            if np.isfinite(cl) and np.isfinite(cr):
+                self._update(a + cl + cr, (j, loc.threshold(j, i), tl, tr))
+        b.last = None
 
     def _eval_depth1(self, todo):
         """Depth-2 node: both children of every new cut (all features) solved at once."""
@@ -546,9 +586,17 @@ class _Search:
                 first, second = (lm, ~lm) if small_left else (~lm, lm)
                 k1, k2 = (ll, rl) if small_left else (rl, ll)
                 slack = b.slack
-                lb1, c1, t1 = self._child(first, self.inc - a - k2 + slack, k1)
+                pre = self.coarse.pop((j, r), None)
+                if pre is not None and not small_left:
+                    pre = pre[::-1]
+                if pre is not None and pre[0][0] >= pre[0][1] - EPS:  # solved exactly
+                    lb1, c1, t1 = pre[0]
+                else:
+                    lb1, c1, t1 = self._child(first, self.inc - a - k2 + slack, k1)
                 if a + lb1 + k2 >= self.inc - EPS and slack == 0:
                     lb2, c2, t2 = k2, np.inf, None
+                elif pre is not None and pre[1][0] >= pre[1][1] - EPS:
+                    lb2, c2, t2 = pre[1]
                 else:
                     lb2, c2, t2 = self._child(second, self.inc - a - min(lb1, c1) + slack, k2)
                 (lbl, cl, tl), (lbr, cr, tr) = (
