@@ -141,6 +141,17 @@ def _kkt_solve(Z, s, C, F, L):
     return gw + ZF.T @ aF, b, aF
 
 
+def _keep_best(best, w, b, P, D):
+    """``best`` (``[w, b, objective, bound]`` or None) with ``(w, b)`` of objective ``P`` when
+    it is better, and the larger of the two bounds."""
+    if best is None:
+        return [w, b, P, D]
+    if P < best[2]:
+        best[:3] = [w, b, P]
+    best[3] = max(best[3], D)
+    return best
+
+
 def _finish(X, Z, s, C, r, h, b_bound, rounds=6):
     """The exact KKT solve on the partition read off the smoothed point, then a few
     primal-dual active-set corrections (a sample leaves the free set when its multiplier
@@ -164,13 +175,7 @@ def _finish(X, Z, s, C, r, h, b_bound, rounds=6):
         alpha = np.where(L, C, 0.0)
         alpha[F] = aF
         P = svm_objective(X, s, w, b, C)
-        D = svm_dual_bound(Z, s, alpha, C, b_bound)
-        if best is None:
-            best = [w, b, P, D]
-        else:
-            if P < best[2]:
-                best[:3] = [w, b, P]
-            best[3] = max(best[3], D)
+        best = _keep_best(best, w, b, P, svm_dual_bound(Z, s, alpha, C, b_bound))
         if relative_gap(best[2], best[3]) <= 1e-12:
             break
         u = Z @ w + s * b

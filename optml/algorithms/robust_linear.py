@@ -66,7 +66,13 @@ from functools import partial
 
 import numpy as np
 
-from optml.algorithms.linear_svm import _balance, _kkt_solve, _ls_svm_start, solve_continuation
+from optml.algorithms.linear_svm import (
+    _balance,
+    _keep_best,
+    _kkt_solve,
+    _ls_svm_start,
+    solve_continuation,
+)
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
 from optml.formulations.robust import DUAL
@@ -369,12 +375,7 @@ def _finish(X, Z, s, C, eps, p, loss, th, r, h, mu, b_bound, deadline, rounds=25
         if P is None:
             P = robust_objective(X, s, w, b, loss=loss, C=C, eps=eps, norm=p)
             D = robust_dual_bound(Z, s, alpha, C, eps, p, b_bound, loss)
-        if best is None:
-            best = [w, b, P, D]
-        else:
-            if P < best[2]:
-                best[:3] = [w, b, P]
-            best[3] = max(best[3], D)
+        best = _keep_best(best, w, b, P, D)
 
     if loss == "logistic":
         u0 = M.T @ w0
