@@ -423,6 +423,7 @@ def _best2_cells(FQ, K, m, alpha, real_h, real_l):
 
 
 _TRIPLES_BYTES = 3e8  # largest table of leaf-parent optima (errors + split index) kept
+_PAIRS_BYTES = 2e9  # largest count tables of the per-pair pricing
 
 
 @dataclass
@@ -479,6 +480,14 @@ def price_cells(
     nU = np.union1d(np.flatnonzero(mask[0] | mask[1] | mask[2]), np.flatnonzero(mask[3])).size
     if method == "auto":
         method = "triples" if 8 * nU**3 * 6 <= _TRIPLES_BYTES else "pairs"
+    nH, nL = int(mask[3].sum()), int(mask[7].sum())
+    if method == "pairs" and 4.0 * (data.n_patterns + 3 * nU) * nH * nL > _PAIRS_BYTES:
+        raise ValueError(
+            f"the depth-4 'pairs' formulation would hold about "
+            f"{4.0 * (data.n_patterns + 3 * nU) * nH * nL / 1e9:.1f} GB of count tables "
+            f"({data.n_patterns} distinct rows, {data.n_columns} candidate thresholds); pass "
+            "thresholds=q (quantile bins, e.g. 5) or use the default dynamic programming"
+        )
     if method == "triples":
         return _price_triples(data, mask, alpha, max(int(min_samples_leaf), 1), deadline, first)
     t_start = time.perf_counter()

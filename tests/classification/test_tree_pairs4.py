@@ -196,3 +196,12 @@ def test_time_limit_breast_cancer_depth4():
     r = clf.result_
     assert r.status in ("optimal", "time_limit")
     assert r.bound <= clf.objective_ + 1e-9 <= clf.cart_objective_ + 1e-9
+
+
+def test_too_many_columns_refused(monkeypatch):
+    Xb, y, w = instance(0, F=4)
+    data = aggregate(Xb, y, 2, w)
+    monkeypatch.setattr(fp, "_TRIPLES_BYTES", 0.0)
+    monkeypatch.setattr(fp, "_PAIRS_BYTES", 1e3)
+    with pytest.raises(ValueError, match="thresholds=q"):
+        fp.price_cells(data, split_mask(4, 4))
