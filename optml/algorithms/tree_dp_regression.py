@@ -44,6 +44,8 @@ from optml.backends.registry import register_special
 __all__ = ["BudgetTreeDP", "error_loss", "kmeans_bound", "solve_budget", "sse_loss"]
 
 EPS = 1e-9
+#: most solved nodes kept per (level, budget) for the monotone bounds
+_MONO_MAX = 4096
 #: a leaf in the nested trees (``None`` is a failed search)
 LEAF = ("leaf",)
 
@@ -219,13 +221,11 @@ class BudgetTreeDP:
                 lb = max(lb, hit[0])
         sub = self.subsets.get((level, B)) if self.mono else None
         if sub is not None:
-            if sub[2] is None:
-                sub[2] = np.stack(sub[0])
-                sub[3] = np.array(sub[1])
+            n = sub[2]
             kb = np.frombuffer(k, dtype=np.uint8)
-            inside = ~np.any(sub[2] & ~kb, axis=1)
+            inside = ~np.any(sub[0][:n] & ~kb, axis=1)
             if inside.any():
-                lb = max(lb, float(sub[3][inside].max()))
+                lb = max(lb, float(sub[1][:n][inside].max()))
         return lb
 
     def _remember(self, S, level, B, value):
@@ -233,10 +233,18 @@ class BudgetTreeDP:
         the monotone bound of :meth:`lower`."""
         if not self.mono or self.D - level < 3 or value <= 0:
             return
-        sub = self.subsets.setdefault((level, B), [[], [], None, None])
-        sub[0].append(np.packbits(S))
-        sub[1].append(float(value))
-        sub[2] = None
+        bits = np.packbits(S)
+        sub = self.subsets.get((level, B))
+        if sub is None:
+            sub = self.subsets[(level, B)] = [np.empty((64, bits.size), np.uint8), np.empty(64), 0]
+        n = sub[2]
+        if n >= _MONO_MAX:
+            return
+        if n == sub[1].size:  # grow the buffers
+            sub[0] = np.concatenate([sub[0], np.empty_like(sub[0])])
+            sub[1] = np.concatenate([sub[1], np.empty_like(sub[1])])
+        sub[0][n], sub[1][n] = bits, float(value)
+        sub[2] = n + 1
 
     # ------------------------------------------------------------- depth <= 2, closed form
     def _columns(self, idx, level, d):
