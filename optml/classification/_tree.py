@@ -58,8 +58,9 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         Bertsimas--Dunn big-M OCT on binarised splits; ``"pairs"``: the extended formulation
         over the splits of the top two levels (depth <= 4, integral LP relaxation; at depth 4
         each column's cost is the optimum of its depth-2 subtrees, priced exactly). ``"auto"``
-        uses ``"pairs"`` when it applies (no parity limit) and its cost tables are small,
-        else ``"flow"``. Ignored (OCT-H) when ``hyperplanes=True``.
+        (when the dynamic programming does not apply, e.g. a general solver is named) uses
+        ``"pairs"`` when it applies (depth <= 4, no parity limit or leaf budget) and its cost
+        tables are small, else ``"flow"``. Ignored (OCT-H) when ``hyperplanes=True``.
     thresholds : "all" or int, default "all"
         Candidate split thresholds per feature: ``"all"`` midpoints between consecutive
         distinct values (optimal over every axis-aligned tree), or an int ``q``: at most

@@ -141,8 +141,10 @@ def _choose(est, data, mask, groups):
     f = est.formulation
     if f != "auto":
         return f
-    if groups is not None or est.max_depth > 3 or est.max_leaf_nodes is not None:
+    if groups is not None or est.max_depth > 4 or est.max_leaf_nodes is not None:
         return "flow"
+    if est.max_depth == 4:  # columns priced by optimal depth-2 subtrees, when moderate
+        return "pairs" if fp.pairs4_fits(data, mask) else "flow"
     return "pairs" if _pairs_work(est.max_depth, data, mask) <= ft_pairs_limit() else "flow"
 
 

@@ -422,6 +422,7 @@ def _best2_cells(FQ, K, m, alpha, real_h, real_l):
     return tot[b, h], h, jL[b, h], jR[b, h]
 
 
+_PAIRS4_FLOPS = 1e11  # most pricing arithmetic for formulation="auto" to take depth-4 pairs
 _TRIPLES_BYTES = 3e8  # largest table of leaf-parent optima (errors + split index) kept
 _PAIRS_BYTES = 2e9  # largest count tables of the per-pair pricing
 
@@ -445,6 +446,17 @@ class Cells:
     priced: np.ndarray
     complete: bool
     stats: dict
+
+
+def pairs4_fits(data: TreeData, mask: np.ndarray) -> bool:
+    """Whether the depth-4 pricing is moderate: the per-triple table fits
+    (``_TRIPLES_BYTES``) and its products, about :math:`P U^3 L / 9` multiply-adds (rows on
+    the smaller sides, unordered triples), stay below ``_PAIRS4_FLOPS`` (breast cancer's 120
+    columns: 1.4e10). ``formulation="auto"`` takes depth-4 ``pairs`` only then."""
+    nU = np.union1d(np.flatnonzero(mask[0] | mask[1] | mask[2]), np.flatnonzero(mask[3])).size
+    nL = int(mask[7].sum())
+    table = 8.0 * nU**3 * 6
+    return table <= _TRIPLES_BYTES and data.n_patterns * float(nU) ** 3 * nL / 9 <= _PAIRS4_FLOPS
 
 
 def price_cells(

@@ -154,6 +154,10 @@ def test_estimator_depth4_pairs_certified_and_equal_to_dp():
     dp = OptimalClassificationTree(**kw).fit(X, y)  # the default route: tree-dp
     assert dp.result_.status == "optimal"
     assert clf.objective_ == pytest.approx(dp.objective_, abs=1e-9)
+    # a general solver named: "auto" takes the depth-4 pairs program (small tables)
+    mip = OptimalClassificationTree(solver="highs", **kw).fit(X, y)
+    assert mip.formulation_ == "pairs" and mip.result_.status == "optimal"
+    assert mip.objective_ == pytest.approx(dp.objective_, abs=1e-9)
     with pytest.raises(ValueError, match="max_depth <= 4"):
         OptimalClassificationTree(formulation="pairs", max_depth=5, thresholds=3).fit(X, y)
 
