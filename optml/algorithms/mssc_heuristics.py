@@ -44,11 +44,17 @@ def lloyd(M, w, C, max_iter: int = 100) -> np.ndarray:
         d2 = ((M[:, None, :] - C[None]) ** 2).sum(axis=2)
         new = d2.argmin(axis=1)
         counts = np.bincount(new, minlength=k)
-        for j in np.flatnonzero(counts == 0):  # re-seed an empty cluster at the worst item
-            far = int((w * d2[np.arange(len(new)), new]).argmax())
+        for j in np.flatnonzero(counts == 0):
+            # re-seed an empty cluster at the worst item of a cluster that keeps another item
+            # (with repeated points every item may sit on its centre: never empty another)
+            movable = counts[new] > 1
+            if not movable.any():
+                break
+            far = int(np.where(movable, w * d2[np.arange(len(new)), new], -1.0).argmax())
+            counts[new[far]] -= 1
             new[far] = j
+            counts[j] += 1
             d2[far] = 0
-            counts = np.bincount(new, minlength=k)
         if labels is not None and np.array_equal(new, labels):
             break
         labels = new
@@ -120,11 +126,10 @@ def best_partition(
 
 def _canon(labels: np.ndarray) -> np.ndarray:
     """Relabel clusters in order of first appearance (symmetry-free key)."""
-    _, first = np.unique(labels, return_index=True)
-    order = np.argsort(first)
-    remap = np.empty(order.size, dtype=int)
-    remap[np.unique(labels)[order]] = np.arange(order.size)
-    return remap[np.searchsorted(np.unique(labels), labels)]
+    _, first, inv = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=int)
+    rank[np.argsort(first)] = np.arange(first.size)
+    return rank[inv]
 
 
 def repair(M, w, labels, k, conflicts, lo, hi, max_moves=None, cnt=None) -> np.ndarray | None:

@@ -289,3 +289,14 @@ def test_sklearn_sample_weight_checks():
     ec.check_sample_weights_not_an_array("KMeans", est)
     ec.check_sample_weights_pandas_series("KMeans", est)
     ec.check_sample_weight_equivalence_on_dense_data("KMeans", est)
+
+
+def test_more_clusters_than_distinct_points():
+    """Repeated points with k above the number of distinct points: the optimum is 0 (copies
+    split); the heuristics' re-seeding of empty clusters used to crash here (scikit-learn's
+    check_sample_weights_shape data with the default n_clusters=8)."""
+    X = np.repeat(np.array([[1.0, 3.0], [2.0, 1.0], [3.0, 3.0], [4.0, 1.0]]), 4, axis=0)
+    km = KMeans(8, method="colgen", random_state=0, n_init=3).fit(X, sample_weight=np.ones(16))
+    assert km.result_.status == "optimal"
+    assert km.inertia_ == pytest.approx(0.0, abs=1e-12)
+    assert len(np.unique(km.labels_)) == 8
