@@ -361,8 +361,7 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         form = prep.form
         self.formulation_ = form.extra.get("name", form.kind)
         start = prep.start_values
-        cells = form.extra.get("cells")
-        partial = cells is not None and not cells.complete  # depth-4 pairs, clock stopped
+        partial = form.extra.get("partial", False)  # depth-4 pairs: lower-bound columns left
         if partial:
             start = fp.priced_start(form)
         try:

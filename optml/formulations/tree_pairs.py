@@ -193,11 +193,7 @@ def split_pairs(
         sub = (Xr if side == "L" else 1.0 - Xr).T  # (R, P) patterns reaching the child
         best_h = None
         if depth == 4:  # both grandchildren's optimal depth-2 subtrees (priced cells)
-            a, ix = (1 if side == "L" else 0), np.ix_(roots, kids)
-            ok = cells.priced[ix]
-            val = cells.value[a, 1][ix] + cells.value[a, 0][ix]
-            low = cells.lower[a, 1][ix] + cells.lower[a, 0][ix]
-            cost = alpha * real_g[None, :] + np.where(ok, val, low)
+            cost, ok = _top_costs(cells, roots, kids, side, alpha, F)
             exact.append(ok)
         elif depth == 2:
             cost = node_costs(sub, Xd[:, kids], real_g, C, S, alpha, m)
@@ -223,6 +219,11 @@ def split_pairs(
         costs.append(cost)
         kids_all.append(kids)
         grand.append(best_h)
+    partial = False
+    if depth == 4:  # unpriced columns that cannot beat the best priced tree are left out
+        keep = _screen(costs, exact, alpha * real_r)
+        costs = [np.where(kp, c, np.inf) for c, kp in zip(costs, keep, strict=True)]
+        partial = any(bool((kp & ~ok).any()) for kp, ok in zip(keep, exact, strict=True))
     feasible_root = np.isfinite(costs[0]).any(1) & np.isfinite(costs[1]).any(1)
     r = p.var("r", shape=roots.size, domain="binary", latex="r")
     if (~feasible_root).any():
@@ -230,6 +231,7 @@ def split_pairs(
     p.add(r.sum() == 1, name="one_root")
     obj = alpha * (real_r @ r)
     extra = {"roots": roots, "kids": kids_all, "alpha": alpha, "grand": grand, "cells": cells}
+    extra["partial"] = partial  # the program holds columns with lower-bound costs
     for k, (side, cost) in enumerate(zip(("L", "R"), costs, strict=True)):
         if cost.size > max_columns:  # keep each root's cheapest children: the optimum stays
             top = max(1, max_columns // roots.size)
@@ -274,6 +276,30 @@ def decode_pairs(form, values):
     cnt = np.zeros((2**form.depth, d.n_classes))
     np.add.at(cnt, leaf, d.counts)
     return node_col, np.argmax(cnt, axis=1)
+
+
+def _top_costs(cells, roots, kids, side, alpha, F):
+    """Costs (roots x kids) of one side's columns at depth 4 (exact where priced, else the
+    lower bound), and which are priced."""
+    a, ix = (1 if side == "L" else 0), np.ix_(roots, kids)
+    ok = cells.priced[ix]
+    val = cells.value[a, 1][ix] + cells.value[a, 0][ix]
+    low = cells.lower[a, 1][ix] + cells.lower[a, 0][ix]
+    return alpha * (kids < F)[None, :] + np.where(ok, val, low), ok
+
+
+def _screen(costs, exact, root_cost, tol=1e-9):
+    """Columns worth keeping: the priced ones, and the unpriced ones whose lower bound could
+    still beat the best priced tree (reduced-cost screening of column generation: a column
+    dropped here cannot be in a better tree)."""
+    best_ex = [np.where(ok, c, np.inf).min(axis=1) for c, ok in zip(costs, exact, strict=True)]
+    best = [c.min(axis=1) for c in costs]
+    inc = float(np.min(root_cost + best_ex[0] + best_ex[1])) if root_cost.size else np.inf
+    keep = []
+    for k, (c, ok) in enumerate(zip(costs, exact, strict=True)):
+        other = best[1 - k][:, None]
+        keep.append(ok | (root_cost[:, None] + c + other < inc - tol))
+    return keep
 
 
 def _chosen(form, values):
@@ -468,6 +494,7 @@ def price_cells(
     first=(),
     batch: int = 16,
     method: str = "auto",
+    stop_when_proven: bool = True,
 ) -> Cells:
     r"""Exact optimal depth-2 subtrees of every cell :math:`\{x_f = a, x_g = b\}`.
 
@@ -485,6 +512,10 @@ def price_cells(
     ``first`` (e.g. a known tree's (root, child) pairs) are priced directly, whatever the
     clock says, so the program always holds a tree of exact cost.
 
+    With ``stop_when_proven`` the pricing also stops once no unpriced column can beat the
+    best priced tree by its lower bound (the relaxation's optimum is then a priced tree: the
+    column-generation stopping rule); ``complete`` is then False but the optimum is known.
+
     ``method="triples"`` (the default when its table of :math:`8 U^3` entries takes at most
     ``_TRIPLES_BYTES``) scores each leaf-parent cell :math:`\{x_f=a, x_g=b, x_h=c\}` once
     per unordered triple instead of once per (pair, third column): about 3x less work.
@@ -501,7 +532,8 @@ def price_cells(
             "thresholds=q (quantile bins, e.g. 5) or use the default dynamic programming"
         )
     if method == "triples":
-        return _price_triples(data, mask, alpha, max(int(min_samples_leaf), 1), deadline, first)
+        m = max(int(min_samples_leaf), 1)
+        return _price_triples(data, mask, alpha, m, deadline, first, stop_when_proven)
     t_start = time.perf_counter()
     m = max(int(min_samples_leaf), 1)
     st = _setup(data, mask, alpha, m, first)
@@ -565,6 +597,9 @@ def price_cells(
             break
         priced[f, gs] = priced[gs, f] = True
         n_f += 1
+        if stop_when_proven and _proven(st, mask, alpha):
+            complete = False
+            break
         if i == 0:  # after "no split": the best depth-3 tree per root column, best first
             rest = np.arange(1, top.size)
             g = top[rest]
@@ -572,6 +607,21 @@ def price_cells(
             order = list(rest[np.argsort(d3, kind="stable")])
     stats = {"first_columns": n_f, "of": int(top.size), "pricing_s": time.perf_counter() - t_start}
     return Cells(value, st.lower, hh, ll, lr, priced, complete, dict(stats, method="pairs"))
+
+
+def _proven(st, mask, alpha) -> bool:
+    """Whether no unpriced column can beat the best priced tree any more (the relaxation's
+    optimum is a priced tree): the pricing may stop, the optimum is known."""
+    if st.priced.all():
+        return False
+    F = st.F
+    roots = np.flatnonzero(mask[0])
+    cells = Cells(st.value, st.lower, st.hh, st.ll, st.lr, st.priced, False, {})
+    sides = (("L", 1), ("R", 2))
+    pairs = [_top_costs(cells, roots, np.flatnonzero(mask[n]), s, alpha, F) for s, n in sides]
+    costs, exact = [c for c, _ in pairs], [ok for _, ok in pairs]
+    keep = _screen(costs, exact, alpha * (roots < F))
+    return not any(bool((kp & ~ok).any()) for kp, ok in zip(keep, exact, strict=True))
 
 
 def _late(deadline) -> bool:
@@ -680,7 +730,7 @@ def _leafparent_min(X, K, m, alpha, real_l, pen):
     return np.where(np.isfinite(sc[b, j]), e[b, j], np.inf), j
 
 
-def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
+def _price_triples(data, mask, alpha, m, deadline, first, stop_when_proven=True, batch=2048):
     r""":func:`price_cells` by triples: the best leaf-parent split of each cell
     :math:`\{x_f = a, x_g = b, x_h = c\}` is computed once per unordered triple (it serves
     the pairs (f, g), (f, h) and (g, h)) and kept in a table of ``8 U^3`` entries."""
@@ -816,6 +866,9 @@ def _price_triples(data, mask, alpha, m, deadline, first, batch=2048):
                 lr[a, b, f, g] = lr[b, a, g, f] = L[jR[q, hb_]]
         priced[f, U[Gs]] = priced[U[Gs], f] = True
         n_f += 1
+        if stop_when_proven and _proven(st, mask, alpha):
+            complete = False
+            break
         if i == 0:  # after "no split": the best depth-3 tree per root column, best first
             rest = np.flatnonzero(in_top)[1:]
             g = U[rest]
