@@ -5,6 +5,8 @@
 
     python benchmarks/bench_best_subset.py --penalised [--big] --out /tmp/penalised.md
 
+    python benchmarks/bench_best_subset.py --round3 --out /tmp/round3.md
+
 Issue 19: the branch and bound ("l0-bnb"), the outer approximation ("best-subset-oa") and the
 MIQP side by side at p = 100 .. 5000, alpha = 1e-3 trace(X'X)/p and 0, plus a correlated
 (rho = 0.7) and a low-SNR (SNR = 1) design, with abess at k = 10.
@@ -293,6 +295,170 @@ def bench_penalised(configs, lines):
         del X
 
 
+def _old_module(name, commit="f34b210"):
+    """The module ``optml.algorithms.<name>`` as of ``commit`` (before issue 19's third round),
+    loaded under another name, for the same-run comparison; None without git."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    try:
+        src = subprocess.run(
+            ["git", "show", f"{commit}:optml/algorithms/{name}.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    path = os.path.join(tempfile.mkdtemp(), f"old_{name}.py")
+    with open(path, "w") as fh:
+        fh.write(src)
+    spec = importlib.util.spec_from_file_location(f"old_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bench_nodes(lines, p=1000, n_nodes=40):
+    """Same-run comparison of the node relaxations, old (cyclic coordinate descent; spectral
+    projected gradient column generation for the cardinality form) and new (active-set
+    FISTA + pattern Newton; Lagrangian over the cardinality multiplier): CPU seconds per
+    node on the node sequence a short search records, and the cardinality root."""
+    from threadpoolctl import threadpool_limits
+
+    import optml.algorithms.best_subset_l0 as new
+    from optml.algorithms.best_subset_bounds import SubsetBounds
+    from optml.algorithms.best_subset_oa import heuristic_of
+    from optml.regression import BestSubsetRegression
+
+    old = _old_module("best_subset_l0")
+    X, y, _ = make_sparse_regression(n=1000, p=p, k=10, rho=0.35, snr=3.0, random_state=0)
+    Xc = X - X.mean(0)
+    alpha = 1e-3 * float(np.einsum("ij,ij->", Xc, Xc)) / p
+    del Xc
+    l0, M, _ = _lambda_and_box(X, y, alpha)
+    lines.append(f"\n### Node relaxations, old vs new, same run (n = 1000, p = {p})\n")
+    lines.append(
+        "CPU seconds (one BLAS thread) to solve the same sequence of node relaxations, recorded "
+        "from a short `l0+M` search (penalised form with the box); then the cardinality form's "
+        "root relaxation (k = 10), old column generation (spectral projected gradient, cut at "
+        "30 s) vs the Lagrangian dual over the cardinality multiplier. `bound` = the certified "
+        "dual bound, `U` = the incumbent's objective.\n"
+    )
+    lines.append("| what | old: CPU s (per node) | new: CPU s (per node) | ratio | bounds |")
+    lines.append("|---|---|---|---|---|")
+    calls = []
+    orig = new.PenalisedBounds.relaxation
+
+    def rec(self, fin, fout_mask, W0=(), beta0=None, **kw):
+        b0 = None if beta0 is None else np.asarray(beta0).copy()
+        calls.append((tuple(fin), fout_mask.copy(), list(W0), b0, kw.get("upper", np.inf)))
+        return orig(self, fin, fout_mask, W0=W0, beta0=beta0, **kw)
+
+    new.PenalisedBounds.relaxation = rec
+    try:
+        BestSubsetRegression(alpha=alpha, l0=l0, M=M, time_limit=30).fit(X, y)
+    finally:
+        new.PenalisedBounds.relaxation = orig
+    calls = calls[:n_nodes]
+    prob = BestSubsetRegression(alpha=alpha, l0=l0, M=M).build_problem(X, y)
+    bounds = SubsetBounds(prob, heuristic_of(prob))
+    res = {}
+    with threadpool_limits(1, user_api="blas"):
+        for name, mod in (("old", old), ("new", new), ("old", old), ("new", new)):
+            if mod is None:
+                continue
+            pb = mod.PenalisedBounds(bounds, l0)
+            c0 = time.process_time()
+            Ds = [
+                pb.relaxation(fin, fm, W0=W0, beta0=b0, upper=up, prune_gap=1e-4)[0]
+                for fin, fm, W0, b0, up in calls
+            ]
+            res.setdefault(name, []).append((time.process_time() - c0, np.array(Ds)))
+    if "old" in res:
+        o = min(r[0] for r in res["old"])
+        nw = min(r[0] for r in res["new"])
+        agree = np.mean(np.abs(res["old"][0][1] - res["new"][0][1]) <= 1e-6 * np.abs(calls[0][4]))
+        lines.append(
+            f"| penalised + box, {len(calls)} nodes | {o:.2f} ({1e3 * o / len(calls):.0f} ms) | "
+            f"{nw:.2f} ({1e3 * nw / len(calls):.0f} ms) | {o / nw:.1f}x | "
+            f"equal on {100 * agree:.0f} % of nodes (the others: both past the incumbent) |"
+        )
+        print(lines[-1], flush=True)
+    for box in (True, False):
+        prob = BestSubsetRegression(alpha=alpha, k=10, M=M if box else None).build_problem(X, y)
+        bounds = SubsetBounds(prob, heuristic_of(prob))
+        U = prob.objective(prob.start)
+        with threadpool_limits(1, user_api="blas"):
+            c0 = time.process_time()
+            w0 = time.perf_counter()
+            D_old = bounds.relaxation(T0=np.flatnonzero(prob.start), deadline=w0 + 30.0)[0]
+            t_old = time.process_time() - c0
+            c0 = time.process_time()
+            D_new = new.CardinalityLagrangian(bounds).relaxation(
+                T0=np.flatnonzero(prob.start), beta0=prob.start
+            )[0]
+            t_new = time.process_time() - c0
+        lines.append(
+            f"| cardinality root{' + box' if box else ''} | {t_old:.2f} | {t_new:.2f} | "
+            f"{t_old / max(t_new, 1e-9):.1f}x | old {D_old:.1f}, new {D_new:.1f}, U {U:.1f} "
+            f"(root gap old {(U - D_old) / U:.2f}, new {(U - D_new) / U:.2f}) |"
+        )
+        print(lines[-1], flush=True)
+
+
+def bench_round3(configs, lines):
+    """Issue 19, third round: full fits with wall and CPU time, nodes and nodes per CPU
+    second (the machine is shared: CPU time is the comparable figure)."""
+    from optml.regression import BestSubsetRegression
+
+    k = 10
+    lines.append("\n### Fits (new code)\n")
+    lines.append(
+        "| n | p | alpha | model | status | gap | root gap | wall (s) | CPU (s) | limit (s) | "
+        "nodes | nodes / CPU s | nnz / true |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for n, p, runs in configs:
+        X, y, btrue = make_sparse_regression(n=n, p=p, k=k, rho=0.35, snr=3.0, random_state=0)
+        true = set(np.flatnonzero(btrue).tolist())
+        Xc = X - X.mean(0)
+        a_ridge = 1e-3 * float(np.einsum("ij,ij->", Xc, Xc)) / p
+        del Xc
+        for a_name, model, tl in runs:
+            alpha = a_ridge if a_name != "0" else 0.0
+            params = dict(alpha=alpha, time_limit=tl, mip_gap=1e-4)
+            l0, M, _ = _lambda_and_box(X, y, alpha)
+            if model.startswith("card"):
+                params["k"] = k
+            else:
+                params["l0"] = l0
+            if model.endswith("+M"):
+                params["M"] = M
+            t0, c0 = time.perf_counter(), time.process_time()
+            try:
+                m = BestSubsetRegression(**params).fit(X, y)
+            except Exception as exc:  # report, do not stop the benchmark
+                lines.append(f"| {n} | {p} | {a_name} | {model} | error: {exc!s:.60} |")
+                print(lines[-1], flush=True)
+                continue
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            r = m.result_
+            st = r.stats
+            rb = st.get("root_bound")
+            root = f"{(r.objective - rb) / r.objective:.2f}" if rb is not None else ""
+            nz = set(np.flatnonzero(m.coef_).tolist())
+            nodes = st.get("nodes", "")
+            rate = f"{nodes / cpu:.1f}" if nodes != "" and cpu > 0 else ""
+            lines.append(
+                f"| {n} | {p} | {a_name} | {model} | {r.status} | {r.gap:.1e} | {root} | "
+                f"{wall:.1f} | {cpu:.1f} | {tl:g} | {nodes} | {rate} | {len(nz)} / {len(nz & true)} |"
+            )
+            print(lines[-1], flush=True)
+        del X
+
+
 def _toeplitz(p, rho=0.35):
     idx = np.arange(p)
     return rho ** np.abs(idx[:, None] - idx[None, :])
@@ -336,6 +502,12 @@ def main():
         help="only the penalised-form table (p = 1000 .. 10^4; about 12 minutes)",
     )
     ap.add_argument("--big", action="store_true", help="with --penalised: n = 5000, p = 10^4 too")
+    ap.add_argument(
+        "--round3",
+        action="store_true",
+        help="issue 19, third round: old vs new node relaxations and fits at p = 100 .. 5000 "
+        "(about 12 minutes)",
+    )
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -350,6 +522,27 @@ def main():
     configs = [("rho 0.35, SNR 3", p, 0.35, 3.0) for p in exact_ps]
     if not a.quick:
         configs += [("rho 0.7, SNR 3", 500, 0.7, 3.0), ("rho 0.35, SNR 1", 500, 0.35, 1.0)]
+    if a.round3:
+        lines.append(
+            "\n## Issue 19, third round: fast node relaxations, Lagrangian cardinality bound\n"
+        )
+        bench_nodes(lines)
+        r, z = "1e-3 tr/p", "0"
+        bench_round3(
+            [
+                (1000, 100, [(r, "card", 20), (z, "card", 20)]),
+                (1000, 500, [(r, "card", 20), (z, "card", 20)]),
+                (
+                    1000,
+                    1000,
+                    [(r, "card", 20), (r, "card+M", 20), (z, "card+M", 20), (r, "l0+M", 20)],
+                ),
+                (1000, 5000, [(r, "card+M", 120), (z, "card+M", 120), (r, "l0+M", 120)]),
+            ],
+            lines,
+        )
+        configs = []
+        a.skip_formulations = True
     if a.penalised:
         main3 = [("r", "card"), ("r", "l0"), ("r", "l0+M"), ("0", "l0+M")]
         pen = [
@@ -367,7 +560,7 @@ def main():
         bench_exact(configs, a.exact_time_limit, lines)
     if not a.skip_formulations and not a.penalised:
         bench_subset(ps, a.forms.split(","), a.time_limit, lines)
-    if not a.penalised:
+    if not a.penalised and not a.round3:
         lines.append(NOTES)
     text = "\n".join(lines) + "\n"
     print(text)

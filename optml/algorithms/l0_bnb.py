@@ -13,9 +13,13 @@ perspective relaxation with those fixings,
     + \bar\alpha\sum_j \beta_j^2/s_j
     \quad\text{s.t.}\quad \sum_j s_j \le k,\ s_{F_1} = 1,\ s_{F_0} = 0,\ 0 \le s \le 1,
 
-(:math:`A = X_c^\top X_c - \delta I \succeq 0`, :math:`\bar\alpha = \alpha + \delta`), solved by
-column generation over a working set with a spectral projected gradient
-(:meth:`~optml.algorithms.best_subset_bounds.SubsetBounds.relaxation`). The number reported is
+(:math:`A = X_c^\top X_c - \delta I \succeq 0`, :math:`\bar\alpha = \alpha + \delta`; with a box
+:math:`lo \le \beta \le hi` the boxed version), solved through its Lagrangian dual over the
+cardinality multiplier :math:`\lambda`
+(:class:`~optml.algorithms.best_subset_l0.CardinalityLagrangian`): the penalised relaxation at
+:math:`\lambda` by an active-set accelerated proximal gradient with Newton steps on the
+pattern, warm-started from the parent's point, working set and multiplier, the features
+outside the working set checked at once by their optimality condition. The number reported is
 always the **dual bound** of the last point, a certified lower bound however inexact the
 inner solve (:mod:`optml.algorithms.best_subset_bounds`). Each node also
 
@@ -101,8 +105,9 @@ class L0BranchAndBound(SpecialSolver):
     problem_class = "MIQP"
     is_mip = True
     description = (
-        "best subset by branch and bound: perspective relaxations by column generation and "
-        "projected gradient, certified dual bound per node, safe screening"
+        "best subset by branch and bound: perspective relaxations (Lagrangian over the "
+        "cardinality multiplier, active-set proximal gradient and Newton), certified dual bound "
+        "per node, safe screening"
     )
     reference = (
         "Hazimeh, Mazumder and Saab (2022), Sparse regression at scale: branch-and-bound "

@@ -99,8 +99,8 @@ class BestSubsetRegression(LinearProgramRegressor):
         when ``groups`` / ``max_correlation`` are given, unless ``solver`` names a general
         solver, ``solver_options`` holds raw options, or ``formulation`` / ``big_m`` (options
         of the MIQP) are given (then "mip"). Both special methods need
-        a ridge part (``alpha > 0``, or :math:`X_c^\top X_c` nonsingular for ``alpha = 0``);
-        without one "auto" falls back to the MIQP on the same clock. With ``method="oa"``, a
+        a ridge part (``alpha > 0``, or :math:`X_c^\top X_c` nonsingular for ``alpha = 0``) or
+        a box ``M``; without one "auto" falls back to the MIQP on the same clock. With ``method="oa"``, a
         general ``solver`` (and ``backend``) names the solver of the master MILP.
     formulation : {"auto", "bigm", "sos1", "perspective"}, default "auto"
         How a coefficient is switched off: big-M rows, SOS-1 sets, or the perspective of the
