@@ -29,7 +29,7 @@ def _data(seed=0, n=30):
         ({"initial_tree": "lasso"}, "initial_tree"),
         ({"parity_bound": 2.0}, "parity_bound"),
         ({"time_limit": -1}, "time_limit"),
-        ({"formulation": "pairs", "max_depth": 4}, "depth"),
+        ({"formulation": "pairs", "max_depth": 5}, "depth"),
         ({"forbidden_features": {5: [0]}}, "depth keys"),
         ({"forbidden_features": {0: [7]}}, "feature indices"),
         ({"max_features_per_split": 1}, "hyperplanes"),
