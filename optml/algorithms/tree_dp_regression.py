@@ -196,8 +196,17 @@ class BudgetTreeDP:
         return out
 
     def leaf(self, S):
-        T = self.M[S].sum(axis=0)
-        return float(self._cost(T[:, None])[0])
+        return self._leaf_of(self.M[S].sum(axis=0))
+
+    def _leaf_of(self, T):
+        """Loss of one leaf from its summed statistics (scalar arithmetic for squared
+        loss)."""
+        if not self.sse:
+            return float(self._cost(T[:, None])[0])
+        if self.m > 1 and T[-1] < self.m - self.eps:
+            return np.inf
+        W, S1 = float(T[0]), float(T[1])
+        return max(float(T[2]) - (S1 * S1 / W if W > 0 else 0.0), 0.0)
 
     def _key(self, S, level, B):
         return (np.packbits(S).tobytes(), level, B)
@@ -273,7 +282,7 @@ class BudgetTreeDP:
         a, inf = self.alpha, np.inf
         idx = np.flatnonzero(S)
         full = self.M[idx].sum(axis=0)
-        best, tree = float(self._cost(full[:, None])[0]), LEAF
+        best, tree = self._leaf_of(full), LEAF
         if d == 0 or B <= 1 or idx.size <= 1 or best <= float(self.imp[idx].sum()) + self.eps:
             return best, tree
         # the loss of a partition of S: const plus the partial costs of its parts
