@@ -82,7 +82,7 @@ def test_output_layer_of_an_mlp_that_missed_classes():
     assert (S[:, [1, 3]].max(axis=1) < S[:, [0, 2]].max(axis=1)).all()  # unseen classes lose
 
 
-@pytest.mark.slow  # ~5 s on a loaded machine: three small repair MILPs
+# ~2 s alone (5 s on a heavily loaded machine): three small repair MILPs
 def test_start_is_the_best_candidate_and_fits(monkeypatch):
     # short MLP fits: the selection and the repair are under test, not adam's convergence
     monkeypatch.setattr(nt, "capped_mlp", functools.partial(capped_mlp, max_iter=30))
