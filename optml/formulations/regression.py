@@ -144,8 +144,17 @@ _NOT_FINITE = (
 )
 
 
+class GramTimeLimit(RuntimeError):
+    """:func:`gram_data` passed its ``deadline`` before the Gram matrix was complete."""
+
+
+#: with a deadline, Gram matrices with more columns than this are formed in column blocks of
+#: this width, the clock read between blocks
+GRAM_BLOCK = 1024
+
+
 def gram_data(
-    X, y, fit_intercept: bool = True, check_finite: bool = True, moments=None
+    X, y, fit_intercept: bool = True, check_finite: bool = True, moments=None, deadline=None
 ) -> GramData:
     r"""Centre (when ``fit_intercept``) and form :math:`X_c^\top X_c`, :math:`X_c^\top y_c`.
 
@@ -159,6 +168,11 @@ def gram_data(
     values so large that these sums overflow); with ``check_finite=False`` the statistics are
     then not finite (see :meth:`GramData.finite`) and the caller reports it. ``moments``:
     :func:`data_moments` of the same data, if the caller has them (saves their pass over X).
+    ``deadline`` (``time.perf_counter()`` seconds, e.g. a fit's ``settings.deadline``): beyond
+    :data:`GRAM_BLOCK` features :math:`X^\top X` is formed in column blocks and the clock is
+    read between them; :class:`GramTimeLimit` is raised when it has passed (the caller returns
+    what it has). At n = 5000, p = 10^4 the product alone took 60-84 s on a loaded 2-core
+    machine.
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float).ravel()
@@ -172,7 +186,7 @@ def gram_data(
         )
     # non-finite data (NaN, inf, overflow) are reported at the end, without numpy's warnings
     with np.errstate(over="ignore", invalid="ignore"):
-        out = _gram_stats(X, y, fit_intercept, moments)
+        out = _gram_stats(X, y, fit_intercept, moments, deadline)
     if out is None:
         if check_finite:
             raise ValueError(_NOT_FINITE)
@@ -201,7 +215,7 @@ def data_moments(X, y, fit_intercept: bool = True):
     return xm, ym, yc, M[1]
 
 
-def _gram_stats(X, y, fit_intercept: bool, mom=None) -> GramData | None:
+def _gram_stats(X, y, fit_intercept: bool, mom=None, deadline=None) -> GramData | None:
     """The statistics of :func:`gram_data`; None when :func:`data_moments` finds non-finite
     data (the Gram step is then skipped)."""
     n, p = X.shape
@@ -210,22 +224,42 @@ def _gram_stats(X, y, fit_intercept: bool, mom=None) -> GramData | None:
         return None
     xm, ym, yc, c = mom
     if fit_intercept:
-        G0 = _xtx(X)
+        G0 = _xtx(X, deadline)
         dg = np.diag(G0) - n * xm * xm
         if np.all(n * xm * xm <= 1e4 * np.maximum(dg, 1e-300)):
             G = G0 - n * np.outer(xm, xm)  # and c = X'yc = Xc'yc, as sum(yc) = 0
         else:
             Xc = X - xm
-            G = _xtx(Xc)
+            G = _xtx(Xc, deadline)
             c = Xc.T @ yc
     else:
-        G = _xtx(X)
+        G = _xtx(X, deadline)
     return GramData(G=G, c=c, yy=float(yc @ yc), n=n, x_mean=xm, y_mean=ym)
 
 
-def _xtx(X) -> np.ndarray:
-    """:math:`X^\top X`, symmetric, by BLAS ``syrk`` (half the work of a general product)."""
+def _xtx(X, deadline=None) -> np.ndarray:
+    """:math:`X^\top X`, symmetric, by BLAS ``syrk`` (half the work of a general product); with
+    a ``deadline`` and more than :data:`GRAM_BLOCK` columns, by blocks of rows of the upper
+    triangle (about the same work), the clock read between them (:class:`GramTimeLimit`)."""
     from scipy.linalg import blas
+
+    p = X.shape[1]
+    if deadline is not None and p > GRAM_BLOCK:
+        import time
+
+        G = np.empty((p, p))
+        for i0 in range(0, p, GRAM_BLOCK):
+            if time.perf_counter() > deadline:
+                raise GramTimeLimit(
+                    f"the time limit passed while forming X'X ({i0} of {p} columns done)"
+                )
+            i1 = min(i0 + GRAM_BLOCK, p)
+            B = X[:, i0:i1].T @ X[:, i0:]
+            G[i0:i1, i0:] = B
+            G[i0:, i0:i1] = B.T
+            D = B[:, : i1 - i0]
+            G[i0:i1, i0:i1] = 0.5 * (D + D.T)  # exactly symmetric
+        return G
 
     if X.flags.c_contiguous and X.size:
         U = blas.dsyrk(1.0, X.T, trans=0)  # X.T is Fortran-ordered: no copy

@@ -10,7 +10,7 @@ import numpy as np
 
 from optml._validation import check_bool, check_choice, check_fraction, check_nonneg
 from optml.exceptions import SolveError
-from optml.formulations.regression import coef_bounds, gram_data
+from optml.formulations.regression import GramTimeLimit, coef_bounds, gram_data
 from optml.formulations.subset import (
     FORMULATIONS,
     BestSubsetProblem,
@@ -295,7 +295,8 @@ class BestSubsetRegression(LinearProgramRegressor):
     def _setup(self, X, y, previous=None, settings=None):
         n, p = X.shape
         k = self._k(p)
-        gram = gram_data(X, y, self.fit_intercept)
+        deadline = None if settings is None else settings.deadline
+        gram = gram_data(X, y, self.fit_intercept, deadline=deadline)
         lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
         if np.any(lo > 0) or np.any(hi < 0):
             raise ValueError("coef_bounds must allow 0 for every coefficient in best subset")
@@ -429,7 +430,10 @@ class BestSubsetRegression(LinearProgramRegressor):
         self._check_common_params()
         X, y = self._validate_fit(X, y)
         settings = self._settings(mip=True).started()
-        problem, ctx = self._setup(X, y, previous=_previous, settings=settings)
+        try:
+            problem, ctx = self._setup(X, y, previous=_previous, settings=settings)
+        except GramTimeLimit as exc:
+            return self._unfinished_gram(X, y, str(exc))
         method = ctx["method"]
         left = settings.remaining()
         if method == "mip" and left is not None and left < _miqp_build_seconds(problem):
@@ -470,6 +474,35 @@ class BestSubsetRegression(LinearProgramRegressor):
                 backend = "auto"
             res = self._solve(problem, mip=True, settings=settings, backend=backend, solver=solver)
         self._unpack(res, ctx)
+        return self
+
+    def _unfinished_gram(self, X, y, why):
+        """The time limit passed while forming X'X (large p): the empty model (intercept
+        only), certified by the factory with the only bound known, 0 (status time_limit)."""
+        p = X.shape[1]
+        yc = y - y.mean() if self.fit_intercept else y
+        zero = np.zeros(p)
+        self.result_ = make_result(
+            status="time_limit",
+            sense=1,
+            values={"coef": zero, "support": zero.copy()},
+            objective_check=float(yc @ yc),
+            max_violation=0.0,
+            bound=0.0,
+            solver="none",
+            backend="none",
+            problem_class="MIQP",
+            message=f"time limit: {why}; the empty model, not searched",
+        )
+        self.coef_ = zero
+        self.support_ = zero != 0
+        self.intercept_ = float(y.mean()) if self.fit_intercept else 0.0
+        self.objective_ = float(yc @ yc)
+        self.method_ = "none"
+        self.bigm_, self.bigm_source_ = None, "none"
+        self.warm_start_objective_, self.warm_start_method_ = float(yc @ yc), "none"
+        self.heuristic_time_ = 0.0
+        self.perspective_shift_, self.formulation_ = 0.0, "none"
         return self
 
     def _unpack(self, res, ctx):

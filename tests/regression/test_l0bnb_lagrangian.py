@@ -122,3 +122,26 @@ def test_relaxation_bounds_never_exceed_the_optimum_with_fixings(alpha, M):
         f_pen = brute(X, y, alpha, M, l0=l0, fin=fin, fout=fout)
         Dp = pb.relaxation(fin, fmask, W0=range(p), beta0=rng.standard_normal(p))[0]
         assert Dp <= f_pen * (1 + 1e-9) + 1e-9
+
+
+def test_gram_by_blocks_reads_the_clock(monkeypatch):
+    """With a deadline, X'X beyond GRAM_BLOCK columns is formed by blocks (same matrix,
+    exactly symmetric); a passed deadline raises GramTimeLimit, and the estimator then returns
+    the empty model with status time_limit (certified, bound 0) instead of running over."""
+    import time
+
+    import optml.formulations.regression as reg
+
+    X, y = _data(40, 23, 7)
+    ref = gram_data(X, y, True)
+    monkeypatch.setattr(reg, "GRAM_BLOCK", 5)
+    blk = gram_data(X, y, True, deadline=time.perf_counter() + 60)
+    assert np.allclose(blk.G, ref.G, rtol=1e-12, atol=1e-12 * np.abs(ref.G).max())
+    assert np.array_equal(blk.G, blk.G.T)
+    with pytest.raises(reg.GramTimeLimit):
+        gram_data(X, y, True, deadline=time.perf_counter() - 1.0)
+    m = BestSubsetRegression(k=3, alpha=0.1, time_limit=1e-6).fit(X, y)
+    r = m.result_
+    assert r.status == "time_limit" and r.bound == 0.0 and r.has_solution
+    assert not m.coef_.any() and m.intercept_ == pytest.approx(y.mean())
+    assert r.objective == pytest.approx(float(((y - y.mean()) ** 2).sum()))
