@@ -65,16 +65,38 @@ def _shifted(A, u):
     return S, uAu
 
 
-def capped_simplex(lam, total):
-    """Euclidean projection of ``lam`` onto ``{0 <= mu <= 1, sum(mu) = total}``."""
-    lo, hi = float(lam.min()) - 1.0, float(lam.max())
-    for _ in range(100):
-        th = 0.5 * (lo + hi)
-        if np.clip(lam - th, 0.0, 1.0).sum() > total:
-            lo = th
-        else:
-            hi = th
-    return np.clip(lam - 0.5 * (lo + hi), 0.0, 1.0)
+def capped_simplex(lam, total, threshold=False):
+    """Euclidean projection of ``lam`` onto ``{0 <= mu <= 1, sum(mu) = total}``: ``mu =
+    clip(lam - t, 0, 1)`` with the threshold ``t`` (returned too when ``threshold``) where
+    the piecewise linear, nonincreasing ``f(t) = sum(clip(lam - t, 0, 1))`` equals ``total``;
+    found exactly from its breakpoints ``lam`` and ``lam - 1`` (sorted, with prefix sums)."""
+    lam = np.asarray(lam, float)
+    n = lam.size
+    total = float(total)
+    if n == 0 or total <= 0.0:
+        t = float(lam.max()) if n else 0.0
+        mu = np.zeros(n)
+    elif total >= n:
+        t = float(lam.min()) - 1.0
+        mu = np.ones(n)
+    else:
+        srt = np.sort(lam)
+        csum = np.concatenate([[0.0], np.cumsum(srt)])
+
+        def f(t):  # sum(max(lam - t, 0)) - sum(max(lam - 1 - t, 0)), vectorised in t
+            i = np.searchsorted(srt, t, side="right")
+            j = np.searchsorted(srt, t + 1.0, side="right")
+            return (csum[n] - csum[i] - (n - i) * t) - (csum[n] - csum[j] - (n - j) * (t + 1.0))
+
+        bp = np.unique(np.concatenate([srt, srt - 1.0]))
+        fb = f(bp)  # nonincreasing in bp; f(bp[0]) = n > total >= 0 = f(bp[-1])
+        j = int(np.searchsorted(-fb, -total, side="left"))  # first fb <= total
+        j = min(max(j, 1), bp.size - 1)
+        f0, f1 = fb[j - 1], fb[j]
+        t0, t1 = bp[j - 1], bp[j]
+        t = t1 if f0 == f1 else t0 + (f0 - total) * (t1 - t0) / (f0 - f1)
+        mu = np.clip(lam - t, 0.0, 1.0)
+    return (mu, t) if threshold else mu
 
 
 def _top_eigh(S, p):
@@ -91,23 +113,28 @@ def _top_eigh(S, p):
     return lam[m - p :], V[:, m - p :]
 
 
-def project_omega(A, u, k, rank_hint=None):
+def project_omega(A, u, k, rank_hint=None, single=False, full_below=400):
     """Projection of symmetric ``A`` onto ``Omega``; returns ``(X, vecs, mu)`` with
     ``X = u u^T + vecs diag(mu) vecs^T``.
 
     Only the eigenpairs above the capped-simplex threshold matter: for larger matrices the
     top ``p`` eigenpairs are computed (LAPACK ``evr``), doubling ``p`` until the smallest one
-    computed lies at or below the threshold (so that no eigenvalue left out would be kept)."""
+    computed lies at or below the threshold (so that no eigenvalue left out would be kept).
+    ``single``: that partial eigensolve in single precision (LAPACK ``ssyevr``, about half
+    the time; eigenpairs to about 1e-7 of the spectral radius, ample for an ADMM step, whose
+    bound never depends on the projection's accuracy), back in double if it fails.
+    ``full_below``: up to that ``m`` the full eigendecomposition (cheaper there)."""
     S, _ = _shifted(A, u)
     m = S.shape[0]
     p = max(2 * int(rank_hint or k) + 4, k + 4)
+    S32 = S.astype(np.float32) if single and m > full_below else None
     while True:
-        if m <= 400 or 4 * p >= m:  # many eigenpairs kept: the full solve is cheaper
+        if m <= full_below or 4 * p >= m:  # many eigenpairs kept: the full solve is cheaper
             lam, V = np.linalg.eigh(S)
             lam, V = lam[1:], V[:, 1:]  # drop u
             mu = capped_simplex(lam, k - 1)
             break
-        lam, V = _top_eigh(S, p)
+        lam, V = _top_eigh(S, p) if S32 is None else _top_eigh32(S32, S, p)
         mu = capped_simplex(lam, k - 1)
         if mu[0] == 0.0:  # the eigenvalues left out lie below the threshold: exact
             break
@@ -116,6 +143,16 @@ def project_omega(A, u, k, rank_hint=None):
     Vk, mk = V[:, keep], mu[keep]
     X = np.outer(u, u) + (Vk * mk) @ Vk.T
     return X, Vk, mk
+
+
+def _top_eigh32(S32, S, p):
+    """:func:`_top_eigh` in single precision (returned in double), in double if it fails."""
+    m = S.shape[0]
+    try:
+        lam, V = sla.eigh(S32, subset_by_index=[m - p, m - 1], driver="evr")
+    except (np.linalg.LinAlgError, ValueError):
+        return _top_eigh(S, p)
+    return lam.astype(float), V.astype(float)
 
 
 def omega_min(Q, u, k) -> float:
@@ -311,6 +348,8 @@ class PengWeiADMM:
             self.gam = np.zeros(len(self.cuts))
         self.vecs, self.vals = None, None
         self.iters = 0
+        #: single-precision partial eigensolves in the X step (see :func:`project_omega`)
+        self.single = True
 
     def state(self):
         return {"X": self.X, "U": self.U, "Lam": self.Lam, "rho": self.rho, "gam": self.gam}
@@ -324,8 +363,7 @@ class PengWeiADMM:
     def step(self, inner=30):
         A = self.U - self.Lam - self.C / self.rho
         A = 0.5 * (A + A.T)
-        r = None if self.vals is None else self.vals.size
-        X, self.vecs, self.vals = project_omega(A, self.u, self.k, r)
+        X, self.vecs, self.vals = self._project(A)
         V = X + self.Lam
         U, self.gam = self.cuts.project(V, self.cannot, self.gam, inner)
         self.Lam = V - U
@@ -339,6 +377,12 @@ class PengWeiADMM:
             elif rd > 5 * rp:
                 self._rescale(0.5)
         return rp, rd
+
+    def _project(self, A):
+        """The X step (single precision for the larger partial eigensolves, see
+        :func:`project_omega`)."""
+        r = None if self.vals is None else self.vals.size
+        return project_omega(A, self.u, self.k, r, single=self.single)
 
     def _rescale(self, f):
         self.rho *= f
@@ -454,7 +498,7 @@ def solve_node(
             if log is not None:
                 log(
                     f"    cuts round {rounds}: +{len(add)} ({len(adm.cuts)} in force), "
-                    f"bound {best:.6g}, iter {adm.iters}"
+                    f"bound {best:.8g}, primal {pv:.8g}, iter {adm.iters}, rho {adm.rho:.3g}"
                 )
     if deadline is None or time.perf_counter() < deadline:
         lb = offset + adm.scale * adm.bound()

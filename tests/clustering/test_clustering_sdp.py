@@ -1,6 +1,5 @@
 """The SDP branch and bound ('sdp-bnb'): safe bounds and optima against brute force."""
 
-import itertools
 import time
 
 import numpy as np
@@ -12,14 +11,21 @@ from optml.solve import SolveSettings, solve
 
 
 def partitions(n, k):
-    """Every partition of range(n) into k non-empty clusters (labels, first-appearance order)."""
-    for lab in itertools.product(range(k), repeat=n):
-        lab = np.array(lab)
-        if lab[0] != 0 or len(np.unique(lab)) != k:
-            continue
-        if any(lab[i] > lab[:i].max() + 1 for i in range(1, n)):
-            continue
-        yield lab
+    """Every partition of range(n) into k non-empty clusters (labels, first-appearance order):
+    the restricted growth strings with k values, generated directly."""
+
+    def grow(prefix, top):
+        i = len(prefix)
+        if i == n:
+            if top == k - 1:
+                yield np.array(prefix)
+            return
+        if top + 1 + (n - i) < k:  # too few items left to open the missing clusters
+            return
+        for c in range(min(top + 2, k)):
+            yield from grow(prefix + [c], max(top, c))
+
+    yield from grow([0], 0)
 
 
 def cost(X, lab, w=None):
