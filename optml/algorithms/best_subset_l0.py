@@ -169,10 +169,12 @@ class PenalisedBounds:
         tol=1e-7,
         max_rounds=60,
         max_iter=2000,
+        keep=False,
     ):
         """The node relaxation by an active-set method: ``(D, beta, W)`` with ``D`` the dual
         bound of the last point (the best met), ``beta`` its point (dense), ``W`` the working
-        set.
+        set (``keep``: start from all of ``W0``, its zeros too, so that successive calls share
+        the working set and its Gram block).
 
         On the working set ``W`` (the fixed-in features, the nonzeros of the warm start
         ``beta0`` and the features that entered) the relaxation is solved by an accelerated
@@ -183,14 +185,14 @@ class PenalisedBounds:
         Gram rows, :math:`O(p\\,|S|)`), and the violators enter. No product with the full
         :math:`p \\times p` matrix is formed."""
         p = self.p
-        G, c, delta = self.b.G, self.b.c, self.b.delta
+        c = self.b.c
         fin = sorted(int(j) for j in fin)
         fin_set = set(fin)
         beta = np.zeros(p)
         if beta0 is not None:
             beta = np.asarray(beta0, float).copy()
             beta[fout_mask] = 0.0
-        nz = [int(j) for j in W0 if not fout_mask[int(j)] and beta[int(j)] != 0.0]
+        nz = [int(j) for j in W0 if not fout_mask[int(j)] and (keep or beta[int(j)] != 0.0)]
         W = list(dict.fromkeys(fin + nz))
         if not W:
             score = c * c / np.maximum(self.b.dG, 1e-300)
@@ -199,9 +201,7 @@ class PenalisedBounds:
         best = (-np.inf, beta.copy(), list(W))
         for _ in range(max_rounds):
             Wa = np.asarray(W, dtype=int)
-            AW = G[np.ix_(Wa, Wa)]
-            if delta:
-                AW = AW - delta * np.eye(len(Wa))
+            AW = self._A_W(Wa)
             fixed = np.fromiter((j in fin_set for j in W), bool, len(W))
             bW = self._solve_W(
                 AW, c[Wa], beta[Wa], self.lo[Wa], self.hi[Wa], fixed, tol, max_iter, deadline
@@ -226,6 +226,19 @@ class PenalisedBounds:
             add = cand[np.argsort(hl[cand])[: max(50, len(W))]]
             W = W + [int(j) for j in add]
         return best
+
+    def _A_W(self, Wa):
+        """:math:`A_{WW}` (kept for the last working set: the Lagrangian's evaluations at one
+        node mostly share it; never written to by the callers)."""
+        key = Wa.tobytes()
+        last = getattr(self, "_last_AW", None)
+        if last is not None and last[0] == key:
+            return last[1]
+        AW = self.b.G[np.ix_(Wa, Wa)]
+        if self.b.delta:
+            AW = AW - self.b.delta * np.eye(len(Wa))
+        self._last_AW = (key, AW)
+        return AW
 
     # ------------------------------------------------------------ the inner solve on W
     def _prox_data(self, loW, hiW, fixed):
@@ -523,7 +536,7 @@ class CardinalityLagrangian:
             x, f = math.log(lam), tot - r
             if f <= 1e-9:
                 # feasible for the relaxation: its value there bounds it from above
-                P = pb.primal(Wa, beta[Wa], fixed) - lam * (len(fin) + tot)
+                P = pb.primal(Wa, beta[Wa], fixed, pb._A_W(Wa)) - lam * (len(fin) + tot)
                 if P - best[0] <= tol * max(1.0, abs(P)):
                     break
                 if (
