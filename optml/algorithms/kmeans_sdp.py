@@ -40,8 +40,13 @@ class PengWeiSolver(SpecialSolver):
     is_mip = True  # optimal within the user's mip_gap, as a mixed-integer solver
 
     def accepts(self, problem) -> bool:
-        return super().accepts(problem) and not (
-            problem.must_link or problem.cannot_link or problem.min_size or problem.max_size
+        # the Peng-Wei bound here is unweighted: a weighted problem would get a wrong certificate
+        return (
+            super().accepts(problem)
+            and getattr(problem, "sample_weight", None) is None
+            and not (
+                problem.must_link or problem.cannot_link or problem.min_size or problem.max_size
+            )
         )
 
     def solve(self, problem, settings) -> RawAnswer:

@@ -163,3 +163,12 @@ def test_peng_wei_is_a_special_solver_with_the_estimators_settings(monkeypatch):
     assert len(seen) == 1
     s = seen[0][2]
     assert s.time_limit is not None and s.time_limit <= 60 and s.seed == 3
+
+
+def test_peng_wei_refuses_weighted_problems():
+    # its SDP bound is unweighted: accepting a weighted problem would certify a wrong bound
+    X = data(4, n=8)
+    plain = KMeansProblem(X, 2, random_state=0)
+    weighted = KMeansProblem(X, 2, random_state=0, sample_weight=np.arange(1.0, 9.0))
+    assert pw.PengWeiSolver().accepts(plain)
+    assert not pw.PengWeiSolver().accepts(weighted)
