@@ -66,6 +66,8 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
+from optml.formulations.regression import gram_eigvalsh
+
 logger = logging.getLogger("optml")
 
 #: eigen-decompositions of the Gram matrix beyond this size are skipped (delta = 0 there
@@ -85,7 +87,7 @@ def safe_shift(G: np.ndarray, n_samples: int | None = None, centred: bool = True
     if p > MAX_EIG:
         logger.info("best subset: %d features, no eigen-decomposition of X'X (delta = 0)", p)
         return 0.0
-    w = np.linalg.eigvalsh(G)
+    w = gram_eigvalsh(G)
     lam, top = float(w[0]), float(abs(w[-1]))
     err = 1e-12 * max(p, 10) * max(top, 1e-300)  # eigvalsh's backward error, with margin
     return max(0.0, 0.999 * (lam - err))
@@ -108,7 +110,7 @@ class SubsetBounds:
         self.aeff = self.alpha + self.delta
         self.lo, self.hi = problem.lb, problem.ub
         self.G = G
-        self.dG = np.diag(G).copy()
+        self.dG = G.diagonal().copy()
         self.boxed = bool(np.isfinite(self.lo).all() and np.isfinite(self.hi).all())
         self.bounded = bool(np.isfinite(self.lo).any() or np.isfinite(self.hi).any())
         self.cache: dict = {}

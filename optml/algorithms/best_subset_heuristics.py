@@ -19,6 +19,8 @@ import time
 import numpy as np
 from scipy.optimize import lsq_linear
 
+from optml.formulations.regression import LazyGram
+
 
 def ridge_gram(gram, alpha: float) -> np.ndarray:
     """:math:`G + \\alpha I`, built once per Gram data and ridge weight (kept on ``gram``: the
@@ -28,8 +30,11 @@ def ridge_gram(gram, alpha: float) -> np.ndarray:
     if cached is not None and cached[0] == alpha:
         return cached[1]
     if alpha:
-        H = gram.G.copy()
-        H[np.diag_indices_from(H)] += alpha
+        if isinstance(gram.G, LazyGram):  # p too large for the Gram matrix: a view
+            H = gram.G.with_shift(alpha)
+        else:
+            H = gram.G.copy()
+            H[np.diag_indices_from(H)] += alpha
     else:
         H = gram.G
     gram.__dict__["_optml_ridge"] = (alpha, H)
@@ -74,7 +79,7 @@ class SubsetProblem:
 
     def lipschitz(self) -> float:
         """Largest eigenvalue of ``H`` (an iterative solver beyond a few hundred features)."""
-        if self.p <= 400:
+        if self.p <= 400 and not isinstance(self.H, LazyGram):
             return float(np.linalg.eigvalsh(self.H)[-1]) if self.p else 1.0
         from scipy.sparse.linalg import eigsh
 
@@ -82,7 +87,7 @@ class SubsetProblem:
             lam = float(eigsh(self.H, k=1, which="LA", tol=1e-6, return_eigenvectors=False)[0])
             return 1.01 * lam  # a slight overestimate keeps the projected gradient monotone
         except Exception:  # no convergence: the trace bounds the largest eigenvalue
-            return float(np.trace(self.H))
+            return float(self.H.trace())
 
     def closure(self, S) -> np.ndarray:
         """Support closed under groups (every member of a touched group)."""
@@ -190,7 +195,7 @@ class SubsetProblem:
         decrease :math:`(c_l - H_{lT}\beta_T)^2 / (H_{ll} - H_{lT}H_{TT}^{-1}H_{Tl})` from
         adding it (``-inf`` on ``T`` and where the Schur complement vanishes)."""
         H, c = self.H, self.c
-        dH = np.diag(H)
+        dH = H.diagonal()
         if T:
             HT = H[np.ix_(T, T)]
             Hinv = np.linalg.pinv(HT)
@@ -266,7 +271,7 @@ class SubsetProblem:
         if how in ("auto", "dfo") and not self.constrained:
             rng = np.random.default_rng(seed)
             starts = [np.zeros(self.p)]
-            order = np.argsort(-np.abs(self.c) / np.sqrt(np.maximum(np.diag(self.H), 1e-300)))
+            order = np.argsort(-np.abs(self.c) / np.sqrt(np.maximum(self.H.diagonal(), 1e-300)))
             starts.append(self.fit_support(order[: self.k])[0])
             for _ in range(3):
                 starts.append(rng.standard_normal(self.p) * np.abs(starts[1]).max(initial=1.0))

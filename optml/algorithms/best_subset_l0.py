@@ -60,6 +60,7 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
+from optml.formulations.regression import LazyGram
 from optml.program.result import relative_gap
 
 logger = logging.getLogger("optml")
@@ -781,6 +782,9 @@ def solve_penalised(problem, settings, tol, t0):
         "support_fits": bounds.fits,
         "l0": lam,
     }
+    G = problem.gram.G
+    if isinstance(G, LazyGram):  # X'X not formed: products with X_c
+        stats["lazy_gram_products"] = G.products
     return dict(
         status=status,
         values=problem.values(inc_beta),

@@ -51,6 +51,7 @@ import numpy as np
 from optml.algorithms.best_subset_oa import start_phase
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
+from optml.formulations.regression import LazyGram
 from optml.program.result import relative_gap
 
 logger = logging.getLogger("optml")
@@ -138,6 +139,7 @@ class L0BranchAndBound(SpecialSolver):
 
             return RawAnswer(**solve_penalised(problem, settings, tol, t0))
         heur, bounds, inc, root, fixed = start_phase(problem, settings, screen=False)
+        root_time = time.perf_counter() - t0
         if root is None:
             return RawAnswer(
                 status="error",
@@ -251,7 +253,10 @@ class L0BranchAndBound(SpecialSolver):
             "screened": screened,
             "support_fits": bounds.fits,
             "relaxations": lagr.evals,
+            "root_time": root_time,
         }
+        if isinstance(problem.gram.G, LazyGram):  # X'X not formed: products with X_c
+            stats["lazy_gram_products"] = problem.gram.G.products
         return RawAnswer(
             status=status,
             values=problem.values(inc.beta),

@@ -48,6 +48,8 @@ __all__ = [
     "coef_bounds",
     "data_moments",
     "gram_data",
+    "lazy_gram_data",
+    "LazyGram",
     "huber_program",
     "huber_objective",
     "least_squares_program",
@@ -93,7 +95,7 @@ class GramData:
     def finite(self) -> bool:
         """Whether every statistic is finite (False for data with NaN / inf, or overflow)."""
         return bool(
-            np.isfinite(np.diag(self.G)).all()
+            np.isfinite(self.G.diagonal()).all()
             and np.isfinite(self.c).all()
             and np.isfinite(self.yy)
             and np.isfinite(self.y_mean)
@@ -271,6 +273,167 @@ def _xtx(X, deadline=None) -> np.ndarray:
     G = U + U.T  # syrk leaves the strict lower triangle zero
     G.flat[:: G.shape[0] + 1] *= 0.5
     return G
+
+
+#: :func:`gram_data` forms the Gram matrix when it takes at most this many bytes; beyond it
+#: (and up to nothing: the lazy form needs only ``X_c``) it returns a :class:`LazyGram`
+GRAM_LAZY_BYTES = 2**31
+
+
+class LazyGram:
+    r"""The Gram matrix :math:`G = X_c^\top X_c` (:math:`+\,\sigma I`) without forming it.
+
+    It answers what the best-subset code asks of ``G``: products ``G @ v`` / ``v @ G`` as
+    :math:`X_c^\top(X_c v)`, rows ``G[S]`` (:math:`|S| \times p`), blocks ``G[np.ix_(S, T)]``,
+    ``diagonal()``, ``trace()``, ``shape``, ``matvec`` (for ``scipy.sparse.linalg``) and
+    ``eigvalsh()`` (from the singular values of :math:`X_c`). Rows are cached (up to
+    ``cache_bytes``). Anything else (``np.asarray(G)``) raises a ``TypeError``: this object
+    exists because the full matrix does not fit. ``shift``: :math:`\sigma` (the ridge term
+    of :math:`G + \alpha I`).
+    """
+
+    __array_ufunc__ = None  # ndarray @ LazyGram -> LazyGram.__rmatmul__
+    ndim = 2
+    dtype = np.dtype(float)
+
+    def __init__(self, Xc: np.ndarray, shift: float = 0.0, cache_bytes: int = 2**28):
+        self.Xc = Xc
+        n, p = Xc.shape
+        self.shape = (p, p)
+        self.shift = float(shift)
+        self._d = np.einsum("ij,ij->j", Xc, Xc)
+        self._rows: dict[int, np.ndarray] = {}
+        self._max_rows = max(1, int(cache_bytes // max(8 * p, 1)))
+        self._count = [0]  # products and row blocks computed, shared with with_shift views
+
+    @property
+    def p(self) -> int:
+        return self.shape[0]
+
+    @property
+    def products(self) -> int:
+        """How many :math:`X_c^\top(X_c v)` products and row blocks were computed."""
+        return self._count[0]
+
+    def with_shift(self, shift: float) -> LazyGram:
+        r""":math:`X_c^\top X_c + \sigma I` sharing ``X_c`` (and the diagonal)."""
+        out = LazyGram.__new__(LazyGram)
+        out.__dict__.update(self.__dict__)
+        out.shift = float(shift)
+        out._rows = {}
+        return out
+
+    def __array__(self, *a, **k):
+        raise TypeError(
+            f"LazyGram: the {self.p} x {self.p} Gram matrix is not formed (it exceeds "
+            "optml.formulations.regression.GRAM_LAZY_BYTES); use products, rows or blocks"
+        )
+
+    def diagonal(self) -> np.ndarray:
+        return self._d + self.shift
+
+    def trace(self) -> float:
+        return float(self._d.sum() + self.shift * self.p)
+
+    def matvec(self, v) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        self._count[0] += 1
+        out = self.Xc.T @ (self.Xc @ v)
+        if self.shift:
+            out = out + self.shift * v
+        return out
+
+    rmatvec = matvec
+    matmat = matvec
+
+    def __matmul__(self, v):
+        return self.matvec(v)
+
+    def __rmatmul__(self, v):
+        v = np.asarray(v, dtype=float)
+        return self.matvec(v.T).T if v.ndim == 2 else self.matvec(v)
+
+    def rows(self, S) -> np.ndarray:
+        """``G[S]``: the rows (= columns) of ``S``, cached one by one (the cache is emptied
+        when full)."""
+        S = np.asarray(S, dtype=int).ravel()
+        if S.size == 0:
+            return np.zeros((0, self.p))
+        miss = [j for j in dict.fromkeys(S.tolist()) if j not in self._rows]
+        got = {}
+        if miss:
+            self._count[0] += 1
+            B = self.Xc[:, miss].T @ self.Xc
+            if self.shift:
+                B[np.arange(len(miss)), miss] += self.shift
+            got = dict(zip(miss, B, strict=True))
+        out = np.stack([got[j] if j in got else self._rows[j] for j in S.tolist()])
+        if got:
+            if len(self._rows) + len(got) > self._max_rows:
+                self._rows.clear()
+            if len(got) <= self._max_rows:
+                self._rows.update(got)
+        return out
+
+    def block(self, S, T) -> np.ndarray:
+        """``G[np.ix_(S, T)]``."""
+        S = np.asarray(S, dtype=int).ravel()
+        T = np.asarray(T, dtype=int).ravel()
+        B = self.Xc[:, S].T @ self.Xc[:, T]
+        if self.shift:
+            B = B + self.shift * (S[:, None] == T[None, :])
+        return B
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple) and len(key) == 2:
+            S, T = (np.asarray(a) for a in key)
+            if S.ndim == 2 and T.ndim == 2:  # np.ix_(S, T)
+                return self.block(S.ravel(), T.ravel())
+            raise TypeError("LazyGram supports G[S] and G[np.ix_(S, T)] only")
+        if isinstance(key, slice):
+            key = np.arange(self.p)[key]
+        key = np.asarray(key)
+        if key.dtype == bool:
+            key = np.flatnonzero(key)
+        if key.ndim == 0:
+            return self.rows([int(key)])[0]
+        return self.rows(key)
+
+    def eigvalsh(self) -> np.ndarray:
+        """Eigenvalues, ascending, from the singular values of :math:`X_c` (``O(np min(n,p))``)."""
+        n, p = self.Xc.shape
+        s = np.linalg.svd(self.Xc, compute_uv=False) ** 2
+        w = np.zeros(p)
+        w[: s.size] = s
+        return np.sort(w) + self.shift
+
+
+def gram_eigvalsh(G) -> np.ndarray:
+    """``np.linalg.eigvalsh(G)``, also for a :class:`LazyGram`."""
+    return G.eigvalsh() if isinstance(G, LazyGram) else np.linalg.eigvalsh(G)
+
+
+def lazy_gram_data(X, y, fit_intercept: bool = True, check_finite: bool = True) -> GramData:
+    r""":func:`gram_data` with ``G`` a :class:`LazyGram` (``X`` centred once, a copy: no
+    :math:`p \times p` matrix is formed)."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float).ravel()
+    n, p = X.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        mom = data_moments(X, y, fit_intercept)
+        if mom is not None:
+            xm, ym, yc, _ = mom
+            Xc = X - xm if fit_intercept else X.copy()
+            c = Xc.T @ yc
+            out = GramData(G=LazyGram(Xc), c=c, yy=float(yc @ yc), n=n, x_mean=xm, y_mean=ym)
+    if mom is None or not out.finite():
+        if check_finite:
+            raise ValueError(_NOT_FINITE)
+        nan = np.full(p, np.nan)
+        return GramData(
+            G=LazyGram(np.full((n, p), np.nan)), c=nan, yy=np.nan, n=n, x_mean=nan, y_mean=np.nan
+        )
+    return out
 
 
 def psd_quad(x, H) -> NonlinearExpr:

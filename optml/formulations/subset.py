@@ -37,7 +37,7 @@ from typing import ClassVar
 import numpy as np
 
 import optml.program as om
-from optml.formulations.regression import GramData, psd_factor
+from optml.formulations.regression import GramData, LazyGram, gram_eigvalsh, psd_factor
 from optml.program.structured import StructuredProblem
 
 __all__ = [
@@ -66,6 +66,8 @@ def ellipsoid_bigm(gram: GramData, alpha: float, upper_bound: float) -> np.ndarr
     :math:`\alpha = 0`): the ellipsoid is then unbounded.
     """
     p = gram.p
+    if isinstance(gram.G, LazyGram):  # no p x p matrix: no ellipsoid (the caller's fallback)
+        return None
     H = gram.G + alpha * np.eye(p)
     try:
         L = np.linalg.cholesky(H)
@@ -86,6 +88,12 @@ def ellipsoid_bigm(gram: GramData, alpha: float, upper_bound: float) -> np.ndarr
 
 def correlated_pairs(G: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     """Pairs ``(i, j)``, ``i < j``, with ``|corr(x_i, x_j)| > threshold`` (from a centred Gram)."""
+    if isinstance(G, LazyGram):
+        raise ValueError(
+            f"max_correlation needs the {G.p} x {G.p} Gram matrix, which is not formed for "
+            "this many features (see GRAM_LAZY_BYTES); screen the features first or leave "
+            "max_correlation=None"
+        )
     d = np.sqrt(np.maximum(np.diag(G), 1e-300))
     C = G / np.outer(d, d)
     iu, ju = np.triu_indices(G.shape[0], k=1)
@@ -148,6 +156,13 @@ def best_subset_program(
             "it needs alpha > 0 or shift > 0; use formulation='bigm' or 'sos1' otherwise"
         )
     p = gram.p
+    if isinstance(gram.G, LazyGram):
+        raise ValueError(
+            f"the MIQP of best subset needs the {p} x {p} Gram matrix, which is not formed for "
+            f"this many features ({8.0 * p * p / 2**30:.1f} GiB > optml.formulations.regression."
+            "GRAM_LAZY_BYTES); use the branch and bound (method='bnb', with alpha > 0 or a box "
+            "M when there are more features than samples), or screen the features first"
+        )
     M = np.broadcast_to(np.asarray(np.inf if M is None else M, dtype=float), (p,))
     lo = np.full(p, -np.inf) if lb is None else np.asarray(lb, float)
     hi = np.full(p, np.inf) if ub is None else np.asarray(ub, float)
@@ -309,7 +324,7 @@ class BestSubsetProblem(StructuredProblem):
             if M is None:  # singular Gram: BKM's practical bound tau * ||beta_warm||_inf
                 scale = np.abs(self.start).max(initial=0.0)
                 if scale == 0:
-                    scale = np.sqrt(self.gram.yy / max(np.diag(self.gram.G).min(), 1e-12))
+                    scale = np.sqrt(self.gram.yy / max(self.gram.G.diagonal().min(), 1e-12))
                 M = np.full(self.p, 2.0 * scale)
                 self.bigm_source = "heuristic"
         M = np.maximum(M, np.abs(self.start) * (1 + 1e-9))  # keep the start feasible
@@ -328,11 +343,11 @@ class BestSubsetProblem(StructuredProblem):
             if not self.p or self.p >= self.gram.n - int(centred):
                 lam = 0.0  # rank(X_c) < p: singular, no decomposition needed
             else:
-                lam = float(np.linalg.eigvalsh(G)[0])
+                lam = float(gram_eigvalsh(G)[0])
             shift = max(0.0, 0.95 * lam)
             if form == "auto":
                 ridge = self.alpha + shift
-                form = "perspective" if ridge >= 0.05 * np.diag(G).mean() else "bigm"
+                form = "perspective" if ridge >= 0.05 * G.diagonal().mean() else "bigm"
             if form == "bigm":
                 shift = 0.0
             elif not (self.alpha + shift > 0):

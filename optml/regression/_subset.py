@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+import optml.formulations.regression as _reg
 from optml._validation import check_bool, check_choice, check_fraction, check_nonneg
 from optml.exceptions import SolveError
 from optml.formulations.regression import GramTimeLimit, coef_bounds, gram_data
@@ -296,7 +297,10 @@ class BestSubsetRegression(LinearProgramRegressor):
         n, p = X.shape
         k = self._k(p)
         deadline = None if settings is None else settings.deadline
-        gram = gram_data(X, y, self.fit_intercept, deadline=deadline)
+        if 8.0 * p * p > _reg.GRAM_LAZY_BYTES:  # the Gram matrix is not formed: products
+            gram = _reg.lazy_gram_data(X, y, self.fit_intercept)
+        else:
+            gram = gram_data(X, y, self.fit_intercept, deadline=deadline)
         lo, hi = coef_bounds(p, self.positive, self.coef_bounds)
         if np.any(lo > 0) or np.any(hi < 0):
             raise ValueError("coef_bounds must allow 0 for every coefficient in best subset")
