@@ -410,30 +410,13 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
         values = fp.priced_start(form)
         if values is None:
             raise SolveError("OptimalClassificationTree: no priced tree at the time limit")
-        first = self.result_
-        check, viol = form.program.evaluate(values)
-        bound = first.bound if np.isfinite(first.bound) else 0.0
         cells = form.extra["cells"]
-        self.result_ = make_result(
+        self._recertify(
+            form,
+            values,
+            f"time limit: depth-2 subtrees priced for {cells.stats['first_columns']} of "
+            f"{cells.stats['of']} first columns; the other columns carry lower bounds",
             status="time_limit",
-            sense=1,
-            values=values,
-            objective_check=check,
-            max_violation=viol,
-            bound=max(bound, 0.0),
-            gap_tol=gap_tolerance(True, self._settings(mip=True).mip_gap),
-            solver=first.solver,
-            backend=first.backend,
-            problem_class=first.problem_class,
-            build_time=first.build_time,
-            solve_time=first.solve_time,
-            message=_join(
-                first.message,
-                f"time limit: depth-2 subtrees priced for {cells.stats['first_columns']} of "
-                f"{cells.stats['of']} first columns; the other columns carry lower bounds",
-            ),
-            solver_version=first.solver_version,
-            stats=first.stats,
         )
         return tb.decode(form, values)
 
@@ -447,14 +430,15 @@ class OptimalClassificationTree(ClassifierMixin, ProgramEstimator):
             return
         self._recertify(form, values, "the CART start is the best tree found")
 
-    def _recertify(self, form, values, note):
+    def _recertify(self, form, values, note, status=None):
         """The result for ``values`` from the certificate factory, with the solver's bound or
-        0 when it proved none (errors and split penalties are >= 0)."""
+        0 when it proved none (errors and split penalties are >= 0); ``status`` the solver's
+        unless given."""
         first = self.result_
         check, viol = form.program.evaluate(values)
         bound = first.bound if np.isfinite(first.bound) else 0.0
         self.result_ = make_result(
-            status=first.status,
+            status=first.status if status is None else status,
             sense=1,
             values=values,
             objective_check=check,

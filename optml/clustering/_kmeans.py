@@ -16,6 +16,7 @@ from optml.formulations.clustering import (
     KMeansProblem,
     check_item_weights,
     cluster_costs,
+    must_link_groups,
     set_partitioning,
 )
 from optml.solve.certificate import make_result
@@ -39,21 +40,6 @@ def _check_pairs(pairs, n, name):
         if i != j:
             out.append((i, j))
     return out
-
-
-def _groups(n, must):
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in must:
-        parent[find(a)] = find(b)
-    roots = np.array([find(i) for i in range(n)])
-    return np.unique(roots, return_inverse=True)[1]
 
 
 class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
@@ -190,7 +176,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         raise SolveError(f"KMeans: the clustering problem is infeasible: {msg}")
 
     def _check_feasible(self, n, must, cannot):
-        g = _groups(n, must)
+        g = must_link_groups(n, must)
         for a, b in cannot:
             if g[a] == g[b]:
                 self._infeasible(

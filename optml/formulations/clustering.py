@@ -360,6 +360,23 @@ class KMeansProblem(StructuredProblem):
         return np.asarray(values["z"]).argmax(axis=1)
 
 
+def must_link_groups(n: int, must_link) -> np.ndarray:
+    """Group index (0..g-1, in order of each group's smallest root) of each of ``n`` samples
+    under the must-link pairs (union-find; transitive)."""
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in must_link:
+        parent[find(a)] = find(b)
+    roots = np.array([find(i) for i in range(n)], dtype=int)
+    return np.unique(roots, return_inverse=True)[1]
+
+
 def check_item_weights(sample_weight, n: int, must_link=None) -> np.ndarray:
     """Point weights of an MSSC instance as a float array (n,): finite, >= 0, not all 0, and
     (unless ``must_link`` is None) every must-link group (a point alone when in no must-link)
@@ -384,17 +401,7 @@ def check_item_weights(sample_weight, n: int, must_link=None) -> np.ndarray:
         raise ValueError("sample_weight is zero for every sample; at least one weight must be > 0")
     if must_link is None:
         return w
-    parent = list(range(n))
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in must_link:
-        parent[find(a)] = find(b)
-    roots = np.array([find(i) for i in range(n)], dtype=int)
+    roots = must_link_groups(n, must_link)
     gw = np.bincount(roots, weights=w, minlength=n)
     bad = np.flatnonzero(gw[roots] <= 0)
     if bad.size:
