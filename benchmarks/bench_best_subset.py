@@ -217,10 +217,12 @@ def _lambda_and_box(X, y, alpha, k=10):
     """``(l0, M, beta)``: the L0 penalty between the heuristic path's k-th and (k+1)-th gains
     (their geometric mean, so the penalised optimum on that path has k nonzeros) and the box
     M = 1.5 x the k-feature incumbent's largest |coefficient| (forward selection)."""
+    import optml.formulations.regression as reg
     from optml.algorithms.best_subset_heuristics import SubsetProblem
     from optml.formulations.regression import gram_data
 
-    gram = gram_data(X, y, True)
+    p = X.shape[1]
+    gram = gram_data(X, y, True) if 8.0 * p * p <= reg.GRAM_LAZY_BYTES else reg.lazy_gram_data(X, y)
     h = SubsetProblem(gram, k + 1, alpha)
     S, fs = [], []
     for _ in range(k + 2):
@@ -459,6 +461,65 @@ def bench_round3(configs, lines):
         del X
 
 
+def _huge_one(n, p, a_name, model, tl, route, q):
+    """One fit in a child process (so that its peak memory is its own)."""
+    import resource
+
+    import optml.formulations.regression as reg
+    from optml.regression import BestSubsetRegression
+
+    k = 10
+    if route == "gram":
+        reg.GRAM_LAZY_BYTES = max(reg.GRAM_LAZY_BYTES, 8 * p * p)
+    elif route == "lazy":
+        reg.GRAM_LAZY_BYTES = 0
+    X, y, btrue = make_sparse_regression(n=n, p=p, k=k, rho=0.35, snr=3.0, random_state=0)
+    true = set(np.flatnonzero(btrue).tolist())
+    Xc = X - X.mean(0)
+    alpha = 1e-3 * float(np.einsum("ij,ij->", Xc, Xc)) / p if a_name != "0" else 0.0
+    del Xc
+    params = dict(k=k, alpha=alpha, time_limit=tl, mip_gap=1e-4)
+    if model.endswith("+M"):
+        params["M"] = _lambda_and_box(X, y, alpha)[1]
+    t0, c0 = time.perf_counter(), time.process_time()
+    try:
+        m = BestSubsetRegression(**params).fit(X, y)
+    except Exception as exc:  # report, do not stop the benchmark
+        q.put(f"| {n} | {p} | {a_name} | {model} | {route} | error: {exc!s:.80} |")
+        return
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    r, st = m.result_, m.result_.stats
+    first = wall - r.solve_time + st["root_time"] if "root_time" in st else float("nan")
+    nz = set(np.flatnonzero(m.coef_).tolist())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    q.put(
+        f"| {n} | {p} | {a_name} | {model} | {route} | {r.status} | {r.gap:.1e} | "
+        f"{st.get('nodes', '')} | {first:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.1f} | "
+        f"{len(nz & true)}/{k} ({len(nz)} nonzero) |"
+    )
+
+
+def bench_huge(runs, lines):
+    """Issue 19 at p = 10^5: the lazy Gram route (X'X never formed) and, where it fits, the
+    formed Gram next to it; every fit in its own process (peak memory = ru_maxrss)."""
+    import multiprocessing as mp
+
+    lines.append("\n## p = 10^5: the lazy Gram route (issue 19)\n")
+    lines.append(
+        "| n | p | alpha | model | Gram | status | gap | nodes | first bound (s) | wall (s) | "
+        "CPU (s) | peak RSS (GiB) | true support found |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    ctx = mp.get_context("fork")
+    for run in runs:
+        q = ctx.Queue()
+        proc = ctx.Process(target=_huge_one, args=(*run, q))
+        proc.start()
+        proc.join()
+        lines.append(q.get() if not q.empty() else f"| {run} | crashed (exit {proc.exitcode}) |")
+        print(lines[-1], flush=True)
+
+
 def _toeplitz(p, rho=0.35):
     idx = np.arange(p)
     return rho ** np.abs(idx[:, None] - idx[None, :])
@@ -508,6 +569,12 @@ def main():
         help="issue 19, third round: old vs new node relaxations and fits at p = 100 .. 5000 "
         "(about 12 minutes)",
     )
+    ap.add_argument(
+        "--huge",
+        action="store_true",
+        help="issue 19 at p = 10^5 (n = 1000; lazy Gram) and n = 5000, p = 10^4 (lazy vs formed "
+        "Gram); --time-limit per fit (120 s: about 12 minutes)",
+    )
     a = ap.parse_args()
     warnings.simplefilter("ignore")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -538,6 +605,20 @@ def main():
                     [(r, "card", 20), (r, "card+M", 20), (z, "card+M", 20), (r, "l0+M", 20)],
                 ),
                 (1000, 5000, [(r, "card+M", 120), (z, "card+M", 120), (r, "l0+M", 120)]),
+            ],
+            lines,
+        )
+        configs = []
+        a.skip_formulations = True
+    if a.huge:
+        r, tl = "1e-3 tr/p", a.time_limit
+        bench_huge(
+            [
+                (1000, 100000, r, "card+M", tl, "auto"),
+                (1000, 100000, r, "card", tl, "auto"),
+                (1000, 100000, "0", "card+M", tl, "auto"),
+                (5000, 10000, r, "card+M", tl, "lazy"),
+                (5000, 10000, r, "card+M", tl, "gram"),
             ],
             lines,
         )

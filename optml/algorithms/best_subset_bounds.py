@@ -66,7 +66,7 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
-from optml.formulations.regression import gram_eigvalsh
+from optml.formulations.regression import LazyGram, gram_eigvalsh
 
 logger = logging.getLogger("optml")
 
@@ -125,7 +125,10 @@ class SubsetBounds:
     def A_dot(self, beta: np.ndarray) -> np.ndarray:
         """:math:`A\\beta = G\\beta - \\delta\\beta` for a (sparse) ``beta``."""
         S = np.flatnonzero(beta)
-        out = beta[S] @ self.G[S]  # G symmetric: rows are contiguous
+        if isinstance(self.G, LazyGram):  # X'X not formed: X_c'(X_c beta) or cached rows
+            out = self.G.rows_dot(S, beta[S])
+        else:
+            out = beta[S] @ self.G[S]  # G symmetric: rows are contiguous
         out -= self.delta * beta
         return out
 

@@ -137,7 +137,10 @@ class SubsetProblem:
         beta = np.clip(np.asarray(beta0, float), self.lo, self.hi)
         for _ in range(max_iter):
             S = np.flatnonzero(beta)
-            Hb = beta[S] @ self.H[S] if S.size <= self.p // 4 else self.H @ beta
+            if isinstance(self.H, LazyGram):  # X'X not formed: one product, no rows
+                Hb = self.H.rows_dot(S, beta[S]) if S.size <= self.p // 4 else self.H @ beta
+            else:
+                Hb = beta[S] @ self.H[S] if S.size <= self.p // 4 else self.H @ beta
             u = beta - (Hb - self.c) / L
             new = self._project(u)
             if np.linalg.norm(new - beta) <= tol * max(1.0, np.linalg.norm(beta)):
