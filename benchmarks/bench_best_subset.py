@@ -222,7 +222,9 @@ def _lambda_and_box(X, y, alpha, k=10):
     from optml.formulations.regression import gram_data
 
     p = X.shape[1]
-    gram = gram_data(X, y, True) if 8.0 * p * p <= reg.GRAM_LAZY_BYTES else reg.lazy_gram_data(X, y)
+    gram = (
+        gram_data(X, y, True) if 8.0 * p * p <= reg.gram_lazy_budget() else reg.lazy_gram_data(X, y)
+    )
     h = SubsetProblem(gram, k + 1, alpha)
     S, fs = [], []
     for _ in range(k + 2):
@@ -470,7 +472,7 @@ def _huge_one(n, p, a_name, model, tl, route, q):
 
     k = 10
     if route == "gram":
-        reg.GRAM_LAZY_BYTES = max(reg.GRAM_LAZY_BYTES, 8 * p * p)
+        reg.GRAM_LAZY_BYTES = max(reg.gram_lazy_budget(), 8 * p * p)
     elif route == "lazy":
         reg.GRAM_LAZY_BYTES = 0
     X, y, btrue = make_sparse_regression(n=n, p=p, k=k, rho=0.35, snr=3.0, random_state=0)

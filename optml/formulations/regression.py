@@ -275,9 +275,14 @@ def _xtx(X, deadline=None) -> np.ndarray:
     return G
 
 
-#: :func:`gram_data` forms the Gram matrix when it takes at most this many bytes; beyond it
-#: (and up to nothing: the lazy form needs only ``X_c``) it returns a :class:`LazyGram`
-GRAM_LAZY_BYTES = 2**31
+#: best subset forms the Gram matrix when it takes at most this many bytes, else it reads it
+#: lazily (:class:`LazyGram`, :func:`lazy_gram_data`); None: :data:`GRAM_MAX_BYTES`
+GRAM_LAZY_BYTES: float | None = None
+
+
+def gram_lazy_budget() -> float:
+    """The byte budget beyond which best subset takes the lazy Gram route."""
+    return GRAM_MAX_BYTES if GRAM_LAZY_BYTES is None else GRAM_LAZY_BYTES
 
 
 class LazyGram:

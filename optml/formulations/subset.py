@@ -159,8 +159,9 @@ def best_subset_program(
     if isinstance(gram.G, LazyGram):
         raise ValueError(
             f"the MIQP of best subset needs the {p} x {p} Gram matrix, which is not formed for "
-            f"this many features ({8.0 * p * p / 2**30:.1f} GiB > optml.formulations.regression."
-            "GRAM_LAZY_BYTES); use the branch and bound (method='bnb', with alpha > 0 or a box "
+            f"this many features ({8.0 * p * p / 2**30:.1f} GiB, more than the lazy-Gram budget, "
+            "optml.formulations.regression.GRAM_LAZY_BYTES); use the branch and bound "
+            "(method='bnb', with alpha > 0 or a box "
             "M when there are more features than samples), or screen the features first"
         )
     M = np.broadcast_to(np.asarray(np.inf if M is None else M, dtype=float), (p,))

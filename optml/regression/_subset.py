@@ -297,7 +297,7 @@ class BestSubsetRegression(LinearProgramRegressor):
         n, p = X.shape
         k = self._k(p)
         deadline = None if settings is None else settings.deadline
-        if 8.0 * p * p > _reg.GRAM_LAZY_BYTES:  # the Gram matrix is not formed: products
+        if 8.0 * p * p > _reg.gram_lazy_budget():  # the Gram matrix is not formed: products
             gram = _reg.lazy_gram_data(X, y, self.fit_intercept)
         else:
             gram = gram_data(X, y, self.fit_intercept, deadline=deadline)
