@@ -86,6 +86,7 @@ def _alive(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow  # 13.6 s (a worker killed mid-sweep, then the resume); over the default suite's 10 s rule
 def test_kill_then_resume_leaves_no_duplicate_or_missing_rows(tmp_path):
     suite = tmp_path / "suite.toml"
     suite.write_text(SUITE)
