@@ -36,6 +36,7 @@ from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import is_special, register_special
 from optml.formulations.clustering import (
     cluster_costs,
+    must_link_groups,
     set_partitioning,
     set_partitioning_dual,
 )
@@ -85,24 +86,6 @@ class _Pool:
         return np.array(self.cols).T, np.array(self.costs)
 
 
-def _union_find(n, pairs):
-    parent = np.arange(n)
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(i) for i in range(n)])
-    _, item_of = np.unique(roots, return_inverse=True)
-    return item_of
-
-
 class _Node:
     def __init__(self, must, cannot, bound):
         self.must, self.cannot, self.bound = tuple(must), tuple(cannot), bound
@@ -148,7 +131,7 @@ class BranchAndPrice:
 
     # ----------------------------------------------------------------- helpers
     def _items(self, must, cannot):
-        item_of = _union_find(self.n, must)
+        item_of = must_link_groups(self.n, must)
         m = item_of.max() + 1
         cnt = np.bincount(item_of, minlength=m).astype(float)  # points (sizes count these)
         w = np.bincount(item_of, weights=self.w, minlength=m)  # sample weight (the cost's)
@@ -394,7 +377,7 @@ class BranchAndPrice:
         if frac[j] > 0.5 - 1e-6:
             return None
         ia, ib = iu[0][j], iu[1][j]
-        item_of = _union_find(self.n, must)
+        item_of = must_link_groups(self.n, must)
         a = int(np.flatnonzero(item_of == ia)[0])
         b = int(np.flatnonzero(item_of == ib)[0])
         return a, b

@@ -33,27 +33,12 @@ from optml.algorithms.mssc_heuristics import best_partition, hartigan, kmeans_pp
 from optml.algorithms.sdp_admm import Cuts, PengWeiADMM, solve_node
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
+from optml.formulations.clustering import must_link_groups
 
 logger = logging.getLogger("optml")
 
 #: memory for the warm starts kept with open nodes
 _STATE_BYTES = 1.5e9
-
-
-def _union_find(n, pairs):
-    parent = np.arange(n)
-
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    return np.unique([find(i) for i in range(n)], return_inverse=True)[1]
 
 
 def _canon(labels):
@@ -128,7 +113,7 @@ class SDPBranchAndBound:
         self.rng = np.random.default_rng(seed)
         self.n_init = int(problem.n_init)
         # root items: user must-link groups
-        self.item_of = _union_find(n, problem.must_link)
+        self.item_of = must_link_groups(n, problem.must_link)
         m = self.item_of.max() + 1
         self.iw = np.bincount(self.item_of, weights=self.w, minlength=m)
         S = np.zeros((m, X.shape[1]))

@@ -361,9 +361,9 @@ class KMeansProblem(StructuredProblem):
 
 
 def must_link_groups(n: int, must_link) -> np.ndarray:
-    """Group index (0..g-1, in order of each group's smallest root) of each of ``n`` samples
-    under the must-link pairs (union-find; transitive)."""
-    parent = list(range(n))
+    """Group index (0..g-1, in the order of each group's smallest sample) of each of ``n``
+    samples under the must-link pairs (union-find; transitive)."""
+    parent = np.arange(n)
 
     def find(i):
         while parent[i] != i:
@@ -372,9 +372,10 @@ def must_link_groups(n: int, must_link) -> np.ndarray:
         return i
 
     for a, b in must_link:
-        parent[find(a)] = find(b)
-    roots = np.array([find(i) for i in range(n)], dtype=int)
-    return np.unique(roots, return_inverse=True)[1]
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return np.unique([find(i) for i in range(n)], return_inverse=True)[1]
 
 
 def check_item_weights(sample_weight, n: int, must_link=None) -> np.ndarray:
