@@ -60,10 +60,18 @@ import time
 import numpy as np
 import scipy.linalg as sla
 
+from optml.algorithms.best_subset_activeset import active_set_solve
 from optml.formulations.regression import LazyGram
 from optml.program.result import relative_gap
 
 logger = logging.getLogger("optml")
+
+#: working sets up to this size whose first-order solve has not converged after
+#: ``ACTIVE_SET_AFTER`` iterations are finished exactly by the active-set method
+#: (:mod:`optml.algorithms.best_subset_activeset`): its work does not grow with the
+#: condition number (FISTA's does), but each of its steps factors the free block
+ACTIVE_SET_MAX = 200
+ACTIVE_SET_AFTER = 40
 
 
 # --------------------------------------------------------------------------- pieces
@@ -301,6 +309,7 @@ class PenalisedBounds:
         m = len(cW)
         if m == 0:
             return np.zeros(0)
+        yy = float(self.b.yy)
         # step: 1 / (2 lambda_max(A_W)), by power iteration (backtracking guards it)
         v = np.full(m, 1.0 / math.sqrt(m)) + 1e-3 * np.cos(np.arange(m))
         lmax = 0.0
@@ -316,7 +325,6 @@ class PenalisedBounds:
         xp, Axp = x, Ax
         y, Ay = x, Ax
         theta = 1.0
-        yy = float(self.b.yy)
         data = self._prox_data(loW, hiW, fixed)
         # a Newton step on the warm start's pattern first: at a child node the parent's
         # pattern is usually right but for the branched feature
@@ -356,6 +364,16 @@ class PenalisedBounds:
                 P, D = self._gap_W(AW, cW, x, Ax, loW, hiW, fixed)
                 if P - D <= tol * max(1.0, abs(yy + P)):
                     break
+                if it + 1 >= ACTIVE_SET_AFTER and m <= ACTIVE_SET_MAX:
+                    # slow convergence (an ill-conditioned A_W): finish by the exact method
+                    xa = active_set_solve(AW, cW, x, loW, hiW, fixed, self.a, self.lam)
+                    if xa is not None:
+                        Axa = AW @ xa
+                        Pa, Da = self._gap_W(AW, cW, xa, Axa, loW, hiW, fixed)
+                        if Pa <= P:
+                            x, Ax, xp, Axp, y, Ay, theta = xa, Axa, xa, Axa, xa, Axa, 1.0
+                        if Pa - Da <= tol * max(1.0, abs(yy + Pa)):
+                            break
                 xN = self._newton(AW, cW, x, loW, hiW, fixed)
                 if xN is not None:
                     AxN = AW @ xN

@@ -12,7 +12,6 @@ from optml.regression import ALAMORegression, PiecewiseLinearRegression
 from optml.regression._alamo import basis_library
 
 
-@pytest.mark.slow  # 30 s since the best-subset Lagrangian node relaxation (4.7 s before): see docs/regression.md
 def test_recovers_power_and_log():
     rng = np.random.default_rng(0)
     X = rng.uniform(0.5, 3.0, size=(50, 2))
