@@ -22,6 +22,10 @@ cap = KMedoids(3, capacity=40).fit(X, demand=demand)
 for name, m in (("uncapacitated", free), ("capacity 40", cap)):
     load = np.bincount(m.labels_, weights=demand, minlength=3)
     print(f"{name:14s} medoids {m.medoid_indices_}, loads {load}, cost {m.inertia_:.3f}")
+# sample_weight weighs the objective (a point of weight s counts as s copies), not the load
+heavy = KMedoids(3).fit(X, sample_weight=demand)
+print(f"weighted (s = demand, no capacity): medoids {heavy.medoid_indices_}, ", end="")
+print(f"weighted cost {heavy.inertia_:.3f}, status {heavy.result_.status}")
 print(cap.result_.summary())
 print(cap.program_.summary())
 

@@ -12,7 +12,7 @@ from optml._base import ProgramEstimator
 from optml._data_checks import check_frame, check_scale
 from optml._validation import check_int, check_positive
 from optml.exceptions import SolveError
-from optml.formulations.clustering import p_median
+from optml.formulations.clustering import check_item_weights, p_median
 from optml.program.result import relative_gap
 from optml.solve.certificate import make_result
 
@@ -28,6 +28,9 @@ class KMedoids(ClusterMixin, ProgramEstimator):
     plus :math:`\sum_i w_i x_{ij} \le Q y_j` (and binary :math:`x`) with ``capacity``
     :math:`Q` and the per-point demands :math:`w_i` given to ``fit(X, demand=w)`` (all 1 by
     default: :math:`Q` counts points), the capacitated p-median of Mulvey & Beck (1984).
+    ``fit(X, sample_weight=s)`` weighs the objective, :math:`\min \sum_{i,j} s_i D_{ij}
+    x_{ij}`, as scikit-learn's ``KMeans`` means ``sample_weight`` (a point of weight
+    :math:`s_i` counts as :math:`s_i` copies); see :meth:`fit` for weights vs demands.
 
     Parameters
     ----------
@@ -49,6 +52,11 @@ class KMedoids(ClusterMixin, ProgramEstimator):
     ----------
     medoid_indices_, labels_, cluster_centers_ (not with "precomputed"), inertia_,
     program_, result_
+        ``inertia_`` is the (weighted) cost :math:`\sum_i s_i D_{i, m(i)}`. Clusters are
+        numbered by the lexicographic order of their medoids' coordinates, so the labels do
+        not depend on the order of the rows, nor on repeating or weighting them (with
+        "precomputed", by the medoids' row indices). With zero-weight points, ``program_`` and
+        ``result_`` describe the positive-weight rows only (see :meth:`fit`).
     """
 
     def __init__(
@@ -96,11 +104,45 @@ class KMedoids(ClusterMixin, ProgramEstimator):
             return X
         return self._dist(X, X)
 
-    def build_program(self, X, y=None, demand=None):
-        """The (capacitated) p-median program for ``X`` (and the points' ``demand``)."""
+    def build_program(self, X, y=None, sample_weight=None, demand=None):
+        """The (capacitated) p-median program for ``X`` (with the points' ``sample_weight``
+        and ``demand``), as ``fit`` forms it: over the positive-weight rows only."""
         X = np.asarray(X, dtype=float)
-        w = None if demand is None else self._demand(demand, X.shape[0])
-        return p_median(self._dissimilarity(X), self.n_clusters, self.capacity, weights=w)
+        n = X.shape[0]
+        s, keep = self._sample_weight(sample_weight, n, self.n_clusters, self.capacity)
+        w = None if demand is None else self._demand(demand, n)
+        D = self._dissimilarity(X)
+        if keep is not None:
+            D = D[np.ix_(keep, keep)]
+        return p_median(D, self.n_clusters, self.capacity, weights=w, sample_weight=s)
+
+    @staticmethod
+    def _sample_weight(sample_weight, n, k, capacity):
+        """``(s, keep)``: the validated weights of the rows that enter the p-median and the
+        boolean mask of those rows (None: every row). A point of weight 0 counts as no copy:
+        it is left out (neither assigned nor a candidate medoid) and labelled by its nearest
+        medoid after the fit; with a capacity (which counts rows, or their demand) it is
+        refused."""
+        if sample_weight is None:
+            return None, None
+        s = check_item_weights(sample_weight, n)
+        zero = s == 0
+        if not zero.any():
+            return s, None
+        if capacity is not None:
+            raise ValueError(
+                f"sample_weight is 0 for sample {int(np.flatnonzero(zero)[0])} while capacity "
+                "is set: capacity counts points (or their demand), but a point of weight 0 "
+                "counts as no copy, so its load is not defined; give it a positive weight or "
+                "drop it"
+            )
+        if (~zero).sum() < k:
+            raise ValueError(
+                f"sample_weight has {int((~zero).sum())} positive weights, fewer than "
+                f"n_clusters={k}; zero-weight points count as no copy (they are not "
+                "candidate medoids): lower n_clusters or give more points a positive weight"
+            )
+        return s[~zero], ~zero
 
     @staticmethod
     def _demand(demand, n):
@@ -113,18 +155,39 @@ class KMedoids(ClusterMixin, ProgramEstimator):
             raise ValueError("demand must hold finite nonnegative numbers (one per sample)")
         return w
 
-    def fit(self, X, y=None, demand=None):
-        """Fit the medoids; ``demand`` (n,): each point's demand, in the units of
-        ``capacity`` (Mulvey & Beck 1984); without a capacity it changes nothing."""
+    def fit(self, X, y=None, sample_weight=None, demand=None):
+        r"""Fit the medoids.
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features), or (n_samples, n_samples) dissimilarities
+            with ``metric="precomputed"``
+        y : ignored
+        sample_weight : array of shape (n_samples,), optional
+            Point weights :math:`s_i` as scikit-learn's ``KMeans`` means them: a point of
+            weight :math:`s` counts as :math:`s` copies; the objective becomes
+            :math:`\sum_i s_i D_{i, m(i)}` (MILP, heuristic and Lagrangian bound alike) and
+            ``inertia_`` is weighted. Finite, >= 0, not all 0. A point of weight 0 is left
+            out of the problem (it is not a candidate medoid: the fit equals the fit without
+            it) and labelled by its nearest medoid; the positive weights must number at least
+            ``n_clusters``. Weights do not load ``capacity``.
+        demand : array of shape (n_samples,), optional
+            Each point's load on ``capacity``, in its units (Mulvey & Beck 1984); without a
+            capacity it changes nothing, and it never weighs the objective. Without
+            ``demand`` every point loads 1, whatever its weight: ``capacity`` counts points,
+            as ``KMeans``' ``min_size`` / ``max_size`` do. With a capacity, zero weights are
+            refused (a point that counts as no copy has no defined load).
+        """
         check_frame(self, X)
         X = validate_data(self, X, dtype=np.float64, ensure_min_samples=1)
-        if not (isinstance(self.metric, str) and self.metric == "precomputed"):
-            check_scale(self, X, centre=True, what="dissimilarities")
         n = X.shape[0]
         k = check_int("n_clusters", self.n_clusters, minimum=1)
+        cap = check_positive("capacity", self.capacity, allow_none=True)
+        s, keep = self._sample_weight(sample_weight, n, k, cap)
+        if not (isinstance(self.metric, str) and self.metric == "precomputed"):
+            check_scale(self, X, centre=True, what="dissimilarities")
         if k > n:
             raise ValueError(f"n_clusters={k} is larger than n_samples={n}; use at most {n}")
-        cap = check_positive("capacity", self.capacity, allow_none=True)
         w = None if demand is None else self._demand(demand, n)
         total = float(n if w is None else w.sum())
         if cap is not None and cap * k < total:
@@ -140,15 +203,19 @@ class KMedoids(ClusterMixin, ProgramEstimator):
             )
         self._check_common_params()
         settings = self._settings(mip=True).started()  # one clock: distances, heuristic, MILP
-        D = self._dissimilarity(X)
-        if not np.isfinite(D).all():
+        D_all = self._dissimilarity(X)
+        if not np.isfinite(D_all).all():
             raise ValueError("the dissimilarities contain NaN or inf")
-        prog = p_median(D, k, cap, weights=w if cap is not None else None)
+        D = D_all if keep is None else D_all[np.ix_(keep, keep)]
+        # C: the objective's costs s_i D_ij; for the heuristic and the Lagrangian bound the
+        # weighted p-median is the p-median of C (each row's nearest medoid is the same)
+        C = D if s is None else s[:, None] * D
+        prog = p_median(D, k, cap, weights=w if cap is not None else None, sample_weight=s)
         # the heuristic medoids: the MILP's warm start, and the answer (with the Lagrangian
         # bound) when the MILP finds nothing in the time left or cannot start in it
         rem = settings.remaining()
-        med = None if cap is not None else _heuristic(D, k, None if rem is None else 0.2 * rem)
-        start = None if med is None else _point(D, med)
+        med = None if cap is not None else _heuristic(C, k, None if rem is None else 0.2 * rem)
+        start = None if med is None else _point(C, med)
         rem = settings.remaining()
         if rem is None or rem > _milp_seconds(prog):
             res = self._solve(
@@ -159,9 +226,9 @@ class KMedoids(ClusterMixin, ProgramEstimator):
                 settings=settings,
             )
             if not res.has_solution and med is not None:
-                res = self._heuristic_result(prog, D, k, med, settings, res)
+                res = self._heuristic_result(prog, C, k, med, settings, res)
         elif med is not None:
-            res = self._heuristic_result(prog, D, k, med, settings, None)
+            res = self._heuristic_result(prog, C, k, med, settings, None)
         else:
             raise SolveError(
                 f"KMedoids: the capacitated p-median MILP ({prog.canonical().A.nnz} nonzeros) "
@@ -173,21 +240,40 @@ class KMedoids(ClusterMixin, ProgramEstimator):
                 f"KMedoids: the solver returned no solution (status {res.status!r}); raise "
                 "time_limit or try another solver"
             )
-        yv = res.values["y"] > 0.5
-        med = np.flatnonzero(yv)
-        xv = res.values["x"][:, med]
-        self.medoid_indices_ = med
-        self.labels_ = xv.argmax(axis=1)
-        self.inertia_ = float(D[np.arange(n), med[self.labels_]].sum())
-        if not (isinstance(self.metric, str) and self.metric == "precomputed"):
-            self.cluster_centers_ = X[med]
+        med = np.flatnonzero(res.values["y"] > 0.5)
+        lab = res.values["x"][:, med].argmax(axis=1)  # over the rows in the problem
+        rows = np.arange(n) if keep is None else np.flatnonzero(keep)
+        med = rows[med]
+        # number the clusters by their medoids' coordinates (row index to break ties, and
+        # alone with "precomputed"), independent of the rows' order, repeats and weights
+        pre = isinstance(self.metric, str) and self.metric == "precomputed"
+        order = np.lexsort((med, *X[med].T[::-1])) if not pre else np.argsort(med)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        labels = D_all[:, med[order]].argmin(axis=1)  # zero-weight rows: nearest medoid
+        labels[rows] = rank[lab]
+        self.medoid_indices_ = med[order]
+        self.labels_ = labels
+        cost = D_all[np.arange(n), self.medoid_indices_[labels]]
+        full = np.ones(n)
+        if s is not None:
+            full = np.zeros(n)
+            full[rows] = s
+        self.inertia_ = float(full @ cost)
+        if not pre:
+            self.cluster_centers_ = X[self.medoid_indices_]
         self._X_fit = X
         return self
+
+    def fit_predict(self, X, y=None, sample_weight=None, demand=None):
+        """``fit(X, sample_weight=..., demand=...).labels_``."""
+        return self.fit(X, sample_weight=sample_weight, demand=demand).labels_
 
     # ------------------------------------------------------------ heuristic + bound
     def _heuristic_result(self, prog, D, k, med, settings, milp):
         """The heuristic medoids as a certified result: the Lagrangian bound of the p-median
-        (Beasley 1993), within the time left, or the MILP's bound when it is better."""
+        (Beasley 1993), within the time left, or the MILP's bound when it is better. ``D``:
+        the objective's costs (rows weighted by ``sample_weight``)."""
         t0 = time.perf_counter()
         cost = float(D[:, med].min(axis=1).sum())
         rem = settings.remaining()
@@ -252,7 +338,9 @@ def _milp_seconds(prog) -> float:
 
 def _heuristic(D, k, limit=None):
     """Greedy build (PAM's BUILD), alternating improvement (assign, re-centre each cluster on
-    its best medoid), then PAM's swaps, until nothing improves or ``limit`` seconds pass."""
+    its best medoid), then PAM's swaps, until nothing improves or ``limit`` seconds pass.
+    ``D[i, j]``: the cost of serving row i from candidate j (rows weighted by the points'
+    ``sample_weight``; it need not be symmetric)."""
     t0 = time.perf_counter()
     n = D.shape[0]
     med = [int(D.sum(axis=0).argmin())]
@@ -305,7 +393,8 @@ def _heuristic(D, k, limit=None):
 def _lagrangian_bound(D, k, upper, limit=None, iters=2000):
     """Lower bound of the p-median by relaxing the assignment rows with multipliers ``u``:
     ``L(u) = sum(u) + (sum of the k smallest rho_j)``, ``rho_j = sum_i min(0, D_ij - u_i)``;
-    subgradient ascent with Polyak steps toward ``upper`` (Beasley 1993)."""
+    subgradient ascent with Polyak steps toward ``upper`` (Beasley 1993). ``D``: the
+    objective's costs (rows weighted by the points' ``sample_weight``)."""
     t0 = time.perf_counter()
     n, m = D.shape
     # start from the second-nearest dissimilarity

@@ -415,7 +415,9 @@ def check_item_weights(sample_weight, n: int, must_link=None) -> np.ndarray:
     return w
 
 
-def p_median(D: np.ndarray, n_clusters: int, capacity=None, weights=None) -> Program:
+def p_median(
+    D: np.ndarray, n_clusters: int, capacity=None, weights=None, sample_weight=None
+) -> Program:
     r"""The p-median MILP (and the capacitated p-median of Mulvey–Beck, 1984).
 
     With dissimilarities :math:`D_{ij}` from point :math:`i` to candidate medoid :math:`j`,
@@ -425,7 +427,10 @@ def p_median(D: np.ndarray, n_clusters: int, capacity=None, weights=None) -> Pro
         \min \sum_{i,j} D_{ij} x_{ij} \quad\text{s.t.}\quad \sum_j x_{ij} = 1,\quad
         x_{ij} \le y_j,\quad \sum_j y_j = k,\quad x, y \in \{0,1\},
 
-    and with a capacity :math:`Q`: :math:`\sum_i w_i x_{ij} \le Q y_j`.
+    and with a capacity :math:`Q`: :math:`\sum_i w_i x_{ij} \le Q y_j` (``weights``: the
+    demands :math:`w_i`, 1 by default). ``sample_weight`` :math:`s_i \ge 0` weighs the
+    objective instead, :math:`\min \sum_{i,j} s_i D_{ij} x_{ij}` (a point of weight
+    :math:`s_i` counts as :math:`s_i` copies); it does not load the capacity.
     """
     D = np.asarray(D, dtype=float)
     n, m = D.shape
@@ -441,5 +446,6 @@ def p_median(D: np.ndarray, n_clusters: int, capacity=None, weights=None) -> Pro
     if capacity is not None:
         w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
         p.add(w @ x - float(capacity) * y <= 0, name="capacity")
-    p.minimize(D.reshape(-1) @ x.reshape(n * m))
+    C = D if sample_weight is None else np.asarray(sample_weight, dtype=float)[:, None] * D
+    p.minimize(C.reshape(-1) @ x.reshape(n * m))
     return p
