@@ -4,7 +4,10 @@ r"""Incumbents for best subset: the discrete first-order method of Bertsimas, Ki
 Everything works on the Gram data (``H = G + alpha I``, ``c``, ``yy``) so the cost does not
 depend on the number of samples, and on the support of a point wherever it can (a k-sparse
 point costs :math:`O(pk)`, not :math:`O(p^2)`), so the heuristics stay cheap at p in the
-thousands. The objective is
+thousands. Beyond that (:func:`screen_size`) the first-order method and the swaps run on a
+candidate set screened by correlation with the residual (a few hundred features, their Gram
+block formed), enlarged until no better-correlated feature remains outside; the heuristics
+take at most ``HEURISTIC_SHARE`` of the time left, so the solver's bound starts early. The objective is
 :math:`f(\beta) = \beta^\top H \beta - 2c^\top\beta + y^\top y`
 (the residual sum of squares plus :math:`\alpha\|\beta\|^2`).
 
@@ -54,17 +57,24 @@ class SubsetProblem:
         self.hi = np.full(p, np.inf) if hi is None else np.asarray(hi, float)
         self.bounded = bool(np.isfinite(self.lo).any() or np.isfinite(self.hi).any())
         self.group_of = np.arange(p)
-        units = []
-        seen = np.zeros(p, bool)
+        self._groups = []
         for g in groups or []:
             g = sorted({int(j) for j in g})
-            units.append(g)
-            seen[g] = True
+            self._groups.append(g)
             self.group_of[g] = g[0]
-        units += [[j] for j in range(p) if not seen[j]]
-        self.units = units
+        self._units = None
         self.pairs = [tuple(map(int, q)) for q in (pairs or [])]
         self.constrained = bool(groups) or bool(self.pairs)
+
+    @property
+    def units(self) -> list:
+        """The groups, then every other feature alone (built on first use: p lists)."""
+        if self._units is None:
+            seen = np.zeros(self.p, bool)
+            for g in self._groups:
+                seen[g] = True
+            self._units = list(self._groups) + [[int(j)] for j in np.flatnonzero(~seen)]
+        return self._units
 
     def objective(self, beta) -> float:
         beta = np.asarray(beta, dtype=float)
@@ -91,7 +101,7 @@ class SubsetProblem:
 
     def closure(self, S) -> np.ndarray:
         """Support closed under groups (every member of a touched group)."""
-        if len(self.units) == self.p:  # no groups: every unit is one feature
+        if not self._groups:  # no groups: every unit is one feature
             return np.array(sorted(set(int(j) for j in S)), dtype=int)
         S = set(int(j) for j in S)
         out = set()
@@ -130,12 +140,15 @@ class SubsetProblem:
         return beta, self._objective_on(S, b)
 
     # ---------------------------------------------------------------- heuristics
-    def dfo(self, beta0, max_iter: int = 1000, tol: float = 1e-8) -> np.ndarray:
-        """Projected gradient onto k-sparse vectors in the box (BKM 2016, Algorithm 1)."""
+    def dfo(self, beta0, max_iter: int = 1000, tol: float = 1e-8, deadline=None) -> np.ndarray:
+        """Projected gradient onto k-sparse vectors in the box (BKM 2016, Algorithm 1).
+        ``deadline`` (``time.perf_counter()`` seconds): the iterations stop there."""
         L = self._L if getattr(self, "_L", None) is not None else self.lipschitz()
         self._L = L = max(L, 1e-12)
         beta = np.clip(np.asarray(beta0, float), self.lo, self.hi)
-        for _ in range(max_iter):
+        for it in range(max_iter):
+            if deadline is not None and it % 10 == 9 and time.perf_counter() > deadline:
+                break
             S = np.flatnonzero(beta)
             if isinstance(self.H, LazyGram):  # X'X not formed: one product, no rows
                 Hb = self.H.rows_dot(S, beta[S]) if S.size <= self.p // 4 else self.H @ beta
@@ -150,10 +163,13 @@ class SubsetProblem:
         return beta
 
     def _project(self, u):
-        v = np.clip(u, self.lo, self.hi)
+        v = np.clip(u, self.lo, self.hi) if self.bounded else u
         gain = u * u - (u - v) ** 2  # decrease of ||u - x||^2 from keeping v_j instead of 0
         out = np.zeros_like(u)
-        keep = np.argsort(-gain)[: self.k]
+        k = min(self.k, u.size)
+        if k <= 0:
+            return out
+        keep = np.argpartition(-gain, k - 1)[:k] if k < u.size else np.arange(u.size)
         out[keep] = v[keep]
         return out
 
@@ -172,7 +188,7 @@ class SubsetProblem:
             if deadline is not None and time.perf_counter() > deadline:
                 break
             cand = None
-            units = self.units
+            units = self.units if self.constrained else []  # p lists: only with groups
             if not self.constrained:
                 if len(S) >= self.k:
                     break
@@ -262,14 +278,26 @@ class SubsetProblem:
         """Best feasible point found by the chosen heuristics: ``(beta, objective, method)``.
 
         ``settings`` (the fit's :class:`~optml.program.settings.SolveSettings`, clock started):
-        once its time is up no further start of the first-order method is tried."""
+        the heuristics get ``HEURISTIC_SHARE`` of the time left (no further start of the
+        first-order method after it; the iterations stop at the deadline), so that the
+        solver's bound starts early. Beyond ``screen_size(k)`` x ``SCREEN_FACTOR`` features
+        (and without groups or pairs) the first-order method and the swaps run on a screened
+        candidate set (:meth:`_screened`)."""
+        deadline = None
+        if settings is not None and settings.deadline is not None:
+            left = settings.remaining()
+            deadline = time.perf_counter() + HEURISTIC_SHARE * max(left, 0.0)
+        m = screen_size(self.k)
+        if not self.constrained and self.p > SCREEN_FACTOR * m and how in ("auto", "dfo"):
+            return self._screened(how, seed, deadline, m)
+        return self._warm_start(how, seed, deadline)
 
+    def _warm_start(self, how, seed, deadline, starts_from=()):
         def expired() -> bool:
-            return settings is not None and settings.expired()
+            return deadline is not None and time.perf_counter() > deadline
 
         cands = []
         if how in ("auto", "forward") or self.constrained:
-            deadline = None if settings is None else settings.deadline
             cands.append((self.forward(deadline), "forward"))
         if how in ("auto", "dfo") and not self.constrained:
             rng = np.random.default_rng(seed)
@@ -278,10 +306,11 @@ class SubsetProblem:
             starts.append(self.fit_support(order[: self.k])[0])
             for _ in range(3):
                 starts.append(rng.standard_normal(self.p) * np.abs(starts[1]).max(initial=1.0))
+            starts = list(starts_from) + starts
             for i, b0 in enumerate(starts):
                 if i and expired():
                     break
-                b = self.dfo(b0)
+                b = self.dfo(b0, deadline=deadline)
                 S = np.flatnonzero(b)
                 cands.append((self.fit_support(S)[0], "dfo"))
         if not cands:
@@ -291,7 +320,7 @@ class SubsetProblem:
             S = self.closure(np.flatnonzero(b))
             if not self.feasible(S):
                 continue
-            if not self.bounded and not self.constrained and how == "auto":
+            if not self.bounded and not self.constrained and how == "auto" and not expired():
                 b = self.swaps(S)
                 m = m + "+swap"
             polished.append((self.objective(b), b, m))
@@ -299,3 +328,89 @@ class SubsetProblem:
             return np.zeros(self.p), self.objective(np.zeros(self.p)), "zero"
         f, b, m = min(polished, key=lambda t: t[0])
         return b, f, m
+
+    # ------------------------------------------------------------- large p: screening
+    def _scores(self, beta) -> np.ndarray:
+        r"""Screening scores :math:`|c_j - (H\beta)_j| / \sqrt{H_{jj}}` (the correlation of
+        feature ``j`` with the residual at ``beta``: the gain of adding it, up to scale)."""
+        S = np.flatnonzero(beta)
+        if S.size == 0:
+            g = self.c
+        elif isinstance(self.H, LazyGram):
+            g = self.c - self.H.rows_dot(S, beta[S])
+        else:
+            g = self.c - beta[S] @ self.H[S]
+        return np.abs(g) / np.sqrt(np.maximum(self.H.diagonal(), 1e-300))
+
+    def restricted(self, C) -> SubsetProblem:
+        """The same problem on the features ``C`` only (their Gram block formed: at most a
+        few hundred features), for the heuristics."""
+        from optml.formulations.regression import GramData
+
+        C = np.asarray(C, dtype=int)
+        G = self.gram.G
+        GC = G.block(C, C) if isinstance(G, LazyGram) else G[np.ix_(C, C)]
+        xm = np.asarray(self.gram.x_mean)
+        sub = GramData(
+            G=np.array(GC, dtype=float),
+            c=self.c[C].copy(),
+            yy=self.yy,
+            n=self.gram.n,
+            x_mean=xm[C] if xm.ndim else xm,
+            y_mean=self.gram.y_mean,
+        )
+        return SubsetProblem(sub, self.k, self.alpha, self.lo[C], self.hi[C])
+
+    def _screened(self, how, seed, deadline, m, rounds: int = 4):
+        """The heuristics on a candidate set: the forward support and the ``m`` features most
+        correlated with the response and with the forward fit's residual; the first-order
+        method and the swaps run on the candidates' Gram block (their work is
+        :math:`O(m^2)` a step instead of :math:`O(np)`), then the candidates are enlarged by
+        the features most correlated with the new residual until none enters (or
+        ``rounds``). A heuristic: the point is an incumbent, nothing is proven from it."""
+
+        def expired() -> bool:
+            return deadline is not None and time.perf_counter() > deadline
+
+        beta = self.forward(deadline) if how == "auto" else np.zeros(self.p)
+        f, method = self.objective(beta), "forward"
+        S = np.flatnonzero(beta)
+        C = set(S.tolist())
+        C.update(_top(self._scores(np.zeros(self.p)), m).tolist())
+        for r in range(rounds):
+            C.update(_top(self._scores(beta), m).tolist())
+            Ca = np.array(sorted(C), dtype=int)
+            sub = self.restricted(Ca)
+            start = np.zeros(Ca.size)
+            start[np.searchsorted(Ca, S)] = beta[S]
+            bC, fC, mC = sub._warm_start(how, seed + r, deadline, starts_from=[start])
+            if fC < f - 1e-12 * max(1.0, abs(f)):
+                beta = np.zeros(self.p)
+                beta[Ca] = bC
+                f, method = self.objective(beta), mC
+                S = np.flatnonzero(beta)
+            if expired():
+                break
+            new = set(_top(self._scores(beta), m).tolist()) - C
+            if not new:
+                break
+        return beta, f, method + "+screened"
+
+
+#: the share of the time left that the heuristics take before the solver starts
+HEURISTIC_SHARE = 0.2
+#: the screened heuristics apply beyond this many times the candidate-set size
+SCREEN_FACTOR = 4
+
+
+def screen_size(k: int) -> int:
+    """The candidate-set size of the screened heuristics (large p): ``max(250, 25 k)``."""
+    return max(250, 25 * int(k))
+
+
+def _top(score, m) -> np.ndarray:
+    """Indices of the ``m`` largest entries (unordered)."""
+    m = min(int(m), score.size)
+    if m >= score.size:
+        return np.arange(score.size)
+    return np.argpartition(-score, m - 1)[:m]

@@ -60,8 +60,10 @@ def test_lazy_gram_matches_formed_gram():
 @pytest.mark.parametrize(
     "n, p, kw",
     [
-        (60, 12, dict(k=3)),  # alpha = 0, X'X nonsingular
-        (30, 40, dict(k=3, alpha=5.0)),  # p > n, ridge
+        # both slow since the lazy route runs the working-set search, tested against
+        # enumeration by default in test_l0bnb_largep.py
+        pytest.param(60, 12, dict(k=3), marks=pytest.mark.slow),  # alpha = 0, X'X nonsingular
+        pytest.param(30, 40, dict(k=3, alpha=5.0), marks=pytest.mark.slow),  # p > n, ridge
         pytest.param(50, 30, dict(l0=2.0, alpha=0.1), marks=pytest.mark.slow),  # penalised
     ],
 )
