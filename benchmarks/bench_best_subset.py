@@ -522,6 +522,81 @@ def bench_huge(runs, lines):
         print(lines[-1], flush=True)
 
 
+def _one_fit(spec):
+    """``--one n,p,alpha,model,limit[,restrict]``: one fit, its table row printed on the last
+    line (run in a child process by :func:`bench_large`, with the old code's tree first on
+    PYTHONPATH for the old code's rows)."""
+    import resource
+
+    import optml
+    import optml.algorithms.l0_bnb as lb
+    from optml.regression import BestSubsetRegression
+
+    parts = spec.split(",")
+    n, p, a_name, model, tl = int(parts[0]), int(parts[1]), parts[2], parts[3], float(parts[4])
+    if len(parts) > 5 and hasattr(lb, "RESTRICT_MIN_P"):
+        lb.RESTRICT_MIN_P = int(parts[5])
+    k = 10
+    X, y, btrue = make_sparse_regression(n=n, p=p, k=k, rho=0.35, snr=3.0, random_state=0)
+    true = set(np.flatnonzero(btrue).tolist())
+    mean = X.mean(0)  # trace(X_c'X_c) without a centred copy of X
+    tr = float(np.einsum("ij,ij->", X, X)) - n * float(mean @ mean)
+    alpha = 1e-3 * tr / p if a_name != "0" else 0.0
+    params = dict(k=k, alpha=alpha, time_limit=tl, mip_gap=1e-4)
+    if model.endswith("+M"):
+        params["M"] = _lambda_and_box(X, y, alpha)[1]
+    t0, c0 = time.perf_counter(), time.process_time()
+    m = BestSubsetRegression(**params).fit(X, y)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    r, st = m.result_, m.result_.stats
+    first = wall - r.solve_time + st["root_time"] if "root_time" in st else float("nan")
+    nz = set(np.flatnonzero(m.coef_).tolist())
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    route = st.get("route", "per-node pricing")
+    ws = f" (C: {st['working_set']} features)" if "working_set" in st else ""
+    print(f"# optml from {os.path.dirname(optml.__file__)}")
+    print(
+        f"| {n} | {p} | {'1e-3 tr/p' if a_name != '0' else '0'} | {model} | {route}{ws} | "
+        f"{r.status} | {r.gap:.1e} | {st.get('nodes', '')} | {m.heuristic_time_:.1f} | "
+        f"{first:.1f} | {wall:.1f} | {cpu:.1f} | {peak:.1f} | {len(nz & true)}/{k} "
+        f"({len(nz)} nonzero) |",
+        flush=True,
+    )
+
+
+def bench_large(configs, lines, old_tree=None):
+    """Issue 19, fifth round: every fit in its own process, OMP_NUM_THREADS=1; with
+    ``old_tree`` (a checkout of the old code) each configuration runs with the old code
+    first, then the new, back to back."""
+    import subprocess
+    import sys
+
+    lines.append(
+        "| code | n | p | alpha | model | route | status | gap | nodes | heuristics (s) | "
+        "first bound (s) | wall (s) | CPU (s) | peak RSS (GiB) | true support found |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for spec in configs:
+        for code in (["old"] if old_tree else []) + ["new"]:
+            env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+            if code == "old":
+                env["PYTHONPATH"] = old_tree + os.pathsep + env.get("PYTHONPATH", "")
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--one", spec],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            rows = [ln for ln in out.stdout.splitlines() if ln.startswith("| ")]
+            src = [ln for ln in out.stdout.splitlines() if ln.startswith("# optml from")]
+            if rows:
+                lines.append(f"| {code} {rows[-1]}")
+            else:
+                err = (out.stderr.strip().splitlines() or ["?"])[-1]
+                lines.append(f"| {code} | {spec} | failed (exit {out.returncode}): {err:.80} |")
+            print(lines[-1], src[-1] if src else "", flush=True)
+
+
 def _toeplitz(p, rho=0.35):
     idx = np.arange(p)
     return rho ** np.abs(idx[:, None] - idx[None, :])
@@ -577,8 +652,19 @@ def main():
         help="issue 19 at p = 10^5 (n = 1000; lazy Gram) and n = 5000, p = 10^4 (lazy vs formed "
         "Gram); --time-limit per fit (120 s: about 12 minutes)",
     )
+    ap.add_argument(
+        "--large",
+        default="",
+        help="issue 19, fifth round: ';'-separated fits n,p,alpha(r|0),model(card|card+M),"
+        "limit[,RESTRICT_MIN_P], each in its own process (with --old-tree: old code first)",
+    )
+    ap.add_argument("--old-tree", default="", help="a checkout of the old code (PYTHONPATH)")
+    ap.add_argument("--one", default="", help=argparse.SUPPRESS)
     a = ap.parse_args()
     warnings.simplefilter("ignore")
+    if a.one:
+        _one_fit(a.one)
+        return
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         "# Best subset figures (benchmarks/bench_best_subset.py)\n",
@@ -626,6 +712,12 @@ def main():
         )
         configs = []
         a.skip_formulations = True
+    if a.large:
+        lines.append("\n## Issue 19, fifth round: large p\n")
+        bench_large(a.large.split(";"), lines, a.old_tree or None)
+        configs = []
+        a.skip_formulations = True
+        a.round3 = True  # no notes
     if a.penalised:
         main3 = [("r", "card"), ("r", "l0"), ("r", "l0+M"), ("0", "l0+M")]
         pen = [
