@@ -111,7 +111,9 @@ class SparseSVM(FeatureBudgetMixin, CheckedClassifierData, LinearProgramClassifi
     def _heuristic(self, X, s, k):
         C = float(self.C)
         st = self._clock()
-        w, _ = _hinge_fit(X, s, C, self.penalty, st)
+        w, b = _hinge_fit(X, s, C, self.penalty, st)
+        if k >= X.shape[1]:  # the budget does not bind: the soft margin SVM is the optimum
+            return w, b, svm_objective(X, s, w, b, C, self.penalty)
         sup = np.sort(np.argsort(-np.abs(w))[:k])
         ws, b = _hinge_fit(X[:, sup], s, C, self.penalty, st)
         w = np.zeros(X.shape[1])
@@ -120,7 +122,8 @@ class SparseSVM(FeatureBudgetMixin, CheckedClassifierData, LinearProgramClassifi
 
     def _bigm(self, X, s, upper):
         M = np.full(X.shape[1], svm_bigm(upper, self.penalty))
-        if self.bigm == "objective" or self.penalty != "l1":
+        if self.bigm == "objective" or self.penalty != "l1" or self.k >= X.shape[1]:
+            # (with k >= p no z_j needs to be 0: the bounds only have to be valid)
             return M * 1.0001 + 1e-9
         C = float(self.C)
         # 1) duality: for alpha in [0, C]^n with s'alpha = 0 and g = X'(alpha s), |g_j| <= 1,

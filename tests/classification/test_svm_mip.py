@@ -1,6 +1,7 @@
 """Kernel SVM against libsvm; SparseSVM and RampLossSVM against enumeration."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -66,6 +67,20 @@ def test_sparse_svm_matches_enumeration(seed, bigm):
     f = svm_objective(X, s, m.coef_.ravel(), m.intercept_[0], C, "l1")
     assert f == pytest.approx(best, rel=1e-4, abs=1e-6)
     assert m.program_.problem_class == "MILP"
+
+
+@pytest.mark.parametrize("k", [4, 6])
+def test_sparse_svm_with_a_budget_that_does_not_bind_is_the_soft_margin_svm(k):
+    X, y = make_classification(40, 4, n_informative=2, n_redundant=1, random_state=5, flip_y=0.1)
+    s = 2.0 * y - 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # k = 6 > 4 features
+        m = SparseSVM(C=0.5, k=k).fit(X, y)
+    best = _lp_svm(X, s, 0.5, "l1")
+    assert m.result_.status == "optimal" and m.program_.problem_class == "MILP"
+    assert m.result_.objective == pytest.approx(best, rel=1e-6, abs=1e-8)
+    f = svm_objective(X, s, m.coef_.ravel(), m.intercept_[0], 0.5, "l1")
+    assert f == pytest.approx(best, rel=1e-6, abs=1e-8)
 
 
 @pytest.mark.skipif(not _has_class("MIQP"), reason="no MIQP solver (pip install pyscipopt)")
