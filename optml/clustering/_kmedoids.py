@@ -42,11 +42,19 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         Largest total demand a medoid may serve (the number of points when ``fit`` gets no
         ``demand``).
     backend, solver, time_limit, mip_gap, verbose, solver_options
-        As for every optml estimator (``mip_gap`` defaults to 1e-4). With a time limit the
-        fit returns within it: a heuristic medoid set (greedy build, alternation, PAM swaps)
-        is the MILP's warm start, and when the MILP finds no point in the time left, or its
-        size would not let a solver start in it, ``result_`` holds that set with the
-        Lagrangian bound of the p-median (Beasley 1993), status ``"time_limit"``.
+        As for every optml estimator (``mip_gap`` defaults to 1e-4). Without a capacity, a
+        heuristic medoid set (greedy build, alternation, PAM swaps, then the same local
+        search from the best medoid set met by the Lagrangian ascent) and the Lagrangian
+        bound of the p-median (Beasley 1993; the p-median LP's bound) come first. When that
+        bound certifies the set within ``mip_gap`` and no solver is named (``backend="auto"``,
+        ``solver=None``, no raw ``solver_options``), it is the answer (``result_.solver ==
+        "medoid-heuristic"``, status ``"optimal"``) and no MILP runs; otherwise the MILP runs
+        from that warm start. When the MILP stops at the time limit (or cannot start in the
+        time left), ``result_`` holds the better of its point and the heuristic's with the
+        larger of its bound and the Lagrangian bound (status ``"optimal"`` when they meet
+        within ``mip_gap``, else ``"time_limit"``); ``result_.stats`` records both bounds.
+        The fit returns within the limit. With a capacity the Lagrangian bound does not apply:
+        the MILP alone answers.
 
     Attributes
     ----------
@@ -211,13 +219,27 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         # weighted p-median is the p-median of C (each row's nearest medoid is the same)
         C = D if s is None else s[:, None] * D
         prog = p_median(D, k, cap, weights=w if cap is not None else None, sample_weight=s)
-        # the heuristic medoids: the MILP's warm start, and the answer (with the Lagrangian
-        # bound) when the MILP finds nothing in the time left or cannot start in it
+        # the heuristic medoids: the MILP's warm start, and with the Lagrangian bound of the
+        # p-median (Beasley 1993; uncapacitated only) the answer when that bound certifies
+        # them and the user left the method to optml, or when the MILP finds nothing in the
+        # time left or cannot start in it; at the MILP's limit the larger bound is kept
         rem = settings.remaining()
         med = None if cap is not None else _heuristic(C, k, None if rem is None else 0.2 * rem)
         start = None if med is None else _point(C, med)
+        lag = None  # the state of the Lagrangian ascent (multipliers, step, best bound)
+        if med is not None and (not self._solver_named(settings) or rem is not None):
+            lag = {}
+            rem = settings.remaining()
+            # all but the polish's share when the MILP could not start in the time left
+            share = 0.8 if rem is not None and rem <= _milp_seconds(prog) else _LAGRANGE_SHARE
+            _lagrangian_bound(C, k, _cost(C, med), None if rem is None else share * rem, state=lag)
+            rem = settings.remaining()
+            med = _polish(C, k, med, lag, None if rem is None else 0.2 * rem)
+            start = _point(C, med)
         rem = settings.remaining()
-        if rem is None or rem > _milp_seconds(prog):
+        if lag and not self._solver_named(settings) and self._certifies(C, med, lag):
+            res = self._heuristic_result(prog, C, k, med, settings, None, lag)
+        elif rem is None or rem > _milp_seconds(prog):
             res = self._solve(
                 prog,
                 warm_start=start,
@@ -225,10 +247,10 @@ class KMedoids(ClusterMixin, ProgramEstimator):
                 allow=("optimal", "time_limit", "interrupted"),
                 settings=settings,
             )
-            if not res.has_solution and med is not None:
-                res = self._heuristic_result(prog, C, k, med, settings, res)
+            if med is not None and res.status != "optimal":
+                res = self._heuristic_result(prog, C, k, med, settings, res, lag)
         elif med is not None:
-            res = self._heuristic_result(prog, C, k, med, settings, None)
+            res = self._heuristic_result(prog, C, k, med, settings, None, lag)
         else:
             raise SolveError(
                 f"KMedoids: the capacitated p-median MILP ({prog.canonical().A.nnz} nonzeros) "
@@ -270,45 +292,102 @@ class KMedoids(ClusterMixin, ProgramEstimator):
         return self.fit(X, sample_weight=sample_weight, demand=demand).labels_
 
     # ------------------------------------------------------------ heuristic + bound
-    def _heuristic_result(self, prog, D, k, med, settings, milp):
-        """The heuristic medoids as a certified result: the Lagrangian bound of the p-median
-        (Beasley 1993), within the time left, or the MILP's bound when it is better. ``D``:
-        the objective's costs (rows weighted by ``sample_weight``)."""
+    def _solver_named(self, settings) -> bool:
+        """Whether the user asked for a solver: a backend or solver named, or raw options for
+        one (a solver's own options are read only by a solve). Then the MILP always runs;
+        otherwise a heuristic that the Lagrangian bound certifies is the answer."""
+        return self.backend != "auto" or self.solver is not None or bool(settings.options)
+
+    def _target(self) -> float:
+        """The relative gap within which an answer certified here counts as optimal."""
+        return max(float(self.mip_gap if self.mip_gap is not None else 1e-4), 1e-9)
+
+    def _certifies(self, D, med, lag) -> bool:
+        return relative_gap(_cost(D, med), lag["best"]) <= self._target()
+
+    def _heuristic_result(self, prog, D, k, med, settings, milp, lag=None):
+        """A certified result from the heuristic medoids ``med`` and the Lagrangian bound of
+        the p-median (Beasley 1993), resumed from ``lag`` (the state of an earlier ascent)
+        within the time left, and from the MILP's result ``milp`` when there is one (not
+        optimal: stopped at its limit or interrupted, or refusing to start): its point when it
+        is better than the heuristic's, the larger of the two bounds. Everything goes through
+        the certificate factory. ``D``: the objective's costs (rows weighted by
+        ``sample_weight``)."""
         t0 = time.perf_counter()
-        cost = float(D[:, med].min(axis=1).sum())
+        lag = {} if lag is None else lag
         rem = settings.remaining()
-        bound = _lagrangian_bound(D, k, cost, None if rem is None else max(0.0, 0.5 * rem))
-        if milp is not None and np.isfinite(milp.bound):
-            bound = max(bound, float(milp.bound))
-        values = _point(D, med)
+        if milp is not None and milp.status == "interrupted":
+            rem = 0.0  # Ctrl-C: no more work than one step (a valid bound)
+        milp_bound, milp_cost = float("nan"), np.inf
+        if milp is not None:
+            if np.isfinite(milp.bound):
+                milp_bound = float(milp.bound)
+            if milp.has_solution and np.isfinite(milp.objective):
+                milp_cost = float(milp.objective)
+        upper = min(_cost(D, med), milp_cost)
+        if not (lag and relative_gap(upper, lag["best"]) <= self._target()):
+            _lagrangian_bound(D, k, upper, None if rem is None else 0.5 * rem, state=lag)
+            rem = settings.remaining()
+            med = _polish(D, k, med, lag, None if rem is None else 0.5 * rem)
+        cost = _cost(D, med)
+        use_milp = milp_cost <= cost
+        if use_milp:
+            values, solver_cost = milp.values, None
+        else:
+            values, solver_cost = _point(D, med), cost
         check, viol = prog.evaluate(values)
-        note = ""
-        if milp is None and settings.remaining() is not None:
-            note = (
-                f"; the MILP ({prog.canonical().A.nnz} nonzeros) cannot start within the time left"
+        lag_bound = float(lag["best"])
+        bound = lag_bound if not np.isfinite(milp_bound) else max(lag_bound, milp_bound)
+        target = self._target()
+        optimal = relative_gap(check, bound) <= target
+        if optimal:
+            status = "optimal"
+        elif milp is not None and milp.status == "interrupted":
+            status = "interrupted"
+        else:
+            status = "time_limit"
+        if milp is None:
+            how = "greedy + alternating medoids" + (
+                ", certified by the Lagrangian bound: no MILP needed"
+                if optimal
+                else f"; the MILP ({prog.canonical().A.nnz} nonzeros) cannot start within the "
+                "time left"
             )
-        gap = relative_gap(check, bound)
-        target = max(float(self.mip_gap if self.mip_gap is not None else 1e-4), 1e-9)
-        status = "optimal" if gap <= target else "time_limit"
+        else:
+            how = (
+                f"the MILP ended {milp.status!r} "
+                + ("at the heuristic medoids or better" if use_milp else "with no better point")
+                + (f", its bound {milp_bound:.10g}" if np.isfinite(milp_bound) else ", no bound")
+                + (f" ({milp.message})" if milp.message else "")
+            )
+        stats = {} if milp is None else dict(milp.stats)
+        stats.update(
+            lagrangian_bound=lag_bound,
+            lagrangian_iterations=int(lag.get("it", 0)),
+            milp_bound=milp_bound,
+            heuristic_objective=cost,
+        )
         return make_result(
             status=status,
             sense=1,
             values=values,
             objective_check=check,
             max_violation=viol,
-            solver_objective=cost,
+            solver_objective=solver_cost,
             bound=bound,
             gap_tol=target,
             solver="medoid-heuristic" if milp is None else milp.solver,
             backend="optml" if milp is None else milp.backend,
             problem_class="MILP",
+            build_time=0.0 if milp is None else milp.build_time,
             solve_time=time.perf_counter() - t0 + (0.0 if milp is None else milp.solve_time),
+            solver_version="" if milp is None else milp.solver_version,
             message=(
-                "greedy + alternating medoids; bound: Lagrangian relaxation of the assignment "
-                "rows (subgradient)"
-                + ("" if milp is None else f"; the MILP ended {milp.status!r} with no point")
-                + (note if status != "optimal" else "")
+                how + "; bound: the larger of the MILP's and the Lagrangian relaxation of the "
+                "assignment rows (subgradient, Beasley 1993)"
             ),
+            stats=stats,
+            raw=None if milp is None else milp.raw,
         )
 
     def predict(self, X):
@@ -319,6 +398,14 @@ class KMedoids(ClusterMixin, ProgramEstimator):
             return X[:, self.medoid_indices_].argmin(axis=1)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self._dist(X, self.cluster_centers_).argmin(axis=1)
+
+
+#: the share of the time left that the Lagrangian ascent may take before the MILP starts
+_LAGRANGE_SHARE = 0.25
+
+
+def _cost(D, med) -> float:
+    return float(D[:, med].min(axis=1).sum())
 
 
 def _point(D, med):
@@ -336,14 +423,30 @@ def _milp_seconds(prog) -> float:
     return prog.canonical().A.nnz / 1e5
 
 
-def _heuristic(D, k, limit=None):
+def _polish(D, k, med, lag, limit=None):
+    """The better of the medoids ``med`` and the Lagrangian ascent's best medoid set
+    (``lag["med"]``) after the local search of :func:`_heuristic`; a better set becomes the
+    ascent's target (``lag["upper"]``)."""
+    if "med" not in lag:
+        return med
+    cand = _heuristic(D, k, limit, init=lag["med"])
+    c = _cost(D, cand)
+    if c < _cost(D, med):
+        med = cand
+        if c < lag["upper"]:
+            lag["med"], lag["upper"] = cand, c
+    return med
+
+
+def _heuristic(D, k, limit=None, init=None):
     """Greedy build (PAM's BUILD), alternating improvement (assign, re-centre each cluster on
     its best medoid), then PAM's swaps, until nothing improves or ``limit`` seconds pass.
     ``D[i, j]``: the cost of serving row i from candidate j (rows weighted by the points'
-    ``sample_weight``; it need not be symmetric)."""
+    ``sample_weight``; it need not be symmetric). ``init``: k distinct medoids to start the
+    improvement from, in place of the build."""
     t0 = time.perf_counter()
     n = D.shape[0]
-    med = [int(D.sum(axis=0).argmin())]
+    med = [int(D.sum(axis=0).argmin())] if init is None else [int(j) for j in init]
     near = D[:, med[0]].copy()
     while len(med) < k:
         gain = np.maximum(near[:, None] - D, 0.0).sum(axis=0)
@@ -390,21 +493,40 @@ def _heuristic(D, k, limit=None):
     return med
 
 
-def _lagrangian_bound(D, k, upper, limit=None, iters=2000):
+def _lagrangian_bound(D, k, upper, limit=None, iters=2000, state=None):
     """Lower bound of the p-median by relaxing the assignment rows with multipliers ``u``:
     ``L(u) = sum(u) + (sum of the k smallest rho_j)``, ``rho_j = sum_i min(0, D_ij - u_i)``;
     subgradient ascent with Polyak steps toward ``upper`` (Beasley 1993). ``D``: the
-    objective's costs (rows weighted by the points' ``sample_weight``)."""
+    objective's costs (rows weighted by the points' ``sample_weight``). At least one step
+    runs (a valid bound), whatever ``limit``; ``iters`` counts the steps of all calls that
+    share ``state``. ``state`` (a dict, filled here) carries the multipliers, the step, the
+    best bound ("best") and the steps taken ("it") from one call to the next: a call with the
+    state of an earlier one resumes its ascent. With a ``state``, each step's k open medians
+    are a medoid set too (Beasley's Lagrangian heuristic): the best one below ``upper`` is
+    kept as ``state["med"]`` with its cost ``state["upper"]``, and lowers the step's
+    target."""
     t0 = time.perf_counter()
+    track = state is not None
+    state = {} if state is None else state
+    upper = min(float(upper), state.get("upper", np.inf))
     n, m = D.shape
-    # start from the second-nearest dissimilarity
-    u = np.partition(D, 1, axis=1)[:, 1].copy() if m > 1 else D[:, 0].copy()
-    best, lam, stall = -np.inf, 2.0, 0
-    for _ in range(iters):
+    if "u" in state:
+        u, best, lam, stall = state["u"], state["best"], state["lam"], state["stall"]
+    else:  # start from the second-nearest dissimilarity
+        u = np.partition(D, 1, axis=1)[:, 1].copy() if m > 1 else D[:, 0].copy()
+        best, lam, stall = -np.inf, 2.0, 0
+        state.update(it=0, done=False)
+    while not state["done"] and (state["it"] < iters or not np.isfinite(best)):
+        state["it"] += 1
         R = np.minimum(D - u[:, None], 0.0)
         rho = R.sum(axis=0)
         open_ = np.argpartition(rho, k - 1)[:k] if k < m else np.arange(m)
         val = float(u.sum() + rho[open_].sum())
+        if track:  # the open medians are a medoid set: Beasley's Lagrangian heuristic
+            c = float(D[:, open_].min(axis=1).sum())
+            if c < upper - 1e-12 * max(1.0, abs(upper)):
+                upper = c
+                state["med"], state["upper"] = np.sort(open_), c
         if not np.isfinite(best) or val > best + 1e-12 * max(1.0, abs(best)):
             best, stall = val, 0
         else:
@@ -414,8 +536,10 @@ def _lagrangian_bound(D, k, upper, limit=None, iters=2000):
         g = 1.0 - (R[:, open_] < 0).sum(axis=1)
         norm = float(g @ g)
         if norm == 0 or lam < 1e-6 or relative_gap(upper, best) <= 1e-9:
-            break
-        if limit is not None and time.perf_counter() - t0 > limit:
+            state["done"] = True
             break
         u = u + lam * (upper - val) / norm * g
+        if limit is not None and time.perf_counter() - t0 > limit:
+            break
+    state.update(u=u, best=best, lam=lam, stall=stall)
     return best
