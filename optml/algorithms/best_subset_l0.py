@@ -72,6 +72,12 @@ logger = logging.getLogger("optml")
 #: condition number (FISTA's does), but each of its steps factors the free block
 ACTIVE_SET_MAX = 200
 ACTIVE_SET_AFTER = 40
+#: a child node's working set: its parent's nonzeros and the ``max(NEAR_MIN, NEAR_FRACTION x
+#: nonzeros)`` free zeros nearest to entering (make_sparse_regression at n = p = 1000, the
+#: first 600 nodes: 11.0 -> 7.3 CPU s in the relaxations, the same bounds; 0.08 of them
+#: gave 9.3 s, 0.4 gave 8.0 s, 0.8 gave 9.3 s)
+NEAR_FRACTION = 0.2
+NEAR_MIN = 10
 
 
 # --------------------------------------------------------------------------- pieces
@@ -157,9 +163,9 @@ class PenalisedBounds:
 
     def primal(self, W, bW, fin_mask_W, AW=None) -> float:
         """The relaxation's objective at ``beta`` (nonzero on ``W`` only)."""
-        G, c = self.b.G, self.b.c
+        c = self.b.c
         if AW is None:
-            AW = G[np.ix_(W, W)] - self.b.delta * np.eye(len(W))
+            AW = self._A_W(np.asarray(W, dtype=int))
         val = float(bW @ AW @ bW - 2.0 * c[W] @ bW + self.b.yy)
         lo, hi = self.lo[W], self.hi[W]
         pen = psi(bW, self.a, self.lam, lo, hi)
@@ -239,15 +245,38 @@ class PenalisedBounds:
     def _A_W(self, Wa):
         """:math:`A_{WW}` (kept for the last working set: the Lagrangian's evaluations at one
         node mostly share it; never written to by the callers)."""
-        key = Wa.tobytes()
         last = getattr(self, "_last_AW", None)
-        if last is not None and last[0] == key:
-            return last[1]
-        AW = self.b.G[np.ix_(Wa, Wa)]
+        m = len(Wa)
+        if last is not None:
+            W0, A0 = last
+            m0 = len(W0)
+            if m0 == m and np.array_equal(W0, Wa):
+                return A0
+            if 0 < m0 < m and np.array_equal(W0, Wa[:m0]):
+                # the working set grew (features entered): only the new rows are read
+                add = Wa[m0:]
+                R = self._gram_block(add, Wa)
+                if self.b.delta:
+                    R[np.arange(m - m0), np.arange(m0, m)] -= self.b.delta
+                AW = np.empty((m, m))
+                AW[:m0, :m0] = A0
+                AW[m0:, :] = R
+                AW[:m0, m0:] = R[:, :m0].T
+                self._last_AW = (Wa.copy(), AW)
+                return AW
+        AW = self._gram_block(Wa, Wa)
         if self.b.delta:
-            AW = AW - self.b.delta * np.eye(len(Wa))
-        self._last_AW = (key, AW)
+            AW[np.arange(m), np.arange(m)] -= self.b.delta
+        self._last_AW = (Wa.copy(), AW)
         return AW
+
+    def _gram_block(self, S, T):
+        """``G[np.ix_(S, T)]`` (a new array): rows then columns for a dense ``G`` (four
+        times faster than the open-mesh index at a few hundred features)."""
+        G = self.b.G
+        if isinstance(G, np.ndarray):
+            return G[S][:, T]
+        return np.array(G[np.ix_(S, T)], dtype=float)
 
     # ------------------------------------------------------------ the inner solve on W
     def _prox_data(self, loW, hiW, fixed):
@@ -434,8 +463,9 @@ class PenalisedBounds:
         B = np.flatnonzero(atM)
         rhs = cW[F] - shift
         if B.size:
-            rhs = rhs - AW[np.ix_(F, B)] @ (sg[B] * M[B])
-        K = AW[np.ix_(F, F)] + np.diag(np.where(quad, a, 0.0))
+            rhs = rhs - AW[F][:, B] @ (sg[B] * M[B])
+        K = AW[F][:, F]
+        K[np.arange(F.size), np.arange(F.size)] += np.where(quad, a, 0.0)
         try:  # K is positive definite where X_F has full column rank: Cholesky first
             uN = sla.cho_solve(sla.cho_factor(K, check_finite=False), rhs, check_finite=False)
         except (np.linalg.LinAlgError, ValueError):
@@ -729,6 +759,7 @@ def solve_penalised(problem, settings, tol, t0):
                 upper=inc_val,
                 prune_gap=tol,
                 deadline=settings.deadline,
+                keep=True,
             )
             if settings.expired():  # cut short: the node goes back with its parent's bound
                 heapq.heappush(heap, (parent, next(counter), fin, fout, W, beta[W]))
@@ -783,6 +814,17 @@ def solve_penalised(problem, settings, tol, t0):
                 continue
             i = int(ones[np.argmax(np.abs(beta[Wa[ones]]))])
         j = int(Wa[i])
+        # the children's working set: the nonzeros and the free zeros nearest to entering
+        # (least h_j + lambda_0): after one fixing these are the ones that enter, and
+        # carrying them saves the children a second working-set round (a second
+        # factorisation of the pattern)
+        nzW = Wa[beta[Wa] != 0]
+        zeros = np.flatnonzero(free & (beta == 0))
+        near = max(NEAR_MIN, int(math.ceil(NEAR_FRACTION * nzW.size)))
+        if zeros.size > near:
+            zeros = zeros[np.argpartition(hl[zeros], near - 1)[:near]]
+        Wa = np.concatenate([nzW, zeros]).astype(int)
+        W = Wa.tolist()
         bW = beta[Wa]
         heapq.heappush(heap, (bd, next(counter), tuple(sorted(fin + (j,))), fout, W, bW))
         heapq.heappush(heap, (bd, next(counter), fin, fout | {j}, W, bW))
