@@ -24,6 +24,7 @@ its bound.
 
 from __future__ import annotations
 
+import bisect
 import time
 
 import numpy as np
@@ -38,7 +39,11 @@ class _Side:
     """Candidate subtrees of one side of the root over the samples that reach it."""
 
     def __init__(self, X, e, yi, K, T, root_j, root_t, left: bool):
-        cands = [("leaf", c) for c in range(K)]
+        self.K = K
+        # the split columns come in blocks of len(T[j]) thresholds, one per (j, a, b):
+        # (first column, j, a, b, thresholds); a column is decoded only when it wins
+        self._blocks = []
+        nxt = K
         cols = [yi == c for c in range(K)]
         n, p = X.shape
         for j in range(p):
@@ -55,10 +60,18 @@ class _Side:
                     if a == b:
                         continue
                     P = (~RL | (yi == a)[:, None]) & (~RR | (yi == b)[:, None])
+                    self._blocks.append((nxt, j, a, b, Tj))
+                    nxt += len(Tj)
                     cols.append(P)
-                    cands += [("split", j, float(t), a, b) for t in Tj]
         self.P = np.column_stack(cols) if cols else np.zeros((n, 0), bool)
-        self.cands = cands
+
+    def cand(self, i: int):
+        """The candidate subtree of column ``i``: ``("leaf", c)`` or ``("split", j, t, a, b)``."""
+        if i < self.K:
+            return ("leaf", int(i))
+        starts = [bl[0] for bl in self._blocks]
+        first, j, a, b, Tj = self._blocks[bisect.bisect_right(starts, i) - 1]
+        return ("split", j, float(Tj[i - first]), a, b)
 
 
 def _distinct(score, S):
@@ -93,7 +106,7 @@ def _root(X, e, yi, K, T, j, t, best):
     a, b = np.unravel_index(int(np.argmax(tot)), tot.shape)
     val = int(round(float(tot[a, b])))
     if val > best[0]:
-        best = (val, ("root", j, t, L.cands[iL[a]], R.cands[iR[b]]))
+        best = (val, ("root", j, t, L.cand(int(iL[a])), R.cand(int(iR[b]))))
     return best, False
 
 
@@ -132,7 +145,7 @@ def search_robust_tree(X, e, yi, K, T, depth, deadline=None):
     scores = root.P.sum(axis=0)
     k = int(np.argmax(scores))
     if scores[k] > best[0]:
-        best = (int(scores[k]), root.cands[k])
+        best = (int(scores[k]), root.cand(k))
     finished, pruned, roots = True, 0, 0
     if depth == 2:
         for j in range(p):
