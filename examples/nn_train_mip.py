@@ -23,7 +23,7 @@ rng = np.random.default_rng(0)
 idx = np.concatenate([rng.choice(np.flatnonzero(y == c), 3, replace=False) for c in range(10)])
 rest = np.setdiff1d(np.arange(len(y)), idx)
 # allow_errors=True: a network comes back whatever the clock (fewest misfitted points first)
-bnn = BinarizedNeuralNetwork((8,), objective="max_margin", allow_errors=True, time_limit=8)
+bnn = BinarizedNeuralNetwork((8,), objective="max_margin", allow_errors=True, time_limit=5)
 bnn.fit(X[idx], y[idx])
 r, st = bnn.result_, bnn.result_.stats
 print(f"binarized 64-8-10 on {len(idx)} digits ({st['method']}):")
@@ -45,7 +45,7 @@ Xw, yw = load_iris(return_X_y=True)
 Xw = (Xw - Xw.mean(0)) / Xw.std(0)
 perm = np.random.default_rng(0).permutation(len(yw))
 tr, te = perm[:60], perm[60:]
-m = MIPNetworkClassifier((3,), time_limit=4).fit(Xw[tr], yw[tr])
+m = MIPNetworkClassifier((3,), time_limit=3).fit(Xw[tr], yw[tr])
 r, st = m.result_, m.result_.stats
 print("\nReLU 4-3-3, weights in [-1, 1], 60 iris points:")
 print(
