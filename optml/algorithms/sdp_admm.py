@@ -169,6 +169,156 @@ def omega_min(Q, u, k) -> float:
     return uQu + float(lam[: k - 1].sum()) - margin
 
 
+class _Stop(Exception):
+    """Raised inside the polishing objective to end the polishing at the deadline."""
+
+
+def _lbfgs_box(fun, x, lo, maxfun, mem=8):
+    """Minimise ``fun`` (returning value and gradient) over ``x >= lo`` (``lo`` may hold
+    -inf) from ``x`` by projected L-BFGS: the two-loop direction on the variables not held
+    at their bound, a projected Armijo backtracking step; at most ``maxfun`` evaluations.
+    (scipy's L-BFGS-B costs about 2 s of bookkeeping a call at 3e5 variables.)"""
+    f, g = fun(x)
+    nfev, hist = 1, []
+    while nfev < maxfun:
+        act = (x <= lo) & (g > 0)
+        q = np.where(act, 0.0, g)
+        if hist:
+            alphas = []
+            for s, y, r in reversed(hist):
+                a = r * float(s @ q)
+                q -= a * y
+                alphas.append(a)
+            s, y, _ = hist[-1]
+            q *= float(s @ y) / float(y @ y)
+            for (s, y, r), a in zip(hist, reversed(alphas), strict=True):
+                q += s * (a - r * float(y @ q))
+            t = 1.0
+        else:
+            t = 1.0 / max(float(np.linalg.norm(q)), 1e-300)
+        d = -q
+        d[act] = 0.0
+        gd = float(g @ d)
+        if gd >= 0.0:  # not a descent direction: steepest descent, history dropped
+            hist = []
+            d = -np.where(act, 0.0, g)
+            t = 1.0 / max(float(np.linalg.norm(d)), 1e-300)
+        while True:
+            xn = np.maximum(x + t * d, lo)
+            fn, gn = fun(xn)
+            nfev += 1
+            if fn <= f + 1e-4 * float(g @ (xn - x)) or nfev >= maxfun:
+                break
+            t *= 0.5 if hist else 0.1
+        if fn > f:
+            break
+        s, y = xn - x, gn - g
+        sy = float(s @ y)
+        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
+            hist.append((s, y, 1.0 / sy))
+            hist = hist[-mem:]
+        x, f, g = xn, fn, gn
+    return x
+
+
+def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=False):
+    r"""Dual polishing with the node's cut set fixed: a better certified bound from the
+    ADMM's multipliers.
+
+    The safe bound :math:`\varphi(N, \gamma) = \min_{Z\in\Omega}\langle C - N +
+    B^*\gamma, Z\rangle` is concave in :math:`(N \ge 0, \gamma \ge 0)` (:math:`N` free on the
+    cannot-linked entries) but nonsmooth where the Ky Fan eigenvalues cluster, which is where
+    the ADMM's first-order dual lags its primal. Its Moreau-type smoothing
+    :math:`\psi_\sigma = \min_{Z\in\Omega}\langle Q, Z\rangle + \tfrac\sigma2\lVert Z\rVert^2`
+    (minimiser :math:`Z_\sigma = \Pi_\Omega(-Q/\sigma)`, gradient by Danskin:
+    :math:`-Z_\sigma` in :math:`N`, :math:`B(Z_\sigma)` in :math:`\gamma`) is maximised by
+    projected L-BFGS under the sign bounds, from the ADMM's multipliers, for decreasing
+    :math:`\sigma` (scaled units). Every evaluation also gives :math:`\varphi` at that point
+    (the same eigenvalues); the best point's bound is recomputed by :func:`omega_min` (full
+    symmetric eigensolve and its round-off margin): valid whatever the optimiser did, since
+    it only depends on the signs of the multipliers, which the bounds keep.
+
+    ``apply``: the best point, when better than the start, becomes the ADMM's multipliers
+    (``Lam = (B^T gamma - N) / rho``, ``gam = gamma / rho``: the same dual matrix), so that
+    the iteration goes on from it.
+
+    Returns ``(bound, evals)``: the certified bound in scaled units (``-inf`` if none
+    computed before ``deadline``) and the number of evaluations."""
+    m, k, u, cuts = adm.m, adm.k, adm.u, adm.cuts
+    iu = np.triu_indices(m)
+    off = iu[0] != iu[1]
+    free = adm.cannot[iu]
+    g = np.maximum(adm.gam, 0.0)
+    nu = adm.cuts.adjoint(g) - adm.Lam
+    nu = 0.5 * (nu + nu.T)
+    N0 = adm.rho * nu[iu]
+    N0[~free] = np.maximum(N0[~free], 0.0)
+    y = np.concatenate([N0, adm.rho * g])
+    nn = N0.size
+    lo = np.where(free, -np.inf, 0.0)
+    lo_all = np.concatenate([lo, np.zeros(len(cuts))])
+    best = {"phi": -np.inf, "y": None, "first": None}
+    evals, t_eval = 0, 0.0
+
+    def dual(y):
+        N = np.zeros((m, m))
+        N[iu] = y[:nn]
+        N = N + N.T - np.diag(np.diag(N))
+        Q = adm.C - N + cuts.adjoint(y[nn:])
+        return 0.5 * (Q + Q.T)
+
+    def f(y, sigma):
+        nonlocal evals, t_eval
+        if deadline is not None and time.perf_counter() + 1.5 * t_eval > deadline:
+            raise _Stop
+        t1 = time.perf_counter()
+        Q = dual(y)
+        S, uQu = _shifted(Q, u)
+        p = max(2 * k + 8, 16)
+        while True:  # the bottom p eigenpairs, p doubled until Z_sigma's support is inside
+            if 4 * p >= m:
+                lam, V = np.linalg.eigh(S)
+                lam, V = lam[1:], V[:, 1:]  # drop u (S's smallest)
+            else:
+                lam, V = _top_eigh(-S, p + 1)
+                lam, V = -lam[::-1][1:], V[:, ::-1][:, 1:]
+            mu = capped_simplex(-lam / sigma, k - 1)
+            if 4 * p >= m or mu[-1] == 0.0:
+                break
+            p *= 2
+        phi = uQu + float(lam[: k - 1].sum())
+        if best["first"] is None:
+            best["first"] = phi
+        if phi > best["phi"]:
+            best["phi"], best["y"] = phi, y.copy()
+        keep = mu > 0
+        Z = np.outer(u, u) + (V[:, keep] * mu[keep]) @ V[:, keep].T
+        psi = uQu + float(lam[keep] @ mu[keep]) + 0.5 * sigma * (1.0 + float(mu @ mu))
+        gN = -Z[iu]
+        gN[off] *= 2.0
+        gg = cuts.Bs @ Z.ravel()[cuts.support] if len(cuts) else np.zeros(0)
+        evals += 1
+        dt = time.perf_counter() - t1
+        t_eval = dt if t_eval == 0.0 else 0.7 * t_eval + 0.3 * dt
+        return -psi, -np.concatenate([gN, gg])
+
+    # the memory: 2 * mem vectors of the variables' size
+    mem = int(min(8, max(2, 1.5e8 / (16.0 * y.size))))
+    per = max(1, max_evals // len(sigmas))
+    try:
+        for sigma in sigmas:
+            y = _lbfgs_box(lambda v, sg=sigma: f(v, sg), y, lo_all, per, mem)
+    except (_Stop, np.linalg.LinAlgError, ValueError):
+        pass
+    if best["y"] is None or (deadline is not None and time.perf_counter() > deadline):
+        return -np.inf, evals
+    Q = dual(best["y"])
+    if apply and best["phi"] > best["first"]:
+        adm.Lam = (Q - adm.C) / adm.rho  # B^T gamma - N, over rho
+        adm.gam = best["y"][nn:] / adm.rho
+    return omega_min(Q, u, k), evals
+
+
 # --------------------------------------------------------------------------- cuts
 class Cuts:
     r"""Pair and triangle inequalities ``B(U) <= 0`` on :math:`\hat Z` (rows of unit norm).
@@ -424,6 +574,9 @@ def solve_node(
     sep_every: int = 40,
     log=None,
     tailing: float = 0.2,
+    polish: int = 30,
+    polish_share: float = 0.25,
+    polish_apply: bool = False,
 ):
     r"""Run the ADMM with cutting-plane rounds on one node.
 
@@ -433,14 +586,36 @@ def solve_node(
     when the cutting planes tail off (the last four rounds raised the bound by less than
     ``tailing`` times the distance left to ``prune_at``: branching pays more; a round's
     inexact solve can stall for a round or two), at ``max_iter``,
-    or at the deadline. Returns ``(bound, info)``.
+    or at the deadline. ``polish``: evaluations of :func:`polish_dual` (0: none), run at a
+    cut round when the iterate's primal value has passed ``prune_at`` but the safe bound has
+    not (at most every third round, the interval doubled after a polishing that gained less
+    than half the distance to ``prune_at``, and while the polishing has taken at most
+    ``polish_share`` of the node's time), and once when the node stops unpruned with its
+    iterate's primal value past ``prune_at`` (the relaxation would prune it);
+    ``polish_apply``: its multipliers, when better, go back into the ADMM. Returns
+    ``(bound, info)``.
     """
-    best = -np.inf
+    best = own = -np.inf  # the node's bound; the ADMM's own (unpolished) bounds
     m = adm.m
     per = cuts_per_round or max(50, 2 * m)
     rounds, hist, it0, at_round = 0, [], adm.iters, []
     t_iter = t_sep = 0.0
     status = "max_iter"
+    polished_at, n_polish, t_polish, t_start = None, 0, 0.0, time.perf_counter()
+    every = 3  # rounds between polishings (doubled when one gains little)
+
+    def do_polish():
+        nonlocal best, n_polish, t_polish, every
+        t1 = time.perf_counter()
+        b, ev = polish_dual(adm, deadline, max_evals=polish, apply=polish_apply)
+        t_polish += time.perf_counter() - t1
+        n_polish += ev
+        before, best = best, max(best, offset + adm.scale * b)
+        if np.isfinite(prune_at) and best - before < 0.5 * (prune_at - before):
+            every *= 2
+        if log is not None:
+            log(f"    polish: {ev} evaluations, bound {best:.8g}")
+
     while adm.iters - it0 < max_iter:
         if deadline is not None and time.perf_counter() + 2.5 * t_iter > deadline:
             status = "time"
@@ -459,8 +634,8 @@ def solve_node(
         if (adm.iters - it0) % check_every and adm.iters - it0 > 1:
             continue  # (the first iterate's bound too: a node stopped early keeps one)
         lb = offset + adm.scale * adm.bound()
-        best = max(best, lb)
-        hist.append(best)
+        best, own = max(best, lb), max(own, lb)
+        hist.append(own)  # the stall and tailing tests follow the ADMM's own progress
         if best >= prune_at:
             status = "pruned"
             break
@@ -475,11 +650,22 @@ def solve_node(
             if deadline is not None and time.perf_counter() + t_sep > deadline:
                 status = "time"
                 break
-            at_round.append(best)
+            if (
+                polish
+                and pv >= prune_at
+                and (polished_at is None or rounds - polished_at >= every)
+                and t_polish <= polish_share * (time.perf_counter() - t_start)
+            ):
+                polished_at = rounds
+                do_polish()
+                if best >= prune_at:
+                    status = "pruned"
+                    break
+            at_round.append(own)
             if (
                 len(at_round) >= 5
                 and np.isfinite(prune_at)
-                and best - at_round[-5] < tailing * (prune_at - best)
+                and own - at_round[-5] < tailing * (prune_at - best)
             ):
                 status = "tailing"
                 break
@@ -503,4 +689,13 @@ def solve_node(
     if deadline is None or time.perf_counter() < deadline:
         lb = offset + adm.scale * adm.bound()
         best = max(best, lb)
-    return best, {"status": status, "iters": adm.iters - it0, "rounds": rounds}
+        if (
+            polish
+            and best < prune_at
+            and status != "numerical"
+            and polished_at != rounds
+            and offset + adm.scale * adm.primal_value() >= prune_at
+        ):
+            do_polish()
+    info = {"status": status, "iters": adm.iters - it0, "rounds": rounds, "polish": n_polish}
+    return best, info

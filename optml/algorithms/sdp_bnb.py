@@ -6,7 +6,11 @@ Registered as the special solver ``"sdp-bnb"`` for structured problems of kind `
 Each node solves the Peng–Wei relaxation strengthened by violated pair and triangle
 inequalities with the ADMM of :mod:`optml.algorithms.sdp_admm`; its bound is the *safe* bound
 computed from the ADMM's multipliers (valid for any multipliers, so an inexact solve still
-certifies). Nodes branch on the pair of items whose normalised SDP entry
+certifies), raised by a dual polishing with the cut set fixed
+(:func:`~optml.algorithms.sdp_admm.polish_dual`: projected L-BFGS on the smoothed dual, from
+the ADMM's multipliers; the ADMM's first-order dual lags its primal where the relaxation is
+nearly tight) when the iterate's primal value passes the pruning level and when a node stops
+unpruned. Nodes branch on the pair of items whose normalised SDP entry
 :math:`\hat Z_{ab}/\sqrt{\hat Z_{aa}\hat Z_{bb}}` is nearest 1/2: must-link (the two items
 merge into one weighted item) or cannot-link (:math:`\hat Z_{ab} = 0`); both children are
 warm-started from the parent (its iterates, merged over the two items for the must-link child,
@@ -99,7 +103,7 @@ class SDPBranchAndBound:
     """One solve of a :class:`KMeansProblem` under started settings; ``solve()`` returns
     ``(labels or None, objective, bound, status, stats)``."""
 
-    def __init__(self, problem, settings, max_nodes=100_000, cut_rounds=60):
+    def __init__(self, problem, settings, max_nodes=100_000, cut_rounds=60, polish=30):
         X = np.asarray(problem.X, float)
         n = X.shape[0]
         w = getattr(problem, "sample_weight", None)
@@ -109,6 +113,9 @@ class SDPBranchAndBound:
         self.settings = settings
         self.max_nodes = max_nodes
         self.cut_rounds = cut_rounds
+        #: evaluations of the dual polishing a node (:func:`~optml.algorithms.sdp_admm.polish_dual`)
+        self.polish = int(polish)
+        self.polish_evals = 0
         seed = problem.random_state if problem.random_state is not None else settings.seed
         self.rng = np.random.default_rng(seed)
         self.n_init = int(problem.n_init)
@@ -217,8 +224,10 @@ class SDPBranchAndBound:
             max_iter=4000 if root else 1500,
             cut_rounds=self.cut_rounds if root else min(self.cut_rounds, 30),
             log=logger.debug,
+            polish=self.polish,
         )
         self.admm_iters += info["iters"]
+        self.polish_evals += info["polish"]
         self._round(adm, node.group)
         return bound, adm
 
@@ -345,7 +354,11 @@ class SDPBranchAndBoundSolver(SpecialSolver):
         with threadpool_limits(limits=int(threads), user_api="blas"):
             labels, ub, bound, status = bb.solve()
         wall = time.perf_counter() - t0
-        stats = {"nodes": bb.nodes, "admm_iterations": bb.admm_iters}
+        stats = {
+            "nodes": bb.nodes,
+            "admm_iterations": bb.admm_iters,
+            "polish_evaluations": bb.polish_evals,
+        }
         msg = f"{bb.nodes} nodes, {bb.admm_iters} ADMM iterations"
         if labels is None:
             return RawAnswer(

@@ -77,7 +77,12 @@ def test_omega_min_is_below_every_partition_matrix(seed):
 
 
 @pytest.mark.parametrize("seed", range(6))
-@pytest.mark.parametrize("iters", [5, 40, 400])
+@pytest.mark.parametrize(
+    # 40 iterations: slow (the default suite's budget); 5 and 400 here, and the polished
+    # bound after 5 and 60 in test_clustering_sdp_polish.py
+    "iters",
+    [5, pytest.param(40, marks=pytest.mark.slow), 400],
+)
 def test_safe_bound_never_above_the_optimum(seed, iters):
     """Any ADMM iterate (a few steps, with or without cuts, weights, cannot-links) gives a bound
     at or below the brute-force optimum."""
@@ -114,7 +119,12 @@ def test_cut_projection_keeps_the_dual_decomposition():
     assert nu.min() >= -1e-12
 
 
-@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(
+    # seed 2 (k = 4, a cannot-link; 64 nodes, 3-9 s): slow for the default suite's budget;
+    # seed 3 has a cannot-link (with a must-link), test_safe_bound... k = 4
+    "seed",
+    [0, 1, pytest.param(2, marks=pytest.mark.slow), 3, 4],
+)
 def test_sdp_bnb_equals_brute_force(seed):
     rng = np.random.default_rng(seed)
     n, k = 9, 2 + seed % 3

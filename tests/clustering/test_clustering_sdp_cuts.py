@@ -126,7 +126,7 @@ def test_branching_with_cuts_and_warm_starts_equals_brute_force(seed):
     orig = bnb.solve_node
 
     def short(*a, **kw):
-        kw.update(max_iter=6, check_every=2, sep_every=2)
+        kw.update(max_iter=6, check_every=2, sep_every=2, polish=0)
         return orig(*a, **kw)
 
     bnb.solve_node = short
