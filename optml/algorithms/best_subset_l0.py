@@ -687,9 +687,16 @@ def solve_penalised(problem, settings, tol, t0):
     if v < inc_val:
         inc_beta, inc_val = b, v
 
+    offered: set = set()  # supports already fitted (the roundings of many nodes agree)
+
     def offer(S):
         nonlocal inc_beta, inc_val
-        b, v = penalised_value(heur, lam, S)
+        key = tuple(sorted(int(j) for j in S))
+        if key in offered:
+            return False
+        if len(offered) < 200_000:
+            offered.add(key)
+        b, v = penalised_value(heur, lam, key)
         if v < inc_val:
             inc_beta, inc_val = b, v
             return True
