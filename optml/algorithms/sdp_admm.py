@@ -588,7 +588,8 @@ def solve_node(
     inexact solve can stall for a round or two), at ``max_iter``,
     or at the deadline. ``polish``: evaluations of :func:`polish_dual` (0: none), run at a
     cut round when the iterate's primal value has passed ``prune_at`` but the safe bound has
-    not (at most every third round, the interval doubled after a polishing that gained less
+    not, and that value is at most ``upper`` (above it the iterate is far from the
+    relaxation's optimum, which lies below every clustering's cost, and so is its dual) (at most every third round, the interval doubled after a polishing that gained less
     than half the distance to ``prune_at``, and while the polishing has taken at most
     ``polish_share`` of the node's time), and once when the node stops unpruned with its
     iterate's primal value past ``prune_at`` (the relaxation would prune it);
@@ -652,7 +653,7 @@ def solve_node(
                 break
             if (
                 polish
-                and pv >= prune_at
+                and prune_at <= pv <= upper
                 and (polished_at is None or rounds - polished_at >= every)
                 and t_polish <= polish_share * (time.perf_counter() - t_start)
             ):
