@@ -365,6 +365,7 @@ class PenalisedBounds:
             if P - D <= tol * max(1.0, abs(yy + P)):
                 return x
         check = 10
+        exact = m <= ACTIVE_SET_MAX
         for it in range(max_iter):
             grad = 2.0 * (Ay - cW)
             fy = float(y @ Ay) - 2.0 * float(cW @ y)
@@ -393,9 +394,10 @@ class PenalisedBounds:
                 P, D = self._gap_W(AW, cW, x, Ax, loW, hiW, fixed)
                 if P - D <= tol * max(1.0, abs(yy + P)):
                     break
-                if it + 1 >= ACTIVE_SET_AFTER and m <= ACTIVE_SET_MAX:
+                if exact and it + 1 >= ACTIVE_SET_AFTER:
                     # slow convergence (an ill-conditioned A_W): finish by the exact method
                     xa = active_set_solve(AW, cW, x, loW, hiW, fixed, self.a, self.lam)
+                    exact = xa is not None  # a singular free block: not again in this solve
                     if xa is not None:
                         Axa = AW @ xa
                         Pa, Da = self._gap_W(AW, cW, xa, Axa, loW, hiW, fixed)
