@@ -310,7 +310,10 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
             y = _lbfgs_box(lambda v, sg=sigma: f(v, sg), y, lo_all, per, mem)
     except (_Stop, np.linalg.LinAlgError, ValueError):
         pass
-    if best["y"] is None or (deadline is not None and time.perf_counter() > deadline):
+    # the certified recomputation costs about one evaluation: started only if it fits
+    if best["y"] is None or (
+        deadline is not None and time.perf_counter() + 1.5 * t_eval > deadline
+    ):
         return -np.inf, evals
     Q = dual(best["y"])
     if apply and best["phi"] > best["first"]:
@@ -589,9 +592,10 @@ def solve_node(
     or at the deadline. ``polish``: evaluations of :func:`polish_dual` (0: none), run at a
     cut round when the iterate's primal value has passed ``prune_at`` but the safe bound has
     not, and that value is at most ``upper`` (above it the iterate is far from the
-    relaxation's optimum, which lies below every clustering's cost, and so is its dual) (at most every third round, the interval doubled after a polishing that gained less
-    than half the distance to ``prune_at``, and while the polishing has taken at most
-    ``polish_share`` of the node's time), and once when the node stops unpruned with its
+    relaxation's optimum, which lies below every clustering's cost, and so is its dual): at
+    most every third round, the interval doubled after a polishing that gained less than
+    half the distance to ``prune_at``, and while the polishing has taken at most
+    ``polish_share`` of the node's time; and once when the node stops unpruned with its
     iterate's primal value past ``prune_at`` (the relaxation would prune it);
     ``polish_apply``: its multipliers, when better, go back into the ADMM. Returns
     ``(bound, info)``.
