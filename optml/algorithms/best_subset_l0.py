@@ -145,6 +145,7 @@ class PenalisedBounds:
         self.a = bounds.aeff
         self.lo, self.hi = bounds.lo, bounds.hi
         self.d = np.maximum(bounds.dG - bounds.delta, 0.0)  # diag(A)
+        self.last_cut = self.best_cut = None  # (const, h) at the last / best point of a solve
         self.p = bounds.p
 
     @property
@@ -154,6 +155,7 @@ class PenalisedBounds:
     def dual(self, beta, fin, fout_mask):
         """``(D, hl)``: the dual bound at ``beta`` with the fixings, and :math:`h + \\lambda_0`."""
         const, h = self.b.cut(beta)
+        self.last_cut = (const, h)
         hl = h + self.lam
         free = ~fout_mask
         fin = np.asarray(fin, dtype=int)
@@ -226,6 +228,7 @@ class PenalisedBounds:
             D, hl, free = self.dual(beta, fin, fout_mask)
             if D > best[0]:
                 best = (D, beta.copy(), list(W))
+                self.best_cut = self.last_cut  # the cut at the returned point
             P = self.primal(Wa, bW, fixed, AW)
             if P - D <= tol * max(1.0, abs(P)):
                 break
@@ -570,8 +573,10 @@ class CardinalityLagrangian:
         for _ in range(max_evals):
             self.evals += 1
             pb.lam = lam
+            pb.best_cut = None
             _, beta, W = pb.relaxation(fin, fmask, W0=W, beta0=beta, deadline=deadline, tol=tol)
-            const, h = b.cut(beta)
+            # the cut at that point (one product with the Gram matrix) is the relaxation's own
+            const, h = pb.best_cut if pb.best_cut is not None else b.cut(beta)
             D = b.dual_bound(const, h, fin, fout)
             Wa = np.asarray(W, dtype=int)
             fixed = np.isin(Wa, fin)
