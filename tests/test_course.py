@@ -15,6 +15,9 @@ import pytest
 
 COURSE = Path(__file__).resolve().parents[1] / "docs" / "course"
 SCRIPTS = sorted(p for p in COURSE.glob("[0-9]*.py"))
+START = {"env": {"PYTHONHASHSEED": "0"}, "timeout": 240}
+#: started in the background right after collection (tests/conftest.py)
+SCRIPT_GROUP = {"param": "script", "start": START, "requires": ("matplotlib", "pyscipopt")}
 
 
 def test_course_has_one_notebook_per_section():
@@ -31,8 +34,8 @@ def test_course_has_one_notebook_per_section():
 def test_course_notebook_runs(script, script_runs):
     pytest.importorskip("matplotlib")
     pytest.importorskip("pyscipopt")  # every lesson solves on SCIP as its second solver
-    # every lesson, two at a time (tests/conftest.py), each in its own temporary directory
-    script_runs.start(SCRIPTS, env={"PYTHONHASHSEED": "0"}, timeout=240)
+    # every lesson in the background (tests/conftest.py), each in its own temporary directory
+    script_runs.start([script], **START)
     proc, tmp_path = script_runs.result(script)
     assert proc.returncode == 0, (
         f"{script.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
