@@ -139,7 +139,7 @@ class L0BranchAndBound(SpecialSolver):
                     status="error",
                     values=problem.values(problem.start),
                     objective=problem.objective(problem.start),
-                    message="the branch and bound takes no groups or exclusive pairs; use the MIQP",
+                    message=NO_GROUPS,
                     solve_time=time.perf_counter() - t0,
                 )
             from optml.algorithms.best_subset_l0 import solve_penalised
@@ -150,25 +150,9 @@ class L0BranchAndBound(SpecialSolver):
         heur, bounds, inc, root, fixed = start_phase(problem, settings, screen=False)
         root_time = time.perf_counter() - t0
         if root is None:
-            return RawAnswer(
-                status="error",
-                values=problem.values(inc.beta),
-                objective=inc.value,
-                message=(
-                    "the branch and bound needs alpha > 0, a nonsingular X'X or a box M (alpha "
-                    "= 0 with more features than samples and no box leaves the perspective "
-                    "relaxation void); use the MIQP (method='mip')"
-                ),
-                solve_time=time.perf_counter() - t0,
-            )
+            return _refused(problem, inc, VOID_RELAXATION, t0)
         if problem.groups or problem.exclusive_pairs:
-            return RawAnswer(
-                status="error",
-                values=problem.values(inc.beta),
-                objective=inc.value,
-                message="the branch and bound takes no groups or exclusive pairs; use the MIQP",
-                solve_time=time.perf_counter() - t0,
-            )
+            return _refused(problem, inc, NO_GROUPS, t0)
         k = problem.k
         counter = itertools.count()
         D0, beta0, s0, T0, lam0 = root
@@ -462,6 +446,25 @@ def _fixings_mask(k, const, h, fin, fout, upper, margin):
     return out, inn
 
 
+VOID_RELAXATION = (
+    "the branch and bound needs alpha > 0, a nonsingular X'X or a box M (alpha = 0 with more "
+    "features than samples and no box leaves the perspective relaxation void); use the MIQP "
+    "(method='mip')"
+)
+NO_GROUPS = "the branch and bound takes no groups or exclusive pairs; use the MIQP"
+
+
+def _refused(problem, inc, message, t0) -> RawAnswer:
+    """The incumbent with status ``"error"`` and why the branch and bound does not apply."""
+    return RawAnswer(
+        status="error",
+        values=problem.values(inc.beta),
+        objective=inc.value,
+        message=message,
+        solve_time=time.perf_counter() - t0,
+    )
+
+
 def _solve_restricted(problem, settings, tol, t0) -> RawAnswer:
     """The branch and bound of :class:`L0BranchAndBound` with its relaxations on a global
     working set (:class:`WorkingSet`): each node costs a relaxation on the working set's
@@ -475,17 +478,7 @@ def _solve_restricted(problem, settings, tol, t0) -> RawAnswer:
     bounds = SubsetBounds(problem, heur)
     p, k = problem.p, problem.k
     if not bounds.applicable:
-        return RawAnswer(
-            status="error",
-            values=problem.values(inc.beta),
-            objective=inc.value,
-            message=(
-                "the branch and bound needs alpha > 0, a nonsingular X'X or a box M (alpha "
-                "= 0 with more features than samples and no box leaves the perspective "
-                "relaxation void); use the MIQP (method='mip')"
-            ),
-            solve_time=time.perf_counter() - t0,
-        )
+        return _refused(problem, inc, VOID_RELAXATION, t0)
     # the first working set: the incumbent's support and the features whose cut at the
     # incumbent is most negative (those the relaxation wants first)
     _, h0 = bounds.cut(inc.beta)
