@@ -234,10 +234,6 @@ class L0BranchAndBound(SpecialSolver):
                 heap, (b, next(counter), tuple(sorted(fin + (j,))), fout, T, s, beta, lam)
             )
             heapq.heappush(heap, (b, next(counter), fin, fout | {j}, T, s, beta, lam))
-        open_min = min((nd[0] for nd in heap), default=np.inf)
-        lower = max(0.0, min(pruned, open_min, inc.value))  # F is a sum of squares
-        gap = relative_gap(inc.value, lower)
-        status = "optimal" if gap <= tol else ("time_limit" if not finished else "optimal")
         stats = {
             "nodes": nodes,
             "open": len(heap),
@@ -248,17 +244,7 @@ class L0BranchAndBound(SpecialSolver):
             "relaxations": lagr.evals,
             "root_time": root_time,
         }
-        if isinstance(problem.gram.G, LazyGram):  # X'X not formed: products with X_c
-            stats["lazy_gram_products"] = problem.gram.G.products
-        return RawAnswer(
-            status=status,
-            values=problem.values(inc.beta),
-            objective=inc.value,
-            bound=lower,
-            message="" if finished else "time limit: open nodes remain",
-            stats=stats,
-            solve_time=time.perf_counter() - t0,
-        )
+        return _answer(problem, inc, heap, pruned, finished, tol, t0, stats)
 
 
 # ------------------------------------------------------------- large p: a global working set
@@ -446,6 +432,25 @@ def _fixings_mask(k, const, h, fin, fout, upper, margin):
     return out, inn
 
 
+def _answer(problem, inc, heap, pruned, finished, tol, t0, stats) -> RawAnswer:
+    """The search's answer: the incumbent, the least bound of the open and pruned nodes."""
+    open_min = min((nd[0] for nd in heap), default=np.inf)
+    lower = max(0.0, min(pruned, open_min, inc.value))  # F is a sum of squares
+    gap = relative_gap(inc.value, lower)
+    status = "optimal" if gap <= tol or finished else "time_limit"
+    if isinstance(problem.gram.G, LazyGram):  # X'X not formed: products with X_c
+        stats["lazy_gram_products"] = problem.gram.G.products
+    return RawAnswer(
+        status=status,
+        values=problem.values(inc.beta),
+        objective=inc.value,
+        bound=lower,
+        message="" if finished else "time limit: open nodes remain",
+        stats=stats,
+        solve_time=time.perf_counter() - t0,
+    )
+
+
 VOID_RELAXATION = (
     "the branch and bound needs alpha > 0, a nonsingular X'X or a box M (alpha = 0 with more "
     "features than samples and no box leaves the perspective relaxation void); use the MIQP "
@@ -590,10 +595,6 @@ def _solve_restricted(problem, settings, tol, t0) -> RawAnswer:
         own2 = own.copy()
         own2[j] = True
         heapq.heappush(heap, (b, next(counter), fin, pack(own2), T, s, bT, lam, None))
-    open_min = min((nd[0] for nd in heap), default=np.inf)
-    lower = max(0.0, min(pruned, open_min, inc.value))  # F is a sum of squares
-    gap = relative_gap(inc.value, lower)
-    status = "optimal" if gap <= tol else ("time_limit" if not finished else "optimal")
     stats = {
         "nodes": nodes,
         "open": len(heap),
@@ -608,17 +609,7 @@ def _solve_restricted(problem, settings, tol, t0) -> RawAnswer:
         "working_set_grows": ws.grows,
         "route": "global working set",
     }
-    if isinstance(problem.gram.G, LazyGram):  # X'X not formed: products with X_c
-        stats["lazy_gram_products"] = problem.gram.G.products
-    return RawAnswer(
-        status=status,
-        values=problem.values(inc.beta),
-        objective=inc.value,
-        bound=lower,
-        message="" if finished else "time limit: open nodes remain",
-        stats=stats,
-        solve_time=time.perf_counter() - t0,
-    )
+    return _answer(problem, inc, heap, pruned, finished, tol, t0, stats)
 
 
 register_special(L0BranchAndBound(), module=__name__)
