@@ -222,13 +222,10 @@ class L0BranchAndBound(SpecialSolver):
             free_T = np.array([j not in fin and j not in fout for j in T])
             if not free_T.any():
                 continue
-            frac = np.where(free_T, np.minimum(s, 1.0 - s), -1.0)
-            i = int(np.argmax(frac))
-            if frac[i] <= 1e-6:  # integral relaxation: its rounding was evaluated above
-                i = int(np.argmax(np.where(free_T, s, -1.0)))
-                if bounds.support_value(S)[1] <= b * (1 + 1e-9) + 1e-12:
-                    pruned = min(pruned, b)
-                    continue
+            i, integral = _branch_index(free_T, s)
+            if integral and bounds.support_value(S)[1] <= b * (1 + 1e-9) + 1e-12:
+                pruned = min(pruned, b)  # its rounding, evaluated above, is that good
+                continue
             j = int(Tarr[i])
             heapq.heappush(
                 heap, (b, next(counter), tuple(sorted(fin + (j,))), fout, T, s, beta, lam)
@@ -432,6 +429,16 @@ def _fixings_mask(k, const, h, fin, fout, upper, margin):
     return out, inn
 
 
+def _branch_index(free_T, s) -> tuple[int, bool]:
+    """``(i, integral)``: the free feature of the working set with the most fractional
+    :math:`s_i` (the largest :math:`s_i` when the relaxation is integral there)."""
+    frac = np.where(free_T, np.minimum(s, 1.0 - s), -1.0)
+    i = int(np.argmax(frac))
+    if frac[i] <= 1e-6:
+        return int(np.argmax(np.where(free_T, s, -1.0))), True
+    return i, False
+
+
 def _answer(problem, inc, heap, pruned, finished, tol, t0, stats) -> RawAnswer:
     """The search's answer: the incumbent, the least bound of the open and pruned nodes."""
     open_min = min((nd[0] for nd in heap), default=np.inf)
@@ -573,13 +580,10 @@ def _solve_restricted(problem, settings, tol, t0) -> RawAnswer:
         fin_set = set(fin)
         free_T = np.array([not fout[j] and int(j) not in fin_set for j in T], dtype=bool)
         if free_T.any():
-            frac = np.where(free_T, np.minimum(s, 1.0 - s), -1.0)
-            i = int(np.argmax(frac))
-            if frac[i] <= 1e-6:  # integral relaxation: its rounding was evaluated above
-                i = int(np.argmax(np.where(free_T, s, -1.0)))
-                if bounds.support_value(S)[1] <= b * (1 + 1e-9) + 1e-12:
-                    pruned = min(pruned, b)
-                    continue
+            i, integral = _branch_index(free_T, s)
+            if integral and bounds.support_value(S)[1] <= b * (1 + 1e-9) + 1e-12:
+                pruned = min(pruned, b)  # its rounding, evaluated above, is that good
+                continue
             j = int(T[i])
         else:  # every feature of the working set fixed: branch on the free feature whose
             # cut is most negative (the next the relaxation would take)
