@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optml.algorithms.mssc_heuristics import best_partition, repair
+from optml.algorithms.mssc_heuristics import best_partition, best_sized_partition, repair
 from optml.algorithms.mssc_pricing import Items, exact_pricing, heuristic_columns
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import is_special, register_special
@@ -398,6 +398,33 @@ class BranchAndPrice:
                 self._add_labels(f[item_of])
             self._try_incumbent(lab[item_of])
         else:
+            if items.sized:  # constrained k-means under the sizes first (half the restarts' time)
+                half = None if left is None else time.perf_counter() + left / 14.0
+                _, _, found = best_sized_partition(
+                    items.M,
+                    items.w,
+                    self.k,
+                    self.lo,
+                    self.hi,
+                    items.cnt,
+                    self.n_init,
+                    self.rng,
+                    half,
+                )
+                for f in found:
+                    self._add_labels(f[item_of])
+                    fixed = repair(
+                        items.M,
+                        items.w,
+                        f,
+                        self.k,
+                        items.conflicts,
+                        self.lo,
+                        self.hi,
+                        cnt=items.cnt,
+                    )
+                    if fixed is not None:
+                        self._try_incumbent(fixed[item_of])
             lab, _, found = best_partition(items.M, items.w, self.k, self.n_init, self.rng, stop)
             for f in found:
                 self._add_labels(f[item_of])

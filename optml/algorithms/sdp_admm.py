@@ -17,7 +17,9 @@ with :math:`c_0 = \sum_a s_a\lVert m_a\rVert^2` plus the within-item scatter. Ev
 matrix is feasible (:math:`\hat Z = \sum_C v_Cv_C^\top` with orthonormal :math:`v_C`, so
 :math:`\hat Z \preceq I` is implied), and so are the *pair* and *triangle* inequalities
 :math:`\tilde Z_{ab} \le \tilde Z_{aa}` and :math:`\tilde Z_{ab} + \tilde Z_{ac} \le \tilde Z_{aa}
-+ \tilde Z_{bc}` added as cuts (Piccialli, Sudoso & Wiegele 2022).
++ \tilde Z_{bc}` added as cuts (Piccialli, Sudoso & Wiegele 2022). Cluster sizes
+:math:`\ell \le |C| \le h` (unweighted points) bound the diagonal: an item of
+:math:`s_a` points has :math:`\hat Z_{aa} = s_a/|C| \in [s_a/h, s_a/\ell]`.
 
 **ADMM.** :math:`\min \langle C, X\rangle + \iota_\Omega(X) + \iota_{\ge 0}(U)` s.t.
 :math:`X = U`, :math:`B(X) + t = 0, t \ge 0` (the cuts), linearised in the cut block
@@ -34,7 +36,9 @@ projected onto :math:`\{0 \le \mu \le 1, \sum\mu = k - 1\}` on :math:`u^\perp`.
     = c_0 + u^\top Q u + \sum_{i=1}^{k-1}\lambda_i\big(Q|_{u^\perp}\big),
 
 the sum of the :math:`k-1` smallest eigenvalues of :math:`Q = C - N + B^*\gamma` restricted
-to :math:`u^\perp` (Ky Fan). It is computed from the ADMM's multipliers (projected onto their
+to :math:`u^\perp` (Ky Fan). With diagonal bounds :math:`l \le \operatorname{diag}\hat Z
+\le h`, :math:`N`'s diagonal is :math:`\alpha - \beta` (:math:`\alpha, \beta \ge 0`) and the
+bound gains :math:`\alpha^\top l - \beta^\top h`. It is computed from the ADMM's multipliers (projected onto their
 sign constraints: the post-processing that makes an inexact solve certify, as in SOS-SDP) with a
 full symmetric eigenvalue solve and a round-off margin, never taken from the iteration's
 objective.
@@ -238,6 +242,10 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
     symmetric eigensolve and its round-off margin): valid whatever the optimiser did, since
     it only depends on the signs of the multipliers, which the bounds keep.
 
+    With diagonal bounds ``lo <= Zhat_aa <= hi`` (cluster sizes) the diagonal of ``N`` is their
+    lower multiplier ``alpha >= 0``, an upper multiplier ``beta >= 0`` enters where ``hi`` is
+    finite (``+beta_a`` on ``Q_aa``), and the bound gains ``alpha . lo - beta . hi``.
+
     ``apply``: the best point, when better than the start, becomes the ADMM's multipliers
     (``Lam = (B^T gamma - N) / rho``, ``gam = gamma / rho``: the same dual matrix), so that
     the iteration goes on from it.
@@ -247,16 +255,24 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
     m, k, u, cuts = adm.m, adm.k, adm.u, adm.cuts
     iu = np.triu_indices(m)
     off = iu[0] != iu[1]
+    on = np.flatnonzero(~off)  # the diagonal's places in the upper triangle (item order)
     free = adm.cannot[iu]
     g = np.maximum(adm.gam, 0.0)
     nu = adm.cuts.adjoint(g) - adm.Lam
     nu = 0.5 * (nu + nu.T)
     N0 = adm.rho * nu[iu]
     N0[~free] = np.maximum(N0[~free], 0.0)
-    y = np.concatenate([N0, adm.rho * g])
-    nn = N0.size
+    # diagonal bounds lo <= Zhat_aa <= hi: N_aa is alpha_a >= 0 (its constant alpha . lo),
+    # beta_a >= 0 a variable of its own where hi is finite (constant -beta . hi)
+    dlo = np.zeros(m) if adm.diag is None else adm.diag[0]
+    fin = np.zeros(0, int) if adm.diag is None else np.flatnonzero(np.isfinite(adm.diag[1]))
+    dhi = np.zeros(0) if adm.diag is None else adm.diag[1][fin]
+    d0 = adm.rho * np.diag(nu)
+    beta0 = np.maximum(-d0[fin], 0.0)
+    y = np.concatenate([N0, adm.rho * g, beta0])
+    nn, nc = N0.size, len(cuts)
     lo = np.where(free, -np.inf, 0.0)
-    lo_all = np.concatenate([lo, np.zeros(len(cuts))])
+    lo_all = np.concatenate([lo, np.zeros(nc + fin.size)])
     best = {"phi": -np.inf, "y": None, "first": None}
     evals, t_eval = 0, 0.0
 
@@ -264,15 +280,17 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
         N = np.zeros((m, m))
         N[iu] = y[:nn]
         N = N + N.T - np.diag(np.diag(N))
-        Q = adm.C - N + cuts.adjoint(y[nn:])
-        return 0.5 * (Q + Q.T)
+        Q = adm.C - N + cuts.adjoint(y[nn : nn + nc])
+        Q[fin, fin] += y[nn + nc :]
+        const = float(y[:nn][on] @ dlo) - float(y[nn + nc :] @ dhi)
+        return 0.5 * (Q + Q.T), const
 
     def f(y, sigma):
         nonlocal evals, t_eval
         if deadline is not None and time.perf_counter() + 1.5 * t_eval > deadline:
             raise _Stop
         t1 = time.perf_counter()
-        Q = dual(y)
+        Q, const = dual(y)
         S, uQu = _shifted(Q, u)
         p = max(2 * k + 8, 16)
         while True:  # the bottom p eigenpairs, p doubled until Z_sigma's support is inside
@@ -286,21 +304,23 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
             if 4 * p >= m or mu[-1] == 0.0:
                 break
             p *= 2
-        phi = uQu + float(lam[: k - 1].sum())
+        phi = uQu + float(lam[: k - 1].sum()) + const
         if best["first"] is None:
             best["first"] = phi
         if phi > best["phi"]:
             best["phi"], best["y"] = phi, y.copy()
         keep = mu > 0
         Z = np.outer(u, u) + (V[:, keep] * mu[keep]) @ V[:, keep].T
-        psi = uQu + float(lam[keep] @ mu[keep]) + 0.5 * sigma * (1.0 + float(mu @ mu))
+        psi = uQu + float(lam[keep] @ mu[keep]) + 0.5 * sigma * (1.0 + float(mu @ mu)) + const
         gN = -Z[iu]
         gN[off] *= 2.0
+        gN[on] += dlo
         gg = cuts.Bs @ Z.ravel()[cuts.support] if len(cuts) else np.zeros(0)
+        gb = Z[fin, fin] - dhi
         evals += 1
         dt = time.perf_counter() - t1
         t_eval = dt if t_eval == 0.0 else 0.7 * t_eval + 0.3 * dt
-        return -psi, -np.concatenate([gN, gg])
+        return -psi, -np.concatenate([gN, gg, gb])
 
     # the memory: 2 * mem vectors of the variables' size
     mem = int(min(8, max(2, 1.5e8 / (16.0 * y.size))))
@@ -315,11 +335,11 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
         deadline is not None and time.perf_counter() + 1.5 * t_eval > deadline
     ):
         return -np.inf, evals
-    Q = dual(best["y"])
+    Q, const = dual(best["y"])
     if apply and best["phi"] > best["first"]:
         adm.Lam = (Q - adm.C) / adm.rho  # B^T gamma - N, over rho
-        adm.gam = best["y"][nn:] / adm.rho
-    return omega_min(Q, u, k), evals
+        adm.gam = best["y"][nn : nn + nc] / adm.rho
+    return omega_min(Q, u, k) + const, evals
 
 
 # --------------------------------------------------------------------------- cuts
@@ -362,32 +382,46 @@ class Cuts:
         B = sp.csr_matrix((vals, (rows, cols)), shape=(nc, m * m))
         B.eliminate_zeros()
         self.support = np.unique(B.indices)
+        # the diagonal entries among them, and their items (for diagonal bounds)
+        self.sup_diag = self.support % (m + 1) == 0
+        self.sup_item = self.support[self.sup_diag] // (m + 1)
         self.Bs = B[:, self.support].tocsr()  # on the supported entries only
         self.BsT = self.Bs.T.tocsr()
         # Gershgorin row sums of |B B^T|: a diagonal majoriser of B B^T
         self.D = np.asarray(abs(self.Bs @ self.BsT).sum(axis=1)).ravel() if nc else np.zeros(0)
 
-    def project(self, V, cannot, gam, inner=30):
-        """Approximate projection of ``V`` onto ``{U >= 0, U[cannot] = 0, B(U) <= 0}`` by
-        preconditioned projected gradient on the dual (warm start ``gam >= 0``); returns
-        ``(U, gam)`` with ``U = max(0, V - B^T gam)`` (0 on cannot-linked entries): whatever
-        ``gam >= 0``, ``V - U = B^T gam - nu`` with ``nu >= 0`` off the cannot-linked entries."""
+    def project(self, V, cannot, gam, inner=30, diag=None):
+        """Approximate projection of ``V`` onto ``{U >= 0, U[cannot] = 0, B(U) <= 0}`` (and
+        ``lo <= diag(U) <= hi`` when ``diag = (lo, hi)``) by preconditioned projected
+        gradient on the dual (warm start ``gam >= 0``); returns ``(U, gam)`` with ``U =
+        clip(V - B^T gam)`` onto those bounds (0 on cannot-linked entries): whatever ``gam >=
+        0``, ``V - U = B^T gam - nu`` with ``nu >= 0`` where only a lower bound is active and
+        ``nu <= 0`` where an upper bound is."""
         U = np.maximum(V, 0.0)
         U[cannot] = 0.0
+        if diag is not None:
+            di = np.diag_indices(self.m)
+            U[di] = np.clip(V[di], diag[0], diag[1])
         if len(self) == 0:
             return U, gam
         vs = V.ravel()[self.support]
         cs = cannot.ravel()[self.support]
+        if diag is None:
+            lo_s, hi_s = 0.0, np.inf
+        else:
+            lo_s, hi_s = np.zeros(self.support.size), np.full(self.support.size, np.inf)
+            lo_s[self.sup_diag] = diag[0][self.sup_item]
+            hi_s[self.sup_diag] = diag[1][self.sup_item]
         step = 1.0 / self.D
         g, y, tk = gam.copy(), gam.copy(), 1.0
         for _ in range(inner):
-            us = np.maximum(vs - self.BsT @ y, 0.0)
+            us = np.clip(vs - self.BsT @ y, lo_s, hi_s)
             us[cs] = 0.0
             g_new = np.maximum(y + step * (self.Bs @ us), 0.0)
             tk1 = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * tk * tk))
             y = g_new + (tk - 1.0) / tk1 * (g_new - g)
             g, tk = g_new, tk1
-        us = np.maximum(vs - self.BsT @ g, 0.0)
+        us = np.clip(vs - self.BsT @ g, lo_s, hi_s)
         us[cs] = 0.0
         U.ravel()[self.support] = us
         return U, g
@@ -475,7 +509,7 @@ def separate(X, s, cannot_mask, max_pairs, max_triangles, rng, tol=1e-4, max_ape
 class PengWeiADMM:
     """The ADMM on one node's relaxation; ``state()`` (X, U, Lam, gam, rho) warm-starts."""
 
-    def __init__(self, G, s, k, cannot=(), scale=None, cuts=None, state=None):
+    def __init__(self, G, s, k, cannot=(), scale=None, cuts=None, state=None, diag=None):
         self.G = np.asarray(G, float)
         self.m = self.G.shape[0]
         self.s = np.asarray(s, float)
@@ -487,6 +521,11 @@ class PengWeiADMM:
         for a, b in cannot:
             self.cannot[a, b] = self.cannot[b, a] = True
         self.cuts = cuts if cuts is not None else Cuts(self.s)
+        #: bounds ``(lo, hi)`` on the diagonal of Zhat (cluster sizes; None: none)
+        self.diag = None
+        if diag is not None:
+            lo, hi = (np.broadcast_to(np.asarray(v, float), (self.m,)).copy() for v in diag)
+            self.diag = (np.maximum(lo, 0.0), hi)
         if state is None:
             uu = np.outer(self.u, self.u)
             X = uu + (self.k - 1) / max(self.m - 1, 1) * (np.eye(self.m) - uu)
@@ -518,7 +557,7 @@ class PengWeiADMM:
         A = 0.5 * (A + A.T)
         X, self.vecs, self.vals = self._project(A)
         V = X + self.Lam
-        U, self.gam = self.cuts.project(V, self.cannot, self.gam, inner)
+        U, self.gam = self.cuts.project(V, self.cannot, self.gam, inner, self.diag)
         self.Lam = V - U
         rp = np.linalg.norm(X - U)
         rd = self.rho * np.linalg.norm(U - self.U)
@@ -546,20 +585,34 @@ class PengWeiADMM:
         """``<C, X>`` in scaled units (not a bound)."""
         return float((self.C * self.X).sum())
 
-    def dual_matrix(self):
-        r"""``Q = C - N + B^T gamma`` from the multipliers, with ``gamma >= 0`` and ``N >= 0``
-        off the cannot-linked entries enforced here (whatever the iterate)."""
+    def dual_parts(self):
+        r"""``(Q, c)`` with ``Q = C - N + B^T gamma`` from the multipliers and the constant
+        ``c`` of the diagonal bounds: ``gamma >= 0`` and ``N >= 0`` off the cannot-linked
+        entries are enforced here (whatever the iterate); on the diagonal, with bounds
+        ``lo <= Zhat_aa <= hi``, ``N_aa = alpha_a - beta_a`` (``alpha, beta >= 0``, ``beta = 0``
+        where ``hi`` is infinite) and ``c = alpha . lo - beta . hi``, so that
+        :math:`\langle C, Z\rangle \ge \langle Q, Z\rangle + c` on every feasible ``Z``."""
         g = np.maximum(self.gam, 0.0)
         Bg = self.cuts.adjoint(g)
         # Lam = B^T gam - nu at the last projection; nu's sign is enforced, not assumed
         nu = Bg - self.Lam
+        d = np.diag(nu).copy()
         nu = np.where(self.cannot, nu, np.maximum(nu, 0.0))
+        const = 0.0
+        if self.diag is not None:
+            lo, hi = self.diag
+            fin = np.isfinite(hi)
+            d = np.where(fin, d, np.maximum(d, 0.0))
+            np.fill_diagonal(nu, d)
+            alpha, beta = np.maximum(d, 0.0), np.maximum(-d, 0.0)
+            const = self.rho * (float(alpha @ lo) - float(beta[fin] @ hi[fin]))
         Q = self.C + self.rho * (Bg - nu)
-        return 0.5 * (Q + Q.T)
+        return 0.5 * (Q + Q.T), const
 
     def bound(self):
         """The certified lower bound on ``<C, Z>`` (scaled units) from the current multipliers."""
-        return omega_min(self.dual_matrix(), self.u, self.k)
+        Q, const = self.dual_parts()
+        return omega_min(Q, self.u, self.k) + const
 
 
 def solve_node(

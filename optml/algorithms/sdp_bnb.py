@@ -18,8 +18,11 @@ and its cuts with their multipliers). Incumbents: k-means++ /
 Lloyd / Hartigan restarts at the root, and at every node the SDP solution rounded (weighted
 k-means on its spectral embedding, then Hartigan moves in the data space). User must-links
 merge points at the root, user cannot-links are every node's cannot-links, ``sample_weight``
-weighs items (a point of weight w counts as w copies). Cluster sizes are not supported (the
-branch and price takes them).
+weighs items (a point of weight w counts as w copies). Cluster sizes (``min_size`` /
+``max_size``, counted in points) bound the SDP's diagonal when the points are unweighted (an item
+of :math:`s_a` points has :math:`\hat Z_{aa} = s_a/|C|`); with ``sample_weight`` the relaxation
+leaves them out (still a valid bound: the sizes only shrink the feasible set) and the branching
+enforces them. Incumbents are repaired to the sizes by greedy moves.
 
 Reference: V. Piccialli, A. M. Sudoso, A. Wiegele (2022). SOS-SDP: an exact solver for minimum
 sum-of-squares clustering. INFORMS J. Comput. 34(4).
@@ -33,7 +36,15 @@ import time
 
 import numpy as np
 
-from optml.algorithms.mssc_heuristics import best_partition, hartigan, kmeans_pp, lloyd, repair
+from optml.algorithms.mssc_heuristics import (
+    best_partition,
+    best_sized_partition,
+    constrained_lloyd,
+    hartigan,
+    kmeans_pp,
+    lloyd,
+    repair,
+)
 from optml.algorithms.sdp_admm import Cuts, PengWeiADMM, solve_node
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import register_special
@@ -123,6 +134,13 @@ class SDPBranchAndBound:
         self.item_of = must_link_groups(n, problem.must_link)
         m = self.item_of.max() + 1
         self.iw = np.bincount(self.item_of, weights=self.w, minlength=m)
+        # cluster sizes count points: each root item's number of points
+        self.icnt = np.bincount(self.item_of, minlength=m).astype(float)
+        self.size_lo = int(problem.min_size) if problem.min_size else 1
+        self.size_hi = int(problem.max_size) if problem.max_size else np.inf
+        self.sized = self.size_lo > 1 or np.isfinite(self.size_hi)
+        # the sizes bound the SDP's diagonal when an item's weight is its number of points
+        self.diag_sizes = self.sized and w is None
         S = np.zeros((m, X.shape[1]))
         np.add.at(S, self.item_of, self.w[:, None] * self.X)
         self.IM = S / self.iw[:, None]
@@ -143,16 +161,43 @@ class SDPBranchAndBound:
         W = np.bincount(lab, weights=w, minlength=k)
         if (W <= 0).any():
             return np.inf
+        if self.sized:
+            size = np.bincount(lab, weights=self.icnt, minlength=k)
+            if size.min() < self.size_lo or size.max() > self.size_hi:
+                return np.inf
         Sm = np.zeros((k, M.shape[1]))
         np.add.at(Sm, lab, w[:, None] * M)
         sq = np.bincount(lab, weights=w * (M * M).sum(axis=1), minlength=k)
         return float(np.maximum(sq - (Sm * Sm).sum(axis=1) / W, 0.0).sum()) + self.scatter
 
     def _offer(self, lab):
-        """Polish a labelling of root items (Hartigan, cannot-link repair) and keep it if best."""
-        lab = hartigan(self.IM, self.iw, np.asarray(lab), self.k)
-        if self.user_cannot and any(lab[a] == lab[b] for a, b in self.user_cannot):
-            lab = repair(self.IM, self.iw, lab, self.k, list(self.user_cannot), 0, np.inf)
+        """Polish a labelling of root items (Hartigan; under sizes constrained Lloyd from its
+        centres; cannot-link repair) and keep it if best."""
+        lab = np.asarray(lab)
+        if self.sized:
+            if len(np.unique(lab)) < self.k:
+                return
+            W = np.bincount(lab, weights=self.iw, minlength=self.k)
+            S = np.zeros((self.k, self.IM.shape[1]))
+            np.add.at(S, lab, self.iw[:, None] * self.IM)
+            lab = constrained_lloyd(
+                self.IM,
+                self.iw,
+                S / W[:, None],
+                self.size_lo,
+                self.size_hi,
+                self.icnt,
+                deadline=self._deadline(),
+            )
+            if lab is None:
+                return
+        else:
+            lab = hartigan(self.IM, self.iw, lab, self.k)
+        if self.sized or (self.user_cannot and any(lab[a] == lab[b] for a, b in self.user_cannot)):
+            lo, hi = (self.size_lo, self.size_hi) if self.sized else (0, np.inf)
+            lab = repair(
+                self.IM, self.iw, lab, self.k, list(self.user_cannot), lo, hi, cnt=self.icnt
+            )
             if lab is None:
                 return
         if len(np.unique(lab)) < self.k:
@@ -186,7 +231,8 @@ class SDPBranchAndBound:
         offset = float((s * (M * M).sum(axis=1)).sum()) + inner + self.scatter
         F = np.sqrt(s)[:, None] * M
         cannot = {(min(g[a], g[b]), max(g[a], g[b])) for a, b in node.cannot}
-        return F @ F.T, s, offset, sorted(cannot)
+        cnt = np.bincount(g, weights=self.icnt, minlength=m)
+        return F @ F.T, s, offset, sorted(cannot), cnt
 
     def _deadline(self):
         rem = self.settings.remaining()
@@ -199,11 +245,11 @@ class SDPBranchAndBound:
         return self.ub - self.gap_tol * 0.99 * max(1.0, abs(self.ub))
 
     def _process(self, node, root=False):
-        G, s, offset, cannot = self._node_data(node)
+        G, s, offset, cannot, cnt = self._node_data(node)
         m = s.size
-        if m < self.k:
+        if m < self.k or cnt.max() > self.size_hi:
             return np.inf, None
-        if m == self.k:  # one partition left: every item alone
+        if m == self.k:  # one partition left: every item alone (inf if its sizes are not met)
             lab = np.arange(m)[node.group]
             c = self._cost(lab)
             if c < self.ub:
@@ -211,8 +257,18 @@ class SDPBranchAndBound:
             return c, None
         # the parent's state and cuts (with their multipliers, in the same order) warm-start
         cuts = Cuts(s, node.cuts) if node.cuts is not None else None
+        diag = None
+        if self.diag_sizes:  # Zhat_aa = s_a / |C| (s: points), |C| in [size_lo, size_hi]
+            diag = (s / self.size_hi, s / self.size_lo if self.size_lo > 1 else np.inf)
         adm = PengWeiADMM(
-            G, s, self.k, cannot, scale=max(np.trace(G), 1e-300), cuts=cuts, state=node.state
+            G,
+            s,
+            self.k,
+            cannot,
+            scale=max(np.trace(G), 1e-300),
+            cuts=cuts,
+            state=node.state,
+            diag=diag,
         )
         bound, info = solve_node(
             adm,
@@ -250,7 +306,20 @@ class SDPBranchAndBound:
         # rounding keeps offering incumbents at every node
         left = self.settings.remaining()
         stop = None if left is None else time.perf_counter() + left / 7.0
-        lab, _, _ = best_partition(self.IM, self.iw, k, self.n_init, self.rng, stop)
+        if self.sized:
+            lab, _, _ = best_sized_partition(
+                self.IM,
+                self.iw,
+                k,
+                self.size_lo,
+                self.size_hi,
+                self.icnt,
+                self.n_init,
+                self.rng,
+                stop,
+            )
+        else:
+            lab, _, _ = best_partition(self.IM, self.iw, k, self.n_init, self.rng, stop)
         if lab is not None:
             self._offer(lab)
         # 0 bounds every clustering's cost before any SDP bound is computed
@@ -325,7 +394,7 @@ class SDPBranchAndBound:
 
 
 class SDPBranchAndBoundSolver(SpecialSolver):
-    """The registered solver ``"sdp-bnb"`` (kind ``"kmeans"``, links and weights; no sizes)."""
+    """The registered solver ``"sdp-bnb"`` (kind ``"kmeans"``: links, weights and sizes)."""
 
     name = "sdp-bnb"
     kinds = ("kmeans",)
@@ -337,9 +406,6 @@ class SDPBranchAndBoundSolver(SpecialSolver):
     reference = "Piccialli, Sudoso & Wiegele (2022), INFORMS J. Comput.; Peng & Wei (2007)"
 
     is_mip = True  # optimal within the user's mip_gap, as a mixed-integer solver
-
-    def accepts(self, problem) -> bool:
-        return super().accepts(problem) and not (problem.min_size or problem.max_size)
 
     def solve(self, problem, settings) -> RawAnswer:
         from threadpoolctl import threadpool_limits

@@ -66,13 +66,15 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         The special solver ``"sdp-bnb"`` (:mod:`optml.algorithms.sdp_bnb`): branch and bound on
         the Peng–Wei SDP strengthened by pair and triangle cuts (Piccialli, Sudoso & Wiegele,
         2022), solved by ADMM; every node's bound is a safe bound from the ADMM's multipliers.
-        Exact, with must-link / cannot-link pairs; no size bounds. Best in higher dimension.
+        Exact, with must-link / cannot-link pairs and size bounds (which bound the SDP's
+        diagonal for unweighted points). Best in higher dimension.
     ``"sdp_bound"``
         The special solver ``"peng-wei"``: heuristic incumbent + the plain Peng–Wei (2007) SDP
         bound from a general SDP solver. **Not exact** (4 % gap on iris); kept for comparison.
     ``"auto"``
-        ``"enumerate"`` up to 12 items; else ``"sdp"`` from 5 features on (up to 3000 items,
-        no size bounds), ``"colgen"`` otherwise (column generation wins in low dimension).
+        ``"enumerate"`` up to 12 items; else ``"sdp"`` (up to 3000 items) from 5 features on,
+        and in any dimension with size bounds on unweighted points; ``"colgen"`` otherwise
+        (column generation wins in low dimension without sizes).
 
     Parameters
     ----------
@@ -302,18 +304,18 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
             sized = self.min_size or self.max_size
             if m <= 12:
                 method = "enumerate"
-            elif X.shape[1] >= AUTO_SDP_MIN_DIM and m <= AUTO_SDP_MAX_ITEMS and not sized:
+            elif m <= AUTO_SDP_MAX_ITEMS and (
+                (X.shape[1] >= AUTO_SDP_MIN_DIM and not sized) or (sized and w is None)
+            ):
+                # sizes (unweighted points) bound the SDP's diagonal: the SDP branch and bound
+                # certified the capacitated instances the branch and price did not, the
+                # plane's included (docs/perf/clustering.md)
                 method = "sdp"
             else:
                 method = "colgen"
         if method == "enumerate":
             labels = self._fit_enumerate(X, groups, cannot, w)
         else:
-            if method == "sdp" and (self.min_size or self.max_size):
-                raise ValueError(
-                    "method='sdp' takes no cluster size bounds (min_size / max_size); use "
-                    "method='colgen'"
-                )
             if method == "sdp_bound" and (must or cannot or self.min_size or self.max_size):
                 raise ValueError(
                     "method='sdp_bound' takes no link or size constraints; use 'colgen' or 'sdp'"

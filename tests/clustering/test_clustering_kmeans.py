@@ -170,7 +170,10 @@ def test_kmeans_auto_picks_by_dimension():
     assert KMeans(2, random_state=0, n_init=3).fit(X5).method_ == "sdp"
     assert KMeans(2, random_state=0, n_init=3).fit(X2).method_ == "colgen"
     assert KMeans(2, random_state=0, n_init=3).fit(X5[:8]).method_ == "enumerate"
-    km = KMeans(2, random_state=0, n_init=3, min_size=5).fit(X5)
+    # sizes on unweighted points: the SDP (its diagonal bounded), in the plane too
+    assert KMeans(2, random_state=0, n_init=3, min_size=5).fit(X5).method_ == "sdp"
+    assert KMeans(2, random_state=0, n_init=3, min_size=5).fit(X2).method_ == "sdp"
+    # sizes on weighted points: the branch and price
+    w = np.linspace(1.0, 2.0, X2.shape[0])
+    km = KMeans(2, random_state=0, n_init=3, min_size=5).fit(X2, sample_weight=w)
     assert km.method_ == "colgen"
-    with pytest.raises(ValueError, match="no cluster size bounds"):
-        KMeans(2, method="sdp", min_size=5).fit(X5)
