@@ -117,9 +117,47 @@ def _top_eigh(S, p):
     return lam[m - p :], V[:, m - p :]
 
 
-def project_omega(A, u, k, rank_hint=None, single=False, full_below=400):
+#: warm-started X steps: block-Krylov steps tried before the exact partial eigensolve, and the
+#: residual (relative to the largest Ritz value) every kept pair must reach
+RITZ_STEPS, RITZ_TOL = 4, 5e-6
+
+
+def _ritz_top(op, u, B, AB, p):
+    """The top ``p`` Ritz pairs of ``P A P`` (``P = I - u u^T``) on ``span[B, op(B)]``: one
+    block-Krylov step from the orthonormal ``B`` (orthogonal to ``u``, ``AB = op(B)``), one
+    new product ``op`` (``V -> P A V``) on the new directions instead of an O(m^3)
+    eigensolve. Returns ``(theta, V, residual norms, op(V))``."""
+    W = AB - B @ (B.T @ AB)
+    W -= np.outer(u, u @ W)
+    W -= B @ (B.T @ W)  # Gram-Schmidt twice: B stays orthogonal to the new directions
+    Q2, R = np.linalg.qr(W)
+    d = np.abs(np.diag(R))
+    Q2 = Q2[:, d > 1e-8 * max(float(d.max()), 1e-300)]  # drop dependent directions
+    Q = np.hstack([B, Q2])
+    AQ = np.hstack([AB, op(Q2)])
+    H = Q.T @ AQ
+    th, Y = np.linalg.eigh(0.5 * (H + H.T))
+    p = min(p, th.size)
+    th, Y = th[-p:], Y[:, -p:]
+    V, AV = Q @ Y, AQ @ Y
+    res = np.linalg.norm(AV - V * th, axis=0)
+    return th, V, res, AV
+
+
+def project_omega(
+    A,
+    u,
+    k,
+    rank_hint=None,
+    single=False,
+    full_below=400,
+    basis=None,
+    return_basis=False,
+    ritz_tol=RITZ_TOL,
+):
     """Projection of symmetric ``A`` onto ``Omega``; returns ``(X, vecs, mu)`` with
-    ``X = u u^T + vecs diag(mu) vecs^T``.
+    ``X = u u^T + vecs diag(mu) vecs^T`` (and, with ``return_basis``, the ``p`` eigenvectors
+    computed and whether they came from an exact partial eigensolve).
 
     Only the eigenpairs above the capped-simplex threshold matter: for larger matrices the
     top ``p`` eigenpairs are computed (LAPACK ``evr``), doubling ``p`` until the smallest one
@@ -127,10 +165,36 @@ def project_omega(A, u, k, rank_hint=None, single=False, full_below=400):
     ``single``: that partial eigensolve in single precision (LAPACK ``ssyevr``, about half
     the time; eigenpairs to about 1e-7 of the spectral radius, ample for an ADMM step, whose
     bound never depends on the projection's accuracy), back in double if it fails.
-    ``full_below``: up to that ``m`` the full eigendecomposition (cheaper there)."""
-    S, _ = _shifted(A, u)
-    m = S.shape[0]
+    ``full_below``: up to that ``m`` the full eigendecomposition (cheaper there).
+    ``basis``: the previous step's eigenvectors; the top pairs are then taken from one
+    block-Krylov step on them (:func:`_ritz_top`, O(m^2 p) instead of O(m^3): an ADMM's
+    matrices change little from step to step), repeated up to ``RITZ_STEPS`` times until every
+    kept pair's residual is below ``ritz_tol`` of the largest Ritz value, with the smallest
+    Ritz value at or below the threshold; else the exact partial eigensolve runs."""
+    m = A.shape[0]
     p = max(2 * int(rank_hint or k) + 4, k + 4)
+    if basis is not None and m > full_below and 4 * p < m:
+        Am = A.astype(np.float32) if single else A
+
+        def op(V):  # P A V for V orthogonal to u
+            AV = np.asarray(Am @ V.astype(Am.dtype), dtype=float)
+            return AV - np.outer(u, u @ AV)
+
+        basis = basis - np.outer(u, u @ basis)
+        AB = op(basis)
+        for _ in range(RITZ_STEPS):
+            lam, V, res, AV = _ritz_top(op, u, basis, AB, p)
+            mu = capped_simplex(lam, k - 1)
+            keep = mu > 0
+            if lam.size < p or mu[0] > 0.0 or not keep.any():
+                break  # the subspace is too small or misses eigenvalues: solve exactly
+            scale = max(float(np.abs(lam).max()), 1e-300)
+            if res[keep].max() <= ritz_tol * scale:
+                Vk, mk = V[:, keep], mu[keep]
+                X = np.outer(u, u) + (Vk * mk) @ Vk.T
+                return (X, Vk, mk, V, False) if return_basis else (X, Vk, mk)
+            basis, AB = V, AV
+    S, _ = _shifted(A, u)
     S32 = S.astype(np.float32) if single and m > full_below else None
     while True:
         if m <= full_below or 4 * p >= m:  # many eigenpairs kept: the full solve is cheaper
@@ -146,7 +210,7 @@ def project_omega(A, u, k, rank_hint=None, single=False, full_below=400):
     keep = mu > 0
     Vk, mk = V[:, keep], mu[keep]
     X = np.outer(u, u) + (Vk * mk) @ Vk.T
-    return X, Vk, mk
+    return (X, Vk, mk, V, True) if return_basis else (X, Vk, mk)
 
 
 def _top_eigh32(S32, S, p):
@@ -539,6 +603,13 @@ class PengWeiADMM:
         if self.gam is None:
             self.gam = np.zeros(len(self.cuts))
         self.vecs, self.vals = None, None
+        # warm-started X steps (see project_omega): the last eigenvectors, and the steps since
+        # the last exact partial eigensolve (one every ``refresh`` steps, and after new cuts)
+        # ``_wait``: exact steps left before the next warm try (``_cool`` of them after a
+        # failed try, doubled at each failure, reset by a success)
+        self._basis, self._since_exact, self._cool, self._wait = None, 0, 0, 0
+        self._rp_rel = 0.0
+        self.refresh = 20
         self.iters = 0
         #: single-precision partial eigensolves in the X step (see :func:`project_omega`)
         self.single = True
@@ -549,6 +620,7 @@ class PengWeiADMM:
     def set_cuts(self, triples):
         """Replace the cut set, keeping the multipliers of the cuts that stay."""
         old = {tuple(t): self.gam[i] for i, t in enumerate(self.cuts.triples)}
+        self._since_exact = self.refresh  # the next X step solves exactly
         self.cuts.replace(triples)
         self.gam = np.array([old.get(tuple(t), 0.0) for t in self.cuts.triples])
 
@@ -560,6 +632,7 @@ class PengWeiADMM:
         U, self.gam = self.cuts.project(V, self.cannot, self.gam, inner, self.diag)
         self.Lam = V - U
         rp = np.linalg.norm(X - U)
+        self._rp_rel = rp / max(float(np.linalg.norm(X)), 1e-300)
         rd = self.rho * np.linalg.norm(U - self.U)
         self.X, self.U = X, U
         self.iters += 1
@@ -574,9 +647,30 @@ class PengWeiADMM:
         """The X step (single precision for the larger partial eigensolves, see
         :func:`project_omega`)."""
         r = None if self.vals is None else self.vals.size
-        return project_omega(A, self.u, self.k, r, single=self.single)
+        warm = self._basis is not None and self._since_exact < self.refresh and self._wait == 0
+        self._wait = max(self._wait - 1, 0)
+        X, vecs, mu, basis, exact = project_omega(
+            A,
+            self.u,
+            self.k,
+            r,
+            single=self.single,
+            basis=self._basis if warm else None,
+            return_basis=True,
+            # the X step's error well below the ADMM's own primal residual (and RITZ_TOL)
+            ritz_tol=max(RITZ_TOL, 0.05 * self._rp_rel),
+        )
+        if warm and exact:  # the warm start failed: wait longer before the next try
+            self._cool = min(2 * self._cool + 1, self.refresh)
+            self._wait = self._cool
+        elif warm:
+            self._cool = 0
+        self._basis = basis
+        self._since_exact = 0 if exact else self._since_exact + 1
+        return X, vecs, mu
 
     def _rescale(self, f):
+        self._since_exact = self.refresh  # C / rho jumps: the next X step solves exactly
         self.rho *= f
         self.Lam /= f
         self.gam = self.gam / f
@@ -642,7 +736,10 @@ def solve_node(
     when the cutting planes tail off (the last four rounds raised the bound by less than
     ``tailing`` times the distance left to ``prune_at``: branching pays more; a round's
     inexact solve can stall for a round or two), at ``max_iter``,
-    or at the deadline. ``polish``: evaluations of :func:`polish_dual` (0: none), run at a
+    or at the deadline. The bound is evaluated every ``check_every`` iterations, or less
+    often when its full eigensolve would take more than about a third of the iterations'
+    time (large ``m``); cut rounds are due every ``sep_every`` iterations.
+    ``polish``: evaluations of :func:`polish_dual` (0: none), run at a
     cut round when the iterate's primal value has passed ``prune_at`` but the safe bound has
     not, and that value is at most ``upper`` (above it the iterate is far from the
     relaxation's optimum, which lies below every clustering's cost, and so is its dual): at
@@ -657,6 +754,7 @@ def solve_node(
     m = adm.m
     per = cuts_per_round or max(50, 2 * m)
     rounds, hist, it0, at_round = 0, [], adm.iters, []
+    last_check, interval, round_at = it0, check_every, it0
     t_iter = t_sep = 0.0
     status = "max_iter"
     polished_at, n_polish, t_polish, t_start = None, 0, 0.0, time.perf_counter()
@@ -689,9 +787,13 @@ def solve_node(
             if t_iter
             else (time.perf_counter() - t1)
         )
-        if (adm.iters - it0) % check_every and adm.iters - it0 > 1:
+        if adm.iters - last_check < interval and adm.iters - it0 > 1:
             continue  # (the first iterate's bound too: a node stopped early keeps one)
+        last_check = adm.iters
+        t1 = time.perf_counter()
         lb = offset + adm.scale * adm.bound()
+        # the bound (a full eigensolve) takes at most about a third of the iterations' time
+        interval = max(check_every, int(np.ceil((time.perf_counter() - t1) / (0.3 * t_iter))))
         best, own = max(best, lb), max(own, lb)
         hist.append(own)  # the stall and tailing tests follow the ADMM's own progress
         if best >= prune_at:
@@ -700,7 +802,7 @@ def solve_node(
         pv = offset + adm.scale * adm.primal_value()
         gap = abs(pv - best) / max(1.0, abs(upper))
         stalled = len(hist) > 5 and hist[-1] - hist[-6] <= tol * 0.1 * max(1.0, abs(upper))
-        due = len(hist) * check_every >= sep_every  # an inexact solve is enough to separate
+        due = adm.iters - round_at >= sep_every  # an inexact solve is enough to separate
         if (gap < tol and rp < tol * 10) or stalled or (due and rounds < cut_rounds):
             if rounds >= cut_rounds:
                 status = "converged"
@@ -738,7 +840,7 @@ def solve_node(
                 break
             adm.set_cuts(keep + add)
             rounds += 1
-            hist = []
+            hist, round_at = [], adm.iters
             if log is not None:
                 log(
                     f"    cuts round {rounds}: +{len(add)} ({len(adm.cuts)} in force), "

@@ -71,3 +71,31 @@ def test_partial_projection_equals_full_projection(seed, single):
         assert np.allclose(X @ u, u, atol=10 * tol)
         assert np.trace(X) == pytest.approx(k, abs=10 * tol)
         assert vecs.shape[1] == mu.size
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_warm_started_projection_equals_full_projection(seed):
+    """The warm-started X step (block-Krylov Ritz pairs from the eigenvectors of a nearby
+    matrix) against the reference projection; a useless basis falls back to the exact
+    partial eigensolve."""
+    rng = np.random.default_rng(seed)
+    m, k = 160, 3 + seed
+    s = rng.uniform(0.5, 2.0, m)
+    u = np.sqrt(s) / np.linalg.norm(np.sqrt(s))
+    B = rng.normal(size=(m, m)) / np.sqrt(m)
+    F = rng.normal(size=(m, k))
+    A0 = 0.05 * (B + B.T) + F @ F.T / m
+    E = rng.normal(size=(m, m)) * 1e-4
+    A1 = A0 + E + E.T  # the next step's matrix, close to A0
+    *_, basis, exact = project_omega(A0, u, k, full_below=0, return_basis=True)
+    assert exact
+    X, vecs, mu, _, exact = project_omega(A1, u, k, full_below=0, basis=basis, return_basis=True)
+    ref = projection_reference(A1, u, k)
+    assert not exact  # taken from the Ritz pairs
+    assert np.linalg.norm(X - ref) <= 1e-5 * np.linalg.norm(ref)
+    assert vecs.shape[1] == mu.size
+    # a basis far from the eigenvectors (2 random directions): the exact solve answers
+    junk = np.linalg.qr(rng.normal(size=(m, 2)))[0]
+    X, *_, exact = project_omega(A1, u, k, full_below=0, basis=junk, return_basis=True)
+    assert exact
+    assert np.linalg.norm(X - ref) <= 1e-9 * np.linalg.norm(ref)
