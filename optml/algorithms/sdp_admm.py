@@ -755,7 +755,7 @@ def solve_node(
     per = cuts_per_round or max(50, 2 * m)
     rounds, hist, it0, at_round = 0, [], adm.iters, []
     last_check, interval, round_at = it0, check_every, it0
-    t_iter = t_sep = 0.0
+    t_iter = t_sep = t_bound = 0.0
     status = "max_iter"
     polished_at, n_polish, t_polish, t_start = None, 0, 0.0, time.perf_counter()
     every = 3  # rounds between polishings (doubled when one gains little)
@@ -789,11 +789,17 @@ def solve_node(
         )
         if adm.iters - last_check < interval and adm.iters - it0 > 1:
             continue  # (the first iterate's bound too: a node stopped early keeps one)
+        # a full eigensolve (about 2.5 exact X steps before the first is timed) that would
+        # end past the deadline is not started: the node keeps the bound it has
+        if deadline is not None and time.perf_counter() + (t_bound or 2.5 * t_iter) > deadline:
+            status = "time"
+            break
         last_check = adm.iters
         t1 = time.perf_counter()
         lb = offset + adm.scale * adm.bound()
+        t_bound = time.perf_counter() - t1
         # the bound (a full eigensolve) takes at most about a third of the iterations' time
-        interval = max(check_every, int(np.ceil((time.perf_counter() - t1) / (0.3 * t_iter))))
+        interval = max(check_every, int(np.ceil(t_bound / (0.3 * t_iter))))
         best, own = max(best, lb), max(own, lb)
         hist.append(own)  # the stall and tailing tests follow the ADMM's own progress
         if best >= prune_at:
@@ -846,7 +852,7 @@ def solve_node(
                     f"    cuts round {rounds}: +{len(add)} ({len(adm.cuts)} in force), "
                     f"bound {best:.8g}, primal {pv:.8g}, iter {adm.iters}, rho {adm.rho:.3g}"
                 )
-    if deadline is None or time.perf_counter() < deadline:
+    if deadline is None or time.perf_counter() + (t_bound or 2.5 * t_iter) < deadline:
         lb = offset + adm.scale * adm.bound()
         best = max(best, lb)
         if (

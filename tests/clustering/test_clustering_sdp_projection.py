@@ -99,3 +99,31 @@ def test_warm_started_projection_equals_full_projection(seed):
     X, *_, exact = project_omega(A1, u, k, full_below=0, basis=junk, return_basis=True)
     assert exact
     assert np.linalg.norm(X - ref) <= 1e-9 * np.linalg.norm(ref)
+
+
+def test_costly_bound_is_not_started_past_the_deadline():
+    """A node's bound (a full eigensolve: seconds at m in the thousands) is not started when
+    it would end past the deadline; the node returns the bound it has, on time."""
+    import time
+
+    from optml.algorithms.sdp_admm import PengWeiADMM, solve_node
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    X -= X.mean(axis=0)
+    adm = PengWeiADMM(X @ X.T, np.ones(30), 3)
+    real = adm.bound
+
+    def slow_bound():
+        time.sleep(0.4)
+        return real()
+
+    adm.bound = slow_bound
+    t0 = time.perf_counter()
+    best, info = solve_node(
+        adm, 0.0, np.inf, np.inf, t0 + 1.0, rng, max_iter=10**6, cut_rounds=0, polish=0
+    )
+    elapsed = time.perf_counter() - t0
+    assert info["status"] == "time"
+    assert np.isfinite(best)  # the first bound was computed
+    assert elapsed <= 1.0 + 0.15
