@@ -609,6 +609,7 @@ class PengWeiADMM:
         # failed try, doubled at each failure, reset by a success)
         self._basis, self._since_exact, self._cool, self._wait = None, 0, 0, 0
         self._rp_rel = 0.0
+        self.t_exact = 0.0  # seconds of the last exact X step
         self.refresh = 20
         self.iters = 0
         #: single-precision partial eigensolves in the X step (see :func:`project_omega`)
@@ -647,8 +648,9 @@ class PengWeiADMM:
         """The X step (single precision for the larger partial eigensolves, see
         :func:`project_omega`)."""
         r = None if self.vals is None else self.vals.size
-        warm = self._basis is not None and self._since_exact < self.refresh and self._wait == 0
+        warm = not self.exact_next()
         self._wait = max(self._wait - 1, 0)
+        t0 = time.perf_counter()
         X, vecs, mu, basis, exact = project_omega(
             A,
             self.u,
@@ -667,7 +669,13 @@ class PengWeiADMM:
             self._cool = 0
         self._basis = basis
         self._since_exact = 0 if exact else self._since_exact + 1
+        if exact:
+            self.t_exact = time.perf_counter() - t0
         return X, vecs, mu
+
+    def exact_next(self):
+        """Whether the next X step is an exact partial eigensolve (no warm start tried)."""
+        return self._basis is None or self._since_exact >= self.refresh or self._wait > 0
 
     def _rescale(self, f):
         self._since_exact = self.refresh  # C / rho jumps: the next X step solves exactly
@@ -773,7 +781,9 @@ def solve_node(
             log(f"    polish: {ev} evaluations, bound {best:.8g}")
 
     while adm.iters - it0 < max_iter:
-        if deadline is not None and time.perf_counter() + 2.5 * t_iter > deadline:
+        # an exact X step (an O(m^3) eigensolve) costs more than the warm ones of t_iter
+        t_next = max(t_iter, adm.t_exact if adm.exact_next() else 0.0)
+        if deadline is not None and time.perf_counter() + 2.5 * t_next > deadline:
             status = "time"
             break
         t1 = time.perf_counter()

@@ -74,13 +74,17 @@ def _merge_state(adm, a, b):
     new = np.unique(new, return_inverse=True)[1]
     m2 = m - 1
     s2 = np.bincount(new, weights=s, minlength=m2)
-    A = np.zeros((m2, m))
-    A[new, np.arange(m)] = s / s2[new]
     r, r2 = np.sqrt(s), np.sqrt(s2)
+    wa, wb = s[a] / (s[a] + s[b]), s[b] / (s[a] + s[b])
 
     def agg(Y):
+        # A Zt A^T for the aggregation A (row a of A: s_a, s_b over their sum; the others
+        # unit rows): rows a and b averaged, then columns, b dropped (O(m^2), not O(m^3))
         Zt = Y / np.outer(r, r)
-        return np.outer(r2, r2) * (A @ Zt @ A.T)
+        Zt[a] = wa * Zt[a] + wb * Zt[b]
+        Zt[:, a] = wa * Zt[:, a] + wb * Zt[:, b]
+        Zt = np.delete(np.delete(Zt, b, axis=0), b, axis=1)
+        return np.outer(r2, r2) * Zt
 
     state = {k: agg(adm.state()[k]) for k in ("X", "U", "Lam")}
     state["rho"] = adm.rho
