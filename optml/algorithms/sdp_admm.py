@@ -214,13 +214,17 @@ def project_omega(
 
 
 def _top_eigh32(S32, S, p):
-    """:func:`_top_eigh` in single precision (returned in double), in double if it fails."""
+    """:func:`_top_eigh` in single precision (returned in double): MRRR, then bisection (MRRR
+    can stop with an internal error on the clustered spectra of the first steps: at m = 8000
+    the double-precision fallbacks cost minutes), then double precision."""
     m = S.shape[0]
-    try:
-        lam, V = sla.eigh(S32, subset_by_index=[m - p, m - 1], driver="evr")
-    except (np.linalg.LinAlgError, ValueError):
-        return _top_eigh(S, p)
-    return lam.astype(float), V.astype(float)
+    for driver in ("evr", "evx"):
+        try:
+            lam, V = sla.eigh(S32, subset_by_index=[m - p, m - 1], driver=driver)
+        except (np.linalg.LinAlgError, ValueError):
+            continue
+        return lam.astype(float), V.astype(float)
+    return _top_eigh(S, p)
 
 
 def omega_min(Q, u, k) -> float:
@@ -289,7 +293,7 @@ def _lbfgs_box(fun, x, lo, maxfun, mem=8):
     return x
 
 
-def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=False):
+def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=False, t_first=0.0):
     r"""Dual polishing with the node's cut set fixed: a better certified bound from the
     ADMM's multipliers.
 
@@ -313,6 +317,9 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
     ``apply``: the best point, when better than the start, becomes the ADMM's multipliers
     (``Lam = (B^T gamma - N) / rho``, ``gam = gamma / rho``: the same dual matrix), so that
     the iteration goes on from it.
+
+    ``t_first``: an estimate of one evaluation's seconds (an eigensolve), so that the deadline
+    also guards the first one.
 
     Returns ``(bound, evals)``: the certified bound in scaled units (``-inf`` if none
     computed before ``deadline``) and the number of evaluations."""
@@ -338,7 +345,7 @@ def polish_dual(adm, deadline=None, max_evals=30, sigmas=(1e-3, 1e-4), apply=Fal
     lo = np.where(free, -np.inf, 0.0)
     lo_all = np.concatenate([lo, np.zeros(nc + fin.size)])
     best = {"phi": -np.inf, "y": None, "first": None}
-    evals, t_eval = 0, 0.0
+    evals, t_eval = 0, float(t_first)
 
     def dual(y):
         N = np.zeros((m, m))
@@ -735,6 +742,7 @@ def solve_node(
     polish: int = 30,
     polish_share: float = 0.25,
     polish_apply: bool = False,
+    t_step: float = 0.0,
 ):
     r"""Run the ADMM with cutting-plane rounds on one node.
 
@@ -746,7 +754,9 @@ def solve_node(
     inexact solve can stall for a round or two), at ``max_iter``,
     or at the deadline. The bound is evaluated every ``check_every`` iterations, or less
     often when its full eigensolve would take more than about a third of the iterations'
-    time (large ``m``); cut rounds are due every ``sep_every`` iterations.
+    time (large ``m``); cut rounds are due every ``sep_every`` iterations. ``t_step``: the
+    seconds of an exact X step measured elsewhere (an earlier node), so that the deadline also
+    guards this node's first steps.
     ``polish``: evaluations of :func:`polish_dual` (0: none), run at a
     cut round when the iterate's primal value has passed ``prune_at`` but the safe bound has
     not, and that value is at most ``upper`` (above it the iterate is far from the
@@ -771,7 +781,13 @@ def solve_node(
     def do_polish():
         nonlocal best, n_polish, t_polish, every
         t1 = time.perf_counter()
-        b, ev = polish_dual(adm, deadline, max_evals=polish, apply=polish_apply)
+        b, ev = polish_dual(
+            adm,
+            deadline,
+            max_evals=polish,
+            apply=polish_apply,
+            t_first=max(t_bound, adm.t_exact, t_step),
+        )
         t_polish += time.perf_counter() - t1
         n_polish += ev
         before, best = best, max(best, offset + adm.scale * b)
@@ -782,7 +798,7 @@ def solve_node(
 
     while adm.iters - it0 < max_iter:
         # an exact X step (an O(m^3) eigensolve) costs more than the warm ones of t_iter
-        t_next = max(t_iter, adm.t_exact if adm.exact_next() else 0.0)
+        t_next = max(t_iter, (adm.t_exact or t_step) if adm.exact_next() else 0.0)
         if deadline is not None and time.perf_counter() + 2.5 * t_next > deadline:
             status = "time"
             break

@@ -25,8 +25,9 @@ _METHODS = ("auto", "colgen", "enumerate", "sdp", "sdp_bound")
 #: ``method="auto"`` uses the SDP branch and bound from this dimension on (column generation
 #: prices clusters by a branch and bound over centre boxes in R^d, which grows with d)
 AUTO_SDP_MIN_DIM = 5
-#: and up to this many items (the SDP has an m x m matrix variable)
-AUTO_SDP_MAX_ITEMS = 3000
+#: and up to this many items (the SDP has an m x m matrix variable; n = 4000 in 10-d is
+#: certified in about 5 minutes, docs/perf/clustering.md)
+AUTO_SDP_MAX_ITEMS = 4000
 
 
 def _check_pairs(pairs, n, name):
@@ -72,7 +73,7 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         The special solver ``"peng-wei"``: heuristic incumbent + the plain Peng–Wei (2007) SDP
         bound from a general SDP solver. **Not exact** (4 % gap on iris); kept for comparison.
     ``"auto"``
-        ``"enumerate"`` up to 12 items; else ``"sdp"`` (up to 3000 items) from 5 features on,
+        ``"enumerate"`` up to 12 items; else ``"sdp"`` (up to 4000 items) from 5 features on,
         and in any dimension with size bounds on unweighted points; ``"colgen"`` otherwise
         (column generation wins in low dimension without sizes).
 

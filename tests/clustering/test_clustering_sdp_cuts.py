@@ -212,3 +212,26 @@ def test_time_limit_on_a_larger_instance():
     assert r.status in ("time_limit", "optimal")
     assert r.bound <= r.objective * (1 + 1e-9)
     assert km.inertia_ == pytest.approx(r.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_root_started_at_the_incumbent_equals_brute_force(seed, monkeypatch):
+    """The large-m root start (the incumbent's partition matrix, forced here at m = 9): the
+    start is the scaled partition matrix, and the optimum and bound match brute force."""
+    import optml.algorithms.sdp_bnb as bnb
+
+    rng = np.random.default_rng(40 + seed)
+    X = rng.normal(size=(9, 2))
+    w = rng.uniform(0.5, 2.0, 9)
+    prob = KMeansProblem(X, 3, n_init=2, random_state=0)
+    prob.sample_weight = w
+    bb = SDPBranchAndBound(prob, SolveSettings().started())
+    lab = np.array([0, 0, 1, 1, 2, 2, 0, 1, 2])
+    st = bb._partition_state(lab)
+    assert np.allclose(st["X"], _zhat(lab, w))
+    monkeypatch.setattr(bnb, "INCUMBENT_START_ABOVE", 0)
+    labels, ub, bound, status = bb.solve()
+    opt = _brute(X, 3, w)
+    assert status == "optimal"
+    assert ub == pytest.approx(opt, rel=1e-4)
+    assert bound <= opt * (1 + 1e-9)
