@@ -25,6 +25,14 @@ def weighted_cost(M: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> f
     return float(np.maximum(c, 0).sum())
 
 
+def centres(M, w, labels, k) -> np.ndarray:
+    """The k weighted cluster means (rows; 0 for an empty cluster)."""
+    W = np.bincount(labels, weights=w, minlength=k)
+    S = np.zeros((k, M.shape[1]))
+    np.add.at(S, labels, w[:, None] * M)
+    return S / np.maximum(W, 1e-300)[:, None]
+
+
 def kmeans_pp(M, w, k, rng) -> np.ndarray:
     """k-means++ seeding on weighted items; returns k centre rows."""
     m = M.shape[0]
@@ -61,10 +69,7 @@ def lloyd(M, w, C, max_iter: int = 100) -> np.ndarray:
         if labels is not None and np.array_equal(new, labels):
             break
         labels = new
-        W = np.bincount(labels, weights=w, minlength=k)
-        S = np.zeros_like(C)
-        np.add.at(S, labels, w[:, None] * M)
-        C = S / np.maximum(W, 1e-300)[:, None]
+        C = centres(M, w, labels, k)
     return labels
 
 
@@ -172,10 +177,7 @@ def constrained_lloyd(M, w, C, lo, hi, cnt, max_iter: int = 30, deadline=None):
         if labels is not None and np.array_equal(new, labels):
             break
         labels = new
-        W = np.bincount(labels, weights=w, minlength=k)
-        S = np.zeros_like(C)
-        np.add.at(S, labels, w[:, None] * M)
-        C = S / np.maximum(W, 1e-300)[:, None]
+        C = centres(M, w, labels, k)
     if labels is None:
         return None
     return hartigan(M, w, labels, k, sizes=(cnt, lo, hi))

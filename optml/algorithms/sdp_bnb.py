@@ -39,6 +39,7 @@ import numpy as np
 from optml.algorithms.mssc_heuristics import (
     best_partition,
     best_sized_partition,
+    centres,
     constrained_lloyd,
     hartigan,
     kmeans_pp,
@@ -187,13 +188,10 @@ class SDPBranchAndBound:
         if self.sized:
             if len(np.unique(lab)) < self.k:
                 return
-            W = np.bincount(lab, weights=self.iw, minlength=self.k)
-            S = np.zeros((self.k, self.IM.shape[1]))
-            np.add.at(S, lab, self.iw[:, None] * self.IM)
             lab = constrained_lloyd(
                 self.IM,
                 self.iw,
-                S / W[:, None],
+                centres(self.IM, self.iw, lab, self.k),
                 self.size_lo,
                 self.size_hi,
                 self.icnt,
