@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optml.algorithms.mssc_heuristics import best_partition, best_sized_partition, repair
+from optml.algorithms.mssc_plane import plane_pricing
 from optml.algorithms.mssc_pricing import Items, exact_pricing, heuristic_columns
 from optml.backends.base import RawAnswer, SpecialSolver
 from optml.backends.registry import is_special, register_special
@@ -48,6 +49,27 @@ logger = logging.getLogger("optml")
 DEFAULT_GAP = TOLERANCES["gap"]
 #: the master MILP runs at this fraction of the target gap (see the module docstring)
 MASTER_GAP_FRACTION = 0.1
+#: columns the exact plane pricing returns a round
+PLANE_COLUMNS = 100
+#: Wentges smoothing of the plane's column generation (weight of the stability centre)
+PLANE_SMOOTHING = 0.9
+#: the plane's master LP keeps at most this many columns per item (beside the singletons)
+PLANE_LP_COLUMNS = 1.0
+#: the plane's master LPs on HiGHS: interior point without crossover. The dual LP is highly
+#: degenerate; a vertex (simplex) jumps between extreme optimal duals, the interior point
+#: method ends near the centre of the optimal face, and its duals price far better columns
+#: (interior point stabilisation, Rousseau, Gendreau & Feillet 2007): blobs 1000 in the plane
+#: certified in 41 s against 128 s (docs/perf/clustering.md)
+PLANE_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
+#: the master LP is trimmed at most this many times a node (then it only grows: no cycling)
+PLANE_MAX_TRIMS = 100
+
+
+def _scatter(items, S):
+    """sum_{i in S} w_i ||M_i - centroid||^2 (the part of c_S between items)."""
+    w, M = items.w[S], items.M[S]
+    c = (w @ M) / w.sum()
+    return float(w @ ((M - c) ** 2).sum(axis=1))
 
 
 @dataclass
@@ -71,15 +93,25 @@ class _Pool:
         self.X, self.w = X, w
         self.cols: list[np.ndarray] = []
         self.costs: list[float] = []
-        self.keys: set[bytes] = set()
+        self.keys: dict[bytes, int] = {}
+
+    def index(self, col: np.ndarray) -> int:
+        """The column's index in the pool (-1 when absent)."""
+        return self.keys.get(np.packbits(col).tobytes(), -1)
 
     def add(self, col: np.ndarray) -> bool:
         key = np.packbits(col).tobytes()
         if key in self.keys or not col.any():
             return False
-        self.keys.add(key)
+        self.keys[key] = len(self.cols)
         self.cols.append(col)
-        self.costs.append(float(cluster_costs(self.X, col[:, None].astype(float), self.w)[0]))
+        # sum_{i in S} w_i ||x_i - centroid||^2, two-pass (a singleton costs exactly 0)
+        idx = np.flatnonzero(col)
+        Y = self.X[idx]
+        w = np.ones(idx.size) if self.w is None else self.w[idx]
+        W = float(w.sum())
+        dev = Y - (w @ Y) / W if W > 0 else Y * 0.0  # points of weight 0 cost nothing
+        self.costs.append(float(w @ (dev * dev).sum(axis=1)))
         return True
 
     def matrix(self):
@@ -178,12 +210,38 @@ class BranchAndPrice:
         if not np.isfinite(self.ub) or cost < self.ub - 1e-12 * max(1.0, self.ub):
             self.ub, self.best = cost, labels.copy()
 
-    def _time_left(self):
-        return self.deadline is None or time.perf_counter() < self.deadline
+    @staticmethod
+    def _plane(items):
+        """The exact sweep prices this node: points in 1 or 2 dimensions, no sizes, no
+        cannot-link conflicts (must-link items are weighted points with scatter, which it takes)."""
+        return items.d <= 2 and not items.sized and not items.conflicts
 
-    def _solve_program(self, prog, mip=False):
+    def _price(self, items, a, mu, starts, tol, exact=False):
+        """Columns of reduced cost below ``-tol``, the smallest ``sum q`` seen, and a certified
+        lower bound on it (-inf unless the pricing is exact)."""
+        if self._plane(items):
+            lb, best, sets = plane_pricing(items.M, items.w, a, max_cols=PLANE_COLUMNS)
+            vals = [float(a[S].sum() + _scatter(items, S)) for S in sets]
+            return [S for S, v in zip(sets, vals, strict=True) if v - mu < -tol], best, lb
+        new, best = heuristic_columns(items, a, mu, starts, tol)
+        return new, best, -np.inf
+
+    def _ipm_options(self):
+        """:data:`PLANE_LP_OPTIONS` when the master LPs go to HiGHS (the automatic choice or
+        named), else none (another solver's raw options are the user's)."""
+        if self.backend in ("auto", "highs") and self.solver in (None, "highs"):
+            return PLANE_LP_OPTIONS
+        return None
+
+    def _time_left(self, need=0.0):
+        """Whether the limit is more than ``need`` seconds away."""
+        return self.deadline is None or time.perf_counter() + need < self.deadline
+
+    def _solve_program(self, prog, mip=False, options=None):
         # past the deadline only a short solve is allowed (floor 0.1 s): the limit must hold
         changes = {"mip_gap": MASTER_GAP_FRACTION * self.gap} if mip else {}
+        if options:
+            changes["options"] = {**options, **self.settings.options}  # the user's win
         sub = self.settings.for_internal(floor=0.1, **changes)
         self.lp_solves += 1
         return solve_program(prog, backend=self.backend, solver=self.solver, settings=sub)
@@ -208,6 +266,8 @@ class BranchAndPrice:
         item_of, items = self._items(must, cannot)
         if items is None or items.m < self.k:
             return np.inf, None
+        if self._plane(items):
+            return self._node_plane(must, cannot, item_of, items)
         reps = np.array([np.flatnonzero(item_of == i)[0] for i in range(items.m)])
         tol = self.gap * max(self.ub, 1e-9) / (4 * self.k) if np.isfinite(self.ub) else 1e-6
         tol = max(tol, 1e-9 * max(1.0, self.total))
@@ -314,6 +374,108 @@ class BranchAndPrice:
                 continue
             return best_bound, (P[:, ok], c[ok], A)
 
+    def _node_plane(self, must, cannot, item_of, items):
+        """Column generation with exact pricing (:func:`plane_pricing`): every pricing gives a
+        certified Lagrangian bound, so the node's bound is the best of them.
+
+        Stabilised as the other nodes: the dual master LP is restricted to a box around the
+        stability centre (the duals of the best bound so far) and the pricing runs at the
+        smoothed duals ``PLANE_SMOOTHING * centre + (1 - PLANE_SMOOTHING) * LP duals``
+        (Wentges 1997), at the LP duals when that finds no column (a mis-pricing). The master
+        LP holds the node's compatible columns of smallest reduced cost at the centre (at most
+        :data:`PLANE_LP_COLUMNS` per item beside the singletons); a dropped column that prices
+        out again comes back."""
+        reps = np.array([np.flatnonzero(item_of == i)[0] for i in range(items.m)])
+        tol = self.gap * max(self.ub, 1e-9) / (4 * self.k) if np.isfinite(self.ub) else 1e-6
+        tol = max(tol, 1e-9 * max(1.0, self.total))
+        M_dual = 2 * self.total + 1.0
+        target = self.ub * (1 - self.gap)
+        cap = max(int(PLANE_LP_COLUMNS * items.m), 500)
+        trims, t_iter = 0, 0.0
+
+        def price(pi, pi_lp, mu, tol_):
+            """Bound at ``pi``; the sets found there that cut off the LP's duals."""
+            lb, _, sets = plane_pricing(
+                items.M, items.w, items.s - pi, max_cols=PLANE_COLUMNS, deadline=self.deadline
+            )
+            a = items.s - pi_lp
+            new = [S for S in sets if a[S].sum() + _scatter(items, S) - mu < -tol_]
+            return float(pi.sum() + self.k * lb), new
+
+        P, c = self.pool.matrix()
+        active = set(np.flatnonzero(self._compatible(P, must, cannot)).tolist())
+        hat, hat_L = self._initial_dual(items, item_of, None)
+        delta = 0.0 if hat is None else 0.2 * float(np.abs(hat[:-1]).mean()) + 1e-9
+        while True:
+            P, c = self.pool.matrix()
+            idx = np.array(sorted(active))
+            A = P[reps][:, idx].astype(float)
+            lp = (P[:, idx], c[idx], A)
+            if hat_L >= target or not self._time_left(t_iter):
+                return hat_L, lp
+            t_start = time.perf_counter()
+            if hat is not None and idx.size > cap + items.m and trims < PLANE_MAX_TRIMS:
+                trims += 1
+                # keep the singletons and the columns of smallest reduced cost at the centre
+                rc = c[idx] - hat[:-1] @ A
+                single = A.sum(axis=0) == 1
+                keep = single | (rc <= np.sort(rc[~single])[min(cap, (~single).sum()) - 1])
+                active = set(idx[keep].tolist())
+                idx = idx[keep]
+                A = A[:, keep]
+                lp = (P[:, idx], c[idx], A)
+            box = (hat[:-1] - delta, hat[:-1] + delta) if hat is not None else (None, None)
+            res = self._solve_program(
+                set_partitioning_dual(c[idx], A, self.k, M_dual, *box), options=self._ipm_options()
+            )
+            if res.status == "error" and hat is not None:  # numerical trouble in the box LP
+                res = self._solve_program(set_partitioning_dual(c[idx], A, self.k, M_dual))
+            if res.status != "optimal":
+                if res.status not in ("optimal", "time_limit"):
+                    raise RuntimeError(f"master dual LP ended {res.status}: {res.message}")
+                return hat_L, lp
+            lp_val = float(res.objective)
+            pi_lp, mu = res.values["pi"], float(res.values["mu"])
+            centre = None if hat is None else hat[:-1].copy()  # the box's centre
+            cands = [pi_lp]
+            if hat is not None:
+                cands.insert(0, PLANE_SMOOTHING * hat[:-1] + (1 - PLANE_SMOOTHING) * pi_lp)
+            added = 0
+            for pi in cands:
+                L, new = price(pi, pi_lp, mu, tol / 2)
+                if L > hat_L:
+                    hat, hat_L = np.append(pi, 0.0), L
+                for S in new:
+                    col = np.isin(item_of, np.flatnonzero(S))
+                    j = self.pool.index(col)
+                    if j < 0 and self.pool.add(col):
+                        j = len(self.pool.cols) - 1
+                    if j >= 0 and j not in active:
+                        active.add(j)
+                        added += 1
+                logger.debug(
+                    "  plane lp %.5f L %.5f best %.5f cols %d lp columns %d pool %d",
+                    lp_val,
+                    L,
+                    hat_L,
+                    added,
+                    len(active),
+                    len(self.pool.cols),
+                )
+                if added or not self._time_left(0.5 * t_iter):
+                    break
+            t_iter = time.perf_counter() - t_start
+            if added:
+                continue
+            # no column prices out at the LP duals: the box LP is solved; its box may bind
+            on_box = centre is not None and np.any(
+                np.abs(np.abs(pi_lp - centre) - delta) <= 1e-7 * (1 + delta)
+            )
+            if on_box and delta < M_dual and hat_L < min(lp_val, target):
+                delta = min(4.0 * delta, M_dual)
+                continue
+            return hat_L, lp
+
     def _final_bound(self, items, hat):
         """Certified bound at the stability centre within 0.5 s (the time limit has passed)."""
         if hat is None:
@@ -344,16 +506,22 @@ class BranchAndPrice:
         d2 = w * ((self.X - C[lab]) ** 2).sum(axis=1)
         rmax = max(float(d2.max()), 1e-12) * (size.max() + 1)
         best_d, best_L = None, -np.inf
-        for rho in rmax * np.geomspace(1e-3, 1.0, 25):
-            if best_d is not None and not self._time_left():
-                break  # past the limit: the first centre is enough for a bound
+        t_eval = 0.0
+        for rho in rmax * np.geomspace(1e-3, 1.0, 6 if self._plane(items) else 25):
+            if best_d is not None and not self._time_left(t_eval):
+                break  # the limit is near: the first centre is enough for a bound
+            t_start = time.perf_counter()
             pi_pt = d2 + rho * w / size[lab]
             pi = np.bincount(item_of, weights=pi_pt, minlength=items.m)
             a = items.s - pi
-            _, best = heuristic_columns(items, a, 0.0, starts, np.inf)
+            if self._plane(items):  # exact: L is a certified bound
+                best = plane_pricing(items.M, items.w, a, max_cols=0, deadline=self.deadline)[0]
+            else:
+                _, best = heuristic_columns(items, a, 0.0, starts, np.inf)
             L = float(pi.sum() + self.k * best)
             if L > best_L:
                 best_d, best_L = np.append(pi, best), L
+            t_eval = time.perf_counter() - t_start
         return best_d, best_L
 
     def _branch_pair(self, P, c, A, must, cannot):
@@ -458,7 +626,9 @@ class BranchAndPrice:
             bound = max(bound, node.bound)
             if root_bound is None or self.best is None:
                 root_bound = bound if root_bound is None else root_bound
-                if self.best is None or self._time_left():
+                if self.best is None or (
+                    self._time_left() and bound < self.ub * (1 - self.gap) - 1e-12
+                ):
                     self._master_milp(self.must0, self.cannot0)
             self.log.append((nodes, bound, self.ub, time.perf_counter() - t0))
             logger.log(
