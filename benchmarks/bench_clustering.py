@@ -77,6 +77,14 @@ def sdp_instances(big=False):
             make_blobs(400, centers=4, cluster_std=3.0, random_state=3)[0],
             4,
         ),
+        # hard data at n = 1000: six overlapping clusters of unequal spread
+        (
+            "overlapping 1000, 2-d",
+            make_blobs(
+                1000, centers=6, cluster_std=[1.0, 1.5, 2.0, 2.5, 3.0, 3.5], random_state=11
+            )[0],
+            6,
+        ),
     ]
     if big:
         out += [
