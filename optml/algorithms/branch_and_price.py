@@ -61,6 +61,8 @@ PLANE_LP_COLUMNS = 1.0
 #: (interior point stabilisation, Rousseau, Gendreau & Feillet 2007): blobs 1000 in the plane
 #: certified in 41 s against 128 s (docs/perf/clustering.md)
 PLANE_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
+#: sweeps of one pricing with cannot-link conflicts (branching on the broken pairs)
+PLANE_CONFLICT_SWEEPS = 16
 #: the master LP is trimmed at most this many times a node (then it only grows: no cycling)
 PLANE_MAX_TRIMS = 100
 
@@ -212,19 +214,39 @@ class BranchAndPrice:
 
     @staticmethod
     def _plane(items):
-        """The exact sweep prices this node: points in 1 or 2 dimensions, no sizes, no
-        cannot-link conflicts (must-link items are weighted points with scatter, which it takes)."""
-        return items.d <= 2 and not items.sized and not items.conflicts
+        """The exact sweep prices this node: items in 1 or 2 dimensions without sizes
+        (must-link items are weighted points with scatter; cannot-link conflicts are branched
+        on inside the pricing, :meth:`_plane_price`)."""
+        return items.d <= 2 and not items.sized
 
-    def _price(self, items, a, mu, starts, tol, exact=False):
-        """Columns of reduced cost below ``-tol``, the smallest ``sum q`` seen, and a certified
-        lower bound on it (-inf unless the pricing is exact)."""
-        if self._plane(items):
-            lb, best, sets = plane_pricing(items.M, items.w, a, max_cols=PLANE_COLUMNS)
-            vals = [float(a[S].sum() + _scatter(items, S)) for S in sets]
-            return [S for S, v in zip(sets, vals, strict=True) if v - mu < -tol], best, lb
-        new, best = heuristic_columns(items, a, mu, starts, tol)
-        return new, best, -np.inf
+    def _plane_price(self, items, a, max_cols):
+        r"""Exact pricing with the node's cannot-link conflicts: ``(bound, sets)``.
+
+        The sweep ignores conflicts, so its minimum bounds the conflict-free one from below.
+        When its best set breaks a conflict :math:`(i, j)`, the feasible sets avoid :math:`i`
+        or avoid :math:`j`: two sweeps with one of them removed, and so on (a branch and bound
+        over the broken pairs, at most :data:`PLANE_CONFLICT_SWEEPS` sweeps; the bound is the
+        least over the open subproblems' sweep minima, valid wherever it stops). Only
+        conflict-free sets are returned."""
+        conf = items.conflicts
+        stack, lbs, sets, sweeps = [()], [], [], 0
+        while stack:
+            out = stack.pop()
+            aa = a.copy()
+            aa[list(out)] = np.inf  # an item out of the subproblem never helps
+            lb, _, found = plane_pricing(
+                items.M, items.w, aa, max_cols=max(1, max_cols), deadline=self.deadline
+            )
+            sweeps += 1
+            ok = [S for S in found if not any(S[i] and S[j] for i, j in conf)]
+            sets += ok
+            broken = [] if not found else [(i, j) for i, j in conf if found[0][i] and found[0][j]]
+            if not broken or not np.isfinite(lb) or sweeps + len(stack) + 2 > PLANE_CONFLICT_SWEEPS:
+                lbs.append(lb)
+                continue
+            i, j = broken[0]
+            stack += [out + (i,), out + (j,)]
+        return float(min(lbs)), sets[: max_cols * sweeps]
 
     def _ipm_options(self):
         """:data:`PLANE_LP_OPTIONS` when the master LPs go to HiGHS (the automatic choice or
@@ -395,9 +417,7 @@ class BranchAndPrice:
 
         def price(pi, pi_lp, mu, tol_):
             """Bound at ``pi``; the sets found there that cut off the LP's duals."""
-            lb, _, sets = plane_pricing(
-                items.M, items.w, items.s - pi, max_cols=PLANE_COLUMNS, deadline=self.deadline
-            )
+            lb, sets = self._plane_price(items, items.s - pi, PLANE_COLUMNS)
             a = items.s - pi_lp
             new = [S for S in sets if a[S].sum() + _scatter(items, S) - mu < -tol_]
             return float(pi.sum() + self.k * lb), new
@@ -471,7 +491,7 @@ class BranchAndPrice:
             on_box = centre is not None and np.any(
                 np.abs(np.abs(pi_lp - centre) - delta) <= 1e-7 * (1 + delta)
             )
-            if on_box and delta < M_dual and hat_L < min(lp_val, target):
+            if on_box and delta < M_dual and hat_L < target:
                 delta = min(4.0 * delta, M_dual)
                 continue
             return hat_L, lp
@@ -515,7 +535,7 @@ class BranchAndPrice:
             pi = np.bincount(item_of, weights=pi_pt, minlength=items.m)
             a = items.s - pi
             if self._plane(items):  # exact: L is a certified bound
-                best = plane_pricing(items.M, items.w, a, max_cols=0, deadline=self.deadline)[0]
+                best = self._plane_price(items, a, 0)[0]
             else:
                 _, best = heuristic_columns(items, a, 0.0, starts, np.inf)
             L = float(pi.sum() + self.k * best)

@@ -127,3 +127,53 @@ def test_colgen_in_the_plane_time_limit_returns_incumbent_and_bound():
     assert res.status in ("time_limit", "optimal")
     assert np.isfinite(res.bound) and res.bound <= res.objective * (1 + 1e-9)
     assert len(np.unique(km.labels_)) == 4
+
+
+def test_plane_pricing_with_conflicts_equals_enumeration():
+    from types import SimpleNamespace
+
+    from optml.algorithms.branch_and_price import BranchAndPrice
+    from optml.algorithms.mssc_pricing import Items
+
+    rng = np.random.default_rng(7)
+    for t in range(40):
+        m = int(rng.integers(3, 10))
+        M = rng.normal(size=(m, 2))
+        w = rng.uniform(0.5, 2.0, m)
+        s = rng.uniform(0.0, 0.3, m) * (t % 2)  # must-link items carry inner scatter
+        pairs = {
+            tuple(sorted(rng.choice(m, 2, replace=False))) for _ in range(int(rng.integers(1, 4)))
+        }
+        items = Items(M, w, s, sorted(pairs))
+        a = s - rng.uniform(0.0, 2.5, m)
+        lb, sets = BranchAndPrice._plane_price(SimpleNamespace(deadline=None), items, a, 10)
+        feasible = [
+            np.isin(np.arange(m), S)
+            for r in range(1, m + 1)
+            for S in itertools.combinations(range(m), r)
+            if not any(i in S and j in S for i, j in pairs)
+        ]
+        opt = min(set_value(M, w, a, S) for S in feasible)
+        assert lb <= opt + 1e-9
+        assert lb == pytest.approx(opt, rel=1e-7, abs=1e-7)  # exact within the sweep budget
+        for S in sets:
+            assert not any(S[i] and S[j] for i, j in pairs)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_colgen_in_the_plane_with_cannot_link_equals_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(9, 2)) + np.repeat(rng.normal(scale=2.0, size=(3, 2)), 3, axis=0)
+    cannot = [(0, 1), (3, 5), (2, 6)]
+    best = np.inf
+    for lab in itertools.product(range(3), repeat=9):
+        lab = np.array(lab)
+        if lab[0] != 0 or len(np.unique(lab)) != 3 or any(lab[i] == lab[j] for i, j in cannot):
+            continue
+        best = min(best, sum(((X[lab == j] - X[lab == j].mean(0)) ** 2).sum() for j in range(3)))
+    km = KMeans(3, method="colgen", random_state=seed, n_init=5).fit(X, cannot_link=cannot)
+    res = km.result_
+    assert res.status == "optimal" and res.verified
+    assert km.inertia_ == pytest.approx(best, rel=1e-4)
+    assert res.bound <= best * (1 + 1e-9)
+    assert all(km.labels_[i] != km.labels_[j] for i, j in cannot)
