@@ -59,9 +59,9 @@ class KMeans(ClusterMixin, TransformerMixin, ProgramEstimator):
         Aloise, Hansen & Liberti, 2012): k-means++ / Lloyd / Hartigan restarts give the
         incumbent, a stabilised column generation (box-step + Wentges smoothing) the duals, and a
         branch and bound over centre boxes in :math:`\mathbb R^d` certifies the Lagrangian bound
-        :math:`\sum_i\pi_i + k\min_S (c_S - \pi(S))` (in one or two dimensions, without sizes or
-        cannot-link pairs, the pricing is exact: a sweep over the arrangement of the items'
-        disks, :mod:`optml.algorithms.mssc_plane`); Ryan–Foster branching (together / apart)
+        :math:`\sum_i\pi_i + k\min_S (c_S - \pi(S))` (in one or two dimensions without sizes the
+        pricing is exact: a sweep over the arrangement of the items' disks,
+        :mod:`optml.algorithms.mssc_plane`); Ryan–Foster branching (together / apart)
         closes fractional LPs. Best in low dimension.
     ``"enumerate"``
         The set-partitioning MILP over every feasible cluster (HiGHS); n <= 16 items.
