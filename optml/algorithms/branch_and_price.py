@@ -34,6 +34,7 @@ from optml.algorithms.mssc_heuristics import best_partition, best_sized_partitio
 from optml.algorithms.mssc_plane import plane_pricing
 from optml.algorithms.mssc_pricing import Items, exact_pricing, heuristic_columns
 from optml.backends.base import RawAnswer, SpecialSolver
+from optml.backends.highs import INTERIOR_NO_CROSSOVER
 from optml.backends.registry import is_special, register_special
 from optml.formulations.clustering import (
     cluster_costs,
@@ -55,12 +56,12 @@ PLANE_COLUMNS = 100
 PLANE_SMOOTHING = 0.9
 #: the plane's master LP keeps at most this many columns per item (beside the singletons)
 PLANE_LP_COLUMNS = 1.0
-#: the plane's master LPs on HiGHS: interior point without crossover. The dual LP is highly
-#: degenerate; a vertex (simplex) jumps between extreme optimal duals, the interior point
-#: method ends near the centre of the optimal face, and its duals price far better columns
-#: (interior point stabilisation, Rousseau, Gendreau & Feillet 2007): blobs 1000 in the plane
-#: certified in 41 s against 128 s (docs/perf/clustering.md)
-PLANE_LP_OPTIONS = {"solver": "ipm", "run_crossover": "off"}
+#: the plane's master LPs on HiGHS: interior point without crossover (the HiGHS backend's
+#: option set). The dual LP is highly degenerate; a vertex (simplex) jumps between extreme
+#: optimal duals, the interior point method ends near the centre of the optimal face, and its
+#: duals price far better columns (interior point stabilisation, Rousseau, Gendreau & Feillet
+#: 2007): blobs 1000 in the plane certified in 30-41 s against 128 s (docs/perf/clustering.md)
+PLANE_LP_OPTIONS = INTERIOR_NO_CROSSOVER
 #: sweeps of one pricing with cannot-link conflicts (branching on the broken pairs)
 PLANE_CONFLICT_SWEEPS = 16
 #: the master LP is trimmed at most this many times a node (then it only grows: no cycling)

@@ -15,6 +15,11 @@ import scipy.sparse as sp
 from optml.backends.base import Backend, RawSolution, SolverSpec
 from optml.backends.registry import register
 
+#: raw options for an LP solved by the interior point method without crossover: the solution
+#: lies near the centre of the optimal face (for degenerate LPs, duals that vary smoothly instead
+#: of jumping between vertices; the branch and price's master LPs in the plane use it)
+INTERIOR_NO_CROSSOVER = {"solver": "ipm", "run_crossover": "off"}
+
 _STATUS = {
     "kOptimal": "optimal",
     "kInfeasible": "infeasible",
