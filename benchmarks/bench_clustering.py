@@ -7,8 +7,9 @@ Run: python benchmarks/bench_clustering.py [--quick]
          (issue 18: the SDP branch and bound against the branch and price on the same
          instances, same time limit; --big: the two 300 s rows only; writes its section of
          docs/perf/clustering.md)
-     python benchmarks/bench_clustering.py --largest [--limit 600] [--sizes 1000,2000,4000]
-         (the largest make_blobs n, 10 features, certified within the limit)
+     python benchmarks/bench_clustering.py --largest [--plane] [--limit 600] [--sizes 1000,2000]
+         (the largest make_blobs n, 10 features, certified within the limit; --plane: 2-d, k=8,
+         branch and price)
      python benchmarks/bench_clustering.py --capacitated [--limit 60]
          (min_size / max_size: the SDP branch and bound against the branch and price on the
          same instances, same limit; writes its section of docs/perf/clustering.md)
@@ -54,6 +55,7 @@ def run(name, X, k, limit=LIMIT):
 
 MARK = "## SDP branch and bound vs branch and price (issue 18)"
 MARK_BIG = "## SDP branch and bound, the 300 s rows (issue 18)"
+MARK_LARGEST_PLANE = "## Branch and price in the plane, largest n certified (issue 18)"
 MARK_LARGEST = "## SDP branch and bound, largest n certified (issue 18)"
 MARK_SIZES = "## Capacitated k-means: SDP branch and bound vs branch and price (issue 18)"
 
@@ -171,32 +173,41 @@ def sdp_main():
 
 
 def largest_main():
-    """The largest n certified within the limit: make_blobs with 10 features, k=4."""
+    """The largest n certified within the limit: make_blobs with 10 features, k=4 (SDP branch
+    and bound); with --plane, make_blobs in the plane with 8 centres, k=8 (branch and price)."""
     from sklearn.datasets import make_blobs
 
+    plane = "--plane" in sys.argv
     limit = float(sys.argv[sys.argv.index("--limit") + 1]) if "--limit" in sys.argv else 600.0
-    sizes = [1000, 2000, 4000]
+    sizes = [2000, 4000, 8000] if plane else [1000, 2000, 4000]
     if "--sizes" in sys.argv:
         sizes = [int(v) for v in sys.argv[sys.argv.index("--sizes") + 1].split(",")]
+    if plane:
+        mark, k, method, d = MARK_LARGEST_PLANE, 8, "colgen", 2
+        data = "`make_blobs(n, centers=8, n_features=2, cluster_std=1.0, random_state=0)`, k=8"
+    else:
+        mark, k, method, d = MARK_LARGEST, 4, "sdp", 10
+        data = "`make_blobs(n, centers=4, n_features=10, random_state=0)`, k=4"
     lines = [
-        MARK_LARGEST,
+        mark,
         "",
-        f"`python benchmarks/bench_clustering.py --largest --limit {limit:g}"
-        + (" --cpu-clock" if "--cpu-clock" in sys.argv else "")
-        + "`, "
+        f"`python benchmarks/bench_clustering.py --largest{' --plane' if plane else ''} "
+        f"--limit {limit:g}" + (" --cpu-clock" if "--cpu-clock" in sys.argv else "") + "`, "
         f"{time.strftime('%Y-%m-%d')}, a shared 2-core machine. "
-        '`make_blobs(n, centers=4, n_features=10, random_state=0)`, k=4, `method="sdp"`; '
-        "stops at the first n not certified.",
+        f'{data}, `method="{method}"`; stops at the first n not certified.',
         "",
         *HEADER,
     ]
     for n in sizes:
-        X = make_blobs(n, centers=4, n_features=10, random_state=0)[0]
-        lines.append(_sdp_row(f"blobs {n}, 10-d", X, 4, "sdp", limit))
+        if plane:
+            X = make_blobs(n, centers=8, n_features=2, cluster_std=1.0, random_state=0)[0]
+        else:
+            X = make_blobs(n, centers=4, n_features=10, random_state=0)[0]
+        lines.append(_sdp_row(f"blobs {n}, {d}-d", X, k, method, limit))
         print(lines[-1], flush=True)
         if "| optimal |" not in lines[-1]:
             break
-    _write_section(MARK_LARGEST, "\n".join(lines) + "\n")
+    _write_section(mark, "\n".join(lines) + "\n")
 
 
 def main():
